@@ -1,0 +1,56 @@
+"""The scheduled deployments, declared once: collection on the configured interval and the
+sweep (escalate lapsed deadlines, dispatch the outbox) every `sweep.interval_seconds`.
+`serve_forever` migrates the database, checks every channel URL, and serves both until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from yuqing.runtime import prepare
+from yuqing.settings import SettingsError
+
+log = logging.getLogger(__name__)
+
+
+def deployments(config: str | None) -> list[Any]:
+    """The RunnerDeployments `yuqing serve` runs; parameters carry the config path, no secrets."""
+    from flows.collect import collect
+    from flows.sweep import sweep
+
+    settings = prepare(config).settings
+    parameters = {"config": config}
+    return [
+        collect.to_deployment(
+            name="scheduled", interval=settings.collect.interval_seconds, parameters=parameters
+        ),
+        sweep.to_deployment(
+            name="scheduled", interval=settings.sweep.interval_seconds, parameters=parameters
+        ),
+    ]
+
+
+def check_channels(config: str | None) -> None:
+    """Refuse to start with a channel URL Apprise cannot use; log URLs in privacy form only."""
+    from notifications.channels import is_valid_url, privacy_url
+
+    settings = prepare(config).settings
+    problems = []
+    for channel_id, secret in settings.secrets.channels.items():
+        url = secret.get_secret_value()
+        if not is_valid_url(url):
+            problems.append(f"secrets.channels.{channel_id}: Apprise 无法识别 {privacy_url(url)}")
+        else:
+            log.info("channel %s: %s", channel_id, privacy_url(url))
+    if problems:
+        raise SettingsError(problems)
+
+
+def serve_forever(config: str | None) -> None:
+    from prefect import serve
+
+    check_channels(config)
+    try:
+        serve(*deployments(config), print_starting_message=True)
+    except KeyboardInterrupt:
+        log.info("stopped by Ctrl-C")

@@ -1,0 +1,51 @@
+"""Repository functions for deadlines: claim the obligations whose next check is due, and
+advance an obligation's escalation level with compare-and-set, so two sweepers never fire the
+same level twice (PostgreSQL also skips rows another sweeper holds locked)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from models.states import ObligationStatus
+from models.tables import Obligation
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> Sequence[Obligation]:
+    """Open obligations whose next check time has come, oldest first, locked for this sweep."""
+    query = (
+        select(Obligation)
+        .where(Obligation.status == ObligationStatus.OPEN, col(Obligation.next_check_at) <= now)
+        .order_by(col(Obligation.next_check_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return session.exec(query).all()
+
+
+def advance_level(
+    session: Session,
+    obligation: Obligation,
+    *,
+    to_level: int,
+    next_check_at: datetime | None,
+) -> bool:
+    """Move the obligation from its current level to `to_level`; False if someone else did."""
+    assert obligation.id is not None
+    result = session.execute(
+        update(Obligation)
+        .where(
+            col(Obligation.id) == obligation.id,
+            col(Obligation.level) == obligation.level,
+            col(Obligation.status) == ObligationStatus.OPEN,
+        )
+        .values(level=to_level, next_check_at=next_check_at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.expire(obligation)
+    return True

@@ -1,0 +1,51 @@
+"""Errors raised by the pure policy engine.
+
+Everything the policy package refuses is a ``PolicyError``; the subclasses say why (an invalid
+policy file, an illegal stage transition, a calendar year with no official data). Messages are
+in Simplified Chinese for office staff, with an English detail after a ``/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class PolicyError(Exception):
+    """Base class of every error raised by ``models.policy``."""
+
+
+class PolicyInvalid(PolicyError):
+    """A policy (file or mapping) failed validation; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Iterable[str], *, origin: str = "") -> None:
+        self.problems: list[str] = list(problems)
+        self.origin = origin
+        where = f"{origin}: " if origin else ""
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        super().__init__(f"{where}策略无效，共 {count} 处问题 / invalid policy:\n{lines}")
+
+
+class IllegalTransition(PolicyError):
+    """An event that the case's current stage (or its template) does not allow."""
+
+    def __init__(self, stage: str, event: str, detail: str = "") -> None:
+        self.stage = stage
+        self.event = event
+        extra = f"（{detail}）" if detail else ""
+        super().__init__(
+            f"阶段“{stage}”不允许事件“{event}”{extra} / "
+            f"illegal transition: event {event!r} is not allowed in stage {stage!r}"
+        )
+
+
+class UnknownCalendarYear(PolicyError):
+    """A working-day or calendar-day computation touched a year with no official 调休 data."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        super().__init__(
+            f"日历缺少 {year} 年的官方节假日与调休数据，请在日历覆盖文件中补充该年 / "
+            f"no official holiday and make-up workday data for year {year}; "
+            "add it to the calendar override file"
+        )

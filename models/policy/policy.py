@@ -1,0 +1,162 @@
+"""The policy value: obligations per grade, escalation per grade, the chain, and the template.
+
+A ``Policy`` is plain data, usually parsed from a TOML preset by ``parse.parse_policy``. An
+``ObligationRule`` is one cell of the grade × obligation matrix (DESIGN §4): what must happen,
+counted from which anchor, how long on which clock, who owns it, which stage event satisfies
+it, and the seed it comes from. Role names are the project's fixed vocabulary (``ROLES``);
+``OWNER`` in a chain level stands for the obligation's own owner role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+
+from models.policy.clocks import Anchor, Clock
+from models.policy.errors import PolicyError
+from models.policy.grades import GradeScheme
+from models.policy.stages import StageEvent, StageTemplate
+
+__all__ = [
+    "OWNER",
+    "ROLES",
+    "ChainLevel",
+    "EscalationRule",
+    "ObligationRule",
+    "Policy",
+]
+
+ROLES: tuple[str, ...] = (
+    "monitor",
+    "office_staff",
+    "office_head",
+    "leader_in_charge",
+    "principal_leader",
+    "group_head",
+    "duty_officer",
+    "unit_responsible",
+    "unit_liaison",
+    "approver",
+    "operator",
+)
+OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class ObligationRule:
+    """Something that must happen by a time: ``duration`` for wall, ``days`` for day clocks."""
+
+    key: str
+    title: str
+    anchor: Anchor
+    duration: timedelta | None
+    days: int | None
+    clock: Clock
+    owner_role: str
+    source: str
+    closed_by: StageEvent | None = None
+    note: str = ""
+    max_days: int | None = None  # extension cap on a day clock (S2-4.3: 延长不得超过5日)
+
+    def describe(self) -> str:
+        """The amount in words, e.g. ``30分钟`` or ``5个工作日``."""
+        if self.clock is Clock.wall and self.duration is not None:
+            return describe_duration(self.duration)
+        unit = "个工作日" if self.clock is Clock.working_days else "日"
+        return f"{self.days}{unit}"
+
+
+def describe_duration(value: timedelta) -> str:
+    """``30分钟``, ``3小时``, ``1小时30分钟``, ``48小时`` (wall time is always in hours)."""
+    hours, mins = divmod(int(value.total_seconds() // 60), 60)
+    parts = ([f"{hours}小时"] if hours else []) + ([f"{mins}分钟"] if mins else [])
+    return "".join(parts) or "0分钟"
+
+
+@dataclass(frozen=True)
+class EscalationRule:
+    """Per grade: the ack window, the interval between chain levels, the reminder point."""
+
+    ack_window: timedelta
+    repeat_interval: timedelta
+    reminder_fraction: float = 0.75
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ChainLevel:
+    """One rung of the no-completion chain; ``OWNER`` means the obligation's owner role."""
+
+    level: int
+    roles: tuple[str, ...]
+    label: str
+
+    def recipients(self, owner_role: str) -> tuple[str, ...]:
+        """The roles to tell, with ``OWNER`` replaced by ``owner_role`` and no repeats."""
+        resolved = (owner_role if r == OWNER else r for r in self.roles)
+        return tuple(dict.fromkeys(resolved))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One organisation's complete handling policy."""
+
+    id: str
+    title: str
+    timezone: str
+    scheme: GradeScheme
+    template: StageTemplate
+    obligations: Mapping[str, tuple[ObligationRule, ...]]
+    escalation: Mapping[str, EscalationRule]
+    chain: tuple[ChainLevel, ...]
+    closing_time: time | None = None
+    aftercare: timedelta = timedelta(days=7)
+    digest_at: time | None = None
+    seed: str = ""
+    sources: tuple[str, ...] = ()
+    origin: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        return f"Policy(id={self.id!r}, scheme={self.scheme.id!r}, origin={self.origin!r})"
+
+    def __hash__(self) -> int:
+        # The mappings are not hashable; equal policies always share id and origin.
+        return hash((self.id, self.origin))
+
+    def _grade(self, grade_id: str) -> str:
+        return self.scheme.level(grade_id).id
+
+    def obligations_for(self, grade_id: str) -> tuple[ObligationRule, ...]:
+        """The rules of a grade (id, label or alias), in the policy's order."""
+        return self.obligations.get(self._grade(grade_id), ())
+
+    def rule(self, grade_id: str, key: str) -> ObligationRule:
+        """One rule; ``PolicyError`` if the grade has no such obligation."""
+        for rule in self.obligations_for(grade_id):
+            if rule.key == key:
+                return rule
+        raise PolicyError(
+            f"等级 {grade_id} 没有义务“{key}” / grade {grade_id!r} has no obligation {key!r}"
+        )
+
+    def escalation_for(self, grade_id: str) -> EscalationRule:
+        grade = self._grade(grade_id)
+        try:
+            return self.escalation[grade]
+        except KeyError:
+            raise PolicyError(
+                f"等级 {grade} 未配置督办规则 / no escalation rule for grade {grade!r}"
+            ) from None
+
+    def rule_keys(self) -> tuple[str, ...]:
+        """Every obligation key across grades, first appearance first."""
+        keys = (r.key for grade in self.scheme.ids for r in self.obligations.get(grade, ()))
+        return tuple(dict.fromkeys(keys))
+
+    def chain_level(self, level: int) -> ChainLevel:
+        for rung in self.chain:
+            if rung.level == level:
+                return rung
+        raise PolicyError(f"督办链没有第 {level} 级 / the chain has no level {level}")

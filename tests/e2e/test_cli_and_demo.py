@@ -1,0 +1,94 @@
+"""The `yuqing` command as a person runs it, in real subprocesses: the demo delivers its alert and
+exits 0, its kept database shows the acknowledged quick report, `config check` names the broken
+field and exits 2, and a request about an unknown case is refused with exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+YUQING = str(Path(sys.executable).with_name("yuqing"))
+
+
+def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONUTF8": "1", "COLUMNS": "200"}
+    env.pop("YUQING_CONFIG", None)
+    return subprocess.run(
+        [YUQING, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    directory = tmp_path_factory.mktemp("demo")
+    return directory, run("demo", "--keep", str(directory / "kept"), cwd=directory, timeout=300)
+
+
+def test_demo_exits_zero_and_shows_the_alert_as_received(
+    demo_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    _, result = demo_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "接收端收到的告警（原样）" in out
+    assert "【一级舆情】快报已超时：案件1" in out
+    assert "已送达：致 王芳" in out
+    assert "王芳 签收：快报" in out
+    assert "演示成功" in out
+
+
+def test_kept_demo_database_lists_the_acknowledged_quick_report(
+    demo_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    directory, _ = demo_run
+    config = directory / "kept" / "yuqing.toml"
+    result = run("--config", str(config), "case", "list", "--json", cwd=directory)
+    assert result.returncode == 0, result.stderr
+    cases = json.loads(result.stdout)
+    first = next(case for case in cases if case["id"] == 1)
+    quick = next(o for o in first["obligations"] if o["key"] == "quick_report")
+    assert first["grade_label"] == "一级"
+    assert (quick["status"], quick["acked_by"]) == ("acknowledged", "王芳")
+
+    shown = run("--config", str(config), "case", "show", "1", "--json", cwd=directory)
+    kinds = [event["kind"] for event in json.loads(shown.stdout)["timeline"]]
+    assert "delivered" in kinds and kinds[-1] == "acknowledged"
+
+
+def test_config_check_on_a_broken_file_exits_2_naming_the_field(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        '[general]\ntimezone = "Mars/Olympus"\n[sweep]\nbatch_size = 0\n', encoding="utf-8"
+    )
+    result = run("config", "check", str(broken), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "general.timezone: unknown time zone 'Mars/Olympus'" in result.stderr
+    assert "sweep.batch_size" in result.stderr
+
+
+def test_config_check_on_a_good_file_exits_0(tmp_path: Path) -> None:
+    good = tmp_path / "yuqing.toml"
+    good.write_text('[general]\ntimezone = "Asia/Shanghai"\n', encoding="utf-8")
+    result = run("config", "check", str(good), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "配置有效" in result.stdout
+
+
+def test_unknown_case_is_refused_with_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "yuqing.toml").write_text('[general]\ndata_dir = "d"\n', encoding="utf-8")
+    result = run("case", "show", "42", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "案件 42 不存在" in result.stderr

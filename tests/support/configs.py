@@ -1,0 +1,61 @@
+"""Factories for the settings files tests write: a plain typed function with explicit keywords,
+producing a yuqing.toml (and a secrets.toml beside it) for one office."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from yuqing.localservers import WebhookReceiver
+
+OFFICE = (  # id, name, roles
+    ("wangfang", "王芳", ["office_staff"]),
+    ("liqiang", "李强", ["leader_in_charge"]),
+    ("zhaomin", "赵敏", ["duty_officer"]),
+    ("chenjun", "陈军", ["principal_leader", "office_head"]),
+    ("sunli", "孙力", ["group_head"]),
+)
+
+
+def write_office_config(
+    directory: Path,
+    *,
+    database_url: str,
+    receiver: WebhookReceiver,
+    feed_url: str = "http://127.0.0.1:9/none.xml",
+    preset: str = "default",
+) -> Path:
+    """An office with one feed source, one topic and a full chain, each person on the receiver."""
+    people = "".join(
+        f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "office"\nroles = {roles!r}\n'
+        f'channels = ["{pid}_hook"]\n\n'.replace("'", '"')
+        for pid, name, roles in OFFICE
+    )
+    config = directory / "yuqing.toml"
+    config.write_text(
+        f'[general]\ndata_dir = "data"\n\n[database]\nurl = "{database_url}"\n\n'
+        f'[policy]\npreset = "{preset}"\n\n'
+        f'[[sources]]\nid = "forum"\nname = "本地论坛"\nurl = "{feed_url}"\n\n'
+        '[[topics]]\nid = "school"\nname = "学校"\ninclude_any = ["学校", "中学"]\n'
+        'exclude = ["招生广告"]\n\n'
+        '[[units]]\nid = "office"\nname = "办公室"\n\n' + people,
+        encoding="utf-8",
+    )
+    secrets = "".join(
+        f'{pid}_hook = "{receiver.apprise_url("/hook/" + pid)}"\n' for pid, _, _ in OFFICE
+    )
+    (directory / "secrets.toml").write_text(f"[channels]\n{secrets}", encoding="utf-8")
+    return config
+
+
+def rss(items: list[tuple[str, str, int, int]], *, base: str = "http://forum.test") -> bytes:
+    """An RSS 2.0 document; each item is (title, path, clicks, comments)."""
+    entries = "".join(
+        f"<item><title>{title}</title><link>{base}{path}</link><description>{title}</description>"
+        f"<slash:comments>{comments}</slash:comments><yq:clicks>{clicks}</yq:clicks></item>"
+        for title, path, clicks, comments in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:slash="http://purl.org/rss/1.0/modules/slash/" xmlns:yq="urn:yuqing:metrics">'
+        f"<channel><title>论坛</title>{entries}</channel></rss>"
+    ).encode()

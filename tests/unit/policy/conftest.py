@@ -1,0 +1,17 @@
+"""Fixtures for the policy-engine tests: the default policy and the default calendar."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.policy import Policy, WorkCalendar, default_policy
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return default_policy()
+
+
+@pytest.fixture(scope="session")
+def cal() -> WorkCalendar:
+    return WorkCalendar.default()

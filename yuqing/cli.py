@@ -1,0 +1,117 @@
+"""The `yuqing` command line: the demo, the serve process, configuration and database upkeep,
+one-off collection and sweep runs, and the `case` and `policy` command groups. Exit codes: 0 done,
+2 refused (bad input, broken configuration, not allowed), with the reason printed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from models.db import upgrade_database
+from yuqing import cli_case, cli_policy
+from yuqing.cli_common import State, config_arg, console, errors, print_json, refusals
+from yuqing.settings import SettingsError, load_settings
+
+app = typer.Typer(
+    help="yuqing：网络舆情案件的发现、分级、时限与催办 (public-opinion cases)",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="配置 (configuration)", no_args_is_help=True)
+db_app = typer.Typer(help="数据库 (database)", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(cli_case.app, name="case")
+app.add_typer(cli_policy.app, name="policy")
+
+
+@app.callback()
+def main_options(
+    config: Path = typer.Option(
+        None, "--config", "-c", envvar="YUQING_CONFIG", help="配置文件（默认 ./yuqing.toml）"
+    ),
+) -> None:
+    State.config = config
+
+
+@config_app.command("check")
+def config_check(file: Path = typer.Argument(None, help="要检查的配置文件")) -> None:
+    """检查配置文件：全部正确退出 0，否则列出每个问题并退出 2。"""
+    from notifications.channels import is_valid_url, privacy_url
+
+    path = file or State.config or Path("yuqing.toml")
+    try:
+        settings = load_settings(path, require_file=True)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            errors.print(f"[red]✗[/red] {problem}", markup=True)
+        raise typer.Exit(2) from None
+    bad = [
+        f"secrets.channels.{cid}: Apprise 无法识别的地址 {privacy_url(url.get_secret_value())}"
+        for cid, url in settings.secrets.channels.items()
+        if not is_valid_url(url.get_secret_value())
+    ]
+    for problem in bad:
+        errors.print(f"[red]✗[/red] {problem}")
+    if bad:
+        raise typer.Exit(2)
+    console.print(
+        f"[green]✓[/green] {path}：配置有效（{len(settings.sources)} 个来源，"
+        f"{len(settings.topics)} 个专题，{len(settings.people)} 人）"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库迁移到最新结构。"""
+    with refusals():
+        settings = load_settings(State.config)
+        upgrade_database(settings.database_url())
+    console.print("数据库已是最新结构")
+
+
+@app.command()
+def collect(source: str = typer.Option(None, "--source", help="只采集这个来源")) -> None:
+    """立即运行一次采集。"""
+    from flows.collect import collect as collect_flow
+
+    with refusals():
+        summary = collect_flow(config=config_arg(), source_id=source)
+    print_json(summary)
+    if summary["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sweep() -> None:
+    """立即检查一次到期时限并发送催办通知。"""
+    from flows.sweep import sweep as sweep_flow
+
+    with refusals():
+        print_json(sweep_flow(config=config_arg()))
+
+
+@app.command()
+def demo(
+    keep: Path = typer.Option(None, "--keep", help="把演示的配置和数据库保留在这个目录"),
+) -> None:
+    """演示：本地订阅源 + 本地接收端，快进时钟，完整走一遍案件。收到告警则退出 0。"""
+    from yuqing.demo import run_demo
+
+    raise typer.Exit(run_demo(keep=keep))
+
+
+@app.command()
+def serve() -> None:
+    """按计划运行采集和时限检查，直到 Ctrl-C。"""
+    from deployments.serve import serve_forever
+
+    with refusals():
+        serve_forever(config_arg())
+
+
+def main() -> None:
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    app()

@@ -1,0 +1,156 @@
+"""`yuqing case ...`: list cases, show one with its deadlines and timeline, acknowledge an
+obligation. Everything a person sees is in Simplified Chinese; `--json` gives the data."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from models.cases import acknowledge, case_items, case_obligations, case_timeline, get_case
+from models.cases import list_cases as query_cases
+from models.clock import utc_now
+from models.db import session_scope
+from models.tables import Case
+from yuqing.cli_common import config_arg, console, print_json, refusals
+from yuqing.runtime import Runtime, prepare
+
+app = typer.Typer(help="案件：列表、详情、签收 (cases)", no_args_is_help=True)
+
+
+def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
+    assert case.id is not None
+    level = runtime.policy.scheme.level(case.grade)
+    with session_scope(runtime.engine) as session:
+        obligations = case_obligations(session, case.id)
+        data: dict[str, Any] = {
+            "id": case.id,
+            "title": case.title,
+            "grade": case.grade,
+            "grade_label": level.label,
+            "stage": case.stage.value,
+            "topic": case.topic_id,
+            "category": case.category,
+            "discovered_at": case.discovered_at,
+            "closed_at": case.closed_at,
+            "obligations": [
+                {
+                    "key": o.key,
+                    "title": o.title,
+                    "clock": o.clock,
+                    "due_at": o.due_at,
+                    "status": o.status.value,
+                    "level": o.level,
+                    "provisional": o.provisional,
+                    "acked_at": o.acked_at,
+                    "acked_by": o.acked_by,
+                }
+                for o in obligations
+            ],
+        }
+        if full:
+            data["items"] = [
+                {"url": i.url, "title": i.title, "clicks": i.clicks, "comments": i.comments}
+                for i in case_items(session, case.id)
+            ]
+            data["timeline"] = [
+                {"at": e.at, "kind": e.kind.value, "actor": e.actor, "message": e.message}
+                for e in case_timeline(session, case.id)
+            ]
+    return data
+
+
+@app.command("list")
+def list_cases(
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    include_closed: bool = typer.Option(False, "--all", help="包括已办结案件"),
+) -> None:
+    """列出案件（默认只列未办结的）。"""
+    with refusals():
+        runtime = prepare(config_arg())
+        with session_scope(runtime.engine) as session:
+            cases = list(query_cases(session, include_closed=include_closed))
+        rows = [_case_data(runtime, case, full=False) for case in cases]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("编号", "等级", "阶段", "标题", "最近截止", "状态")
+    tz = runtime.settings.tz
+    for row in rows:
+        open_ones = [o for o in row["obligations"] if o["status"] == "open"]
+        nearest = min((o["due_at"] for o in open_ones), default=None)
+        table.add_row(
+            str(row["id"]),
+            row["grade_label"],
+            row["stage"],
+            escape(row["title"]),
+            nearest.astimezone(tz).strftime("%m-%d %H:%M") if nearest else "—",
+            f"{len(open_ones)} 项待办",
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show_case(
+    case_id: int = typer.Argument(..., help="案件编号"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """显示一个案件：信息来源、各项时限、完整时间线。"""
+    with refusals():
+        runtime = prepare(config_arg())
+        data = show_data(runtime, case_id)
+    if as_json:
+        print_json(data)
+        return
+    print_case(runtime, data)
+
+
+def show_data(runtime: Runtime, case_id: int) -> dict[str, Any]:
+    with session_scope(runtime.engine) as session:
+        case = get_case(session, case_id)
+    return _case_data(runtime, case, full=True)
+
+
+def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
+    tz = runtime.settings.tz
+    console.print(
+        f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
+        f"{data['grade_label']} · 阶段 {data['stage']}"
+    )
+    table = Table("事项", "计时", "截止", "状态", "催办级别", "签收")
+    for o in data["obligations"]:
+        acked = (
+            f"{o['acked_by']} {o['acked_at'].astimezone(tz):%m-%d %H:%M}" if o["acked_at"] else ""
+        )
+        table.add_row(
+            o["title"],
+            o["clock"],
+            f"{o['due_at'].astimezone(tz):%Y-%m-%d %H:%M}",
+            o["status"],
+            str(o["level"]),
+            acked,
+        )
+    console.print(table)
+    console.print("[bold]时间线[/bold]")
+    for event in data["timeline"]:
+        console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")
+
+
+@app.command("ack")
+def ack_case(
+    case_id: int = typer.Argument(..., help="案件编号"),
+    by: str = typer.Option(None, "--by", help="签收人（默认：当前系统用户）"),
+    obligation: str = typer.Option(None, "--obligation", help="事项代码，默认最早到期的一项"),
+) -> None:
+    """签收案件的待办事项：记录签收人和时间，此后不再催办。"""
+    with refusals():
+        runtime = prepare(config_arg())
+        actor = by or getpass.getuser()
+        with session_scope(runtime.engine) as session:
+            done = acknowledge(
+                session, case_id=case_id, actor=actor, at=utc_now(), obligation_key=obligation
+            )
+    console.print(f"已签收：案件 {case_id} · {done.title}（{actor}）")

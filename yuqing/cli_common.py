@@ -1,0 +1,53 @@
+"""Helpers shared by the command modules: the console, the config path chosen on the command
+line, and turning a refused request into a message and exit code 2 instead of a traceback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from models.cases import CaseError
+from models.policy import PolicyError
+from yuqing.settings import SettingsError
+
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    config: Path | None = None
+
+
+def config_arg() -> str | None:
+    return str(State.config) if State.config else None
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Print a refused request's reason and exit 2; programming errors still raise."""
+    try:
+        yield
+    except SettingsError as exc:
+        for problem in exc.problems:
+            errors.print(f"[red]配置错误[/red] {problem}")
+        raise typer.Exit(2) from None
+    except (CaseError, PolicyError) as exc:
+        errors.print(f"[red]无法执行[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
