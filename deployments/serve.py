@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from deployments.local_server import prefect_api
 from yuqing.runtime import prepare
 from yuqing.settings import SettingsError
 
@@ -47,10 +48,19 @@ def check_channels(config: str | None) -> None:
 
 
 def serve_forever(config: str | None) -> None:
-    from prefect import serve
+    """Check channels, start the wake-up loop (escalations at their due time, see
+    `deployments.wakeup`; the scheduled sweep is its backstop), then serve the schedules."""
+    from deployments.wakeup import start_wake_thread
 
     check_channels(config)
-    try:
-        serve(*deployments(config), print_starting_message=True)
-    except KeyboardInterrupt:
-        log.info("stopped by Ctrl-C")
+    _, stop_waking = start_wake_thread(prepare(config))
+    with prefect_api(prepare(config).settings.general.data_dir):
+        # Imported only now: Prefect reads PREFECT_API_URL when it is first imported.
+        from prefect import serve
+
+        try:
+            serve(*deployments(config), print_starting_message=True)
+        except KeyboardInterrupt:
+            log.info("stopped by Ctrl-C")
+        finally:
+            stop_waking.set()

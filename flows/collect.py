@@ -1,39 +1,99 @@
-"""The scheduled collection run: every configured source is fetched and stored; a failing source
-is reported and the others carry on."""
+"""The collection run, as the runbook says it: read the clock once, see whether a sensitive
+period is on, pick the sources that are due, fetch them a few at a time (a bounded pool), store
+each source's items in batches, record each source's run (a failing one is reported and raises
+a monitoring gap after N runs; the others carry on), then snapshot every open case's metrics,
+which may upgrade a case and alert its chain."""
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from models.clock import require_aware, utc_now
-from tasks.collect import collect_source
+from models.schedule import Period, active_period
+from models.states import RunStatus
+from tasks.collect import (
+    FetchOutcome,
+    Items,
+    fetch_source,
+    finish_source,
+    plan_sources,
+    snapshot_cases,
+    store_batch,
+)
 from yuqing.runtime import prepare
 
+MAX_POOL = 64  # the pool's ceiling; `collect.concurrency` says how much of it a run uses
 
-@flow(name="collect", log_prints=False)
+
+@flow(name="collect", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=MAX_POOL))  # type: ignore[arg-type]
 def collect(
-    config: str | None = None, at: datetime | None = None, source_id: str | None = None
+    config: str | None = None,
+    at: datetime | None = None,
+    source_id: str | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Collect once. `at` moves the clock (tests, demo); by default it is now."""
+    """Collect once. `at` moves the clock (tests, demo); `force` ignores source intervals."""
     now = require_aware(at, name="at") if at else utc_now()
-    runtime = prepare(config)
-    sources = [s.id for s in runtime.settings.sources if source_id in (None, s.id)]
-    if source_id is not None and not sources:
-        raise ValueError(f"unknown source {source_id!r}")
-    futures = {sid: collect_source.submit(sid, now, config) for sid in sources}
-    results, failed = [], []
-    for sid, future in futures.items():
+    settings = prepare(config).settings
+    periods = [Period(p.name, p.start, p.end) for p in settings.collect.sensitive_periods]
+    period = active_period(periods, now, settings.tz)
+    due = plan_sources(now, config, source_id, force, period is not None)
+    fetch = fetch_source.with_options(
+        retries=settings.collect.task_retries,
+        retry_delay_seconds=settings.collect.task_retry_delay_seconds,
+    )
+    results: list[dict[str, Any]] = []
+    # A sliding window: at most `concurrency` fetches in flight while earlier ones are stored.
+    waiting, in_flight = deque(due), deque[tuple[str, PrefectFuture[FetchOutcome]]]()
+    while waiting or in_flight:
+        while waiting and len(in_flight) < settings.collect.concurrency:
+            sid = waiting.popleft()
+            in_flight.append((sid, fetch.submit(sid, config)))
+        sid, future = in_flight.popleft()
         try:
-            results.append(future.result())
-        except Exception as exc:
+            outcome = future.result()
+        except Exception as exc:  # retries exhausted: report it, carry on with the others
             get_run_logger().warning("source %s failed: %s", sid, exc)
-            failed.append({"source": sid, "error": str(exc)})
+            outcome = FetchOutcome(sid, RunStatus.FAILED, detail=f"{type(exc).__name__}: {exc}")
+        results.append(_store(outcome, now, config, settings.collect.batch_size))
+    snapshot = snapshot_cases(now, config, period is not None)
     return {
         "at": now.isoformat(),
-        "sources": results,
-        "failed": failed,
+        "sensitive_period": period.name if period else None,
+        "sources": [r for r in results if r["status"] != RunStatus.FAILED.value],
+        "failed": [
+            {"source": r["source"], "error": r["error"]}
+            for r in results
+            if r["status"] == RunStatus.FAILED.value
+        ],
         "cases_opened": [c for r in results for c in r["cases_opened"]],
+        "upgrades": snapshot["upgrades"],
+        "alerts": snapshot["alerts"] + sum(r["alerts"] for r in results),
+    }
+
+
+def _store(outcome: FetchOutcome, now: datetime, config: str | None, size: int) -> dict[str, Any]:
+    totals: dict[str, Any] = {"new_items": 0, "updated": 0, "duplicates": 0, "cases_opened": []}
+    for batch in outcome.items.batches(size):
+        stored = store_batch(outcome.source_id, batch, now, config)
+        for key in ("new_items", "updated", "duplicates"):
+            totals[key] += stored[key]
+        totals["cases_opened"] += stored["cases_opened"]
+    run = finish_source(replace(outcome, items=Items()), totals, now, config)
+    return {
+        "source": outcome.source_id,
+        "status": outcome.status.value,
+        "error": outcome.detail,
+        "entries": outcome.entries,
+        **totals,
+        "gap_opened": run["gap_opened"],
+        "gap_closed": run["gap_closed"],
+        "alerts": run["alerts"],
     }

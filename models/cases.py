@@ -11,14 +11,21 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models.policy import Anchor, Policy, Stage, WorkCalendar, due_at
-from models.policy.calendar import UnknownCalendarYear
-from models.policy.clocks import due_at_provisional
+from models.policy import (
+    Anchor,
+    Policy,
+    Stage,
+    UnknownCalendarYear,
+    WorkCalendar,
+    due_at,
+    due_at_provisional,
+    initial_obligations,
+    reminder_at,
+)
 from models.states import EventKind, ObligationStatus
 from models.tables import Case, CaseEvent, Item, Obligation
 
 # Anchors whose time is known the moment a case is opened from an item.
-OPENING_ANCHORS = (Anchor.discovery, Anchor.occurrence, Anchor.post_time)
 
 
 class CaseError(Exception):
@@ -28,13 +35,17 @@ class CaseError(Exception):
 def add_event(
     session: Session,
     *,
-    case_id: int,
+    case_id: int | None,
     kind: EventKind,
     message: str,
     at: datetime,
     actor: str = "system",
     data: dict[str, Any] | None = None,
-) -> CaseEvent:
+) -> CaseEvent | None:
+    """Append to the case's timeline; events of notifications about no case (a monitoring gap)
+    have no timeline: their Delivery rows are the record."""
+    if case_id is None:
+        return None
     event = CaseEvent(
         case_id=case_id, at=at, kind=kind, actor=actor, message=message, data=data or {}
     )
@@ -55,7 +66,7 @@ def open_case(
     category: str | None = None,
     reason: str = "",
 ) -> Case:
-    """Open a case at `discovered_at` and every obligation of its grade whose anchor is known."""
+    """Open a case at `discovered_at` with every obligation that registration starts."""
     level = policy.scheme.level(grade)
     case = Case(
         title=title,
@@ -80,24 +91,26 @@ def open_case(
         message=f"立案：{title}（{level.label}）{reason}",
         data={"grade": level.id, "policy": policy.id},
     )
-    anchors = {
-        Anchor.discovery: discovered_at,
-        Anchor.occurrence: occurred_at or discovered_at,
-        Anchor.post_time: occurred_at or discovered_at,
-    }
+    anchors = registration_anchors(case)
     tz = ZoneInfo(policy.timezone)
-    for rule in policy.obligations_for(level.id):
-        if rule.anchor in anchors:
-            open_obligation(
-                session,
-                case=case,
-                rule_key=rule.key,
-                policy=policy,
-                anchor_at=anchors[rule.anchor],
-                calendar=calendar,
-                tz=tz,
-            )
+    for key in initial_obligations(policy, level.id):
+        rule = policy.rule(level.id, key)
+        open_obligation(
+            session,
+            case=case,
+            rule_key=key,
+            policy=policy,
+            anchor_at=anchors[rule.anchor],
+            calendar=calendar,
+            tz=tz,
+        )
     return case
+
+
+def registration_anchors(case: Case) -> dict[Anchor, datetime]:
+    """The anchor times a case has from the moment it is registered."""
+    known = case.occurred_at or case.discovered_at
+    return {Anchor.discovery: case.discovered_at, Anchor.occurrence: known, Anchor.post_time: known}
 
 
 def open_obligation(
@@ -129,7 +142,8 @@ def open_obligation(
         clock=rule.clock.value,
         due_at=due.at,
         provisional=due.provisional,
-        next_check_at=due.at,
+        # The first check is the owner's reminder (75% of the window), then the due time.
+        next_check_at=reminder_at(anchor_at, due.at, policy.escalation_for(case.grade)),
     )
     session.add(obligation)
     local_due = due.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -32,17 +32,24 @@ def advance_level(
     *,
     to_level: int,
     next_check_at: datetime | None,
+    reminded_at: datetime | None = None,
 ) -> bool:
-    """Move the obligation from its current level to `to_level`; False if someone else did."""
+    """Move the obligation from its current level to `to_level` (and mark its reminder done when
+    `reminded_at` is given); False if someone else did either first."""
     assert obligation.id is not None
+    conditions = [
+        col(Obligation.id) == obligation.id,
+        col(Obligation.level) == obligation.level,
+        col(Obligation.status) == ObligationStatus.OPEN,
+    ]
+    values: dict[str, object] = {"level": to_level, "next_check_at": next_check_at}
+    if reminded_at is not None:
+        conditions.append(col(Obligation.reminded_at).is_(None))
+        values["reminded_at"] = reminded_at
     result = session.execute(
         update(Obligation)
-        .where(
-            col(Obligation.id) == obligation.id,
-            col(Obligation.level) == obligation.level,
-            col(Obligation.status) == ObligationStatus.OPEN,
-        )
-        .values(level=to_level, next_check_at=next_check_at)
+        .where(*conditions)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

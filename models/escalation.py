@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from models.policy import ChainLevel, EscalationRule
+from models.policy.escalation import escalation_times
+
 
 @dataclass(frozen=True)
 class LapseStep:
@@ -28,21 +31,22 @@ def plan_escalation(
     *,
     due_at: datetime,
     fired_level: int,
-    levels: int,
-    repeat_interval: timedelta,
+    rule: EscalationRule,
+    chain: tuple[ChainLevel, ...],
     now: datetime,
 ) -> EscalationPlan:
-    """Level 1 fires at the due time, each later level one repeat interval after the one before.
+    """The chain levels not yet fired whose time (`escalation_times`) has come by `now`.
 
-    Every level whose time has come fires, so a sweep that ran late (or after downtime) catches
-    up on all of them, each marked with how late it is, instead of skipping any.
+    Every such level fires, so a sweep that ran late (or after downtime) catches up on all of
+    them, each marked with how late it is, instead of skipping any.
     """
     steps: list[LapseStep] = []
-    for level in range(fired_level + 1, levels + 1):
-        fire_at = due_at + (level - 1) * repeat_interval
+    for rung, fire_at in escalation_times(due_at, rule, chain):
+        if rung.level <= fired_level:
+            continue
         if fire_at > now:
             return EscalationPlan(tuple(steps), fire_at)
-        steps.append(LapseStep(level=level, due_at=fire_at, late_by=now - fire_at))
+        steps.append(LapseStep(level=rung.level, due_at=fire_at, late_by=now - fire_at))
     return EscalationPlan(tuple(steps), None)
 
 

@@ -21,6 +21,13 @@ class EventKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     COMPLETED = "completed"
     NOTE = "note"
+    REOPENED = "reopened"
+    REMINDER_DUE = "reminder_due"
+    ESCALATION_HELD = "escalation_held"
+    ACK_OVERDUE = "ack_overdue"
+    CHANNEL_FAILOVER = "channel_failover"
+    SEND_RECOVERED = "send_recovered"
+    ACCOUNTABILITY = "accountability"
 
 
 class ObligationStatus(StrEnum):
@@ -31,13 +38,27 @@ class ObligationStatus(StrEnum):
 
 
 class NotificationStatus(StrEnum):
+    """pending → sending (claimed, committed before the send) → sent | pending (retry) | failed."""
+
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
 
 
+class Chain(StrEnum):
+    """Which escalation chain a notification belongs to (DESIGN §5)."""
+
+    REMINDER = "reminder"  # before the due time, to the owner
+    NO_COMPLETION = "no_completion"  # at the due time and each repeat interval after it
+    NO_ACK = "no_ack"  # an alert not acknowledged within the grade's ack window
+
+
 class SourceKind(StrEnum):
     RSS = "rss"
+    JSON = "json"
+    INTAKE = "intake"
+    MANUAL = "manual"
 
 
 class RunStatus(StrEnum):

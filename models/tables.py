@@ -12,7 +12,14 @@ from sqlmodel import Field, SQLModel
 
 from models.columns import TextEnum, UTCTimestamp
 from models.policy import Stage
-from models.states import EventKind, NotificationStatus, ObligationStatus, RunStatus, SourceKind
+from models.states import (
+    Chain,
+    EventKind,
+    NotificationStatus,
+    ObligationStatus,
+    RunStatus,
+    SourceKind,
+)
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
@@ -54,6 +61,32 @@ class Source(SQLModel, table=True):
     last_status: RunStatus | None = Field(default=None, sa_type=TextEnum(RunStatus))
     last_error: str | None = Field(default=None, sa_type=Text)
     consecutive_failures: int = 0
+    consecutive_empty: int = 0  # runs that returned nothing from a source that has had items
+    ever_yielded: bool = False  # has returned items at least once: silence then means a gap
+
+
+class SourceRun(SQLModel, table=True):
+    """One collection run of one source: its status, the reason when not ok, and the counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    at: datetime = _ts()
+    status: RunStatus = Field(sa_type=TextEnum(RunStatus))
+    entries: int = 0
+    new_items: int = 0
+    updated_items: int = 0
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+class MonitoringGap(SQLModel, table=True):
+    """A 监测盲区: a source failing or silent for N runs; open until a good run closes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    opened_at: datetime = _ts()
+    runs: int
+    reason: str = Field(sa_type=Text)
+    closed_at: datetime | None = _ts(nullable=True)
 
 
 class Case(SQLModel, table=True):
@@ -72,6 +105,8 @@ class Case(SQLModel, table=True):
 
 
 class Item(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_item_source_external"),)
+
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(foreign_key="source.id", index=True)
     canonical_url: str = Field(unique=True)
@@ -84,6 +119,30 @@ class Item(SQLModel, table=True):
     clicks: int = 0
     comments: int = 0
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    external_id: str | None = Field(default=None, max_length=200)  # intake / API record id
+    author: str | None = None
+    site: str = ""  # host or site name: distinct sites count towards the grade
+    media_level: str = Field(default="local", max_length=32)
+    reposts: int = 0
+    # MinHash of the folded text, kept for items in cases so later items can join them.
+    signature: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class MetricSnapshot(SQLModel, table=True):
+    """A case's spread as seen by one collection run; the grade rules run on it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    at: datetime = _ts()
+    items: int
+    sites: int
+    mainstream_sites: int
+    media_level: str = Field(max_length=32)
+    clicks: int
+    comments: int
+    reposts: int
+    sensitive_period: bool = False
+    grade: str = Field(max_length=32)  # what the rules call for on these metrics
 
 
 class CaseEvent(SQLModel, table=True):
@@ -122,6 +181,7 @@ class Obligation(SQLModel, table=True):
     )
     level: int = 0  # the highest escalation level already fired
     next_check_at: datetime | None = _ts(nullable=True)
+    reminded_at: datetime | None = _ts(nullable=True)  # the 75% reminder fired (or was superseded)
     acked_at: datetime | None = _ts(nullable=True)
     acked_by: str | None = Field(default=None, max_length=64)
     completed_at: datetime | None = _ts(nullable=True)
@@ -131,9 +191,14 @@ class Obligation(SQLModel, table=True):
 class Notification(SQLModel, table=True):
     """The outbox: written in the same transaction as the lapse that causes it, sent later."""
 
+    __table_args__ = (
+        # The dispatcher asks "pending and due to (re)try by now".
+        Index("ix_notification_status_next_attempt", "status", "next_attempt_at"),
+    )
+
     id: str = Field(primary_key=True, max_length=36)  # stable notification id, in every message
-    key: str = Field(unique=True, max_length=200)  # case:obligation:level:recipient:channel
-    case_id: int = Field(foreign_key="case.id", index=True)
+    key: str = Field(unique=True, max_length=200)  # case:obligation:chain+level:recipient:channel
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)  # None: no case
     obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
     level: int
     recipient_id: str = Field(foreign_key="person.id")
@@ -147,6 +212,28 @@ class Notification(SQLModel, table=True):
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
     last_error: str | None = Field(default=None, sa_type=Text)
+    chain: Chain = Field(default=Chain.NO_COMPLETION, sa_type=TextEnum(Chain))
+    next_attempt_at: datetime | None = _ts(nullable=True)  # None: send at once
+    claimed_at: datetime | None = _ts(nullable=True)  # when it went to `sending`
+    ack_window_seconds: int | None = None  # None: no no-ack follow-up for this alert
+    ack_due_at: datetime | None = _ts(nullable=True, index=True)  # no-ack chain check time
+
+
+class AccountabilityRecord(SQLModel, table=True):
+    """Evidence of one lapse for people to judge (who, what, due, how late; "done" is the
+    obligation's `completed_at`); flagged for review, never a verdict."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    obligation_id: int = Field(foreign_key="obligation.id", index=True)
+    obligation_title: str
+    owner_role: str = Field(max_length=40)
+    responsible: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    level: int
+    due_at: datetime = _ts()
+    recorded_at: datetime = _ts()
+    late_seconds: int
+    flagged: bool = True  # for review by people
 
 
 class Delivery(SQLModel, table=True):

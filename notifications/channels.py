@@ -1,24 +1,39 @@
 """The only module that imports apprise: validate a channel URL, show it in privacy form, and send
 one message, turning Apprise's result (apprise 2.x: an AppriseResult, not a bool) into an
 explicit outcome. Second-scale retries of a send live here (tenacity); minute-scale retries are
-the dispatcher's, through the outbox."""
+the dispatcher's, through the outbox (`next_attempt_at`), and fall-over to the next channel too.
+
+Retry-After: a `SendOutcome.retry_after` is honoured by both layers (here when it is short,
+else by the outbox). Apprise's webhook plugins do not surface response headers, so for them it
+stays None and the exponential back-off applies."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import apprise
-from tenacity import RetryCallState, retry, retry_if_result, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryCallState,
+    retry,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 log = logging.getLogger(__name__)
+
+PERMANENT = frozenset({"INVALID_URL", "NO_URL"})  # retrying cannot help: fall over at once
+INNER_RETRY_AFTER_MAX = 5.0  # a longer Retry-After is left to the outbox's next round
 
 
 @dataclass(frozen=True)
 class SendOutcome:
     ok: bool
-    status: str  # SUCCESS, FAILURE, TIMEOUT, INVALID_URL, ...
+    status: str  # SUCCESS, FAILURE, TIMEOUT, INVALID_URL, NO_URL, ...
     detail: str = ""
+    retry_after: timedelta | None = None
 
 
 def is_valid_url(url: str) -> bool:
@@ -34,20 +49,37 @@ def privacy_url(url: str) -> str:
     return str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
 
 
-def _transient(outcome: SendOutcome) -> bool:
-    return not outcome.ok and outcome.status != "INVALID_URL"
+def transient(outcome: SendOutcome) -> bool:
+    """The one predicate: failed, and worth trying again (not a bad or missing URL, and not
+    asked to wait longer than the inner loop waits)."""
+    if outcome.ok or outcome.status in PERMANENT:
+        return False
+    wait = outcome.retry_after
+    return wait is None or wait.total_seconds() <= INNER_RETRY_AFTER_MAX
+
+
+_backoff = wait_exponential(multiplier=0.2, max=2)
+
+
+def wait_retry_after(state: RetryCallState) -> float:
+    """Honour the channel's Retry-After when it gave one, else exponential back-off."""
+    outcome = state.outcome.result() if state.outcome and not state.outcome.failed else None
+    if isinstance(outcome, SendOutcome) and outcome.retry_after is not None:
+        return outcome.retry_after.total_seconds()
+    return float(_backoff(state))
 
 
 def _log_retry(state: RetryCallState) -> None:
     log.warning("send attempt %d failed, retrying", state.attempt_number)
 
 
-# Worst case per message: 3 attempts with 0.2 s + 0.4 s waits, each bounded by Apprise's own
-# socket timeouts; anything still failing stays in the outbox for the next dispatch round.
+# Worst case per message: 3 attempts with 0.2 s + 0.4 s waits (or a Retry-After of at most 5 s),
+# each bounded by Apprise's socket timeouts; then the outbox retries the message later
+# (`dispatch.attempts_per_channel` rounds) before falling over to the next channel.
 @retry(
-    retry=retry_if_result(_transient),
+    retry=retry_if_result(transient),
     stop=stop_after_attempt(3),
-    wait=wait_exponential(multiplier=0.2, max=2),
+    wait=wait_retry_after,
     before_sleep=_log_retry,
     retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
 )

@@ -1,13 +1,16 @@
-"""Alert messages: what lapsed, on which case, which grade, due when, how late, the chain level,
-and how to act, in Simplified Chinese by default (English on request). Pure text building."""
+"""Alert messages: what lapsed (or is about to), on which case, which grade, due when, how late,
+the chain and its level, and how to act, in Simplified Chinese by default (English on request);
+and the merged message that carries several alerts to one person at once. Pure text building."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models.escalation import format_late
+from models.states import Chain
 
 
 @dataclass(frozen=True)
@@ -18,36 +21,68 @@ class AlertFacts:
     grade_label: str
     obligation_title: str
     due_at: datetime
-    late_by: timedelta
+    late_by: timedelta  # negative for a reminder: time left
     level: int
     level_label: str
     recipient_name: str
+    chain: Chain = Chain.NO_COMPLETION
+
+
+_STATE = {
+    "zh": {Chain.REMINDER: "即将到期", Chain.NO_COMPLETION: "已超时", Chain.NO_ACK: "未签收"},
+    "en": {
+        Chain.REMINDER: "due soon",
+        Chain.NO_COMPLETION: "overdue",
+        Chain.NO_ACK: "unacknowledged",
+    },
+}
+
+
+def _timing(facts: AlertFacts, language: str) -> str:
+    if facts.late_by < timedelta(0):
+        left = format_late(-facts.late_by, language=language)
+        return f"{left} left" if language == "en" else f"剩余 {left}"
+    late = format_late(facts.late_by, language=language)
+    return f"overdue by {late}" if language == "en" else f"已超时 {late}"
 
 
 def render_alert(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> tuple[str, str]:
-    """(subject, body) of a lapse alert."""
+    """(subject, body) of one alert."""
     due = facts.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    late = format_late(facts.late_by, language=language)
+    state = _STATE["en" if language == "en" else "zh"][facts.chain]
+    timing = _timing(facts, language)
     if language == "en":
-        subject = f"[{facts.grade_label}] overdue: {facts.obligation_title} — case {facts.case_id}"
+        subject = f"[{facts.grade_label}] {state}: {facts.obligation_title} — case {facts.case_id}"
         lines = [
             f"To: {facts.recipient_name}",
             f"Case: {facts.case_id} {facts.case_title}",
             f"Grade: {facts.grade_label}",
-            f"Obligation: {facts.obligation_title}, due {due}, overdue by {late}",
+            f"Obligation: {facts.obligation_title}, due {due}, {timing}",
             f"Escalation level: {facts.level} ({facts.level_label})",
             f"Acknowledge: yuqing case ack {facts.case_id}",
             f"Notification id: {facts.notification_id}",
         ]
         return subject, "\n".join(lines)
-    subject = f"【{facts.grade_label}舆情】{facts.obligation_title}已超时：案件{facts.case_id}"
+    subject = f"【{facts.grade_label}舆情】{facts.obligation_title}{state}：案件{facts.case_id}"
     lines = [
         f"{facts.recipient_name}：",
         f"案件：{facts.case_id}号 {facts.case_title}",
         f"等级：{facts.grade_label}",
-        f"事项：{facts.obligation_title}，截止 {due}，已超时 {late}",
+        f"事项：{facts.obligation_title}，截止 {due}，{timing}",
         f"催办级别：第{facts.level}级（{facts.level_label}）",
         f"签收：yuqing case ack {facts.case_id}",
         f"通知编号：{facts.notification_id}",
     ]
     return subject, "\n".join(lines)
+
+
+def render_batch(messages: Sequence[tuple[str, str]], *, language: str = "zh") -> tuple[str, str]:
+    """Several alerts to one person as one message (a storm): each keeps its notification id."""
+    if len(messages) == 1:
+        return messages[0]
+    if language == "en":
+        subject = f"[yuqing] {len(messages)} alerts (merged)"
+    else:
+        subject = f"【舆情督办】{len(messages)}条提醒（合并发送）"
+    parts = [f"{n}. {title}\n{body}" for n, (title, body) in enumerate(messages, start=1)]
+    return subject, "\n\n——\n\n".join(parts)

@@ -31,6 +31,7 @@ class Fetched:
     body: bytes
     etag: str | None
     last_modified: str | None
+    content_type: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -69,20 +70,35 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    try:
+        return _get(url, headers=headers, timeout=timeout, max_bytes=max_bytes)
+    except httpx.TooManyRedirects:
+        raise FetchError(f"{url}: 重定向次数过多（重定向循环）") from None
+    except httpx.HTTPStatusError as exc:
+        if is_transient(exc):
+            raise
+        raise FetchError(f"{url}: HTTP {exc.response.status_code}") from None
+
+
+def _get(url: str, *, headers: dict[str, str], timeout: float, max_bytes: int) -> Fetched:
     with (
         httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5) as client,
         client.stream("GET", url, headers=headers) as response,
     ):
         if response.status_code != 304:
             response.raise_for_status()
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise FetchError(f"{url}: 内容过大（{declared} 字节，上限 {max_bytes}）")
         body = bytearray()
         for chunk in response.iter_bytes():
             body += chunk
             if len(body) > max_bytes:
-                raise FetchError(f"{url}: body larger than {max_bytes} bytes")
+                raise FetchError(f"{url}: 内容过大（超过上限 {max_bytes} 字节）")
         return Fetched(
             response.status_code,
             bytes(body),
             response.headers.get("ETag"),
             response.headers.get("Last-Modified"),
+            response.headers.get("Content-Type"),
         )

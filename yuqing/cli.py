@@ -4,6 +4,7 @@ one-off collection and sweep runs, and the `case` and `policy` command groups. E
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -75,10 +76,17 @@ def db_upgrade() -> None:
 @app.command()
 def collect(source: str = typer.Option(None, "--source", help="只采集这个来源")) -> None:
     """立即运行一次采集。"""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from flows.collect import collect as collect_flow
 
-    with refusals():
-        summary = collect_flow(config=config_arg(), source_id=source)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with refusals(), Progress(*columns, console=errors, transient=True) as progress:
+        progress.add_task(f"采集中：{source or '全部来源'}…", total=None)
+        summary = collect_flow(config=config_arg(), source_id=source, force=True)
+    for run in [*summary["sources"], *summary["failed"]]:
+        mark = "[red]✗[/red]" if "error" in run and "status" not in run else "[green]✓[/green]"
+        errors.print(f"{mark} {run['source']}: {run.get('status', run.get('error'))}")
     print_json(summary)
     if summary["failed"]:
         raise typer.Exit(1)
@@ -108,10 +116,13 @@ def serve() -> None:
     """按计划运行采集和时限检查，直到 Ctrl-C。"""
     from deployments.serve import serve_forever
 
-    with refusals():
+    # Ctrl-C is how an operator stops serve: a clean exit, not an error.
+    with refusals(), contextlib.suppress(KeyboardInterrupt):
         serve_forever(config_arg())
+    console.print("yuqing serve 已停止")
 
 
 def main() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     app()

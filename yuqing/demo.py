@@ -120,7 +120,7 @@ def play(config: str, receiver: WebhookReceiver) -> int:
         acknowledge(session, case_id=case_id, actor="王芳", at=ack_at)
     say(f"{local(ack_at)}：王芳签收（等同于 yuqing case ack {case_id} --by 王芳）")
     before = len(receiver.received)
-    at = start + timedelta(minutes=50)
+    at = start + timedelta(minutes=44)  # before level 2 (45) would have fired
     sweep(config=config, at=at)
     say(f"时钟快进到 {local(at)}：签收后未再催办（新告警 {len(receiver.received) - before} 条）")
     print_case(runtime, show_data(runtime, case_id))

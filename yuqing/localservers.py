@@ -4,9 +4,11 @@ fixed documents, and a webhook receiver that keeps every request it gets (what a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs
@@ -17,6 +19,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.time)  # arrival, seconds since the epoch
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -48,35 +51,72 @@ class _Server:
         self.httpd.server_close()
 
 
+@dataclass
+class Route:
+    """What the feed server answers on a path: a document, or a failure, a delay, a redirect."""
+
+    body: bytes = b""
+    content_type: str = "application/rss+xml"
+    status: int = 200
+    delay: float = 0.0  # seconds before answering: a slow server
+    etag: str | None = None  # answer 304 when the client sends it back
+    location: str | None = None  # a redirect target
+
+
 class _FeedHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         owner: FeedServer = self.server.owner  # type: ignore[attr-defined]
         owner.requests.append(self.path)
-        document = owner.documents.get(self.path.split("?", 1)[0])
-        if document is None:
+        route = owner.routes.get(self.path.split("?", 1)[0])
+        if route is None:
             self.send_error(404)
             return
-        body, content_type = document
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if route.delay:
+            time.sleep(route.delay)
+        if route.etag is not None and self.headers.get("If-None-Match") == route.etag:
+            self.send_response(304)
+            self.end_headers()
+            return
+        self.send_response(route.status)
+        if route.location is not None:
+            self.send_header("Location", route.location)
+        if route.etag is not None:
+            self.send_header("ETag", route.etag)
+        self.send_header("Content-Type", route.content_type)
+        self.send_header("Content-Length", str(len(route.body)))
         self.end_headers()
-        self.wfile.write(body)
+        # The client may give up first (size cap, timeout): that is the test, not an error.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(route.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 class FeedServer(_Server):
-    """Serves `documents[path] = (body, content_type)`; the tests may replace them between runs."""
+    """Serves `routes[path]`; the tests may replace them between runs."""
 
     def __init__(self) -> None:
         super().__init__(_FeedHandler)
-        self.documents: dict[str, tuple[bytes, str]] = {}
+        self.routes: dict[str, Route] = {}
         self.requests: list[str] = []
 
-    def serve(self, path: str, body: bytes, content_type: str = "application/rss+xml") -> str:
-        self.documents[path] = (body, content_type)
+    def serve(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "application/rss+xml",
+        *,
+        status: int = 200,
+        delay: float = 0.0,
+        etag: str | None = None,
+    ) -> str:
+        self.routes[path] = Route(body, content_type, status=status, delay=delay, etag=etag)
+        return self.url(path)
+
+    def redirect(self, path: str, to: str) -> str:
+        """A 302 from `path` to `to` (point two paths at each other for a redirect loop)."""
+        self.routes[path] = Route(status=302, location=to, content_type="text/plain")
         return self.url(path)
 
 
@@ -86,23 +126,59 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
         with owner.lock:
-            owner.received.append(Received(self.path, dict(self.headers.items()), body))
-        self.send_response(200)
+            status = owner.status
+            if status == 200:
+                owner.received.append(Received(self.path, dict(self.headers.items()), body))
+            else:
+                owner.rejected += 1
+        self.send_response(status)
         self.send_header("Content-Length", "2")
         self.end_headers()
-        self.wfile.write(b"ok")
+        self.wfile.write(b"ok" if status == 200 else b"no")
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 class WebhookReceiver(_Server):
-    """Accepts POSTs and keeps them in `received`, in arrival order."""
+    """Accepts POSTs and keeps them in `received`, in arrival order. For outage tests it can
+    answer with an error status (`fail_with(500)`), stop listening so connections are refused
+    (`refuse()`), and come back on the same port (`recover()`)."""
 
     def __init__(self) -> None:
         super().__init__(_ReceiverHandler)
         self.received: list[Received] = []
+        self.rejected = 0
+        self.status = 200
         self.lock = threading.Lock()
+        self._port = self.port
+
+    def fail_with(self, status: int) -> None:
+        with self.lock:
+            self.status = status
+
+    def refuse(self) -> None:
+        """Close the listening socket: connections are refused until `recover()`."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def recover(self) -> None:
+        """Answer 200 again, listening on the same port if `refuse()` closed it."""
+        with self.lock:
+            self.status = 200
+        if self.httpd.socket.fileno() == -1:
+            self.httpd = ThreadingHTTPServer(("127.0.0.1", self._port), _ReceiverHandler)
+            self.httpd.daemon_threads = True
+            self.httpd.owner = self  # type: ignore[attr-defined]
+            self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+            self.thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.httpd.socket.fileno() != -1:
+            super().__exit__(*exc)
+
+    def form_url(self, path: str) -> str:
+        return f"form://127.0.0.1:{self._port}{path}"
 
     def apprise_url(self, path: str) -> str:
-        return f"json://127.0.0.1:{self.port}{path}"
+        return f"json://127.0.0.1:{self._port}{path}"

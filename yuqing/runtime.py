@@ -44,6 +44,7 @@ def build_runtime(settings: Settings) -> Runtime:
         Topic(
             id=t.id,
             include_any=tuple(t.include_any),
+            include_all=tuple(t.include_all),
             exclude=tuple(t.exclude),
             category=t.category,
             grade_hint=t.grade_hint,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -101,10 +101,47 @@ class Policy(Section):
     file: Path | None = Field(None, description="A policy TOML file; overrides `preset`.")
 
 
+def _gap_roles() -> list[Role]:
+    return ["operator", "duty_officer"]
+
+
+class SensitivePeriod(Section):
+    name: str = Field(min_length=1, description="E.g. 两会, 高考, 国庆.")
+    start: date = Field(description="First day (local date, general.timezone).")
+    end: date = Field(description="Last day, inclusive.")
+
+    @_model_validator(mode="after")
+    def _ordered(self) -> SensitivePeriod:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
 class Collect(Section):
     interval_seconds: int = Field(300, ge=10, description="How often scheduled collection runs.")
     timeout_seconds: float = Field(20.0, gt=0, le=300, description="Per-request HTTP timeout.")
     max_bytes: int = Field(10_000_000, gt=0, description="Largest feed body accepted.")
+    sensitive_interval_seconds: int = Field(
+        60, ge=10, description="Source interval during a sensitive period (unless the source's)."
+    )
+    sensitive_periods: list[SensitivePeriod] = Field(
+        default_factory=list, description="Heightened monitoring: faster intervals (§6.4)."
+    )
+    concurrency: int = Field(4, ge=1, le=64, description="Sources fetched at the same time.")
+    batch_size: int = Field(5000, ge=100, le=50_000, description="Items stored per batch task.")
+    similarity: float = Field(
+        0.5, gt=0, le=1, description="Near-duplicate threshold (estimated Jaccard of bigrams)."
+    )
+    cluster_window_hours: float = Field(
+        72, gt=0, description="An item joins the case of a similar item seen this recently."
+    )
+    gap_runs: int = Field(3, ge=1, le=100, description="Failed or silent runs before 监测盲区.")
+    gap_alert_roles: list[Role] = Field(
+        default_factory=lambda: _gap_roles(),
+        description="Who is told of a monitoring gap.",
+    )
+    task_retries: int = Field(2, ge=0, le=10, description="Prefect retries of a source fetch.")
+    task_retry_delay_seconds: float = Field(30, ge=0, description="Wait between those retries.")
 
 
 class Sweep(Section):
@@ -112,20 +149,127 @@ class Sweep(Section):
     batch_size: int = Field(200, ge=1, le=10_000, description="Deadlines claimed per batch.")
 
 
+class QuietHoursConfig(Section):
+    start: time = Field(time(22, 0), description="Local time the quiet window starts.")
+    end: time = Field(time(7, 0), description="Local time it ends (may be the next morning).")
+    grades: list[str] = Field(
+        default_factory=lambda: ["三级"],
+        description="Grades (label or id) whose alerts wait; 一级 and 二级 are never held.",
+    )
+
+    @field_validator("grades")
+    @classmethod
+    def _never_urgent(cls, value: list[str]) -> list[str]:
+        urgent = [g for g in value if g in ("一级", "二级", "g1", "g2")]
+        if urgent:
+            raise ValueError(f"{', '.join(urgent)} may never be held in quiet hours")
+        return value
+
+
+class ShiftConfig(Section):
+    person: str = Field(description="Person id on duty.")
+    role: Role = Field("duty_officer", description="The role the shift covers.")
+    start: datetime = Field(description="Shift start; without a zone, general.timezone.")
+    end: datetime = Field(description="Shift end (exclusive).")
+
+    @_model_validator(mode="after")
+    def _ordered(self) -> ShiftConfig:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Escalation(Section):
+    quiet_hours: QuietHoursConfig | None = Field(None, description="Off unless configured.")
+    dual_reporting_grades: list[str] = Field(
+        default_factory=list, description="Grades whose lapses also go up the second chain."
+    )
+    second_chain: list[list[Role]] = Field(
+        default_factory=list,
+        description="Roles of the second reporting line (双重报告), one list per chain level.",
+    )
+    roster: list[ShiftConfig] = Field(default_factory=list, description="The duty roster.")
+
+
+class Dispatch(Section):
+    attempts_per_channel: int = Field(3, ge=1, le=20, description="Rounds before fall-over.")
+    retry_base_seconds: float = Field(2.0, gt=0, description="First wait between rounds.")
+    retry_cap_seconds: float = Field(300.0, gt=0, description="Longest wait between rounds.")
+    batch_max: int = Field(20, ge=1, le=200, description="Alerts merged into one message.")
+    per_recipient_per_minute: int = Field(
+        30, ge=1, description="Messages per person and channel per minute; more are merged."
+    )
+    sending_lease_seconds: float = Field(
+        120.0, gt=0, description="A row left `sending` this long (a crash) is sent again."
+    )
+    wake_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often the serve process looks for new due times."
+    )
+
+
+MediaLevelName = Literal["central", "national_portal", "provincial", "city", "local", "none"]
+
+
+class JsonMapping(Section):
+    """Where each field of an item is in a JSON API's records (dotted paths; empty: absent)."""
+
+    items: str = Field("", description="Path to the list of records; empty: the body is it.")
+    external_id: str = "id"
+    title: str = "title"
+    text: str = "text"
+    url: str = "url"
+    time: str = "time"
+    author: str = "author"
+    clicks: str = "clicks"
+    comments: str = "comments"
+    reposts: str = "reposts"
+    site: str = "site"
+    media_level: str = "media_level"
+
+
 class SourceConfig(Section):
     id: str = Field(pattern=ID_PATTERN)
-    kind: Literal["rss"] = "rss"
+    kind: Literal["rss", "json", "intake"] = Field(
+        "rss", description="rss (RSS/Atom), json (HTTP API + mapping), intake (pushed to us)."
+    )
     name: str = Field(min_length=1)
-    url: str = Field(pattern=r"^https?://", description="Feed URL (RSS or Atom).")
+    url: str = Field("", description="Feed or API URL (rss, json); empty for intake.")
+    interval_seconds: int | None = Field(None, ge=10, description="Default: collect's.")
+    sensitive_interval_seconds: int | None = Field(None, ge=10, description="Default: collect's.")
+    timeout_seconds: float | None = Field(None, gt=0, le=300, description="Default: collect's.")
+    max_bytes: int | None = Field(None, gt=0, description="Default: collect's.")
+    encoding: str | None = Field(None, description="Charset to use whatever the body declares.")
+    media_level: MediaLevelName = Field("local", description="Media level of its items.")
+    mapping: JsonMapping = Field(default_factory=JsonMapping, description="json sources only.")
+
+    @_model_validator(mode="after")
+    def _url_for_fetched_kinds(self) -> SourceConfig:
+        if self.kind != "intake" and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url: a {self.kind} source needs an http(s) URL")
+        if self.encoding is not None:
+            import codecs
+
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise ValueError(f"encoding: unknown charset {self.encoding!r}") from None
+        return self
 
 
 class TopicConfig(Section):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1)
-    include_any: list[str] = Field(min_length=1, description="Any one of these terms matches.")
+    include_any: list[str] = Field(default_factory=list, description="Any one of these.")
+    include_all: list[str] = Field(default_factory=list, description="Every one of these.")
     exclude: list[str] = Field(default_factory=list)
     category: Literal["inquiry", "hype", "rumour", "suggestion", "corruption"] = "inquiry"
     grade_hint: str | None = Field(None, description="Lowest grade for matches (e.g. 二级).")
+
+    @_model_validator(mode="after")
+    def _has_terms(self) -> TopicConfig:
+        if not (self.include_any or self.include_all):
+            raise ValueError("include_any or include_all must list at least one term")
+        return self
 
 
 class UnitConfig(Section):
@@ -146,6 +290,16 @@ class PersonConfig(Section):
 class Secrets(Section):
     database_url: SecretStr | None = None
     channels: dict[str, SecretStr] = Field(default_factory=dict, description="id → Apprise URL")
+    intake_token: SecretStr | None = Field(
+        None, description="Bearer token of the intake endpoint; it refuses everything without."
+    )
+
+    @field_validator("intake_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("intake_token must be at least 16 characters")
+        return value
 
     @field_validator("channels")
     @classmethod
@@ -174,6 +328,8 @@ class Settings(BaseSettings):
     topics: list[TopicConfig] = Field(default_factory=list)
     units: list[UnitConfig] = Field(default_factory=list)
     people: list[PersonConfig] = Field(default_factory=list)
+    escalation: Escalation = Escalation()
+    dispatch: Dispatch = Dispatch()
     secrets: Secrets = Secrets()
 
     @classmethod
@@ -193,6 +349,18 @@ class Settings(BaseSettings):
         problems = list(_reference_problems(self))
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @_model_validator(mode="after")
+    def _roster_people_exist(self) -> Settings:
+        people = {person.id for person in self.people}
+        unknown = [
+            f"escalation.roster.{n}.person: unknown person {shift.person!r}"
+            for n, shift in enumerate(self.escalation.roster)
+            if shift.person not in people
+        ]
+        if unknown:
+            raise ValueError("; ".join(unknown))
         return self
 
     @property

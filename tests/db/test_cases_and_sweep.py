@@ -16,11 +16,13 @@ from models.directory import sync_directory
 from models.policy import WorkCalendar, default_policy
 from models.states import EventKind, NotificationStatus, ObligationStatus
 from models.tables import Case, Notification
+from notifications.context import EscalationContext
 from notifications.escalate import escalate_due
 from yuqing.settings import PersonConfig, UnitConfig
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 POLICY = default_policy()
+CTX = EscalationContext(policy=POLICY)
 UNITS = [UnitConfig(id="office", name="办公室")]
 PEOPLE = [
     PersonConfig(id="wang", name="王芳", unit="office", roles=["office_staff"], channels=["w"]),
@@ -47,7 +49,7 @@ def new_case(engine: Engine, *, grade: str = "一级") -> int:
 
 def sweep(engine: Engine, at: datetime) -> tuple[int, int]:
     with session_scope(engine) as session:
-        result = escalate_due(session, now=at, policy=POLICY, language="zh", batch_size=50)
+        result = escalate_due(session, now=at, ctx=CTX, batch_size=50)
     return result.levels_fired, result.queued
 
 
@@ -95,10 +97,19 @@ def test_naive_timestamps_are_refused(engine: Engine) -> None:
         )
 
 
-def test_nothing_fires_before_the_due_time(engine: Engine) -> None:
+def test_nothing_fires_before_the_reminder_time(engine: Engine) -> None:
     new_case(engine)
-    assert sweep(engine, T0 + timedelta(minutes=29)) == (0, 0)
+    assert sweep(engine, T0 + timedelta(minutes=22)) == (0, 0)  # 75% of 30 min is 22.5
     assert outbox(engine) == []
+
+
+def test_the_owner_is_reminded_at_75_percent_of_the_window(engine: Engine) -> None:
+    new_case(engine)
+    assert sweep(engine, T0 + timedelta(minutes=23)) == (0, 1)
+    (reminder,) = outbox(engine)
+    assert (reminder.recipient_id, reminder.chain, reminder.level) == ("wang", "reminder", 0)
+    assert "快报即将到期" in reminder.subject and "剩余 7分钟" in reminder.body
+    assert sweep(engine, T0 + timedelta(minutes=29)) == (0, 0)
 
 
 def test_lapse_queues_one_alert_per_level_one_recipient(engine: Engine) -> None:
@@ -124,7 +135,8 @@ def test_a_repeated_sweep_adds_nothing(engine: Engine) -> None:
 def test_the_next_repeat_climbs_to_level_two(engine: Engine) -> None:
     new_case(engine)
     sweep(engine, T0 + timedelta(minutes=31))
-    assert sweep(engine, T0 + timedelta(minutes=46)) == (1, 1)  # 30 min + 15 min repeat
+    fired, _ = sweep(engine, T0 + timedelta(minutes=46))  # 30 min + 15 min repeat
+    assert fired == 1  # (the written report's own reminder is due by now too)
     level_two = [n for n in outbox(engine) if n.level == 2]
     assert [n.recipient_id for n in level_two] == ["chen"]
 
@@ -135,9 +147,10 @@ def test_acknowledgement_stops_further_reminders(engine: Engine) -> None:
     with session_scope(engine) as session:
         done = acknowledge(session, case_id=case_id, actor="王芳", at=T0 + timedelta(minutes=33))
     assert (done.key, done.acked_by) == ("quick_report", "王芳")
-    assert sweep(engine, T0 + timedelta(minutes=50)) == (0, 0)
+    assert sweep(engine, T0 + timedelta(minutes=50))[0] == 0
     with session_scope(engine) as session:
         quick = next(o for o in case_obligations(session, case_id) if o.key == "quick_report")
+    assert len([n for n in outbox(engine) if n.obligation_id == quick.id]) == 3  # level 1 only
     assert quick.status == ObligationStatus.ACKNOWLEDGED
     assert quick.acked_at == T0 + timedelta(minutes=33)
 

@@ -55,8 +55,10 @@ def test_item_to_case_to_delivered_alert_to_acknowledgement(
     again = collect(config=config, at=T0 + timedelta(minutes=5))
     assert again["cases_opened"] == [] and again["sources"][0]["duplicates"] == 2
 
-    assert sweep(config=config, at=T0 + timedelta(minutes=29))["sent"] == 0
-    assert receiver.received == []
+    reminded = sweep(config=config, at=T0 + timedelta(minutes=29))  # 75% of 30 min: the owner
+    assert (reminded["reminders"], reminded["sent"]) == (1, 1)
+    assert [r.path for r in receiver.received] == ["/hook/wangfang"]
+    assert "快报即将到期" in receiver.received[0].json()["title"]
     result = sweep(config=config, at=T0 + timedelta(minutes=31))
     assert (result["levels_fired"], result["sent"], result["failed"]) == (1, 3, 0)
 
@@ -72,14 +74,16 @@ def test_item_to_case_to_delivered_alert_to_acknowledgement(
     cli = CliRunner().invoke(app, ["--config", config, "case", "ack", str(case_id), "--by", "王芳"])
     assert cli.exit_code == 0, cli.output
     assert "已签收" in cli.output
-    later = sweep(config=config, at=T0 + timedelta(minutes=50))
-    assert later["levels_fired"] == 0 and len(receiver.received) == 3
+    later = sweep(config=config, at=T0 + timedelta(minutes=44))
+    assert later["levels_fired"] == 0 and len(receiver.received) == 4
 
     with session_scope(prepare(config).engine) as session:
         timeline = case_timeline(session, case_id)
     kinds = [e.kind for e in timeline]
-    assert kinds.count(EventKind.DELIVERED) == 3
-    assert kinds.index(EventKind.DEADLINE_LAPSED) < kinds.index(EventKind.DELIVERED)
+    assert kinds.count(EventKind.DELIVERED) == 4
+    assert kinds.index(EventKind.REMINDER_DUE) < kinds.index(EventKind.DEADLINE_LAPSED)
+    lapsed = kinds.index(EventKind.DEADLINE_LAPSED)
+    assert kinds[lapsed:].count(EventKind.DELIVERED) == 3  # level 1, after the lapse
     assert kinds[-1] == EventKind.ACKNOWLEDGED and timeline[-1].actor == "王芳"
 
 

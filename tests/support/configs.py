@@ -23,8 +23,16 @@ def write_office_config(
     receiver: WebhookReceiver,
     feed_url: str = "http://127.0.0.1:9/none.xml",
     preset: str = "default",
+    sources_toml: str | None = None,
+    collect_toml: str = "",
+    extra_secrets: str = "",
 ) -> Path:
-    """An office with one feed source, one topic and a full chain, each person on the receiver."""
+    """An office with one feed source (or `sources_toml`), one topic and a full chain, each
+    person on the receiver; `collect_toml` adds lines to the [collect] section."""
+    sources = (
+        sources_toml or f'[[sources]]\nid = "forum"\nname = "本地论坛"\nurl = "{feed_url}"\n\n'
+    )
+
     people = "".join(
         f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "office"\nroles = {roles!r}\n'
         f'channels = ["{pid}_hook"]\n\n'.replace("'", '"')
@@ -33,8 +41,7 @@ def write_office_config(
     config = directory / "yuqing.toml"
     config.write_text(
         f'[general]\ndata_dir = "data"\n\n[database]\nurl = "{database_url}"\n\n'
-        f'[policy]\npreset = "{preset}"\n\n'
-        f'[[sources]]\nid = "forum"\nname = "本地论坛"\nurl = "{feed_url}"\n\n'
+        f'[policy]\npreset = "{preset}"\n\n[collect]\n{collect_toml}\n\n{sources}'
         '[[topics]]\nid = "school"\nname = "学校"\ninclude_any = ["学校", "中学"]\n'
         'exclude = ["招生广告"]\n\n'
         '[[units]]\nid = "office"\nname = "办公室"\n\n' + people,
@@ -43,19 +50,28 @@ def write_office_config(
     secrets = "".join(
         f'{pid}_hook = "{receiver.apprise_url("/hook/" + pid)}"\n' for pid, _, _ in OFFICE
     )
-    (directory / "secrets.toml").write_text(f"[channels]\n{secrets}", encoding="utf-8")
+    (directory / "secrets.toml").write_text(
+        f"{extra_secrets}\n[channels]\n{secrets}", encoding="utf-8"
+    )
     return config
 
 
-def rss(items: list[tuple[str, str, int, int]], *, base: str = "http://forum.test") -> bytes:
-    """An RSS 2.0 document; each item is (title, path, clicks, comments)."""
+def rss(
+    items: list[tuple[str, str, int, int]],
+    *,
+    base: str = "http://forum.test",
+    encoding: str = "utf-8",
+    declared: str | None = None,
+) -> bytes:
+    """An RSS 2.0 document; each item is (title, path, clicks, comments). `encoding` is how the
+    bytes are encoded, `declared` what the XML declaration claims (default: the same)."""
     entries = "".join(
         f"<item><title>{title}</title><link>{base}{path}</link><description>{title}</description>"
         f"<slash:comments>{comments}</slash:comments><yq:clicks>{clicks}</yq:clicks></item>"
         for title, path, clicks, comments in items
     )
     return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        f'<?xml version="1.0" encoding="{declared or encoding}"?><rss version="2.0" '
         'xmlns:slash="http://purl.org/rss/1.0/modules/slash/" xmlns:yq="urn:yuqing:metrics">'
         f"<channel><title>论坛</title>{entries}</channel></rss>"
-    ).encode()
+    ).encode(encoding, errors="xmlcharrefreplace")

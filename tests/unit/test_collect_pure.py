@@ -20,6 +20,8 @@ from tests.support.configs import rss
         ),
         ("https://a.cn:443/x?b=2&a=1&spm=abc", "https://a.cn/x?a=1&b=2"),
         ("https://a.cn", "https://a.cn/"),
+        ("https://www.A.cn/x/?from=timeline&isappinstalled=0", "https://a.cn/x"),
+        ("urn:yuqing:hotline:42", "urn:yuqing:hotline:42"),
     ],
 )
 def test_canonical_url(url: str, canonical: str) -> None:
@@ -46,9 +48,10 @@ def test_parse_feed_reads_metrics_and_skips_items_without_link() -> None:
     body = rss([("学校食堂", "/t/1", 3200, 12)]).replace(
         b"</channel>", b"<item><title>no link</title></item></channel>"
     )
-    items, problems = parse_feed(body)
-    assert [(i.title, i.clicks, i.comments) for i in items] == [("学校食堂", 3200, 12)]
-    assert problems == ["entry 1 ('no link'): no link, skipped"]
+    parsed = parse_feed(body)
+    assert [(i.title, i.clicks, i.comments) for i in parsed.items] == [("学校食堂", 3200, 12)]
+    assert parsed.entries == 2
+    assert parsed.problems == {"no link (skipped)": 1, "no time (fetch time used)": 1}
 
 
 def test_parse_feed_refuses_a_non_feed() -> None:

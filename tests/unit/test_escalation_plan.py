@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models.escalation import format_late, plan_escalation, recipients
+from models.policy import ChainLevel, EscalationRule
 
 DUE = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 REPEAT = timedelta(minutes=15)
+RULE = EscalationRule(ack_window=timedelta(minutes=10), repeat_interval=REPEAT)
+CHAIN = tuple(ChainLevel(level=n, roles=("owner",), label=f"L{n}") for n in (1, 2, 3))
 
 
 @pytest.mark.parametrize(
@@ -27,14 +30,14 @@ def test_plan_escalation(
     minutes_after_due: int, fired: int, levels: list[int], next_check: datetime | None
 ) -> None:
     now = DUE + timedelta(minutes=minutes_after_due)
-    plan = plan_escalation(due_at=DUE, fired_level=fired, levels=3, repeat_interval=REPEAT, now=now)
+    plan = plan_escalation(due_at=DUE, fired_level=fired, rule=RULE, chain=CHAIN, now=now)
     assert [step.level for step in plan.steps] == levels
     assert plan.next_check_at == next_check
 
 
 def test_catch_up_marks_how_late_each_level_is() -> None:
     plan = plan_escalation(
-        due_at=DUE, fired_level=0, levels=3, repeat_interval=REPEAT, now=DUE + timedelta(hours=2)
+        due_at=DUE, fired_level=0, rule=RULE, chain=CHAIN, now=DUE + timedelta(hours=2)
     )
     assert [step.late_by for step in plan.steps] == [
         timedelta(hours=2),

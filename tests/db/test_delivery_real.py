@@ -1,0 +1,96 @@
+"""Delivery through real Apprise to real local receivers (an HTTP receiver for json:// and
+form://, an SMTP server for mailto://), on both database backends: what each channel got, the
+outage of a receiver (refused, then HTTP 500, then recovered), fall-over to the next channel
+when one never recovers, and every attempt on the case timeline (送达 evidence)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from models.db import session_scope
+from models.states import EventKind, NotificationStatus
+from models.tables import Delivery
+from tests.support.escalation import T0, cycle, events, hook_urls, ids_at, new_case, office, outbox
+from tests.support.smtp import smtp_server, text_of
+from yuqing.localservers import WebhookReceiver
+from yuqing.settings import Dispatch
+
+DUE = T0 + timedelta(minutes=30)  # 一级 quick report
+
+
+def test_json_form_and_mailto_each_deliver_the_chinese_alert(
+    engine: Engine, receiver: WebhookReceiver
+) -> None:
+    office(engine, {"wang": ["wang_json"], "li": ["li_form"], "zhao": ["zhao_mail"]})
+    case_id = new_case(engine)
+    with smtp_server() as (port, mails):
+        urls = {
+            "wang_json": receiver.apprise_url("/wang"),
+            "li_form": receiver.form_url("/li"),
+            "zhao_mail": f"mailto://127.0.0.1:{port}?from=bot@example.test&to=zhao@example.test"
+            "&mode=insecure",
+        }
+        result = cycle(engine, DUE + timedelta(minutes=1), urls)
+        mail_text = text_of(mails[0]) if mails else ""
+    assert (result["levels_fired"], result["sent"], result["failed"]) == (1, 3, 0)
+    by_path = {r.path: r for r in receiver.received}
+    as_json, as_form = by_path["/wang"].json(), by_path["/li"].form()
+    for text in (as_json["message"], as_form["message"], mail_text):
+        assert f"案件：{case_id}号 某中学食堂投诉" in text and "等级：一级" in text
+        assert "截止 2026-11-22 09:30，已超时 1分钟" in text and "第1级" in text
+        assert f"yuqing case ack {case_id}" in text and "通知编号：" in text
+    assert as_json["title"] == f"【一级舆情】快报已超时：案件{case_id}"
+    kinds = Counter(e.kind for e in events(engine, case_id))
+    assert kinds[EventKind.DELIVERED] == 3 and kinds[EventKind.ACCOUNTABILITY] == 1
+
+
+def test_outage_refused_then_500_then_delivered_with_every_attempt_recorded(
+    engine: Engine, receiver: WebhookReceiver
+) -> None:
+    office(engine, {})
+    case_id = new_case(engine)
+    urls = hook_urls(receiver, ["wang", "li", "zhao"])
+    options = Dispatch(attempts_per_channel=6, retry_base_seconds=1, retry_cap_seconds=4)
+    at = DUE + timedelta(seconds=5)
+    receiver.refuse()
+    assert cycle(engine, at, urls, options=options)["failed"] == 3
+    receiver.recover()
+    receiver.fail_with(500)
+    assert cycle(engine, at + timedelta(seconds=1), urls, options=options)["failed"] == 3
+    assert cycle(engine, at + timedelta(seconds=1.5), urls, options=options)["sent"] == 0  # backoff
+    receiver.recover()
+    assert cycle(engine, at + timedelta(seconds=10), urls, options=options)["sent"] == 3
+    assert sorted(path for path, _ in ids_at(receiver)) == ["/hook/li", "/hook/wang", "/hook/zhao"]
+    assert receiver.rejected >= 3  # the 500s (each send also retried inside tenacity)
+    with session_scope(engine) as session:
+        attempts = session.exec(select(Delivery.attempt, Delivery.ok)).all()
+    assert Counter(attempts) == {(1, False): 3, (2, False): 3, (3, True): 3}
+    timeline = [e for e in events(engine, case_id) if e.kind == EventKind.DELIVERY_FAILED]
+    assert len(timeline) == 6 and "第1次尝试" in timeline[0].message
+    assert all(n.status == NotificationStatus.SENT for n in outbox(engine))
+
+
+def test_a_channel_that_never_recovers_falls_over_to_the_next(
+    engine: Engine, receiver: WebhookReceiver
+) -> None:
+    office(engine, {"wang": ["wang_dead", "wang_hook"], "li": ["li_hook"], "zhao": ["zhao_hook"]})
+    case_id = new_case(engine)
+    urls = {**hook_urls(receiver, ["wang", "li", "zhao"]), "wang_dead": "json://127.0.0.1:9/x"}
+    options = Dispatch(attempts_per_channel=2, retry_base_seconds=1)
+    cycle(engine, DUE, urls, options=options)
+    cycle(engine, DUE + timedelta(seconds=5), urls, options=options)  # 2nd failure: fall over
+    cycle(engine, DUE + timedelta(seconds=6), urls, options=options)
+    paths = Counter(path for path, _ in ids_at(receiver))
+    assert paths == {"/hook/wang": 1, "/hook/li": 1, "/hook/zhao": 1}
+    wang = [n for n in outbox(engine) if n.recipient_id == "wang"]
+    assert [(n.channel, n.status) for n in wang] == [
+        ("wang_dead", NotificationStatus.FAILED),
+        ("wang_hook", NotificationStatus.SENT),
+    ]
+    failover = [e for e in events(engine, case_id) if e.kind == EventKind.CHANNEL_FAILOVER]
+    assert len(failover) == 1 and "改用 wang_hook" in failover[0].message
+    assert ids_at(receiver)[0][1] != wang[0].id  # the replacement carries its own id

@@ -1,0 +1,33 @@
+"""The process the crash test kills: escalation cycles (sweep + dispatch, plain functions, no
+Prefect) in a loop on the real clock. `python -m tests.support.crash_worker DB_URL URLS_JSON`;
+prints "ready" once imported, so the test kills it while it works, not while it starts."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from models.clock import utc_now
+from models.db import make_engine
+from models.policy import default_policy
+from notifications.context import EscalationContext
+from notifications.cycle import run_cycle
+from yuqing.settings import Dispatch
+
+
+def main(database_url: str, urls_json: str) -> None:
+    urls: dict[str, str] = json.loads(urls_json)
+    engine = make_engine(database_url)
+    ctx = EscalationContext(policy=default_policy())
+    options = Dispatch(sending_lease_seconds=1.0)
+    print("ready", flush=True)
+    while True:
+        run_cycle(
+            engine, now=utc_now(), ctx=ctx, channel_url=urls.get, batch_size=5, options=options
+        )
+        time.sleep(0.005)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,108 @@
+"""Helpers for the escalation and delivery tests: an office on a real database whose people's
+channels point at local receivers, cases opened on a fixed clock, one escalation cycle, and the
+notification ids a receiver got."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from models.cases import open_case
+from models.db import session_scope
+from models.directory import sync_directory
+from models.policy import WorkCalendar, default_policy
+from models.tables import CaseEvent, Notification
+from notifications.context import EscalationContext
+from notifications.cycle import run_cycle
+from yuqing.localservers import WebhookReceiver
+from yuqing.settings import Dispatch, PersonConfig, UnitConfig
+
+T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+POLICY = default_policy()
+CTX = EscalationContext(policy=POLICY)
+ID_RE = re.compile(r"(?:通知编号：|Notification id: )([0-9a-f-]{36})")
+ROLES = {
+    "wang": ["office_staff"],
+    "li": ["leader_in_charge"],
+    "zhao": ["duty_officer"],
+    "chen": ["principal_leader", "office_head"],
+    "sun": ["group_head"],
+}
+NAMES = {"wang": "王芳", "li": "李强", "zhao": "赵敏", "chen": "陈军", "sun": "孙力"}
+
+
+def office(
+    engine: Engine,
+    channels: Mapping[str, list[str]],
+    *,
+    roles: Mapping[str, list[str]] = ROLES,
+    deputies: Mapping[str, str] | None = None,
+) -> None:
+    people = [
+        PersonConfig(
+            id=pid,
+            name=NAMES.get(pid, pid),
+            unit="office",
+            roles=role_list,  # type: ignore[arg-type]
+            channels=list(channels.get(pid, [f"{pid}_hook"])),
+            deputy=(deputies or {}).get(pid),
+        )
+        for pid, role_list in roles.items()
+    ]
+    with session_scope(engine) as session:
+        sync_directory(session, units=[UnitConfig(id="office", name="办公室")], people=people)
+
+
+def new_case(
+    engine: Engine, *, grade: str = "一级", at: datetime = T0, title: str = "某中学食堂投诉"
+) -> int:
+    with session_scope(engine) as session:
+        case = open_case(
+            session,
+            title=title,
+            grade=grade,
+            policy=POLICY,
+            calendar=WorkCalendar.default(),
+            discovered_at=at,
+        )
+        assert case.id is not None
+        return case.id
+
+
+def hook_urls(receiver: WebhookReceiver, people: list[str]) -> dict[str, str]:
+    return {f"{pid}_hook": receiver.apprise_url(f"/hook/{pid}") for pid in people}
+
+
+def cycle(
+    engine: Engine,
+    at: datetime,
+    urls: Mapping[str, str],
+    *,
+    ctx: EscalationContext = CTX,
+    options: Dispatch | None = None,
+) -> dict[str, int]:
+    return run_cycle(engine, now=at, ctx=ctx, channel_url=urls.get, options=options)
+
+
+def ids_at(receiver: WebhookReceiver) -> list[tuple[str, str]]:
+    """(path, notification id) of every alert a receiver got (merged messages give several)."""
+    found = []
+    for request in receiver.received:
+        data = request.json() if request.body.startswith(b"{") else request.form()
+        found += [(request.path, i) for i in ID_RE.findall(data["message"])]
+    return found
+
+
+def outbox(engine: Engine) -> list[Notification]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(Notification).order_by(Notification.created_at)).all())
+
+
+def events(engine: Engine, case_id: int) -> list[CaseEvent]:
+    with session_scope(engine) as session:
+        query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        return list(session.exec(query).all())
