@@ -25,8 +25,6 @@ from models.policy import (
 from models.states import EventKind, ObligationStatus
 from models.tables import Case, CaseEvent, Item, Obligation
 
-# Anchors whose time is known the moment a case is opened from an item.
-
 
 class CaseError(Exception):
     """A request about a case that cannot be carried out; the message is for office staff."""

@@ -14,9 +14,18 @@ from models.cases import acknowledge, case_items, case_obligations, case_timelin
 from models.cases import list_cases as query_cases
 from models.clock import utc_now
 from models.db import session_scope
+from models.policy.stages import STAGE_LABELS
 from models.tables import Case
 from yuqing.cli_common import config_arg, console, print_json, refusals
 from yuqing.runtime import Runtime, prepare
+
+STATUS_LABELS = {
+    "open": "待办",
+    "acknowledged": "已签收",
+    "completed": "已完成",
+    "cancelled": "已取消",
+}
+CLOCK_LABELS = {"wall": "自然时间", "calendar_days": "自然日", "working_days": "工作日"}
 
 app = typer.Typer(help="案件：列表、详情、签收 (cases)", no_args_is_help=True)
 
@@ -32,6 +41,7 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
             "grade": case.grade,
             "grade_label": level.label,
             "stage": case.stage.value,
+            "stage_label": STAGE_LABELS[case.stage],
             "topic": case.topic_id,
             "category": case.category,
             "discovered_at": case.discovered_at,
@@ -85,7 +95,7 @@ def list_cases(
         table.add_row(
             str(row["id"]),
             row["grade_label"],
-            row["stage"],
+            row["stage_label"],
             escape(row["title"]),
             nearest.astimezone(tz).strftime("%m-%d %H:%M") if nearest else "—",
             f"{len(open_ones)} 项待办",
@@ -118,7 +128,7 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
     tz = runtime.settings.tz
     console.print(
         f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
-        f"{data['grade_label']} · 阶段 {data['stage']}"
+        f"{data['grade_label']} · 阶段：{data['stage_label']}"
     )
     table = Table("事项", "计时", "截止", "状态", "催办级别", "签收")
     for o in data["obligations"]:
@@ -127,9 +137,9 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
         )
         table.add_row(
             o["title"],
-            o["clock"],
+            CLOCK_LABELS.get(o["clock"], o["clock"]),
             f"{o['due_at'].astimezone(tz):%Y-%m-%d %H:%M}",
-            o["status"],
+            STATUS_LABELS.get(o["status"], o["status"]),
             str(o["level"]),
             acked,
         )

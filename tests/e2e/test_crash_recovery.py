@@ -63,7 +63,7 @@ def settled(engine_url: str) -> bool:
         engine.dispose()
 
 
-def test_sigkill_during_sweep_and_dispatch_loses_and_repeats_nothing(
+def test_sigkill_during_sweep_and_dispatch_loses_nothing_and_repeats_only_resumed_sends(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
     url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"

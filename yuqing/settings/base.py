@@ -1,0 +1,49 @@
+"""Shared pieces of the settings: the role names, id patterns, the error that names every
+problem, and the frozen base class every section derives from."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+ROLES = (
+    "monitor",
+    "office_staff",
+    "office_head",
+    "leader_in_charge",
+    "principal_leader",
+    "group_head",
+    "duty_officer",
+    "unit_responsible",
+    "unit_liaison",
+    "approver",
+    "operator",
+)
+Role = Literal[
+    "monitor",
+    "office_staff",
+    "office_head",
+    "leader_in_charge",
+    "principal_leader",
+    "group_head",
+    "duty_officer",
+    "unit_responsible",
+    "unit_liaison",
+    "approver",
+    "operator",
+]
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+CHANNEL_ID_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"  # env-var friendly: no dashes
+
+
+class SettingsError(Exception):
+    """A settings file or environment that cannot be used; `problems` names every field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
