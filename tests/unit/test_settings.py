@@ -4,10 +4,12 @@ settings file; the environment overrides the file."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
-from yuqing.settings import SettingsError, load_settings
+from models.policy import ROLES
+from yuqing.settings import Role, SettingsError, load_settings
 
 BROKEN = """
 [general]
@@ -121,3 +123,7 @@ def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
 def test_defaults_use_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, "[general]\ndata_dir = 'state'\n"))
     assert settings.database_url() == f"sqlite:///{(tmp_path / 'state' / 'yuqing.db').resolve()}"
+
+
+def test_settings_roles_are_the_policy_roles() -> None:
+    assert set(get_args(Role)) == set(ROLES)

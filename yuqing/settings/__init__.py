@@ -11,7 +11,7 @@ beside the settings file; keep it out of version control) and, above it, from
 `YUQING_SECRETS__CHANNELS__ZHANG_WECOM=wecombot://KEY`.
 """
 
-from yuqing.settings.base import CHANNEL_ID_PATTERN, ID_PATTERN, ROLES, Role, Section, SettingsError
+from yuqing.settings.base import CHANNEL_ID_PATTERN, ID_PATTERN, Role, Section, SettingsError
 from yuqing.settings.loading import Settings, config_path, load_settings
 from yuqing.settings.organisation import (
     JsonMapping,
@@ -38,7 +38,6 @@ from yuqing.settings.sections import (
 __all__ = [
     "CHANNEL_ID_PATTERN",
     "ID_PATTERN",
-    "ROLES",
     "Collect",
     "Database",
     "Dispatch",

@@ -7,19 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-ROLES = (
-    "monitor",
-    "office_staff",
-    "office_head",
-    "leader_in_charge",
-    "principal_leader",
-    "group_head",
-    "duty_officer",
-    "unit_responsible",
-    "unit_liaison",
-    "approver",
-    "operator",
-)
+# The same names as models.policy.ROLES (a Literal must spell them out for validation and mypy;
+# tests/unit/test_settings.py checks the two agree).
 Role = Literal[
     "monitor",
     "office_staff",
