@@ -10,12 +10,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from models.cases import acknowledge, case_items, case_obligations, case_timeline, get_case
+from models.cases import (
+    CaseError,
+    acknowledge,
+    case_items,
+    case_obligations,
+    case_timeline,
+    get_case,
+)
 from models.cases import list_cases as query_cases
 from models.clock import utc_now
 from models.db import session_scope
+from models.intake import register_manual_item
 from models.policy.stages import STAGE_LABELS
 from models.tables import Case
+from models.topics import CATEGORIES
 from yuqing.cli_common import config_arg, console, print_json, refusals
 from yuqing.runtime import Runtime, prepare
 
@@ -164,3 +173,47 @@ def ack_case(
                 session, case_id=case_id, actor=actor, at=utc_now(), obligation_key=obligation
             )
     console.print(f"已签收：案件 {case_id} · {done.title}（{actor}）")
+
+
+@app.command("register")
+def register_case(
+    title: str = typer.Option(..., "--title", help="标题（如：市民来电反映某中学食堂问题）"),
+    text: str = typer.Option("", "--text", help="内容摘要"),
+    url: str = typer.Option(None, "--url", help="原帖链接（如有）"),
+    by: str = typer.Option(None, "--by", help="登记人（默认：当前系统用户）"),
+    category: str = typer.Option(
+        None, "--category", help="inquiry | hype | rumour | suggestion | corruption"
+    ),
+    clicks: int = typer.Option(0, "--clicks", min=0, help="点击量"),
+    comments: int = typer.Option(0, "--comments", min=0, help="评论数"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """人工登记（市民来电、信访、网信办转办等）：总会立案，或并入相似的未结案件。"""
+    with refusals():
+        if not title.strip():
+            raise CaseError("标题不能为空 (--title is empty)")
+        if category not in (None, *CATEGORIES):
+            raise CaseError(f"未知类别 {category!r}，可选：{', '.join(CATEGORIES)}")
+        runtime = prepare(config_arg())
+        actor = by or getpass.getuser()
+        with session_scope(runtime.engine) as session:
+            intake = register_manual_item(
+                session,
+                title=title.strip(),
+                text=text,
+                actor=actor,
+                topics=runtime.topics,
+                policy=runtime.policy,
+                calendar=runtime.calendar,
+                now=utc_now(),
+                url=url,
+                category=category,
+                clicks=clicks,
+                comments=comments,
+            )
+    if as_json:
+        print_json(
+            {"case_id": intake.case_id, "item_id": intake.item_id, "created": intake.created}
+        )
+        return
+    console.print(f"已登记：信息 {intake.item_id} → 案件 {intake.case_id}（登记人 {actor}）")

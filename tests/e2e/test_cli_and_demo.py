@@ -92,3 +92,31 @@ def test_unknown_case_is_refused_with_exit_2(tmp_path: Path) -> None:
     result = run("case", "show", "42", cwd=tmp_path)
     assert result.returncode == 2
     assert "案件 42 不存在" in result.stderr
+
+
+def test_case_register_opens_a_case_and_refuses_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "yuqing.toml").write_text('[general]\ndata_dir = "d"\n', encoding="utf-8")
+    good = run(
+        "case",
+        "register",
+        "--title",
+        "市民来电：某中学食堂饭菜变质",
+        "--text",
+        "家长反映孩子腹泻",
+        "--by",
+        "王芳",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert good.returncode == 0, good.stderr
+    registered = json.loads(good.stdout)
+    assert registered["created"] is True and registered["case_id"] is not None
+    shown = run("case", "show", str(registered["case_id"]), "--json", cwd=tmp_path)
+    assert json.loads(shown.stdout)["title"] == "市民来电：某中学食堂饭菜变质"
+
+    blank = run("case", "register", "--title", "  ", cwd=tmp_path)
+    assert blank.returncode == 2 and "标题不能为空" in blank.stderr
+    wrong = run("case", "register", "--title", "x", "--category", "gossip", cwd=tmp_path)
+    assert wrong.returncode == 2 and "未知类别 'gossip'" in wrong.stderr
+    missing = run("case", "register", cwd=tmp_path)
+    assert missing.returncode == 2 and "--title" in missing.stderr
