@@ -8,11 +8,16 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlmodel import Session
+
 from models.db import upgrade_database
+from models.policy import Stage
+from models.tables import Case
 from tests.support.postgres import running_postgres
 
 
@@ -37,3 +42,19 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def add_bench_case(session: Session, *, at: datetime) -> Case:
+    """The one 一级 case every benchmark row hangs off."""
+    case = Case(
+        title="bench",
+        stage=Stage.detected,
+        grade="g1",
+        policy_id="default",
+        discovered_at=at,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(case)
+    session.flush()
+    return case

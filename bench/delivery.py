@@ -12,13 +12,13 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from common import database
+from common import add_bench_case, database
 from sqlalchemy import insert
 
 from models.db import make_engine, session_scope
 from models.directory import sync_directory
 from models.states import NotificationStatus
-from models.tables import Case, Notification
+from models.tables import Notification
 from notifications.dispatch import dispatch_pending
 from yuqing.localservers import WebhookReceiver
 from yuqing.settings import Dispatch, PersonConfig, UnitConfig
@@ -35,17 +35,7 @@ def fill(url: str, count: int) -> None:
     ]
     with session_scope(engine) as session:
         sync_directory(session, units=[UnitConfig(id="o", name="办公室")], people=people)
-        case = Case(
-            title="bench",
-            stage="detected",
-            grade="g1",
-            policy_id="default",
-            discovered_at=NOW,
-            created_at=NOW,
-            updated_at=NOW,
-        )
-        session.add(case)
-        session.flush()
+        case = add_bench_case(session, at=NOW)
         rows = [
             {
                 "id": f"00000000-0000-0000-0000-{i:012d}",

@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import database, median
+from common import add_bench_case, database, median
 from sqlalchemy import insert
 from sqlmodel import Session
 
@@ -23,7 +23,7 @@ from models.deadlines import claim_due
 from models.directory import sync_directory
 from models.policy import default_policy
 from models.states import ObligationStatus
-from models.tables import Case, Obligation
+from models.tables import Obligation
 from notifications.context import EscalationContext
 from notifications.escalate import escalate_due
 from yuqing.settings import PersonConfig, UnitConfig
@@ -43,17 +43,7 @@ def fill(url: str, pending: int) -> None:
     engine = make_engine(url)
     with session_scope(engine) as session:
         sync_directory(session, units=[UnitConfig(id="o", name="办公室")], people=PEOPLE)
-        case = Case(
-            title="bench",
-            stage="detected",
-            grade="g1",
-            policy_id="default",
-            discovered_at=NOW,
-            created_at=NOW,
-            updated_at=NOW,
-        )
-        session.add(case)
-        session.flush()
+        case = add_bench_case(session, at=NOW)
         case_id = case.id
     for start in range(0, pending, CHUNK):
         rows = [_row(case_id, i) for i in range(start, min(pending, start + CHUNK))]
