@@ -17,7 +17,7 @@ from models.policy import Policy
 from models.snapshots import Upgrade
 from models.states import EventKind, ObligationStatus
 from models.tables import Case, MonitoringGap, Obligation, Person
-from notifications.outbox import enqueue, new_notification_id, outbox_key
+from notifications.outbox import enqueue, new_notification_id
 
 
 def queue_upgrade_alerts(
@@ -88,9 +88,6 @@ def _queue(
     body = "\n".join([f"{person.name}：", *lines, f"通知编号：{notification_id}"])
     inserted = enqueue(
         session,
-        key=outbox_key(
-            case_id=case_id, obligation_id=None, level=key, recipient=person_id, channel=channel
-        ),
         case_id=case_id,
         obligation_id=None,
         level=0,
@@ -100,6 +97,7 @@ def _queue(
         body=body,
         notification_id=notification_id,
         at=now,
+        occasion=key,
     )
     if inserted is None:
         return 0

@@ -17,7 +17,7 @@ from models.chains import next_channel, retry_delay
 from models.states import EventKind, NotificationStatus
 from models.tables import Delivery, Notification, Obligation, Person
 from notifications.channels import PERMANENT, SendOutcome
-from notifications.outbox import enqueue, new_notification_id, outbox_key, stale_sending
+from notifications.outbox import enqueue, new_notification_id, stale_sending
 from yuqing.settings import Dispatch
 
 
@@ -125,16 +125,8 @@ def _fall_over(session: Session, row: Notification, *, now: datetime) -> None:
         )
         return
     new_id = new_notification_id()
-    key = outbox_key(
-        case_id=row.case_id,
-        obligation_id=row.obligation_id,
-        level=f"{row.chain.value}{row.level}",
-        recipient=row.recipient_id,
-        channel=following,
-    )
     enqueue(
         session,
-        key=key,
         case_id=row.case_id,
         obligation_id=row.obligation_id,
         level=row.level,

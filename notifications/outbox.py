@@ -21,17 +21,17 @@ def outbox_key(
     *,
     case_id: int | None,
     obligation_id: int | None,
-    level: int | str,
+    occasion: str,
     recipient: str,
     channel: str,
 ) -> str:
-    return f"{case_id or '-'}:{obligation_id or '-'}:{level}:{recipient}:{channel}"
+    """What makes a notification unique: one occasion reaches a person's channel once."""
+    return f"{case_id or '-'}:{obligation_id or '-'}:{occasion}:{recipient}:{channel}"
 
 
 def enqueue(
     session: Session,
     *,
-    key: str,
     case_id: int | None,
     obligation_id: int | None,
     level: int,
@@ -43,8 +43,20 @@ def enqueue(
     at: datetime,
     chain: Chain = Chain.NO_COMPLETION,
     ack_window_seconds: int | None = None,
+    occasion: str | None = None,
 ) -> Notification | None:
-    """Insert the notification unless its key is already in the outbox; None when it was."""
+    """Insert the notification unless its key is already in the outbox; None when it was.
+
+    The key is derived here, from the row's own fields, so it can never disagree with them; the
+    occasion is the chain and level unless the caller names another (e.g. a monitoring gap).
+    """
+    key = outbox_key(
+        case_id=case_id,
+        obligation_id=obligation_id,
+        occasion=occasion or f"{chain.value}{level}",
+        recipient=recipient_id,
+        channel=channel,
+    )
     if session.exec(select(Notification.id).where(Notification.key == key)).first():
         return None
     notification = Notification(

@@ -13,7 +13,7 @@ from models.cases import add_event
 from models.states import Chain, EventKind
 from models.tables import Case, Obligation, Person
 from notifications.context import EscalationContext
-from notifications.outbox import enqueue, new_notification_id, outbox_key
+from notifications.outbox import enqueue, new_notification_id
 from notifications.render import AlertFacts, render_alert
 
 
@@ -62,13 +62,6 @@ def queue_alert(
     window = spec.ack_window
     inserted = enqueue(
         session,
-        key=outbox_key(
-            case_id=case.id,
-            obligation_id=obligation.id,
-            level=f"{spec.chain.value}{spec.level}",
-            recipient=person.id,
-            channel=channel,
-        ),
         case_id=case.id,
         obligation_id=obligation.id,
         level=spec.level,
