@@ -4,6 +4,8 @@ and the merged message that carries several alerts to one person at once. Pure t
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +13,10 @@ from zoneinfo import ZoneInfo
 
 from models.escalation import format_late
 from models.states import Chain
+
+# How a receiver finds the notification ids in a message (one per alert, several when merged),
+# to drop a repeat it has already seen.
+NOTIFICATION_ID_RE = re.compile(r"(?:通知编号：|Notification id: )([0-9a-f-]{36})")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs
 
+from notifications.render import NOTIFICATION_ID_RE
+
 
 @dataclass
 class Received:
@@ -120,6 +122,16 @@ class FeedServer(_Server):
         return self.url(path)
 
 
+def _message_text(request: Received) -> str:
+    """The alert text of an Apprise `json://` or `form://` delivery ("" for anything else)."""
+    try:
+        data = request.json() if request.body.startswith(b"{") else request.form()
+    except ValueError:
+        return ""
+    message = data.get("message", "") if isinstance(data, dict) else ""
+    return message if isinstance(message, str) else ""
+
+
 class _ReceiverHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         owner: WebhookReceiver = self.server.owner  # type: ignore[attr-defined]
@@ -128,7 +140,7 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         with owner.lock:
             status = owner.status
             if status == 200:
-                owner.received.append(Received(self.path, dict(self.headers.items()), body))
+                owner.accept(Received(self.path, dict(self.headers.items()), body))
             else:
                 owner.rejected += 1
         self.send_response(status)
@@ -141,17 +153,34 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
 
 
 class WebhookReceiver(_Server):
-    """Accepts POSTs and keeps them in `received`, in arrival order. For outage tests it can
-    answer with an error status (`fail_with(500)`), stop listening so connections are refused
-    (`refuse()`), and come back on the same port (`recover()`)."""
+    """Accepts POSTs and keeps them in `received`, in arrival order. Like a careful real
+    receiver it drops a repeat by notification id: `delivered` holds each (path, id) the first
+    time it arrives, `repeats` every later copy (answered 200 all the same). For outage tests it
+    can answer with an error status (`fail_with(500)`), stop listening so connections are
+    refused (`refuse()`), and come back on the same port (`recover()`)."""
 
     def __init__(self) -> None:
         super().__init__(_ReceiverHandler)
         self.received: list[Received] = []
+        self.delivered: list[tuple[str, str]] = []
+        self.repeats: list[tuple[str, str]] = []
+        self._seen: set[tuple[str, str]] = set()
         self.rejected = 0
         self.status = 200
         self.lock = threading.Lock()
         self._port = self.port
+
+    def accept(self, request: Received) -> None:
+        """Keep a request and sort its alerts into first arrivals and repeats (caller holds
+        the lock)."""
+        self.received.append(request)
+        for notification_id in NOTIFICATION_ID_RE.findall(_message_text(request)):
+            key = (request.path, notification_id)
+            if key in self._seen:
+                self.repeats.append(key)
+            else:
+                self._seen.add(key)
+                self.delivered.append(key)
 
     def fail_with(self, status: int) -> None:
         with self.lock:

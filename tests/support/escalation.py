@@ -4,7 +4,6 @@ notification ids a receiver got."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -18,13 +17,13 @@ from models.policy import WorkCalendar, default_policy
 from models.tables import CaseEvent, Notification
 from notifications.context import EscalationContext
 from notifications.cycle import run_cycle
+from notifications.render import NOTIFICATION_ID_RE
 from yuqing.localservers import WebhookReceiver
 from yuqing.settings import Dispatch, PersonConfig, UnitConfig
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 POLICY = default_policy()
 CTX = EscalationContext(policy=POLICY)
-ID_RE = re.compile(r"(?:通知编号：|Notification id: )([0-9a-f-]{36})")
 ROLES = {
     "wang": ["office_staff"],
     "li": ["leader_in_charge"],
@@ -93,7 +92,7 @@ def ids_at(receiver: WebhookReceiver) -> list[tuple[str, str]]:
     found = []
     for request in receiver.received:
         data = request.json() if request.body.startswith(b"{") else request.form()
-        found += [(request.path, i) for i in ID_RE.findall(data["message"])]
+        found += [(request.path, i) for i in NOTIFICATION_ID_RE.findall(data["message"])]
     return found
 
 
