@@ -67,5 +67,5 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_database(url: str) -> None:
-    """Apply every migration (all heads: parallel branches merge later); safe on every start."""
+    """Apply every migration (every head, should a branch be open); safe on every start."""
     command.upgrade(alembic_config(url), "heads")
