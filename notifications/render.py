@@ -5,7 +5,6 @@ and the merged message that carries several alerts to one person at once. Pure t
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
