@@ -1,10 +1,11 @@
-"""The crash test: over 20 rounds a process running sweep and dispatch is killed with SIGKILL at
-a random moment while deadlines lapse, then restarted. At the receiver (real Apprise, real HTTP):
-every lapsed deadline reached every recipient of its chain level exactly once after the receiver
-drops repeats by notification id, no alert was queued under two ids, and nothing is left stuck
-in the outbox. A second copy of an id can only come from a kill inside the one window no sender
-can close (after the receiver accepted it, before the "sent" record committed): the test checks
-that every extra copy follows a recorded recovery of that id."""
+"""The crash test, on SQLite and on PostgreSQL: over 20 rounds a process running sweep and
+dispatch is killed with SIGKILL at a random moment while deadlines lapse, then restarted. At the
+receiver (real Apprise, real HTTP): every lapsed deadline reached every recipient of its chain
+level exactly once after the receiver drops repeats by notification id, no alert was queued
+under two ids, and nothing is left stuck in the outbox. A second copy of an id can only come
+from a kill inside the one window no sender can close (after the receiver accepted it, before
+the "sent" record committed): the test checks that every extra copy follows a recorded
+recovery of that id."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from models.clock import utc_now
-from models.db import make_engine, session_scope, upgrade_database
+from models.db import make_engine, session_scope
 from models.states import EventKind, NotificationStatus
 from models.tables import CaseEvent, Notification
 from tests.support.escalation import hook_urls, new_case, office
@@ -65,11 +67,9 @@ def settled(engine_url: str) -> bool:
 
 
 def test_sigkill_during_sweep_and_dispatch_delivers_each_alert_once_by_id(
-    tmp_path: Path, receiver: WebhookReceiver
+    database_url: str, engine: Engine, receiver: WebhookReceiver
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
-    upgrade_database(url)
-    engine = make_engine(url)
+    url = database_url
     office(engine, {})
     start = utc_now() + timedelta(seconds=2)
     for n in range(CASES):  # quick reports (30 min) falling due one every ~0.6 s
