@@ -1,6 +1,8 @@
-"""The scheduled deployments, declared once: collection on the configured interval and the
-sweep (escalate lapsed deadlines, dispatch the outbox) every `sweep.interval_seconds`.
-`serve_forever` migrates the database, checks every channel URL, and serves both until Ctrl-C."""
+"""The deployments, declared once: collection on the configured interval, the sweep (escalate
+lapsed deadlines, dispatch the outbox) every `sweep.interval_seconds`, and the manual re-run of
+a stuck case (no schedule; started from the Prefect UI with a `case_id`).
+`serve_forever` migrates the database, checks every channel URL, starts the web app (console
+and action links, on `web.host:web.port`) in a thread, and serves the schedules until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ log = logging.getLogger(__name__)
 
 def deployments(config: str | None) -> list[Any]:
     """The RunnerDeployments `yuqing serve` runs; parameters carry the config path, no secrets."""
+    from deployments.rerun import rerun_deployment
     from flows.collect import collect
     from flows.sweep import sweep
 
@@ -28,6 +31,7 @@ def deployments(config: str | None) -> list[Any]:
         sweep.to_deployment(
             name="scheduled", interval=settings.sweep.interval_seconds, parameters=parameters
         ),
+        rerun_deployment(config),  # no schedule: started from the Prefect UI with a case_id
     ]
 
 
@@ -51,9 +55,11 @@ def serve_forever(config: str | None) -> None:
     """Check channels, start the wake-up loop (escalations at their due time, see
     `deployments.wakeup`; the scheduled sweep is its backstop), then serve the schedules."""
     from deployments.wakeup import start_wake_thread
+    from yuqing.web.server import start_web_thread
 
     check_channels(config)
     _, stop_waking = start_wake_thread(prepare(config))
+    web = start_web_thread(config)
     with prefect_api(prepare(config).settings.general.data_dir):
         # Imported only now: Prefect reads PREFECT_API_URL when it is first imported.
         from prefect import serve
@@ -64,3 +70,5 @@ def serve_forever(config: str | None) -> None:
             log.info("stopped by Ctrl-C")
         finally:
             stop_waking.set()
+            if web is not None:
+                web.stop()

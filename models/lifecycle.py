@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models.cases import CaseError, add_event, get_case, open_obligation, registration_anchors
+from models.cases import CaseError, add_event, get_case, open_obligation
 from models.policy import (
     DueTime,
     OpenObligation,
@@ -24,8 +24,9 @@ from models.policy import (
     decide_regrade,
     plan_regrade,
 )
-from models.policy.stages import STAGE_LABELS
+from models.policy.stages import STAGE_LABELS, Stage
 from models.states import EventKind, ObligationStatus
+from models.stuck import load_states, missing_deadlines
 from models.tables import Case, Obligation
 
 
@@ -50,7 +51,7 @@ def advance(
         .values(
             stage=transition.to_stage.value,
             updated_at=at,
-            closed_at=at if transition.to_stage.value == "closed" else case.closed_at,
+            closed_at=_closed_at(transition, case.closed_at),
         )
         .execution_options(synchronize_session=False)
     )
@@ -71,7 +72,7 @@ def advance(
             "event": transition.event.value,
         },
     )
-    _settle(
+    settle(
         session,
         case_id=case_id,
         keys=transition.obligations_to_close,
@@ -79,7 +80,7 @@ def advance(
         actor=actor,
         at=at,
     )
-    _settle(
+    settle(
         session,
         case_id=case_id,
         keys=transition.obligations_to_cancel,
@@ -103,11 +104,18 @@ def advance(
     return transition
 
 
+def _closed_at(transition: Transition, current: datetime | None) -> datetime | None:
+    """Closing stamps the time; reopening clears it, so the case is listed as open again."""
+    if transition.to_stage is Stage.closed:
+        return transition.at
+    return None if transition.event is StageEvent.reopen else current
+
+
 def _obligations(session: Session, case_id: int) -> Sequence[Obligation]:
     return session.exec(select(Obligation).where(Obligation.case_id == case_id)).all()
 
 
-def _settle(
+def settle(
     session: Session,
     *,
     case_id: int,
@@ -116,6 +124,7 @@ def _settle(
     actor: str,
     at: datetime,
 ) -> None:
+    """Complete or cancel the open ones among `keys`, each on the timeline."""
     verb = "完成" if status == ObligationStatus.COMPLETED else "取消"
     for obligation in _obligations(session, case_id):
         if obligation.key not in keys or obligation.status != ObligationStatus.OPEN:
@@ -133,6 +142,22 @@ def _settle(
             message=f"{verb}：{obligation.title}",
             data={"obligation": obligation.key, "status": status.value},
         )
+
+
+def cancel_open(
+    session: Session, *, case_id: int, actor: str, at: datetime, keep: Sequence[str] = ()
+) -> list[str]:
+    """Cancel every still-open obligation of the case except `keep` (closing a case ends the
+    chase of what was left undone); returns the cancelled keys."""
+    keys = [
+        o.key
+        for o in _obligations(session, case_id)
+        if o.status == ObligationStatus.OPEN and o.key not in keep
+    ]
+    settle(
+        session, case_id=case_id, keys=keys, status=ObligationStatus.CANCELLED, actor=actor, at=at
+    )
+    return keys
 
 
 def regrade(
@@ -205,18 +230,18 @@ def regrade(
             ],
         },
     )
-    # Rules new to the grade start now when their anchor is registration; later anchors
-    # (assessment, dispatch, closure) open them when that stage event happens.
-    anchors = registration_anchors(case)
-    for rule in plan.to_open:
-        if rule.anchor in anchors:
-            open_obligation(
-                session,
-                case=case,
-                rule_key=rule.key,
-                policy=policy,
-                anchor_at=anchors[rule.anchor],
-                calendar=calendar,
-                tz=tz,
-            )
+    # Rules new to the grade count from their own anchor when it has already happened
+    # (registration, or the stage event that sets it); later anchors open them when they come.
+    session.flush()
+    (state,) = load_states(session, [case_id])
+    for rule, anchor_at in missing_deadlines(state, policy):
+        open_obligation(
+            session,
+            case=case,
+            rule_key=rule.key,
+            policy=policy,
+            anchor_at=anchor_at,
+            calendar=calendar,
+            tz=tz,
+        )
     return case

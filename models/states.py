@@ -28,13 +28,28 @@ class EventKind(StrEnum):
     CHANNEL_FAILOVER = "channel_failover"
     SEND_RECOVERED = "send_recovered"
     ACCOUNTABILITY = "accountability"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENSION_DECIDED = "extension_decided"
+    REASSIGNED = "reassigned"
+    ESCALATED = "escalated"  # 上报: a person climbed the chain before its time
+    STEP_FAILED = "step_failed"  # a step working on this case raised (models.rerun)
+    RERUN = "rerun"  # a re-run repaired this case (models.rerun)
 
 
 class ObligationStatus(StrEnum):
+    """An acknowledged obligation stays OPEN (DESIGN §5): 签收 stops only the no-ack chain."""
+
     OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+class ExtensionStatus(StrEnum):
+    """An extension request (申请延期) waits for the approver's decision."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class NotificationStatus(StrEnum):

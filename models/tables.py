@@ -15,6 +15,7 @@ from models.policy import Stage
 from models.states import (
     Chain,
     EventKind,
+    ExtensionStatus,
     NotificationStatus,
     ObligationStatus,
     RunStatus,
@@ -186,6 +187,27 @@ class Obligation(SQLModel, table=True):
     acked_by: str | None = Field(default=None, max_length=64)
     completed_at: datetime | None = _ts(nullable=True)
     completed_by: str | None = Field(default=None, max_length=64)
+    # 转办: the person it was handed to; None means the holders of `owner_role`.
+    assignee_id: str | None = Field(default=None, max_length=64)
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """A 申请延期 waiting for (or given) the approver's decision; the due time moves only on
+    approval."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    obligation_id: int = Field(foreign_key="obligation.id")
+    requested_by: str = Field(max_length=64)
+    requested_at: datetime = _ts()
+    until: datetime = _ts()
+    reason: str = Field(sa_type=Text)
+    status: ExtensionStatus = Field(
+        default=ExtensionStatus.PENDING, sa_type=TextEnum(ExtensionStatus)
+    )
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = _ts(nullable=True)
+    note: str = Field(default="", sa_type=Text)
 
 
 class Notification(SQLModel, table=True):
@@ -246,3 +268,29 @@ class Delivery(SQLModel, table=True):
     channel: str = Field(max_length=64)
     ok: bool
     detail: str = Field(default="", sa_type=Text)
+
+
+class LinkUse(SQLModel, table=True):
+    """A signed action link that has acted: its nonce is unique, so a link works once. Written
+    in the same transaction as the action, so two racing clicks cannot both act."""
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    at: datetime = _ts()
+    action: str = Field(max_length=20)
+    recipient: str = Field(max_length=64)
+    case_id: int = Field(index=True)
+    obligation_key: str = Field(max_length=64)
+
+
+class LinkAttempt(SQLModel, table=True):
+    """Every time a signed link was opened or submitted, allowed or refused, and why (the audit
+    record; never the token or the key)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    outcome: str = Field(max_length=20)  # viewed | acted | refused
+    reason: str = Field(default="", sa_type=Text)
+    action: str | None = Field(default=None, max_length=20)
+    recipient: str | None = Field(default=None, max_length=64)
+    case_id: int | None = Field(default=None, index=True)
+    obligation_key: str | None = Field(default=None, max_length=64)

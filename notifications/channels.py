@@ -2,6 +2,8 @@
 one message, turning Apprise's result (apprise 2.x: an AppriseResult, not a bool) into an
 explicit outcome. Second-scale retries of a send live here (tenacity); minute-scale retries are
 the dispatcher's, through the outbox (`next_attempt_at`), and fall-over to the next channel too.
+`send` is safe to call from several threads at once: parsed Apprise objects are reused (parsing
+a URL costs more than a local send) but only ever used by one thread at a time.
 
 Retry-After: a `SendOutcome.retry_after` is honoured by both layers (here when it is short,
 else by the outbox). Apprise's webhook plugins do not surface response headers, so for them it
@@ -10,8 +12,10 @@ stays None and the exponential back-off applies."""
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 import apprise
 from tenacity import (
@@ -41,6 +45,7 @@ def is_valid_url(url: str) -> bool:
     return apprise.Apprise.instantiate(url) is not None
 
 
+@lru_cache(maxsize=1024)
 def privacy_url(url: str) -> str:
     """The URL with its secrets masked, the only form in which a channel URL is ever logged."""
     plugin = apprise.Apprise.instantiate(url)
@@ -85,9 +90,33 @@ def _log_retry(state: RetryCallState) -> None:
 )
 def send(url: str, *, title: str, body: str) -> SendOutcome:
     """Send one message to one channel URL."""
-    notifier = apprise.Apprise()
-    if not notifier.add(url):
+    notifier = _checkout(url)
+    if notifier is None:
         return SendOutcome(False, "INVALID_URL", f"Apprise 无法识别该地址: {privacy_url(url)}")
-    result = notifier.notify(title=title, body=body)
+    try:
+        result = notifier.notify(title=title, body=body)
+    finally:
+        _checkin(url, notifier)
     status = getattr(getattr(result, "status", None), "name", "SUCCESS" if result else "FAILURE")
     return SendOutcome(bool(result), str(status), privacy_url(url))
+
+
+# Idle parsed Apprise objects per URL. A thread takes one out for the length of a send (an
+# Apprise object is not meant to be shared between threads), so there are at most as many per
+# URL as sends to it ever ran at once.
+_idle: dict[str, list[apprise.Apprise]] = {}
+_idle_lock = threading.Lock()
+
+
+def _checkout(url: str) -> apprise.Apprise | None:
+    with _idle_lock:
+        spare = _idle.get(url)
+        if spare:
+            return spare.pop()
+    notifier = apprise.Apprise()
+    return notifier if notifier.add(url) else None
+
+
+def _checkin(url: str, notifier: apprise.Apprise) -> None:
+    with _idle_lock:
+        _idle.setdefault(url, []).append(notifier)

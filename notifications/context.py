@@ -1,14 +1,16 @@
 """What the sweep needs to know beyond the tables, built once from the settings and the policy:
-the policy itself, the message language, quiet hours, the duty roster and the second reporting
-line (双重报告). Plain values, so the sweep functions stay easy to call from tests and benches."""
+the policy itself, the message language, quiet hours, the duty roster, the second reporting
+line (双重报告) and the signer of the alerts' one-click action links. Plain values, so the
+sweep functions stay easy to call from tests and benches."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models.chains import QuietHours, Shift
+from models.links import LinkSigner, derive_key
 from models.policy import Policy
 from yuqing.settings import Settings
 
@@ -21,6 +23,7 @@ class EscalationContext:
     shifts: tuple[Shift, ...] = ()
     dual_grades: frozenset[str] = frozenset()  # grade ids that also use the second chain
     second_chain: tuple[tuple[str, ...], ...] = field(default=())  # roles per level
+    links: LinkSigner | None = None  # None: alerts name the CLI command instead of links
 
     @property
     def tz(self) -> ZoneInfo:
@@ -55,4 +58,17 @@ def build_context(settings: Settings, policy: Policy) -> EscalationContext:
         shifts=shifts,
         dual_grades=frozenset(policy.scheme.level(g).id for g in esc.dual_reporting_grades),
         second_chain=tuple(tuple(level) for level in esc.second_chain),
+        links=link_signer(settings),
+    )
+
+
+def link_signer(settings: Settings) -> LinkSigner | None:
+    """The signer of action links, when both the key (a secret) and the public address are set."""
+    key, base = settings.secrets.link_key, settings.web.base_url
+    if key is None or base is None:
+        return None
+    return LinkSigner(
+        key=derive_key(key.get_secret_value(), "link"),
+        base_url=base,
+        ttl=timedelta(hours=settings.web.link_ttl_hours),
     )

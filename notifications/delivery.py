@@ -1,23 +1,27 @@
-"""Recording what a send did, in the short transaction after it: every attempt becomes a
-Delivery row and a timeline entry (送达 evidence); a success starts the alert's ack window; a
-failure waits (exponential back-off, Retry-After honoured) or, once the channel has failed
-`attempts_per_channel` times or cannot work at all, falls over to the person's next channel.
-Also the crash recovery of rows left `sending`, and deferring rows the rate limit holds back."""
+"""Recording what sends did, in a short transaction after them (the dispatcher records a few
+dozen sends at a time): every attempt becomes a Delivery row and a timeline entry (送达
+evidence); a success starts the alert's ack window; a failure waits (exponential back-off,
+Retry-After honoured) or, once the channel has failed `attempts_per_channel` times or cannot
+work at all, falls over to the person's next channel. Also the crash recovery of rows left
+`sending`, handing back claimed rows that were not sent, and deferring rows the rate limit
+holds back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from models.cases import add_event
 from models.chains import next_channel, retry_delay
 from models.states import EventKind, NotificationStatus
-from models.tables import Delivery, Notification, Obligation, Person
+from models.tables import CaseEvent, Delivery, Notification, Obligation, Person
 from notifications.channels import PERMANENT, SendOutcome
-from notifications.outbox import enqueue, new_notification_id, stale_sending
+from notifications.outbox import enqueue, new_notification_id, release, stale_sending
 from yuqing.settings import Dispatch
 
 
@@ -49,38 +53,81 @@ def defer(session: Session, ids: Sequence[str], *, until: datetime) -> None:
         )
 
 
-def record_outcome(
-    session: Session,
-    ids: Sequence[str],
-    outcome: SendOutcome,
-    *,
-    now: datetime,
-    options: Dispatch,
-    batch: bool,
+@dataclass(frozen=True)
+class Attempt:
+    """One message a dispatcher claimed: the alerts it carried, in order, and what the channel
+    answered; None when it was not sent at all (handed back to `pending`, no attempt counted)."""
+
+    ids: tuple[str, ...]
+    outcome: SendOutcome | None
+
+
+def record_attempts(
+    session: Session, attempts: Sequence[Attempt], *, now: datetime, options: Dispatch
 ) -> None:
-    """Record one send of the notifications `ids` (one message) that this dispatcher claimed."""
+    """Record the messages this dispatcher claimed and tried (or handed back unsent)."""
+    release(session, [i for a in attempts if a.outcome is None for i in a.ids])
+    tried = [i for a in attempts if a.outcome is not None for i in a.ids]
+    if not tried:
+        return
     query = select(Notification).where(
-        col(Notification.id).in_(ids), Notification.status == NotificationStatus.SENDING
+        col(Notification.id).in_(tried), Notification.status == NotificationStatus.SENDING
     )
-    for row in session.exec(query).all():
-        row.attempts += 1
-        row.claimed_at = None
-        if outcome.ok:
-            _sent(session, row, now=now)
-        else:
-            _failed(session, row, outcome, now=now, options=options)
-        session.add(row)
-        session.add(
-            Delivery(
-                notification_id=row.id,
-                attempt=row.attempts,
-                at=now,
-                channel=row.channel,
-                ok=outcome.ok,
-                detail=f"{outcome.status} {outcome.detail}".strip(),
-            )
-        )
-        _timeline(session, row, outcome, now=now, batch=batch)
+    rows = {row.id: row for row in session.exec(query).all()}
+    _held = _preload(session, rows.values())  # kept alive: the identity map's refs are weak
+    deliveries: list[dict[str, Any]] = []
+    timeline: list[dict[str, Any]] = []
+    for attempt in attempts:
+        if attempt.outcome is not None:
+            batch = len(attempt.ids) > 1
+            for notification_id in attempt.ids:
+                row = rows.get(notification_id)
+                if row is not None:
+                    _record(session, row, attempt.outcome, now=now, options=options)
+                    deliveries.append(_delivery(row, attempt.outcome, now=now))
+                    if row.case_id is not None:  # no case (a monitoring gap): no timeline
+                        timeline.append(_timeline(session, row, attempt.outcome, now, batch))
+    # Plain multi-row inserts: the evidence rows of a whole group in one statement each.
+    session.execute(insert(Delivery), deliveries)
+    if timeline:
+        session.execute(insert(CaseEvent), timeline)
+
+
+def _preload(session: Session, rows: Iterable[Notification]) -> list[Person | Obligation]:
+    """Load the people and obligations the records look up into the session in two queries,
+    so the per-row `session.get` calls find them without a round trip each."""
+    rows = list(rows)
+    people = {row.recipient_id for row in rows}
+    obligations = {row.obligation_id for row in rows if row.obligation_id is not None}
+    loaded: list[Person | Obligation] = []
+    if people:
+        loaded += session.exec(select(Person).where(col(Person.id).in_(people))).all()
+    if obligations:
+        loaded += session.exec(select(Obligation).where(col(Obligation.id).in_(obligations))).all()
+    return loaded
+
+
+def _record(
+    session: Session, row: Notification, outcome: SendOutcome, *, now: datetime, options: Dispatch
+) -> None:
+    row.attempts += 1
+    row.claimed_at = None
+    if outcome.ok:
+        _sent(session, row, now=now)
+    else:
+        _failed(session, row, outcome, now=now, options=options)
+    session.add(row)
+
+
+def _delivery(row: Notification, outcome: SendOutcome, *, now: datetime) -> dict[str, Any]:
+    return {
+        "notification_id": row.id,
+        "attempt": row.attempts,
+        "at": now,
+        "channel": row.channel,
+        "ok": outcome.ok,
+        "detail": f"{outcome.status} {outcome.detail}".strip(),
+    }
 
 
 def _sent(session: Session, row: Notification, *, now: datetime) -> None:
@@ -150,19 +197,20 @@ def _fall_over(session: Session, row: Notification, *, now: datetime) -> None:
 
 
 def _timeline(
-    session: Session, row: Notification, outcome: SendOutcome, *, now: datetime, batch: bool
-) -> None:
+    session: Session, row: Notification, outcome: SendOutcome, now: datetime, batch: bool
+) -> dict[str, Any]:
+    """The DELIVERED / DELIVERY_FAILED timeline entry of one attempt (送达 evidence)."""
     person = session.get(Person, row.recipient_id)
     name = person.name if person else row.recipient_id
     verdict = "已送达" if outcome.ok else f"发送失败（{outcome.status}）"
     merged = "（合并发送）" if batch else ""
-    add_event(
-        session,
-        case_id=row.case_id,
-        kind=EventKind.DELIVERED if outcome.ok else EventKind.DELIVERY_FAILED,
-        at=now,
-        message=f"{verdict}：致 {name}（{row.channel}），第{row.attempts}次尝试{merged}",
-        data={
+    return {
+        "case_id": row.case_id,
+        "at": now,
+        "kind": EventKind.DELIVERED if outcome.ok else EventKind.DELIVERY_FAILED,
+        "actor": "system",
+        "message": f"{verdict}：致 {name}（{row.channel}），第{row.attempts}次尝试{merged}",
+        "data": {
             "notification": row.id,
             "recipient": row.recipient_id,
             "channel": row.channel,
@@ -171,4 +219,4 @@ def _timeline(
             "subject": row.subject,
             "merged": batch,
         },
-    )
+    }

@@ -49,7 +49,10 @@ def escalate_due(
     holders = overlay_roster(role_holders(session), ctx.shifts, at=now)
     tally = _Tally()
     for obligation in obligations:
-        _escalate_one(session, obligation, now=now, ctx=ctx, holders=holders, tally=tally)
+        owners = holders
+        if obligation.assignee_id is not None:  # 转办: the assignee stands in for the owner role
+            owners = {**holders, obligation.owner_role: [obligation.assignee_id]}
+        _escalate_one(session, obligation, now=now, ctx=ctx, holders=owners, tally=tally)
     return SweepResult(len(obligations), tally.levels, tally.queued, tally.reminders, tally.held)
 
 

@@ -1,14 +1,15 @@
 """The outbox: notifications are inserted in the same transaction as the lapse that causes them,
 each under a unique key (case, obligation, chain and level, recipient, channel), so a retried
-sweep finds the row already there and adds nothing. The dispatcher claims rows by moving them
-from `pending` to `sending` with compare-and-set and commits that before it sends; a row left
+sweep finds the row already there and adds nothing. The dispatcher claims a round's rows by moving
+them from `pending` to `sending` with compare-and-set and commits that before it sends; a row left
 `sending` longer than the lease (its dispatcher died) goes back to `pending`."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
@@ -98,27 +99,53 @@ def due_pending(session: Session, *, now: datetime, limit: int) -> Sequence[tupl
     return session.exec(query).all()
 
 
-def claim(session: Session, ids: Sequence[str], *, now: datetime) -> list[Notification]:
-    """Move the still-pending ones of `ids` to `sending` (compare-and-set), in `ids` order."""
-    claimed = set(
+class Claimed(NamedTuple):
+    """What the sender needs of a claimed notification (read in the claiming statement)."""
+
+    id: str
+    recipient_id: str
+    channel: str
+    subject: str
+    body: str
+
+
+def claim(session: Session, ids: Sequence[str], *, now: datetime) -> list[Claimed]:
+    """Move the still-pending ones of `ids` to `sending` (compare-and-set, one statement for the
+    whole round), in `ids` order; ids another dispatcher took first are left out."""
+    if not ids:
+        return []
+    claimed = session.execute(
+        update(Notification)
+        .where(
+            col(Notification.id).in_(ids),
+            col(Notification.status) == NotificationStatus.PENDING,
+        )
+        .values(status=NotificationStatus.SENDING, claimed_at=now)
+        .returning(
+            col(Notification.id),
+            col(Notification.recipient_id),
+            col(Notification.channel),
+            col(Notification.subject),
+            col(Notification.body),
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    by_id = {row[0]: Claimed(*row) for row in claimed}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def release(session: Session, ids: Sequence[str]) -> None:
+    """Hand claimed rows that were not sent back to `pending` (no attempt was made)."""
+    if ids:
         session.execute(
             update(Notification)
             .where(
                 col(Notification.id).in_(ids),
-                col(Notification.status) == NotificationStatus.PENDING,
+                col(Notification.status) == NotificationStatus.SENDING,
             )
-            .values(status=NotificationStatus.SENDING, claimed_at=now)
-            .returning(col(Notification.id))
+            .values(status=NotificationStatus.PENDING, claimed_at=None)
             .execution_options(synchronize_session=False)
-        ).scalars()
-    )
-    if not claimed:
-        return []
-    rows = session.exec(select(Notification).where(col(Notification.id).in_(claimed))).all()
-    for row in rows:
-        session.refresh(row)
-    order = {notification_id: n for n, notification_id in enumerate(ids)}
-    return sorted(rows, key=lambda row: order[row.id])
+        )
 
 
 def stale_sending(session: Session, *, now: datetime, lease: timedelta) -> Sequence[Notification]:
@@ -135,17 +162,29 @@ def stale_sending(session: Session, *, now: datetime, lease: timedelta) -> Seque
 
 
 def messages_sent_since(
-    session: Session, *, recipient_id: str, channel: str, since: datetime
-) -> tuple[int, datetime | None]:
-    """Messages (a merged message counts once) sent to a person's channel since `since`, and
-    the earliest of them."""
-    query = select(
-        func.count(func.distinct(Notification.sent_at)), func.min(Notification.sent_at)
-    ).where(
-        Notification.recipient_id == recipient_id,
-        Notification.channel == channel,
-        Notification.status == NotificationStatus.SENT,
-        col(Notification.sent_at) > since,
+    session: Session, *, channels: Iterable[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], tuple[int, datetime]]:
+    """Per (recipient, channel) of `channels`: messages (a merged message counts once) sent
+    since `since`, and the earliest of them; pairs with none are left out. One query."""
+    pairs = set(channels)
+    if not pairs:
+        return {}
+    query = (
+        select(
+            Notification.recipient_id,
+            Notification.channel,
+            func.count(func.distinct(Notification.sent_at)),
+            func.min(Notification.sent_at),
+        )
+        .where(
+            col(Notification.recipient_id).in_({recipient for recipient, _ in pairs}),
+            Notification.status == NotificationStatus.SENT,
+            col(Notification.sent_at) > since,
+        )
+        .group_by(col(Notification.recipient_id), col(Notification.channel))
     )
-    count, earliest = session.execute(query).one()
-    return int(count), earliest
+    found = {
+        (recipient, channel): (int(count), earliest)
+        for recipient, channel, count, earliest in session.execute(query).all()
+    }
+    return {pair: found[pair] for pair in pairs if pair in found}

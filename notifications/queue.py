@@ -1,6 +1,7 @@
-"""Queueing one alert in the sweep's transaction: render it, insert it into the outbox under its
-unique key (case, obligation, chain and level, recipient, channel) and note it on the case
-timeline. Shared by the no-completion chain, the no-acknowledgement chain and channel fall-over."""
+"""Queueing one alert in the sweep's transaction: render it (with the recipient's signed action
+links when the context has a signer), insert it into the outbox under its unique key (case,
+obligation, chain and level, recipient, channel) and note it on the case timeline. Shared by the
+no-completion chain, the no-acknowledgement chain and channel fall-over."""
 
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ def queue_alert(
     channel: str,
     ctx: EscalationContext,
     now: datetime,
+    occasion: str | None = None,
 ) -> bool:
-    """Insert the alert unless its key is already queued; True when it was inserted."""
+    """Insert the alert unless its key is already queued; True when it was inserted. An
+    `occasion` (an action's own name) keys alerts outside the chain's levels apart from them."""
     assert case.id is not None and obligation.id is not None
     notification_id = new_notification_id()
     subject, body = render_alert(
@@ -55,6 +58,7 @@ def queue_alert(
             level_label=spec.level_label,
             recipient_name=person.name,
             chain=spec.chain,
+            links=alert_links(ctx, case_id=case.id, obligation=obligation, person=person, now=now),
         ),
         tz=ctx.tz,
         language=ctx.language,
@@ -73,6 +77,7 @@ def queue_alert(
         notification_id=notification_id,
         ack_window_seconds=None if window is None else int(window.total_seconds()),
         at=now,
+        occasion=occasion,
     )
     if inserted is None:
         return False
@@ -88,6 +93,18 @@ def queue_alert(
             "channel": channel,
             "chain": spec.chain.value,
             "level": spec.level,
+            **({"occasion": occasion} if occasion else {}),
         },
     )
     return True
+
+
+def alert_links(
+    ctx: EscalationContext, *, case_id: int, obligation: Obligation, person: Person, now: datetime
+) -> tuple[tuple[str, str], ...]:
+    """The recipient's signed one-click links for this obligation (none without a signer)."""
+    if ctx.links is None:
+        return ()
+    return ctx.links.alert_links(
+        case_id=case_id, obligation_key=obligation.key, recipient=person.id, now=now
+    )

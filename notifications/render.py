@@ -1,5 +1,6 @@
 """Alert messages: what lapsed (or is about to), on which case, which grade, due when, how late,
-the chain and its level, and how to act, in Simplified Chinese by default (English on request);
+the chain and its level, and how to act (the signed one-click links when configured, else the
+CLI command), in Simplified Chinese by default (English on request);
 and the merged message that carries several alerts to one person at once. Pure text building."""
 
 from __future__ import annotations
@@ -31,6 +32,27 @@ class AlertFacts:
     level_label: str
     recipient_name: str
     chain: Chain = Chain.NO_COMPLETION
+    links: tuple[tuple[str, str], ...] = ()  # (action, signed URL); empty: the CLI command
+
+
+LINK_LABELS = {
+    "zh": {
+        "ack": "签收",
+        "complete": "完成",
+        "extend": "申请延期",
+        "reassign": "转办",
+        "escalate": "上报",
+        "upgrade": "升级",
+    },
+    "en": {
+        "ack": "Acknowledge",
+        "complete": "Complete",
+        "extend": "Request extension",
+        "reassign": "Reassign",
+        "escalate": "Escalate now",
+        "upgrade": "Upgrade",
+    },
+}
 
 
 _STATE = {
@@ -64,7 +86,7 @@ def render_alert(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> tu
             f"Grade: {facts.grade_label}",
             f"Obligation: {facts.obligation_title}, due {due}, {timing}",
             f"Escalation level: {facts.level} ({facts.level_label})",
-            f"Acknowledge: yuqing case ack {facts.case_id}",
+            *_actions(facts, "en"),
             f"Notification id: {facts.notification_id}",
         ]
         return subject, "\n".join(lines)
@@ -75,10 +97,19 @@ def render_alert(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> tu
         f"等级：{facts.grade_label}",
         f"事项：{facts.obligation_title}，截止 {due}，{timing}",
         f"催办级别：第{facts.level}级（{facts.level_label}）",
-        f"签收：yuqing case ack {facts.case_id}",
+        *_actions(facts, "zh"),
         f"通知编号：{facts.notification_id}",
     ]
     return subject, "\n".join(lines)
+
+
+def _actions(facts: AlertFacts, language: str) -> list[str]:
+    """One line per signed link, else how to acknowledge from the command line."""
+    labels = LINK_LABELS[language]
+    sep = ": " if language == "en" else "："
+    if facts.links:
+        return [f"{labels[action]}{sep}{url}" for action, url in facts.links]
+    return [f"{labels['ack']}{sep}yuqing case ack {facts.case_id}"]
 
 
 def render_batch(messages: Sequence[tuple[str, str]], *, language: str = "zh") -> tuple[str, str]:

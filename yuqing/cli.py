@@ -14,6 +14,7 @@ from models.db import upgrade_database
 from yuqing import cli_case, cli_policy
 from yuqing.cli_common import State, config_arg, console, errors, print_json, refusals
 from yuqing.settings import SettingsError, load_settings
+from yuqing.web import cli as web_cli
 
 app = typer.Typer(
     help="yuqing：网络舆情案件的发现、分级、时限与催办 (public-opinion cases)",
@@ -26,6 +27,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(cli_case.app, name="case")
 app.add_typer(cli_policy.app, name="policy")
+app.add_typer(web_cli.app, name="web")
 
 
 @app.callback()

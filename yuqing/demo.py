@@ -10,12 +10,15 @@ import os
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from secrets import token_hex
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from models.clock import utc_now
 from yuqing.localservers import FeedServer, WebhookReceiver
 
+DEMO_CONSOLE = "http://127.0.0.1:8000"
+DEMO_PASSWORD = "yuqing-demo"  # a local demo on 127.0.0.1 only
 PEOPLE = (  # id, name, role(s)
     ("wangfang", "王芳", '["office_staff"]'),
     ("liqiang", "李强", '["leader_in_charge"]'),
@@ -59,14 +62,26 @@ def write_config(directory: Path, *, feed_url: str, receiver: WebhookReceiver) -
         '[general]\ndata_dir = "."\n\n[policy]\npreset = "default"\n\n'
         f'[[sources]]\nid = "demo-forum"\nname = "本地论坛（演示）"\nurl = "{feed_url}"\n\n'
         '[[topics]]\nid = "school"\nname = "学校"\ninclude_any = ["学校", "中学", "一中"]\n\n'
-        '[[units]]\nid = "office"\nname = "舆情工作领导小组办公室"\n\n' + people,
+        '[[units]]\nid = "office"\nname = "舆情工作领导小组办公室"\n\n' + people + web_section(),
         encoding="utf-8",
     )
     secrets = "".join(
         f'{pid}_webhook = "{receiver.apprise_url("/hook/" + pid)}"\n' for pid, _, _ in PEOPLE
     )
-    (directory / "secrets.toml").write_text(f"[channels]\n{secrets}", encoding="utf-8")
+    # A fresh link key per demo: the alerts carry signed links to the console's address.
+    link_key = f'link_key = "{token_hex(32)}"\n'
+    (directory / "secrets.toml").write_text(f"{link_key}[channels]\n{secrets}", encoding="utf-8")
     return config
+
+
+def web_section() -> str:
+    """The console on 127.0.0.1:8000, one account for 王芳 (password DEMO_PASSWORD)."""
+    from yuqing.web.security import hash_password
+
+    return (
+        f'[web]\nbase_url = "{DEMO_CONSOLE}"\n\n[[web.users]]\nusername = "wangfang"\n'
+        f'person = "wangfang"\npassword_hash = "{hash_password(DEMO_PASSWORD)}"\n'
+    )
 
 
 def run_demo(*, keep: Path | None = None) -> int:
@@ -74,7 +89,12 @@ def run_demo(*, keep: Path | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        return _play(keep)
+        code = _play(keep)
+        say(
+            f"打开控制台：yuqing --config {keep / 'yuqing.toml'} web，然后浏览器访问 "
+            f"{DEMO_CONSOLE}/ （用户名 wangfang，密码 {DEMO_PASSWORD}）；告警中的链接也指向这里"
+        )
+        return code
     with tempfile.TemporaryDirectory(prefix="yuqing-demo-") as tmp:
         return _play(Path(tmp))
 
@@ -87,11 +107,10 @@ def _play(directory: Path) -> int:
 
 
 def play(config: str, receiver: WebhookReceiver) -> int:
-    """Collect, let the quick report lapse, deliver, acknowledge, and show the record."""
+    """Collect, let the quick report lapse, deliver, acknowledge, complete, show the record."""
     from flows.collect import collect
     from flows.sweep import sweep
-    from models.cases import acknowledge
-    from models.db import session_scope
+    from yuqing.actions import acknowledge, complete
     from yuqing.cli_case import print_case, show_data
     from yuqing.runtime import prepare
 
@@ -116,17 +135,41 @@ def play(config: str, receiver: WebhookReceiver) -> int:
         print(got[0].json()["title"])
         print(got[0].json()["message"])
     ack_at = start + timedelta(minutes=33)
-    with session_scope(runtime.engine) as session:
-        acknowledge(session, case_id=case_id, actor="王芳", at=ack_at)
-    say(f"{local(ack_at)}：王芳签收（等同于 yuqing case ack {case_id} --by 王芳）")
+    acknowledge(runtime, case_id=case_id, actor="王芳", at=ack_at, obligation_key="quick_report")
+    say(
+        f"{local(ack_at)}：王芳签收（等同于 yuqing case ack {case_id} --by 王芳）："
+        "停止未签收提醒，快报完成前仍按时限催办"
+    )
+    done_at = start + timedelta(minutes=35)
+    done = complete(
+        runtime,
+        case_id=case_id,
+        obligation_key="quick_report",
+        actor="王芳",
+        at=done_at,
+        result={"note": "已电话报告办公室负责人及值班领导"},
+    )
+    say(
+        f"{local(done_at)}：{done.message}"
+        f"（等同于 yuqing case complete {case_id} --obligation quick_report --by 王芳）"
+    )
     before = len(receiver.received)
-    at = start + timedelta(minutes=44)  # before level 2 (45) would have fired
+    at = start + timedelta(minutes=46)  # level 2 of the quick report was due at 45
     sweep(config=config, at=at)
-    say(f"时钟快进到 {local(at)}：签收后未再催办（新告警 {len(receiver.received) - before} 条）")
+    new = [r.json()["message"] for r in receiver.received[before:]]
+    quick = sum("事项：快报，" in message for message in new)
+    say(
+        f"时钟快进到 {local(at)}：快报已完成，不再催办"
+        f"（快报新告警 {quick} 条，其他事项 {len(new) - quick} 条）"
+    )
     print_case(runtime, show_data(runtime, case_id))
     if not got:
         say("失败：接收端没有收到告警")
         return 1
+    latest = [r.json()["message"] for r in receiver.received if r.path == "/hook/wangfang"]
+    if latest and "/l/" in latest[-1]:
+        say("王芳收到的最新提醒（原样；控制台运行时，其中的链接可一键办理）：")
+        print(latest[-1])
     say(f"演示成功：接收端共收到 {len(receiver.received)} 条告警")
     return 0
 

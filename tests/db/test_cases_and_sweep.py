@@ -1,6 +1,6 @@
 """Cases, deadlines and the outbox on a real database (SQLite and PostgreSQL): what opening a
 case writes, what a sweep writes in its one transaction, that a repeated sweep adds nothing, and
-that an acknowledgement stops further reminders."""
+that an acknowledgement leaves the no-completion chain running."""
 
 from __future__ import annotations
 
@@ -141,18 +141,27 @@ def test_the_next_repeat_climbs_to_level_two(engine: Engine) -> None:
     assert [n.recipient_id for n in level_two] == ["chen"]
 
 
-def test_acknowledgement_stops_further_reminders(engine: Engine) -> None:
+def test_acknowledgement_keeps_the_no_completion_chain_going(engine: Engine) -> None:
     case_id = new_case(engine)
     sweep(engine, T0 + timedelta(minutes=31))
     with session_scope(engine) as session:
         done = acknowledge(session, case_id=case_id, actor="王芳", at=T0 + timedelta(minutes=33))
     assert (done.key, done.acked_by) == ("quick_report", "王芳")
-    assert sweep(engine, T0 + timedelta(minutes=50))[0] == 0
+    assert sweep(engine, T0 + timedelta(minutes=50))[0] == 1  # level 2 of the quick report
     with session_scope(engine) as session:
         quick = next(o for o in case_obligations(session, case_id) if o.key == "quick_report")
-    assert len([n for n in outbox(engine) if n.obligation_id == quick.id]) == 3  # level 1 only
-    assert quick.status == ObligationStatus.ACKNOWLEDGED
+    levels = sorted(n.level for n in outbox(engine) if n.obligation_id == quick.id)
+    assert levels == [1, 1, 1, 2]
+    assert (quick.status, quick.level) == (ObligationStatus.OPEN, 2)
     assert quick.acked_at == T0 + timedelta(minutes=33)
+
+
+def test_acknowledging_twice_is_refused(engine: Engine) -> None:
+    case_id = new_case(engine)
+    with session_scope(engine) as session:
+        acknowledge(session, case_id=case_id, actor="王芳", at=T0, obligation_key="quick_report")
+    with pytest.raises(CaseError, match="已由 王芳 签收"), session_scope(engine) as session:
+        acknowledge(session, case_id=case_id, actor="李强", at=T0, obligation_key="quick_report")
 
 
 def test_acknowledging_an_unknown_case_is_refused(engine: Engine) -> None:

@@ -108,6 +108,33 @@ def test_upgrade_mid_case_shortens_and_never_lengthens(engine: Engine) -> None:
     assert {m["obligation"] for m in change.data["moved"]} >= {"quick_report", "first_response"}
 
 
+def test_upgrade_after_closure_opens_the_review_from_the_closure_time(engine: Engine) -> None:
+    case_id = new_case(engine, "三级")  # 三级 has no review (总结评估)
+    for n, name in enumerate(["report", "assess", "dispatch", "verify", "approve_statement"]):
+        event(engine, case_id, name, T0 + timedelta(minutes=10 * (n + 1)))
+    for n, name in enumerate(["respond", "track", "close"]):
+        event(engine, case_id, name, T0 + timedelta(hours=2 + n))
+    closed = T0 + timedelta(hours=4)
+    assert "review" not in dues(engine, case_id)
+    with session_scope(engine) as session:
+        regrade(
+            session,
+            case_id=case_id,
+            grade="一级",
+            actor="陈军",
+            reason="结案后仍被央媒转载",
+            at=closed + timedelta(hours=20),
+            policy=POLICY,
+            calendar=CAL,
+        )
+    # 3 working days counted from the closure (Tue 09-29 13:00 Shanghai), not from now:
+    # 09-30, then National Day (10-01..10-07), then 10-08 and 10-09: due at 24:00 of 10-09.
+    assert dues(engine, case_id)["review"] == (
+        datetime(2026, 10, 9, 16, 0, tzinfo=UTC),
+        ObligationStatus.OPEN,
+    )
+
+
 def test_downgrade_needs_an_approver_and_lengthens_nothing(engine: Engine) -> None:
     case_id = new_case(engine, "一级")
     with pytest.raises(PolicyError, match="审批人"), session_scope(engine) as session:

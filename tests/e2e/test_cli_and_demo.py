@@ -1,6 +1,6 @@
 """The `yuqing` command as a person runs it, in real subprocesses: the demo delivers its alert and
-exits 0, its kept database shows the acknowledged quick report, `config check` names the broken
-field and exits 2, and a request about an unknown case is refused with exit 2."""
+exits 0, its kept database shows the quick report acknowledged and then completed, `config check`
+names the broken field and exits 2, and a request about an unknown case is refused with exit 2."""
 
 from __future__ import annotations
 
@@ -47,10 +47,11 @@ def test_demo_exits_zero_and_shows_the_alert_as_received(
     assert "【一级舆情】快报已超时：案件1" in out
     assert "已送达：致 王芳" in out
     assert "王芳 签收：快报" in out
+    assert "阶段 发现 → 快报" in out and "快报新告警 0 条" in out
     assert "演示成功" in out
 
 
-def test_kept_demo_database_lists_the_acknowledged_quick_report(
+def test_kept_demo_database_lists_the_acknowledged_then_completed_quick_report(
     demo_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     directory, _ = demo_run
@@ -61,11 +62,11 @@ def test_kept_demo_database_lists_the_acknowledged_quick_report(
     first = next(case for case in cases if case["id"] == 1)
     quick = next(o for o in first["obligations"] if o["key"] == "quick_report")
     assert first["grade_label"] == "一级"
-    assert (quick["status"], quick["acked_by"]) == ("acknowledged", "王芳")
+    assert (quick["status"], quick["acked_by"]) == ("completed", "王芳")
 
     shown = run("--config", str(config), "case", "show", "1", "--json", cwd=directory)
     kinds = [event["kind"] for event in json.loads(shown.stdout)["timeline"]]
-    assert "delivered" in kinds and kinds[-1] == "acknowledged"
+    assert kinds.index("delivered") < kinds.index("acknowledged") < kinds.index("completed")
 
 
 def test_config_check_on_a_broken_file_exits_2_naming_the_field(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {"prefect", "sqlmodel", "sqlalchemy", "httpx", "apprise", "pydantic"}
-OTHER_PURE = ("clock.py", "escalation.py", "chains.py")
+OTHER_PURE = ("clock.py", "escalation.py", "chains.py", "links.py")
 COLLECTION_PURE = (
     "text.py",
     "topics.py",

@@ -33,6 +33,8 @@ from yuqing.settings.sections import (
     SensitivePeriod,
     ShiftConfig,
     Sweep,
+    Web,
+    WebUser,
 )
 
 __all__ = [
@@ -59,6 +61,8 @@ __all__ = [
     "Sweep",
     "TopicConfig",
     "UnitConfig",
+    "Web",
+    "WebUser",
     "config_path",
     "load_settings",
 ]

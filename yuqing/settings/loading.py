@@ -30,6 +30,7 @@ from yuqing.settings.sections import (
     General,
     Policy,
     Sweep,
+    Web,
 )
 
 
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     people: list[PersonConfig] = Field(default_factory=list)
     escalation: Escalation = Escalation()
     dispatch: Dispatch = Dispatch()
+    web: Web = Web()
     secrets: Secrets = Secrets()
 
     @classmethod
@@ -127,6 +129,9 @@ def _reference_problems(settings: Settings) -> list[str]:
                     f"people.{n}.channels.{c}: channel {channel!r} has no URL; set "
                     f"YUQING_SECRETS__CHANNELS__{channel.upper()} or put it in the secrets file"
                 )
+    for n, user in enumerate(settings.web.users):
+        if user.person not in person_ids:
+            problems.append(f"web.users.{n}.person: unknown person {user.person!r}")
     return problems
 
 

@@ -96,12 +96,25 @@ class Secrets(Section):
     intake_token: SecretStr | None = Field(
         None, description="Bearer token of the intake endpoint; it refuses everything without."
     )
+    link_key: SecretStr | None = Field(
+        None, description="Signs the one-click action links; unset: alerts carry no links."
+    )
+    session_key: SecretStr | None = Field(
+        None, description="Signs console sign-ins; unset: derived from link_key."
+    )
 
     @field_validator("intake_token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("intake_token must be at least 16 characters")
+        return value
+
+    @field_validator("link_key", "session_key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
 
     @field_validator("channels")

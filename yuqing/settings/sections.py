@@ -152,3 +152,52 @@ class Dispatch(Section):
     wake_poll_seconds: float = Field(
         1.0, gt=0, le=60, description="How often the serve process looks for new due times."
     )
+
+
+class WebUser(Section):
+    """One console account. The password is stored only as a hash: make one with
+    `yuqing web hash-password`."""
+
+    username: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Sign-in name.")
+    person: str = Field(description="The person id this account acts as (on the record).")
+    roles: list[Role] = Field(
+        default_factory=list, description="What the account may do; empty: the person's roles."
+    )
+    password_hash: str = Field(description="scrypt$n$r$p$salt$hash from hash-password.")
+
+    @field_validator("password_hash")
+    @classmethod
+    def _known_hash(cls, value: str) -> str:
+        parts = value.split("$")
+        if len(parts) != 6 or parts[0] != "scrypt" or not all(p.isdigit() for p in parts[1:4]):
+            raise ValueError("not a password hash; make one with `yuqing web hash-password`")
+        return value
+
+
+class Web(Section):
+    host: str = Field("127.0.0.1", description="Address the console binds to (local only).")
+    port: int = Field(8000, ge=1, le=65535, description="Port of the console and action links.")
+    base_url: str | None = Field(
+        None,
+        description="Public address links point at (e.g. https://yq.example.gov.cn); "
+        "unset: alerts carry CLI commands instead of links.",
+    )
+    link_ttl_hours: float = Field(72, gt=0, le=24 * 30, description="How long a link works.")
+    session_minutes: int = Field(480, ge=5, le=7 * 24 * 60, description="Sign-in lifetime.")
+    users: list[WebUser] = Field(default_factory=list, description="Console accounts.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return None if value is None else value.rstrip("/")
+
+    @field_validator("users")
+    @classmethod
+    def _unique_users(cls, value: list[WebUser]) -> list[WebUser]:
+        names = [u.username for u in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"duplicate username {', '.join(twice)}")
+        return value

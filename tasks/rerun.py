@@ -1,0 +1,97 @@
+"""Re-run tasks, thin wrappers over `models.rerun`: repair one stuck case from its stored state
+(one transaction, re-runnable: a second run finds nothing left to repair and writes nothing),
+and record that a step working on a case failed, so the case is listed as stuck until a re-run
+finishes it. The sweep and dispatch steps of a re-run are `tasks.sweep`'s."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from sqlalchemy import Engine
+
+from models.cases import CaseError
+from models.db import session_scope
+from models.policy import Policy, PolicyError, WorkCalendar
+from models.rerun import Repair, record_step_failure, repair_case
+from models.stuck import GRACE
+from models.tables import Case
+from yuqing.runtime import prepare
+
+
+def _retry_unless_refused(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """An unknown case or a policy that cannot handle it will not change by retrying."""
+    try:
+        state.result()
+    except (CaseError, PolicyError):
+        return False
+    except Exception:
+        return True
+    return False
+
+
+def repair(
+    engine: Engine,
+    *,
+    case_id: int,
+    now: datetime,
+    policy: Policy,
+    calendar: WorkCalendar,
+    lease: timedelta,
+    actor: str,
+    grace: timedelta = GRACE,
+) -> Repair:
+    """Repair the case in one transaction (CaseError if it does not exist)."""
+    with session_scope(engine) as session:
+        return repair_case(
+            session,
+            case_id=case_id,
+            now=now,
+            policy=policy,
+            calendar=calendar,
+            actor=actor,
+            grace=grace,
+            lease=lease,
+        )
+
+
+def note_failure(engine: Engine, *, case_id: int, step: str, error: str, at: datetime) -> bool:
+    """Record the failed step on the case's timeline, in a transaction of its own (the failed
+    one was rolled back); False when there is no such case to record it on."""
+    with session_scope(engine) as session:
+        if session.get(Case, case_id) is None:
+            return False
+        record_step_failure(session, case_id=case_id, step=step, error=error, at=at)
+        return True
+
+
+@task(
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=_retry_unless_refused,
+)
+def repair_stuck_case(
+    case_id: int, at: datetime, config: str | None = None, actor: str = "operator"
+) -> dict[str, Any]:
+    """Re-create missing deadlines from their anchors, restore lost next checks, put alerts
+    that failed on every channel back in the outbox; note it on the timeline if anything was."""
+    runtime = prepare(config)
+    return repair(
+        runtime.engine,
+        case_id=case_id,
+        now=at,
+        policy=runtime.policy,
+        calendar=runtime.calendar,
+        lease=timedelta(seconds=runtime.settings.dispatch.sending_lease_seconds),
+        actor=actor,
+    ).as_dict()
+
+
+@task(cache_policy=NO_CACHE)
+def record_failure(case_id: int, step: str, error: str, at: datetime, config: str | None) -> bool:
+    """The durable record of a failed step (see `note_failure`)."""
+    return note_failure(prepare(config).engine, case_id=case_id, step=step, error=error, at=at)

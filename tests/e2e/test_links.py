@@ -1,0 +1,259 @@
+"""Signed one-click links against the real app on uvicorn (httpx over a real socket), on SQLite and
+PostgreSQL, with the links taken from the alert as the local receiver got it: opening a link
+changes nothing; confirming acts once and a replay is refused; forged, tampered, ill-fitting,
+expired and CSRF-less attempts are refused with a Chinese page; clicks racing on one link act
+once; an action's own refusal leaves the link usable; and every attempt is on the audit record.
+Without a link key, alerts keep the CLI command."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import col, select
+
+from models.cases import case_obligations, case_timeline
+from models.db import session_scope
+from models.links import derive_key, sign_link
+from models.states import EventKind
+from models.tables import ExtensionRequest, LinkAttempt, LinkUse
+from notifications.cycle import context_for, run_cycle
+from tests.support.escalation import T0, new_case
+from tests.support.web import (
+    LINK_KEY,
+    Clock,
+    free_port,
+    links_in,
+    messages_to,
+    served,
+    write_web_config,
+)
+from yuqing.localservers import WebhookReceiver
+from yuqing.runtime import Runtime, prepare
+
+ALERTED = T0 + timedelta(minutes=31)  # the 一级 quick report (due 09:30) has lapsed
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass
+class Alerted:
+    runtime: Runtime
+    case_id: int
+    links: dict[str, str]  # action → URL, as wangfang received them
+    clock: Clock
+    client: httpx.Client
+
+
+@pytest.fixture
+def alerted(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Iterator[Alerted]:
+    port = free_port()
+    config = write_web_config(tmp_path, database_url=database_url, receiver=receiver, port=port)
+    runtime = prepare(str(config))
+    case_id = new_case(runtime.engine)
+    run_cycle(
+        runtime.engine, now=ALERTED, ctx=context_for(runtime), channel_url=runtime.channel_url
+    )
+    [message] = messages_to(receiver, "wangfang")
+    clock = Clock(ALERTED + timedelta(minutes=1))
+    with served(config, clock, port=port) as url, httpx.Client(base_url=url) as client:
+        yield Alerted(runtime, case_id, links_in(message), clock, client)
+    runtime.engine.dispose()
+
+
+def csrf(client: httpx.Client) -> str:
+    """A CSRF token for this client (the login page sets its cookie)."""
+    match = CSRF_RE.search(client.get("/login").text)
+    assert match is not None
+    return match.group(1)
+
+
+def confirm(a: Alerted, url: str, **form: str) -> httpx.Response:
+    return a.client.post(url, data={"csrf": csrf(a.client), **form})
+
+
+def attempts(a: Alerted) -> list[tuple[str, str, str | None]]:
+    """(outcome, reason code, recipient) of every audited attempt, in order."""
+    with session_scope(a.runtime.engine) as session:
+        rows = session.exec(select(LinkAttempt).order_by(col(LinkAttempt.id))).all()
+        return [(r.outcome, r.reason.split(":")[0], r.recipient) for r in rows]
+
+
+def state(a: Alerted) -> tuple[object, ...]:
+    """What an action would change: the quick report, the timeline's length, the used links."""
+    with session_scope(a.runtime.engine) as session:
+        quick = next(o for o in case_obligations(session, a.case_id) if o.key == "quick_report")
+        used = len(session.exec(select(LinkUse)).all())
+        events = len(case_timeline(session, a.case_id))
+        return (quick.acked_at, quick.acked_by, quick.status, quick.level, events, used)
+
+
+def test_every_alert_carries_the_six_links_to_the_public_address(alerted: Alerted) -> None:
+    assert list(alerted.links) == ["ack", "complete", "extend", "reassign", "escalate", "upgrade"]
+    base = str(alerted.client.base_url).rstrip("/")
+    assert all(url.startswith(f"{base}/l/") for url in alerted.links.values())
+    assert all(f"~{alerted.case_id}~quick_report~wangfang~" in u for u in alerted.links.values())
+
+
+def test_opening_a_link_changes_nothing_and_is_audited(alerted: Alerted) -> None:
+    before = state(alerted)
+    for _ in range(2):  # a chat app's preview, then the person
+        page = alerted.client.get(alerted.links["ack"])
+        assert page.status_code == 200
+        assert "确认签收" in page.text and "快报" in page.text and "王芳" in page.text
+    assert state(alerted) == before
+    assert before[0] is None  # not acknowledged
+    assert attempts(alerted) == [("viewed", "", "wangfang")] * 2
+
+
+def test_confirming_acts_once_and_a_replay_is_refused(alerted: Alerted) -> None:
+    done = confirm(alerted, alerted.links["ack"])
+    assert done.status_code == 200 and "已签收" in done.text
+    acked_at, acked_by, *_ = state(alerted)
+    assert (acked_at, acked_by) == (alerted.clock.at, "wangfang")
+    after = state(alerted)
+
+    again = confirm(alerted, alerted.links["ack"])
+    assert again.status_code == 409 and "此链接已使用过" in again.text
+    reopened = alerted.client.get(alerted.links["ack"])
+    assert reopened.status_code == 409 and "此链接已使用过" in reopened.text
+    assert state(alerted) == after
+    with session_scope(alerted.runtime.engine) as session:
+        acks = [
+            e for e in case_timeline(session, alerted.case_id) if e.kind == EventKind.ACKNOWLEDGED
+        ]
+    assert [(e.actor, e.data["obligation"]) for e in acks] == [("wangfang", "quick_report")]
+    assert attempts(alerted) == [
+        ("acted", "", "wangfang"),
+        ("refused", "used", "wangfang"),
+        ("refused", "used", "wangfang"),
+    ]
+
+
+def test_forged_and_tampered_links_are_refused(alerted: Alerted) -> None:
+    genuine = alerted.links["ack"]
+    head, _, tag = genuine.rpartition("~")
+    forged = f"{head}~{'A' * len(tag)}"
+    other_person = genuine.replace("~wangfang~", "~liqiang~")
+    other_case = genuine.replace(f"~{alerted.case_id}~", f"~{alerted.case_id + 1}~")
+    other_action = genuine.replace("/l/ack~", "/l/complete~")
+    before = state(alerted)
+    for url in (forged, other_person, other_case, other_action):
+        for response in (alerted.client.get(url), confirm(alerted, url)):
+            assert response.status_code == 403
+            assert "链接签名不符" in response.text and "没有做任何更改" in response.text
+    assert state(alerted) == before
+    # Refused before anything in the link is believed: no recipient or case on the record.
+    assert attempts(alerted) == [("refused", "bad_signature", None)] * 8
+
+
+def test_validly_signed_links_that_do_not_fit_the_case_are_refused(alerted: Alerted) -> None:
+    key = derive_key(LINK_KEY, "link")
+    base = str(alerted.client.base_url).rstrip("/")
+
+    def link(recipient: str, obligation: str) -> str:
+        token = sign_link(
+            key,
+            action="ack",
+            case_id=alerted.case_id,
+            obligation_key=obligation,
+            recipient=recipient,
+            expires_at=ALERTED + timedelta(hours=1),
+            nonce="fits-not",
+        )
+        return f"{base}/l/{token}"
+
+    before = state(alerted)
+    stranger = confirm(alerted, link("nobody", "quick_report"))
+    assert stranger.status_code == 403 and "不在名录中" in stranger.text
+    elsewhere = confirm(alerted, link("wangfang", "no_such_step"))
+    assert elsewhere.status_code == 403 and "链接与案件不符" in elsewhere.text
+    assert state(alerted) == before
+    assert attempts(alerted) == [
+        ("refused", "unknown_recipient", "nobody"),
+        ("refused", "mismatch", "wangfang"),
+    ]
+
+
+def test_an_expired_link_is_refused(alerted: Alerted) -> None:
+    alerted.clock.at = ALERTED + timedelta(hours=72, seconds=1)
+    before = state(alerted)
+    opened = alerted.client.get(alerted.links["ack"])
+    assert opened.status_code == 403 and "链接已过期" in opened.text
+    posted = confirm(alerted, alerted.links["ack"])
+    assert posted.status_code == 403 and "链接已过期" in posted.text
+    assert state(alerted) == before
+    assert attempts(alerted) == [("refused", "expired", "wangfang")] * 2
+
+
+def test_a_post_without_the_forms_csrf_token_changes_nothing(alerted: Alerted) -> None:
+    before = state(alerted)
+    response = alerted.client.post(alerted.links["ack"], data={"csrf": "made-up"})
+    assert response.status_code == 403 and "表单已失效" in response.text
+    assert state(alerted) == before
+    assert attempts(alerted) == [("refused", "bad_csrf", None)]
+
+
+def test_clicks_racing_on_one_link_act_once(alerted: Alerted) -> None:
+    """上报 can be done again and again, so only the link's single use stops a second climb."""
+    url, token = alerted.links["escalate"], csrf(alerted.client)
+    cookies = dict(alerted.client.cookies)
+    start, statuses = threading.Barrier(6), []
+
+    def click() -> None:
+        with httpx.Client(cookies=cookies, timeout=60) as client:
+            start.wait()
+            statuses.append(
+                client.post(url, data={"csrf": token, "reason": "家长聚集"}).status_code
+            )
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [409] * 5
+    with session_scope(alerted.runtime.engine) as session:
+        timeline = case_timeline(session, alerted.case_id)
+        assert len(session.exec(select(LinkUse)).all()) == 1
+    assert [e.actor for e in timeline if e.kind == EventKind.ESCALATED] == ["wangfang"]
+    outcomes = [outcome for outcome, _, _ in attempts(alerted)]
+    assert sorted(outcomes) == ["acted"] + ["refused"] * 5
+
+
+def test_an_actions_own_refusal_leaves_the_link_usable(alerted: Alerted) -> None:
+    url = alerted.links["extend"]
+    page = alerted.client.get(url)
+    assert "延至" in page.text and "延期理由" in page.text
+    missing = confirm(alerted, url, reason="需要调取监控")
+    assert missing.status_code == 409 and "缺少字段 until（延至）" in missing.text
+    with session_scope(alerted.runtime.engine) as session:
+        assert session.exec(select(LinkUse)).all() == []
+    done = confirm(alerted, url, until="2026-11-22T12:00", reason="需要调取监控")
+    assert done.status_code == 200, done.text
+    with session_scope(alerted.runtime.engine) as session:
+        [request] = session.exec(select(ExtensionRequest)).all()
+    assert (request.requested_by, request.reason) == ("wangfang", "需要调取监控")
+    assert [o for o, _, _ in attempts(alerted)] == ["viewed", "refused", "acted"]
+
+
+def test_without_a_link_key_alerts_name_the_cli_command(
+    database_url: str, tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    config = write_web_config(
+        tmp_path, database_url=database_url, receiver=receiver, port=free_port(), link_key=None
+    )
+    runtime = prepare(str(config))
+    case_id = new_case(runtime.engine)
+    run_cycle(
+        runtime.engine, now=ALERTED, ctx=context_for(runtime), channel_url=runtime.channel_url
+    )
+    [message] = messages_to(receiver, "wangfang")
+    assert f"签收：yuqing case ack {case_id}" in message and "/l/" not in message
+    assert links_in(message) == {}
+    runtime.engine.dispose()

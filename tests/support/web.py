@@ -1,0 +1,91 @@
+"""Helpers for the web tests: an office config with the `[web]` section, a link key and console
+accounts; a clock the running app reads and the test moves; the real app served by uvicorn on a
+free port in a thread; and the action links out of the messages a receiver got."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tests.support.configs import write_office_config
+from yuqing.localservers import WebhookReceiver
+from yuqing.web.security import hash_password
+from yuqing.web.server import start_web_thread
+
+LINK_KEY = "7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
+PASSWORD = "正确的口令-2026"
+USERS = (("wang", "wangfang"), ("li", "liqiang"))  # username, person
+_HASH = hash_password(PASSWORD)  # scrypt is slow on purpose: hash once per test session
+LINK_RE = re.compile(r"^(签收|完成|申请延期|转办|上报|升级)：(http\S+)$", re.MULTILINE)
+LABELS = {"签收": "ack", "完成": "complete", "申请延期": "extend", "转办": "reassign"}
+LABELS |= {"上报": "escalate", "升级": "upgrade"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def write_web_config(
+    directory: Path,
+    *,
+    database_url: str,
+    receiver: WebhookReceiver,
+    port: int,
+    link_key: str | None = LINK_KEY,
+) -> Path:
+    """The office of `write_office_config`, its links pointing at 127.0.0.1:`port`."""
+    secrets = f'link_key = "{link_key}"' if link_key else ""
+    config = write_office_config(
+        directory, database_url=database_url, receiver=receiver, extra_secrets=secrets
+    )
+    users = "".join(
+        f'[[web.users]]\nusername = "{name}"\nperson = "{person}"\npassword_hash = "{_HASH}"\n\n'
+        for name, person in USERS
+    )
+    web = f'\n[web]\nport = {port}\nbase_url = "http://127.0.0.1:{port}"\n\n{users}'
+    config.write_text(config.read_text(encoding="utf-8") + web, encoding="utf-8")
+    return config
+
+
+@dataclass
+class Clock:
+    """The time the app under test reads (`app.state.now`); the test moves it."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@contextmanager
+def served(config: Path, clock: Clock, *, port: int) -> Iterator[str]:
+    """The real app on uvicorn in a thread; yields its base URL."""
+    web = start_web_thread(str(config), port=port, now=clock.now)
+    assert web is not None, f"the app did not start on port {port}"
+    try:
+        yield web.url
+    finally:
+        web.stop()
+
+
+def links_in(message: str) -> dict[str, str]:
+    """action → URL of every action link in an alert as received."""
+    return {LABELS[label]: url for label, url in LINK_RE.findall(message)}
+
+
+def messages_to(receiver: WebhookReceiver, person: str) -> list[str]:
+    with receiver.lock:
+        received = list(receiver.received)
+    return [
+        r.json()["title"] + "\n" + r.json()["message"]
+        for r in received
+        if r.path == f"/hook/{person}"
+    ]

@@ -1,0 +1,231 @@
+"""Using a signed action link (DESIGN §6): `inspect_link` is what opening it does (GET: check it
+and describe the action; nothing changes, so chat apps' link previews act on nothing) and
+`use_link` is what confirming it does (POST: check it again and perform the action through
+`yuqing.actions.perform`, the link's recipient as the actor). Every attempt, allowed or refused,
+is a `LinkAttempt` row with its reason; the token and the key never are.
+
+A link works once: its nonce goes into `LinkUse` (primary key) in the same transaction as the
+action. `perform` opens that transaction itself, so `_spend_with_action` (a session `before_flush`
+hook, active only inside `use_link` on this thread) adds the nonce to the flush that writes the
+action's timeline entry; of two racing clicks one commits, the other's whole action rolls back
+on the duplicate nonce."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from models.cases import CaseError, find_obligation, get_case
+from models.db import session_scope
+from models.links import LinkClaim, LinkRefused, derive_key, read_link
+from models.states import ObligationStatus
+from models.tables import CaseEvent, LinkAttempt, LinkUse, Person
+from yuqing.actions import ACTION_LABELS, Action, ActionResult, FormField, form_fields, perform
+from yuqing.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """What the confirmation page shows about a genuine, unused link."""
+
+    claim: LinkClaim
+    action_label: str
+    case_title: str
+    grade_label: str
+    obligation_title: str
+    obligation_state: str
+    recipient_name: str
+    fields: tuple[FormField, ...]
+
+
+def inspect_link(runtime: Runtime, token: str, *, now: datetime) -> LinkView:
+    """Check a link and describe it; audited as `viewed` (or `refused` with the reason)."""
+    try:
+        claim = _claim(runtime, token, now=now)
+        with session_scope(runtime.engine) as session:
+            view = _describe(runtime, session, claim)
+    except LinkRefused as refused:
+        reason = _reason(refused)
+        audit(runtime.engine, at=now, outcome="refused", reason=reason, claim=refused.claim)
+        raise
+    audit(runtime.engine, at=now, outcome="viewed", reason="", claim=claim)
+    return view
+
+
+def use_link(
+    runtime: Runtime, token: str, *, form: Mapping[str, str], now: datetime
+) -> ActionResult:
+    """Check the link again and perform its action once; LinkRefused (audited) otherwise. A
+    refusal by the action itself (a missing field, an obligation already completed) leaves the
+    link unused, so the person can correct the form and confirm again."""
+    claim: LinkClaim | None = None
+    try:
+        claim = _claim(runtime, token, now=now)
+        with session_scope(runtime.engine) as session:
+            _describe(runtime, session, claim)
+        return _perform_once(runtime, claim, form=form, now=now)
+    except LinkRefused as refused:
+        audit(
+            runtime.engine,
+            at=now,
+            outcome="refused",
+            reason=_reason(refused),
+            claim=claim or refused.claim,
+        )
+        raise
+
+
+def audit(
+    engine: Engine, *, at: datetime, outcome: str, reason: str, claim: LinkClaim | None
+) -> None:
+    with session_scope(engine) as session:
+        session.add(_attempt(at=at, outcome=outcome, reason=reason, claim=claim))
+
+
+def _reason(refused: LinkRefused) -> str:
+    return f"{refused.reason}: {refused.message}"
+
+
+def _attempt(*, at: datetime, outcome: str, reason: str, claim: LinkClaim | None) -> LinkAttempt:
+    return LinkAttempt(
+        at=at,
+        outcome=outcome,
+        reason=reason[:2000],
+        action=None if claim is None else claim.action,
+        recipient=None if claim is None else claim.recipient[:64],
+        case_id=None if claim is None else claim.case_id,
+        obligation_key=None if claim is None else claim.obligation_key[:64],
+    )
+
+
+def _claim(runtime: Runtime, token: str, *, now: datetime) -> LinkClaim:
+    secret = runtime.settings.secrets.link_key
+    if secret is None:
+        raise LinkRefused("disabled", "本系统未启用一键办理链接，请在控制台或命令行办理")
+    return read_link(derive_key(secret.get_secret_value(), "link"), token, now=now)
+
+
+def _describe(runtime: Runtime, session: Session, claim: LinkClaim) -> LinkView:
+    """The link's action on this database, or LinkRefused: used, unknown recipient, or a case
+    and obligation that do not go together."""
+    if session.get(LinkUse, claim.nonce) is not None:
+        raise LinkRefused("used", "此链接已使用过：每个链接只能使用一次", claim)
+    person = session.get(Person, claim.recipient)
+    if person is None:
+        raise LinkRefused("unknown_recipient", f"链接的收件人 {claim.recipient} 不在名录中", claim)
+    try:
+        case = get_case(session, claim.case_id)
+        obligation = find_obligation(session, case_id=claim.case_id, key=claim.obligation_key)
+        action = Action(claim.action)
+        fields = form_fields(
+            runtime, action, case_id=claim.case_id, obligation_key=claim.obligation_key
+        )
+    except CaseError as exc:
+        raise LinkRefused("mismatch", f"链接与案件不符：{exc}", claim) from None
+    state = {
+        ObligationStatus.OPEN: "待办",
+        ObligationStatus.COMPLETED: "已完成",
+        ObligationStatus.CANCELLED: "已取消",
+    }[obligation.status]
+    if obligation.acked_at is not None:
+        state += f"（{obligation.acked_by} 已签收）"
+    return LinkView(
+        claim=claim,
+        action_label=ACTION_LABELS[action],
+        case_title=case.title,
+        grade_label=runtime.policy.scheme.level(case.grade).label,
+        obligation_title=obligation.title,
+        obligation_state=state,
+        recipient_name=person.name,
+        fields=fields,
+    )
+
+
+@dataclass
+class _Spend:
+    engine: Engine
+    claim: LinkClaim
+    at: datetime
+    spent: bool = False
+
+
+_SPENDING: ContextVar[_Spend | None] = ContextVar("yuqing_link_spending", default=None)
+
+
+@contextmanager
+def _spending(spend: _Spend) -> Iterator[None]:
+    marker = _SPENDING.set(spend)
+    try:
+        yield
+    finally:
+        _SPENDING.reset(marker)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _spend_with_action(session: OrmSession, _context: Any, _instances: Any) -> None:
+    spend = _SPENDING.get()
+    if spend is None or spend.spent or session.get_bind() is not spend.engine:
+        return
+    case_id = spend.claim.case_id
+    if not any(isinstance(o, CaseEvent) and o.case_id == case_id for o in session.new):
+        return
+    claim = spend.claim
+    session.add(
+        LinkUse(
+            nonce=claim.nonce,
+            at=spend.at,
+            action=claim.action,
+            recipient=claim.recipient,
+            case_id=claim.case_id,
+            obligation_key=claim.obligation_key,
+        )
+    )
+    session.add(_attempt(at=spend.at, outcome="acted", reason="", claim=claim))
+    spend.spent = True
+
+
+def _perform_once(
+    runtime: Runtime, claim: LinkClaim, *, form: Mapping[str, str], now: datetime
+) -> ActionResult:
+    spend = _Spend(engine=runtime.engine, claim=claim, at=now)
+    try:
+        with _spending(spend):
+            result = perform(
+                runtime,
+                Action(claim.action),
+                case_id=claim.case_id,
+                obligation_key=claim.obligation_key,
+                actor=claim.recipient,
+                at=now,
+                form=form,
+            )
+    except CaseError as exc:
+        raise LinkRefused("refused", f"未能办理：{exc}", claim) from None
+    except IntegrityError:
+        with session_scope(runtime.engine) as session:
+            if session.get(LinkUse, claim.nonce) is None:
+                raise
+        raise LinkRefused("used", "此链接刚刚已被使用：每个链接只能使用一次", claim) from None
+    if not spend.spent:  # an action that wrote no timeline entry: spend the link on its own
+        with session_scope(runtime.engine) as session:
+            session.add(
+                LinkUse(
+                    nonce=claim.nonce,
+                    at=now,
+                    action=claim.action,
+                    recipient=claim.recipient,
+                    case_id=claim.case_id,
+                    obligation_key=claim.obligation_key,
+                )
+            )
+            session.add(_attempt(at=now, outcome="acted", reason="", claim=claim))
+    return result
