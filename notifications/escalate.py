@@ -19,9 +19,9 @@ from models.directory import role_holders
 from models.escalation import LapseStep, format_late, recipients
 from models.policy import OWNER, reminder_at
 from models.states import Chain, EventKind
-from models.tables import AccountabilityRecord, Case, Obligation, Person
+from models.tables import AccountabilityRecord, Case, Obligation
 from notifications.context import EscalationContext
-from notifications.queue import AlertSpec, queue_alert
+from notifications.queue import AlertSpec, queue_to_people
 
 
 @dataclass(frozen=True)
@@ -221,31 +221,10 @@ def _notify(
     ctx: EscalationContext,
     now: datetime,
 ) -> int:
-    assert case.id is not None
-    queued = 0
-    for person_id in recipients([r for r in roles if r != OWNER], holders=holders):
-        person = session.get(Person, person_id)
-        if person is None or not person.channels:
-            add_event(
-                session,
-                case_id=case.id,
-                kind=EventKind.DELIVERY_FAILED,
-                at=now,
-                message=f"{person_id} 未配置通知渠道，无法通知",
-                data={"recipient": person_id, "level": spec.level},
-            )
-            continue
-        queued += queue_alert(
-            session,
-            case=case,
-            obligation=obligation,
-            spec=spec,
-            person=person,
-            channel=person.channels[0],
-            ctx=ctx,
-            now=now,
-        )
-    return queued
+    people = recipients([r for r in roles if r != OWNER], holders=holders)
+    return queue_to_people(
+        session, case=case, obligation=obligation, spec=spec, people=people, ctx=ctx, now=now
+    )
 
 
 def accountability(

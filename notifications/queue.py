@@ -5,6 +5,7 @@ no-completion chain, the no-acknowledgement chain and channel fall-over."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -97,6 +98,47 @@ def queue_alert(
         },
     )
     return True
+
+
+def queue_to_people(
+    session: Session,
+    *,
+    case: Case,
+    obligation: Obligation,
+    spec: AlertSpec,
+    people: Sequence[str],
+    ctx: EscalationContext,
+    now: datetime,
+    occasion: str | None = None,
+) -> int:
+    """Queue the alert to each person (once) on their first channel; a person without a
+    channel is noted on the timeline instead. Returns how many alerts were inserted."""
+    assert case.id is not None
+    queued = 0
+    for person_id in dict.fromkeys(people):
+        person = session.get(Person, person_id)
+        if person is None or not person.channels:
+            add_event(
+                session,
+                case_id=case.id,
+                kind=EventKind.DELIVERY_FAILED,
+                at=now,
+                message=f"{person_id} 未配置通知渠道，无法通知",
+                data={"recipient": person_id, "level": spec.level},
+            )
+            continue
+        queued += queue_alert(
+            session,
+            case=case,
+            obligation=obligation,
+            spec=spec,
+            person=person,
+            channel=person.channels[0],
+            ctx=ctx,
+            now=now,
+            occasion=occasion,
+        )
+    return queued
 
 
 def alert_links(

@@ -16,7 +16,7 @@ from models.policy import DueTime, Policy, escalation_times, extend_due, extensi
 from models.states import Chain, EventKind, ExtensionStatus
 from models.tables import Case, ExtensionRequest, Obligation
 from notifications.context import build_context
-from notifications.queue import AlertSpec
+from notifications.queue import AlertSpec, queue_to_people
 from yuqing.action_support import (
     ActionResult,
     FormField,
@@ -25,7 +25,6 @@ from yuqing.action_support import (
     holders_at,
     local_time,
     need,
-    queue_chain_alert,
     queue_notice,
     rule_for,
     transaction,
@@ -296,8 +295,8 @@ def escalate_now(
             at - obligation.due_at,
             rule.ack_window,
         )
-        queued = sum(
-            queue_chain_alert(session, case, obligation, spec, pid, ctx, at) for pid in people
+        queued = queue_to_people(
+            session, case=case, obligation=obligation, spec=spec, people=people, ctx=ctx, now=at
         )
         title = obligation.title
     return ActionResult(

@@ -1,7 +1,7 @@
 """What every action in `yuqing.actions` needs: the result and form-field types, one
 transaction that turns a policy refusal into a `CaseError`, small field checks, and the alerts an
 action causes (who holds a role at a time, the approvers, a person by id or name, a chain alert
-through the sweep's `queue_alert`, and a notice under the action's own outbox occasion)."""
+through the sweep's outbox keys, and a notice under the action's own outbox occasion)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models.cases import CaseError, add_event
+from models.cases import CaseError
 from models.chains import overlay_roster
 from models.db import session_scope
 from models.directory import role_holders
 from models.policy import ObligationRule, Policy, PolicyError
-from models.states import Chain, EventKind
+from models.states import Chain
 from models.tables import Case, Obligation, Person
 from notifications.context import EscalationContext
-from notifications.queue import AlertSpec, queue_alert
+from notifications.queue import AlertSpec, queue_to_people
 from yuqing.runtime import Runtime
 
 
@@ -102,32 +102,6 @@ def find_person(session: Session, ref: str) -> Person:
     return named[0]
 
 
-def queue_chain_alert(
-    session: Session,
-    case: Case,
-    obligation: Obligation,
-    spec: AlertSpec,
-    person_id: str,
-    ctx: EscalationContext,
-    at: datetime,
-) -> bool:
-    """One chain alert through the sweep's own `queue_alert` (same outbox key as the sweep)."""
-    person = session.get(Person, person_id)
-    if person is None or not person.channels:
-        _no_channel(session, case, person_id, at)
-        return False
-    return queue_alert(
-        session,
-        case=case,
-        obligation=obligation,
-        spec=spec,
-        person=person,
-        channel=person.channels[0],
-        ctx=ctx,
-        now=at,
-    )
-
-
 def queue_notice(
     session: Session,
     case: Case,
@@ -146,32 +120,13 @@ def queue_notice(
     late_by = at - obligation.due_at
     chain = Chain.REMINDER if late_by < timedelta(0) else Chain.NO_COMPLETION
     spec = AlertSpec(chain, obligation.level, label, late_by, ack_window=None)
-    queued = 0
-    for person_id in dict.fromkeys(people):
-        person = session.get(Person, person_id)
-        if person is None or not person.channels:
-            _no_channel(session, case, person_id, at)
-            continue
-        queued += queue_alert(
-            session,
-            case=case,
-            obligation=obligation,
-            spec=spec,
-            person=person,
-            channel=person.channels[0],
-            ctx=ctx,
-            now=at,
-            occasion=occasion,
-        )
-    return queued
-
-
-def _no_channel(session: Session, case: Case, person_id: str, at: datetime) -> None:
-    add_event(
+    return queue_to_people(
         session,
-        case_id=case.id,
-        kind=EventKind.DELIVERY_FAILED,
-        at=at,
-        message=f"{person_id} 未配置通知渠道，无法通知",
-        data={"recipient": person_id},
+        case=case,
+        obligation=obligation,
+        spec=spec,
+        people=people,
+        ctx=ctx,
+        now=at,
+        occasion=occasion,
     )
