@@ -11,10 +11,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
+
 from models.cases import open_case
 from models.clock import utc_now
 from models.db import session_scope
 from tests.support.configs import write_office_config
+from tests.support.web import free_port
 from yuqing.localservers import WebhookReceiver
 from yuqing.runtime import prepare
 
@@ -30,12 +33,13 @@ def alerted_paths(receiver: WebhookReceiver, *, case_id: int | None) -> set[str]
 def test_serve_delivers_a_lapsed_deadline_and_stops_on_ctrl_c(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
+    port = free_port()
     config = write_office_config(
         tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver
     )
     config.write_text(
         config.read_text(encoding="utf-8").replace(
-            "[policy]", "[sweep]\ninterval_seconds = 2\n\n[policy]"
+            "[policy]", f"[sweep]\ninterval_seconds = 2\n\n[web]\nport = {port}\n\n[policy]"
         ),
         encoding="utf-8",
     )
@@ -68,6 +72,9 @@ def test_serve_delivers_a_lapsed_deadline_and_stops_on_ctrl_c(
             time.sleep(1)
         assert serve.poll() is None, "serve exited early"
         assert expected <= alerted_paths(receiver, case_id=case.id)
+        # The same process serves the console (and the action links) on web.port.
+        sign_in = httpx.get(f"http://127.0.0.1:{port}/login", timeout=10)
+        assert sign_in.status_code == 200 and "登录" in sign_in.text
     finally:
         serve.send_signal(signal.SIGINT)
         output, _ = serve.communicate(timeout=90)
