@@ -1,5 +1,6 @@
 """`yuqing serve` as an operator runs it: a deadline that has lapsed reaches the receiver while
-serve runs, and Ctrl-C (SIGINT) shuts everything down cleanly with exit 0."""
+serve runs, the console answers on `web.port`, and Ctrl-C (SIGINT) shuts everything down
+cleanly with exit 0."""
 
 from __future__ import annotations
 
