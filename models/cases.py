@@ -120,8 +120,10 @@ def open_obligation(
     anchor_at: datetime,
     calendar: WorkCalendar,
     tz: ZoneInfo,
+    note_opening: bool = True,
 ) -> Obligation:
-    """Create the obligation and its deadline; a year the calendar lacks gives a provisional one."""
+    """Create the obligation and its deadline; a year the calendar lacks gives a provisional one.
+    `note_opening=False` when the timeline already has its opening (a lost row re-created)."""
     assert case.id is not None
     rule = policy.rule(case.grade, rule_key)
     try:
@@ -144,6 +146,8 @@ def open_obligation(
         next_check_at=reminder_at(anchor_at, due.at, policy.escalation_for(case.grade)),
     )
     session.add(obligation)
+    if not note_opening:
+        return obligation
     local_due = due.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     note = "（暂定：该年度节假日安排未知）" if due.provisional else ""
     add_event(

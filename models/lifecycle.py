@@ -25,8 +25,9 @@ from models.policy import (
     plan_regrade,
 )
 from models.policy.stages import STAGE_LABELS, Stage
+from models.rerun import open_missing
 from models.states import EventKind, ObligationStatus
-from models.stuck import load_states, missing_deadlines
+from models.stuck import load_states
 from models.tables import Case, Obligation
 
 
@@ -234,14 +235,5 @@ def regrade(
     # (registration, or the stage event that sets it); later anchors open them when they come.
     session.flush()
     (state,) = load_states(session, [case_id])
-    for rule, anchor_at in missing_deadlines(state, policy):
-        open_obligation(
-            session,
-            case=case,
-            rule_key=rule.key,
-            policy=policy,
-            anchor_at=anchor_at,
-            calendar=calendar,
-            tz=tz,
-        )
+    open_missing(session, state, policy=policy, calendar=calendar)
     return case

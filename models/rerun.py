@@ -75,17 +75,15 @@ def repair_case(
     found = diagnose(state, now=now, policy=policy, grace=grace, lease=lease)
     if not found:
         return Repair(case_id)
-    missing, lost = missing_deadlines(state, policy), lost_checks(state, policy)
-    recreated = [
-        _recreate(session, state, rule, anchor_at, policy=policy, calendar=calendar)
-        for rule, anchor_at in missing
-    ]
+    lost = lost_checks(state, policy)
+    missing = open_missing(session, state, policy=policy, calendar=calendar)
     restored = [_restore_check(session, obligation, check) for obligation, check in lost]
     rearmed = [_rearm(session, row) for row in undelivered(state)]
     message = _summary(
-        found, [rule.title for rule, _ in missing], [o.title for o, _ in lost], len(rearmed)
+        found, [rule.title for rule in missing], [o.title for o, _ in lost], len(rearmed)
     )
-    repair = Repair(case_id, found, tuple(recreated), tuple(restored), tuple(rearmed), message)
+    recreated = tuple(rule.key for rule in missing)
+    repair = Repair(case_id, found, recreated, tuple(restored), tuple(rearmed), message)
     add_event(
         session,
         case_id=case_id,
@@ -129,43 +127,34 @@ def _summary(
 # --- the repairs ---------------------------------------------------------------------------
 
 
-def _recreate(
-    session: Session,
-    state: CaseState,
-    rule: ObligationRule,
-    anchor_at: datetime,
-    *,
-    policy: Policy,
-    calendar: WorkCalendar,
-) -> str:
-    """Re-create the obligation from its original anchor (anchor + duration on its clock,
-    never from now); its opening stays on the timeline once."""
+def open_missing(
+    session: Session, state: CaseState, *, policy: Policy, calendar: WorkCalendar
+) -> list[ObligationRule]:
+    """Open every rule the case's grade requires whose anchor has happened but which has no
+    row (`missing_deadlines`), from its original anchor (anchor + duration on its clock, never
+    from now). An opening already on the timeline (a lost row) is not written twice."""
     case = state.case
-    recorded = session.exec(
-        select(CaseEvent.data).where(
-            CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.OBLIGATION_OPENED
+    noted = {
+        data.get("obligation")
+        for data in session.exec(
+            select(CaseEvent.data).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.OBLIGATION_OPENED
+            )
         )
-    ).all()
-    open_obligation(
-        session,
-        case=case,
-        rule_key=rule.key,
-        policy=policy,
-        anchor_at=anchor_at,
-        calendar=calendar,
-        tz=ZoneInfo(policy.timezone),
-    )
-    if any(data.get("obligation") == rule.key for data in recorded):
-        # The row was lost, its history was not: drop the second opening entry just added.
-        for pending in list(session.new):
-            if (
-                isinstance(pending, CaseEvent)
-                and pending.case_id == case.id
-                and pending.kind == EventKind.OBLIGATION_OPENED
-                and pending.data.get("obligation") == rule.key
-            ):
-                session.expunge(pending)
-    return rule.key
+    }
+    missing = missing_deadlines(state, policy)
+    for rule, anchor_at in missing:
+        open_obligation(
+            session,
+            case=case,
+            rule_key=rule.key,
+            policy=policy,
+            anchor_at=anchor_at,
+            calendar=calendar,
+            tz=ZoneInfo(policy.timezone),
+            note_opening=rule.key not in noted,
+        )
+    return [rule for rule, _ in missing]
 
 
 def _restore_check(session: Session, obligation: Obligation, check: datetime) -> str:
