@@ -5,8 +5,9 @@ through the sweep's outbox keys, and a notice under the action's own outbox occa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -46,12 +47,31 @@ class ActionResult:
 
 @contextmanager
 def transaction(runtime: Runtime) -> Iterator[Session]:
-    """One transaction; a policy refusal (illegal transition, bad extension) is a CaseError."""
+    """One transaction; a policy refusal (illegal transition, bad extension) is a CaseError.
+    Work registered with `also_in_transaction` joins it just before the commit."""
     try:
         with session_scope(runtime.engine) as session:
             yield session
+            also = _ALSO.get()
+            if also is not None:
+                _ALSO.set(None)  # once: an action is one transaction
+                also(session)
     except PolicyError as exc:
         raise CaseError(str(exc)) from exc
+
+
+_ALSO: ContextVar[Callable[[Session], None] | None] = ContextVar("yuqing_also", default=None)
+
+
+@contextmanager
+def also_in_transaction(work: Callable[[Session], None]) -> Iterator[None]:
+    """Run `work` in the transaction of the action performed inside this block, so that it
+    commits or rolls back with the action (a signed link's single-use nonce)."""
+    marker = _ALSO.set(work)
+    try:
+        yield
+    finally:
+        _ALSO.reset(marker)
 
 
 def need(value: str | None, field: FormField) -> str:

@@ -5,30 +5,25 @@ and describe the action; nothing changes, so chat apps' link previews act on not
 is a `LinkAttempt` row with its reason; the token and the key never are.
 
 A link works once: its nonce goes into `LinkUse` (primary key) in the same transaction as the
-action. `perform` opens that transaction itself, so `_spend_with_action` (a session `before_flush`
-hook, active only inside `use_link` on this thread) adds the nonce to the flush that writes the
-action's timeline entry; of two racing clicks one commits, the other's whole action rolls back
-on the duplicate nonce."""
+action (`also_in_transaction`); of two racing clicks one commits, the other's whole action rolls
+back on the duplicate nonce."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from models.cases import CaseError, find_obligation, get_case
 from models.db import session_scope
 from models.links import LinkClaim, LinkRefused, derive_key, read_link
 from models.states import ObligationStatus
-from models.tables import CaseEvent, LinkAttempt, LinkUse, Person
+from models.tables import LinkAttempt, LinkUse, Person
+from yuqing.action_support import also_in_transaction
 from yuqing.actions import ACTION_LABELS, Action, ActionResult, FormField, form_fields, perform
 from yuqing.runtime import Runtime
 
@@ -150,55 +145,27 @@ def _describe(runtime: Runtime, session: Session, claim: LinkClaim) -> LinkView:
     )
 
 
-@dataclass
-class _Spend:
-    engine: Engine
-    claim: LinkClaim
-    at: datetime
-    spent: bool = False
-
-
-_SPENDING: ContextVar[_Spend | None] = ContextVar("yuqing_link_spending", default=None)
-
-
-@contextmanager
-def _spending(spend: _Spend) -> Iterator[None]:
-    marker = _SPENDING.set(spend)
-    try:
-        yield
-    finally:
-        _SPENDING.reset(marker)
-
-
-@event.listens_for(OrmSession, "before_flush")
-def _spend_with_action(session: OrmSession, _context: Any, _instances: Any) -> None:
-    spend = _SPENDING.get()
-    if spend is None or spend.spent or session.get_bind() is not spend.engine:
-        return
-    case_id = spend.claim.case_id
-    if not any(isinstance(o, CaseEvent) and o.case_id == case_id for o in session.new):
-        return
-    claim = spend.claim
-    session.add(
-        LinkUse(
-            nonce=claim.nonce,
-            at=spend.at,
-            action=claim.action,
-            recipient=claim.recipient,
-            case_id=claim.case_id,
-            obligation_key=claim.obligation_key,
-        )
-    )
-    session.add(_attempt(at=spend.at, outcome="acted", reason="", claim=claim))
-    spend.spent = True
-
-
 def _perform_once(
     runtime: Runtime, claim: LinkClaim, *, form: Mapping[str, str], now: datetime
 ) -> ActionResult:
-    spend = _Spend(engine=runtime.engine, claim=claim, at=now)
+    spent: list[bool] = []
+
+    def spend(session: Session) -> None:
+        spent.append(True)
+        session.add(
+            LinkUse(
+                nonce=claim.nonce,
+                at=now,
+                action=claim.action,
+                recipient=claim.recipient,
+                case_id=claim.case_id,
+                obligation_key=claim.obligation_key,
+            )
+        )
+        session.add(_attempt(at=now, outcome="acted", reason="", claim=claim))
+
     try:
-        with _spending(spend):
+        with also_in_transaction(spend):
             result = perform(
                 runtime,
                 Action(claim.action),
@@ -215,17 +182,7 @@ def _perform_once(
             if session.get(LinkUse, claim.nonce) is None:
                 raise
         raise LinkRefused("used", "此链接刚刚已被使用：每个链接只能使用一次", claim) from None
-    if not spend.spent:  # an action that wrote no timeline entry: spend the link on its own
+    if not spent:  # an action outside `transaction` (none today): spend the link on its own
         with session_scope(runtime.engine) as session:
-            session.add(
-                LinkUse(
-                    nonce=claim.nonce,
-                    at=now,
-                    action=claim.action,
-                    recipient=claim.recipient,
-                    case_id=claim.case_id,
-                    obligation_key=claim.obligation_key,
-                )
-            )
-            session.add(_attempt(at=now, outcome="acted", reason="", claim=claim))
+            spend(session)
     return result
