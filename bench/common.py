@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session
 
-from models.db import upgrade_database
 from models.policy import Stage
-from models.tables import Case
+from models.store.db import upgrade_database
+from models.store.tables import Case
 from tests.support.postgres import running_postgres
 
 

@@ -32,13 +32,13 @@ from multiprocessing.connection import Connection
 from common import add_bench_case, database
 from sqlalchemy import Engine, insert
 
-from models.db import make_engine, session_scope
-from models.directory import sync_directory
-from models.states import NotificationStatus
-from models.tables import Notification
+from models.policy.states import NotificationStatus
+from models.repo.directory import sync_directory
+from models.store.db import make_engine, session_scope
+from models.store.tables import Notification
 from notifications.channels import send
 from notifications.dispatch import SEND_WORKERS, dispatch_pending
-from yuqing.settings import Dispatch, PersonConfig, UnitConfig
+from settings import Dispatch, PersonConfig, UnitConfig
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 PEOPLE = 50

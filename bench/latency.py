@@ -21,16 +21,16 @@ from common import median, percentile
 from sqlalchemy import update
 from sqlmodel import select
 
-from models.cases import open_case
-from models.clock import utc_now
-from models.db import session_scope
-from models.tables import Notification, Obligation
+from models.policy.clocks import utc_now
+from models.repo.cases import open_case
+from models.store.db import session_scope
+from models.store.tables import Notification, Obligation
+from tasks.runtime import prepare
 from tests.support.configs import write_office_config
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import prepare
 
 LOOP = (
-    "import sys, threading; from yuqing.runtime import prepare; "
+    "import sys, threading; from tasks.runtime import prepare; "
     "from deployments.wakeup import wake_loop; wake_loop(prepare(sys.argv[1]), threading.Event())"
 )
 

@@ -18,15 +18,15 @@ from common import add_bench_case, database, median
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from models.db import make_engine, session_scope
-from models.deadlines import claim_due
-from models.directory import sync_directory
-from models.policy import default_policy
-from models.states import ObligationStatus
-from models.tables import Obligation
+from models.policy.states import ObligationStatus
+from models.repo.directory import sync_directory
+from models.repo.escalation import claim_due
+from models.store.db import make_engine, session_scope
+from models.store.presets import default_policy
+from models.store.tables import Obligation
 from notifications.context import EscalationContext
 from notifications.escalate import escalate_due
-from yuqing.settings import PersonConfig, UnitConfig
+from settings import PersonConfig, UnitConfig
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 DUE = 1000

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from models.clock import utc_now
-from models.db import session_scope
-from notifications.cycle import context_for, next_wake, run_cycle
-from yuqing.runtime import Runtime
+from models.policy.clocks import utc_now
+from models.store.db import session_scope
+from tasks.cycle import context_for, next_wake, run_cycle
+from tasks.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MIN_PAUSE = 0.01  # seconds: a cycle that leaves work due (locked rows) does not spin

@@ -15,9 +15,9 @@ from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from models.clock import require_aware, utc_now
-from models.schedule import Period, active_period
-from models.states import RunStatus
+from models.policy.clocks import require_aware, utc_now
+from models.policy.schedule import Period, active_period
+from models.policy.states import RunStatus
 from tasks.collect import (
     FetchOutcome,
     Items,
@@ -27,7 +27,7 @@ from tasks.collect import (
     snapshot_cases,
     store_batch,
 )
-from yuqing.runtime import prepare
+from tasks.runtime import prepare
 
 MAX_POOL = 64  # the pool's ceiling; `collect.concurrency` says how much of it a run uses
 

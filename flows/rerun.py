@@ -13,8 +13,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from models.cases import CaseError
-from models.clock import require_aware, utc_now
+from models.policy.clocks import require_aware, utc_now
+from models.repo.cases import CaseError
 from tasks.rerun import record_failure, repair_stuck_case
 from tasks.sweep import dispatch_outbox, sweep_due
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from prefect import flow
 
-from models.clock import require_aware, utc_now
+from models.policy.clocks import require_aware, utc_now
 from tasks.sweep import dispatch_outbox, sweep_due
 
 

@@ -10,13 +10,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from models.cases import add_event
-from models.directory import role_holders
-from models.escalation import recipients
 from models.policy import Policy
-from models.snapshots import Upgrade
-from models.states import EventKind, ObligationStatus
-from models.tables import Case, MonitoringGap, Obligation, Person
+from models.policy.escalation import recipients
+from models.policy.states import EventKind, ObligationStatus
+from models.repo.cases import add_event
+from models.repo.directory import role_holders
+from models.repo.snapshots import Upgrade
+from models.store.tables import Case, MonitoringGap, Obligation, Person
 from notifications.outbox import enqueue, new_notification_id
 
 

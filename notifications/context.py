@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.chains import QuietHours, Shift
-from models.links import LinkSigner, derive_key
 from models.policy import Policy
-from yuqing.settings import Settings
+from models.policy.escalation import QuietHours
+from models.policy.routing import Shift
+from notifications.links import LinkSigner, derive_key
+from settings import Settings
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from models.cases import add_event
-from models.chains import next_channel, retry_delay
-from models.states import EventKind, NotificationStatus
-from models.tables import CaseEvent, Delivery, Notification, Obligation, Person
+from models.policy.routing import next_channel, retry_delay
+from models.policy.states import EventKind, NotificationStatus
+from models.repo.cases import add_event
+from models.store.tables import CaseEvent, Delivery, Notification, Obligation, Person
 from notifications.channels import PERMANENT, SendOutcome
 from notifications.outbox import enqueue, new_notification_id, release, stale_sending
-from yuqing.settings import Dispatch
+from settings import Dispatch
 
 
 def recover_stale(session: Session, *, now: datetime, lease: timedelta) -> int:

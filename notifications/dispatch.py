@@ -28,12 +28,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from models.db import session_scope
+from models.store.db import session_scope
 from notifications.channels import SendOutcome, send
 from notifications.delivery import Attempt, defer, record_attempts, recover_stale
 from notifications.outbox import Claimed, claim, due_pending, messages_sent_since
 from notifications.render import render_batch
-from yuqing.settings import Dispatch
+from settings import Dispatch
 
 ChannelUrl = Callable[[str], str | None]
 MINUTE = timedelta(minutes=1)

@@ -12,14 +12,20 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from models.cases import add_event
-from models.chains import overlay_roster, plan_obligation, quiet_until
-from models.deadlines import advance_level, claim_due
-from models.directory import role_holders
-from models.escalation import LapseStep, format_late, recipients
 from models.policy import OWNER, reminder_at
-from models.states import Chain, EventKind
-from models.tables import AccountabilityRecord, Case, Obligation
+from models.policy.escalation import (
+    LapseStep,
+    format_late,
+    plan_obligation,
+    quiet_until,
+    recipients,
+)
+from models.policy.routing import overlay_roster
+from models.policy.states import Chain, EventKind
+from models.repo.cases import add_event
+from models.repo.directory import role_holders
+from models.repo.escalation import advance_level, claim_due
+from models.store.tables import AccountabilityRecord, Case, Obligation
 from notifications.context import EscalationContext
 from notifications.queue import AlertSpec, queue_to_people
 

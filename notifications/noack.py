@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models.cases import add_event
-from models.chains import NoAckStep, overlay_roster, plan_no_ack
-from models.directory import role_holders
-from models.states import Chain, EventKind, ObligationStatus
-from models.tables import Case, Notification, Obligation, Person
+from models.policy.routing import NoAckStep, overlay_roster, plan_no_ack
+from models.policy.states import Chain, EventKind, ObligationStatus
+from models.repo.cases import add_event
+from models.repo.directory import role_holders
+from models.store.tables import Case, Notification, Obligation, Person
 from notifications.context import EscalationContext
 from notifications.queue import AlertSpec, queue_alert
 

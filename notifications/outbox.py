@@ -14,8 +14,8 @@ from typing import NamedTuple
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from models.states import Chain, NotificationStatus
-from models.tables import Notification
+from models.policy.states import Chain, NotificationStatus
+from models.store.tables import Notification
 
 
 def outbox_key(

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from models.cases import add_event
-from models.states import Chain, EventKind
-from models.tables import Case, Obligation, Person
+from models.policy.states import Chain, EventKind
+from models.repo.cases import add_event
+from models.store.tables import Case, Obligation, Person
 from notifications.context import EscalationContext
 from notifications.outbox import enqueue, new_notification_id
 from notifications.render import AlertFacts, render_alert

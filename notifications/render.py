@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.escalation import format_late
-from models.states import Chain
+from models.policy.escalation import format_late
+from models.policy.states import Chain
 
 # How a receiver finds the notification ids in a message (one per alert, several when merged),
 # to drop a repeat it has already seen.

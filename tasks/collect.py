@@ -13,19 +13,19 @@ from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 
-from models.db import session_scope
-from models.feeds import FeedError, FeedItem, Parsed, parse_feed
-from models.items import StoreContext, store_items
-from models.jsonapi import parse_json
-from models.schedule import interval_for, is_due
-from models.snapshots import snapshot_open_cases
-from models.sources import record_run
-from models.states import RunStatus
-from models.tables import Source
+from models.parse.feeds import FeedError, FeedItem, Parsed, parse_feed
+from models.parse.jsonapi import parse_json
+from models.policy.schedule import interval_for, is_due
+from models.policy.states import RunStatus
+from models.repo.items import StoreContext, store_items
+from models.repo.snapshots import snapshot_open_cases
+from models.repo.sources import record_run
+from models.store.db import session_scope
+from models.store.tables import Source
 from notifications.collect_alerts import queue_gap_alert, queue_upgrade_alerts
+from settings import SourceConfig
 from tasks.http import FetchError, fetch, is_transient
-from yuqing.runtime import prepare
-from yuqing.settings import SourceConfig
+from tasks.runtime import prepare
 
 
 def _retry_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:

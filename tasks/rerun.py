@@ -1,4 +1,4 @@
-"""Re-run tasks, thin wrappers over `models.rerun`: repair one stuck case from its stored state
+"""Re-run tasks, thin wrappers over `models.repo.rerun`: repair one stuck case from its stored state
 (one transaction, re-runnable: a second run finds nothing left to repair and writes nothing),
 and record that a step working on a case failed, so the case is listed as stuck until a re-run
 finishes it. The sweep and dispatch steps of a re-run are `tasks.sweep`'s."""
@@ -13,13 +13,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from sqlalchemy import Engine
 
-from models.cases import CaseError
-from models.db import session_scope
 from models.policy import Policy, PolicyError, WorkCalendar
-from models.rerun import Repair, record_step_failure, repair_case
-from models.stuck import GRACE
-from models.tables import Case
-from yuqing.runtime import prepare
+from models.repo.cases import CaseError
+from models.repo.rerun import Repair, record_step_failure, repair_case
+from models.repo.stuck import GRACE
+from models.store.db import session_scope
+from models.store.tables import Case
+from tasks.runtime import prepare
 
 
 def _retry_unless_refused(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:

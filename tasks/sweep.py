@@ -1,6 +1,6 @@
 """Sweep and dispatch tasks: queue escalations for lapsed deadlines and unacknowledged alerts
 (one transaction per batch, re-runnable: a second run finds nothing left to fire) and send what
-the outbox holds. Thin wrappers over `notifications.cycle`."""
+the outbox holds. Thin wrappers over `tasks.cycle`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 from prefect import task
 
-from notifications.cycle import context_for, sweep_all
 from notifications.dispatch import dispatch_pending
-from yuqing.runtime import prepare
+from tasks.cycle import context_for, sweep_all
+from tasks.runtime import prepare
 
 
 @task(retries=2, retry_delay_seconds=[1, 5])

@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from models.cases import CaseError, add_event, find_obligation, get_case, require_open
-from models.deadlines import advance_level
-from models.escalation import recipients
 from models.policy import DueTime, Policy, escalation_times, extend_due, extension_cap, reminder_at
-from models.states import Chain, EventKind, ExtensionStatus
-from models.tables import Case, ExtensionRequest, Obligation
+from models.policy.escalation import recipients
+from models.policy.states import ApprovalKind, ApprovalStatus, Chain, EventKind
+from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.repo.escalation import advance_level
+from models.store.tables import ApprovalRequest, Case, Obligation
 from notifications.context import build_context
 from notifications.queue import AlertSpec, queue_to_people
+from tasks.runtime import Runtime
 from yuqing.action_support import (
     ActionResult,
     FormField,
@@ -29,7 +30,6 @@ from yuqing.action_support import (
     rule_for,
     transaction,
 )
-from yuqing.runtime import Runtime
 
 
 def request_extension(
@@ -63,12 +63,14 @@ def request_extension(
             cap=_cap(runtime, case, obligation),
         )
         assert obligation.id is not None
-        request = ExtensionRequest(
+        request = ApprovalRequest(
             case_id=case_id,
+            kind=ApprovalKind.EXTENSION,
             obligation_id=obligation.id,
+            grade=case.grade,
             requested_by=actor,
             requested_at=at,
-            until=until,
+            payload={"until": until.isoformat()},
             reason=reason,
         )
         session.add(request)
@@ -80,7 +82,7 @@ def request_extension(
         add_event(
             session,
             case_id=case_id,
-            kind=EventKind.EXTENSION_REQUESTED,
+            kind=EventKind.APPROVAL_REQUESTED,
             at=at,
             actor=actor,
             message=f"{actor} 申请延期：{title} 延至 {local_time(until, tz)}，理由：{reason}"
@@ -108,7 +110,7 @@ def request_extension(
             "obligation": obligation_key,
             "request_id": request_id,
             "until": until,
-            "status": ExtensionStatus.PENDING.value,
+            "status": ApprovalStatus.PENDING.value,
             "approvers": approvers,
         },
     )
@@ -130,23 +132,24 @@ def decide_extension(
     tz = runtime.settings.tz
     with transaction(runtime) as session:
         case = get_case(session, case_id)
-        request = session.get(ExtensionRequest, request_id)
-        if request is None or request.case_id != case_id:
+        request = session.get(ApprovalRequest, request_id)
+        if request is None or request.case_id != case_id or request.kind != ApprovalKind.EXTENSION:
             raise CaseError(f"案件 {case_id} 没有延期申请 {request_id} (unknown request)")
-        if request.status != ExtensionStatus.PENDING:
-            done = "批准" if request.status == ExtensionStatus.APPROVED else "驳回"
+        if request.status != ApprovalStatus.PENDING:
+            done = "批准" if request.status == ApprovalStatus.APPROVED else "驳回"
             raise CaseError(f"延期申请 {request_id} 已由 {request.decided_by} {done}")
         if approver == request.requested_by:
             raise CaseError(f"延期申请 {request_id} 不能由申请人 {approver} 本人审批")
         obligation = session.get(Obligation, request.obligation_id)
         assert obligation is not None
+        until = datetime.fromisoformat(request.payload["until"])
         key, title, old_due = obligation.key, obligation.title, obligation.due_at
         if approve:
             require_open(obligation)
             extension = extend_due(
                 obligation.key,
                 DueTime(obligation.due_at, obligation.provisional),
-                request.until,
+                until,
                 requested_by=request.requested_by,
                 reason=request.reason,
                 approver=approver,
@@ -155,17 +158,17 @@ def decide_extension(
             obligation.due_at = extension.new_due
             obligation.next_check_at = _rearmed(runtime.policy, case, obligation)
             session.add(obligation)
-        status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+        status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         _decide(session, request_id, status=status, approver=approver, at=at, note=note)
         verdict = (
-            f"批准延期：{title} 截止 {local_time(old_due, tz)} → {local_time(request.until, tz)}"
+            f"批准延期：{title} 截止 {local_time(old_due, tz)} → {local_time(until, tz)}"
             if approve
             else f"驳回延期申请：{title} 截止不变（{local_time(old_due, tz)}）"
         )
         add_event(
             session,
             case_id=case_id,
-            kind=EventKind.EXTENSION_DECIDED,
+            kind=EventKind.APPROVAL_DECIDED,
             at=at,
             actor=approver,
             message=f"{approver} {verdict}（申请编号 {request_id}）"
@@ -334,17 +337,17 @@ def _decide(
     session: Session,
     request_id: int,
     *,
-    status: ExtensionStatus,
+    status: ApprovalStatus,
     approver: str,
     at: datetime,
     note: str,
 ) -> None:
     """Compare-and-set from pending, so two approvers never both decide one request."""
     result = session.execute(
-        update(ExtensionRequest)
+        update(ApprovalRequest)
         .where(
-            col(ExtensionRequest.id) == request_id,
-            col(ExtensionRequest.status) == ExtensionStatus.PENDING.value,
+            col(ApprovalRequest.id) == request_id,
+            col(ApprovalRequest.status) == ApprovalStatus.PENDING.value,
         )
         .values(status=status.value, decided_by=approver, decided_at=at, note=note)
         .execution_options(synchronize_session=False)

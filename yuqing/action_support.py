@@ -15,16 +15,16 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models.cases import CaseError
-from models.chains import overlay_roster
-from models.db import session_scope
-from models.directory import role_holders
 from models.policy import ObligationRule, Policy, PolicyError
-from models.states import Chain
-from models.tables import Case, Obligation, Person
+from models.policy.routing import overlay_roster
+from models.policy.states import Chain
+from models.repo.cases import CaseError
+from models.repo.directory import role_holders
+from models.store.db import session_scope
+from models.store.tables import Case, Obligation, Person
 from notifications.context import EscalationContext
 from notifications.queue import AlertSpec, queue_to_people
-from yuqing.runtime import Runtime
+from tasks.runtime import Runtime
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,16 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models.cases import CaseError, add_event, find_obligation, get_case, require_open
-from models.cases import acknowledge as acknowledge_obligation
-from models.escalation import recipients
-from models.lifecycle import advance, cancel_open, regrade, settle
 from models.policy import IllegalTransition, ObligationRule, Policy, StageEvent
+from models.policy.escalation import recipients
 from models.policy.stages import STAGE_LABELS
-from models.states import EventKind, ObligationStatus
-from models.tables import Case, Obligation
+from models.policy.states import EventKind, ObligationStatus
+from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.repo.cases import acknowledge as acknowledge_obligation
+from models.repo.lifecycle import advance, cancel_open, regrade, settle
+from models.store.tables import Case, Obligation
 from notifications.context import build_context
+from tasks.runtime import Runtime
 from yuqing.action_deadlines import decide_extension, escalate_now, reassign, request_extension
 from yuqing.action_support import (
     ActionResult,
@@ -33,7 +34,6 @@ from yuqing.action_support import (
     rule_for,
     transaction,
 )
-from yuqing.runtime import Runtime
 
 __all__ = [
     "ACTION_LABELS",
@@ -340,7 +340,7 @@ def upgrade(
     reason: str,
     grade: str | None = None,
 ) -> ActionResult:
-    """升级 (None: one grade up): open deadlines shorten (`models.lifecycle.regrade`) and the
+    """升级 (None: one grade up): open deadlines shorten (`models.repo.lifecycle.regrade`) and the
     chain's first level hears of it."""
     reason = need(reason, FormField("reason", "升级理由", "textarea"))
     with transaction(runtime) as session:

@@ -10,10 +10,18 @@ from pathlib import Path
 
 import typer
 
-from models.db import upgrade_database
+from models.store.db import upgrade_database
+from settings import SettingsError, load_settings
 from yuqing import cli_case, cli_policy
-from yuqing.cli_common import State, config_arg, console, errors, print_json, refusals
-from yuqing.settings import SettingsError, load_settings
+from yuqing.cli_common import (
+    State,
+    config_arg,
+    console,
+    errors,
+    flow_api,
+    print_json,
+    refusals,
+)
 from yuqing.web import cli as web_cli
 
 app = typer.Typer(
@@ -83,7 +91,7 @@ def collect(source: str = typer.Option(None, "--source", help="只采集这个�
     from flows.collect import collect as collect_flow
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with refusals(), Progress(*columns, console=errors, transient=True) as progress:
+    with refusals(), flow_api(), Progress(*columns, console=errors, transient=True) as progress:
         progress.add_task(f"采集中：{source or '全部来源'}…", total=None)
         summary = collect_flow(config=config_arg(), source_id=source, force=True)
     for run in [*summary["sources"], *summary["failed"]]:
@@ -99,7 +107,7 @@ def sweep() -> None:
     """立即检查一次到期时限并发送催办通知。"""
     from flows.sweep import sweep as sweep_flow
 
-    with refusals():
+    with refusals(), flow_api():
         print_json(sweep_flow(config=config_arg()))
 
 
@@ -110,21 +118,35 @@ def demo(
     """演示：本地订阅源 + 本地接收端，快进时钟，完整走一遍案件。收到告警则退出 0。"""
     from yuqing.demo import run_demo
 
-    raise typer.Exit(run_demo(keep=keep))
+    with refusals():
+        code = run_demo(keep=keep)
+    raise typer.Exit(code)
 
 
 @app.command()
 def serve() -> None:
-    """按计划运行采集和时限检查，直到 Ctrl-C。"""
+    """按计划运行采集和时限检查，并提供控制台，直到 Ctrl-C。"""
     from deployments.serve import serve_forever
+    from yuqing.web.server import start_web_thread
 
+    config = config_arg()
     # Ctrl-C is how an operator stops serve: a clean exit, not an error.
     with refusals(), contextlib.suppress(KeyboardInterrupt):
-        serve_forever(config_arg())
+        serve_forever(
+            config, start_web=lambda _runtime: start_web_thread(config), say=progress_line
+        )
     console.print("yuqing serve 已停止")
+
+
+def progress_line(text: str) -> None:
+    console.print(f"▶ {text}")
 
 
 def main() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Every command picks its Prefect API itself (`flow_api`); a path that forgot would get
+    # Prefect's temporary server, whose start-up limit fails on a busy machine: refuse it.
+    os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "false")
     app()

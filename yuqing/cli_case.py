@@ -12,23 +12,23 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from models.cases import (
+from models.parse.topics import CATEGORIES
+from models.policy.clocks import utc_now
+from models.policy.stages import STAGE_LABELS
+from models.repo.cases import (
     CaseError,
     case_items,
     case_obligations,
     case_timeline,
     get_case,
 )
-from models.cases import list_cases as query_cases
-from models.clock import utc_now
-from models.db import session_scope
-from models.intake import register_manual_item
-from models.policy.stages import STAGE_LABELS
-from models.tables import Case
-from models.topics import CATEGORIES
+from models.repo.cases import list_cases as query_cases
+from models.repo.intake import register_manual_item
+from models.store.db import session_scope
+from models.store.tables import Case
+from tasks.runtime import Runtime, prepare
 from yuqing import actions, cli_rerun
 from yuqing.cli_common import config_arg, console, print_json, refusals
-from yuqing.runtime import Runtime, prepare
 
 STATUS_LABELS = {
     "open": "待办",

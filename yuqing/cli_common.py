@@ -13,9 +13,10 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from models.cases import CaseError
+from deployments.prefect_api import PrefectUnavailable, prefect_api
 from models.policy import PolicyError
-from yuqing.settings import SettingsError
+from models.repo.cases import CaseError
+from settings import SettingsError, load_settings
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -38,9 +39,23 @@ def refusals() -> Iterator[None]:
         for problem in exc.problems:
             errors.print(f"[red]配置错误[/red] {problem}")
         raise typer.Exit(2) from None
-    except (CaseError, PolicyError) as exc:
+    except (CaseError, PolicyError, PrefectUnavailable) as exc:
         errors.print(f"[red]无法执行[/red] {exc}")
         raise typer.Exit(2) from None
+
+
+def progress(text: str) -> None:
+    """A progress line on stderr (stdout stays for the command's result)."""
+    errors.print(f"[dim]{text}[/dim]")
+
+
+@contextmanager
+def flow_api() -> Iterator[None]:
+    """Where this command's flow runs report: the running `yuqing serve`'s Prefect API, or a
+    local server started for the command (`deployments.prefect_api`); inside `refusals()`."""
+    data_dir = load_settings(State.config).general.data_dir
+    with prefect_api(data_dir, say=progress):
+        yield
 
 
 def print_json(data: Any) -> None:

@@ -27,7 +27,7 @@ from models.policy import (
     due_at,
 )
 from models.policy.policy import describe_duration
-from models.policy_files import list_presets, load_policy_file, load_preset
+from models.store.presets import list_presets, load_policy_file, load_preset
 
 app = typer.Typer(help="处置策略：预设、时限矩阵、到期时间 (policies)", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)

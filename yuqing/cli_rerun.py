@@ -1,7 +1,7 @@
 """`yuqing case list --stuck` and `yuqing case rerun ID`: list the cases whose last step failed or
-whose deadlines or alerts are not live (`models.rerun`), and re-run one through the `rerun-case`
-flow, which repairs it without restarting a clock or repeating a delivered alert. Registered on
-the `case` command group by `yuqing.cli_case`."""
+whose deadlines or alerts are not live (`models.repo.rerun`), and re-run one through the
+`rerun-case` flow, which repairs it without restarting a clock or repeating a delivered
+alert. Registered on the `case` command group by `yuqing.cli_case`."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from models.cases import get_case
-from models.clock import utc_now
-from models.db import session_scope
+from models.policy.clocks import utc_now
 from models.policy.stages import STAGE_LABELS
-from models.stuck import REASON_LABELS, find_stuck
-from yuqing.cli_common import config_arg, console, print_json, refusals
-from yuqing.runtime import prepare
+from models.repo.cases import get_case
+from models.repo.stuck import REASON_LABELS, find_stuck
+from models.store.db import session_scope
+from tasks.runtime import prepare
+from yuqing.cli_common import config_arg, console, flow_api, print_json, refusals
 
 
 def list_stuck(as_json: bool) -> None:
@@ -74,7 +74,10 @@ def rerun_case(
             get_case(session, case_id)
         from flows.rerun import rerun_case as rerun_flow
 
-        summary = rerun_flow(case_id=case_id, config=config_arg(), actor=by or getpass.getuser())
+        with flow_api():
+            summary = rerun_flow(
+                case_id=case_id, config=config_arg(), actor=by or getpass.getuser()
+            )
     if as_json:
         print_json(summary)
         return

@@ -14,7 +14,8 @@ from secrets import token_hex
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from models.clock import utc_now
+from deployments.prefect_api import prefect_api
+from models.policy.clocks import utc_now
 from yuqing.localservers import FeedServer, WebhookReceiver
 
 DEMO_CONSOLE = "http://127.0.0.1:8000"
@@ -100,7 +101,11 @@ def run_demo(*, keep: Path | None = None) -> int:
 
 
 def _play(directory: Path) -> int:
-    with FeedServer() as feeds, WebhookReceiver() as receiver:
+    with (
+        prefect_api(directory, say=say),
+        FeedServer() as feeds,
+        WebhookReceiver() as receiver,
+    ):
         feed_url = feeds.serve("/forum.xml", demo_feed(feeds.url("").rstrip("/")))
         config = write_config(directory, feed_url=feed_url, receiver=receiver)
         return play(str(config), receiver)
@@ -110,9 +115,9 @@ def play(config: str, receiver: WebhookReceiver) -> int:
     """Collect, let the quick report lapse, deliver, acknowledge, complete, show the record."""
     from flows.collect import collect
     from flows.sweep import sweep
+    from tasks.runtime import prepare
     from yuqing.actions import acknowledge, complete
     from yuqing.cli_case import print_case, show_data
-    from yuqing.runtime import prepare
 
     start = utc_now().replace(second=0, microsecond=0)
     say(f"演示开始（模拟时间 {local(start)}）：本地订阅源与本地接收端已启动")

@@ -18,14 +18,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from models.cases import CaseError, find_obligation, get_case
-from models.db import session_scope
-from models.links import LinkClaim, LinkRefused, derive_key, read_link
-from models.states import ObligationStatus
-from models.tables import LinkAttempt, LinkUse, Person
+from models.policy.states import ObligationStatus
+from models.repo.cases import CaseError, find_obligation, get_case
+from models.store.db import session_scope
+from models.store.tables import LinkAttempt, LinkUse, Person
+from notifications.links import LinkClaim, LinkRefused, derive_key, read_link
+from tasks.runtime import Runtime
 from yuqing.action_support import also_in_transaction
 from yuqing.actions import ACTION_LABELS, Action, ActionResult, FormField, form_fields, perform
-from yuqing.runtime import Runtime
 
 
 @dataclass(frozen=True)

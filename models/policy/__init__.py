@@ -2,8 +2,7 @@
 
 Modules here import only the standard library, each other and ``holidays`` (calendar data);
 never an ORM, an HTTP client, Prefect or Apprise (``tests/unit/test_import_boundary.py``).
-This file re-exports the public names. ``default_policy`` is the one seam to I/O: it asks
-``models.policy_files`` for the bundled ``presets/default.toml``, the single source of truth.
+This file re-exports the public names; the bundled presets are read by ``models.store.presets``.
 """
 
 from __future__ import annotations
@@ -87,7 +86,6 @@ __all__ = [
     "apply_event",
     "chain_level_at",
     "decide_regrade",
-    "default_policy",
     "due_at",
     "due_at_provisional",
     "escalation_times",
@@ -101,10 +99,3 @@ __all__ = [
     "resume_due",
     "upgrade_for_metrics",
 ]
-
-
-def default_policy() -> Policy:
-    """The default policy (DESIGN §4–§5), parsed from ``presets/default.toml`` once."""
-    from models.policy_files import cached_default_policy  # the one deliberate I/O seam
-
-    return cached_default_policy()

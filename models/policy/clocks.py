@@ -28,6 +28,8 @@ __all__ = [
     "RuleLike",
     "due_at",
     "due_at_provisional",
+    "require_aware",
+    "utc_now",
 ]
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
@@ -158,3 +160,19 @@ def due_at_provisional(
     except UnknownCalendarYear:
         at = _compute(spec, anchor_at, calendar, tz, closing_time, provisional=True)
         return DueTime(at=at, provisional=True)
+
+
+# The one clock seam: code that needs "now" calls `utc_now()` once at its edge (a flow, a CLI
+# command) and passes the value down; everything else takes the time as a parameter.
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def require_aware(value: datetime, *, name: str = "time") -> datetime:
+    """Return `value` converted to UTC; refuse a naive datetime, whose zone would be a guess."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must carry a time zone (got naive {value.isoformat()})")
+    return value.astimezone(UTC)

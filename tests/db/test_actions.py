@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from models.cases import CaseError, case_obligations, case_timeline, get_case
-from models.db import session_scope
-from models.lifecycle import advance
-from models.states import EventKind, ObligationStatus
-from models.tables import Obligation
+from models.policy.states import EventKind, ObligationStatus
+from models.repo.cases import CaseError, case_obligations, case_timeline, get_case
+from models.repo.lifecycle import advance
+from models.store.db import session_scope
+from models.store.tables import Obligation
+from tasks.runtime import Runtime, prepare
 from tests.support.configs import write_office_config
 from tests.support.escalation import T0, cycle, hook_urls, new_case
 from yuqing import actions
 from yuqing.actions import Action
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import Runtime, prepare
 
 DUE = T0 + timedelta(minutes=30)  # 一级 quick report
 PEOPLE = ["wangfang", "liqiang", "zhaomin", "chenjun", "sunli"]
@@ -264,7 +264,7 @@ def test_a_rejected_extension_leaves_the_due_time(runtime: Runtime) -> None:
     )
     assert rejected.data["status"] == "rejected" and rejected.data["due_at"] == DUE
     assert any(
-        kind == EventKind.EXTENSION_DECIDED and "快报不可延期" in message
+        kind == EventKind.APPROVAL_DECIDED and "快报不可延期" in message
         for kind, _, message in timeline(runtime, case_id)
     )
 

@@ -10,15 +10,16 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
-from models.cases import CaseError, acknowledge, case_obligations, case_timeline, open_case
-from models.db import session_scope
-from models.directory import sync_directory
-from models.policy import WorkCalendar, default_policy
-from models.states import EventKind, NotificationStatus, ObligationStatus
-from models.tables import Case, Notification
+from models.policy import WorkCalendar
+from models.policy.states import EventKind, NotificationStatus, ObligationStatus
+from models.repo.cases import CaseError, acknowledge, case_obligations, case_timeline, open_case
+from models.repo.directory import sync_directory
+from models.store.db import session_scope
+from models.store.presets import default_policy
+from models.store.tables import Case, Notification
 from notifications.context import EscalationContext
 from notifications.escalate import escalate_due
-from yuqing.settings import PersonConfig, UnitConfig
+from settings import PersonConfig, UnitConfig
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 POLICY = default_policy()

@@ -10,15 +10,16 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.cases import case_obligations, case_timeline
-from models.feeds import FeedItem
-from models.items import StoreContext, StoreResult, store_items
-from models.policy import Stage, WorkCalendar, default_policy
-from models.snapshots import snapshot_open_cases
-from models.sources import sync_sources
-from models.states import EventKind
-from models.tables import Case, Item, MetricSnapshot
-from models.topics import Topic
+from models.parse.feeds import FeedItem
+from models.parse.topics import Topic
+from models.policy import Stage, WorkCalendar
+from models.policy.states import EventKind
+from models.repo.cases import case_obligations, case_timeline
+from models.repo.items import StoreContext, StoreResult, store_items
+from models.repo.snapshots import snapshot_open_cases
+from models.repo.sources import sync_sources
+from models.store.presets import default_policy
+from models.store.tables import Case, Item, MetricSnapshot
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 SCHOOL = Topic(id="school", include_any=("学校", "中学"), category="inquiry")
@@ -149,7 +150,7 @@ def test_clicks_crossing_a_band_upgrade_the_case_and_shorten_deadlines(engine: E
 
 
 def test_manual_registration_always_makes_or_joins_a_case(engine: Engine) -> None:
-    from models.intake import register_manual_item
+    from models.repo.intake import register_manual_item
 
     policy, calendar = default_policy(), WorkCalendar.default()
     with Session(engine) as session:

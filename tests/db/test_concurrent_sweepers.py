@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from models.db import session_scope
-from models.states import EventKind, NotificationStatus
-from models.tables import CaseEvent
-from notifications.cycle import run_cycle
+from models.policy.states import EventKind, NotificationStatus
+from models.store.db import session_scope
+from models.store.tables import CaseEvent
+from tasks.cycle import run_cycle
 from tests.support.escalation import CTX, T0, hook_urls, ids_at, new_case, office, outbox
 from yuqing.localservers import WebhookReceiver
 

@@ -11,13 +11,13 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from models.db import session_scope
-from models.states import EventKind, NotificationStatus
-from models.tables import Delivery
+from models.policy.states import EventKind, NotificationStatus
+from models.store.db import session_scope
+from models.store.tables import Delivery
+from settings import Dispatch
 from tests.support.escalation import T0, cycle, events, hook_urls, ids_at, new_case, office, outbox
 from tests.support.smtp import smtp_server, text_of
 from yuqing.localservers import WebhookReceiver
-from yuqing.settings import Dispatch
 
 DUE = T0 + timedelta(minutes=30)  # 一级 quick report
 

@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from models.db import session_scope
-from models.states import EventKind, NotificationStatus
-from models.tables import Delivery
+from models.policy.states import EventKind, NotificationStatus
+from models.store.db import session_scope
+from models.store.tables import Delivery
 from notifications.dispatch import RECORD_EVERY, dispatch_pending
 from notifications.outbox import enqueue, new_notification_id
 from notifications.render import NOTIFICATION_ID_RE
+from settings import Dispatch
 from tests.support.escalation import T0, events, hook_urls, ids_at, new_case, office, outbox
 from yuqing.localservers import WebhookReceiver
-from yuqing.settings import Dispatch
 
 NOW = T0 + timedelta(hours=1)
 ROLES = {"wang": ["office_staff"], "li": ["leader_in_charge"], "zhao": ["duty_officer"]}

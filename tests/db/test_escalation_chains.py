@@ -11,11 +11,13 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Engine
 
-from models.cases import acknowledge
-from models.chains import QuietHours, Shift
-from models.db import session_scope
-from models.states import EventKind
+from models.policy.escalation import QuietHours
+from models.policy.routing import Shift
+from models.policy.states import EventKind
+from models.repo.cases import acknowledge
+from models.store.db import session_scope
 from notifications.escalate import accountability
+from settings import Dispatch
 from tests.support.escalation import (
     CTX,
     ROLES,
@@ -28,7 +30,6 @@ from tests.support.escalation import (
     office,
 )
 from yuqing.localservers import WebhookReceiver
-from yuqing.settings import Dispatch
 
 DUE = T0 + timedelta(minutes=30)
 EVERYONE = ["wang", "li", "zhao", "chen", "sun", "qian", "wang2", "zhou"]

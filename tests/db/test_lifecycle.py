@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from models.cases import case_obligations, case_timeline, get_case, open_case
-from models.db import session_scope
-from models.lifecycle import advance, regrade
-from models.policy import IllegalTransition, PolicyError, WorkCalendar, default_policy
-from models.states import EventKind, ObligationStatus
+from models.policy import IllegalTransition, PolicyError, WorkCalendar
+from models.policy.states import EventKind, ObligationStatus
+from models.repo.cases import case_obligations, case_timeline, get_case, open_case
+from models.repo.lifecycle import advance, regrade
+from models.store.db import session_scope
+from models.store.presets import default_policy
 
 T0 = datetime(2026, 9, 29, 1, 0, tzinfo=UTC)  # Tue 09:00 Shanghai, before National Day
 POLICY = default_policy()

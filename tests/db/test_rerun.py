@@ -21,20 +21,20 @@ import pytest
 from sqlalchemy import Engine, delete, update
 from sqlmodel import col, select
 
-from models.db import make_engine, session_scope, upgrade_database
 from models.policy import PolicyError, WorkCalendar
-from models.policy_files import load_preset
-from models.rerun import Repair
-from models.states import EventKind
-from models.stuck import StuckReason, find_stuck
-from models.tables import CaseEvent, Notification, Obligation
-from notifications.cycle import sweep_all
+from models.policy.states import EventKind
+from models.repo.rerun import Repair
+from models.repo.stuck import StuckReason, find_stuck
+from models.store.db import make_engine, session_scope, upgrade_database
+from models.store.presets import load_preset
+from models.store.tables import CaseEvent, Notification, Obligation
 from notifications.outbox import claim
+from settings import Dispatch
+from tasks.cycle import sweep_all
 from tasks.rerun import note_failure, repair
 from tests.support.escalation import CTX, POLICY, T0, cycle, hook_urls, new_case, office
 from tests.support.postgres import PostgresAdmin, unique_database_name
 from yuqing.localservers import WebhookReceiver
-from yuqing.settings import Dispatch
 
 PEOPLE = ["wang", "li", "zhao", "chen", "sun"]
 LEASE = timedelta(seconds=Dispatch().sending_lease_seconds)

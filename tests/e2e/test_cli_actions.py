@@ -15,13 +15,13 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from models.clock import utc_now
-from models.db import session_scope
-from models.lifecycle import advance
+from models.policy.clocks import utc_now
+from models.repo.lifecycle import advance
+from models.store.db import session_scope
+from tasks.runtime import prepare
 from tests.support.configs import write_office_config
 from yuqing.cli import app
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import prepare
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

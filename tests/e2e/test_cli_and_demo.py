@@ -15,9 +15,14 @@ import pytest
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 
 
-def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, timeout: float = 120, prefect_home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONUTF8": "1", "COLUMNS": "200"}
     env.pop("YUQING_CONFIG", None)
+    if prefect_home is not None:  # a Prefect home that has never been used, and no API
+        env = {k: v for k, v in env.items() if not k.startswith("PREFECT_API")}
+        env["PREFECT_HOME"] = str(prefect_home)
     return subprocess.run(
         [YUQING, *args],
         cwd=cwd,
@@ -34,7 +39,36 @@ def demo_run(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     directory = tmp_path_factory.mktemp("demo")
-    return directory, run("demo", "--keep", str(directory / "kept"), cwd=directory, timeout=300)
+    home = directory / "fresh-prefect-home"
+    result = run(
+        "demo", "--keep", str(directory / "kept"), cwd=directory, timeout=600, prefect_home=home
+    )
+    return directory, result
+
+
+def prefect_servers_on(home: Path) -> list[int]:
+    """Pids of running Prefect servers whose PREFECT_HOME is `home`."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"prefect\0server\0start" not in cmdline.read_bytes():
+                continue
+            environ = (cmdline.parent / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"PREFECT_HOME={home.resolve()}".encode() in environ:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def test_demo_on_a_fresh_prefect_home_says_so_and_leaves_no_server(
+    demo_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    directory, result = demo_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "正在启动本地 Prefect 服务" in result.stdout and "Prefect 服务已就绪" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert prefect_servers_on(directory / "fresh-prefect-home") == []
 
 
 def test_demo_exits_zero_and_shows_the_alert_as_received(

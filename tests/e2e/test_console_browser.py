@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from models.cases import case_obligations
-from models.db import session_scope
-from models.states import Chain
-from models.tables import Notification
-from notifications.cycle import context_for, run_cycle
+from models.policy.states import Chain
+from models.repo.cases import case_obligations
+from models.store.db import session_scope
+from models.store.tables import Notification
+from tasks.cycle import context_for, run_cycle
+from tasks.runtime import Runtime, prepare
 from tests.support.escalation import T0, new_case
 from tests.support.web import (
     PASSWORD,
@@ -35,7 +36,6 @@ from tests.support.web import (
     write_web_config,
 )
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import Runtime, prepare
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]

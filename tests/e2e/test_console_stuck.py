@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 from sqlmodel import select
 
-from models.db import session_scope
-from models.tables import Obligation
+from models.store.db import session_scope
+from models.store.tables import Obligation
+from tasks.runtime import prepare
 from tests.support.escalation import T0, new_case
 from tests.support.web import PASSWORD, Clock, free_port, served, write_web_config
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import prepare
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -32,7 +32,7 @@ def sign_in(client: httpx.Client) -> None:
 
 
 def test_stuck_view_lists_a_case_with_a_lost_deadline_until_it_is_rerun(
-    database_url: str, tmp_path: Path, receiver: WebhookReceiver
+    prefect_harness: str, database_url: str, tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
     port = free_port()
     config = write_web_config(tmp_path, database_url=database_url, receiver=receiver, port=port)

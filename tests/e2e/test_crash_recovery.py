@@ -23,10 +23,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from models.clock import utc_now
-from models.db import make_engine, session_scope
-from models.states import EventKind, NotificationStatus
-from models.tables import CaseEvent, Notification
+from models.policy.clocks import utc_now
+from models.policy.states import EventKind, NotificationStatus
+from models.store.db import make_engine, session_scope
+from models.store.tables import CaseEvent, Notification
 from tests.support.escalation import hook_urls, new_case, office
 from yuqing.localservers import WebhookReceiver
 

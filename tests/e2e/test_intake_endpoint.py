@@ -9,11 +9,11 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from models.db import session_scope
-from models.tables import Item
+from models.store.db import session_scope
+from models.store.tables import Item
+from tasks.runtime import prepare
 from tests.support.configs import write_office_config
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import prepare
 from yuqing.web.app import create_app
 
 TOKEN = "referral-token-0123456789"

@@ -18,12 +18,13 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from models.cases import case_obligations, case_timeline
-from models.db import session_scope
-from models.links import derive_key, sign_link
-from models.states import EventKind
-from models.tables import ExtensionRequest, LinkAttempt, LinkUse
-from notifications.cycle import context_for, run_cycle
+from models.policy.states import EventKind
+from models.repo.cases import case_obligations, case_timeline
+from models.store.db import session_scope
+from models.store.tables import ApprovalRequest, LinkAttempt, LinkUse
+from notifications.links import derive_key, sign_link
+from tasks.cycle import context_for, run_cycle
+from tasks.runtime import Runtime, prepare
 from tests.support.escalation import T0, new_case
 from tests.support.web import (
     LINK_KEY,
@@ -35,7 +36,6 @@ from tests.support.web import (
     write_web_config,
 )
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import Runtime, prepare
 
 ALERTED = T0 + timedelta(minutes=31)  # the 一级 quick report (due 09:30) has lapsed
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -237,7 +237,7 @@ def test_an_actions_own_refusal_leaves_the_link_usable(alerted: Alerted) -> None
     done = confirm(alerted, url, until="2026-11-22T12:00", reason="需要调取监控")
     assert done.status_code == 200, done.text
     with session_scope(alerted.runtime.engine) as session:
-        [request] = session.exec(select(ExtensionRequest)).all()
+        [request] = session.exec(select(ApprovalRequest)).all()
     assert (request.requested_by, request.reason) == ("wangfang", "需要调取监控")
     assert [o for o, _, _ in attempts(alerted)] == ["viewed", "refused", "acted"]
 

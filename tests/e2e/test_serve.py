@@ -1,6 +1,8 @@
-"""`yuqing serve` as an operator runs it: a deadline that has lapsed reaches the receiver while
-serve runs, the console answers on `web.port`, and Ctrl-C (SIGINT) shuts everything down
-cleanly with exit 0."""
+"""`yuqing serve` as an operator runs it: it says each start-up step and where the console and
+Prefect's UI are (on the configured, fixed Prefect port); a deadline that has lapsed reaches the
+receiver while serve runs; the console answers on `web.port`; a one-off command finds serve's
+Prefect API by itself instead of starting a server; SIGTERM and Ctrl-C (SIGINT) each shut
+everything down, children included, with exit 0."""
 
 from __future__ import annotations
 
@@ -14,13 +16,13 @@ from pathlib import Path
 
 import httpx
 
-from models.cases import open_case
-from models.clock import utc_now
-from models.db import session_scope
+from models.policy.clocks import utc_now
+from models.repo.cases import open_case
+from models.store.db import session_scope
+from tasks.runtime import prepare
 from tests.support.configs import write_office_config
 from tests.support.web import free_port
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import prepare
 
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 
@@ -34,13 +36,15 @@ def alerted_paths(receiver: WebhookReceiver, *, case_id: int | None) -> set[str]
 def test_serve_delivers_a_lapsed_deadline_and_stops_on_ctrl_c(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
-    port = free_port()
+    port, prefect_port = free_port(), free_port()
     config = write_office_config(
         tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver
     )
     config.write_text(
         config.read_text(encoding="utf-8").replace(
-            "[policy]", f"[sweep]\ninterval_seconds = 2\n\n[web]\nport = {port}\n\n[policy]"
+            "[policy]",
+            f"[sweep]\ninterval_seconds = 2\n\n[web]\nport = {port}\n\n"
+            f"[serve]\nprefect_port = {prefect_port}\n\n[policy]",
         ),
         encoding="utf-8",
     )
@@ -76,8 +80,73 @@ def test_serve_delivers_a_lapsed_deadline_and_stops_on_ctrl_c(
         # The same process serves the console (and the action links) on web.port.
         sign_in = httpx.get(f"http://127.0.0.1:{port}/login", timeout=10)
         assert sign_in.status_code == 200 and "登录" in sign_in.text
+        # A one-off command uses serve's Prefect API: no server of its own.
+        sweep = subprocess.run(
+            [YUQING, "--config", str(config), "sweep"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert sweep.returncode == 0, sweep.stderr
+        assert "正在启动本地 Prefect 服务" not in sweep.stderr
     finally:
         serve.send_signal(signal.SIGINT)
         output, _ = serve.communicate(timeout=90)
     assert serve.returncode == 0, output[-3000:]
+    assert f"控制台：http://127.0.0.1:{port}/" in output
+    assert f"Prefect 界面：http://127.0.0.1:{prefect_port}" in output
     assert "yuqing serve 已停止" in output
+    assert not (tmp_path / "data" / "serve.json").exists()
+
+
+def children_of(pid: int) -> set[int]:
+    """Every descendant of `pid`, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def test_serve_stops_on_sigterm_with_no_child_left(tmp_path: Path) -> None:
+    prefect_port, port = free_port(), free_port()
+    config = tmp_path / "yuqing.toml"
+    config.write_text(
+        f'[general]\ndata_dir = "data"\n\n[web]\nport = {port}\n\n'
+        f"[serve]\nprefect_port = {prefect_port}\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    serve = subprocess.Popen(
+        [YUQING, "--config", str(config), "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    record = tmp_path / "data" / "serve.json"
+    deadline = time.monotonic() + 300
+    while not record.exists() and serve.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert record.exists(), "serve did not come up"
+    time.sleep(2)  # let the runner start its loops
+    children = children_of(serve.pid)
+    assert children, "serve runs its Prefect server as a child"
+    started = time.monotonic()
+    serve.send_signal(signal.SIGTERM)
+    output, _ = serve.communicate(timeout=60)  # a hang guard, not a speed check
+    print(f"serve stopped {time.monotonic() - started:.1f} s after SIGTERM")
+    assert serve.returncode == 0, output[-3000:]
+    left = {pid for pid in children if Path(f"/proc/{pid}").exists()}
+    assert not left, f"children still running after serve stopped: {left}"

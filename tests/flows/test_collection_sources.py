@@ -13,12 +13,12 @@ from sqlmodel import select
 
 from flows.collect import collect
 from flows.sweep import sweep
-from models.clock import utc_now
-from models.db import session_scope
-from models.tables import Item, MonitoringGap, SourceRun
+from models.policy.clocks import utc_now
+from models.store.db import session_scope
+from models.store.tables import Item, MonitoringGap, SourceRun
+from tasks.runtime import prepare
 from tests.support.configs import rss, write_office_config
 from yuqing.localservers import FeedServer, WebhookReceiver
-from yuqing.runtime import prepare
 
 pytestmark = pytest.mark.flows
 T0 = utc_now().replace(second=0, microsecond=0) - timedelta(hours=3)
@@ -37,7 +37,7 @@ def source(sid: str, url: str, **extra: object) -> str:
 
 
 def test_good_sources_are_kept_and_bad_ones_reported_with_their_reason(
-    prefect_harness: None,
+    prefect_harness: str,
     database_url: str,
     tmp_path: Path,
     feed_server: FeedServer,
@@ -106,7 +106,7 @@ def titles(receiver: WebhookReceiver) -> list[str]:
 
 
 def test_click_band_upgrade_and_monitoring_gap_reach_the_receiver(
-    prefect_harness: None,
+    prefect_harness: str,
     database_url: str,
     tmp_path: Path,
     feed_server: FeedServer,

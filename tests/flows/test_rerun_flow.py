@@ -19,16 +19,16 @@ from typer.testing import CliRunner
 
 from deployments.rerun import rerun_deployment
 from flows.rerun import rerun_case
-from models.cases import case_timeline, open_case
-from models.clock import utc_now
-from models.db import session_scope
 from models.policy import PolicyError
-from models.states import EventKind
-from models.tables import Obligation
+from models.policy.clocks import utc_now
+from models.policy.states import EventKind
+from models.repo.cases import case_timeline, open_case
+from models.store.db import session_scope
+from models.store.tables import Obligation
+from tasks.runtime import prepare
 from tests.support.configs import write_office_config
 from yuqing.cli import app
 from yuqing.localservers import WebhookReceiver
-from yuqing.runtime import prepare
 
 pytestmark = pytest.mark.flows
 
@@ -70,7 +70,7 @@ def _cli(config: str, *args: str) -> tuple[int, str]:
 
 
 def test_rerun_flow_recreates_the_lost_deadline_and_delivers_once(
-    prefect_harness: None, database_url: str, tmp_path: Path, receiver: WebhookReceiver
+    prefect_harness: str, database_url: str, tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
     config = _config(tmp_path / "office", database_url, receiver, "default")
     case_id = _case(config, minutes_ago=31)  # due 1 minute ago
@@ -94,7 +94,7 @@ def test_rerun_flow_recreates_the_lost_deadline_and_delivers_once(
 
 
 def test_a_failed_rerun_is_recorded_and_listed_until_a_rerun_gets_through(
-    prefect_harness: None, database_url: str, tmp_path: Path, receiver: WebhookReceiver
+    prefect_harness: str, database_url: str, tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
     good = _config(tmp_path / "office", database_url, receiver, "default")
     case_id = _case(good, minutes_ago=10)
@@ -123,7 +123,7 @@ def test_a_failed_rerun_is_recorded_and_listed_until_a_rerun_gets_through(
 
 
 def test_cli_rerun_and_list_stuck_on_good_and_unknown_cases(
-    prefect_harness: None, database_url: str, tmp_path: Path, receiver: WebhookReceiver
+    prefect_harness: str, database_url: str, tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
     config = _config(tmp_path / "office", database_url, receiver, "default")
     stuck_id = _case(config, minutes_ago=5)

@@ -13,14 +13,14 @@ from typer.testing import CliRunner
 
 from flows.collect import collect
 from flows.sweep import sweep
-from models.cases import case_timeline
-from models.clock import utc_now
-from models.db import session_scope
-from models.states import EventKind
+from models.policy.clocks import utc_now
+from models.policy.states import EventKind
+from models.repo.cases import case_timeline
+from models.store.db import session_scope
+from tasks.runtime import prepare
 from tests.support.configs import rss, write_office_config
 from yuqing.cli import app
 from yuqing.localservers import FeedServer, WebhookReceiver
-from yuqing.runtime import prepare
 
 pytestmark = pytest.mark.flows
 # The simulated clock runs in the past, so the CLI's acknowledgement (real time) comes after it.
@@ -28,7 +28,7 @@ T0 = utc_now().replace(second=0, microsecond=0) - timedelta(hours=2)
 
 
 def test_item_to_case_to_delivered_alert_to_acknowledgement(
-    prefect_harness: None,
+    prefect_harness: str,
     database_url: str,
     tmp_path: Path,
     feed_server: FeedServer,
@@ -88,7 +88,7 @@ def test_item_to_case_to_delivered_alert_to_acknowledgement(
 
 
 def test_a_broken_source_is_reported_and_the_others_carry_on(
-    prefect_harness: None,
+    prefect_harness: str,
     database_url: str,
     tmp_path: Path,
     feed_server: FeedServer,

@@ -8,12 +8,12 @@ import json
 import sys
 import time
 
-from models.clock import utc_now
-from models.db import make_engine
-from models.policy import default_policy
+from models.policy.clocks import utc_now
+from models.store.db import make_engine
+from models.store.presets import default_policy
 from notifications.context import EscalationContext
-from notifications.cycle import run_cycle
-from yuqing.settings import Dispatch
+from settings import Dispatch
+from tasks.cycle import run_cycle
 
 
 def main(database_url: str, urls_json: str) -> None:

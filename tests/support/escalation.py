@@ -10,16 +10,17 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from models.cases import open_case
-from models.db import session_scope
-from models.directory import sync_directory
-from models.policy import WorkCalendar, default_policy
-from models.tables import CaseEvent, Notification
+from models.policy import WorkCalendar
+from models.repo.cases import open_case
+from models.repo.directory import sync_directory
+from models.store.db import session_scope
+from models.store.presets import default_policy
+from models.store.tables import CaseEvent, Notification
 from notifications.context import EscalationContext
-from notifications.cycle import run_cycle
 from notifications.render import NOTIFICATION_ID_RE
+from settings import Dispatch, PersonConfig, UnitConfig
+from tasks.cycle import run_cycle
 from yuqing.localservers import WebhookReceiver
-from yuqing.settings import Dispatch, PersonConfig, UnitConfig
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 POLICY = default_policy()

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from models.states import Chain
+from models.policy.states import Chain
 from notifications.channels import SendOutcome, transient
 from notifications.render import AlertFacts, render_alert, render_batch
-from yuqing.settings import QuietHoursConfig
+from settings import QuietHoursConfig
 
 FACTS = AlertFacts(
     notification_id="n-1",

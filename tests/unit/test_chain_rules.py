@@ -8,18 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.chains import (
+from models.policy import ChainLevel, EscalationRule
+from models.policy.escalation import QuietHours, plan_obligation, quiet_until
+from models.policy.routing import (
     NoAckStep,
-    QuietHours,
     Shift,
     next_channel,
     overlay_roster,
     plan_no_ack,
-    plan_obligation,
-    quiet_until,
     retry_delay,
 )
-from models.policy import ChainLevel, EscalationRule
 
 SH = ZoneInfo("Asia/Shanghai")
 ANCHOR = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.text import codec_name, declared_charset, decode_body, detect_charset, fold
+from models.parse.text import codec_name, declared_charset, decode_body, detect_charset, fold
 
 SIMPLIFIED = "某中学食堂饭菜变质，多名学生腹泻，家长要求学校给个说法。"
 TRADITIONAL = "某中學食堂飯菜變質，多名學生腹瀉，家長要求學校給個說法。"

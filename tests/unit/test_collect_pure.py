@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from models.feeds import FeedError, FeedItem, parse_feed
-from models.items import canonical_url, opening_grade
-from models.policy import default_policy
-from models.topics import Topic, match_topic
+from models.parse.feeds import FeedError, FeedItem, parse_feed
+from models.parse.topics import Topic, match_topic
+from models.repo.items import canonical_url, opening_grade
+from models.store.presets import default_policy
 from tests.support.configs import rss
 
 

@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.dedup import LshIndex, signature, similarity
-from models.feeds import FeedError
-from models.jsonapi import parse_json
-from models.monitoring import Outcome, SourceHealth, assess
+from models.parse.dedup import LshIndex, signature, similarity
+from models.parse.feeds import FeedError
+from models.parse.jsonapi import parse_json
+from models.parse.text import fold
+from models.parse.topics import Topic, match_topic
 from models.policy import MediaLevel
-from models.schedule import Period, active_period, interval_for, is_due
-from models.spread import ItemFacts, case_metrics, site_of
-from models.text import fold
-from models.topics import Topic, match_topic
+from models.policy.monitoring import Outcome, SourceHealth, assess
+from models.policy.schedule import Period, active_period, interval_for, is_due
+from models.policy.spread import ItemFacts, case_metrics, site_of
 
 ORIGINAL = "某中学食堂饭菜变质，多名学生腹泻，家长要求学校给个说法"
 REPOST = "转发：某中学食堂饭菜变质，多名学生腹泻，家长要求学校给个说法。太过分了！"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.escalation import format_late, plan_escalation, recipients
 from models.policy import ChainLevel, EscalationRule
+from models.policy.escalation import format_late, plan_escalation, recipients
 
 DUE = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 REPEAT = timedelta(minutes=15)

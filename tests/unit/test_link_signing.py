@@ -1,7 +1,7 @@
-"""Signed action links as pure functions (`models.links`): a genuine link reads back, any changed
-field or another key is a bad signature, a link stops working at its expiry, each alert carries
-six links with their own nonces; the alert text carries them (or the CLI command without a
-signer) and keeps its notification id; and the console's own signed values (password hash,
+"""Signed action links as pure functions (`notifications.links`): a genuine link reads back,
+any changed field or another key is a bad signature, a link stops working at its expiry, each
+alert carries six links with their own nonces; the alert text carries them (or the CLI command
+without a signer) and keeps its notification id; and the console's own signed values (password hash,
 session cookie, CSRF token) refuse what they should."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.links import (
+from models.policy.states import Chain
+from notifications.links import (
     LINK_ACTIONS,
     LinkRefused,
     LinkSigner,
@@ -20,7 +21,6 @@ from models.links import (
     read_link,
     sign_link,
 )
-from models.states import Chain
 from notifications.render import NOTIFICATION_ID_RE, AlertFacts, render_alert
 from yuqing.web.security import (
     csrf_ok,

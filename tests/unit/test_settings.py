@@ -9,7 +9,7 @@ from typing import get_args
 import pytest
 
 from models.policy import ROLES
-from yuqing.settings import Role, SettingsError, load_settings
+from settings import Role, SettingsError, load_settings
 
 BROKEN = """
 [general]

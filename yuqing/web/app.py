@@ -11,8 +11,8 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from models.clock import utc_now
-from yuqing.runtime import prepare
+from models.policy.clocks import utc_now
+from tasks.runtime import prepare
 from yuqing.web.console import router as console_router
 from yuqing.web.intake import router as intake_router
 from yuqing.web.link_pages import router as link_router

@@ -23,7 +23,7 @@ def web(
     """只运行控制台（不运行定时采集和催办），直到 Ctrl-C。"""
     if ctx.invoked_subcommand is not None:
         return
-    from yuqing.runtime import prepare
+    from tasks.runtime import prepare
     from yuqing.web.server import serve_web
 
     with refusals():

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from models.cases import CaseError
-from models.db import session_scope
-from models.states import ObligationStatus
-from models.stuck import REASON_LABELS, find_stuck
+from models.policy.states import ObligationStatus
+from models.repo.cases import CaseError
+from models.repo.stuck import REASON_LABELS, find_stuck
+from models.store.db import session_scope
+from tasks.runtime import Runtime
 from yuqing import actions
 from yuqing.actions import Action, ActionResult, FormField
-from yuqing.runtime import Runtime
 from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.register import register_from_form, register_page
 from yuqing.web.security import (

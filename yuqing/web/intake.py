@@ -13,11 +13,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.clock import utc_now
-from models.db import session_scope
-from models.feeds import FeedItem
-from models.intake import ingest_item
-from yuqing.runtime import Runtime, prepare
+from models.parse.feeds import FeedItem
+from models.policy.clocks import utc_now
+from models.repo.intake import ingest_item
+from models.store.db import session_scope
+from tasks.runtime import Runtime, prepare
 
 router = APIRouter(prefix="/intake", tags=["intake"])
 

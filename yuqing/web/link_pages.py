@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from models.links import LinkRefused
+from notifications.links import LinkRefused
 from yuqing.links import audit, inspect_link, use_link
 from yuqing.web.pages import csrf_valid, now_of, page, runtime_of
 

@@ -16,8 +16,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from models.escalation import format_late
-from yuqing.runtime import Runtime, prepare
+from models.policy.escalation import format_late
+from tasks.runtime import Runtime, prepare
 from yuqing.web.security import csrf_ok, csrf_token, new_csrf_seed, session_key
 
 TEMPLATES = Path(__file__).parent / "templates"

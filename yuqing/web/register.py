@@ -1,5 +1,5 @@
 """Registering a case by hand in the console (a citizen's report, a hotline call, a referral from
-the cyberspace office), as `yuqing case register` does: `models.intake.register_manual_item`
+the cyberspace office), as `yuqing case register` does: `models.repo.intake.register_manual_item`
 always opens a case or joins a similar open one; how the report came in is noted on the case
 timeline in the same transaction."""
 
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from models.cases import add_event
-from models.db import session_scope
-from models.intake import register_manual_item
-from models.states import EventKind
-from models.topics import CATEGORIES
+from models.parse.topics import CATEGORIES
+from models.policy.states import EventKind
+from models.repo.cases import add_event
+from models.repo.intake import register_manual_item
+from models.store.db import session_scope
 from yuqing.web.pages import now_of, page, redirect, runtime_of
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.links import derive_key
-from yuqing.settings import Settings, WebUser
+from notifications.links import derive_key
+from settings import Settings, WebUser
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SEP = "~"

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import uvicorn
 
-from models.clock import utc_now
-from yuqing.runtime import prepare
+from models.policy.clocks import utc_now
+from tasks.runtime import prepare
 from yuqing.web.app import create_app
 
 log = logging.getLogger(__name__)

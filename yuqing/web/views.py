@@ -12,16 +12,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.cases import case_items, case_obligations, case_timeline, get_case, list_cases
-from models.directory import role_holders
 from models.policy import Policy
 from models.policy.stages import STAGE_LABELS
-from models.states import EventKind, ExtensionStatus, ObligationStatus
-from models.tables import (
+from models.policy.states import ApprovalKind, ApprovalStatus, EventKind, ObligationStatus
+from models.repo.cases import case_items, case_obligations, case_timeline, get_case, list_cases
+from models.repo.directory import role_holders
+from models.store.tables import (
+    ApprovalRequest,
     Case,
     CaseEvent,
     Delivery,
-    ExtensionRequest,
     Item,
     MetricSnapshot,
     Notification,
@@ -196,11 +196,17 @@ def _deliveries(session: Session, case_id: int, names: dict[str, str]) -> list[d
 
 def _extensions(session: Session, case_id: int) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(ExtensionRequest, Obligation)
-        .where(ExtensionRequest.case_id == case_id)
-        .where(col(ExtensionRequest.obligation_id) == col(Obligation.id))
-        .order_by(col(ExtensionRequest.requested_at))
+        select(ApprovalRequest, Obligation)
+        .where(ApprovalRequest.case_id == case_id, ApprovalRequest.kind == ApprovalKind.EXTENSION)
+        .where(col(ApprovalRequest.obligation_id) == col(Obligation.id))
+        .order_by(col(ApprovalRequest.requested_at))
     ).all()
     return [
-        {"r": r, "title": o.title, "pending": r.status == ExtensionStatus.PENDING} for r, o in rows
+        {
+            "r": r,
+            "until": datetime.fromisoformat(r.payload["until"]),
+            "title": o.title,
+            "pending": r.status == ApprovalStatus.PENDING,
+        }
+        for r, o in rows
     ]

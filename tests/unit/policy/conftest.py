@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.policy import Policy, WorkCalendar, default_policy
+from models.policy import Policy, WorkCalendar
+from models.store.presets import default_policy
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from models.policy import (
     due_at,
     due_at_provisional,
 )
+from models.store.presets import default_policy
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,6 @@ def test_naive_anchor_is_refused(cal: WorkCalendar) -> None:
 
 
 def test_default_rule_due_at_contract(cal: WorkCalendar) -> None:
-    from models.policy import default_policy
 
     policy = default_policy()
     rules = policy.obligations_for("g1")

@@ -21,7 +21,7 @@ from models.policy import (
     PolicyInvalid,
     parse_policy,
 )
-from models.policy_files import PRESETS_DIR, load_policy_file, load_preset
+from models.store.presets import PRESETS_DIR, load_policy_file, load_preset
 
 MIN, HOUR = timedelta(minutes=1), timedelta(hours=1)
 

@@ -28,7 +28,7 @@ from models.policy import (
     reminder_at,
 )
 from models.policy.extensions import extension_cap
-from models.policy_files import list_presets, load_preset
+from models.store.presets import list_presets, load_preset
 
 E = StageEvent
 CAL = WorkCalendar.default()

@@ -17,7 +17,7 @@ from models.policy import (
     StageTemplate,
     apply_event,
 )
-from models.policy_files import load_preset
+from models.store.presets import load_preset
 
 S, E = Stage, StageEvent
 LEGAL = {

@@ -1,0 +1,251 @@
+"""Repository functions for cases: open a case with its obligations, append to its timeline,
+find and acknowledge an obligation, and read cases back for the CLI and the console. Keyword-only
+functions over a Session; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from models.policy import (
+    Anchor,
+    Policy,
+    Stage,
+    UnknownCalendarYear,
+    WorkCalendar,
+    due_at,
+    due_at_provisional,
+    initial_obligations,
+    reminder_at,
+)
+from models.policy.states import EventKind, ObligationStatus
+from models.store.tables import Case, CaseEvent, Item, Obligation
+
+
+class CaseError(Exception):
+    """A request about a case that cannot be carried out; the message is for office staff."""
+
+
+def add_event(
+    session: Session,
+    *,
+    case_id: int | None,
+    kind: EventKind,
+    message: str,
+    at: datetime,
+    actor: str = "system",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent | None:
+    """Append to the case's timeline; events of notifications about no case (a monitoring gap)
+    have no timeline: their Delivery rows are the record."""
+    if case_id is None:
+        return None
+    event = CaseEvent(
+        case_id=case_id, at=at, kind=kind, actor=actor, message=message, data=data or {}
+    )
+    session.add(event)
+    return event
+
+
+def open_case(
+    session: Session,
+    *,
+    title: str,
+    grade: str,
+    policy: Policy,
+    calendar: WorkCalendar,
+    discovered_at: datetime,
+    occurred_at: datetime | None = None,
+    topic_id: str | None = None,
+    category: str | None = None,
+    reason: str = "",
+) -> Case:
+    """Open a case at `discovered_at` with every obligation that registration starts."""
+    level = policy.scheme.level(grade)
+    case = Case(
+        title=title,
+        stage=Stage.detected,
+        grade=level.id,
+        policy_id=policy.id,
+        topic_id=topic_id,
+        category=category,
+        discovered_at=discovered_at,
+        occurred_at=occurred_at,
+        created_at=discovered_at,
+        updated_at=discovered_at,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    add_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.OPENED,
+        at=discovered_at,
+        message=f"立案：{title}（{level.label}）{reason}",
+        data={"grade": level.id, "policy": policy.id},
+    )
+    anchors = registration_anchors(case)
+    tz = ZoneInfo(policy.timezone)
+    for key in initial_obligations(policy, level.id):
+        rule = policy.rule(level.id, key)
+        open_obligation(
+            session,
+            case=case,
+            rule_key=key,
+            policy=policy,
+            anchor_at=anchors[rule.anchor],
+            calendar=calendar,
+            tz=tz,
+        )
+    return case
+
+
+def registration_anchors(case: Case) -> dict[Anchor, datetime]:
+    """The anchor times a case has from the moment it is registered."""
+    known = case.occurred_at or case.discovered_at
+    return {Anchor.discovery: case.discovered_at, Anchor.occurrence: known, Anchor.post_time: known}
+
+
+def open_obligation(
+    session: Session,
+    *,
+    case: Case,
+    rule_key: str,
+    policy: Policy,
+    anchor_at: datetime,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    note_opening: bool = True,
+) -> Obligation:
+    """Create the obligation and its deadline; a year the calendar lacks gives a provisional one.
+    `note_opening=False` when the timeline already has its opening (a lost row re-created)."""
+    assert case.id is not None
+    rule = policy.rule(case.grade, rule_key)
+    try:
+        due = due_at(rule, anchor_at, calendar=calendar, tz=tz, closing_time=policy.closing_time)
+    except UnknownCalendarYear:
+        due = due_at_provisional(
+            rule, anchor_at, calendar=calendar, tz=tz, closing_time=policy.closing_time
+        )
+    obligation = Obligation(
+        case_id=case.id,
+        key=rule.key,
+        title=rule.title,
+        owner_role=rule.owner_role,
+        anchor=rule.anchor.value,
+        anchor_at=anchor_at,
+        clock=rule.clock.value,
+        due_at=due.at,
+        provisional=due.provisional,
+        # The first check is the owner's reminder (75% of the window), then the due time.
+        next_check_at=reminder_at(anchor_at, due.at, policy.escalation_for(case.grade)),
+    )
+    session.add(obligation)
+    if not note_opening:
+        return obligation
+    local_due = due.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    note = "（暂定：该年度节假日安排未知）" if due.provisional else ""
+    add_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.OBLIGATION_OPENED,
+        at=anchor_at,
+        message=f"开始计时：{rule.title}，{rule.describe()}，截止 {local_due}{note}",
+        data={
+            "obligation": rule.key,
+            "due_at": due.at.isoformat(),
+            "provisional": due.provisional,
+            "source": rule.source,
+        },
+    )
+    return obligation
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseError(f"案件 {case_id} 不存在 (unknown case {case_id})")
+    return case
+
+
+def acknowledge(
+    session: Session, *, case_id: int, actor: str, at: datetime, obligation_key: str | None = None
+) -> Obligation:
+    """Acknowledge an open obligation (by default the unacknowledged one due first). 签收 stops
+    only the no-acknowledgement chain (DESIGN §5): the obligation stays open and its
+    no-completion chain goes on until it is completed."""
+    case = get_case(session, case_id)
+    if obligation_key is not None:
+        obligation = find_obligation(session, case_id=case_id, key=obligation_key)
+        require_open(obligation)
+        if obligation.acked_at is not None:
+            raise CaseError(
+                f"事项 {obligation.key!r} 已由 {obligation.acked_by} 签收 (already acknowledged)"
+            )
+    else:
+        query = select(Obligation).where(
+            Obligation.case_id == case_id,
+            Obligation.status == ObligationStatus.OPEN,
+            col(Obligation.acked_at).is_(None),
+        )
+        found = session.exec(query.order_by(col(Obligation.due_at))).first()
+        if found is None:
+            raise CaseError(f"案件 {case_id} 没有待签收的事项 (nothing open to acknowledge)")
+        obligation = found
+    obligation.acked_at = at
+    obligation.acked_by = actor
+    case.updated_at = at
+    session.add_all([obligation, case])
+    add_event(
+        session,
+        case_id=case_id,
+        kind=EventKind.ACKNOWLEDGED,
+        at=at,
+        actor=actor,
+        message=f"{actor} 签收：{obligation.title}（不再发未签收提醒；完成前仍按时限催办）",
+        data={"obligation": obligation.key},
+    )
+    return obligation
+
+
+def find_obligation(session: Session, *, case_id: int, key: str) -> Obligation:
+    """The case's obligation `key`; CaseError naming the case and key when it has none."""
+    query = select(Obligation).where(Obligation.case_id == case_id, Obligation.key == key)
+    obligation = session.exec(query).first()
+    if obligation is None:
+        raise CaseError(f"案件 {case_id} 没有事项 {key!r} (unknown obligation)")
+    return obligation
+
+
+def require_open(obligation: Obligation) -> None:
+    """Refuse to act on an obligation that is already completed or cancelled."""
+    if obligation.status == ObligationStatus.COMPLETED:
+        raise CaseError(f"事项 {obligation.key!r} 已完成 (already completed)")
+    if obligation.status == ObligationStatus.CANCELLED:
+        raise CaseError(f"事项 {obligation.key!r} 已取消 (cancelled)")
+
+
+def list_cases(session: Session, *, include_closed: bool = False) -> Sequence[Case]:
+    query = select(Case)
+    if not include_closed:
+        query = query.where(col(Case.closed_at).is_(None))
+    return session.exec(query.order_by(col(Case.id))).all()
+
+
+def case_obligations(session: Session, case_id: int) -> Sequence[Obligation]:
+    query = select(Obligation).where(Obligation.case_id == case_id)
+    return session.exec(query.order_by(col(Obligation.due_at), col(Obligation.id))).all()
+
+
+def case_timeline(session: Session, case_id: int) -> Sequence[CaseEvent]:
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id)
+    return session.exec(query.order_by(col(CaseEvent.at), col(CaseEvent.id))).all()
+
+
+def case_items(session: Session, case_id: int) -> Sequence[Item]:
+    return session.exec(select(Item).where(Item.case_id == case_id).order_by(col(Item.id))).all()

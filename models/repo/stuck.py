@@ -1,0 +1,326 @@
+"""Stuck cases: a case is stuck when its stored state shows a step that failed or never ran.
+The rules: a step recorded as failed (a STEP_FAILED timeline entry that no later re-run
+finished); a deadline the grade requires whose anchor has happened (registration, or the first
+stage event that sets it) but whose obligation row is missing and was not settled since; an open
+obligation with no next check while its chain still has levels to fire, or whose next check the
+sweep has left unhandled for longer than a grace period; outbox rows pending past their send
+time by the grace period, left `sending` past the lease (a killed dispatcher), or failed on
+every channel with no copy delivered. `find_stuck` lists them for the CLI and the console;
+`models.repo.rerun` repairs them. Reads only; keyword-only functions over a Session."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from models.policy import (
+    Anchor,
+    ObligationRule,
+    Policy,
+    StageEvent,
+    escalation_times,
+    reminder_at,
+)
+from models.policy.stages import Stage
+from models.policy.states import EventKind, NotificationStatus, ObligationStatus
+from models.policy.transitions import EVENT_ANCHORS
+from models.repo.cases import registration_anchors
+from models.store.tables import Case, CaseEvent, Notification, Obligation
+
+GRACE = timedelta(minutes=5)  # well over the sweep's backstop interval (at most 60 s)
+LEASE = timedelta(seconds=120)  # the dispatcher's default `sending_lease_seconds`
+CHUNK = 500  # case ids per IN (...) list
+LIVE = (NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStatus.SENT)
+STAGE_EVENTS = frozenset(e.value for e in StageEvent)
+
+
+class StuckReason(StrEnum):
+    STEP_FAILED = "step_failed"
+    MISSING_DEADLINE = "missing_deadline"
+    NO_LIVE_CHECK = "no_live_check"
+    CHECK_OVERDUE = "check_overdue"
+    OUTBOX_OVERDUE = "outbox_overdue"
+    UNDELIVERED = "undelivered"
+
+
+REASON_LABELS = {
+    StuckReason.STEP_FAILED: "上一步骤失败",
+    StuckReason.MISSING_DEADLINE: "缺少时限",
+    StuckReason.NO_LIVE_CHECK: "时限未在计时",
+    StuckReason.CHECK_OVERDUE: "到期未处理",
+    StuckReason.OUTBOX_OVERDUE: "通知积压未发",
+    StuckReason.UNDELIVERED: "通知各渠道均未送达",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with a case; `detail` is one line for office staff."""
+
+    reason: StuckReason
+    detail: str
+    obligation: str | None = None  # the obligation key it concerns
+    notification: str | None = None  # the notification id it concerns
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason.value,
+            "label": REASON_LABELS[self.reason],
+            "detail": self.detail,
+            "obligation": self.obligation,
+            "notification": self.notification,
+        }
+
+
+@dataclass(frozen=True)
+class StuckCase:
+    case_id: int
+    title: str
+    grade: str
+    stage: Stage
+    findings: tuple[Finding, ...]
+
+    @property
+    def reasons(self) -> tuple[StuckReason, ...]:
+        return tuple(dict.fromkeys(f.reason for f in self.findings))
+
+
+@dataclass
+class CaseState:
+    """One case's stored state, as the stuck rules read it."""
+
+    case: Case
+    obligations: list[Obligation] = field(default_factory=list)
+    events: list[CaseEvent] = field(default_factory=list)  # stage changes, failures, re-runs
+    outbox: list[Notification] = field(default_factory=list)  # rows not sent
+    sent: set[tuple[Any, ...]] = field(default_factory=set)  # occasions delivered somewhere
+
+
+def find_stuck(
+    session: Session,
+    *,
+    now: datetime,
+    policy: Policy,
+    grace: timedelta = GRACE,
+    lease: timedelta = LEASE,
+    case_ids: Collection[int] | None = None,
+) -> list[StuckCase]:
+    """The stuck cases (of `case_ids`, or of all cases not yet reviewed plus any with unsent
+    alerts), by case id, each with what is wrong."""
+    ids = sorted(case_ids) if case_ids is not None else _candidates(session)
+    stuck = []
+    for state in load_states(session, ids):
+        findings = diagnose(state, now=now, policy=policy, grace=grace, lease=lease)
+        if findings:
+            case = state.case
+            assert case.id is not None
+            stuck.append(StuckCase(case.id, case.title, case.grade, case.stage, findings))
+    return stuck
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _candidates(session: Session) -> list[int]:
+    active = session.exec(select(Case.id).where(col(Case.stage) != Stage.reviewed)).all()
+    unsent = session.exec(
+        select(Notification.case_id).where(
+            col(Notification.case_id).is_not(None),
+            col(Notification.status) != NotificationStatus.SENT,
+        )
+    ).all()
+    return sorted({i for i in [*active, *unsent] if i is not None})
+
+
+def load_states(session: Session, ids: Sequence[int]) -> list[CaseState]:
+    states: list[CaseState] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        by_id = {
+            c.id: CaseState(c) for c in session.exec(select(Case).where(col(Case.id).in_(chunk)))
+        }
+        kinds = (EventKind.STAGE_CHANGED, EventKind.STEP_FAILED, EventKind.RERUN)
+        events = select(CaseEvent).where(
+            col(CaseEvent.case_id).in_(chunk), col(CaseEvent.kind).in_(kinds)
+        )
+        for event in session.exec(events.order_by(col(CaseEvent.at), col(CaseEvent.id))):
+            by_id[event.case_id].events.append(event)
+        for row in session.exec(select(Obligation).where(col(Obligation.case_id).in_(chunk))):
+            by_id[row.case_id].obligations.append(row)
+        unsent = select(Notification).where(
+            col(Notification.case_id).in_(chunk),
+            col(Notification.status) != NotificationStatus.SENT,
+        )
+        for note in session.exec(unsent.order_by(col(Notification.created_at))):
+            by_id[note.case_id or 0].outbox.append(note)
+        _load_sent(session, by_id)
+        states += [by_id[i] for i in chunk if i in by_id]
+    return states
+
+
+def _load_sent(session: Session, by_id: dict[int | None, CaseState]) -> None:
+    """The delivered occasions of cases with failed rows: a failure is final only when no
+    other channel delivered the same alert."""
+    failed = [i for i, s in by_id.items() if any(_failed(n) for n in s.outbox)]
+    if not failed:
+        return
+    query = select(Notification).where(
+        col(Notification.case_id).in_(failed), Notification.status == NotificationStatus.SENT
+    )
+    for row in session.exec(query):
+        by_id[row.case_id].sent.add(_occasion(row))
+
+
+def _occasion(row: Notification) -> tuple[Any, ...]:
+    return (row.obligation_id, row.chain, row.level, row.recipient_id)
+
+
+def _failed(row: Notification) -> bool:
+    return row.status == NotificationStatus.FAILED
+
+
+# --- the stuck rules -----------------------------------------------------------------------
+
+
+def diagnose(
+    state: CaseState, *, now: datetime, policy: Policy, grace: timedelta, lease: timedelta
+) -> tuple[Finding, ...]:
+    tz = ZoneInfo(policy.timezone)
+    findings: list[Finding] = []
+    failed = _open_failure(state.events)
+    if failed is not None:
+        findings.append(Finding(StuckReason.STEP_FAILED, failed.message))
+    findings += _deadline_findings(state, now=now, policy=policy, grace=grace, tz=tz)
+    findings += _outbox_findings(state, now=now, grace=grace, lease=lease, tz=tz)
+    return tuple(findings)
+
+
+def _deadline_findings(
+    state: CaseState, *, now: datetime, policy: Policy, grace: timedelta, tz: ZoneInfo
+) -> list[Finding]:
+    findings = []
+    for rule, anchor_at in missing_deadlines(state, policy):
+        detail = f"{rule.title}：应自 {_local(anchor_at, tz)} 起算，时限记录缺失"
+        findings.append(Finding(StuckReason.MISSING_DEADLINE, detail, obligation=rule.key))
+    for obligation, _ in lost_checks(state, policy):
+        detail = f"{obligation.title}：未完成但没有下次检查时间"
+        findings.append(Finding(StuckReason.NO_LIVE_CHECK, detail, obligation=obligation.key))
+    for obligation in state.obligations:
+        check = obligation.next_check_at
+        if obligation.status == ObligationStatus.OPEN and check is not None and check < now - grace:
+            detail = f"{obligation.title}：应于 {_local(check, tz)} 检查，至今未处理"
+            findings.append(Finding(StuckReason.CHECK_OVERDUE, detail, obligation=obligation.key))
+    return findings
+
+
+def _local(at: datetime, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _open_failure(events: Iterable[CaseEvent]) -> CaseEvent | None:
+    """The last STEP_FAILED entry, unless a later re-run finished it."""
+    last: CaseEvent | None = None
+    for event in events:
+        if event.kind == EventKind.STEP_FAILED:
+            last = event
+        elif event.kind == EventKind.RERUN:
+            last = None
+    return last
+
+
+def missing_deadlines(state: CaseState, policy: Policy) -> list[tuple[ObligationRule, datetime]]:
+    """Rules of the case's grade whose anchor has happened (registration, or the first stage
+    event that sets it) but which have no obligation row and were not settled since."""
+    stage_events = _stage_events(state.events)
+    anchors: dict[Anchor, datetime] = dict(registration_anchors(state.case))
+    for event, at in stage_events:
+        for anchor in EVENT_ANCHORS.get(event, ()):
+            anchors.setdefault(anchor, at)
+    have = {o.key for o in state.obligations}
+    missing = []
+    for rule in policy.obligations_for(state.case.grade):
+        anchor_at = anchors.get(rule.anchor)
+        if rule.key in have or anchor_at is None or _settled(rule, anchor_at, stage_events):
+            continue
+        missing.append((rule, anchor_at))
+    return missing
+
+
+def _stage_events(events: Iterable[CaseEvent]) -> list[tuple[StageEvent, datetime]]:
+    found = []
+    for event in events:
+        if event.kind == EventKind.STAGE_CHANGED and event.data.get("event") in STAGE_EVENTS:
+            found.append((StageEvent(event.data["event"]), event.at))
+    return found
+
+
+def _settled(
+    rule: ObligationRule, anchor_at: datetime, stage_events: Sequence[tuple[StageEvent, datetime]]
+) -> bool:
+    """Whether the obligation would be over by now had it existed: its closing event came, or
+    closing the case (reopening it, for rules counted from closure) ended the chase."""
+    closure = EVENT_ANCHORS[StageEvent.close]
+    for event, at in stage_events:
+        if at < anchor_at:
+            continue
+        if event is rule.closed_by or (event is StageEvent.close and rule.anchor not in closure):
+            return True
+        if event is StageEvent.reopen and rule.anchor is Anchor.closure:
+            return True
+    return False
+
+
+def lost_checks(state: CaseState, policy: Policy) -> list[tuple[Obligation, datetime]]:
+    """Open obligations without a next check whose chain still has something to fire, each
+    with the check it should have: its reminder if not yet sent, else the next level's time."""
+    escalation = policy.escalation_for(state.case.grade)
+    lost = []
+    for obligation in state.obligations:
+        if obligation.status != ObligationStatus.OPEN or obligation.next_check_at is not None:
+            continue
+        if obligation.level == 0 and obligation.reminded_at is None:
+            lost.append(
+                (obligation, reminder_at(obligation.anchor_at, obligation.due_at, escalation))
+            )
+            continue
+        times = escalation_times(obligation.due_at, escalation, policy.chain)
+        following = [at for rung, at in times if rung.level > obligation.level]
+        if following:  # an exhausted chain has nothing left to check: not stuck
+            lost.append((obligation, following[0]))
+    return lost
+
+
+def _outbox_findings(
+    state: CaseState, *, now: datetime, grace: timedelta, lease: timedelta, tz: ZoneInfo
+) -> list[Finding]:
+    findings = []
+    for row in state.outbox:
+        send_at = row.next_attempt_at or row.created_at
+        if row.status == NotificationStatus.PENDING and send_at < now - grace:
+            detail = f"致 {row.recipient_id}（{row.channel}）的通知应于 {_local(send_at, tz)} 发出"
+        elif row.status == NotificationStatus.SENDING and (row.claimed_at or now) < now - lease:
+            detail = f"致 {row.recipient_id}（{row.channel}）的通知发送中断（进程退出）"
+        else:
+            continue
+        findings.append(Finding(StuckReason.OUTBOX_OVERDUE, detail, notification=row.id))
+    for row in undelivered(state):
+        detail = f"致 {row.recipient_id} 的通知在所有渠道均发送失败：{row.last_error or ''}"
+        findings.append(Finding(StuckReason.UNDELIVERED, detail, notification=row.id))
+    return findings
+
+
+def undelivered(state: CaseState) -> list[Notification]:
+    """Per alert that failed on every channel tried (no copy pending, sending or sent), the row
+    of the last channel tried: re-sending it can never repeat a delivered one."""
+    live = {_occasion(r) for r in state.outbox if r.status in LIVE} | state.sent
+    last: dict[tuple[Any, ...], Notification] = {}
+    for row in state.outbox:
+        if _failed(row) and _occasion(row) not in live:
+            last[_occasion(row)] = row  # rows come oldest first: the last one wins
+    return list(last.values())

@@ -1,0 +1,347 @@
+"""The SQLModel tables: the organisation (units, people, roles), sources and items, cases with
+their append-only timeline, obligations (deadlines), and the notification outbox with its
+delivery attempts. Tables hold state only; the rules live in `models.policy`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.policy import Stage
+from models.policy.states import (
+    ApprovalKind,
+    ApprovalStatus,
+    Chain,
+    EventKind,
+    NotificationStatus,
+    ObligationStatus,
+    RunStatus,
+    SourceKind,
+    StepStatus,
+)
+from models.store.columns import TextEnum, UTCTimestamp
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCTimestamp, nullable=nullable, index=index)
+
+
+class Unit(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    parent_id: str | None = Field(default=None, foreign_key="unit.id")
+    external: bool = False  # an outside body (宣传部, 网信办…): reached like anyone, by its people
+
+
+class Person(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    unit_id: str | None = Field(default=None, foreign_key="unit.id")
+    deputy_id: str | None = Field(default=None, max_length=64)
+    # Channel ids in order of preference; their Apprise URLs are secrets and never stored here.
+    channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class RoleAssignment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("person_id", "role", "unit_id", name="uq_role_assignment"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=40, index=True)
+    unit_id: str | None = Field(default=None, foreign_key="unit.id")
+
+
+class Source(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    kind: SourceKind = Field(sa_type=TextEnum(SourceKind))
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_run_at: datetime | None = _ts(nullable=True)
+    last_status: RunStatus | None = Field(default=None, sa_type=TextEnum(RunStatus))
+    last_error: str | None = Field(default=None, sa_type=Text)
+    consecutive_failures: int = 0
+    consecutive_empty: int = 0  # runs that returned nothing from a source that has had items
+    ever_yielded: bool = False  # has returned items at least once: silence then means a gap
+
+
+class SourceRun(SQLModel, table=True):
+    """One collection run of one source: its status, the reason when not ok, and the counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    at: datetime = _ts()
+    status: RunStatus = Field(sa_type=TextEnum(RunStatus))
+    entries: int = 0
+    new_items: int = 0
+    updated_items: int = 0
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+class MonitoringGap(SQLModel, table=True):
+    """A 监测盲区: a source failing or silent for N runs; open until a good run closes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    opened_at: datetime = _ts()
+    runs: int
+    reason: str = Field(sa_type=Text)
+    closed_at: datetime | None = _ts(nullable=True)
+
+
+class Case(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    stage: Stage = Field(sa_type=TextEnum(Stage))
+    grade: str = Field(max_length=32)
+    policy_id: str = Field(max_length=64)
+    topic_id: str | None = Field(default=None, max_length=64)
+    category: str | None = Field(default=None, max_length=32)
+    # The responsible units (研判); the lead unit (牵头单位) first decides when there are several.
+    units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lead_unit_id: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=32)  # 办结: subsided, eliminated…
+    discovered_at: datetime = _ts()
+    occurred_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    closed_at: datetime | None = _ts(nullable=True)
+
+
+class Item(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_item_source_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    canonical_url: str = Field(unique=True)
+    url: str
+    title: str
+    summary: str = Field(default="", sa_type=Text)
+    published_at: datetime | None = _ts(nullable=True)
+    fetched_at: datetime = _ts()
+    topic_id: str | None = Field(default=None, max_length=64)
+    clicks: int = 0
+    comments: int = 0
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    external_id: str | None = Field(default=None, max_length=200)  # intake / API record id
+    author: str | None = None
+    site: str = ""  # host or site name: distinct sites count towards the grade
+    media_level: str = Field(default="local", max_length=32)
+    reposts: int = 0
+    # MinHash of the folded text, kept for items in cases so later items can join them.
+    signature: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class MetricSnapshot(SQLModel, table=True):
+    """A case's spread as seen by one collection run; the grade rules run on it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    at: datetime = _ts()
+    items: int
+    sites: int
+    mainstream_sites: int
+    media_level: str = Field(max_length=32)
+    clicks: int
+    comments: int
+    reposts: int
+    sensitive_period: bool = False
+    grade: str = Field(max_length=32)  # what the rules call for on these metrics
+
+
+class CaseEvent(SQLModel, table=True):
+    """One entry of a case's append-only timeline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    at: datetime = _ts()
+    kind: EventKind = Field(sa_type=TextEnum(EventKind))
+    actor: str = Field(default="system", max_length=64)
+    message: str = Field(sa_type=Text)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Obligation(SQLModel, table=True):
+    """Something that must happen on a case by a due time, and how far its escalation has gone."""
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "key", name="uq_obligation_case_key"),
+        # The sweep asks "open and due by now": its cost follows the number due, not pending.
+        Index("ix_obligation_status_next_check", "status", "next_check_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    key: str = Field(max_length=64)
+    title: str
+    owner_role: str = Field(max_length=40)
+    anchor: str = Field(max_length=40)
+    anchor_at: datetime = _ts()
+    clock: str = Field(max_length=20)
+    due_at: datetime = _ts()
+    provisional: bool = False
+    status: ObligationStatus = Field(
+        default=ObligationStatus.OPEN, sa_type=TextEnum(ObligationStatus)
+    )
+    level: int = 0  # the highest escalation level already fired
+    next_check_at: datetime | None = _ts(nullable=True)
+    reminded_at: datetime | None = _ts(nullable=True)  # the 75% reminder fired (or was superseded)
+    acked_at: datetime | None = _ts(nullable=True)
+    acked_by: str | None = Field(default=None, max_length=64)
+    completed_at: datetime | None = _ts(nullable=True)
+    completed_by: str | None = Field(default=None, max_length=64)
+    # 转办: the person it was handed to; None means the holders of `owner_role`.
+    assignee_id: str | None = Field(default=None, max_length=64)
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """A request that needs one approver's decision: a statement (通稿) to approve, a downgrade, an
+    extension. The requester is a real person; the decider holds an approving role for the
+    case's grade and is never the requester; the change happens only on approval."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: ApprovalKind = Field(sa_type=TextEnum(ApprovalKind))
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")  # extensions
+    grade: str = Field(max_length=32)  # the case's grade when asked: whose approvers decide
+    requested_by: str = Field(max_length=64)
+    requested_at: datetime = _ts()
+    reason: str = Field(default="", sa_type=Text)
+    # What is asked: {"text": ...} a statement, {"grade": ...} a downgrade, {"until": ...}.
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: ApprovalStatus = Field(default=ApprovalStatus.PENDING, sa_type=TextEnum(ApprovalStatus))
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = _ts(nullable=True)
+    note: str = Field(default="", sa_type=Text)
+
+
+class CaseStep(SQLModel, table=True):
+    """A side effect a case change causes (tell the report targets, send the contact sheet, ask
+    the approver…), written in the change's own transaction and carried out by the `case` flow,
+    one task per step. A failed step keeps the case on the stuck list until a re-run does it."""
+
+    __table_args__ = (Index("ix_casestep_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: str = Field(max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: StepStatus = Field(default=StepStatus.PENDING, sa_type=TextEnum(StepStatus))
+    created_at: datetime = _ts()
+    claimed_at: datetime | None = _ts(nullable=True)
+    done_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class Referral(SQLModel, table=True):
+    """A case referred to an outside body (公安, 纪检, 网信办, 宣传部), recorded as an outcome."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    body: str = Field(max_length=40)
+    note: str = Field(default="", sa_type=Text)
+    referred_by: str = Field(max_length=64)
+    at: datetime = _ts()
+
+
+class CaseReview(SQLModel, table=True):
+    """总结评估: the review that files a case in the case library (案例库); the latest counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    summary: str = Field(sa_type=Text)
+    cause: str = Field(sa_type=Text)
+    lessons: str = Field(sa_type=Text)
+    reviewed_by: str = Field(max_length=64)
+    at: datetime = _ts()
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: written in the same transaction as the lapse that causes it, sent later."""
+
+    __table_args__ = (
+        # The dispatcher asks "pending and due to (re)try by now".
+        Index("ix_notification_status_next_attempt", "status", "next_attempt_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)  # stable notification id, in every message
+    key: str = Field(unique=True, max_length=200)  # case:obligation:chain+level:recipient:channel
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)  # None: no case
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
+    level: int
+    recipient_id: str = Field(foreign_key="person.id")
+    channel: str = Field(max_length=64)
+    subject: str
+    body: str = Field(sa_type=Text)
+    status: NotificationStatus = Field(
+        default=NotificationStatus.PENDING, sa_type=TextEnum(NotificationStatus), index=True
+    )
+    attempts: int = 0
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    chain: Chain = Field(default=Chain.NO_COMPLETION, sa_type=TextEnum(Chain))
+    next_attempt_at: datetime | None = _ts(nullable=True)  # None: send at once
+    claimed_at: datetime | None = _ts(nullable=True)  # when it went to `sending`
+    ack_window_seconds: int | None = None  # None: no no-ack follow-up for this alert
+    ack_due_at: datetime | None = _ts(nullable=True, index=True)  # no-ack chain check time
+
+
+class AccountabilityRecord(SQLModel, table=True):
+    """Evidence of one lapse for people to judge (who, what, due, how late; "done" is the
+    obligation's `completed_at`); flagged for review, never a verdict."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    obligation_id: int = Field(foreign_key="obligation.id", index=True)
+    obligation_title: str
+    owner_role: str = Field(max_length=40)
+    responsible: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    level: int
+    due_at: datetime = _ts()
+    recorded_at: datetime = _ts()
+    late_seconds: int
+    flagged: bool = True  # for review by people
+
+
+class Delivery(SQLModel, table=True):
+    """One attempt to deliver a notification, with what the channel answered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: str = Field(foreign_key="notification.id", index=True)
+    attempt: int
+    at: datetime = _ts()
+    channel: str = Field(max_length=64)
+    ok: bool
+    detail: str = Field(default="", sa_type=Text)
+
+
+class LinkUse(SQLModel, table=True):
+    """A signed action link that has acted: its nonce is unique, so a link works once. Written
+    in the same transaction as the action, so two racing clicks cannot both act."""
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    at: datetime = _ts()
+    action: str = Field(max_length=20)
+    recipient: str = Field(max_length=64)
+    case_id: int = Field(index=True)
+    obligation_key: str = Field(max_length=64)
+
+
+class LinkAttempt(SQLModel, table=True):
+    """Every time a signed link was opened or submitted, allowed or refused, and why (the audit
+    record; never the token or the key)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    outcome: str = Field(max_length=20)  # viewed | acted | refused
+    reason: str = Field(default="", sa_type=Text)
+    action: str | None = Field(default=None, max_length=20)
+    recipient: str | None = Field(default=None, max_length=64)
+    case_id: int | None = Field(default=None, index=True)
+    obligation_key: str | None = Field(default=None, max_length=64)

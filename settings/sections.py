@@ -1,0 +1,212 @@
+"""The settings sections about how yuqing runs: time zone and language, database, policy,
+collection, sweep, quiet hours, the duty roster, escalation and dispatch."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic import model_validator as _model_validator
+
+from settings.base import Role, Section
+
+
+class General(Section):
+    timezone: str = Field("Asia/Shanghai", description="IANA zone for due times and messages.")
+    language: Literal["zh", "en"] = Field("zh", description="Language of messages.")
+    data_dir: Path = Field(Path("data"), description="Where the SQLite database lives.")
+    closing_time: time | None = Field(None, description="Office closing time for working days.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Database(Section):
+    url: str | None = Field(
+        None, description="SQLAlchemy URL without a password; default: SQLite in data_dir."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value and "@" in value and ":" in value.split("@", 1)[0].split("//", 1)[-1]:
+            raise ValueError("contains a password: set YUQING_SECRETS__DATABASE_URL instead")
+        return value
+
+
+class Policy(Section):
+    preset: str = Field("default", description="Id of a shipped policy preset.")
+    file: Path | None = Field(None, description="A policy TOML file; overrides `preset`.")
+
+
+def _gap_roles() -> list[Role]:
+    return ["operator", "duty_officer"]
+
+
+class SensitivePeriod(Section):
+    name: str = Field(min_length=1, description="E.g. 两会, 高考, 国庆.")
+    start: date = Field(description="First day (local date, general.timezone).")
+    end: date = Field(description="Last day, inclusive.")
+
+    @_model_validator(mode="after")
+    def _ordered(self) -> SensitivePeriod:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+class Collect(Section):
+    interval_seconds: int = Field(300, ge=10, description="How often scheduled collection runs.")
+    timeout_seconds: float = Field(20.0, gt=0, le=300, description="Per-request HTTP timeout.")
+    max_bytes: int = Field(10_000_000, gt=0, description="Largest feed body accepted.")
+    sensitive_interval_seconds: int = Field(
+        60, ge=10, description="Source interval during a sensitive period (unless the source's)."
+    )
+    sensitive_periods: list[SensitivePeriod] = Field(
+        default_factory=list, description="Heightened monitoring: faster intervals (§6.4)."
+    )
+    concurrency: int = Field(4, ge=1, le=64, description="Sources fetched at the same time.")
+    batch_size: int = Field(5000, ge=100, le=50_000, description="Items stored per batch task.")
+    similarity: float = Field(
+        0.5, gt=0, le=1, description="Near-duplicate threshold (estimated Jaccard of bigrams)."
+    )
+    cluster_window_hours: float = Field(
+        72, gt=0, description="An item joins the case of a similar item seen this recently."
+    )
+    gap_runs: int = Field(3, ge=1, le=100, description="Failed or silent runs before 监测盲区.")
+    gap_alert_roles: list[Role] = Field(
+        default_factory=lambda: _gap_roles(),
+        description="Who is told of a monitoring gap.",
+    )
+    task_retries: int = Field(2, ge=0, le=10, description="Prefect retries of a source fetch.")
+    task_retry_delay_seconds: float = Field(30, ge=0, description="Wait between those retries.")
+
+
+class Sweep(Section):
+    interval_seconds: int = Field(30, ge=1, le=60, description="Backstop sweep interval.")
+    batch_size: int = Field(200, ge=1, le=10_000, description="Deadlines claimed per batch.")
+
+
+class QuietHoursConfig(Section):
+    start: time = Field(time(22, 0), description="Local time the quiet window starts.")
+    end: time = Field(time(7, 0), description="Local time it ends (may be the next morning).")
+    grades: list[str] = Field(
+        default_factory=lambda: ["三级"],
+        description="Grades (label or id) whose alerts wait; 一级 and 二级 are never held.",
+    )
+
+    @field_validator("grades")
+    @classmethod
+    def _never_urgent(cls, value: list[str]) -> list[str]:
+        urgent = [g for g in value if g in ("一级", "二级", "g1", "g2")]
+        if urgent:
+            raise ValueError(f"{', '.join(urgent)} may never be held in quiet hours")
+        return value
+
+
+class ShiftConfig(Section):
+    person: str = Field(description="Person id on duty.")
+    role: Role = Field("duty_officer", description="The role the shift covers.")
+    start: datetime = Field(description="Shift start; without a zone, general.timezone.")
+    end: datetime = Field(description="Shift end (exclusive).")
+
+    @_model_validator(mode="after")
+    def _ordered(self) -> ShiftConfig:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Escalation(Section):
+    quiet_hours: QuietHoursConfig | None = Field(None, description="Off unless configured.")
+    dual_reporting_grades: list[str] = Field(
+        default_factory=list, description="Grades whose lapses also go up the second chain."
+    )
+    second_chain: list[list[Role]] = Field(
+        default_factory=list,
+        description="Roles of the second reporting line (双重报告), one list per chain level.",
+    )
+    roster: list[ShiftConfig] = Field(default_factory=list, description="The duty roster.")
+
+
+class Dispatch(Section):
+    attempts_per_channel: int = Field(3, ge=1, le=20, description="Rounds before fall-over.")
+    retry_base_seconds: float = Field(2.0, gt=0, description="First wait between rounds.")
+    retry_cap_seconds: float = Field(300.0, gt=0, description="Longest wait between rounds.")
+    batch_max: int = Field(20, ge=1, le=200, description="Alerts merged into one message.")
+    per_recipient_per_minute: int = Field(
+        30, ge=1, description="Messages per person and channel per minute; more are merged."
+    )
+    sending_lease_seconds: float = Field(
+        120.0, gt=0, description="A row left `sending` this long (a crash) is sent again."
+    )
+    wake_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often the serve process looks for new due times."
+    )
+
+
+class WebUser(Section):
+    """One console account. The password is stored only as a hash: make one with
+    `yuqing web hash-password`."""
+
+    username: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Sign-in name.")
+    person: str = Field(description="The person id this account acts as (on the record).")
+    roles: list[Role] = Field(
+        default_factory=list, description="What the account may do; empty: the person's roles."
+    )
+    password_hash: str = Field(description="scrypt$n$r$p$salt$hash from hash-password.")
+
+    @field_validator("password_hash")
+    @classmethod
+    def _known_hash(cls, value: str) -> str:
+        parts = value.split("$")
+        if len(parts) != 6 or parts[0] != "scrypt" or not all(p.isdigit() for p in parts[1:4]):
+            raise ValueError("not a password hash; make one with `yuqing web hash-password`")
+        return value
+
+
+class Serve(Section):
+    prefect_host: str = Field(
+        "127.0.0.1", description="Address of the Prefect server `yuqing serve` starts (local only)."
+    )
+    prefect_port: int = Field(
+        4200, ge=1, le=65535, description="Its port, fixed: a saved PREFECT_API_URL keeps working."
+    )
+
+
+class Web(Section):
+    host: str = Field("127.0.0.1", description="Address the console binds to (local only).")
+    port: int = Field(8000, ge=1, le=65535, description="Port of the console and action links.")
+    base_url: str | None = Field(
+        None,
+        description="Public address links point at (e.g. https://yq.example.gov.cn); "
+        "unset: alerts carry CLI commands instead of links.",
+    )
+    link_ttl_hours: float = Field(72, gt=0, le=24 * 30, description="How long a link works.")
+    session_minutes: int = Field(480, ge=5, le=7 * 24 * 60, description="Sign-in lifetime.")
+    users: list[WebUser] = Field(default_factory=list, description="Console accounts.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return None if value is None else value.rstrip("/")
+
+    @field_validator("users")
+    @classmethod
+    def _unique_users(cls, value: list[WebUser]) -> list[WebUser]:
+        names = [u.username for u in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"duplicate username {', '.join(twice)}")
+        return value

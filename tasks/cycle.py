@@ -1,0 +1,95 @@
+"""One escalation cycle as plain functions (no Prefect): sweep the no-completion chain batch by
+batch, then the no-acknowledgement chain, then dispatch the outbox; and `next_wake`, the
+earliest moment anything in the database becomes due, which the serve process sleeps until.
+The sweep flow's tasks and the serve process's wake-up loop both call these."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from models.policy.states import NotificationStatus, ObligationStatus
+from models.store.db import session_scope
+from models.store.tables import Notification, Obligation
+from notifications.context import EscalationContext, build_context
+from notifications.dispatch import ChannelUrl, dispatch_pending
+from notifications.escalate import escalate_due
+from notifications.noack import escalate_unacked
+from settings import Dispatch
+from tasks.runtime import Runtime
+
+
+def context_for(runtime: Runtime) -> EscalationContext:
+    return build_context(runtime.settings, runtime.policy)
+
+
+def sweep_all(
+    engine: Engine, *, now: datetime, ctx: EscalationContext, batch_size: int
+) -> dict[str, int]:
+    """Escalate everything due by `now`, one transaction per batch, until nothing is left."""
+    totals = {"claimed": 0, "levels_fired": 0, "queued": 0, "reminders": 0, "held": 0}
+    while True:
+        with session_scope(engine) as session:
+            result = escalate_due(session, now=now, ctx=ctx, batch_size=batch_size)
+        for key in totals:
+            totals[key] += getattr(result, key)
+        if result.claimed < batch_size:
+            break
+    while True:
+        with session_scope(engine) as session:
+            followed = escalate_unacked(session, now=now, ctx=ctx, batch_size=batch_size)
+        totals["queued"] += followed
+        if followed == 0:
+            return totals
+
+
+def run_cycle(
+    engine: Engine,
+    *,
+    now: datetime,
+    ctx: EscalationContext,
+    channel_url: ChannelUrl,
+    batch_size: int = 200,
+    options: Dispatch | None = None,
+) -> dict[str, int]:
+    """Sweep, then dispatch; the counts of both."""
+    totals = sweep_all(engine, now=now, ctx=ctx, batch_size=batch_size)
+    dispatched = dispatch_pending(
+        engine, channel_url=channel_url, now=now, options=options, language=ctx.language
+    )
+    return {
+        **totals,
+        "sent": dispatched.sent,
+        "failed": dispatched.failed,
+        "recovered": dispatched.recovered,
+        "messages": dispatched.messages,
+    }
+
+
+def next_wake(session: Session, *, now: datetime, lease: timedelta) -> datetime | None:
+    """The earliest due time of an open obligation, an ack window, a pending send or the
+    recovery of a send left `sending` (its claim plus `lease`)."""
+    candidates = [
+        session.exec(
+            select(func.min(Obligation.next_check_at)).where(
+                Obligation.status == ObligationStatus.OPEN
+            )
+        ).one(),
+        session.exec(select(func.min(Notification.ack_due_at))).one(),
+        session.exec(
+            select(func.min(func.coalesce(Notification.next_attempt_at, now))).where(
+                Notification.status == NotificationStatus.PENDING
+            )
+        ).one(),
+    ]
+    claimed = session.exec(
+        select(func.min(Notification.claimed_at)).where(
+            col(Notification.status) == NotificationStatus.SENDING
+        )
+    ).one()
+    if claimed is not None:
+        candidates.append(claimed + lease)
+    found = [c for c in candidates if c is not None]
+    return min(found) if found else None
