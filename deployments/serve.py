@@ -46,7 +46,9 @@ class WebApp(Protocol):
     def stop(self, timeout: float = 10) -> None: ...
 
 
-StartWeb = Callable[[Runtime], WebApp | None]
+# The front door starts the web app: it gets the runtime, and what to call after an action (wake
+# the runner, so the action's steps are carried out at once).
+StartWeb = Callable[[Runtime, Callable[[int], None]], WebApp | None]
 
 
 def deployments(config: str | None) -> list[Any]:
@@ -144,9 +146,9 @@ def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -
     say(f"数据库已就绪；通知渠道 {check_channels(runtime)} 个，全部可用")
     _refuse_second_serve(data_dir)
     with _prefect_server(runtime, say) as (api, server):
-        _, stop_waking = start_wake_thread(runtime)
-        say("到期唤醒已启动：时限到点即发出催办")
-        web = start_web(runtime) if start_web is not None else None
+        _, waker = start_wake_thread(runtime, config)
+        say("到期唤醒已启动：时限到点即发出催办，办理后的通知随即发出")
+        web = start_web(runtime, waker.poke) if start_web is not None else None
         write_serve(
             data_dir,
             ServeRecord(
@@ -169,6 +171,6 @@ def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -
             say("收到停止信号，正在停止…")
         finally:
             remove_serve(data_dir)
-            stop_waking.set()
+            waker.halt()
             if web is not None:
                 web.stop()

@@ -1,23 +1,43 @@
 """The serve process's wake-up loop: instead of waiting for the next scheduled sweep, it sleeps
-until the earliest due time in the database (a deadline's next check, an ack window, a retry)
-and runs the escalation cycle then. It looks again at least every `dispatch.wake_poll_seconds`,
-so a deadline created by another process (collect, the CLI) is seen within that time. The
-scheduled sweep deployment stays as the backstop if this thread ever stops."""
+until the earliest due time in the database (a deadline's next check, an ack window, a retry, a
+case step waiting for its flow) and acts then: it runs the `case` flow for each case with
+waiting steps (what people's actions caused: the quick report, the contact sheet, the approvers'
+requests…), then the escalation cycle. It looks again at least every `dispatch.wake_poll_seconds`,
+so work recorded by another process (collect, the CLI) is seen within that time, and at once
+when this process's console pokes it (`Waker.poke`). The scheduled sweep deployment stays as the
+backstop if this thread ever stops."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.policy.clocks import utc_now
+from models.repo.steps import cases_waiting, next_step_due
 from models.store.db import session_scope
 from tasks.cycle import context_for, next_wake, run_cycle
 from tasks.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MIN_PAUSE = 0.01  # seconds: a cycle that leaves work due (locked rows) does not spin
+
+
+@dataclass
+class Waker:
+    """Stops the loop, or wakes it at once (the console after an action)."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def poke(self, _case_id: int | None = None) -> None:
+        self.wake.set()
+
+    def halt(self) -> None:
+        self.stop.set()
+        self.wake.set()
 
 
 def seconds_until(wake: datetime | None, *, now: datetime, poll: float) -> float:
@@ -27,40 +47,74 @@ def seconds_until(wake: datetime | None, *, now: datetime, poll: float) -> float
     return max(0.0, min(poll, (wake - now).total_seconds()))
 
 
+def carry_out_steps(runtime: Runtime, config: str | None, *, now: datetime) -> int:
+    """Run the `case` flow for every case with waiting steps; how many cases."""
+    from flows.case import StepsFailed, advance_case
+
+    with session_scope(runtime.engine) as session:
+        waiting = cases_waiting(session, now=now)
+    for case_id in waiting:
+        try:
+            advance_case(case_id, config)
+        except StepsFailed as exc:  # recorded on the case: it is on the stuck list
+            log.warning("%s", exc)
+    return len(waiting)
+
+
 def wake_loop(
-    runtime: Runtime, stop: threading.Event, *, clock: Callable[[], datetime] = utc_now
+    runtime: Runtime,
+    config: str | None,
+    waker: Waker,
+    *,
+    escalate: bool = True,
+    clock: Callable[[], datetime] = utc_now,
 ) -> None:
-    """Run cycles when something is due until `stop` is set."""
+    """Carry out case steps and (when `escalate`) run escalation cycles as things fall due."""
     ctx = context_for(runtime)
     options = runtime.settings.dispatch
     lease = timedelta(seconds=options.sending_lease_seconds)
     pause = 0.0
-    while not stop.wait(pause):
+    while not waker.stop.is_set():
+        waker.wake.wait(pause)
+        waker.wake.clear()
+        if waker.stop.is_set():
+            return
         now = clock()
         try:
             with session_scope(runtime.engine) as session:
-                wake = next_wake(session, now=now, lease=lease)
+                due = [next_step_due(session)]
+                if escalate:
+                    due.append(next_wake(session, now=now, lease=lease))
+            wake = min((d for d in due if d is not None), default=None)
             if wake is not None and wake <= now:
-                run_cycle(
-                    runtime.engine,
-                    now=now,
-                    ctx=ctx,
-                    channel_url=runtime.channel_url,
-                    batch_size=runtime.settings.sweep.batch_size,
-                    options=options,
-                )
+                carry_out_steps(runtime, config, now=now)
+                if escalate:
+                    run_cycle(
+                        runtime.engine,
+                        now=now,
+                        ctx=ctx,
+                        channel_url=runtime.channel_url,
+                        batch_size=runtime.settings.sweep.batch_size,
+                        options=options,
+                    )
                 pause = MIN_PAUSE
                 continue
             pause = seconds_until(wake, now=clock(), poll=options.wake_poll_seconds)
         except Exception:  # keep waking: the scheduled sweep is only the backstop
-            log.exception("escalation cycle failed; retrying after one poll")
+            log.exception("wake-up cycle failed; retrying after one poll")
             pause = options.wake_poll_seconds
 
 
-def start_wake_thread(runtime: Runtime) -> tuple[threading.Thread, threading.Event]:
-    stop = threading.Event()
+def start_wake_thread(
+    runtime: Runtime, config: str | None, *, escalate: bool = True
+) -> tuple[threading.Thread, Waker]:
+    waker = Waker()
     thread = threading.Thread(
-        target=wake_loop, args=(runtime, stop), name="yuqing-wake", daemon=True
+        target=wake_loop,
+        args=(runtime, config, waker),
+        kwargs={"escalate": escalate},
+        name="yuqing-wake",
+        daemon=True,
     )
     thread.start()
-    return thread, stop
+    return thread, waker

@@ -1,8 +1,10 @@
-"""Signed one-click action links (DESIGN §6), as pure functions: a link names one action on one
-obligation of one case for one recipient, carries its expiry and a random nonce, and is signed
-with HMAC-SHA256 under a key derived from the `link_key` secret. `read_link` checks the form, the
-signature (constant time) and the expiry, and names the reason of a refusal; whether the nonce
-was already used is the database's business (`yuqing.links`). Standard library only.
+"""Signed one-click action links (DESIGN §6), signing and use in one place: a link names one
+action on one subject (an obligation, or a request `reqN`) of one case for one recipient,
+carries its expiry and a random nonce, and is signed with HMAC-SHA256 under a key derived from
+the `link_key` secret. `read_link` checks the form, the signature (constant time) and the expiry,
+and names the reason of a refusal. A link works once: `spend_link` writes its nonce (a primary
+key) in the transaction of the action it performs (`tasks.act.record`), so of two racing clicks
+one commits; `audit` records every attempt, allowed or refused (never the token or the key).
 
 A token reads `ack~12~quick_report~wangfang~1764000000~<nonce>~<signature>`: `~` appears in no id
 (person ids, policy keys, nonces and base64url never contain it), so the fields stay readable in
@@ -17,7 +19,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-LINK_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models.store.db import session_scope
+from models.store.tables import LinkAttempt, LinkUse
+
+LINK_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade", "approve", "reject")
+ALERT_ACTIONS = LINK_ACTIONS[:6]  # what an alert about an obligation offers
+DECISION_ACTIONS = ("approve", "reject")  # what a request for a decision offers (subject: reqN)
 SEPARATOR = "~"
 SIGNATURE_BYTES = 16  # a 128-bit HMAC tag: short enough for a chat message, far from guessable
 
@@ -135,9 +145,15 @@ class LinkSigner:
         return f"{self.base_url.rstrip('/')}/l/{token}"
 
     def alert_links(
-        self, *, case_id: int, obligation_key: str, recipient: str, now: datetime
+        self,
+        *,
+        case_id: int,
+        obligation_key: str,
+        recipient: str,
+        now: datetime,
+        actions: tuple[str, ...] = ALERT_ACTIONS,
     ) -> tuple[tuple[str, str], ...]:
-        """(action, url) for every link action, each with its own nonce (each works once)."""
+        """(action, url) for each of `actions`, each with its own nonce (each works once)."""
         return tuple(
             (
                 action,
@@ -149,5 +165,50 @@ class LinkSigner:
                     now=now,
                 ),
             )
-            for action in LINK_ACTIONS
+            for action in actions
         )
+
+
+# --- use: the database's part -----------------------------------------------------------------
+
+
+def attempt_row(
+    *, at: datetime, outcome: str, reason: str, claim: LinkClaim | None
+) -> LinkAttempt:
+    return LinkAttempt(
+        at=at,
+        outcome=outcome,
+        reason=reason[:2000],
+        action=None if claim is None else claim.action,
+        recipient=None if claim is None else claim.recipient[:64],
+        case_id=None if claim is None else claim.case_id,
+        obligation_key=None if claim is None else claim.obligation_key[:64],
+    )
+
+
+def spend_link(session: Session, claim: LinkClaim, *, at: datetime) -> None:
+    """Mark the link used (its nonce is unique: a second spend fails the whole transaction)."""
+    session.add(
+        LinkUse(
+            nonce=claim.nonce,
+            at=at,
+            action=claim.action,
+            recipient=claim.recipient,
+            case_id=claim.case_id,
+            obligation_key=claim.obligation_key,
+        )
+    )
+    session.add(attempt_row(at=at, outcome="acted", reason="", claim=claim))
+
+
+def link_used(engine: Engine, claim: LinkClaim) -> bool:
+    with session_scope(engine) as session:
+        return session.get(LinkUse, claim.nonce) is not None
+
+
+def audit(
+    engine: Engine, *, at: datetime, outcome: str, reason: str, claim: LinkClaim | None
+) -> None:
+    """Record one attempt (viewed or refused) in a transaction of its own."""
+    with session_scope(engine) as session:
+        session.add(attempt_row(at=at, outcome=outcome, reason=reason, claim=claim))

@@ -43,6 +43,8 @@ LINK_LABELS = {
         "reassign": "转办",
         "escalate": "上报",
         "upgrade": "升级",
+        "approve": "同意",
+        "reject": "退回",
     },
     "en": {
         "ack": "Acknowledge",
@@ -51,6 +53,8 @@ LINK_LABELS = {
         "reassign": "Reassign",
         "escalate": "Escalate now",
         "upgrade": "Upgrade",
+        "approve": "Approve",
+        "reject": "Reject",
     },
 }
 
@@ -122,3 +126,51 @@ def render_batch(messages: Sequence[tuple[str, str]], *, language: str = "zh") -
         subject = f"【舆情督办】{len(messages)}条提醒（合并发送）"
     parts = [f"{n}. {title}\n{body}" for n, (title, body) in enumerate(messages, start=1)]
     return subject, "\n\n——\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """One notice as one person reads it (stage changes, reports, requests, decisions…)."""
+
+    notification_id: str
+    recipient_name: str
+    headline: str
+    lines: tuple[str, ...] = ()
+    case_id: int | None = None
+    case_title: str = ""
+    grade_label: str = ""
+    links: tuple[tuple[str, str], ...] = ()  # (action, signed URL)
+    command: str | None = None  # without links: the CLI command that does the same
+
+
+def render_notice(facts: NoticeFacts, *, language: str = "zh") -> tuple[str, str]:
+    """(subject, body) of a notice; one about no case (a monitoring gap) has the headline as
+    its subject."""
+    if facts.case_id is None:
+        subject = facts.headline
+        head = [f"{facts.recipient_name}："]
+    elif language == "en":
+        subject = f"[{facts.grade_label}] {facts.headline} — case {facts.case_id}"
+        head = [
+            f"To: {facts.recipient_name}",
+            f"Case: {facts.case_id} {facts.case_title}",
+            f"Grade: {facts.grade_label}",
+            facts.headline,
+        ]
+    else:
+        subject = f"【{facts.grade_label}舆情】{facts.headline}：案件{facts.case_id}"
+        head = [
+            f"{facts.recipient_name}：",
+            f"案件：{facts.case_id}号 {facts.case_title}",
+            f"等级：{facts.grade_label}",
+            facts.headline,
+        ]
+    labels = LINK_LABELS["en" if language == "en" else "zh"]
+    sep = ": " if language == "en" else "："
+    actions = [f"{labels[action]}{sep}{url}" for action, url in facts.links]
+    if not actions and facts.command:
+        actions = [f"{'Command' if language == 'en' else '办理'}{sep}{facts.command}"]
+    tail = f"Notification id: {facts.notification_id}" if language == "en" else (
+        f"通知编号：{facts.notification_id}"
+    )
+    return subject, "\n".join([*head, *facts.lines, *actions, tail])

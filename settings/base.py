@@ -21,6 +21,10 @@ Role = Literal[
     "unit_liaison",
     "approver",
     "operator",
+    "propaganda_dept",
+    "cyberspace_office",
+    "party_committee",
+    "superior_group",
 ]
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 CHANNEL_ID_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"  # env-var friendly: no dashes

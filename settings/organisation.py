@@ -79,6 +79,9 @@ class UnitConfig(Section):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1)
     parent: str | None = None
+    external: bool = Field(
+        False, description="An outside body (宣传部, 网信办…), reached through its people's roles."
+    )
 
 
 class PersonConfig(Section):

@@ -18,6 +18,9 @@ class General(Section):
     timezone: str = Field("Asia/Shanghai", description="IANA zone for due times and messages.")
     language: Literal["zh", "en"] = Field("zh", description="Language of messages.")
     data_dir: Path = Field(Path("data"), description="Where the SQLite database lives.")
+    horizon_days: int = Field(
+        366, ge=1, le=3660, description="How far from now a deadline or an extension may be set."
+    )
     closing_time: time | None = Field(None, description="Office closing time for working days.")
 
     @field_validator("timezone")

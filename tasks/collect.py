@@ -19,11 +19,12 @@ from models.policy.schedule import interval_for, is_due
 from models.policy.states import RunStatus
 from models.repo.items import StoreContext, store_items
 from models.repo.snapshots import snapshot_open_cases
-from models.repo.sources import record_run
+from models.repo.sources import gap_notice, record_run
 from models.store.db import session_scope
 from models.store.tables import Source
-from notifications.collect_alerts import queue_gap_alert, queue_upgrade_alerts
+from notifications.notices import deliver
 from settings import SourceConfig
+from tasks.cycle import context_for
 from tasks.http import FetchError, fetch, is_transient
 from tasks.runtime import prepare
 
@@ -201,14 +202,14 @@ def finish_source(
             last_modified=outcome.last_modified,
             gap_threshold=collect.gap_runs,
         )
-        alerts = 0
-        for gap in (record.gap_opened, record.gap_closed):
-            if gap is not None:
-                source = session.get(Source, outcome.source_id)
-                name = source.name if source else outcome.source_id
-                alerts += queue_gap_alert(
-                    session, gap=gap, source_name=name, roles=collect.gap_alert_roles, now=at
-                )
+        source = session.get(Source, outcome.source_id)
+        name = source.name if source else outcome.source_id
+        notices = [
+            gap_notice(gap, source_name=name, roles=collect.gap_alert_roles)
+            for gap in (record.gap_opened, record.gap_closed)
+            if gap is not None
+        ]
+        alerts = deliver(session, notices, ctx=context_for(runtime), now=at)
     return {
         "gap_opened": record.gap_opened is not None,
         "gap_closed": record.gap_closed is not None,
@@ -228,7 +229,8 @@ def snapshot_cases(at: datetime, config: str | None, sensitive: bool) -> dict[st
             calendar=runtime.calendar,
             sensitive_period=sensitive,
         )
-        alerts = queue_upgrade_alerts(session, upgrades=upgrades, policy=runtime.policy, now=at)
+        notices = [notice for upgrade in upgrades for notice in upgrade.notices]
+        alerts = deliver(session, notices, ctx=context_for(runtime), now=at)
     return {
         "upgrades": [{"case": u.case_id, "from": u.from_grade, "to": u.to_grade} for u in upgrades],
         "alerts": alerts,

@@ -11,12 +11,12 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from models.policy.states import NotificationStatus, ObligationStatus
+from models.repo.escalation import escalate_due, escalate_unacked
 from models.store.db import session_scope
 from models.store.tables import Notification, Obligation
 from notifications.context import EscalationContext, build_context
 from notifications.dispatch import ChannelUrl, dispatch_pending
-from notifications.escalate import escalate_due
-from notifications.noack import escalate_unacked
+from notifications.notices import deliver
 from settings import Dispatch
 from tasks.runtime import Runtime
 
@@ -28,20 +28,32 @@ def context_for(runtime: Runtime) -> EscalationContext:
 def sweep_all(
     engine: Engine, *, now: datetime, ctx: EscalationContext, batch_size: int
 ) -> dict[str, int]:
-    """Escalate everything due by `now`, one transaction per batch, until nothing is left."""
+    """Escalate everything due by `now`, one transaction per batch (a lapse and the alerts it
+    causes commit together), until nothing is left."""
     totals = {"claimed": 0, "levels_fired": 0, "queued": 0, "reminders": 0, "held": 0}
+    policy, routing = ctx.policy, ctx.routing
     while True:
         with session_scope(engine) as session:
-            result = escalate_due(session, now=now, ctx=ctx, batch_size=batch_size)
-        for key in totals:
-            totals[key] += getattr(result, key)
-        if result.claimed < batch_size:
+            sweep = escalate_due(
+                session,
+                now=now,
+                policy=policy,
+                routing=routing,
+                quiet=ctx.quiet,
+                batch_size=batch_size,
+            )
+            totals["queued"] += deliver(session, sweep.notices, ctx=ctx, now=now)
+        for key in ("claimed", "levels_fired", "reminders", "held"):
+            totals[key] += getattr(sweep, key)
+        if sweep.claimed < batch_size:
             break
     while True:
         with session_scope(engine) as session:
-            followed = escalate_unacked(session, now=now, ctx=ctx, batch_size=batch_size)
-        totals["queued"] += followed
-        if followed == 0:
+            sweep = escalate_unacked(
+                session, now=now, policy=policy, routing=routing, batch_size=batch_size
+            )
+            totals["queued"] += deliver(session, sweep.notices, ctx=ctx, now=now)
+        if sweep.claimed == 0:
             return totals
 
 

@@ -1,7 +1,6 @@
-"""Re-run tasks, thin wrappers over `models.repo.rerun`: repair one stuck case from its stored state
-(one transaction, re-runnable: a second run finds nothing left to repair and writes nothing),
-and record that a step working on a case failed, so the case is listed as stuck until a re-run
-finishes it. The sweep and dispatch steps of a re-run are `tasks.sweep`'s."""
+"""Re-run tasks, thin wrappers over `models.repo.rerun`: repair one stuck case from its stored
+state (one transaction, re-runnable: a second run finds nothing left to repair and writes
+nothing). The re-run's other steps are the case flow's (`tasks.steps`) and the sweep's."""
 
 from __future__ import annotations
 
@@ -15,10 +14,9 @@ from sqlalchemy import Engine
 
 from models.policy import Policy, PolicyError, WorkCalendar
 from models.repo.cases import CaseError
-from models.repo.rerun import Repair, record_step_failure, repair_case
+from models.repo.rerun import Repair, repair_case
 from models.repo.stuck import GRACE
 from models.store.db import session_scope
-from models.store.tables import Case
 from tasks.runtime import prepare
 
 
@@ -58,16 +56,6 @@ def repair(
         )
 
 
-def note_failure(engine: Engine, *, case_id: int, step: str, error: str, at: datetime) -> bool:
-    """Record the failed step on the case's timeline, in a transaction of its own (the failed
-    one was rolled back); False when there is no such case to record it on."""
-    with session_scope(engine) as session:
-        if session.get(Case, case_id) is None:
-            return False
-        record_step_failure(session, case_id=case_id, step=step, error=error, at=at)
-        return True
-
-
 @task(
     cache_policy=NO_CACHE,
     retries=2,
@@ -89,9 +77,3 @@ def repair_stuck_case(
         lease=timedelta(seconds=runtime.settings.dispatch.sending_lease_seconds),
         actor=actor,
     ).as_dict()
-
-
-@task(cache_policy=NO_CACHE)
-def record_failure(case_id: int, step: str, error: str, at: datetime, config: str | None) -> bool:
-    """The durable record of a failed step (see `note_failure`)."""
-    return note_failure(prepare(config).engine, case_id=case_id, step=step, error=error, at=at)

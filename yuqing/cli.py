@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from datetime import datetime
 from pathlib import Path
 
 import typer
 
+from models.policy.clocks import require_aware
 from models.store.db import upgrade_database
 from settings import SettingsError, load_settings
 from yuqing import cli_case, cli_policy
@@ -43,8 +45,19 @@ def main_options(
     config: Path = typer.Option(
         None, "--config", "-c", envvar="YUQING_CONFIG", help="配置文件（默认 ./yuqing.toml）"
     ),
+    at: str = typer.Option(
+        None, "--at", help="按此时间办理（演练、演示与测试；ISO 时间，须带时区，默认当前时间）"
+    ),
 ) -> None:
     State.config = config
+    State.at = None
+    if at is not None:
+        try:
+            State.at = require_aware(datetime.fromisoformat(at), name="--at")
+        except ValueError:
+            example = "例 2026-11-30T09:00+08:00"
+            errors.print(f"[red]无法执行[/red] --at：须是带时区的 ISO 时间，{example}：{at[:40]!r}")
+            raise typer.Exit(2) from None
 
 
 @config_app.command("check")
@@ -93,7 +106,7 @@ def collect(source: str = typer.Option(None, "--source", help="只采集这个�
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with refusals(), flow_api(), Progress(*columns, console=errors, transient=True) as progress:
         progress.add_task(f"采集中：{source or '全部来源'}…", total=None)
-        summary = collect_flow(config=config_arg(), source_id=source, force=True)
+        summary = collect_flow(config=config_arg(), at=State.at, source_id=source, force=True)
     for run in [*summary["sources"], *summary["failed"]]:
         mark = "[red]✗[/red]" if "error" in run and "status" not in run else "[green]✓[/green]"
         errors.print(f"{mark} {run['source']}: {run.get('status', run.get('error'))}")
@@ -108,7 +121,7 @@ def sweep() -> None:
     from flows.sweep import sweep as sweep_flow
 
     with refusals(), flow_api():
-        print_json(sweep_flow(config=config_arg()))
+        print_json(sweep_flow(config=config_arg(), at=State.at))
 
 
 @app.command()
@@ -133,7 +146,9 @@ def serve() -> None:
     # Ctrl-C is how an operator stops serve: a clean exit, not an error.
     with refusals(), contextlib.suppress(KeyboardInterrupt):
         serve_forever(
-            config, start_web=lambda _runtime: start_web_thread(config), say=progress_line
+            config,
+            start_web=lambda _runtime, poke: start_web_thread(config, after_change=poke),
+            say=progress_line,
         )
     console.print("yuqing serve 已停止")
 

@@ -1,7 +1,7 @@
 """`yuqing case ...`: list cases, show one with its deadlines and timeline, register one by hand,
-and every action a person takes on a case (ack, complete, extend, reassign, escalate, upgrade,
-downgrade, close, reopen), each through `yuqing.actions`. Everything a person sees is in
-Simplified Chinese; `--json` gives the data; a refusal exits 2 with the reason."""
+the case library (案例库), the stuck list and re-runs; the actions on a case are in
+`yuqing.cli_act`. Everything a person sees is in Simplified Chinese; `--json` gives the data; a
+refusal exits 2 with the reason."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from models.parse.topics import CATEGORIES
-from models.policy.clocks import utc_now
 from models.policy.stages import STAGE_LABELS
 from models.repo.cases import (
     CaseError,
@@ -27,19 +26,19 @@ from models.repo.intake import register_manual_item
 from models.store.db import session_scope
 from models.store.tables import Case
 from tasks.runtime import Runtime, prepare
-from yuqing import actions, cli_rerun
-from yuqing.cli_common import config_arg, console, print_json, refusals
+from yuqing import cli_act, cli_rerun
+from yuqing.cli_common import config_arg, console, now, print_json, refusals
 
 STATUS_LABELS = {
     "open": "待办",
     "completed": "已完成",
     "cancelled": "已取消",
 }
-UNTIL = actions.FormField("until", "延至", "datetime")
 CLOCK_LABELS = {"wall": "自然时间", "calendar_days": "自然日", "working_days": "工作日"}
 
 app = typer.Typer(help="案件：列表、详情、登记与办理 (cases)", no_args_is_help=True)
 app.command("rerun")(cli_rerun.rerun_case)
+cli_act.register(app)
 
 
 def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
@@ -165,223 +164,6 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
         console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")
 
 
-@app.command("ack")
-def ack_case(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    by: str = typer.Option(None, "--by", help="签收人（默认：当前系统用户）"),
-    obligation: str = typer.Option(None, "--obligation", help="事项代码，默认最早到期的未签收项"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """签收：记录签收人和时间，停止未签收提醒；事项完成前仍按时限催办。"""
-    with refusals():
-        runtime = prepare(config_arg())
-        done = actions.acknowledge(
-            runtime, case_id=case_id, actor=_actor(by), at=utc_now(), obligation_key=obligation
-        )
-    _report(done, as_json)
-
-
-@app.command("complete")
-def complete_obligation(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    obligation: str = typer.Option(..., "--obligation", help="事项代码（如 verification）"),
-    result: str = typer.Option("", "--result", help="核查结果或通稿内容（事项需要时）"),
-    url: str = typer.Option("", "--url", help="回应链接（事项需要时）"),
-    note: str = typer.Option("", "--note", help="办理说明"),
-    by: str = typer.Option(None, "--by", help="办理人（默认：当前系统用户）"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """完成事项：停止该事项的全部催办；事项对应的阶段事件合法时，案件进入下一阶段。"""
-    form = {"result": result, "url": url, "note": note}
-    with refusals():
-        runtime = prepare(config_arg())
-        done = actions.complete(
-            runtime,
-            case_id=case_id,
-            obligation_key=obligation,
-            actor=_actor(by),
-            at=utc_now(),
-            result={k: v for k, v in form.items() if v.strip()},
-        )
-    _report(done, as_json)
-
-
-@app.command("extend")
-def extend_obligation(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    obligation: str = typer.Option(None, "--obligation", help="事项代码（申请时必填）"),
-    until: str = typer.Option(None, "--until", help="延至（如 2026-11-23 18:00，默认本地时区）"),
-    reason: str = typer.Option("", "--reason", help="延期理由"),
-    approve: int = typer.Option(None, "--approve", help="批准延期申请（申请编号）"),
-    reject: int = typer.Option(None, "--reject", help="驳回延期申请（申请编号）"),
-    note: str = typer.Option("", "--note", help="审批意见"),
-    by: str = typer.Option(None, "--by", help="申请人或审批人（默认：当前系统用户）"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """申请延期（--obligation --until --reason），或审批人批准/驳回（--approve/--reject）。"""
-    with refusals():
-        if approve is not None and reject is not None:
-            raise CaseError("--approve 与 --reject 只能选一个")
-        runtime = prepare(config_arg())
-        actor, at = _actor(by), utc_now()
-        request_id = approve if approve is not None else reject
-        if request_id is not None:
-            done = actions.decide_extension(
-                runtime,
-                case_id=case_id,
-                request_id=request_id,
-                approver=actor,
-                at=at,
-                approve=approve is not None,
-                note=note,
-            )
-        else:
-            if not obligation:
-                raise CaseError("缺少字段 obligation（事项）：请用 --obligation 指明")
-            if not until:
-                raise CaseError("缺少字段 until（延至）：请用 --until 指明")
-            done = actions.request_extension(
-                runtime,
-                case_id=case_id,
-                obligation_key=obligation,
-                actor=actor,
-                at=at,
-                until=actions.parse_time(until, runtime.settings.tz, field=UNTIL),
-                reason=reason,
-            )
-    _report(done, as_json)
-
-
-@app.command("reassign")
-def reassign_obligation(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    obligation: str = typer.Option(..., "--obligation", help="事项代码"),
-    to: str = typer.Option("", "--to", help="转办给（人员编号或姓名）"),
-    reason: str = typer.Option("", "--reason", help="转办理由"),
-    by: str = typer.Option(None, "--by", help="转办人（默认：当前系统用户）"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """转办：事项交给另一人办理并通知其本人；时限不重新计算。"""
-    with refusals():
-        runtime = prepare(config_arg())
-        done = actions.reassign(
-            runtime,
-            case_id=case_id,
-            obligation_key=obligation,
-            actor=_actor(by),
-            at=utc_now(),
-            to_person=to,
-            reason=reason,
-        )
-    _report(done, as_json)
-
-
-@app.command("escalate")
-def escalate_obligation(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    obligation: str = typer.Option(..., "--obligation", help="事项代码"),
-    reason: str = typer.Option("", "--reason", help="上报理由"),
-    by: str = typer.Option(None, "--by", help="上报人（默认：当前系统用户）"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """上报：事项的催办链立即上升一级并通知该级人员。"""
-    with refusals():
-        runtime = prepare(config_arg())
-        done = actions.escalate_now(
-            runtime,
-            case_id=case_id,
-            obligation_key=obligation,
-            actor=_actor(by),
-            at=utc_now(),
-            reason=reason,
-        )
-    _report(done, as_json)
-
-
-@app.command("upgrade")
-def upgrade_case(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    grade: str = typer.Option(None, "--grade", help="升至等级（默认升一级）"),
-    reason: str = typer.Option("", "--reason", help="升级理由"),
-    by: str = typer.Option(None, "--by", help="操作人（默认：当前系统用户）"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """升级：未完成事项的时限按新等级缩短，并通知督办链第一级。"""
-    with refusals():
-        runtime = prepare(config_arg())
-        done = actions.upgrade(
-            runtime, case_id=case_id, actor=_actor(by), at=utc_now(), reason=reason, grade=grade
-        )
-    _report(done, as_json)
-
-
-@app.command("downgrade")
-def downgrade_case(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    approver: str = typer.Option("", "--approver", help="审批人（须为他人）"),
-    grade: str = typer.Option(None, "--grade", help="降至等级（默认降一级）"),
-    reason: str = typer.Option("", "--reason", help="降级理由"),
-    by: str = typer.Option(None, "--by", help="操作人（默认：当前系统用户）"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """降级：须说明理由并经审批人同意；已有时限不会延长。"""
-    with refusals():
-        runtime = prepare(config_arg())
-        done = actions.downgrade(
-            runtime,
-            case_id=case_id,
-            actor=_actor(by),
-            at=utc_now(),
-            reason=reason,
-            approver=approver,
-            grade=grade,
-        )
-    _report(done, as_json)
-
-
-@app.command("close")
-def close_case(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    reason: str = typer.Option("", "--reason", help="办结说明"),
-    by: str = typer.Option(None, "--by", help="操作人（默认：当前系统用户）"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """办结：案件进入办结阶段，其余未完成事项取消，开始总结评估计时。"""
-    with refusals():
-        runtime = prepare(config_arg())
-        done = actions.close(
-            runtime, case_id=case_id, actor=_actor(by), at=utc_now(), reason=reason
-        )
-    _report(done, as_json)
-
-
-@app.command("reopen")
-def reopen_case(
-    case_id: int = typer.Argument(..., help="案件编号"),
-    reason: str = typer.Option("", "--reason", help="重新打开理由"),
-    by: str = typer.Option(None, "--by", help="操作人（默认：当前系统用户）"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """重新打开：善后观察期内已办结的案件回到跟踪阶段。"""
-    with refusals():
-        runtime = prepare(config_arg())
-        done = actions.reopen(
-            runtime, case_id=case_id, actor=_actor(by), at=utc_now(), reason=reason
-        )
-    _report(done, as_json)
-
-
-def _actor(by: str | None) -> str:
-    return by or getpass.getuser()
-
-
-def _report(done: actions.ActionResult, as_json: bool) -> None:
-    if as_json:
-        print_json(done.data)
-        return
-    console.print(escape(done.message))
-
-
 @app.command("register")
 def register_case(
     title: str = typer.Option(..., "--title", help="标题（如：市民来电反映某中学食堂问题）"),
@@ -412,7 +194,7 @@ def register_case(
                 topics=runtime.topics,
                 policy=runtime.policy,
                 calendar=runtime.calendar,
-                now=utc_now(),
+                now=now(),
                 url=url,
                 category=category,
                 clicks=clicks,

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from deployments.prefect_api import PrefectUnavailable, prefect_api
 from models.policy import PolicyError
+from models.policy.clocks import utc_now
 from models.repo.cases import CaseError
 from settings import SettingsError, load_settings
 
@@ -24,6 +25,12 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 class State:
     config: Path | None = None
+    at: datetime | None = None  # --at: act as of this time (drills, demos, tests)
+
+
+def now() -> datetime:
+    """The command's clock: `--at` when given, else the real time."""
+    return State.at or utc_now()
 
 
 def config_arg() -> str | None:

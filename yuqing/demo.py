@@ -1,8 +1,10 @@
 """`yuqing demo`: a whole case on a fast clock with real parts. A local feed server and a local
 webhook receiver run on 127.0.0.1, a throw-away SQLite database holds the state, the real
-collect and sweep flows run under Prefect, and the clock is moved forward instead of slept.
-It prints the timeline in Chinese and the alert as the receiver got it, and returns 0 only when
-the receiver got the alert."""
+collect, sweep and case flows run under Prefect, and the clock is moved forward instead of
+slept: the quick report lapses and is alerted, then people carry the case from 快报 through
+研判, 联系单, 核查, 通稿审定, 回应, 跟踪 and 办结 to 总结评估, each step telling the people it
+concerns. It prints what each person did, the timeline, and the contact sheet as the unit
+received it, and returns 0 only when the receiver got every step's message."""
 
 from __future__ import annotations
 
@@ -16,15 +18,18 @@ from zoneinfo import ZoneInfo
 
 from deployments.prefect_api import prefect_api
 from models.policy.clocks import utc_now
+from tasks.runtime import Runtime
 from yuqing.localservers import FeedServer, WebhookReceiver
 
 DEMO_CONSOLE = "http://127.0.0.1:8000"
 DEMO_PASSWORD = "yuqing-demo"  # a local demo on 127.0.0.1 only
-PEOPLE = (  # id, name, role(s)
-    ("wangfang", "王芳", '["office_staff"]'),
-    ("liqiang", "李强", '["leader_in_charge"]'),
-    ("zhaomin", "赵敏", '["duty_officer"]'),
-    ("chenjun", "陈军", '["principal_leader", "office_head"]'),
+PEOPLE = (  # id, name, unit, role(s)
+    ("wangfang", "王芳", "office", '["office_staff"]'),
+    ("liqiang", "李强", "office", '["leader_in_charge"]'),
+    ("zhaomin", "赵敏", "office", '["duty_officer"]'),
+    ("chenjun", "陈军", "office", '["principal_leader", "office_head"]'),
+    ("zhangwei", "张伟", "yizhong", '["unit_responsible"]'),
+    ("liuyang", "刘洋", "yizhong", '["unit_liaison"]'),
 )
 ITEMS = (  # title, summary, clicks, comments
     (
@@ -54,20 +59,21 @@ def demo_feed(base: str) -> bytes:
 
 def write_config(directory: Path, *, feed_url: str, receiver: WebhookReceiver) -> Path:
     people = "".join(
-        f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "office"\nroles = {roles}\n'
+        f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "{unit}"\nroles = {roles}\n'
         f'channels = ["{pid}_webhook"]\n\n'
-        for pid, name, roles in PEOPLE
+        for pid, name, unit, roles in PEOPLE
     )
     config = directory / "yuqing.toml"
     config.write_text(
         '[general]\ndata_dir = "."\n\n[policy]\npreset = "default"\n\n'
         f'[[sources]]\nid = "demo-forum"\nname = "本地论坛（演示）"\nurl = "{feed_url}"\n\n'
         '[[topics]]\nid = "school"\nname = "学校"\ninclude_any = ["学校", "中学", "一中"]\n\n'
-        '[[units]]\nid = "office"\nname = "舆情工作领导小组办公室"\n\n' + people + web_section(),
+        '[[units]]\nid = "office"\nname = "舆情工作领导小组办公室"\n\n'
+        '[[units]]\nid = "yizhong"\nname = "市第一中学"\n\n' + people + web_section(),
         encoding="utf-8",
     )
     secrets = "".join(
-        f'{pid}_webhook = "{receiver.apprise_url("/hook/" + pid)}"\n' for pid, _, _ in PEOPLE
+        f'{pid}_webhook = "{receiver.apprise_url("/hook/" + pid)}"\n' for pid, *_ in PEOPLE
     )
     # A fresh link key per demo: the alerts carry signed links to the console's address.
     link_key = f'link_key = "{token_hex(32)}"\n'
@@ -112,11 +118,11 @@ def _play(directory: Path) -> int:
 
 
 def play(config: str, receiver: WebhookReceiver) -> int:
-    """Collect, let the quick report lapse, deliver, acknowledge, complete, show the record."""
+    """A whole case: collected, its quick report lapses and is alerted, then carried by people
+    from 快报 to 总结评估, every step's notices delivered, the timeline printed."""
     from flows.collect import collect
     from flows.sweep import sweep
     from tasks.runtime import prepare
-    from yuqing.actions import acknowledge, complete
     from yuqing.cli_case import print_case, show_data
 
     start = utc_now().replace(second=0, microsecond=0)
@@ -134,48 +140,120 @@ def play(config: str, receiver: WebhookReceiver) -> int:
             f"时钟快进到 {local(at)}：催办 {result['levels_fired']} 级，"
             f"发出 {result['sent']} 条，失败 {result['failed']} 条"
         )
-    got = [r for r in receiver.received if f"案件：{case_id}号" in r.json().get("message", "")]
-    if got:
-        say("接收端收到的告警（原样）：")
-        print(got[0].json()["title"])
-        print(got[0].json()["message"])
-    ack_at = start + timedelta(minutes=33)
-    acknowledge(runtime, case_id=case_id, actor="王芳", at=ack_at, obligation_key="quick_report")
-    say(
-        f"{local(ack_at)}：王芳签收（等同于 yuqing case ack {case_id} --by 王芳）："
-        "停止未签收提醒，快报完成前仍按时限催办"
-    )
-    done_at = start + timedelta(minutes=35)
-    done = complete(
-        runtime,
-        case_id=case_id,
-        obligation_key="quick_report",
-        actor="王芳",
-        at=done_at,
-        result={"note": "已电话报告办公室负责人及值班领导"},
-    )
-    say(
-        f"{local(done_at)}：{done.message}"
-        f"（等同于 yuqing case complete {case_id} --obligation quick_report --by 王芳）"
-    )
-    before = len(receiver.received)
-    at = start + timedelta(minutes=46)  # level 2 of the quick report was due at 45
-    sweep(config=config, at=at)
-    new = [r.json()["message"] for r in receiver.received[before:]]
-    quick = sum("事项：快报，" in message for message in new)
-    say(
-        f"时钟快进到 {local(at)}：快报已完成，不再催办"
-        f"（快报新告警 {quick} 条，其他事项 {len(new) - quick} 条）"
-    )
+    lapse = [r for r in receiver.received if f"案件：{case_id}号" in r.json().get("message", "")]
+    if lapse:
+        say("接收端收到的超时告警（原样）：")
+        print(lapse[0].json()["title"])
+        print(lapse[0].json()["message"])
+    steps = life_of_a_case(runtime, config, case_id, start=start)
+    for minutes, who, action, message in steps:
+        say(f"{local(start + timedelta(minutes=minutes))} {who}{ACTION_NAMES[action]}：{message}")
     print_case(runtime, show_data(runtime, case_id))
-    if not got:
-        say("失败：接收端没有收到告警")
+    return verdict(receiver, case_id, lapse=bool(lapse))
+
+
+ACTION_NAMES = {
+    "ack": "签收",
+    "report": "报送快报",
+    "assess": "研判",
+    "dispatch": "下发联系单",
+    "complete": "反馈核查结果",
+    "draft": "提交通稿",
+    "approve": "审定通稿",
+    "respond": "发布回应",
+    "track": "转入跟踪",
+    "close": "办结",
+    "review": "总结评估",
+}
+
+
+def life_of_a_case(
+    runtime: Runtime, config: str, case_id: int, *, start: datetime
+) -> list[tuple[int, str, str, str]]:
+    """Each person's action in turn, each followed by the case flow that tells the people it
+    concerns (what `yuqing serve` does by itself within a second)."""
+    from flows.case import advance_case
+    from yuqing.actions import perform
+
+    script: list[tuple[int, str, str, str | None, dict[str, str]]] = [
+        (33, "王芳", "ack", "quick_report", {}),
+        (35, "王芳", "report", None, {"text": "已电话报告，书面快报随后"}),
+        (
+            40,
+            "李强",
+            "assess",
+            None,
+            {"grade": "一级", "category": "inquiry", "units": "yizhong"},
+        ),
+        (45, "王芳", "dispatch", None, {}),
+        (
+            90,
+            "张伟",
+            "complete",
+            "verification",
+            {"result": "经核查，食堂一批蔬菜存放不当，已封存整改"},
+        ),
+        (
+            100,
+            "王芳",
+            "draft",
+            None,
+            {"text": "市一中已对食堂问题立即整改，相关责任人停职调查。"},
+        ),
+        (110, "陈军", "approve", None, {"note": "同意发布"}),
+        (120, "王芳", "respond", None, {"url": "https://www.example.gov.cn/notice/1"}),
+        (180, "王芳", "track", None, {}),
+        (
+            2880,
+            "王芳",
+            "close",
+            None,
+            {"outcome": "subsided", "reason": "家长认可整改，舆情平息"},
+        ),
+        (
+            2940,
+            "王芳",
+            "review",
+            None,
+            {
+                "summary": "快报及时，核查到位",
+                "cause": "食堂管理疏漏",
+                "lessons": "加强食品安全日常检查",
+            },
+        ),
+    ]
+    played = []
+    for minutes, who, action, subject, form in script:
+        at = start + timedelta(minutes=minutes)
+        change = perform(
+            runtime, action, case_id=case_id, subject=subject, actor=who, at=at, form=form
+        )
+        advance_case(case_id, config, at)
+        played.append((minutes, who, action, change.message))
+    return played
+
+
+def verdict(receiver: WebhookReceiver, case_id: int, *, lapse: bool) -> int:
+    """0 when the receiver got the lapse alert and every step's message; what it got."""
+    got = [r.json() for r in receiver.received if f"案件{case_id}" in r.json().get("title", "")]
+    expected = {
+        "超时告警": any("已超时" in g["title"] for g in got) and lapse,
+        "快报": any("舆情快报" in g["title"] for g in got),
+        "联系单（责任单位）": any("联系单" in g["title"] for g in got),
+        "通稿待审批": any("待审批" in g["title"] for g in got),
+        "办结通知": any("办结" in g["title"] for g in got),
+    }
+    for what, ok in expected.items():
+        say(f"接收端{'已收到' if ok else '未收到'}：{what}")
+    latest = [r.json()["message"] for r in receiver.received if r.path == "/hook/zhangwei"]
+    contact = [m for m in latest if "联系单" in m]
+    if contact:
+        say("张伟（责任单位）收到的联系单（原样；控制台运行时，其中的链接可一键办理）：")
+        print(contact[0])
+    if not all(expected.values()):
+        say("失败：接收端没有收到全部通知")
         return 1
-    latest = [r.json()["message"] for r in receiver.received if r.path == "/hook/wangfang"]
-    if latest and "/l/" in latest[-1]:
-        say("王芳收到的最新提醒（原样；控制台运行时，其中的链接可一键办理）：")
-        print(latest[-1])
-    say(f"演示成功：接收端共收到 {len(receiver.received)} 条告警")
+    say(f"演示成功：接收端共收到 {len(receiver.received)} 条通知")
     return 0
 
 

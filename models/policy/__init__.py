@@ -39,7 +39,15 @@ from models.policy.grades import (
     upgrade_for_metrics,
 )
 from models.policy.parse import parse_policy
-from models.policy.policy import OWNER, ROLES, ChainLevel, EscalationRule, ObligationRule, Policy
+from models.policy.policy import (
+    OWNER,
+    ROLES,
+    UNIT_ROLES,
+    ChainLevel,
+    EscalationRule,
+    ObligationRule,
+    Policy,
+)
 from models.policy.regrade import DueChange, OpenObligation, RegradePlan, plan_regrade
 from models.policy.schemes import BUILTIN_SCHEMES
 from models.policy.stages import Stage, StageEvent, StageTemplate
@@ -50,6 +58,7 @@ __all__ = [
     "DEFAULT_TZ",
     "OWNER",
     "ROLES",
+    "UNIT_ROLES",
     "Anchor",
     "CalendarOverrides",
     "CaseMetrics",

@@ -18,8 +18,15 @@ from models.policy.errors import PolicyInvalid
 from models.policy.fields import Problems
 from models.policy.grades import GradeScheme
 from models.policy.parse_obligations import read_obligations
+from models.policy.parse_routing import read_approvers, read_chain, read_chains, read_notify
 from models.policy.parse_scheme import read_scheme
-from models.policy.policy import OWNER, ROLES, ChainLevel, EscalationRule, Policy
+from models.policy.policy import (
+    DEFAULT_CHAIN,
+    ChainLevel,
+    EscalationRule,
+    ObligationRule,
+    Policy,
+)
 from models.policy.stages import CANONICAL_ORDER, Stage, StageTemplate, template_problems
 
 __all__ = ["apply_overrides", "parse_policy"]
@@ -41,6 +48,9 @@ TOP_KEYS = frozenset(
         "obligations",
         "escalation",
         "chain",
+        "chains",
+        "notify",
+        "approvers",
     }
 )
 
@@ -56,7 +66,11 @@ def parse_policy(
     template = _template(data.get("template"), problems)
     obligations = read_obligations(data, scheme, template, problems) if scheme else {}
     escalation = _escalation(data, scheme, problems)
-    chain = _chain(data.get("chain"), problems)
+    chain = read_chain(data.get("chain"), "chain", problems)
+    chains = read_chains(data, problems)
+    _check_chain_names(obligations, chains, problems)
+    notify = read_notify(data, scheme, problems) if scheme else {}
+    approvers = read_approvers(data, scheme, problems) if scheme else {}
     header = _header(data, problems)
     if problems.items or scheme is None or template is None or header is None:
         raise PolicyInvalid(problems.items or ["策略无效 / invalid policy"], origin=origin)
@@ -66,9 +80,26 @@ def parse_policy(
         obligations=obligations,
         escalation=escalation,
         chain=chain,
+        chains=chains,
+        notify=notify,
+        approvers=approvers,
         origin=origin,
         **header,
     )
+
+
+def _check_chain_names(
+    obligations: Mapping[str, tuple[ObligationRule, ...]],
+    chains: Mapping[str, tuple[ChainLevel, ...]],
+    problems: Problems,
+) -> None:
+    for grade, rules in obligations.items():
+        for rule in rules:
+            if rule.chain != DEFAULT_CHAIN and rule.chain not in chains:
+                problems.add(
+                    f"obligations.{grade}.{rule.key}.chain",
+                    f"没有督办链“{rule.chain}”，须在 [[chains.{rule.chain}]] 定义 / unknown chain",
+                )
 
 
 def _header(data: Mapping[str, Any], problems: Problems) -> dict[str, Any] | None:
@@ -191,28 +222,3 @@ def _escalation_rule(
     if ack is None or repeat is None:
         return None
     return EscalationRule(ack, repeat, float(fraction), str(raw.get("source", "")))
-
-
-def _chain(value: Any, problems: Problems) -> tuple[ChainLevel, ...]:
-    if not isinstance(value, list) or not value:
-        problems.add("chain", "必须是非空的表数组 / must be a non-empty array of tables")
-        return ()
-    out: list[ChainLevel] = []
-    for i, raw in enumerate(value):
-        path = f"chain[{i}]"
-        if not isinstance(raw, Mapping):
-            problems.add(path, "必须是表 / must be a table")
-            continue
-        problems.unknown_keys(raw, frozenset({"level", "roles", "label"}), path)
-        roles = raw.get("roles")
-        if not isinstance(roles, list) or not roles:
-            problems.add(f"{path}.roles", "必须是非空数组 / must be a non-empty array")
-            continue
-        bad = [r for r in roles if r not in (*ROLES, OWNER)]
-        if bad:
-            problems.add(f"{path}.roles", f"未知角色 {bad}，可用：{', '.join(ROLES)}, owner")
-        label = problems.text(raw, "label", f"{path}.label") or ""
-        if raw.get("level") != i + 1:
-            problems.add(f"{path}.level", f"须为 {i + 1}（从 1 连续编号）/ must be {i + 1}")
-        out.append(ChainLevel(i + 1, tuple(str(r) for r in roles), label))
-    return tuple(out)

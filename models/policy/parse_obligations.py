@@ -15,13 +15,13 @@ from typing import Any
 from models.policy.clocks import Anchor, Clock
 from models.policy.fields import Problems
 from models.policy.grades import GradeScheme
-from models.policy.policy import ROLES, ObligationRule
+from models.policy.policy import DEFAULT_CHAIN, ROLES, ObligationRule
 from models.policy.stages import EVENT_TARGET, StageEvent, StageTemplate
 
 __all__ = ["REQUIRED", "read_obligations"]
 
 REQUIRED = "required"
-SHARED_KEYS = frozenset({"title", "anchor", "clock", "owner_role", "closed_by", "note"})
+SHARED_KEYS = frozenset({"title", "anchor", "clock", "owner_role", "closed_by", "note", "chain"})
 ENTRY_KEYS = SHARED_KEYS | {"duration", "days", "source", "blank", "max_days"}
 
 
@@ -98,7 +98,15 @@ def _rule(
         closed_by=closed_by,
         note=str(merged.get("note", "")),
         max_days=max_days,
+        chain=_chain_name(merged.get("chain", DEFAULT_CHAIN), f"{path}.chain", problems),
     )
+
+
+def _chain_name(value: Any, path: str, problems: Problems) -> str:
+    if not isinstance(value, str) or not value.strip():
+        problems.add(path, "必须是督办链名称 / must be a chain name")
+        return DEFAULT_CHAIN
+    return value.strip()
 
 
 def _owner(value: Any, path: str, problems: Problems) -> str | None:

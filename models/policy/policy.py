@@ -5,6 +5,14 @@ A ``Policy`` is plain data, usually parsed from a TOML preset by ``parse.parse_p
 counted from which anchor, how long on which clock, who owns it, which stage event satisfies
 it, and the seed it comes from. Role names are the project's fixed vocabulary (``ROLES``);
 ``OWNER`` in a chain level stands for the obligation's own owner role.
+
+Who is told of what is policy too: ``notify`` names the roles told of each stage event per grade
+(the quick report's report targets, the watchers of a closure…), ``approvers`` the roles that
+may decide each kind of request per grade (seeds-spec §4.3), and ``chains`` named escalation
+chains beside the default one, for obligations with their own (S1-18's report to the cyberspace
+office). Roles of ``UNIT_ROLES`` are resolved within the case's responsible units; the others
+across the organisation, with the duty roster overlaid. Outside bodies (宣传部, 网信办…) are
+roles too, held by their contacts in the directory.
 """
 
 from __future__ import annotations
@@ -39,8 +47,38 @@ ROLES: tuple[str, ...] = (
     "unit_liaison",
     "approver",
     "operator",
+    # Outside bodies, reached through their contacts in the directory (seeds-spec §4.2).
+    "propaganda_dept",
+    "cyberspace_office",
+    "party_committee",
+    "superior_group",
 )
 OWNER = "owner"
+UNIT_ROLES = frozenset({"unit_responsible", "unit_liaison"})  # resolved within the case's units
+DEFAULT_CHAIN = "default"
+ANY_GRADE = "default"  # in `notify` and `approvers`: the roles for grades not named
+
+# Who is told of each stage event unless the policy says otherwise (DESIGN §2, §6).
+DEFAULT_NOTIFY: Mapping[StageEvent, tuple[str, ...]] = {
+    StageEvent.report: ("office_head", "leader_in_charge", "duty_officer"),
+    StageEvent.assess: ("office_staff", "leader_in_charge"),
+    StageEvent.dispatch: ("unit_responsible", "unit_liaison"),
+    StageEvent.verify: ("office_staff",),
+    StageEvent.approve_statement: ("office_staff", "unit_responsible"),
+    StageEvent.respond: ("office_staff", "leader_in_charge"),
+    StageEvent.track: ("office_staff", "monitor"),
+    StageEvent.close: ("office_staff", "leader_in_charge", "unit_responsible"),
+    StageEvent.review: ("office_head", "leader_in_charge"),
+    StageEvent.reopen: ("office_staff", "duty_officer", "leader_in_charge", "unit_responsible"),
+}
+# Who may decide a request unless the policy says otherwise, by kind ("statement", "downgrade",
+# "extension"): the generic approver and the leaders.
+DEFAULT_APPROVERS: tuple[str, ...] = (
+    "approver",
+    "leader_in_charge",
+    "principal_leader",
+    "group_head",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +96,7 @@ class ObligationRule:
     closed_by: StageEvent | None = None
     note: str = ""
     max_days: int | None = None  # extension cap on a day clock (S2-4.3: 延长不得超过5日)
+    chain: str = DEFAULT_CHAIN  # the escalation chain it climbs when it lapses
 
     def describe(self) -> str:
         """The amount in words, e.g. ``30分钟`` or ``5个工作日``."""
@@ -117,6 +156,9 @@ class Policy:
     sources: tuple[str, ...] = ()
     origin: str = ""
     notes: tuple[str, ...] = field(default=())
+    chains: Mapping[str, tuple[ChainLevel, ...]] = field(default_factory=dict)  # named, extra
+    notify: Mapping[StageEvent, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    approvers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Policy(id={self.id!r}, scheme={self.scheme.id!r}, origin={self.origin!r})"
@@ -155,8 +197,46 @@ class Policy:
         keys = (r.key for grade in self.scheme.ids for r in self.obligations.get(grade, ()))
         return tuple(dict.fromkeys(keys))
 
-    def chain_level(self, level: int) -> ChainLevel:
-        for rung in self.chain:
+    def rule_any_grade(self, grade_id: str, key: str) -> ObligationRule:
+        """The rule under the grade, else under any grade (an obligation opened before a
+        regrade may belong to no rule of the new grade)."""
+        for grade in (self._grade(grade_id), *self.scheme.ids):
+            for rule in self.obligations.get(grade, ()):
+                if rule.key == key:
+                    return rule
+        raise PolicyError(f"策略 {self.id} 没有事项“{key}”的规则 / no rule for {key!r}")
+
+    def chain_named(self, name: str) -> tuple[ChainLevel, ...]:
+        if name == DEFAULT_CHAIN:
+            return self.chain
+        try:
+            return self.chains[name]
+        except KeyError:
+            raise PolicyError(f"没有督办链“{name}” / no chain {name!r}") from None
+
+    def chain_for(self, grade_id: str, key: str) -> tuple[ChainLevel, ...]:
+        """The chain an obligation climbs (its rule's, else the default)."""
+        try:
+            return self.chain_named(self.rule_any_grade(grade_id, key).chain)
+        except PolicyError:
+            return self.chain
+
+    def chain_level(self, level: int, chain: tuple[ChainLevel, ...] | None = None) -> ChainLevel:
+        for rung in chain or self.chain:
             if rung.level == level:
                 return rung
         raise PolicyError(f"督办链没有第 {level} 级 / the chain has no level {level}")
+
+    def notify_roles(self, event: StageEvent, grade_id: str) -> tuple[str, ...]:
+        """Who is told of `event` on a case of the grade."""
+        by_grade = self.notify.get(event)
+        if by_grade is None:
+            return DEFAULT_NOTIFY[event]
+        grade = self._grade(grade_id)
+        return by_grade.get(grade, by_grade.get(ANY_GRADE, DEFAULT_NOTIFY[event]))
+
+    def approver_roles(self, kind: str, grade_id: str) -> tuple[str, ...]:
+        """The roles that may decide a request of `kind` on a case of the grade."""
+        by_grade = self.approvers.get(kind, {})
+        grade = self._grade(grade_id)
+        return by_grade.get(grade, by_grade.get(ANY_GRADE, DEFAULT_APPROVERS))

@@ -11,6 +11,22 @@ from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
+class Routing:
+    """Who a chain level reaches beyond its own roles: the duty roster, and for the grades with
+    dual reporting (双重报告) a second reporting line, level by level."""
+
+    shifts: tuple[Shift, ...] = ()
+    dual_grades: frozenset[str] = frozenset()  # grade ids that also use the second chain
+    second_chain: tuple[tuple[str, ...], ...] = ()  # roles per level
+
+    def second_roles(self, grade: str, level: int) -> tuple[str, ...]:
+        """The second chain's roles at `level` for a dual-reporting grade (else none)."""
+        if grade not in self.dual_grades or not self.second_chain or level < 1:
+            return ()
+        return self.second_chain[min(level, len(self.second_chain)) - 1]
+
+
+@dataclass(frozen=True)
 class Shift:
     """Someone on duty in `role` from `start` (inclusive) to `end` (exclusive)."""
 

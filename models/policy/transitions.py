@@ -1,7 +1,8 @@
 """``apply_event``: what a stage event means for a case, as a value (STYLE convention 2).
 
 A ``Transition`` says the new stage, which obligations start counting (their anchor is set by
-this event), which are satisfied, which are cancelled, and which roles to tell. It performs
+this event), which are satisfied, which are cancelled, and which roles to tell (the policy's
+``notify`` for the event and the case's grade). It performs
 nothing; tasks do. Anchors set by events: ``assess`` → assessment, ``dispatch`` →
 contact_sheet_received (the sheet counts as received when yuqing delivers it, so a unit cannot
 hold the clock by not signing), ``close`` → closure and handling_completed. Registration sets
@@ -16,10 +17,10 @@ from datetime import datetime
 
 from models.policy.clocks import Anchor
 from models.policy.errors import IllegalTransition, PolicyError
-from models.policy.policy import ObligationRule, Policy
+from models.policy.policy import DEFAULT_NOTIFY, ObligationRule, Policy
 from models.policy.stages import Stage, StageEvent
 
-__all__ = ["EVENT_ANCHORS", "EVENT_NOTIFY", "Transition", "apply_event", "initial_obligations"]
+__all__ = ["EVENT_ANCHORS", "Transition", "apply_event", "initial_obligations"]
 
 REGISTRATION_ANCHORS = frozenset({Anchor.occurrence, Anchor.discovery, Anchor.post_time})
 
@@ -27,19 +28,6 @@ EVENT_ANCHORS: Mapping[StageEvent, frozenset[Anchor]] = {
     StageEvent.assess: frozenset({Anchor.assessment}),
     StageEvent.dispatch: frozenset({Anchor.contact_sheet_received}),
     StageEvent.close: frozenset({Anchor.closure, Anchor.handling_completed}),
-}
-
-EVENT_NOTIFY: Mapping[StageEvent, tuple[str, ...]] = {
-    StageEvent.report: ("office_head", "leader_in_charge", "duty_officer"),
-    StageEvent.assess: ("office_staff", "leader_in_charge"),
-    StageEvent.dispatch: ("unit_responsible", "unit_liaison"),
-    StageEvent.verify: ("office_staff",),
-    StageEvent.approve_statement: ("office_staff", "unit_responsible"),
-    StageEvent.respond: ("office_staff", "leader_in_charge"),
-    StageEvent.track: ("office_staff", "monitor"),
-    StageEvent.close: ("office_staff", "leader_in_charge", "unit_responsible"),
-    StageEvent.review: ("office_head", "leader_in_charge"),
-    StageEvent.reopen: ("office_staff", "duty_officer", "leader_in_charge", "unit_responsible"),
 }
 
 
@@ -103,7 +91,7 @@ def apply_event(
         at=at,
         obligations_to_open=_keys(rules, EVENT_ANCHORS.get(ev, frozenset())),
         obligations_to_close=tuple(r.key for r in rules if r.closed_by is ev),
-        notifications=EVENT_NOTIFY[ev],
+        notifications=policy.notify_roles(ev, grade) if grade else DEFAULT_NOTIFY[ev],
         obligations_to_cancel=cancel,
     )
 

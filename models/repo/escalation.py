@@ -1,17 +1,53 @@
-"""Repository functions for deadlines: claim the obligations whose next check is due, and
-advance an obligation's escalation level with compare-and-set, so two sweepers never fire the
-same level twice (PostgreSQL also skips rows another sweeper holds locked)."""
+"""Escalation in the database: what the sweep does to each due obligation and to each alert left
+unacknowledged, and 上报 (a person climbing the chain now). Each records the lapse on the case
+timeline, writes the accountability record of a lapse (evidence for people to judge, never a
+verdict), moves the obligation's level with compare-and-set (two sweepers never fire a level
+twice; PostgreSQL also skips rows another sweeper holds locked), and returns the notices the
+change causes; it never queues or sends. When a level fires and who is on it is pure policy
+(`models.policy.escalation`, `models.policy.routing`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models.policy.states import ObligationStatus
-from models.store.tables import Obligation
+from models.policy import Policy
+from models.policy.escalation import (
+    LapseStep,
+    QuietHours,
+    escalation_times,
+    format_late,
+    plan_obligation,
+    quiet_until,
+    reminder_at,
+)
+from models.policy.notices import Notice, NoticeKind
+from models.policy.routing import NoAckStep, Routing, plan_no_ack
+from models.policy.states import Chain, EventKind, ObligationStatus
+from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.repo.changes import Change
+from models.repo.directory import Directory, load_directory
+from models.store.tables import AccountabilityRecord, Case, Notification, Obligation, Person
+
+LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
+NO_ACK_LABELS = {1: "未签收：改用下一渠道", 2: "未签收：转代理人或值班领导"}
+
+
+@dataclass
+class Sweep:
+    """What one sweep batch did, and what must be told (in the batch's own transaction)."""
+
+    claimed: int = 0
+    levels_fired: int = 0
+    reminders: int = 0
+    held: int = 0
+    followed_up: int = 0  # unacknowledged alerts followed up
+    notices: list[Notice] = field(default_factory=list)
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> Sequence[Obligation]:
@@ -56,3 +92,432 @@ def advance_level(
         return False
     session.expire(obligation)
     return True
+
+
+# --- the no-completion chain -----------------------------------------------------------------
+
+
+def escalate_due(
+    session: Session,
+    *,
+    now: datetime,
+    policy: Policy,
+    routing: Routing,
+    quiet: QuietHours | None,
+    batch_size: int,
+) -> Sweep:
+    """Claim up to `batch_size` due obligations: fire their reminders and the chain levels that
+    came due (a late sweep catches up on every one), or hold them through quiet hours."""
+    sweep = Sweep()
+    obligations = claim_due(session, now=now, limit=batch_size)
+    sweep.claimed = len(obligations)
+    directory = load_directory(session)
+    for obligation in obligations:
+        case = session.get(Case, obligation.case_id)
+        assert case is not None
+        _escalate_one(session, case, obligation, now, policy, routing, quiet, directory, sweep)
+    return sweep
+
+
+def _escalate_one(
+    session: Session,
+    case: Case,
+    obligation: Obligation,
+    now: datetime,
+    policy: Policy,
+    routing: Routing,
+    quiet: QuietHours | None,
+    directory: Directory,
+    sweep: Sweep,
+) -> None:
+    assert case.id is not None
+    rule = policy.escalation_for(case.grade)
+    grade = policy.scheme.level(case.grade).id
+    tz_name = policy.timezone
+    plan = plan_obligation(
+        anchor_at=obligation.anchor_at,
+        due_at=obligation.due_at,
+        fired_level=obligation.level,
+        reminded=obligation.reminded_at is not None,
+        rule=rule,
+        chain=policy.chain_for(grade, obligation.key),
+        now=now,
+        held_until=quiet_until(now, quiet, grade=grade, tz=ZoneInfo(tz_name)),
+    )
+    if plan.held_until is not None:
+        sweep.held += 1
+        _hold(session, case.id, obligation, until=plan.held_until, now=now, tz_name=tz_name)
+        return
+    if not (plan.remind or plan.reminder_superseded or plan.steps):
+        obligation.next_check_at = plan.next_check_at  # woken early: look again later
+        session.add(obligation)
+        return
+    to_level = plan.steps[-1].level if plan.steps else obligation.level
+    marked = now if (plan.remind or plan.reminder_superseded) else None
+    if not advance_level(
+        session, obligation, to_level=to_level, next_check_at=plan.next_check_at, reminded_at=marked
+    ):
+        return  # another sweeper fired it
+    if plan.remind:
+        sweep.reminders += 1
+        sweep.notices.append(_reminder(session, case, obligation, now, rule.ack_window, policy))
+    for step in plan.steps:
+        sweep.levels_fired += 1
+        notice = _fire_level(session, case, obligation, step, now, policy, routing, directory)
+        sweep.notices.append(notice)
+
+
+def _reminder(
+    session: Session,
+    case: Case,
+    obligation: Obligation,
+    now: datetime,
+    ack_window: timedelta,
+    policy: Policy,
+) -> Notice:
+    assert case.id is not None
+    rule = policy.escalation_for(case.grade)
+    add_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.REMINDER_DUE,
+        at=now,
+        message=f"{obligation.title}即将到期（截止前提醒）",
+        data={
+            "obligation": obligation.key,
+            "reminder_at": reminder_at(obligation.anchor_at, obligation.due_at, rule).isoformat(),
+        },
+    )
+    return Notice(
+        kind=NoticeKind.REMINDER,
+        occasion=f"{Chain.REMINDER.value}0",
+        headline="到期前提醒：责任人",
+        case_id=case.id,
+        roles=(obligation.owner_role,),
+        obligation_id=obligation.id,
+        chain=Chain.REMINDER,
+        level=0,
+        late_by=now - obligation.due_at,
+        ack_window=ack_window,
+        links=LINKS,
+        link_subject=obligation.key,
+        sort_at=obligation.due_at.isoformat(),
+    )
+
+
+def _hold(
+    session: Session,
+    case_id: int,
+    obligation: Obligation,
+    *,
+    until: datetime,
+    now: datetime,
+    tz_name: str,
+) -> None:
+    obligation.next_check_at = until
+    session.add(obligation)
+    local = until.astimezone(ZoneInfo(tz_name)).strftime("%H:%M")
+    add_event(
+        session,
+        case_id=case_id,
+        kind=EventKind.ESCALATION_HELD,
+        at=now,
+        message=f"{obligation.title}：静默时段，提醒延至 {local} 发出",
+        data={"obligation": obligation.key, "until": until.isoformat()},
+    )
+
+
+def level_roles(
+    policy: Policy, routing: Routing, case: Case, obligation: Obligation, level: int
+) -> tuple[str, ...]:
+    """The roles a level of the obligation's chain reaches: the rung's (its owner in place of
+    `owner`) and, for a dual-reporting grade, the second line's."""
+    grade = policy.scheme.level(case.grade).id
+    rung = policy.chain_level(level, policy.chain_for(grade, obligation.key))
+    roles = rung.recipients(obligation.owner_role) + routing.second_roles(grade, level)
+    return tuple(dict.fromkeys(roles))
+
+
+def _fire_level(
+    session: Session,
+    case: Case,
+    obligation: Obligation,
+    step: LapseStep,
+    now: datetime,
+    policy: Policy,
+    routing: Routing,
+    directory: Directory,
+) -> Notice:
+    assert case.id is not None and obligation.id is not None
+    grade = policy.scheme.level(case.grade).id
+    rung = policy.chain_level(step.level, policy.chain_for(grade, obligation.key))
+    roles = level_roles(policy, routing, case, obligation, step.level)
+    people = _people(directory, roles, case, obligation, routing, now)
+    dual = "（双重报告）" if routing.second_roles(grade, step.level) else ""
+    add_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.DEADLINE_LAPSED,
+        at=now,
+        message=f"{obligation.title}超时 {format_late(step.late_by)}：第{step.level}级催办"
+        f"（{rung.label}）{dual}，通知 {len(people)} 人",
+        data={
+            "obligation": obligation.key,
+            "level": step.level,
+            "late_seconds": int(step.late_by.total_seconds()),
+            "recipients": people,
+        },
+    )
+    if step.level == 1:
+        owners = _people(directory, (obligation.owner_role,), case, obligation, routing, now)
+        _account(session, case.id, obligation, step, owners, now)
+    return Notice(
+        kind=NoticeKind.LAPSE,
+        occasion=f"{Chain.NO_COMPLETION.value}{step.level}",
+        headline=rung.label,
+        case_id=case.id,
+        roles=roles,
+        obligation_id=obligation.id,
+        chain=Chain.NO_COMPLETION,
+        level=step.level,
+        late_by=step.late_by,
+        ack_window=policy.escalation_for(case.grade).ack_window,
+        links=LINKS,
+        link_subject=obligation.key,
+        sort_at=step.due_at.isoformat(),
+    )
+
+
+def _people(
+    directory: Directory,
+    roles: Sequence[str],
+    case: Case,
+    obligation: Obligation,
+    routing: Routing,
+    now: datetime,
+) -> list[str]:
+    return directory.people(
+        roles,
+        units=case.units,
+        shifts=routing.shifts,
+        at=now,
+        owner_role=obligation.owner_role,
+        assignee=obligation.assignee_id,
+    )
+
+
+def _account(
+    session: Session,
+    case_id: int,
+    obligation: Obligation,
+    step: LapseStep,
+    responsible: list[str],
+    now: datetime,
+) -> None:
+    """The accountability record of a lapse: evidence for people to judge, never a verdict."""
+    assert obligation.id is not None
+    session.add(
+        AccountabilityRecord(
+            case_id=case_id,
+            obligation_id=obligation.id,
+            obligation_title=obligation.title,
+            owner_role=obligation.owner_role,
+            responsible=responsible,
+            level=step.level,
+            due_at=obligation.due_at,
+            recorded_at=now,
+            late_seconds=int(step.late_by.total_seconds()),
+        )
+    )
+    who = "、".join(responsible) or "未配置"
+    add_event(
+        session,
+        case_id=case_id,
+        kind=EventKind.ACCOUNTABILITY,
+        at=now,
+        message=f"逾期记录（待人工研判）：{obligation.title}，责任人 {who}",
+        data={"obligation": obligation.key, "responsible": responsible},
+    )
+
+
+def accountability(
+    session: Session, case_id: int
+) -> list[tuple[AccountabilityRecord, datetime | None]]:
+    """A case's accountability records, each with when the obligation was done (if it was)."""
+    query = (
+        select(AccountabilityRecord, Obligation.completed_at)
+        .join(Obligation, col(Obligation.id) == AccountabilityRecord.obligation_id)
+        .where(AccountabilityRecord.case_id == case_id)
+        .order_by(col(AccountabilityRecord.id))
+    )
+    return [(record, done) for record, done in session.exec(query).all()]
+
+
+# --- the no-acknowledgement chain --------------------------------------------------------------
+
+
+def claim_unacked(session: Session, *, now: datetime, limit: int) -> Sequence[Notification]:
+    query = (
+        select(Notification)
+        .where(col(Notification.ack_due_at) <= now)
+        .order_by(col(Notification.ack_due_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return session.exec(query).all()
+
+
+def _take(session: Session, notification_id: str) -> bool:
+    result = session.execute(
+        update(Notification)
+        .where(col(Notification.id) == notification_id, col(Notification.ack_due_at).is_not(None))
+        .values(ack_due_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+def escalate_unacked(
+    session: Session, *, now: datetime, policy: Policy, routing: Routing, batch_size: int
+) -> Sweep:
+    """Follow up the alerts whose ack window has passed (DESIGN §5): the same person's next
+    channel, then their deputy or the duty officer on duty. Claiming an alert clears its check
+    with compare-and-set, so two sweepers never follow one up twice."""
+    sweep = Sweep()
+    rows = claim_unacked(session, now=now, limit=batch_size)
+    sweep.claimed = len(rows)
+    if not rows:
+        return sweep
+    duty = load_directory(session).holders(shifts=routing.shifts, at=now).get("duty_officer", [])
+    channels_of = {p.id: list(p.channels) for p in session.exec(select(Person)).all()}
+    for row in rows:
+        alert = (row.id, row.recipient_id, row.channel, row.level, row.chain)
+        if not _take(session, row.id) or row.obligation_id is None:
+            continue
+        obligation = session.get(Obligation, row.obligation_id)
+        if obligation is None or obligation.acked_at is not None:
+            continue
+        if obligation.status != ObligationStatus.OPEN:
+            continue
+        person = session.get(Person, alert[1])
+        steps = plan_no_ack(
+            step_done=alert[3] if alert[4] == Chain.NO_ACK else 0,
+            recipient=alert[1],
+            channel=alert[2],
+            channels_of=channels_of,
+            deputy=person.deputy_id if person else None,
+            duty=duty,
+        )
+        sweep.followed_up += 1
+        sweep.notices += _follow_up(session, obligation, alert[0], steps, now=now, policy=policy)
+    return sweep
+
+
+def _follow_up(
+    session: Session,
+    obligation: Obligation,
+    notification_id: str,
+    steps: list[NoAckStep],
+    *,
+    now: datetime,
+    policy: Policy,
+) -> list[Notice]:
+    case = get_case(session, obligation.case_id)
+    assert case.id is not None
+    rule = policy.escalation_for(case.grade)
+    add_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.ACK_OVERDUE,
+        at=now,
+        message=f"{obligation.title}：提醒超过签收时限未签收，"
+        + ("转送 " + "、".join(s.recipient for s in steps) if steps else "已无可转送对象"),
+        data={"notification": notification_id, "to": [s.recipient for s in steps]},
+    )
+    return [
+        Notice(
+            kind=NoticeKind.NO_ACK,
+            occasion=f"{Chain.NO_ACK.value}{step.step}",
+            headline=NO_ACK_LABELS[step.step],
+            case_id=case.id,
+            people=(step.recipient,),
+            channel=step.channel,
+            obligation_id=obligation.id,
+            chain=Chain.NO_ACK,
+            level=step.step,
+            late_by=now - obligation.due_at,
+            ack_window=rule.ack_window if step.step < 2 else None,
+            links=LINKS,
+            link_subject=obligation.key,
+            sort_at=obligation.due_at.isoformat(),
+        )
+        for step in steps
+    ]
+
+
+# --- 上报: a person climbs the chain now ------------------------------------------------------
+
+
+def escalate_now(
+    session: Session,
+    *,
+    case_id: int,
+    obligation_key: str,
+    actor: str,
+    reason: str,
+    at: datetime,
+    policy: Policy,
+    routing: Routing,
+) -> Change:
+    """上报: the obligation's chain climbs one level now, on the record; later levels keep their
+    scheduled times; the level's people are told."""
+    case = get_case(session, case_id)
+    obligation = find_obligation(session, case_id=case_id, key=obligation_key)
+    require_open(obligation)
+    grade = policy.scheme.level(case.grade).id
+    chain = policy.chain_for(grade, obligation.key)
+    level = obligation.level + 1
+    if level > max(rung.level for rung in chain):
+        raise CaseError(f"事项 {obligation_key!r} 已到督办链最高级（第{obligation.level}级）")
+    rung = policy.chain_level(level, chain)
+    times = escalation_times(obligation.due_at, policy.escalation_for(grade), chain)
+    next_check = next((t for r, t in times if r.level > level), None)
+    marked = at if obligation.reminded_at is None else None  # the chain is past the reminder
+    if not advance_level(
+        session, obligation, to_level=level, next_check_at=next_check, reminded_at=marked
+    ):
+        raise CaseError(f"事项 {obligation_key!r} 刚被他人催办或上报，请刷新后重试")
+    roles = level_roles(policy, routing, case, obligation, level)
+    people = _people(load_directory(session), roles, case, obligation, routing, at)
+    add_event(
+        session,
+        case_id=case_id,
+        kind=EventKind.ESCALATED,
+        at=at,
+        actor=actor,
+        message=f"{actor} 上报：{obligation.title} 第{level}级（{rung.label}），"
+        f"理由：{reason}，通知 {len(people)} 人",
+        data={"obligation": obligation_key, "level": level, "recipients": people},
+    )
+    notice = Notice(
+        kind=NoticeKind.LAPSE,
+        occasion=f"{Chain.NO_COMPLETION.value}{level}",
+        headline=f"{rung.label}（{actor} 上报）",
+        case_id=case_id,
+        roles=roles,
+        obligation_id=obligation.id,
+        chain=Chain.NO_COMPLETION,
+        level=level,
+        late_by=at - obligation.due_at,
+        ack_window=policy.escalation_for(grade).ack_window,
+        links=LINKS,
+        link_subject=obligation.key,
+        sort_at=obligation.due_at.isoformat(),
+    )
+    return Change(
+        case_id,
+        f"已上报：案件 {case_id} · {obligation.title} 第{level}级（{rung.label}）",
+        {"case_id": case_id, "obligation": obligation_key, "level": level, "recipients": people},
+        (notice,),
+        obligation_key,
+    )

@@ -1,7 +1,14 @@
-"""Moving a case through its lifecycle in the database: a stage event (the policy engine's
-`apply_event` says what it means; this module performs it with compare-and-set on the stage)
-and a grade change (`decide_regrade` and `plan_regrade`: open deadlines only ever shorten, the
-old → new diff goes on the timeline, obligations new to the grade are opened)."""
+"""Moving a case through its lifecycle in the database, and what each move must tell.
+
+`advance` applies a stage event (the policy engine's `apply_event` says what it means; this
+performs it with compare-and-set on the stage): the new stage on the record, the obligations it
+satisfies completed, those it cancels cancelled, those it starts opened from their anchor.
+`stage_notices` says who must hear of it: the quick report (快报, with its mandated fields) to the
+grade's report targets, the contact sheet (联系单) to each responsible unit's person and liaison
+with their deadline and links, any other stage to the watchers the policy names. `regrade`
+changes the grade: open deadlines only ever shorten, the old → new diff goes on the timeline,
+rules new to the grade open from their own anchor, and an upgrade tells the chain's first level.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from models.policy import (
     DueTime,
+    IllegalTransition,
     OpenObligation,
     Policy,
     StageEvent,
@@ -23,12 +31,15 @@ from models.policy import (
     decide_regrade,
     plan_regrade,
 )
+from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS, Stage
-from models.policy.states import EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, get_case, open_obligation
+from models.policy.states import CATEGORY_LABELS, Category, EventKind, ObligationStatus
+from models.repo.cases import CaseError, add_event, case_items, get_case, open_obligation
 from models.repo.rerun import open_missing
 from models.repo.stuck import load_states
-from models.store.tables import Case, Obligation
+from models.store.tables import Case, Obligation, Unit
+
+ALERT_LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 
 
 def advance(
@@ -40,8 +51,9 @@ def advance(
     at: datetime,
     policy: Policy,
     calendar: WorkCalendar,
-) -> Transition:
-    """Apply a stage event: new stage, obligations opened, satisfied and cancelled, on record."""
+) -> tuple[Transition, int]:
+    """Apply a stage event: new stage, obligations opened, satisfied and cancelled, on record.
+    Returns the transition and the id of its timeline entry (what its notices are keyed by)."""
     case = get_case(session, case_id)
     transition = apply_event(
         case.stage, event, at=at, policy=policy, grade=case.grade, closed_at=case.closed_at
@@ -60,7 +72,7 @@ def advance(
         raise CaseError(f"案件 {case_id} 的阶段已被他人更改，请刷新后重试 (stage changed)")
     session.expire(case)
     old, new = STAGE_LABELS[transition.from_stage], STAGE_LABELS[transition.to_stage]
-    add_event(
+    entry = add_event(
         session,
         case_id=case_id,
         kind=EventKind.STAGE_CHANGED,
@@ -102,7 +114,18 @@ def advance(
                 calendar=calendar,
                 tz=tz,
             )
-    return transition
+    session.flush()
+    assert entry is not None and entry.id is not None
+    return transition, entry.id
+
+
+def is_legal(policy: Policy, case: Case, event: StageEvent) -> bool:
+    """Whether the case's template lets `event` happen in its current stage."""
+    try:
+        policy.template.target(case.stage, event)
+    except IllegalTransition:
+        return False
+    return True
 
 
 def _closed_at(transition: Transition, current: datetime | None) -> datetime | None:
@@ -161,6 +184,123 @@ def cancel_open(
     return keys
 
 
+# --- who hears of a stage change ------------------------------------------------------------
+
+
+def stage_notices(
+    session: Session,
+    *,
+    case_id: int,
+    transition: Transition,
+    event_id: int,
+    actor: str,
+    policy: Policy,
+    lines: Sequence[str] = (),
+) -> list[Notice]:
+    """The notice a stage change causes, to the roles the policy names for the event and grade:
+    the quick report's fields for `report`, the contact sheet (deadlines and links) for
+    `dispatch`, the change itself otherwise."""
+    case = get_case(session, case_id)
+    event, occasion = transition.event, f"{transition.event.value}@{event_id}"
+    roles = transition.notifications
+    if event is StageEvent.report:
+        return [
+            Notice(
+                kind=NoticeKind.QUICK_REPORT,
+                occasion=occasion,
+                headline=f"舆情快报（{actor} 报送）",
+                case_id=case_id,
+                roles=roles,
+                lines=(*quick_report_lines(session, case, policy), *lines),
+            )
+        ]
+    if event is StageEvent.dispatch:
+        tz = ZoneInfo(policy.timezone)
+        return [contact_sheet(session, case, roles=roles, occasion=occasion, lines=lines, tz=tz)]
+    old, new = STAGE_LABELS[transition.from_stage], STAGE_LABELS[transition.to_stage]
+    return [
+        Notice(
+            kind=NoticeKind.STAGE,
+            occasion=occasion,
+            headline=f"阶段变更：{old} → {new}（{actor}）",
+            case_id=case_id,
+            roles=roles,
+            lines=tuple(lines),
+        )
+    ]
+
+
+def quick_report_lines(session: Session, case: Case, policy: Policy) -> tuple[str, ...]:
+    """The quick report's mandated fields (seeds-spec §7.1; S1-4 §13): site, item, gist of the
+    comments, source and link, category, grade, when it was found."""
+    assert case.id is not None
+    items = case_items(session, case.id)
+    first = items[0] if items else None
+    tz = ZoneInfo(policy.timezone)
+    category = CATEGORY_LABELS.get(Category(case.category), case.category) if case.category else ""
+    return (
+        f"网站：{first.site or '（人工登记）' if first else '（人工登记）'}",
+        f"舆情信息：{first.title if first else case.title}",
+        f"网友留言要点：{(first.summary if first else '')[:200] or '（无）'}",
+        f"来源链接：{first.url if first else '（无）'}",
+        f"类别：{category or '待研判'}",
+        f"等级：{policy.scheme.level(case.grade).label}",
+        f"发现时间：{case.discovered_at.astimezone(tz):%Y-%m-%d %H:%M}",
+        f"相关信息 {len(items)} 条",
+    )
+
+
+def contact_sheet(
+    session: Session,
+    case: Case,
+    *,
+    roles: Sequence[str],
+    occasion: str,
+    lines: Sequence[str],
+    tz: ZoneInfo,
+) -> Notice:
+    """联系单: the case, its items and gist, the unit's deadlines, and links bound to the unit's
+    first obligation (签收, 完成 its verification, 申请延期…)."""
+    assert case.id is not None
+    units = [session.get(Unit, u) for u in case.units]
+    names = "、".join(u.name for u in units if u is not None)
+    lead = session.get(Unit, case.lead_unit_id) if case.lead_unit_id else None
+    items = case_items(session, case.id)
+    owned = [
+        o
+        for o in _obligations(session, case.id)
+        if o.status == ObligationStatus.OPEN and o.owner_role == "unit_responsible"
+    ]
+    owned.sort(key=lambda o: o.due_at)
+    deadlines = [f"{o.title}：截止 {o.due_at.astimezone(tz):%Y-%m-%d %H:%M}" for o in owned]
+    return Notice(
+        kind=NoticeKind.CONTACT_SHEET,
+        occasion=occasion,
+        headline="网络舆情联系单：请核查并按时反馈",
+        case_id=case.id,
+        roles=tuple(roles),
+        lines=(
+            f"责任单位：{names or '（未指定）'}"
+            + (f"（牵头：{lead.name}）" if lead and len(units) > 1 else ""),
+            *(f"舆情信息：{i.title} {i.url}" for i in items[:5]),
+            f"要点：{(items[0].summary if items else case.title)[:200]}",
+            *deadlines,
+            *lines,
+        ),
+        links=ALERT_LINKS if owned else (),
+        link_subject=owned[0].key if owned else None,
+        obligation_id=owned[0].id if owned else None,
+        extra={
+            "command": f"yuqing case complete {case.id} --obligation "
+            + (owned[0].key if owned else "verification")
+            + " --result 核查结果 --by {person}"
+        },
+    )
+
+
+# --- grade ---------------------------------------------------------------------------------
+
+
 def regrade(
     session: Session,
     *,
@@ -172,9 +312,11 @@ def regrade(
     policy: Policy,
     calendar: WorkCalendar,
     approver: str | None = None,
-) -> Case:
+) -> tuple[list[str], list[Notice]]:
     """Change the grade: upgrades freely (automatic when `actor` is None), downgrades only with
-    an actor, a reason and an approver. Deadlines become min(current, anchor + new duration)."""
+    an actor, a reason and an approver. Deadlines become min(current, anchor + new duration).
+    Returns the keys of the deadlines that moved, and for an upgrade the notice to the chain's
+    first level."""
     case = get_case(session, case_id)
     decision = decide_regrade(
         policy.scheme, case.grade, grade, actor=actor, reason=reason, approver=approver
@@ -195,7 +337,7 @@ def regrade(
     )
     by_key = {o.key: o for o in obligations}
     tz = ZoneInfo(policy.timezone)
-    diff = []
+    diff, moved = [], []
     for change in plan.changes:
         if change.new.at < change.old.at:
             obligation = by_key[change.key]
@@ -203,22 +345,24 @@ def regrade(
             if obligation.level == 0:  # not yet lapsed: the next check is the new due time
                 obligation.next_check_at = change.new.at
             session.add(obligation)
+            moved.append(change.key)
             diff.append(
                 f"{obligation.title} {change.old.at.astimezone(tz):%m-%d %H:%M} → "
                 f"{change.new.at.astimezone(tz):%m-%d %H:%M}"
             )
     old_label, new_label = (policy.scheme.level(g).label for g in (case.grade, grade))
+    upgraded = policy.scheme.level(grade).rank < policy.scheme.level(case.grade).rank
     case.grade, case.updated_at = decision.to_grade, at
     session.add(case)
     who = actor or "系统（指标越档自动升级）"
-    moved = "；时限调整：" + "，".join(diff) if diff else "；时限无需调整"
-    add_event(
+    shift = "；时限调整：" + "，".join(diff) if diff else "；时限无需调整"
+    entry = add_event(
         session,
         case_id=case_id,
         kind=EventKind.GRADE_CHANGED,
         at=at,
         actor=actor or "system",
-        message=f"{who}：等级 {old_label} → {new_label}，理由：{reason}{moved}",
+        message=f"{who}：等级 {old_label} → {new_label}，理由：{reason}{shift}",
         data={
             "from": plan.from_grade,
             "to": plan.to_grade,
@@ -236,4 +380,29 @@ def regrade(
     session.flush()
     (state,) = load_states(session, [case_id])
     open_missing(session, state, policy=policy, calendar=calendar)
-    return case
+    if not upgraded:
+        return moved, []
+    assert entry is not None and entry.id is not None
+    owner = next(
+        (o.owner_role for o in sorted(open_ones_of(session, case_id), key=lambda o: o.due_at)),
+        "office_staff",
+    )
+    notice = Notice(
+        kind=NoticeKind.STAGE,
+        occasion=f"upgrade@{entry.id}",
+        headline="等级上调",
+        case_id=case_id,
+        roles=policy.chain[0].recipients(owner) if policy.chain else (),
+        lines=(
+            f"{old_label} → {new_label}（{who}），理由：{reason}",
+            "相关时限已按新等级缩短" + (f"：{'，'.join(diff)}" if diff else ""),
+        ),
+    )
+    return moved, [notice]
+
+
+def open_ones_of(session: Session, case_id: int) -> list[Obligation]:
+    query = select(Obligation).where(
+        Obligation.case_id == case_id, Obligation.status == ObligationStatus.OPEN
+    )
+    return list(session.exec(query.order_by(col(Obligation.due_at))).all())

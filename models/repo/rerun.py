@@ -3,8 +3,9 @@ restarting a clock: a missing deadline is re-created from its original anchor (a
 on its clock, so one already past lapses on the next sweep), a lost next check goes back to the
 reminder or the next chain level not yet fired, an alert that failed on every channel goes back
 in the outbox; the sweep and the dispatcher then do the rest. A `rerun` timeline entry records a
-repair; a healthy case is left untouched. Also the durable record of a step that failed on a
-case. Keyword-only functions over a Session; the caller owns the transaction."""
+repair; a healthy case is left untouched. Failed or waiting case-flow steps are carried out by
+the re-run's `case` flow, not here. Keyword-only functions over a Session; the caller owns the
+transaction."""
 
 from __future__ import annotations
 
@@ -94,21 +95,6 @@ def repair_case(
         data=repair.as_dict(),
     )
     return repair
-
-
-def record_step_failure(
-    session: Session, *, case_id: int, step: str, error: str, at: datetime
-) -> None:
-    """The durable record of a step that raised while working on this case: the case is listed
-    as stuck until a re-run finishes it."""
-    add_event(
-        session,
-        case_id=case_id,
-        kind=EventKind.STEP_FAILED,
-        at=at,
-        message=f"步骤 {step} 失败：{error}"[:500],
-        data={"step": step, "error": error[:2000]},
-    )
 
 
 def _summary(

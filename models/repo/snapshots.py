@@ -2,7 +2,7 @@
 (`models.policy.spread`), are recorded as a `MetricSnapshot` when they differ from the last one, and
 the grade rules run on them; a case whose metrics crossed a band is upgraded automatically
 (`models.repo.lifecycle.regrade` with no actor: deadlines only shorten, the diff is on the
-timeline). Returns the upgrades so the caller can alert the chain."""
+timeline). Returns the upgrades, each with the notice telling the chain's first level."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.policy import CaseMetrics, Policy, WorkCalendar, evaluate_grade, upgrade_for_metrics
+from models.policy.notices import Notice
 from models.policy.spread import ItemFacts, case_metrics
 from models.repo.lifecycle import regrade
 from models.store.tables import Case, Item, MetricSnapshot
@@ -26,6 +27,7 @@ class Upgrade:
     from_grade: str
     to_grade: str
     metrics: CaseMetrics
+    notices: tuple[Notice, ...] = ()
 
 
 def snapshot_open_cases(
@@ -54,7 +56,7 @@ def snapshot_open_cases(
         decision = upgrade_for_metrics(policy.scheme, case.grade, metrics)
         if decision is None:
             continue
-        regrade(
+        _, notices = regrade(
             session,
             case_id=case.id,
             grade=decision.to_grade,
@@ -64,7 +66,9 @@ def snapshot_open_cases(
             policy=policy,
             calendar=calendar,
         )
-        upgrades.append(Upgrade(case.id, decision.from_grade, decision.to_grade, metrics))
+        upgrades.append(
+            Upgrade(case.id, decision.from_grade, decision.to_grade, metrics, tuple(notices))
+        )
     if rows:
         session.execute(insert(MetricSnapshot), rows)
     return upgrades

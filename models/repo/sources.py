@@ -12,6 +12,7 @@ from typing import Protocol
 from sqlmodel import Session, col, select
 
 from models.policy.monitoring import Outcome, SourceHealth, assess
+from models.policy.notices import Notice, NoticeKind
 from models.policy.states import RunStatus, SourceKind
 from models.store.tables import MonitoringGap, Source, SourceRun
 
@@ -123,3 +124,25 @@ def _open_gap(session: Session, source_id: str) -> MonitoringGap | None:
 def open_gaps(session: Session) -> Sequence[MonitoringGap]:
     query = select(MonitoringGap).where(col(MonitoringGap.closed_at).is_(None))
     return session.exec(query.order_by(col(MonitoringGap.opened_at))).all()
+
+
+def gap_notice(gap: MonitoringGap, *, source_name: str, roles: Sequence[str]) -> Notice:
+    """监测盲区 (a source failing or silent for N runs) or its recovery, to the operators: the
+    24-hour duty requirement covers the collector too."""
+    back = gap.closed_at is not None
+    lines = (
+        (f"来源 {source_name}（{gap.source_id}）已恢复正常采集，盲区已关闭。",)
+        if back
+        else (
+            f"来源 {source_name}（{gap.source_id}）已连续 {gap.runs} 次采集失败或无数据。",
+            f"原因：{gap.reason}",
+            "24小时值守要求覆盖采集本身：请尽快检查该来源。",
+        )
+    )
+    return Notice(
+        kind=NoticeKind.MONITORING,
+        occasion=f"gap{gap.id}-{'closed' if back else 'opened'}",
+        headline=f"【监测{'恢复' if back else '盲区'}】{source_name}",
+        roles=tuple(roles),
+        lines=lines,
+    )

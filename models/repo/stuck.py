@@ -1,7 +1,8 @@
 """Stuck cases: a case is stuck when its stored state shows a step that failed or never ran.
-The rules: a step recorded as failed (a STEP_FAILED timeline entry that no later re-run
-finished); a deadline the grade requires whose anchor has happened (registration, or the first
-stage event that sets it) but whose obligation row is missing and was not settled since; an open
+The rules: a case flow step that failed after its retries, or that has waited for a runner
+longer than the grace period (no flow picked it up); a deadline the grade requires whose anchor
+has happened (registration, or the first stage event that sets it) but whose obligation row is
+missing and was not settled since; an open
 obligation with no next check while its chain still has levels to fire, or whose next check the
 sweep has left unhandled for longer than a grace period; outbox rows pending past their send
 time by the grace period, left `sending` past the lease (a killed dispatcher), or failed on
@@ -28,10 +29,10 @@ from models.policy import (
     reminder_at,
 )
 from models.policy.stages import Stage
-from models.policy.states import EventKind, NotificationStatus, ObligationStatus
+from models.policy.states import EventKind, NotificationStatus, ObligationStatus, StepStatus
 from models.policy.transitions import EVENT_ANCHORS
 from models.repo.cases import registration_anchors
-from models.store.tables import Case, CaseEvent, Notification, Obligation
+from models.store.tables import Case, CaseEvent, CaseStep, Notification, Obligation
 
 GRACE = timedelta(minutes=5)  # well over the sweep's backstop interval (at most 60 s)
 LEASE = timedelta(seconds=120)  # the dispatcher's default `sending_lease_seconds`
@@ -42,6 +43,7 @@ STAGE_EVENTS = frozenset(e.value for e in StageEvent)
 
 class StuckReason(StrEnum):
     STEP_FAILED = "step_failed"
+    STEP_WAITING = "step_waiting"
     MISSING_DEADLINE = "missing_deadline"
     NO_LIVE_CHECK = "no_live_check"
     CHECK_OVERDUE = "check_overdue"
@@ -50,7 +52,8 @@ class StuckReason(StrEnum):
 
 
 REASON_LABELS = {
-    StuckReason.STEP_FAILED: "上一步骤失败",
+    StuckReason.STEP_FAILED: "步骤失败",
+    StuckReason.STEP_WAITING: "步骤未执行",
     StuckReason.MISSING_DEADLINE: "缺少时限",
     StuckReason.NO_LIVE_CHECK: "时限未在计时",
     StuckReason.CHECK_OVERDUE: "到期未处理",
@@ -67,6 +70,7 @@ class Finding:
     detail: str
     obligation: str | None = None  # the obligation key it concerns
     notification: str | None = None  # the notification id it concerns
+    step: int | None = None  # the case step it concerns
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +79,7 @@ class Finding:
             "detail": self.detail,
             "obligation": self.obligation,
             "notification": self.notification,
+            "step": self.step,
         }
 
 
@@ -97,7 +102,8 @@ class CaseState:
 
     case: Case
     obligations: list[Obligation] = field(default_factory=list)
-    events: list[CaseEvent] = field(default_factory=list)  # stage changes, failures, re-runs
+    events: list[CaseEvent] = field(default_factory=list)  # stage changes
+    steps: list[CaseStep] = field(default_factory=list)  # the case flow's steps not yet done
     outbox: list[Notification] = field(default_factory=list)  # rows not sent
     sent: set[tuple[Any, ...]] = field(default_factory=set)  # occasions delivered somewhere
 
@@ -135,7 +141,10 @@ def _candidates(session: Session) -> list[int]:
             col(Notification.status) != NotificationStatus.SENT,
         )
     ).all()
-    return sorted({i for i in [*active, *unsent] if i is not None})
+    unfinished = session.exec(
+        select(CaseStep.case_id).where(CaseStep.status != StepStatus.DONE)
+    ).all()
+    return sorted({i for i in [*active, *unsent, *unfinished] if i is not None})
 
 
 def load_states(session: Session, ids: Sequence[int]) -> list[CaseState]:
@@ -145,12 +154,16 @@ def load_states(session: Session, ids: Sequence[int]) -> list[CaseState]:
         by_id = {
             c.id: CaseState(c) for c in session.exec(select(Case).where(col(Case.id).in_(chunk)))
         }
-        kinds = (EventKind.STAGE_CHANGED, EventKind.STEP_FAILED, EventKind.RERUN)
         events = select(CaseEvent).where(
-            col(CaseEvent.case_id).in_(chunk), col(CaseEvent.kind).in_(kinds)
+            col(CaseEvent.case_id).in_(chunk), CaseEvent.kind == EventKind.STAGE_CHANGED
         )
         for event in session.exec(events.order_by(col(CaseEvent.at), col(CaseEvent.id))):
             by_id[event.case_id].events.append(event)
+        steps = select(CaseStep).where(
+            col(CaseStep.case_id).in_(chunk), CaseStep.status != StepStatus.DONE
+        )
+        for step in session.exec(steps.order_by(col(CaseStep.id))):
+            by_id[step.case_id].steps.append(step)
         for row in session.exec(select(Obligation).where(col(Obligation.case_id).in_(chunk))):
             by_id[row.case_id].obligations.append(row)
         unsent = select(Notification).where(
@@ -193,9 +206,13 @@ def diagnose(
 ) -> tuple[Finding, ...]:
     tz = ZoneInfo(policy.timezone)
     findings: list[Finding] = []
-    failed = _open_failure(state.events)
-    if failed is not None:
-        findings.append(Finding(StuckReason.STEP_FAILED, failed.message))
+    for step in state.steps:
+        if step.status == StepStatus.FAILED:
+            detail = f"步骤 {step.kind}（{step.id}）失败：{step.error or ''}"[:300]
+            findings.append(Finding(StuckReason.STEP_FAILED, detail, step=step.id))
+        elif step.created_at < now - grace:
+            detail = f"步骤 {step.kind}（{step.id}）自 {_local(step.created_at, tz)} 起未执行"
+            findings.append(Finding(StuckReason.STEP_WAITING, detail, step=step.id))
     findings += _deadline_findings(state, now=now, policy=policy, grace=grace, tz=tz)
     findings += _outbox_findings(state, now=now, grace=grace, lease=lease, tz=tz)
     return tuple(findings)
@@ -221,17 +238,6 @@ def _deadline_findings(
 
 def _local(at: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _open_failure(events: Iterable[CaseEvent]) -> CaseEvent | None:
-    """The last STEP_FAILED entry, unless a later re-run finished it."""
-    last: CaseEvent | None = None
-    for event in events:
-        if event.kind == EventKind.STEP_FAILED:
-            last = event
-        elif event.kind == EventKind.RERUN:
-            last = None
-    return last
 
 
 def missing_deadlines(state: CaseState, policy: Policy) -> list[tuple[ObligationRule, datetime]]:

@@ -2,7 +2,9 @@
 the signed one-click action links and the case console. Nothing is built at import time;
 `create_app` prepares the runtime (database migrated, sources synced) so a bad configuration
 fails at start, not at the first request. The app reads the clock from `app.state.now`
-(default `utc_now`), so tests move time without sleeping."""
+(default `utc_now`), so tests move time without sleeping. After an action it calls
+`app.state.after_change(case_id)`: the process's runner (`yuqing serve`, `yuqing web`) is woken to
+carry out the steps at once; without one (the default) they wait for the next runner to look."""
 
 from __future__ import annotations
 
@@ -18,11 +20,17 @@ from yuqing.web.intake import router as intake_router
 from yuqing.web.link_pages import router as link_router
 
 
-def create_app(config: str | None = None, *, now: Callable[[], datetime] = utc_now) -> FastAPI:
+def create_app(
+    config: str | None = None,
+    *,
+    now: Callable[[], datetime] = utc_now,
+    after_change: Callable[[int], None] = lambda _case_id: None,
+) -> FastAPI:
     prepare(config)
     app = FastAPI(title="yuqing", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.now = now
+    app.state.after_change = after_change
     app.include_router(intake_router)
     app.include_router(link_router)
     app.include_router(console_router)

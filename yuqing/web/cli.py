@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from yuqing.cli_common import config_arg, console, errors, refusals
+from yuqing.cli_common import config_arg, console, errors, flow_api, refusals
 
 app = typer.Typer(help="控制台与一键办理链接 (web console)", invoke_without_command=True)
 
@@ -23,17 +23,26 @@ def web(
     """只运行控制台（不运行定时采集和催办），直到 Ctrl-C。"""
     if ctx.invoked_subcommand is not None:
         return
+    from deployments.wakeup import start_wake_thread
     from tasks.runtime import prepare
     from yuqing.web.server import serve_web
 
-    with refusals():
-        settings = prepare(config_arg()).settings
+    with refusals(), flow_api():
+        config = config_arg()
+        runtime = prepare(config)
+        settings = runtime.settings
         shown = f"http://{host or settings.web.host}:{port or settings.web.port}"
         console.print(f"控制台：{shown}/ （Ctrl-C 停止）")
         if settings.web.base_url is None or settings.secrets.link_key is None:
             errors.print("提示：未设置 web.base_url 或 secrets 的 link_key，告警中不含一键办理链接")
-        with contextlib.suppress(KeyboardInterrupt):
-            serve_web(config_arg(), host=host, port=port)
+        # The console's actions cause steps (telling people): carry them out here. The time
+        # limits themselves are chased by `yuqing serve`, not by the console alone.
+        _, waker = start_wake_thread(runtime, config, escalate=False)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                serve_web(config, host=host, port=port, after_change=waker.poke)
+        finally:
+            waker.halt()
     console.print("控制台已停止")
 
 

@@ -1,7 +1,9 @@
 """The case console: sign in and out, the board of open cases, one case in full with the action
-forms the signed-in person's roles allow (`yuqing.actions.allowed_actions`), acting on a case
-through `yuqing.actions`, and registering a case by hand. Every form carries a CSRF token; every
-action is taken as the signed-in account's person, at the app's clock."""
+forms the signed-in person's roles allow (`models.policy.permissions`) and the case's stage
+permits, the requests they may decide, acting on a case through `yuqing.actions` (the app's
+runner then carries out what the action causes), registering a case by hand, and the case
+library. Every form carries a CSRF token; every action is taken as the signed-in account's
+person, at the app's clock."""
 
 from __future__ import annotations
 
@@ -12,13 +14,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from models.policy.states import ObligationStatus
+from models.policy import StageEvent
+from models.policy.forms import ACTION_FIELDS, FormField
+from models.policy.permissions import allowed_actions, may_decide
+from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, ObligationStatus
 from models.repo.cases import CaseError
+from models.repo.changes import Change
+from models.repo.library import library
+from models.repo.lifecycle import is_legal
 from models.repo.stuck import REASON_LABELS, find_stuck
 from models.store.db import session_scope
+from models.store.tables import Case
 from tasks.runtime import Runtime
 from yuqing import actions
-from yuqing.actions import Action, ActionResult, FormField
 from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.register import register_from_form, register_page
 from yuqing.web.security import (
@@ -36,13 +44,23 @@ from yuqing.web.views import board, case_page
 router = APIRouter(tags=["console"])
 SESSION_COOKIE = "yq_session"
 _DUMMY_HASH = hash_password("not a password")  # unknown users cost a hash too (no timing hint)
-CASE_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate")
-CLOSE = FormField("reason", "办结说明", "textarea", required=False)
-REOPEN = FormField("reason", "重新打开理由", "textarea")
-DOWNGRADE = (
-    FormField("grade", "降至等级（默认降一级）", "grade", required=False),
-    FormField("requested_by", "申请人", "person"),
-    FormField("reason", "降级理由", "textarea"),
+OBLIGATION_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate")
+# The case-level forms, in the order of the lifecycle, each with the stage event that must be
+# legal now for it to show (None: any stage of an open case).
+STAGE_FORMS: tuple[tuple[str, StageEvent | None], ...] = (
+    ("report", StageEvent.report),
+    ("assess", StageEvent.assess),
+    ("dispatch", StageEvent.dispatch),
+    ("verify", StageEvent.verify),
+    ("draft", StageEvent.approve_statement),
+    ("respond", StageEvent.respond),
+    ("track", StageEvent.track),
+    ("close", StageEvent.close),
+    ("review", StageEvent.review),
+    ("reopen", StageEvent.reopen),
+    ("upgrade", None),
+    ("downgrade", None),
+    ("refer", None),
 )
 
 
@@ -61,10 +79,9 @@ def _to_login(request: Request) -> RedirectResponse:
 
 
 def _chrome(request: Request, user: SignedIn) -> dict[str, Any]:
-    runtime = runtime_of(request)
     return {
         "user": user,
-        "allowed": actions.allowed_actions(runtime, user.roles),
+        "allowed": allowed_actions(user.roles),
         "server_now": now_of(request).isoformat(),
     }
 
@@ -157,6 +174,49 @@ def stuck_page(request: Request) -> Response:
     return page(request, "stuck.html", {**_chrome(request, user), "rows": rows})
 
 
+@router.get("/library", response_class=HTMLResponse)
+def library_page(
+    request: Request,
+    q: str = "",
+    category: str = "",
+    grade: str = "",
+    unit: str = "",
+    year: str = "",
+) -> Response:
+    """案例库: reviewed cases with their summary, cause and lessons, searchable."""
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    runtime = runtime_of(request)
+    grades = [(g.id, g.label) for g in runtime.policy.scheme.by_rank()]
+    picked_year = int(year) if year.isdigit() and len(year) == 4 else None
+    category = category if category in CATEGORY_LABELS else ""
+    grade = grade if grade in {g for g, _ in grades} else ""
+    unit = unit[:64]
+    with session_scope(runtime.engine) as session:
+        entries = library(
+            session,
+            tz=runtime.settings.tz,
+            category=category or None,
+            grade=grade or None,
+            unit=unit or None,
+            year=picked_year,
+            words=q[:200] or None,
+        )
+    filters = {"category": category, "grade": grade, "unit": unit, "year": picked_year}
+    context = {
+        "entries": entries,
+        "q": q[:200],
+        "filters": filters,
+        "categories": list(CATEGORY_LABELS.items()),
+        "grades": grades,
+        "grade_labels": dict(grades),
+        "units": [(u.id, u.name) for u in runtime.settings.units if not u.external],
+        "outcomes": OUTCOME_LABELS,
+    }
+    return page(request, "library.html", {**_chrome(request, user), **context})
+
+
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case_page(request: Request) -> Response:
     user = current_user(request)
@@ -173,7 +233,7 @@ async def new_case(request: Request) -> Response:
         return _to_login(request)
     if not csrf_valid(request, form.get("csrf")):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
-    if "register" not in actions.allowed_actions(runtime_of(request), user.roles):
+    if "register" not in allowed_actions(user.roles):
         return _message(request, user, "您的角色不能登记案件", 403)
     return await run_in_threadpool(register_from_form, request, user, form, _chrome(request, user))
 
@@ -191,41 +251,44 @@ def show_case(request: Request, case_id: int) -> Response:
         return _message(request, user, str(exc), 404)
     context = {
         "p": data,
-        "forms": _forms(runtime, user, data.deadlines, case_id, closed=data.case.closed_at),
+        "forms": _forms(runtime, user, data.deadlines, data.case),
         "people": [(p.id, p.name) for p in runtime.settings.people],
         "grades": [(g.id, g.label) for g in runtime.policy.scheme.by_rank()],
+        "units": [(u.id, u.name) for u in runtime.settings.units if not u.external],
     }
     return page(request, "case.html", {**_chrome(request, user), **context})
 
 
 def _forms(
-    runtime: Runtime, user: SignedIn, deadlines: list[dict[str, Any]], case_id: int, closed: Any
+    runtime: Runtime, user: SignedIn, deadlines: list[dict[str, Any]], case: Case
 ) -> dict[str, Any]:
-    """The forms this person may use: per open obligation, and for the whole case."""
-    allowed = actions.allowed_actions(runtime, user.roles)
+    """The forms this person may use now: per open obligation, for the whole case (the stage
+    actions the template allows from the current stage), and the requests they may decide."""
+    allowed = allowed_actions(user.roles)
+    assert case.id is not None
     per: dict[str, list[tuple[str, str, tuple[FormField, ...]]]] = {}
     for row in deadlines:
         o = row["o"]
-        if o.status != ObligationStatus.OPEN or closed is not None:
+        if o.status != ObligationStatus.OPEN or case.closed_at is not None:
             continue
-        for name in CASE_ACTIONS:
+        for name in OBLIGATION_ACTIONS:
             if name not in allowed or (name == "ack" and o.acked_at is not None):
                 continue
-            fields = actions.form_fields(
-                runtime, Action(name), case_id=case_id, obligation_key=o.key
-            )
-            per.setdefault(o.key, []).append((name, actions.ACTION_LABELS[Action(name)], fields))
-    case_level: list[tuple[str, str, tuple[FormField, ...]]] = []
-    if closed is None and "upgrade" in allowed:
-        fields = actions.form_fields(runtime, Action.UPGRADE, case_id=case_id, obligation_key=None)
-        case_level.append(("upgrade", "升级", fields))
-    if closed is None and "downgrade" in allowed:
-        case_level.append(("downgrade", "降级（审批）", DOWNGRADE))
-    if closed is None and "close" in allowed:
-        case_level.append(("close", "办结", (CLOSE,)))
-    if closed is not None and "reopen" in allowed:
-        case_level.append(("reopen", "重新打开", (REOPEN,)))
-    return {"per": per, "case": case_level, "decide": "decide_extension" in allowed}
+            fields = actions.fields_for(runtime, name, case_id=case.id, subject=o.key)
+            per.setdefault(o.key, []).append((name, actions.ACTION_LABELS[name], fields))
+    case_level = [
+        (name, actions.ACTION_LABELS[name], ACTION_FIELDS[name])
+        for name, event in STAGE_FORMS
+        if name in allowed
+        and (is_legal(runtime.policy, case, event) if event else case.closed_at is None)
+    ]
+    return {
+        "per": per,
+        "case": case_level,
+        "may_decide": lambda kind: may_decide(
+            runtime.policy, kind=kind, grade=case.grade, roles=user.roles
+        ),
+    }
 
 
 @router.post("/cases/{case_id}/act", response_class=HTMLResponse)
@@ -237,59 +300,31 @@ async def act(request: Request, case_id: int) -> Response:
     if not csrf_valid(request, form.get("csrf")):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
     name = form.get("action", "")
-    if name not in actions.allowed_actions(runtime_of(request), user.roles):
-        return _message(request, user, f"您的角色不能执行此操作（{name}）", 403)
+    if name not in allowed_actions(user.roles) or name not in actions.ACTION_LABELS:
+        return _message(request, user, f"您的角色不能执行此操作（{name[:40]}）", 403)
     try:
-        result = await run_in_threadpool(_perform, request, user, case_id, name, form)
+        change = await run_in_threadpool(_perform, request, user, case_id, name, form)
     except CaseError as exc:
         return redirect(f"/cases/{case_id}", flash=f"未能办理：{exc}")
-    return redirect(f"/cases/{case_id}", flash=result.message)
+    request.app.state.after_change(change.case_id)
+    return redirect(f"/cases/{case_id}", flash=change.message)
 
 
 def _perform(
     request: Request, user: SignedIn, case_id: int, name: str, form: Mapping[str, str]
-) -> ActionResult:
-    runtime, at, actor = runtime_of(request), now_of(request), user.person
-    reason = form.get("reason", "")
-    if name in {a.value for a in Action}:
-        key = form.get("obligation") or None
-        return actions.perform(
-            runtime,
-            Action(name),
-            case_id=case_id,
-            obligation_key=key,
-            actor=actor,
-            at=at,
-            form=form,
-        )
-    if name == "close":
-        return actions.close(runtime, case_id=case_id, actor=actor, at=at, reason=reason)
-    if name == "reopen":
-        return actions.reopen(runtime, case_id=case_id, actor=actor, at=at, reason=reason)
-    if name == "downgrade":
-        return actions.downgrade(
-            runtime,
-            case_id=case_id,
-            actor=form.get("requested_by", ""),
-            at=at,
-            reason=reason,
-            approver=actor,
-            grade=form.get("grade") or None,
-        )
-    if name == "decide_extension":
-        request_id = form.get("request_id", "")
-        if not request_id.isdigit():
-            raise CaseError("缺少字段 request_id（延期申请）")
-        return actions.decide_extension(
-            runtime,
-            case_id=case_id,
-            request_id=int(request_id),
-            approver=actor,
-            at=at,
-            approve=form.get("decision") == "approve",
-            note=form.get("note", ""),
-        )
-    raise CaseError(f"未知操作 {name!r}")
+) -> Change:
+    subject = form.get("obligation") or None
+    if name in actions.DECISIONS and form.get("request"):
+        subject = f"req{form['request']}"
+    return actions.perform(
+        runtime_of(request),
+        name,
+        case_id=case_id,
+        subject=subject,
+        actor=user.person,
+        at=now_of(request),
+        form=form,
+    )
 
 
 def _message(request: Request, user: SignedIn | None, message: str, status: int) -> HTMLResponse:
@@ -298,7 +333,9 @@ def _message(request: Request, user: SignedIn | None, message: str, status: int)
 
 
 async def _form(request: Request) -> dict[str, str]:
-    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    """The form's fields; a field given several times (the responsible units) is joined."""
+    data = await request.form()
+    return {key: ",".join(v for v in data.getlist(key) if isinstance(v, str)) for key in data}
 
 
 def _safe_next(target: str) -> str:

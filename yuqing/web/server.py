@@ -32,9 +32,14 @@ class WebThread:
 
 
 def _server(
-    config: str | None, *, host: str, port: int, now: Callable[[], datetime]
+    config: str | None,
+    *,
+    host: str,
+    port: int,
+    now: Callable[[], datetime],
+    after_change: Callable[[int], None],
 ) -> uvicorn.Server:
-    app = create_app(config, now=now)
+    app = create_app(config, now=now, after_change=after_change)
     return uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     )
@@ -47,12 +52,13 @@ def start_web_thread(
     port: int | None = None,
     now: Callable[[], datetime] = utc_now,
     wait: float = 15,
+    after_change: Callable[[int], None] = lambda _case_id: None,
 ) -> WebThread | None:
     """Start the app in a daemon thread and wait until it listens; None (logged) when it could
     not start, e.g. the port is taken: escalation goes on without the console."""
     web = prepare(config).settings.web
     host, port = host or web.host, web.port if port is None else port
-    server = _server(config, host=host, port=port, now=now)
+    server = _server(config, host=host, port=port, now=now, after_change=after_change)
     thread = threading.Thread(target=server.run, name="yuqing-web", daemon=True)
     thread.start()
     deadline = time.monotonic() + wait
@@ -68,8 +74,20 @@ def start_web_thread(
     return WebThread(server=server, thread=thread, url=url)
 
 
-def serve_web(config: str | None, *, host: str | None = None, port: int | None = None) -> None:
+def serve_web(
+    config: str | None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    after_change: Callable[[int], None] = lambda _case_id: None,
+) -> None:
     """Serve the app in the foreground until Ctrl-C."""
     web = prepare(config).settings.web
-    server = _server(config, host=host or web.host, port=port or web.port, now=utc_now)
+    server = _server(
+        config,
+        host=host or web.host,
+        port=port or web.port,
+        now=utc_now,
+        after_change=after_change,
+    )
     server.run()

@@ -7,14 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from models.policy import Policy
 from models.policy.stages import STAGE_LABELS
-from models.policy.states import ApprovalKind, ApprovalStatus, EventKind, ObligationStatus
+from models.policy.states import (
+    APPROVAL_LABELS,
+    OUTCOME_LABELS,
+    ApprovalKind,
+    ApprovalStatus,
+    EventKind,
+    ObligationStatus,
+    Outcome,
+)
 from models.repo.cases import case_items, case_obligations, case_timeline, get_case, list_cases
 from models.repo.directory import role_holders
 from models.store.tables import (
@@ -38,6 +47,11 @@ STATUS_LABELS = {
     ObligationStatus.CANCELLED: "已取消",
 }
 SEND_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "failed": "失败"}
+DECISION_LABELS = {
+    ApprovalStatus.PENDING: "待审批",
+    ApprovalStatus.APPROVED: "已同意",
+    ApprovalStatus.REJECTED: "已退回",
+}
 
 
 @dataclass(frozen=True)
@@ -68,14 +82,16 @@ class CasePage:
     deliveries: list[dict[str, Any]]
     actions: list[CaseEvent]
     timeline: Sequence[CaseEvent]
-    extensions: list[dict[str, Any]]
+    approvals: list[dict[str, Any]]
+    units: list[str] = field(default_factory=list)  # responsible unit names, the lead first
+    outcome_label: str = ""
     names: dict[str, str] = field(default_factory=dict)
 
 
 def _units_of(session: Session) -> tuple[dict[str, list[str]], dict[str, str | None]]:
     """Role → holder ids, and person id → unit id."""
     people = session.exec(select(Person)).all()
-    return role_holders(session), {p.id: p.unit_id for p in people}
+    return role_holders(session, at=datetime.now(UTC)), {p.id: p.unit_id for p in people}
 
 
 def responsible_units(
@@ -163,9 +179,16 @@ def case_page(session: Session, policy: Policy, case_id: int, *, now: datetime) 
         deliveries=_deliveries(session, case_id, names),
         actions=[e for e in timeline if e.actor != "system"],
         timeline=timeline,
-        extensions=_extensions(session, case_id),
+        approvals=_approvals(session, case_id, policy),
+        units=[_unit_name(session, u) for u in case.units],
+        outcome_label=OUTCOME_LABELS.get(Outcome(case.outcome), "") if case.outcome else "",
         names=names,
     )
+
+
+def _unit_name(session: Session, unit_id: str) -> str:
+    unit = session.get(Unit, unit_id)
+    return unit.name if unit else unit_id
 
 
 def _deliveries(session: Session, case_id: int, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -194,19 +217,30 @@ def _deliveries(session: Session, case_id: int, names: dict[str, str]) -> list[d
     ]
 
 
-def _extensions(session: Session, case_id: int) -> list[dict[str, Any]]:
+def _approvals(session: Session, case_id: int, policy: Policy) -> list[dict[str, Any]]:
+    """The case's requests (statements, downgrades, extensions) with what each asks for."""
     rows = session.exec(
-        select(ApprovalRequest, Obligation)
-        .where(ApprovalRequest.case_id == case_id, ApprovalRequest.kind == ApprovalKind.EXTENSION)
-        .where(col(ApprovalRequest.obligation_id) == col(Obligation.id))
-        .order_by(col(ApprovalRequest.requested_at))
+        select(ApprovalRequest)
+        .where(ApprovalRequest.case_id == case_id)
+        .order_by(col(ApprovalRequest.requested_at), col(ApprovalRequest.id))
     ).all()
-    return [
-        {
-            "r": r,
-            "until": datetime.fromisoformat(r.payload["until"]),
-            "title": o.title,
-            "pending": r.status == ApprovalStatus.PENDING,
-        }
-        for r, o in rows
-    ]
+    tz = ZoneInfo(policy.timezone)
+    out = []
+    for r in rows:
+        asked = r.payload.get("text", "")
+        if r.kind == ApprovalKind.DOWNGRADE:
+            asked = f"降至{policy.scheme.level(r.payload['grade']).label}"
+        elif r.kind == ApprovalKind.EXTENSION:
+            obligation = session.get(Obligation, r.obligation_id) if r.obligation_id else None
+            until = datetime.fromisoformat(r.payload["until"]).astimezone(tz)
+            asked = f"{obligation.title if obligation else ''} 延至 {until:%Y-%m-%d %H:%M}"
+        out.append(
+            {
+                "r": r,
+                "label": APPROVAL_LABELS[r.kind],
+                "asked": asked,
+                "pending": r.status == ApprovalStatus.PENDING,
+                "status": DECISION_LABELS[r.status],
+            }
+        )
+    return out

@@ -1,0 +1,210 @@
+"""A person's actions on one obligation: 签收 (acknowledge: stops the no-acknowledgement chain
+only), 完成 (complete: stops both chains, with the proof its rule needs; when the rule's stage
+event is legal now the case moves on too), and 转办 (hand it to another person; its clock does
+not restart). Each returns a `Change` with the notices it causes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from models.policy import Policy, StageEvent, WorkCalendar
+from models.policy.forms import completion_fields, validated
+from models.policy.notices import Notice, NoticeKind
+from models.policy.stages import STAGE_LABELS
+from models.policy.states import Chain, EventKind, ObligationStatus
+from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.repo.changes import Change
+from models.repo.directory import find_person
+from models.repo.lifecycle import advance, is_legal, settle, stage_notices
+from models.store.tables import Obligation
+
+LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
+
+
+def acknowledge(
+    session: Session, *, case_id: int, actor: str, at: datetime, obligation_key: str | None = None
+) -> Change:
+    """Acknowledge an open obligation (by default the unacknowledged one due first). 签收 stops
+    only the no-acknowledgement chain (DESIGN §5): the obligation stays open and its
+    no-completion chain goes on until it is completed."""
+    case = get_case(session, case_id)
+    if obligation_key is not None:
+        obligation = find_obligation(session, case_id=case_id, key=obligation_key)
+        require_open(obligation)
+        if obligation.acked_at is not None:
+            raise CaseError(
+                f"事项 {obligation.key!r} 已由 {obligation.acked_by} 签收 (already acknowledged)"
+            )
+    else:
+        query = select(Obligation).where(
+            Obligation.case_id == case_id,
+            Obligation.status == ObligationStatus.OPEN,
+            col(Obligation.acked_at).is_(None),
+        )
+        found = session.exec(query.order_by(col(Obligation.due_at))).first()
+        if found is None:
+            raise CaseError(f"案件 {case_id} 没有待签收的事项 (nothing open to acknowledge)")
+        obligation = found
+    obligation.acked_at, obligation.acked_by = at, actor
+    case.updated_at = at
+    session.add_all([obligation, case])
+    add_event(
+        session,
+        case_id=case_id,
+        kind=EventKind.ACKNOWLEDGED,
+        at=at,
+        actor=actor,
+        message=f"{actor} 签收：{obligation.title}（不再发未签收提醒；完成前仍按时限催办）",
+        data={"obligation": obligation.key},
+    )
+    return Change(
+        case_id,
+        f"已签收：案件 {case_id} · {obligation.title}（{actor}），完成前仍按时限催办",
+        {"case_id": case_id, "obligation": obligation.key, "acked_by": actor, "acked_at": at},
+        obligation_key=obligation.key,
+    )
+
+
+def complete(
+    session: Session,
+    *,
+    case_id: int,
+    obligation_key: str,
+    actor: str,
+    at: datetime,
+    form: Mapping[str, str],
+    policy: Policy,
+    calendar: WorkCalendar,
+) -> Change:
+    """完成: stops both chains. When the rule's `closed_by` event is legal from the case's stage
+    it is applied (the stage moves, the next obligations open, the people it concerns are told);
+    else only this one completes. A statement is approved, never completed by hand."""
+    case = get_case(session, case_id)
+    obligation = find_obligation(session, case_id=case_id, key=obligation_key)
+    require_open(obligation)
+    rule = policy.rule_any_grade(case.grade, obligation.key)
+    if rule.closed_by is StageEvent.approve_statement:
+        raise CaseError(
+            f"{obligation.title}须经审定：先 yuqing case draft {case_id}，再由审批人 approve"
+        )
+    fields = completion_fields(rule)
+    values = validated(fields, form)
+    title, old_stage = obligation.title, case.stage
+    shown = "；".join(f"{f.label}：{values[f.name]}" for f in fields if f.name in values)
+    if values:
+        add_event(
+            session,
+            case_id=case_id,
+            kind=EventKind.NOTE,
+            at=at,
+            actor=actor,
+            message=f"{actor} 提交{title}结果：{shown}",
+            data={"obligation": obligation.key, "result": values},
+        )
+    notices: list[Notice] = []
+    event = rule.closed_by
+    if event is not None and is_legal(policy, case, event):
+        transition, entry = advance(
+            session,
+            case_id=case_id,
+            event=event,
+            actor=actor,
+            at=at,
+            policy=policy,
+            calendar=calendar,
+        )
+        notices += stage_notices(
+            session,
+            case_id=case_id,
+            transition=transition,
+            event_id=entry,
+            actor=actor,
+            policy=policy,
+            lines=(f"{title}：{shown}",) if shown else (),
+        )
+    settle(
+        session,
+        case_id=case_id,
+        keys=[obligation_key],
+        status=ObligationStatus.COMPLETED,
+        actor=actor,
+        at=at,
+    )
+    stage = get_case(session, case_id).stage
+    moved = ""
+    if stage != old_stage:
+        moved = f"，阶段 {STAGE_LABELS[old_stage]} → {STAGE_LABELS[stage]}"
+    return Change(
+        case_id,
+        f"已完成：案件 {case_id} · {title}（{actor}）{moved}",
+        {
+            "case_id": case_id,
+            "obligation": obligation_key,
+            "status": "completed",
+            "stage": stage.value,
+            "result": values,
+        },
+        tuple(notices),
+        obligation_key,
+    )
+
+
+def reassign(
+    session: Session,
+    *,
+    case_id: int,
+    obligation_key: str,
+    actor: str,
+    at: datetime,
+    to_person: str,
+    reason: str,
+    tz_name: str,
+) -> Change:
+    """转办: the obligation goes to another person (who is told); its clock does not restart."""
+    obligation = find_obligation(session, case_id=case_id, key=obligation_key)
+    require_open(obligation)
+    person = find_person(session, to_person)
+    if person is None:
+        raise CaseError(f"字段 to_person（转办给）：未知人员 {to_person!r}，请填写人员编号")
+    if obligation.assignee_id == person.id:
+        raise CaseError(f"事项 {obligation_key!r} 已转办给 {person.name}，无需重复转办")
+    previous, obligation.assignee_id = obligation.assignee_id, person.id
+    session.add(obligation)
+    due = f"{obligation.due_at.astimezone(ZoneInfo(tz_name)):%Y-%m-%d %H:%M}"
+    entry = add_event(
+        session,
+        case_id=case_id,
+        kind=EventKind.REASSIGNED,
+        at=at,
+        actor=actor,
+        message=f"{actor} 转办：{obligation.title} → {person.name}，理由：{reason}"
+        f"（时限不变，截止 {due}）",
+        data={"obligation": obligation_key, "from": previous, "to": person.id},
+    )
+    session.flush()
+    assert entry is not None and entry.id is not None
+    notice = Notice(
+        kind=NoticeKind.REMINDER if at < obligation.due_at else NoticeKind.LAPSE,
+        occasion=f"reassign@{entry.id}",
+        headline=f"转办：{actor} 转给 {person.name}，理由：{reason}",
+        case_id=case_id,
+        people=(person.id,),
+        obligation_id=obligation.id,
+        chain=Chain.REMINDER if at < obligation.due_at else Chain.NO_COMPLETION,
+        level=obligation.level,
+        late_by=at - obligation.due_at,
+        links=LINKS,
+        link_subject=obligation.key,
+        sort_at=obligation.due_at.isoformat(),
+    )
+    return Change(
+        case_id,
+        f"已转办：案件 {case_id} · {obligation.title} → {person.name}（截止 {due} 不变）",
+        {"case_id": case_id, "obligation": obligation_key, "assignee": person.id},
+        (notice,),
+        obligation_key,
+    )

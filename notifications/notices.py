@@ -1,0 +1,213 @@
+"""Telling people: the notices the domain returns become messages in the outbox.
+
+For each notice: who (its roles resolved within the case's responsible units with the duty roster
+overlaid, an obligation handed to a person (转办) having them in place of its owner role, plus the
+people it names), on which channel (the person's first, or the one the notice names), what it
+says (rendered for each person, with their own signed links), and under which key (case,
+obligation, occasion, recipient, channel: delivering a notice twice queues nothing twice). Each
+queued message is noted on the case timeline; a person with no channel is noted instead. Runs in
+the caller's transaction: the sweep's (a lapse and its alerts commit together) or the `case`
+flow's step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from models.policy.notices import Notice, NoticeKind
+from models.policy.states import EventKind
+from models.repo.cases import add_event
+from models.repo.directory import Directory, load_directory
+from models.store.tables import Case, Obligation, Person
+from notifications.context import EscalationContext
+from notifications.outbox import enqueue, new_notification_id
+from notifications.render import AlertFacts, NoticeFacts, render_alert, render_notice
+
+ALERT_KINDS = frozenset({NoticeKind.REMINDER, NoticeKind.LAPSE, NoticeKind.NO_ACK})
+
+
+class _Cache:
+    """Rows read once per delivery batch."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.directory: Directory = load_directory(session)
+        self.cases: dict[int, Case] = {}
+        self.obligations: dict[int, Obligation] = {}
+        self.people: dict[str, Person | None] = {}
+
+    def case(self, case_id: int | None) -> Case | None:
+        if case_id is None:
+            return None
+        if case_id not in self.cases:
+            found = self.session.get(Case, case_id)
+            assert found is not None, f"notice about unknown case {case_id}"
+            self.cases[case_id] = found
+        return self.cases[case_id]
+
+    def obligation(self, obligation_id: int | None) -> Obligation | None:
+        if obligation_id is None:
+            return None
+        if obligation_id not in self.obligations:
+            found = self.session.get(Obligation, obligation_id)
+            assert found is not None, f"notice about unknown obligation {obligation_id}"
+            self.obligations[obligation_id] = found
+        return self.obligations[obligation_id]
+
+    def person(self, person_id: str) -> Person | None:
+        if person_id not in self.people:
+            self.people[person_id] = self.session.get(Person, person_id)
+        return self.people[person_id]
+
+
+def deliver(
+    session: Session, notices: Sequence[Notice], *, ctx: EscalationContext, now: datetime
+) -> int:
+    """Queue every notice to each of its recipients; returns how many messages were queued."""
+    cache = _Cache(session)
+    return sum(_deliver_one(cache, notice, ctx, now) for notice in notices)
+
+
+def recipients_of(
+    cache: _Cache, notice: Notice, ctx: EscalationContext, now: datetime
+) -> list[str]:
+    case = cache.case(notice.case_id)
+    obligation = cache.obligation(notice.obligation_id)
+    people = cache.directory.people(
+        notice.roles,
+        units=case.units if case is not None else (),
+        shifts=ctx.routing.shifts,
+        at=now,
+        owner_role=obligation.owner_role if obligation is not None else None,
+        assignee=obligation.assignee_id if obligation is not None else None,
+    )
+    return list(dict.fromkeys([*people, *notice.people]))
+
+
+def _deliver_one(cache: _Cache, notice: Notice, ctx: EscalationContext, now: datetime) -> int:
+    queued = 0
+    for person_id in recipients_of(cache, notice, ctx, now):
+        person = cache.person(person_id)
+        if person is None or not person.channels:
+            add_event(
+                cache.session,
+                case_id=notice.case_id,
+                kind=EventKind.DELIVERY_FAILED,
+                at=now,
+                message=f"{person_id} 未配置通知渠道，无法通知（{notice.headline}）",
+                data={"recipient": person_id, "occasion": notice.occasion},
+            )
+            continue
+        queued += _queue(cache, notice, person, notice.channel or person.channels[0], ctx, now)
+    return queued
+
+
+def _queue(
+    cache: _Cache,
+    notice: Notice,
+    person: Person,
+    channel: str,
+    ctx: EscalationContext,
+    now: datetime,
+) -> int:
+    notification_id = new_notification_id()
+    subject, body = _render(cache, notice, person, notification_id, ctx, now)
+    window = notice.ack_window
+    inserted = enqueue(
+        cache.session,
+        case_id=notice.case_id,
+        obligation_id=notice.obligation_id,
+        level=notice.level,
+        chain=notice.chain,
+        recipient_id=person.id,
+        channel=channel,
+        subject=subject,
+        body=body,
+        notification_id=notification_id,
+        ack_window_seconds=None if window is None else int(window.total_seconds()),
+        at=now,
+        occasion=notice.occasion,
+    )
+    if inserted is None:
+        return 0
+    add_event(
+        cache.session,
+        case_id=notice.case_id,
+        kind=EventKind.NOTIFICATION_QUEUED,
+        at=now,
+        message=f"待发送：致 {person.name}（{channel}），{notice.headline}",
+        data={
+            "notification": notification_id,
+            "recipient": person.id,
+            "channel": channel,
+            "chain": notice.chain.value,
+            "level": notice.level,
+            "occasion": notice.occasion,
+            "kind": notice.kind.value,
+        },
+    )
+    return 1
+
+
+def _render(
+    cache: _Cache,
+    notice: Notice,
+    person: Person,
+    notification_id: str,
+    ctx: EscalationContext,
+    now: datetime,
+) -> tuple[str, str]:
+    case = cache.case(notice.case_id)
+    links = _links(notice, person, ctx, now)
+    obligation = cache.obligation(notice.obligation_id)
+    grade = ctx.policy.scheme.level(case.grade).label if case is not None else ""
+    if notice.kind in ALERT_KINDS and case is not None and obligation is not None:
+        assert case.id is not None
+        facts = AlertFacts(
+            notification_id=notification_id,
+            case_id=case.id,
+            case_title=case.title,
+            grade_label=grade,
+            obligation_title=obligation.title,
+            due_at=obligation.due_at,
+            late_by=notice.late_by or timedelta(0),
+            level=notice.level,
+            level_label=notice.headline,
+            recipient_name=person.name,
+            chain=notice.chain,
+            links=links,
+        )
+        return render_alert(facts, tz=ctx.tz, language=ctx.language)
+    command = notice.extra.get("command")
+    return render_notice(
+        NoticeFacts(
+            notification_id=notification_id,
+            recipient_name=person.name,
+            headline=notice.headline,
+            lines=notice.lines,
+            case_id=notice.case_id,
+            case_title=case.title if case is not None else "",
+            grade_label=grade,
+            links=links,
+            command=str(command).replace("{person}", person.id) if command else None,
+        ),
+        language=ctx.language,
+    )
+
+
+def _links(
+    notice: Notice, person: Person, ctx: EscalationContext, now: datetime
+) -> tuple[tuple[str, str], ...]:
+    """The recipient's own signed links (none without a signer, or for a notice offering none)."""
+    if ctx.links is None or not notice.links or notice.link_subject is None:
+        return ()
+    assert notice.case_id is not None
+    return ctx.links.alert_links(
+        case_id=notice.case_id,
+        obligation_key=notice.link_subject,
+        recipient=person.id,
+        now=now,
+        actions=notice.links,
+    )
