@@ -1,8 +1,10 @@
-"""The action layer (`yuqing.actions`) on a real database (SQLite and PostgreSQL), with the alerts
-it causes delivered by real Apprise to a local receiver over a moved clock: 签收 stops only the
-no-acknowledgement chain, 完成 stops both and moves the stage, 申请延期 waits for the approver,
-转办 and 上报 reach the right people once, 升级/降级 move deadlines one way only, 办结 and 重新打开
-follow the template; and every refusal names the case, the field or the reason."""
+"""The action layer (`yuqing.actions.perform` → `models.repo` → steps → outbox) on a real
+database (SQLite and PostgreSQL), the notices each action causes carried out as the case flow
+does and delivered by real Apprise to a local receiver over a moved clock: 签收 stops only the
+no-acknowledgement chain, 完成 stops both and moves the stage, 申请延期 waits for an approver,
+转办 and 上报 reach the right people once, 升级 shortens deadlines, 降级 is a request decided by
+another person holding the approving role, 办结 needs an outcome and 重新打开 follows it; every
+refusal names the case, the field or the reason."""
 
 from __future__ import annotations
 
@@ -14,20 +16,22 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from models.policy.permissions import allowed_actions
 from models.policy.states import EventKind, ObligationStatus
 from models.repo.cases import CaseError, case_obligations, case_timeline, get_case
-from models.repo.lifecycle import advance
+from models.repo.changes import Change
 from models.store.db import session_scope
 from models.store.tables import Obligation
+from tasks.cycle import context_for
 from tasks.runtime import Runtime, prepare
-from tests.support.configs import write_office_config
+from tasks.steps import claim, perform_step
+from tests.support.configs import OFFICE, write_office_config
 from tests.support.escalation import T0, cycle, hook_urls, new_case
 from yuqing import actions
-from yuqing.actions import Action
 from yuqing.localservers import WebhookReceiver
 
 DUE = T0 + timedelta(minutes=30)  # 一级 quick report
-PEOPLE = ["wangfang", "liqiang", "zhaomin", "chenjun", "sunli"]
+PEOPLE = [pid for pid, *_ in OFFICE]
 
 
 @pytest.fixture
@@ -38,8 +42,27 @@ def runtime(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Ite
     runtime.engine.dispose()
 
 
+def act(
+    runtime: Runtime,
+    action: str,
+    case_id: int,
+    *,
+    actor: str = "王芳",
+    at: Any = T0,
+    subject: str | None = None,
+    **form: str,
+) -> Change:
+    """One person's action, then its steps carried out as the case flow does."""
+    change = actions.perform(
+        runtime, action, case_id=case_id, subject=subject, actor=actor, at=at, form=form
+    )
+    for step_id, _ in claim(runtime.engine, case_id=case_id, now=at, failed=False):
+        perform_step(runtime.engine, context_for(runtime), step_id=step_id, now=at)
+    return change
+
+
 def deliver(runtime: Runtime, receiver: WebhookReceiver, at: Any) -> None:
-    cycle(runtime.engine, at, hook_urls(receiver, PEOPLE))
+    cycle(runtime.engine, at, hook_urls(receiver, PEOPLE), ctx=context_for(runtime))
 
 
 def messages(receiver: WebhookReceiver, person: str) -> list[str]:
@@ -61,19 +84,20 @@ def timeline(runtime: Runtime, case_id: int) -> list[tuple[EventKind, str, str]]
         return [(e.kind, e.actor, e.message) for e in case_timeline(session, case_id)]
 
 
-def walk(runtime: Runtime, case_id: int, *events: str) -> None:
-    """Move the case through stage events (the setup of a later-stage action)."""
-    for n, event in enumerate(events):
-        with session_scope(runtime.engine) as session:
-            advance(
-                session,
-                case_id=case_id,
-                event=event,
-                actor="王芳",
-                at=T0 + timedelta(minutes=1 + n),
-                policy=runtime.policy,
-                calendar=runtime.calendar,
-            )
+def to_dispatched(runtime: Runtime, case_id: int) -> None:
+    """Report, assess (the school responsible) and dispatch: a later-stage action's setup."""
+    act(runtime, "report", case_id, at=T0 + timedelta(minutes=1))
+    act(
+        runtime,
+        "assess",
+        case_id,
+        actor="李强",
+        at=T0 + timedelta(minutes=2),
+        grade="一级",
+        category="inquiry",
+        units="school",
+    )
+    act(runtime, "dispatch", case_id, at=T0 + timedelta(minutes=3))
 
 
 def test_ack_stops_the_no_ack_chain_but_not_the_no_completion_chain(
@@ -81,9 +105,7 @@ def test_ack_stops_the_no_ack_chain_but_not_the_no_completion_chain(
 ) -> None:
     case_id = new_case(runtime.engine)
     deliver(runtime, receiver, DUE)  # level 1: 王芳, 李强, 赵敏
-    done = actions.acknowledge(
-        runtime, case_id=case_id, actor="王芳", at=DUE + timedelta(minutes=5)
-    )
+    done = act(runtime, "ack", case_id, at=DUE + timedelta(minutes=5))
     assert (done.obligation_key, done.data["acked_by"]) == ("quick_report", "王芳")
     deliver(runtime, receiver, DUE + timedelta(minutes=11))  # the 10-min ack window has passed
     assert not any("未签收" in m for p in PEOPLE for m in messages(receiver, p))
@@ -95,20 +117,27 @@ def test_ack_stops_the_no_ack_chain_but_not_the_no_completion_chain(
     assert (quick.status, quick.acked_by, quick.level) == (ObligationStatus.OPEN, "王芳", 2)
 
 
-def test_complete_applies_the_stage_event_and_stops_both_chains(
+def test_completing_the_quick_report_reports_it_to_the_grades_targets(
     runtime: Runtime, receiver: WebhookReceiver
 ) -> None:
     case_id = new_case(runtime.engine)
     deliver(runtime, receiver, DUE)
-    done = actions.complete(
+    done = act(
         runtime,
-        case_id=case_id,
-        obligation_key="quick_report",
-        actor="王芳",
+        "complete",
+        case_id,
         at=DUE + timedelta(minutes=2),
-        result={"note": "已电话报告"},
+        subject="quick_report",
+        note="已电话报告",
     )
     assert done.data["stage"] == "reported" and "阶段 发现 → 快报" in done.message
+    deliver(runtime, receiver, DUE + timedelta(minutes=2))
+    # 一级's report targets (default policy): office head, leader in charge, principal leader
+    # and duty officer each get the quick report with its mandated fields.
+    for person in ("chenjun", "liqiang", "zhaomin"):
+        (report,) = [m for m in messages(receiver, person) if "舆情快报" in m]
+        assert "网站：" in report and "来源链接：" in report and "等级：一级" in report
+    assert not any("舆情快报" in m for m in messages(receiver, "zhangwei"))
     before = {p: len(messages(receiver, p)) for p in PEOPLE}
     deliver(runtime, receiver, DUE + timedelta(minutes=45))  # levels 2 and 3 would be due
     assert not any("事项：快报，" in m for p in PEOPLE for m in messages(receiver, p)[before[p] :])
@@ -116,27 +145,39 @@ def test_complete_applies_the_stage_event_and_stops_both_chains(
     assert (quick.status, quick.completed_by) == (ObligationStatus.COMPLETED, "王芳")
     assert any("已电话报告" in message for _, _, message in timeline(runtime, case_id))
     with pytest.raises(CaseError, match="事项 'quick_report' 已完成"):
-        actions.complete(
-            runtime, case_id=case_id, obligation_key="quick_report", actor="王芳", at=DUE, result={}
-        )
+        act(runtime, "complete", case_id, at=DUE, subject="quick_report")
 
 
-def test_completing_verification_needs_its_result_and_puts_it_on_the_timeline(
-    runtime: Runtime,
+def test_the_contact_sheet_reaches_the_units_two_people_with_their_deadline_and_links(
+    runtime: Runtime, receiver: WebhookReceiver
 ) -> None:
     case_id = new_case(runtime.engine)
-    walk(runtime, case_id, "report", "assess", "dispatch")
+    to_dispatched(runtime, case_id)
+    deliver(runtime, receiver, T0 + timedelta(minutes=3))
+    for person in ("zhangwei", "liuyang"):
+        (sheet,) = [m for m in messages(receiver, person) if "联系单" in m]
+        assert "责任单位：市一中" in sheet and "核查反馈：截止" in sheet
+        # No link key in this office: the sheet names the command that does the same.
+        assert f"yuqing case complete {case_id} --obligation verification" in sheet
+    assert not any("联系单" in m for m in messages(receiver, "wangfang"))
+    verification = obligation(runtime, case_id, "verification")
+    assert verification.anchor_at == T0 + timedelta(minutes=3)
+    assert verification.due_at == T0 + timedelta(minutes=3, hours=3)
+
+
+def test_completing_verification_needs_its_result_and_moves_the_stage(runtime: Runtime) -> None:
+    case_id = new_case(runtime.engine)
+    to_dispatched(runtime, case_id)
     with pytest.raises(CaseError, match=r"缺少字段 result（核查结果）"):
-        actions.complete(
-            runtime, case_id=case_id, obligation_key="verification", actor="张伟", at=DUE, result={}
-        )
-    done = actions.complete(
+        act(runtime, "complete", case_id, actor="张伟", at=DUE, subject="verification")
+    done = act(
         runtime,
-        case_id=case_id,
-        obligation_key="verification",
+        "complete",
+        case_id,
         actor="张伟",
         at=DUE,
-        result={"result": "经核查，食堂留样正常"},
+        subject="verification",
+        result="经核查，食堂留样正常",
     )
     assert done.data["stage"] == "verified"
     assert (EventKind.NOTE, "张伟", "张伟 提交核查反馈结果：核查结果：经核查，食堂留样正常") in (
@@ -148,121 +189,102 @@ def test_completing_out_of_stage_completes_only_that_obligation_and_checks_the_u
     runtime: Runtime,
 ) -> None:
     case_id = new_case(runtime.engine)
-    fields = actions.form_fields(
-        runtime, Action.COMPLETE, case_id=case_id, obligation_key="first_response"
-    )
+    fields = actions.fields_for(runtime, "complete", case_id=case_id, subject="first_response")
     assert [(f.name, f.kind) for f in fields] == [("url", "url")]
     with pytest.raises(CaseError, match=r"字段 url（回应链接）须是 http\(s\) 链接"):
-        actions.complete(
-            runtime,
-            case_id=case_id,
-            obligation_key="first_response",
-            actor="王芳",
-            at=DUE,
-            result={"url": "weibo"},
-        )
-    done = actions.complete(
+        act(runtime, "complete", case_id, at=DUE, subject="first_response", url="weibo")
+    done = act(
         runtime,
-        case_id=case_id,
-        obligation_key="first_response",
-        actor="王芳",
+        "complete",
+        case_id,
         at=DUE,
-        result={"url": "https://gov.example/reply/1"},
+        subject="first_response",
+        url="https://gov.example/reply/1",
     )
     assert done.data["stage"] == "detected"  # `respond` is not legal from 发现
     assert obligation(runtime, case_id, "first_response").status == ObligationStatus.COMPLETED
     assert obligation(runtime, case_id, "quick_report").status == ObligationStatus.OPEN
 
 
-def test_an_extension_alerts_the_approver_and_moves_the_due_time_only_on_approval(
+def test_an_extension_asks_the_approvers_and_moves_the_due_time_only_on_approval(
     runtime: Runtime, receiver: WebhookReceiver
 ) -> None:
     case_id = new_case(runtime.engine)
     asked = T0 + timedelta(minutes=10)
-    until = T0 + timedelta(minutes=90)
+    until = "2026-11-22 10:30"  # Shanghai: T0 + 90 min
     with pytest.raises(CaseError, match=r"缺少字段 reason（延期理由）"):
-        actions.request_extension(
-            runtime,
-            case_id=case_id,
-            obligation_key="quick_report",
-            actor="王芳",
-            at=asked,
-            until=until,
-            reason=" ",
-        )
-    request = actions.request_extension(
+        act(runtime, "extend", case_id, at=asked, subject="quick_report", until=until)
+    request = act(
         runtime,
-        case_id=case_id,
-        obligation_key="quick_report",
-        actor="王芳",
+        "extend",
+        case_id,
         at=asked,
+        subject="quick_report",
         until=until,
         reason="等待公安通报",
     )
-    request_id = request.data["request_id"]
-    assert request.data["approvers"] == ["liqiang"]  # no approver role: the leader in charge
+    number = request.data["request_id"]
     deliver(runtime, receiver, asked)
     (to_li,) = messages(receiver, "liqiang")
-    assert f"延期申请待审批（编号 {request_id}）" in to_li
+    assert f"待审批：延期审批（申请编号 {number}，王芳 申请）" in to_li
     assert obligation(runtime, case_id, "quick_report").due_at == DUE  # not moved yet
 
     with pytest.raises(CaseError, match="不能由申请人 王芳 本人审批"):
-        actions.decide_extension(
-            runtime, case_id=case_id, request_id=request_id, approver="王芳", at=asked, approve=True
-        )
-    decided = actions.decide_extension(
-        runtime, case_id=case_id, request_id=request_id, approver="李强", at=asked, approve=True
-    )
+        act(runtime, "approve", case_id, at=asked, request=str(number))
+    with pytest.raises(CaseError, match="赵敏 无权审批一级案件的延期审批"):
+        act(runtime, "approve", case_id, actor="赵敏", at=asked, request=str(number))
+    decided = act(runtime, "approve", case_id, actor="李强", at=asked, request=str(number))
     assert decided.data["status"] == "approved"
-    assert obligation(runtime, case_id, "quick_report").due_at == until
+    assert obligation(runtime, case_id, "quick_report").due_at == T0 + timedelta(minutes=90)
     deliver(runtime, receiver, DUE + timedelta(minutes=1))  # the old due time: nothing lapses
     assert not any("快报已超时" in m for p in PEOPLE for m in messages(receiver, p))
-    with pytest.raises(CaseError, match=f"延期申请 {request_id} 已由 李强 批准"):
-        actions.decide_extension(
-            runtime,
-            case_id=case_id,
-            request_id=request_id,
-            approver="李强",
-            at=asked,
-            approve=False,
-        )
-    with pytest.raises(CaseError, match="没有延期申请 999"):
-        actions.decide_extension(
-            runtime, case_id=case_id, request_id=999, approver="李强", at=asked, approve=True
-        )
+    assert any(f"延期审批申请 {number} 已批准（李强）" in m for m in messages(receiver, "wangfang"))
+    with pytest.raises(CaseError, match=f"申请 {number} 已由 liqiang 批准"):
+        act(runtime, "reject", case_id, actor="李强", at=asked, request=str(number), reason="x")
+    with pytest.raises(CaseError, match="没有申请 999"):
+        act(runtime, "approve", case_id, actor="李强", at=asked, request="999")
 
 
-def test_a_rejected_extension_leaves_the_due_time(runtime: Runtime) -> None:
+def test_a_rejected_extension_leaves_the_due_time_and_an_extension_has_a_horizon(
+    runtime: Runtime,
+) -> None:
     case_id = new_case(runtime.engine)
     with pytest.raises(CaseError, match="须晚于原时限"):
-        actions.request_extension(
+        act(
             runtime,
-            case_id=case_id,
-            obligation_key="quick_report",
-            actor="王芳",
-            at=T0,
-            until=DUE - timedelta(minutes=5),
+            "extend",
+            case_id,
+            subject="quick_report",
+            until="2026-11-22 09:25",
             reason="来不及",
         )
-    request = actions.request_extension(
+    with pytest.raises(CaseError, match="须在当前时间前后 366 天内"):
+        act(
+            runtime,
+            "extend",
+            case_id,
+            subject="quick_report",
+            until="9999-12-31 00:00",
+            reason="来不及",
+        )
+    request = act(
         runtime,
-        case_id=case_id,
-        obligation_key="quick_report",
-        actor="王芳",
-        at=T0,
-        until=DUE + timedelta(hours=1),
+        "extend",
+        case_id,
+        subject="quick_report",
+        until="2026-11-22 10:30",
         reason="来不及",
     )
-    rejected = actions.decide_extension(
+    rejected = act(
         runtime,
-        case_id=case_id,
-        request_id=request.data["request_id"],
-        approver="李强",
-        at=T0,
-        approve=False,
-        note="快报不可延期",
+        "reject",
+        case_id,
+        actor="李强",
+        request=str(request.data["request_id"]),
+        reason="快报不可延期",
     )
-    assert rejected.data["status"] == "rejected" and rejected.data["due_at"] == DUE
+    assert rejected.data["status"] == "rejected"
+    assert obligation(runtime, case_id, "quick_report").due_at == DUE
     assert any(
         kind == EventKind.APPROVAL_DECIDED and "快报不可延期" in message
         for kind, _, message in timeline(runtime, case_id)
@@ -274,21 +296,13 @@ def test_reassign_alerts_the_new_person_keeps_the_clock_and_steers_escalation(
 ) -> None:
     case_id = new_case(runtime.engine)
     with pytest.raises(CaseError, match="未知人员 '无名氏'"):
-        actions.reassign(
-            runtime,
-            case_id=case_id,
-            obligation_key="quick_report",
-            actor="王芳",
-            at=T0,
-            to_person="无名氏",
-            reason="出差",
-        )
-    done = actions.reassign(
+        act(runtime, "reassign", case_id, subject="quick_report", to_person="无名氏", reason="出差")
+    done = act(
         runtime,
-        case_id=case_id,
-        obligation_key="quick_report",
-        actor="王芳",
+        "reassign",
+        case_id,
         at=T0 + timedelta(minutes=5),
+        subject="quick_report",
         to_person="孙力",
         reason="王芳出差",
     )
@@ -297,12 +311,13 @@ def test_reassign_alerts_the_new_person_keeps_the_clock_and_steers_escalation(
     deliver(runtime, receiver, T0 + timedelta(minutes=5))
     (to_sun,) = messages(receiver, "sunli")
     assert "转办：王芳 转给 孙力" in to_sun
-    escalated = actions.escalate_now(
+    escalated = act(
         runtime,
-        case_id=case_id,
-        obligation_key="quick_report",
+        "escalate",
+        case_id,
         actor="孙力",
         at=T0 + timedelta(minutes=6),
+        subject="quick_report",
         reason="需要领导协调",
     )
     assert escalated.data["recipients"] == ["sunli", "liqiang", "zhaomin"]  # not 王芳
@@ -312,12 +327,12 @@ def test_a_reassigned_obligation_lapses_to_the_assignee_not_the_owner_role(
     runtime: Runtime, receiver: WebhookReceiver
 ) -> None:
     case_id = new_case(runtime.engine)
-    actions.reassign(
+    act(
         runtime,
-        case_id=case_id,
-        obligation_key="quick_report",
-        actor="王芳",
+        "reassign",
+        case_id,
         at=T0 + timedelta(minutes=5),
+        subject="quick_report",
         to_person="孙力",
         reason="王芳出差",
     )
@@ -334,9 +349,7 @@ def test_escalate_now_climbs_one_level_once_and_stops_at_the_top(
 ) -> None:
     case_id = new_case(runtime.engine)
     early = T0 + timedelta(minutes=5)
-    done = actions.escalate_now(
-        runtime, case_id=case_id, obligation_key="quick_report", actor="王芳", at=early, reason="急"
-    )
+    done = act(runtime, "escalate", case_id, at=early, subject="quick_report", reason="急")
     assert done.data["level"] == 1
     deliver(runtime, receiver, early)
     assert ["第1级" in m for m in messages(receiver, "liqiang")] == [True]
@@ -345,22 +358,11 @@ def test_escalate_now_climbs_one_level_once_and_stops_at_the_top(
     assert not any("到期前提醒" in m for m in messages(receiver, "wangfang"))
     deliver(runtime, receiver, DUE + timedelta(minutes=15))  # level 2 keeps its schedule
     assert len(messages(receiver, "chenjun")) == 1
-    actions.escalate_now(
-        runtime, case_id=case_id, obligation_key="quick_report", actor="王芳", at=DUE, reason="急"
-    )
+    act(runtime, "escalate", case_id, at=DUE, subject="quick_report", reason="急")
     with pytest.raises(CaseError, match="已到督办链最高级（第3级）"):
-        actions.escalate_now(
-            runtime,
-            case_id=case_id,
-            obligation_key="quick_report",
-            actor="王芳",
-            at=DUE,
-            reason="急",
-        )
+        act(runtime, "escalate", case_id, at=DUE, subject="quick_report", reason="急")
     with pytest.raises(CaseError, match=r"缺少字段 reason（上报理由）"):
-        actions.escalate_now(
-            runtime, case_id=case_id, obligation_key="written_report", actor="王", at=DUE, reason=""
-        )
+        act(runtime, "escalate", case_id, at=DUE, subject="written_report", reason="")
 
 
 def test_upgrade_shortens_deadlines_and_tells_the_first_level(
@@ -368,55 +370,66 @@ def test_upgrade_shortens_deadlines_and_tells_the_first_level(
 ) -> None:
     case_id = new_case(runtime.engine, grade="三级")
     at = T0 + timedelta(minutes=10)
-    done = actions.upgrade(runtime, case_id=case_id, actor="王芳", at=at, reason="转发量激增")
+    done = act(runtime, "upgrade", case_id, at=at, reason="转发量激增")
     assert (done.data["from"], done.data["to"]) == ("g3", "g2")
     assert obligation(runtime, case_id, "quick_report").due_at == T0 + timedelta(hours=1)
     deliver(runtime, receiver, at)
     for person in ("wangfang", "liqiang", "zhaomin"):
-        assert any("案件升级：三级 → 二级" in m for m in messages(receiver, person))
-    actions.upgrade(runtime, case_id=case_id, actor="王芳", at=at, reason="上央媒")
-    with pytest.raises(CaseError, match="已是最高等级（一级）"):
-        actions.upgrade(runtime, case_id=case_id, actor="王芳", at=at, reason="再升")
-
-
-def test_downgrade_needs_another_persons_consent_and_never_lengthens(runtime: Runtime) -> None:
-    case_id = new_case(runtime.engine)
-
-    def down(approver: str, grade: str | None = None) -> actions.ActionResult:
-        return actions.downgrade(
-            runtime,
-            case_id=case_id,
-            actor="王芳",
-            at=T0,
-            reason="误判",
-            approver=approver,
-            grade=grade,
+        assert any(
+            "【二级舆情】等级上调" in m and "三级 → 二级" in m for m in messages(receiver, person)
         )
+    act(runtime, "upgrade", case_id, at=at, reason="上央媒")
+    with pytest.raises(CaseError, match="已是最高等级（一级）"):
+        act(runtime, "upgrade", case_id, at=at, reason="再升")
 
-    with pytest.raises(CaseError, match=r"缺少字段 approver（审批人）"):
-        down("")
-    with pytest.raises(CaseError, match="审批人不能是申请人 王芳 本人"):
-        down("王芳")
+
+def test_downgrade_is_a_request_decided_by_another_person_holding_the_role(
+    runtime: Runtime,
+) -> None:
+    case_id = new_case(runtime.engine)
+    with pytest.raises(CaseError, match=r"缺少字段 reason（降级理由）"):
+        act(runtime, "downgrade", case_id, reason=" ")
     with pytest.raises(CaseError, match="降级须低于当前等级 一级"):
-        down("李强", grade="一级")
-    assert down("李强").data["to"] == "g2"
-    assert obligation(runtime, case_id, "quick_report").due_at == DUE
+        act(runtime, "downgrade", case_id, reason="误判", grade="一级")
+    with pytest.raises(CaseError, match="'路人甲' 不是系统中登记的人员"):
+        act(runtime, "downgrade", case_id, actor="路人甲", reason="误判")
+    asked = act(runtime, "downgrade", case_id, reason="误判")
+    number = str(asked.data["request_id"])
+    with session_scope(runtime.engine) as session:
+        assert get_case(session, case_id).grade == "g1"  # nothing changes on a request
+    with pytest.raises(CaseError, match="不能由申请人 王芳 本人审批"):
+        act(runtime, "approve", case_id, request=number)
+    with pytest.raises(CaseError, match="赵敏 无权审批一级案件的降级审批"):
+        act(runtime, "approve", case_id, actor="赵敏", request=number)
+    decided = act(runtime, "approve", case_id, actor="李强", request=number)
+    assert decided.data["status"] == "approved"
+    assert obligation(runtime, case_id, "quick_report").due_at == DUE  # never lengthens
     with session_scope(runtime.engine) as session:
         assert get_case(session, case_id).grade == "g2"
+    grade_change = [m for k, _, m in timeline(runtime, case_id) if k == EventKind.GRADE_CHANGED]
+    assert grade_change == ["王芳：等级 一级 → 二级，理由：误判；时限无需调整"]
 
 
-def test_close_follows_the_template_and_reopen_only_a_closed_case(runtime: Runtime) -> None:
+def test_close_needs_an_outcome_and_reopen_only_a_closed_case(runtime: Runtime) -> None:
     case_id = new_case(runtime.engine)
     with pytest.raises(CaseError, match="未办结，无需重新打开"):
-        actions.reopen(runtime, case_id=case_id, actor="王芳", at=T0, reason="新帖")
+        act(runtime, "reopen", case_id, reason="新帖")
     with pytest.raises(CaseError, match="不允许事件“close”"):
-        actions.close(runtime, case_id=case_id, actor="王芳", at=T0)
-    walk(runtime, case_id, "report", "assess", "dispatch", "verify", "approve_statement")
-    walk(runtime, case_id, "respond", "track")
-    closed = actions.close(
-        runtime, case_id=case_id, actor="王芳", at=T0 + timedelta(hours=1), reason="平息"
+        act(runtime, "close", case_id, outcome="subsided", reason="平息")
+    to_dispatched(runtime, case_id)
+    act(runtime, "verify", case_id, actor="张伟", result="属实，已整改")
+    act(runtime, "draft", case_id, text="已整改")
+    act(runtime, "approve", case_id, actor="陈军")
+    act(runtime, "respond", case_id, url="https://gov.example/reply/1")
+    act(runtime, "track", case_id)
+    with pytest.raises(CaseError, match=r"缺少字段 outcome（办结结果）"):
+        act(runtime, "close", case_id, reason="平息")
+    with pytest.raises(CaseError, match="未知取值 'vanished'"):
+        act(runtime, "close", case_id, outcome="vanished", reason="平息")
+    closed = act(
+        runtime, "close", case_id, at=T0 + timedelta(hours=1), outcome="subsided", reason="平息"
     )
-    assert closed.data["stage"] == "closed"
+    assert closed.data["stage"] == "closed" and closed.data["outcome"] == "subsided"
     assert "press_conference" in closed.data["cancelled"]
     with session_scope(runtime.engine) as session:
         still_open = session.exec(
@@ -426,71 +439,43 @@ def test_close_follows_the_template_and_reopen_only_a_closed_case(runtime: Runti
         ).all()
     assert list(still_open) == ["review"]
     with pytest.raises(CaseError, match="已办结"):
-        actions.close(runtime, case_id=case_id, actor="王芳", at=T0 + timedelta(hours=1))
-    reopened = actions.reopen(
-        runtime, case_id=case_id, actor="王芳", at=T0 + timedelta(days=1), reason="出现新帖"
-    )
+        act(runtime, "close", case_id, outcome="subsided", reason="平息")
+    reopened = act(runtime, "reopen", case_id, at=T0 + timedelta(days=1), reason="出现新帖")
     assert reopened.data["stage"] == "tracking"
     with session_scope(runtime.engine) as session:
         assert get_case(session, case_id).closed_at is None
 
 
 @pytest.mark.parametrize(
-    "act",
+    "perform",
     [
-        lambda rt: actions.acknowledge(rt, case_id=999, actor="王芳", at=T0),
-        lambda rt: actions.complete(
-            rt, case_id=999, obligation_key="quick_report", actor="王芳", at=T0, result={}
-        ),
-        lambda rt: actions.upgrade(rt, case_id=999, actor="王芳", at=T0, reason="x"),
-        lambda rt: actions.close(rt, case_id=999, actor="王芳", at=T0),
+        lambda rt: act(rt, "ack", 999),
+        lambda rt: act(rt, "complete", 999, subject="quick_report"),
+        lambda rt: act(rt, "upgrade", 999, reason="x"),
+        lambda rt: act(rt, "close", 999, outcome="subsided", reason="x"),
+        lambda rt: act(rt, "assess", 999, grade="一级", category="inquiry", units="school"),
     ],
-    ids=["ack", "complete", "upgrade", "close"],
+    ids=["ack", "complete", "upgrade", "close", "assess"],
 )
-def test_an_unknown_case_is_refused(runtime: Runtime, act: Callable[[Runtime], object]) -> None:
+def test_an_unknown_case_is_refused(runtime: Runtime, perform: Callable[[Runtime], object]) -> None:
     with pytest.raises(CaseError, match="案件 999 不存在"):
-        act(runtime)
+        perform(runtime)
 
 
-def test_perform_validates_the_form_before_acting(runtime: Runtime) -> None:
+def test_a_refused_action_changes_nothing(runtime: Runtime) -> None:
     case_id = new_case(runtime.engine)
-    with pytest.raises(CaseError, match=r"缺少字段 reason（延期理由）"):
-        actions.perform(
-            runtime,
-            Action.EXTEND,
-            case_id=case_id,
-            obligation_key="quick_report",
-            actor="王芳",
-            at=T0,
-            form={"until": "2026-11-22 18:00"},
-        )
+    before = timeline(runtime, case_id)
     with pytest.raises(CaseError, match=r"缺少字段 obligation（事项）"):
-        actions.perform(
-            runtime,
-            Action.COMPLETE,
-            case_id=case_id,
-            obligation_key=None,
-            actor="王芳",
-            at=T0,
-            form={},
-        )
-    done = actions.perform(
-        runtime,
-        Action.EXTEND,
-        case_id=case_id,
-        obligation_key="quick_report",
-        actor="王芳",
-        at=T0,
-        form={"until": "2026-11-22 18:00", "reason": "等待通报"},  # Shanghai time: 10:00 UTC
-    )
-    assert done.data["until"] == T0 + timedelta(hours=9)
-    assert actions.form_fields(runtime, Action.ACK, case_id=case_id, obligation_key=None) == ()
+        act(runtime, "complete", case_id)
+    with pytest.raises(CaseError, match="不是本系统登记的单位"):
+        act(runtime, "assess", case_id, grade="一级", category="inquiry", units="nowhere")
+    assert timeline(runtime, case_id) == before
+    assert actions.fields_for(runtime, "ack", case_id=case_id, subject=None) == ()
 
 
-def test_allowed_actions_follow_the_roles(runtime: Runtime) -> None:
-    staff = actions.allowed_actions(runtime, ["office_staff"])
-    assert {"ack", "complete", "extend", "close", "reopen"} <= staff
-    assert not staff & {"decide_extension", "downgrade"}
-    assert {"decide_extension", "downgrade"} <= actions.allowed_actions(runtime, ["approver"])
-    assert actions.allowed_actions(runtime, ["monitor"]) == {"register", "upgrade"}
-    assert actions.allowed_actions(runtime, ["no_such_role"]) == frozenset()
+def test_allowed_actions_follow_the_roles() -> None:
+    staff = allowed_actions(["office_staff"])
+    assert {"ack", "complete", "extend", "close", "reopen", "assess", "dispatch", "draft"} <= staff
+    assert allowed_actions(["monitor"]) == {"register", "report", "upgrade", "decide"}
+    assert allowed_actions(["no_such_role"]) == frozenset({"decide"})
+    assert "dispatch" not in allowed_actions(["unit_liaison"])

@@ -12,13 +12,15 @@ from sqlmodel import select
 
 from models.policy import WorkCalendar
 from models.policy.states import EventKind, NotificationStatus, ObligationStatus
-from models.repo.cases import CaseError, acknowledge, case_obligations, case_timeline, open_case
+from models.repo.cases import CaseError, case_obligations, case_timeline, open_case
+from models.repo.escalation import escalate_due
+from models.repo.obligations import acknowledge
 from models.repo.directory import sync_directory
 from models.store.db import session_scope
 from models.store.presets import default_policy
 from models.store.tables import Case, Notification
 from notifications.context import EscalationContext
-from notifications.escalate import escalate_due
+from notifications.notices import deliver
 from settings import PersonConfig, UnitConfig
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -49,9 +51,13 @@ def new_case(engine: Engine, *, grade: str = "一级") -> int:
 
 
 def sweep(engine: Engine, at: datetime) -> tuple[int, int]:
+    """One sweep batch: the lapses and the alerts they cause, in one transaction."""
     with session_scope(engine) as session:
-        result = escalate_due(session, now=at, ctx=CTX, batch_size=50)
-    return result.levels_fired, result.queued
+        result = escalate_due(
+            session, now=at, policy=POLICY, routing=CTX.routing, quiet=None, batch_size=50
+        )
+        queued = deliver(session, result.notices, ctx=CTX, now=at)
+    return result.levels_fired, queued
 
 
 def outbox(engine: Engine) -> list[Notification]:
@@ -147,7 +153,7 @@ def test_acknowledgement_keeps_the_no_completion_chain_going(engine: Engine) -> 
     sweep(engine, T0 + timedelta(minutes=31))
     with session_scope(engine) as session:
         done = acknowledge(session, case_id=case_id, actor="王芳", at=T0 + timedelta(minutes=33))
-    assert (done.key, done.acked_by) == ("quick_report", "王芳")
+    assert (done.obligation_key, done.data["acked_by"]) == ("quick_report", "王芳")
     assert sweep(engine, T0 + timedelta(minutes=50))[0] == 1  # level 2 of the quick report
     with session_scope(engine) as session:
         quick = next(o for o in case_obligations(session, case_id) if o.key == "quick_report")

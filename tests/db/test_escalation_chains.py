@@ -12,11 +12,11 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Engine
 
 from models.policy.escalation import QuietHours
-from models.policy.routing import Shift
+from models.policy.routing import Routing, Shift
 from models.policy.states import EventKind
-from models.repo.cases import acknowledge
+from models.repo.obligations import acknowledge
 from models.store.db import session_scope
-from notifications.escalate import accountability
+from models.repo.escalation import accountability
 from settings import Dispatch
 from tests.support.escalation import (
     CTX,
@@ -120,8 +120,9 @@ def test_dual_reporting_tells_the_second_chain_at_the_same_time(
     engine: Engine, receiver: WebhookReceiver
 ) -> None:
     office(engine, {}, roles={**ROLES, "qian": ["unit_responsible"]})
-    new_case(engine)
-    ctx = replace(CTX, dual_grades=frozenset({"g1"}), second_chain=(("unit_responsible",),))
+    new_case(engine, units=["office"])  # the unit's responsible person is qian
+    dual = Routing(dual_grades=frozenset({"g1"}), second_chain=(("unit_responsible",),))
+    ctx = replace(CTX, routing=dual)
     cycle(engine, DUE, hook_urls(receiver, EVERYONE), ctx=ctx)
     assert paths(receiver) == {"wang": 1, "li": 1, "zhao": 1, "qian": 1}
 
@@ -132,7 +133,7 @@ def test_the_duty_roster_overlays_the_duty_officer(
     office(engine, {}, roles={**ROLES, "qian": ["duty_officer"]})
     new_case(engine)
     shift = Shift("qian", "duty_officer", T0, T0 + timedelta(hours=12))
-    cycle(engine, DUE, hook_urls(receiver, EVERYONE), ctx=replace(CTX, shifts=(shift,)))
+    cycle(engine, DUE, hook_urls(receiver, EVERYONE), ctx=replace(CTX, routing=Routing(shifts=(shift,))))
     assert paths(receiver) == {"wang": 1, "li": 1, "qian": 1}  # zhao is off duty
 
 

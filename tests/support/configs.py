@@ -7,13 +7,16 @@ from pathlib import Path
 
 from yuqing.localservers import WebhookReceiver
 
-OFFICE = (  # id, name, roles
-    ("wangfang", "王芳", ["office_staff"]),
-    ("liqiang", "李强", ["leader_in_charge"]),
-    ("zhaomin", "赵敏", ["duty_officer"]),
-    ("chenjun", "陈军", ["principal_leader", "office_head"]),
-    ("sunli", "孙力", ["group_head"]),
+OFFICE = (  # id, name, roles, unit
+    ("wangfang", "王芳", ["office_staff"], "office"),
+    ("liqiang", "李强", ["leader_in_charge"], "office"),
+    ("zhaomin", "赵敏", ["duty_officer"], "office"),
+    ("chenjun", "陈军", ["principal_leader", "office_head"], "office"),
+    ("sunli", "孙力", ["group_head"], "office"),
+    ("zhangwei", "张伟", ["unit_responsible"], "school"),  # the school's responsible person
+    ("liuyang", "刘洋", ["unit_liaison"], "school"),  # and its liaison
 )
+UNITS = '[[units]]\nid = "office"\nname = "办公室"\n\n[[units]]\nid = "school"\nname = "市一中"\n\n'
 
 
 def write_office_config(
@@ -34,9 +37,9 @@ def write_office_config(
     )
 
     people = "".join(
-        f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "office"\nroles = {roles!r}\n'
+        f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "{unit}"\nroles = {roles!r}\n'
         f'channels = ["{pid}_hook"]\n\n'.replace("'", '"')
-        for pid, name, roles in OFFICE
+        for pid, name, roles, unit in OFFICE
     )
     config = directory / "yuqing.toml"
     config.write_text(
@@ -44,11 +47,12 @@ def write_office_config(
         f'[policy]\npreset = "{preset}"\n\n[collect]\n{collect_toml}\n\n{sources}'
         '[[topics]]\nid = "school"\nname = "学校"\ninclude_any = ["学校", "中学"]\n'
         'exclude = ["招生广告"]\n\n'
-        '[[units]]\nid = "office"\nname = "办公室"\n\n' + people,
+        + UNITS
+        + people,
         encoding="utf-8",
     )
     secrets = "".join(
-        f'{pid}_hook = "{receiver.apprise_url("/hook/" + pid)}"\n' for pid, _, _ in OFFICE
+        f'{pid}_hook = "{receiver.apprise_url("/hook/" + pid)}"\n' for pid, *_ in OFFICE
     )
     (directory / "secrets.toml").write_text(
         f"{extra_secrets}\n[channels]\n{secrets}", encoding="utf-8"

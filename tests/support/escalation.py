@@ -4,7 +4,7 @@ notification ids a receiver got."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -58,7 +58,12 @@ def office(
 
 
 def new_case(
-    engine: Engine, *, grade: str = "一级", at: datetime = T0, title: str = "某中学食堂投诉"
+    engine: Engine,
+    *,
+    grade: str = "一级",
+    at: datetime = T0,
+    title: str = "某中学食堂投诉",
+    units: Sequence[str] = (),
 ) -> int:
     with session_scope(engine) as session:
         case = open_case(
@@ -69,6 +74,8 @@ def new_case(
             calendar=WorkCalendar.default(),
             discovered_at=at,
         )
+        case.units = list(units)
+        session.add(case)
         assert case.id is not None
         return case.id
 

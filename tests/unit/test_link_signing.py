@@ -14,6 +14,7 @@ import pytest
 
 from models.policy.states import Chain
 from notifications.links import (
+    ALERT_ACTIONS,
     LINK_ACTIONS,
     LinkRefused,
     LinkSigner,
@@ -104,7 +105,7 @@ def test_an_alert_gets_six_links_each_with_its_own_nonce() -> None:
     links = signer.alert_links(
         case_id=12, obligation_key="quick_report", recipient="wangfang", now=NOW
     )
-    assert [action for action, _ in links] == list(LINK_ACTIONS)
+    assert [action for action, _ in links] == list(ALERT_ACTIONS)
     prefix = "https://yq.example.gov.cn/l/"
     assert all(url.startswith(prefix) for _, url in links)
     claims = [read_link(KEY, url.removeprefix(prefix), now=NOW) for _, url in links]
@@ -128,7 +129,7 @@ FACTS = AlertFacts(
 
 
 def test_the_alert_text_carries_the_links_and_keeps_the_notification_id() -> None:
-    links = tuple((a, f"https://yq.test/l/{a}") for a in LINK_ACTIONS)
+    links = tuple((a, f"https://yq.test/l/{a}") for a in ALERT_ACTIONS)
     _, body = render_alert(replace(FACTS, links=links), tz=ZoneInfo("Asia/Shanghai"))
     lines = body.splitlines()
     assert lines[-7:-1] == [
