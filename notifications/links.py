@@ -172,9 +172,7 @@ class LinkSigner:
 # --- use: the database's part -----------------------------------------------------------------
 
 
-def attempt_row(
-    *, at: datetime, outcome: str, reason: str, claim: LinkClaim | None
-) -> LinkAttempt:
+def attempt_row(*, at: datetime, outcome: str, reason: str, claim: LinkClaim | None) -> LinkAttempt:
     return LinkAttempt(
         at=at,
         outcome=outcome,

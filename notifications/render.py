@@ -170,7 +170,9 @@ def render_notice(facts: NoticeFacts, *, language: str = "zh") -> tuple[str, str
     actions = [f"{labels[action]}{sep}{url}" for action, url in facts.links]
     if not actions and facts.command:
         actions = [f"{'Command' if language == 'en' else '办理'}{sep}{facts.command}"]
-    tail = f"Notification id: {facts.notification_id}" if language == "en" else (
-        f"通知编号：{facts.notification_id}"
+    tail = (
+        f"Notification id: {facts.notification_id}"
+        if language == "en"
+        else (f"通知编号：{facts.notification_id}")
     )
     return subject, "\n".join([*head, *facts.lines, *actions, tail])

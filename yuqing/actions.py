@@ -319,9 +319,9 @@ def perform(
     """Carry `action` out as one recorded change (spending `link` with it, for a signed link)."""
     if action not in WORKS:
         raise CaseError(f"未知操作 {action!r}")
-    with session_scope(runtime.engine) as session:
-        person = find_person(session, actor)
-    if person is not None:  # requests and decisions need who; the record reads by name
-        actor = person.id if action in IDENTIFIED else person.name
+    if action in IDENTIFIED:  # requests and decisions are made by a known person, by id
+        with session_scope(runtime.engine) as session:
+            person = find_person(session, actor)
+        actor = person.id if person is not None else actor
     work = WORKS[action](Acting(runtime, case_id, actor, at, form, subject))
     return record(runtime, work, at=at, link=link).change

@@ -16,6 +16,8 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from models.repo.cases import get_case
+from models.store.db import session_scope
 from tasks.runtime import prepare
 from yuqing import actions
 from yuqing.carry import carry_out
@@ -51,8 +53,15 @@ def act(
         )
         steps = len(change.notices)
         carried = carry_out(runtime, case_id, config=config, at=at, say=progress) if steps else {}
+        with session_scope(runtime.engine) as session:
+            stage = get_case(session, case_id).stage.value
     if as_json:
-        data: dict[str, Any] = {**change.data, "notices": steps, "carried_out": carried}
+        data: dict[str, Any] = {
+            "stage": stage,
+            **change.data,
+            "notices": steps,
+            "carried_out": carried,
+        }
         print_json(data)
         return
     console.print(escape(change.message))
@@ -76,7 +85,7 @@ def ack_cmd(
 
 def complete_cmd(
     case_id: int = CASE,
-    obligation: str = typer.Option(..., "--obligation", help="事项代码（如 verification）"),
+    obligation: str = typer.Option(None, "--obligation", help="事项代码（如 verification）"),
     result: str = typer.Option(None, "--result", help="核查结果（事项需要时）"),
     url: str = typer.Option(None, "--url", help="回应链接（事项需要时）"),
     note: str = typer.Option(None, "--note", help="办理说明"),
@@ -90,9 +99,9 @@ def complete_cmd(
 
 def extend_cmd(
     case_id: int = CASE,
-    obligation: str = typer.Option(..., "--obligation", help="事项代码"),
-    until: str = typer.Option(..., "--until", help="延至（如 2026-11-23 18:00，默认本地时区）"),
-    reason: str = typer.Option(..., "--reason", help="延期理由"),
+    obligation: str = typer.Option(None, "--obligation", help="事项代码"),
+    until: str = typer.Option(None, "--until", help="延至（如 2026-11-23 18:00，默认本地时区）"),
+    reason: str = typer.Option(None, "--reason", help="延期理由"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -103,9 +112,9 @@ def extend_cmd(
 
 def reassign_cmd(
     case_id: int = CASE,
-    obligation: str = typer.Option(..., "--obligation", help="事项代码"),
-    to: str = typer.Option(..., "--to", help="转办给（人员编号或姓名）"),
-    reason: str = typer.Option(..., "--reason", help="转办理由"),
+    obligation: str = typer.Option(None, "--obligation", help="事项代码"),
+    to: str = typer.Option(None, "--to", help="转办给（人员编号或姓名）"),
+    reason: str = typer.Option(None, "--reason", help="转办理由"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -116,8 +125,8 @@ def reassign_cmd(
 
 def escalate_cmd(
     case_id: int = CASE,
-    obligation: str = typer.Option(..., "--obligation", help="事项代码"),
-    reason: str = typer.Option(..., "--reason", help="上报理由"),
+    obligation: str = typer.Option(None, "--obligation", help="事项代码"),
+    reason: str = typer.Option(None, "--reason", help="上报理由"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -128,7 +137,7 @@ def escalate_cmd(
 def upgrade_cmd(
     case_id: int = CASE,
     grade: str = typer.Option(None, "--grade", help="升至等级（默认升一级）"),
-    reason: str = typer.Option(..., "--reason", help="升级理由"),
+    reason: str = typer.Option(None, "--reason", help="升级理由"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -139,7 +148,7 @@ def upgrade_cmd(
 def downgrade_cmd(
     case_id: int = CASE,
     grade: str = typer.Option(None, "--grade", help="降至等级（默认降一级）"),
-    reason: str = typer.Option(..., "--reason", help="降级理由"),
+    reason: str = typer.Option(None, "--reason", help="降级理由"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -159,18 +168,18 @@ def report_cmd(
 
 def assess_cmd(
     case_id: int = CASE,
-    grade: str = typer.Option(..., "--grade", help="确认等级（如 一级）"),
+    grade: str = typer.Option(None, "--grade", help="确认等级（如 一级）"),
     category: str = typer.Option(
-        ..., "--category", help="inquiry | hype | rumour | suggestion | corruption"
+        None, "--category", help="inquiry | hype | rumour | suggestion | corruption"
     ),
-    unit: list[str] = typer.Option(..., "--unit", help="责任单位编号（可多次）"),
+    unit: list[str] = typer.Option(None, "--unit", help="责任单位编号（可多次）"),
     lead: str = typer.Option(None, "--lead", help="牵头单位（多个单位时，默认第一个）"),
     note: str = typer.Option(None, "--note", help="研判意见"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
     """研判：确认等级与类别，指定责任单位（多个单位时指定牵头单位）。"""
-    form = {"grade": grade, "category": category, "units": ",".join(unit), "lead": lead}
+    form = {"grade": grade, "category": category, "units": ",".join(unit or []), "lead": lead}
     act("assess", case_id, by=by, as_json=as_json, form={**form, "note": note})
 
 
@@ -188,7 +197,7 @@ def dispatch_cmd(
 
 def verify_cmd(
     case_id: int = CASE,
-    result: str = typer.Option(..., "--result", help="核查结果"),
+    result: str = typer.Option(None, "--result", help="核查结果"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -198,7 +207,7 @@ def verify_cmd(
 
 def draft_cmd(
     case_id: int = CASE,
-    text: str = typer.Option(..., "--text", help="通稿内容"),
+    text: str = typer.Option(None, "--text", help="通稿内容"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -221,7 +230,7 @@ def approve_cmd(
 def reject_cmd(
     case_id: int = CASE,
     request: int = typer.Option(None, "--request", help="申请编号（案件只有一个待审批时可省略）"),
-    reason: str = typer.Option(..., "--reason", help="退回理由"),
+    reason: str = typer.Option(None, "--reason", help="退回理由"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -232,7 +241,7 @@ def reject_cmd(
 
 def respond_cmd(
     case_id: int = CASE,
-    url: str = typer.Option(..., "--url", help="回应链接"),
+    url: str = typer.Option(None, "--url", help="回应链接"),
     text: str = typer.Option(None, "--text", help="回应内容"),
     by: str = BY,
     as_json: bool = JSON,
@@ -254,9 +263,9 @@ def track_cmd(
 def close_cmd(
     case_id: int = CASE,
     outcome: str = typer.Option(
-        ..., "--outcome", help="subsided 平息 | eliminated 消除 | stabilised 趋于平稳 | completed"
+        None, "--outcome", help="subsided 平息 | eliminated 消除 | stabilised 趋于平稳 | completed"
     ),
-    reason: str = typer.Option(..., "--reason", help="办结说明"),
+    reason: str = typer.Option(None, "--reason", help="办结说明"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -266,9 +275,9 @@ def close_cmd(
 
 def review_cmd(
     case_id: int = CASE,
-    summary: str = typer.Option(..., "--summary", help="总结"),
-    cause: str = typer.Option(..., "--cause", help="原因分析"),
-    lessons: str = typer.Option(..., "--lessons", help="经验教训"),
+    summary: str = typer.Option(None, "--summary", help="总结"),
+    cause: str = typer.Option(None, "--cause", help="原因分析"),
+    lessons: str = typer.Option(None, "--lessons", help="经验教训"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -280,9 +289,9 @@ def review_cmd(
 def refer_cmd(
     case_id: int = CASE,
     to: str = typer.Option(
-        ..., "--to", help="public_security | discipline | cyberspace_office | propaganda"
+        None, "--to", help="public_security | discipline | cyberspace_office | propaganda"
     ),
-    note: str = typer.Option(..., "--note", help="移送说明"),
+    note: str = typer.Option(None, "--note", help="移送说明"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -292,7 +301,7 @@ def refer_cmd(
 
 def reopen_cmd(
     case_id: int = CASE,
-    reason: str = typer.Option(..., "--reason", help="重新打开理由"),
+    reason: str = typer.Option(None, "--reason", help="重新打开理由"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:

@@ -23,6 +23,7 @@ from models.repo.cases import (
 )
 from models.repo.cases import list_cases as query_cases
 from models.repo.intake import register_manual_item
+from models.repo.library import library
 from models.store.db import session_scope
 from models.store.tables import Case
 from tasks.runtime import Runtime, prepare
@@ -206,3 +207,63 @@ def register_case(
         )
         return
     console.print(f"已登记：信息 {intake.item_id} → 案件 {intake.case_id}（登记人 {actor}）")
+
+
+@app.command("library")
+def library_cmd(
+    words: str = typer.Option(None, "--search", help="关键词（标题、总结、原因、经验教训）"),
+    category: str = typer.Option(None, "--category", help="类别"),
+    grade: str = typer.Option(None, "--grade", help="等级（如 一级）"),
+    unit: str = typer.Option(None, "--unit", help="责任单位编号"),
+    year: int = typer.Option(None, "--year", min=1900, max=2999, help="总结评估年份"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """案例库：已总结评估的案件，可按类别、等级、单位、年份筛选，按关键词检索。"""
+    with refusals():
+        runtime = prepare(config_arg())
+        grade_id = runtime.policy.scheme.level(grade).id if grade else None
+        with session_scope(runtime.engine) as session:
+            entries = library(
+                session,
+                tz=runtime.settings.tz,
+                category=category,
+                grade=grade_id,
+                unit=unit,
+                year=year,
+                words=words,
+            )
+    rows: list[dict[str, Any]] = [
+        {
+            "case_id": e.case_id,
+            "title": e.title,
+            "grade": e.grade,
+            "grade_label": runtime.policy.scheme.level(e.grade).label,
+            "category": e.category,
+            "units": list(e.units),
+            "outcome": e.outcome,
+            "closed_at": e.closed_at,
+            "reviewed_at": e.reviewed_at,
+            "reviewed_by": e.reviewed_by,
+            "summary": e.summary,
+            "cause": e.cause,
+            "lessons": e.lessons,
+        }
+        for e in entries
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("案例库中没有符合条件的案例")
+        return
+    table = Table("编号", "等级", "类别", "标题", "总结", "经验教训")
+    for e in entries:
+        table.add_row(
+            str(e.case_id),
+            runtime.policy.scheme.level(e.grade).label,
+            e.category or "—",
+            escape(e.title),
+            escape(e.summary),
+            escape(e.lessons),
+        )
+    console.print(table)

@@ -280,7 +280,8 @@ def decide(
     label = APPROVAL_LABELS[request.kind]
     if request.status != ApprovalStatus.PENDING:
         done = "批准" if request.status == ApprovalStatus.APPROVED else "退回"
-        raise CaseError(f"申请 {request.id} 已由 {request.decided_by} {done}")
+        by = session.get(Person, request.decided_by or "")
+        raise CaseError(f"申请 {request.id} 已由 {by.name if by else request.decided_by} {done}")
     person = _person(session, decider, field="审批人")
     if person.id == request.requested_by:
         raise CaseError(f"{label}申请 {request.id} 不能由申请人 {person.name} 本人审批")

@@ -239,7 +239,7 @@ def test_an_extension_asks_the_approvers_and_moves_the_due_time_only_on_approval
     deliver(runtime, receiver, DUE + timedelta(minutes=1))  # the old due time: nothing lapses
     assert not any("快报已超时" in m for p in PEOPLE for m in messages(receiver, p))
     assert any(f"延期审批申请 {number} 已批准（李强）" in m for m in messages(receiver, "wangfang"))
-    with pytest.raises(CaseError, match=f"申请 {number} 已由 liqiang 批准"):
+    with pytest.raises(CaseError, match=f"申请 {number} 已由 李强 批准"):
         act(runtime, "reject", case_id, actor="李强", at=asked, request=str(number), reason="x")
     with pytest.raises(CaseError, match="没有申请 999"):
         act(runtime, "approve", case_id, actor="李强", at=asked, request="999")

@@ -13,9 +13,9 @@ from sqlmodel import select
 from models.policy import WorkCalendar
 from models.policy.states import EventKind, NotificationStatus, ObligationStatus
 from models.repo.cases import CaseError, case_obligations, case_timeline, open_case
+from models.repo.directory import sync_directory
 from models.repo.escalation import escalate_due
 from models.repo.obligations import acknowledge
-from models.repo.directory import sync_directory
 from models.store.db import session_scope
 from models.store.presets import default_policy
 from models.store.tables import Case, Notification

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from models.policy.escalation import QuietHours
 from models.policy.routing import Routing, Shift
 from models.policy.states import EventKind
+from models.repo.escalation import accountability
 from models.repo.obligations import acknowledge
 from models.store.db import session_scope
-from models.repo.escalation import accountability
 from settings import Dispatch
 from tests.support.escalation import (
     CTX,
@@ -133,7 +133,12 @@ def test_the_duty_roster_overlays_the_duty_officer(
     office(engine, {}, roles={**ROLES, "qian": ["duty_officer"]})
     new_case(engine)
     shift = Shift("qian", "duty_officer", T0, T0 + timedelta(hours=12))
-    cycle(engine, DUE, hook_urls(receiver, EVERYONE), ctx=replace(CTX, routing=Routing(shifts=(shift,))))
+    cycle(
+        engine,
+        DUE,
+        hook_urls(receiver, EVERYONE),
+        ctx=replace(CTX, routing=Routing(shifts=(shift,))),
+    )
     assert paths(receiver) == {"wang": 1, "li": 1, "qian": 1}  # zhao is off duty
 
 

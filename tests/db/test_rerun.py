@@ -30,8 +30,8 @@ from models.store.db import make_engine, session_scope, upgrade_database
 from models.store.tables import CaseEvent, Notification, Obligation
 from notifications.outbox import claim
 from settings import Dispatch
-from tasks.cycle import sweep_all
 from tasks.act import record
+from tasks.cycle import sweep_all
 from tasks.rerun import repair
 from tasks.steps import claim as claim_steps
 from tasks.steps import perform_step, record_failure

@@ -1,6 +1,7 @@
 """Every `yuqing case` action command as a person types it, on a real database (SQLite and
 PostgreSQL), each with a good and a bad input: exit 0 and the Chinese confirmation (or the JSON
-data), exit 2 and the reason naming the case, the field or the rule that refused it."""
+data), exit 2 and the reason naming the case, the field or the rule that refused it. The steps
+an action causes run in the command's own `case` flow (no serve is running)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from models.policy.clocks import utc_now
-from models.repo.lifecycle import advance
-from models.store.db import session_scope
 from tasks.runtime import prepare
 from tests.support.configs import write_office_config
 from yuqing.cli import app
@@ -27,7 +26,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def config(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Iterator[str]:
+def config(
+    prefect_harness: str, database_url: str, tmp_path: Path, receiver: WebhookReceiver
+) -> Iterator[str]:
     path = str(write_office_config(tmp_path, database_url=database_url, receiver=receiver))
     yield path
     prepare(path).engine.dispose()
@@ -67,7 +68,7 @@ def test_ack_and_complete(config: str) -> None:
     refused(yq(config, "complete", case, "--obligation", "first_response"), "缺少字段 url")
     refused(yq(config, "complete", case, "--obligation", "verification"), "没有事项 'verification'")
     missing = yq(config, "complete", case)
-    assert missing.exit_code == 2 and "--obligation" in missing.output
+    assert missing.exit_code == 2 and "缺少字段 obligation（事项）" in missing.stderr
     url = "https://gov.example/reply/1"
     replied = yq(config, "complete", case, "--obligation", "first_response", "--url", url)
     assert replied.exit_code == 0 and "已完成" in replied.stdout
@@ -84,9 +85,13 @@ def test_extend_request_then_approve(config: str) -> None:
     assert request["status"] == "pending"
     request_id = str(request["request_id"])
 
-    approved = yq(config, "extend", case, "--approve", request_id, "--by", "李强")
-    assert approved.exit_code == 0 and "批准延期" in approved.stdout
-    refused(yq(config, "extend", case, "--reject", request_id, "--by", "李强"), "已由 李强 批准")
+    refused(yq(config, "approve", case, "--by", "王芳"), "不能由申请人 王芳 本人审批")
+    approved = yq(config, "approve", case, "--request", request_id, "--by", "李强")
+    assert approved.exit_code == 0 and "已批准延期审批申请" in approved.stdout
+    refused(
+        yq(config, "reject", case, "--request", request_id, "--by", "李强", "--reason", "x"),
+        "已由 李强 批准",
+    )
     shown = data(yq(config, "show", case, "--json"))
     quick = next(o for o in shown["obligations"] if o["key"] == "quick_report")
     local_until = datetime.fromisoformat(until).replace(tzinfo=SHANGHAI)
@@ -133,37 +138,50 @@ def test_upgrade_and_downgrade(config: str) -> None:
     refused(yq(config, "upgrade", case, "--grade", "三级", "--reason", "x"), "升级须高于当前等级")
     up = data(yq(config, "upgrade", case, "--reason", "转发激增", "--json"))
     assert (up["from"], up["to"]) == ("g3", "g2")
-    refused(yq(config, "downgrade", case, "--reason", "误判"), "缺少字段 approver（审批人）")
-    down = yq(config, "downgrade", case, "--reason", "误判", "--approver", "李强", "--by", "王芳")
-    assert down.exit_code == 0 and "二级 → 三级" in down.stdout
+    refused(yq(config, "downgrade", case, "--by", "王芳"), "缺少字段 reason（降级理由）")
+    asked = data(yq(config, "downgrade", case, "--reason", "误判", "--by", "王芳", "--json"))
+    assert asked["status"] == "pending" and asked["kind"] == "downgrade"
+    refused(yq(config, "approve", case, "--by", "赵敏"), "赵敏 无权审批二级案件的降级审批")
+    down = yq(config, "approve", case, "--by", "李强")
+    assert down.exit_code == 0 and "已批准降级审批申请" in down.stdout
+    assert data(yq(config, "show", case, "--json"))["grade"] == "g3"
 
 
-def test_close_and_reopen(config: str) -> None:
+def test_a_whole_life_through_the_verbs(config: str) -> None:
     case = register(config)
-    refused(yq(config, "close", case), "不允许事件“close”")
+    refused(
+        yq(config, "close", case, "--outcome", "subsided", "--reason", "x"), "不允许事件“close”"
+    )
     refused(yq(config, "reopen", case, "--reason", "新帖"), "未办结，无需重新打开")
-    runtime = prepare(config)
-    for event in (
-        "report",
-        "assess",
-        "dispatch",
-        "verify",
-        "approve_statement",
-        "respond",
-        "track",
-    ):
-        with session_scope(runtime.engine) as session:
-            advance(
-                session,
-                case_id=int(case),
-                event=event,
-                actor="王芳",
-                at=utc_now(),
-                policy=runtime.policy,
-                calendar=runtime.calendar,
-            )
-    closed = yq(config, "close", case, "--reason", "平息")
-    assert closed.exit_code == 0 and "已办结" in closed.stdout
+    steps: list[list[str]] = [
+        ["report", "--by", "王芳"],
+        ["assess", "--grade", "二级", "--category", "inquiry", "--unit", "school", "--by", "李强"],
+        ["dispatch", "--by", "王芳"],
+        ["verify", "--result", "属实", "--by", "张伟"],
+        ["draft", "--text", "已整改", "--by", "王芳"],
+        ["approve", "--by", "李强"],
+        ["respond", "--url", "https://gov.example/reply/1", "--by", "王芳"],
+        ["track", "--by", "王芳"],
+        ["close", "--outcome", "subsided", "--reason", "平息", "--by", "王芳"],
+        ["review", "--summary", "处置及时", "--cause", "食堂管理", "--lessons", "加强检查"],
+    ]
+    stages = []
+    for verb, *rest in steps:
+        stages.append(data(yq(config, verb, case, *rest, "--json"))["stage"])
+    assert stages == [
+        "reported",
+        "assessed",
+        "dispatched",
+        "verified",
+        "verified",
+        "statement_approved",
+        "responded",
+        "tracking",
+        "closed",
+        "reviewed",
+    ]
     refused(yq(config, "reopen", case), "缺少字段 reason")
     reopened = data(yq(config, "reopen", case, "--reason", "出现新帖", "--json"))
     assert reopened["stage"] == "tracking"
+    library = data(yq(config, "library", "--json"))
+    assert [entry["case_id"] for entry in library] == [int(case)]

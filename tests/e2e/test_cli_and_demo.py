@@ -71,36 +71,49 @@ def test_demo_on_a_fresh_prefect_home_says_so_and_leaves_no_server(
     assert prefect_servers_on(directory / "fresh-prefect-home") == []
 
 
-def test_demo_exits_zero_and_shows_the_alert_as_received(
+def test_demo_plays_a_whole_case_and_every_step_reaches_its_people(
     demo_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     _, result = demo_run
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "接收端收到的告警（原样）" in out
+    assert "接收端收到的超时告警（原样）" in out
     assert "【一级舆情】快报已超时：案件1" in out
-    assert "已送达：致 王芳" in out
-    assert "王芳 签收：快报" in out
-    assert "阶段 发现 → 快报" in out and "快报新告警 0 条" in out
-    assert "演示成功" in out
+    for step in (
+        "王芳签收",
+        "王芳报送快报",
+        "李强研判",
+        "王芳下发联系单",
+        "张伟反馈核查结果",
+        "王芳提交通稿",
+        "陈军审定通稿",
+        "王芳发布回应",
+        "王芳办结",
+        "王芳总结评估",
+    ):
+        assert step in out, step
+    for got in ("超时告警", "快报", "联系单（责任单位）", "通稿待审批", "办结通知"):
+        assert f"接收端已收到：{got}" in out
+    assert "网络舆情联系单" in out and "责任单位：市第一中学" in out
+    assert "阶段：总结评估" in out and "演示成功" in out
 
 
-def test_kept_demo_database_lists_the_acknowledged_then_completed_quick_report(
+def test_kept_demo_database_shows_the_reviewed_case_in_the_library(
     demo_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     directory, _ = demo_run
     config = directory / "kept" / "yuqing.toml"
-    result = run("--config", str(config), "case", "list", "--json", cwd=directory)
-    assert result.returncode == 0, result.stderr
-    cases = json.loads(result.stdout)
-    first = next(case for case in cases if case["id"] == 1)
-    quick = next(o for o in first["obligations"] if o["key"] == "quick_report")
-    assert first["grade_label"] == "一级"
-    assert (quick["status"], quick["acked_by"]) == ("completed", "王芳")
-
     shown = run("--config", str(config), "case", "show", "1", "--json", cwd=directory)
-    kinds = [event["kind"] for event in json.loads(shown.stdout)["timeline"]]
+    assert shown.returncode == 0, shown.stderr
+    case = json.loads(shown.stdout)
+    assert (case["stage"], case["grade_label"]) == ("reviewed", "一级")
+    quick = next(o for o in case["obligations"] if o["key"] == "quick_report")
+    assert (quick["status"], quick["acked_by"]) == ("completed", "王芳")
+    kinds = [event["kind"] for event in case["timeline"]]
     assert kinds.index("delivered") < kinds.index("acknowledged") < kinds.index("completed")
+    library = run("--config", str(config), "case", "library", "--json", cwd=directory)
+    (entry,) = json.loads(library.stdout)
+    assert (entry["case_id"], entry["lessons"]) == (1, "加强食品安全日常检查")
 
 
 def test_config_check_on_a_broken_file_exits_2_naming_the_field(tmp_path: Path) -> None:

@@ -46,9 +46,7 @@ def write_office_config(
         f'[general]\ndata_dir = "data"\n\n[database]\nurl = "{database_url}"\n\n'
         f'[policy]\npreset = "{preset}"\n\n[collect]\n{collect_toml}\n\n{sources}'
         '[[topics]]\nid = "school"\nname = "学校"\ninclude_any = ["学校", "中学"]\n'
-        'exclude = ["招生广告"]\n\n'
-        + UNITS
-        + people,
+        'exclude = ["招生广告"]\n\n' + UNITS + people,
         encoding="utf-8",
     )
     secrets = "".join(

@@ -15,7 +15,6 @@ import pytest
 from models.policy.states import Chain
 from notifications.links import (
     ALERT_ACTIONS,
-    LINK_ACTIONS,
     LinkRefused,
     LinkSigner,
     derive_key,
