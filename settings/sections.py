@@ -49,6 +49,10 @@ class Database(Section):
 class Policy(Section):
     preset: str = Field("default", description="Id of a shipped policy preset.")
     file: Path | None = Field(None, description="A policy TOML file; overrides `preset`.")
+    overrides: dict[str, str | int] = Field(
+        default_factory=dict,
+        description='Numbers a plan left blank, by dotted path ("obligations.g1.x.duration").',
+    )
 
 
 def _gap_roles() -> list[Role]:

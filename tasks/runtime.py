@@ -34,9 +34,10 @@ class Runtime:
 
 
 def load_policy(settings: Settings) -> Policy:
+    overrides = settings.policy.overrides
     if settings.policy.file is not None:
-        return load_policy_file(settings.policy.file)
-    return load_preset(settings.policy.preset)
+        return load_policy_file(settings.policy.file, overrides)
+    return load_preset(settings.policy.preset, overrides)
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -219,7 +219,7 @@ def _staged(name: str) -> Callable[[Acting], Work]:
     """A stage action of `models.repo.stages` taking the form's values by name."""
     values: Mapping[str, Callable[[Acting], dict[str, object]]] = {
         "upgrade": lambda a: {"reason": a.get("reason"), "grade": a.get("grade") or None},
-        "report": lambda a: {"text": a.get("text")},
+        "report": lambda a: {"text": a.get("text"), "units": a.units()},
         "assess": lambda a: {
             "grade": a.need("assess", "grade"),
             "category": a.need("assess", "category"),

@@ -159,11 +159,13 @@ def downgrade_cmd(
 def report_cmd(
     case_id: int = CASE,
     text: str = typer.Option(None, "--text", help="报送说明"),
+    unit: list[str] = typer.Option(None, "--unit", help="发生责任单位（预案要求通知时）"),
     by: str = BY,
     as_json: bool = JSON,
 ) -> None:
     """快报：按等级报送快报（网站、信息、网友留言要点、来源链接、类别、等级）。"""
-    act("report", case_id, by=by, as_json=as_json, form={"text": text})
+    form = {"text": text, "units": ",".join(unit or [])}
+    act("report", case_id, by=by, as_json=as_json, form=form)
 
 
 def assess_cmd(

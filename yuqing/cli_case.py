@@ -12,7 +12,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from models.parse.topics import CATEGORIES
 from models.policy.stages import STAGE_LABELS
 from models.repo.cases import (
     CaseError,
@@ -22,10 +21,11 @@ from models.repo.cases import (
     get_case,
 )
 from models.repo.cases import list_cases as query_cases
-from models.repo.intake import register_manual_item
+from models.repo.intake import register
 from models.repo.library import library
 from models.store.db import session_scope
 from models.store.tables import Case
+from tasks.act import record
 from tasks.runtime import Runtime, prepare
 from yuqing import cli_act, cli_rerun
 from yuqing.cli_common import config_arg, console, now, print_json, refusals
@@ -167,46 +167,49 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
 
 @app.command("register")
 def register_case(
-    title: str = typer.Option(..., "--title", help="标题（如：市民来电反映某中学食堂问题）"),
+    title: str = typer.Option(None, "--title", help="标题（如：市民来电反映某中学食堂问题）"),
     text: str = typer.Option("", "--text", help="内容摘要"),
     url: str = typer.Option(None, "--url", help="原帖链接（如有）"),
     by: str = typer.Option(None, "--by", help="登记人（默认：当前系统用户）"),
+    via: str = typer.Option("命令行登记", "--via", help="来源：群众反映、热线电话、网信办转办等"),
     category: str = typer.Option(
         None, "--category", help="inquiry | hype | rumour | suggestion | corruption"
     ),
-    clicks: int = typer.Option(0, "--clicks", min=0, help="点击量"),
-    comments: int = typer.Option(0, "--comments", min=0, help="评论数"),
+    grade: str = typer.Option(None, "--grade", help="登记人提出的等级（高于规则判定时采用）"),
+    clicks: int = typer.Option(0, "--clicks", min=0, max=2**62, help="点击量"),
+    comments: int = typer.Option(0, "--comments", min=0, max=2**62, help="评论数"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """人工登记（市民来电、信访、网信办转办等）：总会立案，或并入相似的未结案件。"""
     with refusals():
-        if not title.strip():
-            raise CaseError("标题不能为空 (--title is empty)")
-        if category not in (None, *CATEGORIES):
-            raise CaseError(f"未知类别 {category!r}，可选：{', '.join(CATEGORIES)}")
+        if title is None:
+            raise CaseError("缺少字段 title（标题）：请用 --title 指明")
         runtime = prepare(config_arg())
-        actor = by or getpass.getuser()
-        with session_scope(runtime.engine) as session:
-            intake = register_manual_item(
+        actor, at = by or getpass.getuser(), now()
+        recorded = record(
+            runtime,
+            lambda session: register(
                 session,
-                title=title.strip(),
+                title=title,
                 text=text,
                 actor=actor,
+                via=via,
                 topics=runtime.topics,
                 policy=runtime.policy,
                 calendar=runtime.calendar,
-                now=now(),
+                now=at,
                 url=url,
                 category=category,
                 clicks=clicks,
                 comments=comments,
-            )
-    if as_json:
-        print_json(
-            {"case_id": intake.case_id, "item_id": intake.item_id, "created": intake.created}
+                grade=grade,
+            ),
+            at=at,
         )
+    if as_json:
+        print_json(recorded.change.data)
         return
-    console.print(f"已登记：信息 {intake.item_id} → 案件 {intake.case_id}（登记人 {actor}）")
+    console.print(recorded.change.message)
 
 
 @app.command("library")

@@ -76,7 +76,10 @@ ACTION_FIELDS: Mapping[str, tuple[FormField, ...]] = {
         _f("grade", "降至等级（默认降一级）", "grade", required=False),
         _f("reason", "降级理由", "textarea"),
     ),
-    "report": (_f("text", "报送说明", "textarea", required=False),),
+    "report": (
+        _f("text", "报送说明", "textarea", required=False),
+        _f("units", "发生责任单位（需通知时）", "units", required=False),
+    ),
     "assess": (
         _f("grade", "确认等级", "grade"),
         _choice("category", "类别", CATEGORY_LABELS),

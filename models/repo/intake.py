@@ -12,9 +12,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from models.parse.feeds import FeedItem
-from models.parse.topics import Topic
+from models.parse.topics import CATEGORIES, Topic
 from models.policy import Policy, WorkCalendar
+from models.policy.notices import Notice
+from models.policy.states import EventKind
+from models.repo.cases import CaseError, add_event, get_case
+from models.repo.changes import Change
 from models.repo.items import StoreContext, canonical_url, store_items
+from models.repo.lifecycle import regrade
 from models.repo.sources import MANUAL_SOURCE
 from models.store.tables import Item
 
@@ -103,4 +108,75 @@ def register_manual_item(
         now=now,
         force_case=True,
         category=category,
+    )
+
+
+def register(
+    session: Session,
+    *,
+    title: str,
+    text: str,
+    actor: str,
+    via: str,
+    topics: tuple[Topic, ...],
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+    url: str | None = None,
+    category: str | None = None,
+    clicks: int = 0,
+    comments: int = 0,
+    grade: str | None = None,
+) -> Change:
+    """人工登记 by a person (via a hotline call, a citizen's report, a referral…): a case results,
+    or a similar open one is joined; a grade the registrar proposes above the rules' opens it
+    there (its deadlines on that grade's clock)."""
+    if not title.strip():
+        raise CaseError("标题不能为空 (--title is empty)")
+    if category is not None and category not in CATEGORIES:
+        raise CaseError(f"未知类别 {category!r}，可选：{', '.join(CATEGORIES)}")
+    proposed = policy.scheme.level(grade) if grade else None
+    intake = register_manual_item(
+        session,
+        title=title.strip(),
+        text=text,
+        actor=actor,
+        topics=topics,
+        policy=policy,
+        calendar=calendar,
+        now=now,
+        url=url,
+        category=category,
+        clicks=clicks,
+        comments=comments,
+    )
+    assert intake.case_id is not None
+    add_event(
+        session,
+        case_id=intake.case_id,
+        kind=EventKind.NOTE,
+        at=now,
+        actor=actor,
+        message=f"{actor} 人工登记（{via}）：{title.strip()}",
+        data={"item": intake.item_id, "via": via},
+    )
+    notices: list[Notice] = []
+    case = get_case(session, intake.case_id)
+    if proposed is not None and proposed.rank < policy.scheme.level(case.grade).rank:
+        session.flush()
+        _, notices = regrade(
+            session,
+            case_id=intake.case_id,
+            grade=proposed.id,
+            actor=actor,
+            reason=f"登记人提出{proposed.label}",
+            at=now,
+            policy=policy,
+            calendar=calendar,
+        )
+    return Change(
+        intake.case_id,
+        f"已登记：信息 {intake.item_id} → 案件 {intake.case_id}（登记人 {actor}）",
+        {"case_id": intake.case_id, "item_id": intake.item_id, "created": intake.created},
+        tuple(notices),
     )

@@ -77,8 +77,15 @@ def report(
     policy: Policy,
     calendar: WorkCalendar,
     text: str = "",
+    units: Sequence[str] = (),
 ) -> Change:
-    """快报: the quick report goes to the grade's report targets, with its mandated fields."""
+    """快报: the quick report goes to the grade's report targets, with its mandated fields; the
+    unit where it happened, when named, is told too where the policy says so (S1-18)."""
+    if units:
+        case = get_case(session, case_id)
+        case.units = _units(session, units, None)
+        case.lead_unit_id = case.units[0]
+        session.add(case)
     lines = (f"报送说明：{text.strip()}",) if text.strip() else ()
     return _stage_change(
         session,

@@ -12,10 +12,9 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from models.parse.topics import CATEGORIES
-from models.policy.states import EventKind
-from models.repo.cases import add_event
-from models.repo.intake import register_manual_item
-from models.store.db import session_scope
+from models.repo.cases import CaseError
+from models.repo.intake import register
+from tasks.act import record
 from yuqing.web.pages import now_of, page, redirect, runtime_of
 
 if TYPE_CHECKING:
@@ -80,29 +79,30 @@ def register_from_form(
         return register_page(request, chrome, errors=problems, values=form, status=422)
     runtime, now = runtime_of(request), now_of(request)
     channel = CHANNELS[form["channel"]]
-    with session_scope(runtime.engine) as session:
-        intake = register_manual_item(
-            session,
-            title=form["title"].strip(),
-            text=form.get("text", "").strip(),
-            actor=user.person,
-            topics=runtime.topics,
-            policy=runtime.policy,
-            calendar=runtime.calendar,
-            now=now,
-            url=form.get("url", "").strip() or None,
-            category=form.get("category") or None,
-            clicks=int(form.get("clicks", "").strip() or 0),
-            comments=int(form.get("comments", "").strip() or 0),
-        )
-        add_event(
-            session,
-            case_id=intake.case_id,
-            kind=EventKind.NOTE,
+    try:
+        change = record(
+            runtime,
+            lambda session: register(
+                session,
+                title=form["title"],
+                text=form.get("text", "").strip(),
+                actor=user.person,
+                via=channel,
+                topics=runtime.topics,
+                policy=runtime.policy,
+                calendar=runtime.calendar,
+                now=now,
+                url=form.get("url", "").strip() or None,
+                category=form.get("category") or None,
+                clicks=int(form.get("clicks", "").strip() or 0),
+                comments=int(form.get("comments", "").strip() or 0),
+            ),
             at=now,
-            actor=user.person,
-            message=f"{user.name} 人工登记（{channel}）：{form['title'].strip()}",
-            data={"item": intake.item_id, "channel": form["channel"]},
-        )
-    flash = f"登记成功：信息 {intake.item_id} → 案件 {intake.case_id}（登记人 {user.name}）"
-    return redirect(f"/cases/{intake.case_id}", flash=flash)
+        ).change
+    except CaseError as exc:
+        return register_page(request, chrome, errors=[str(exc)], values=form, status=422)
+    request.app.state.after_change(change.case_id)
+    item, case_id = change.data["item_id"], change.case_id
+    return redirect(
+        f"/cases/{case_id}", flash=f"登记成功：信息 {item} → 案件 {case_id}（登记人 {user.name}）"
+    )
