@@ -63,6 +63,8 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
                     "key": o.key,
                     "title": o.title,
                     "clock": o.clock,
+                    "anchor": o.anchor,
+                    "anchor_at": o.anchor_at,
                     "due_at": o.due_at,
                     "status": o.status.value,
                     "level": o.level,

@@ -84,7 +84,7 @@ def timeline(runtime: Runtime, case_id: int) -> list[tuple[EventKind, str, str]]
         return [(e.kind, e.actor, e.message) for e in case_timeline(session, case_id)]
 
 
-def to_dispatched(runtime: Runtime, case_id: int) -> None:
+def to_dispatched(runtime: Runtime, case_id: int, grade: str = "一级") -> None:
     """Report, assess (the school responsible) and dispatch: a later-stage action's setup."""
     act(runtime, "report", case_id, at=T0 + timedelta(minutes=1))
     act(
@@ -93,7 +93,7 @@ def to_dispatched(runtime: Runtime, case_id: int) -> None:
         case_id,
         actor="李强",
         at=T0 + timedelta(minutes=2),
-        grade="一级",
+        grade=grade,
         category="inquiry",
         units="school",
     )
@@ -479,3 +479,32 @@ def test_allowed_actions_follow_the_roles() -> None:
     assert allowed_actions(["monitor"]) == {"register", "report", "upgrade", "decide"}
     assert allowed_actions(["no_such_role"]) == frozenset({"decide"})
     assert "dispatch" not in allowed_actions(["unit_liaison"])
+
+
+def test_a_statement_is_approved_only_by_the_grades_approver_never_its_drafter(
+    runtime: Runtime, receiver: WebhookReceiver
+) -> None:
+    serious, lesser = new_case(runtime.engine), new_case(runtime.engine, grade="二级")
+    for case_id, grade in ((serious, "一级"), (lesser, "二级")):
+        to_dispatched(runtime, case_id, grade)
+        act(runtime, "verify", case_id, actor="张伟", result="属实")
+    with pytest.raises(CaseError, match="须先完成"):
+        act(runtime, "draft", new_case(runtime.engine), text="过早的通稿")
+    asked = act(runtime, "draft", serious, text="已整改", at=T0 + timedelta(minutes=9))
+    deliver(runtime, receiver, T0 + timedelta(minutes=9))
+    # 一级's statement approvers (S1-4 §21 in the default policy): principal leader, group head.
+    told = {p for p in PEOPLE if any("待审批：通稿审定" in m for m in messages(receiver, p))}
+    assert told == {"chenjun", "sunli"}
+    with pytest.raises(CaseError, match="不能由申请人 王芳 本人审批"):
+        act(runtime, "approve", serious)
+    with pytest.raises(CaseError, match="李强 无权审批一级案件的通稿审定"):
+        act(runtime, "approve", serious, actor="李强")  # an approver of 二级 and 三级 only
+    approved = act(runtime, "approve", serious, actor="陈军", note="同意")
+    assert approved.data["stage"] == "statement_approved"
+    act(runtime, "draft", lesser, text="已整改")
+    assert act(runtime, "approve", lesser, actor="李强").data["status"] == "approved"
+    with session_scope(runtime.engine) as session:
+        assert get_case(session, serious).stage.value == "statement_approved"
+    request = str(asked.data["request_id"])
+    with pytest.raises(CaseError, match=f"申请 {request} 已由 陈军 批准"):
+        act(runtime, "reject", serious, actor="孙力", request=request, reason="晚了")

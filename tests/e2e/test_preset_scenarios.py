@@ -1,0 +1,283 @@
+"""Every preset's own plan, played through the `yuqing` CLI only, on a moved clock, on SQLite and
+PostgreSQL, with a local receiver: one case registered at the preset's top grade and carried by
+people through each stage of the preset's template (快报, 研判, 联系单, 核查, 通稿 drafted and
+approved by the grade's approver, 回应, 跟踪, 办结, 总结评估 — as far as the template goes).
+
+At each step the test checks, from its own table of who holds which role (not from yuqing's
+routing), that exactly the people the preset names for that stage and grade got the message:
+the quick report's targets, the unit's responsible person and liaison for the contact sheet, the
+approvers for the statement. Every deadline a step starts is checked against the preset's own
+numbers: wall clocks by adding the duration, day clocks against the `chinese_calendar` package
+(the State Council calendar with its 调休 make-up days) as an independent oracle. The final
+timeline holds every stage change in order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from models.policy import Clock, ObligationRule, Policy, StageEvent
+from models.policy.stages import EVENT_TARGET, STAGE_LABELS, Stage
+from models.store.presets import list_presets
+from tasks.runtime import prepare
+from yuqing.cli import app
+from yuqing.localservers import WebhookReceiver
+
+pytestmark = pytest.mark.flows
+
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai, a working day
+# The office: person → (name, unit, roles). Outside bodies are units of their own.
+OFFICE: dict[str, tuple[str, str, list[str]]] = {
+    "wangfang": ("王芳", "office", ["office_staff", "monitor"]),
+    "chenjun": ("陈军", "office", ["office_head"]),
+    "liqiang": ("李强", "office", ["leader_in_charge"]),
+    "zhoumin": ("周敏", "office", ["principal_leader"]),
+    "sunli": ("孙力", "office", ["group_head"]),
+    "zhaomin": ("赵敏", "office", ["duty_officer"]),
+    "qianjin": ("钱进", "office", ["approver"]),
+    "zhangwei": ("张伟", "school", ["unit_responsible"]),
+    "liuyang": ("刘洋", "school", ["unit_liaison"]),
+    "xuanchuan": ("宣传部值班", "propaganda", ["propaganda_dept"]),
+    "wangxin": ("网信办值班", "cac", ["cyberspace_office"]),
+    "dangwei": ("镇党委", "party", ["party_committee"]),
+    "xianzu": ("县领导小组", "county", ["superior_group"]),
+}
+UNITS = {
+    "office": ("领导小组办公室", False),
+    "school": ("市一中", False),
+    "propaganda": ("县委宣传部", True),
+    "cac": ("县网信办", True),
+    "party": ("镇党委", True),
+    "county": ("县领导小组", True),
+}
+# S1-6 leaves these numbers blank ("x小时"): an office using it supplies them.
+OVERRIDES = {
+    "s1-6": {
+        "obligations.g1.upward_report.duration": "1h",
+        "obligations.g2.upward_report.duration": "2h",
+        "obligations.g1.golden_hours.duration": "4h",
+        "obligations.g2.golden_hours.duration": "6h",
+        "obligations.g3.golden_hours.duration": "12h",
+        "obligations.g4.golden_hours.duration": "24h",
+    }
+}
+PRESETS = [p.id for p in list_presets()]
+
+
+def holders(roles: tuple[str, ...], *, units: list[str]) -> set[str]:
+    """Who holds `roles` in this office: the unit roles only within the case's units."""
+    unit_roles = {"unit_responsible", "unit_liaison"}
+    return {
+        pid
+        for pid, (_, unit, held) in OFFICE.items()
+        for role in roles
+        if role in held and (role not in unit_roles or unit in units)
+    }
+
+
+def write_config(directory: Path, preset: str, database_url: str, hooks: WebhookReceiver) -> str:
+    units = "".join(
+        f'[[units]]\nid = "{uid}"\nname = "{name}"\nexternal = {str(external).lower()}\n\n'
+        for uid, (name, external) in UNITS.items()
+    )
+    people = "".join(
+        f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "{unit}"\n'
+        f'roles = {json.dumps(roles)}\nchannels = ["{pid}_hook"]\n\n'
+        for pid, (name, unit, roles) in OFFICE.items()
+    )
+    overrides = ", ".join(f'"{k}" = "{v}"' for k, v in OVERRIDES.get(preset, {}).items())
+    config = directory / "yuqing.toml"
+    config.write_text(
+        f'[general]\ndata_dir = "data"\n\n[database]\nurl = "{database_url}"\n\n'
+        f'[policy]\npreset = "{preset}"\noverrides = {{ {overrides} }}\n\n{units}{people}',
+        encoding="utf-8",
+    )
+    secrets = "".join(f'{pid}_hook = "{hooks.apprise_url("/hook/" + pid)}"\n' for pid in OFFICE)
+    (directory / "secrets.toml").write_text(f"[channels]\n{secrets}", encoding="utf-8")
+    return str(config)
+
+
+# --- the independent oracle for due times ------------------------------------------------------
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=TZ).astimezone(UTC)
+
+
+def expected_due(rule: ObligationRule, anchor: datetime) -> datetime:
+    """The due time the preset's number means (DESIGN §4): wall time added; day clocks count
+    from the day after the anchor and end at 24:00; working days follow the State Council
+    calendar; a calendar-day period ending on a rest day moves to the next working day."""
+    if rule.clock is Clock.wall:
+        assert rule.duration is not None
+        return anchor + rule.duration
+    assert rule.days is not None
+    day = anchor.astimezone(TZ).date()
+    if rule.clock is Clock.calendar_days:
+        day += timedelta(days=rule.days)
+        while not chinese_calendar.is_workday(day):
+            day += timedelta(days=1)
+        return _end_of(day)
+    counted = 0
+    while counted < rule.days:
+        day += timedelta(days=1)
+        counted += chinese_calendar.is_workday(day)
+    return _end_of(day)
+
+
+# --- the scenario -----------------------------------------------------------------------------
+
+
+class Office:
+    def __init__(self, config: str, receiver: WebhookReceiver, policy: Policy) -> None:
+        self.config, self.receiver, self.policy = config, receiver, policy
+        self.clock = T0
+
+    def cli(self, *args: str, at: datetime | None = None) -> Result:
+        when = (at or self.clock).isoformat()
+        return CliRunner().invoke(app, ["--config", self.config, "--at", when, "case", *args])
+
+    def ok(self, *args: str) -> dict[str, Any]:
+        result = self.cli(*args, "--json")
+        assert result.exit_code == 0, f"{args}: {result.output}"
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
+    def received_since(self, count: int) -> dict[str, list[str]]:
+        """Person → titles received after the first `count` messages."""
+        got: dict[str, list[str]] = {}
+        for request in self.receiver.received[count:]:
+            got.setdefault(request.path.rsplit("/", 1)[-1], []).append(request.json()["title"])
+        return got
+
+    def obligations(self, case_id: int) -> dict[str, dict[str, Any]]:
+        shown = self.ok("show", str(case_id))
+        return {o["key"]: o for o in shown["obligations"]}
+
+
+@pytest.fixture
+def office(
+    prefect_harness: str,
+    database_url: str,
+    tmp_path: Path,
+    receiver: WebhookReceiver,
+    request: pytest.FixtureRequest,
+) -> Iterator[Office]:
+    preset = request.node.callspec.params["preset"]
+    config = write_config(tmp_path, preset, database_url, receiver)
+    runtime = prepare(config)
+    yield Office(config, receiver, runtime.policy)
+    runtime.engine.dispose()
+
+
+STAGE_VERBS: dict[Stage, list[str]] = {
+    Stage.reported: ["report", "--unit", "school", "--by", "王芳"],
+    Stage.assessed: ["assess", "--category", "inquiry", "--unit", "school", "--by", "李强"],
+    Stage.dispatched: ["dispatch", "--unit", "school", "--by", "王芳"],
+    Stage.verified: ["verify", "--result", "经核查属实，已整改", "--by", "张伟"],
+    Stage.responded: ["respond", "--url", "https://gov.example/reply/1", "--by", "王芳"],
+    Stage.tracking: ["track", "--by", "王芳"],
+    Stage.closed: ["close", "--outcome", "subsided", "--reason", "舆情平息", "--by", "王芳"],
+    Stage.reviewed: [
+        "review",
+        "--summary",
+        "处置及时",
+        "--cause",
+        "管理疏漏",
+        "--lessons",
+        "加强检查",
+        "--by",
+        "王芳",
+    ],
+}
+
+
+def check_new_deadlines(office: Office, case_id: int, top: str, seen: set[str]) -> None:
+    """Every obligation that appeared since the last look is due where the preset says."""
+    for key, o in office.obligations(case_id).items():
+        if key in seen:
+            continue
+        seen.add(key)
+        rule = office.policy.rule_any_grade(top, key)
+        anchor = datetime.fromisoformat(o["anchor_at"])
+        assert datetime.fromisoformat(o["due_at"]) == expected_due(rule, anchor), (key, rule)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_a_case_lives_its_whole_life_under_the_preset(office: Office, preset: str) -> None:
+    policy = office.policy
+    top = policy.scheme.by_rank()[0]
+    case_id = office.ok("register", "--title", "某中学食堂饭菜变质", "--grade", top.id)["case_id"]
+    seen: set[str] = set()
+    check_new_deadlines(office, case_id, top.id, seen)
+    assert seen, "registration starts the grade's first deadlines"
+    units: list[str] = []
+    stages = [s for s in policy.template.stages if s is not Stage.detected]
+    for stage in stages:
+        office.clock += timedelta(minutes=7)
+        before = len(office.receiver.received)
+        if stage is Stage.statement_approved:
+            told = statement(office, case_id, top.id, before)
+        else:
+            verb, *options = STAGE_VERBS[stage]
+            if stage is Stage.assessed:  # 研判 confirms the grade the case has
+                options += ["--grade", top.id]
+            office.ok(verb, str(case_id), *options)
+            if stage in (Stage.reported, Stage.assessed, Stage.dispatched):
+                units = ["school"]
+            told = office.received_since(before)
+        event = next(
+            e for e, s in EVENT_TARGET.items() if s is stage and e is not StageEvent.reopen
+        )
+        expected = holders(policy.notify_roles(event, top.id), units=units)
+        marker = {
+            Stage.reported: "舆情快报",
+            Stage.dispatched: "联系单",
+        }.get(stage, f"→ {STAGE_LABELS[stage]}")
+        got = {person for person, titles in told.items() if any(marker in t for t in titles)}
+        assert got == expected, (stage, got, expected)
+        check_new_deadlines(office, case_id, top.id, seen)
+
+    shown = office.ok("show", str(case_id))
+    assert shown["stage"] == stages[-1].value
+    moves = [e["message"] for e in shown["timeline"] if e["kind"] == "stage_changed"]
+    assert [m.rsplit("→ ", 1)[1] for m in moves] == [STAGE_LABELS[s] for s in stages]
+    assert all(o["status"] != "open" or o["key"] in {"review"} for o in shown["obligations"]) or (
+        Stage.closed not in stages
+    )
+    if Stage.reviewed in stages:
+        library = CliRunner().invoke(app, ["--config", office.config, "case", "library", "--json"])
+        assert [e["case_id"] for e in json.loads(library.stdout)] == [case_id]
+
+
+def statement(office: Office, case_id: int, top: str, before: int) -> dict[str, list[str]]:
+    """通稿: drafted by the office, approved by a person holding the grade's approving role
+    (the drafter may not approve it); returns what the approval told."""
+    policy = office.policy
+    roles = policy.approver_roles("statement", top)
+    approver = sorted(holders(roles, units=[]))[0]
+    asked = office.ok("draft", str(case_id), "--text", "已立即整改", "--by", "王芳")
+    assert asked["status"] == "pending"
+    got = {
+        p
+        for p, titles in office.received_since(before).items()
+        if any("待审批" in t for t in titles)
+    }
+    assert got == holders(roles, units=[])
+    refused = office.cli("approve", str(case_id), "--by", "王芳")
+    assert refused.exit_code == 2 and "不能由申请人" in refused.stderr
+    office.clock += timedelta(minutes=3)
+    mark = len(office.receiver.received)
+    approved = office.ok("approve", str(case_id), "--by", approver)
+    assert approved["status"] == "approved"
+    return office.received_since(mark)
