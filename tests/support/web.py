@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,11 +19,11 @@ from yuqing.web.server import start_web_thread
 
 LINK_KEY = "7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
 PASSWORD = "正确的口令-2026"
-USERS = (("wang", "wangfang"), ("li", "liqiang"))  # username, person
+USERS = (("wang", "wangfang"), ("li", "liqiang"), ("chen", "chenjun"))  # username, person
 _HASH = hash_password(PASSWORD)  # scrypt is slow on purpose: hash once per test session
-LINK_RE = re.compile(r"^(签收|完成|申请延期|转办|上报|升级)：(http\S+)$", re.MULTILINE)
+LINK_RE = re.compile(r"^(签收|完成|申请延期|转办|上报|升级|同意|退回)：(http\S+)$", re.MULTILINE)
 LABELS = {"签收": "ack", "完成": "complete", "申请延期": "extend", "转办": "reassign"}
-LABELS |= {"上报": "escalate", "升级": "upgrade"}
+LABELS |= {"上报": "escalate", "升级": "upgrade", "同意": "approve", "退回": "reject"}
 
 
 def free_port() -> int:
@@ -66,9 +66,15 @@ class Clock:
 
 
 @contextmanager
-def served(config: Path, clock: Clock, *, port: int) -> Iterator[str]:
+def served(
+    config: Path,
+    clock: Clock,
+    *,
+    port: int,
+    after_change: Callable[[int], None] = lambda _case_id: None,
+) -> Iterator[str]:
     """The real app on uvicorn in a thread; yields its base URL."""
-    web = start_web_thread(str(config), port=port, now=clock.now)
+    web = start_web_thread(str(config), port=port, now=clock.now, after_change=after_change)
     assert web is not None, f"the app did not start on port {port}"
     try:
         yield web.url

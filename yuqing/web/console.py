@@ -300,7 +300,8 @@ async def act(request: Request, case_id: int) -> Response:
     if not csrf_valid(request, form.get("csrf")):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
     name = form.get("action", "")
-    if name not in allowed_actions(user.roles) or name not in actions.ACTION_LABELS:
+    needed = "decide" if name in actions.DECISIONS else name  # who decides: `may_decide`
+    if needed not in allowed_actions(user.roles) or name not in actions.ACTION_LABELS:
         return _message(request, user, f"您的角色不能执行此操作（{name[:40]}）", 403)
     try:
         change = await run_in_threadpool(_perform, request, user, case_id, name, form)
