@@ -1,5 +1,5 @@
 """Repository functions for cases: open a case with its obligations, append to its timeline,
-find and acknowledge an obligation, and read cases back for the CLI and the console. Keyword-only
+find an obligation, and read cases back for the CLI and the console. Keyword-only
 functions over a Session; the caller owns the transaction."""
 
 from __future__ import annotations
@@ -171,46 +171,6 @@ def get_case(session: Session, case_id: int) -> Case:
     if case is None:
         raise CaseError(f"案件 {case_id} 不存在 (unknown case {case_id})")
     return case
-
-
-def acknowledge(
-    session: Session, *, case_id: int, actor: str, at: datetime, obligation_key: str | None = None
-) -> Obligation:
-    """Acknowledge an open obligation (by default the unacknowledged one due first). 签收 stops
-    only the no-acknowledgement chain (DESIGN §5): the obligation stays open and its
-    no-completion chain goes on until it is completed."""
-    case = get_case(session, case_id)
-    if obligation_key is not None:
-        obligation = find_obligation(session, case_id=case_id, key=obligation_key)
-        require_open(obligation)
-        if obligation.acked_at is not None:
-            raise CaseError(
-                f"事项 {obligation.key!r} 已由 {obligation.acked_by} 签收 (already acknowledged)"
-            )
-    else:
-        query = select(Obligation).where(
-            Obligation.case_id == case_id,
-            Obligation.status == ObligationStatus.OPEN,
-            col(Obligation.acked_at).is_(None),
-        )
-        found = session.exec(query.order_by(col(Obligation.due_at))).first()
-        if found is None:
-            raise CaseError(f"案件 {case_id} 没有待签收的事项 (nothing open to acknowledge)")
-        obligation = found
-    obligation.acked_at = at
-    obligation.acked_by = actor
-    case.updated_at = at
-    session.add_all([obligation, case])
-    add_event(
-        session,
-        case_id=case_id,
-        kind=EventKind.ACKNOWLEDGED,
-        at=at,
-        actor=actor,
-        message=f"{actor} 签收：{obligation.title}（不再发未签收提醒；完成前仍按时限催办）",
-        data={"obligation": obligation.key},
-    )
-    return obligation
 
 
 def find_obligation(session: Session, *, case_id: int, key: str) -> Obligation:
