@@ -11,7 +11,6 @@ Skipped only when /usr/bin/chromium is missing outside CI; with $CI set that is 
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from deployments.wakeup import start_wake_thread
 from models.repo.cases import get_case
 from models.store.db import session_scope
 from tasks.runtime import Runtime, prepare
+from tests.support.browser import require_chromium
 from tests.support.escalation import T0, new_case
 from tests.support.web import (
     PASSWORD,
@@ -36,33 +36,11 @@ from tests.support.web import (
 )
 from yuqing.localservers import WebhookReceiver
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+require_chromium()
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing (Debian's chromium package)", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.flows
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(20_000)
-    yield context.new_page()
-    context.close()
 
 
 def sign_in(page: Page, base: str, username: str) -> None:
