@@ -1,0 +1,122 @@
+"""The accountability ledger (问责台账, seeds-spec §8.3, F19): every lapse's evidence (first known,
+first reported, due, done, how late, who) beside the judgement a person gave it. The machine
+flags; people judge: a record without a judgement reads 待研判, never a verdict. Filters for
+the console and the export, and the table. Standard library only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from models.reports.document import Cell, Table
+from models.reports.labels import CONSEQUENCE_LABELS, ROLE_LABELS, Labels, duration_text
+from models.reports.rows import AccountabilityRow
+
+HEADERS = (
+    "记录编号",
+    "案件编号",
+    "案件",
+    "等级",
+    "逾期事项",
+    "责任角色",
+    "责任人",
+    "首次获知",
+    "首次报告",
+    "截止时间",
+    "完成时间",
+    "超时",
+    "记录时间",
+    "线索",
+    "研判结论",
+    "研判理由",
+    "处理建议",
+    "研判人",
+    "研判时间",
+)
+PENDING = "待研判"
+MISSED_HINT = "首次获知来自外部转办：请核实是否漏报"
+UNREPORTED_HINT = "至记录时仍未报告"
+
+
+class Verdict(StrEnum):
+    """What the console filters on: judged justified, judged not, or not judged yet."""
+
+    PENDING = "pending"
+    JUSTIFIED = "justified"
+    UNJUSTIFIED = "unjustified"
+
+
+def verdict(row: AccountabilityRow) -> Verdict:
+    if row.judgement is None:
+        return Verdict.PENDING
+    return Verdict.JUSTIFIED if row.judgement.justified else Verdict.UNJUSTIFIED
+
+
+def verdict_text(row: AccountabilityRow) -> str:
+    if row.judgement is None:
+        return PENDING
+    return "理由成立，不予追责" if row.judgement.justified else "理由不成立，需追责"
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """The console's filters; None means any."""
+
+    verdict: Verdict | None = None
+    grade: str | None = None
+    obligation: str | None = None  # obligation title
+    person: str | None = None  # a responsible person id
+
+    def keeps(self, row: AccountabilityRow) -> bool:
+        return (
+            (self.verdict is None or verdict(row) is self.verdict)
+            and (self.grade is None or row.grade == self.grade)
+            and (self.obligation is None or row.obligation == self.obligation)
+            and (self.person is None or self.person in row.responsible)
+        )
+
+
+def select(rows: Iterable[AccountabilityRow], where: LedgerFilter) -> list[AccountabilityRow]:
+    return [row for row in rows if where.keeps(row)]
+
+
+def hints(row: AccountabilityRow) -> str:
+    """Evidence worth a person's attention (seeds-spec §8.3: late, missed, concealed reports)."""
+    found = []
+    if row.source_kind == "intake":
+        found.append(MISSED_HINT)
+    if row.first_reported is None or row.first_reported > row.recorded_at:
+        found.append(UNREPORTED_HINT)
+    return "；".join(found)
+
+
+def accountability_table(rows: Sequence[AccountabilityRow], labels: Labels) -> Table:
+    cells: list[tuple[Cell, ...]] = []
+    for row in rows:
+        judged = row.judgement
+        cells.append(
+            (
+                row.id,
+                row.case_id,
+                row.case_title,
+                labels.grade(row.grade),
+                row.obligation,
+                ROLE_LABELS.get(row.owner_role, row.owner_role),
+                "、".join(labels.person(p) for p in row.responsible) or "未配置",
+                labels.local(row.first_known),
+                labels.local(row.first_reported),
+                labels.local(row.due_at),
+                labels.local(row.done_at),
+                duration_text(row.late_seconds),
+                labels.local(row.recorded_at),
+                hints(row),
+                verdict_text(row),
+                judged.reason if judged else "",
+                CONSEQUENCE_LABELS.get(judged.consequence, "") if judged else "",
+                labels.person(judged.judged_by) if judged else "",
+                labels.local(judged.judged_at) if judged else None,
+            )
+        )
+    widths = (8, 8, 30, 6, 16, 14, 16, 17, 17, 17, 17, 12, 17, 30, 16, 30, 12, 10, 17)
+    return Table("accountability", "问责台账", HEADERS, cells, widths=widths)

@@ -1,0 +1,180 @@
+"""The report figures as pure functions over rows (`models.reports.rows`), each a truth table:
+how a deadline is classed (on time, late, still open, open past due, cancelled), the on-time
+rate, the quantiles of time to acknowledge and to complete, the overdue units ranked, and the
+counts of cases by grade, category, source and unit. Obligations are consumed as a stream
+(`SlaTally.add`), so a year of deadlines never has to sit in memory as objects.
+
+Definitions (the same in the report's 说明 sheet):
+- a deadline is *due in the period* when its due time falls in it; cancelled ones (a stage
+  skipped, a case closed) are counted apart and never in a rate;
+- *on time*: completed at or before the due time; *late*: completed after it; *open past due*:
+  not completed and due before the report's as-of time; *still open*: not completed;
+- on-time rate = on time / (on time + late + open past due), None when that is 0;
+- times to acknowledge and to complete count from the deadline's anchor; median and p90 are
+  nearest-rank (the ⌈q·n⌉-th smallest), so a SQL query can reproduce them exactly.
+Standard library only."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from models.reports.rows import NO_UNIT, CaseRow, ObligationRow
+
+
+class Met(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    OPEN_OVERDUE = "open_overdue"
+    OPEN = "open"
+    CANCELLED = "cancelled"
+
+
+def classify(
+    *, status: str, due_at: datetime, completed_at: datetime | None, as_of: datetime
+) -> Met:
+    """How one deadline stands at `as_of`."""
+    if status == "cancelled":
+        return Met.CANCELLED
+    if completed_at is not None:
+        return Met.ON_TIME if completed_at <= due_at else Met.LATE
+    return Met.OPEN_OVERDUE if due_at < as_of else Met.OPEN
+
+
+def rate(on_time: int, late: int, open_overdue: int) -> float | None:
+    judged = on_time + late + open_overdue
+    return None if judged == 0 else on_time / judged
+
+
+def nearest_rank(values: Sequence[float], q: float) -> float | None:
+    """The ⌈q·n⌉-th smallest of `values` (None for none); `values` need not be sorted."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
+@dataclass
+class Cell:
+    """The SLA counts of one group of deadlines."""
+
+    due: int = 0
+    on_time: int = 0
+    late: int = 0
+    open: int = 0
+    open_overdue: int = 0
+    cancelled: int = 0
+
+    def add(self, met: Met) -> None:
+        if met is Met.CANCELLED:
+            self.cancelled += 1
+            return
+        self.due += 1
+        if met is Met.ON_TIME:
+            self.on_time += 1
+        elif met is Met.LATE:
+            self.late += 1
+        else:
+            self.open += 1
+            self.open_overdue += met is Met.OPEN_OVERDUE
+
+    @property
+    def lapsed(self) -> int:
+        return self.late + self.open_overdue
+
+    @property
+    def rate(self) -> float | None:
+        return rate(self.on_time, self.late, self.open_overdue)
+
+
+@dataclass
+class Durations:
+    """Seconds from anchor to acknowledgement and to completion, kept as plain floats."""
+
+    ack: list[float] = field(default_factory=list)
+    done: list[float] = field(default_factory=list)
+
+    def quantiles(self) -> dict[str, float | None]:
+        return {
+            "ack_median_s": nearest_rank(self.ack, 0.5),
+            "ack_p90_s": nearest_rank(self.ack, 0.9),
+            "done_median_s": nearest_rank(self.done, 0.5),
+            "done_p90_s": nearest_rank(self.done, 0.9),
+        }
+
+
+@dataclass
+class SlaTally:
+    """Everything the deadlines of a period add up to, filled one row at a time."""
+
+    as_of: datetime
+    role_units: dict[str, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # key → title, first seen
+    by_rule: dict[tuple[str, str], Cell] = field(default_factory=dict)  # (key, grade)
+    by_unit: dict[str, Cell] = field(default_factory=dict)
+    total: Cell = field(default_factory=Cell)
+    durations: dict[str, Durations] = field(default_factory=dict)  # per key
+    overall: Durations = field(default_factory=Durations)
+
+    def add(self, row: ObligationRow) -> Met:
+        met = classify(
+            status=row.status, due_at=row.due_at, completed_at=row.completed_at, as_of=self.as_of
+        )
+        self.titles.setdefault(row.key, row.title)
+        self.by_rule.setdefault((row.key, row.grade), Cell()).add(met)
+        self.total.add(met)
+        if met is not Met.CANCELLED:
+            self.by_unit.setdefault(row.unit(self.role_units), Cell()).add(met)
+        spans = self.durations.setdefault(row.key, Durations())
+        if row.acked_at is not None:
+            seconds = (row.acked_at - row.anchor_at).total_seconds()
+            spans.ack.append(seconds)
+            self.overall.ack.append(seconds)
+        if row.completed_at is not None and met is not Met.CANCELLED:
+            seconds = (row.completed_at - row.anchor_at).total_seconds()
+            spans.done.append(seconds)
+            self.overall.done.append(seconds)
+        return met
+
+    def add_all(self, rows: Iterable[ObligationRow]) -> SlaTally:
+        for row in rows:
+            self.add(row)
+        return self
+
+    def overdue_units(self) -> list[tuple[str, Cell]]:
+        """Units with at least one lapse, most lapses first, then the lower on-time rate."""
+        lapsed = [(unit, cell) for unit, cell in self.by_unit.items() if cell.lapsed]
+        return sorted(lapsed, key=lambda uc: (-uc[1].lapsed, uc[1].rate or 0.0, uc[0]))
+
+
+def opened_in(cases: Iterable[CaseRow], start: datetime, end: datetime) -> list[CaseRow]:
+    """The cases discovered in [start, end)."""
+    return [c for c in cases if start <= c.discovered_at < end]
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    total: int
+    by_grade: Counter[str]
+    by_category: Counter[str]
+    by_source: Counter[str]
+    by_unit: Counter[str]
+
+
+def count_cases(cases: Sequence[CaseRow]) -> CaseCounts:
+    """Counts of cases by grade, category (None: 未分类), source (None: 人工登记) and unit (a
+    case with several responsible units counts for each; none: 未指定)."""
+    units: Counter[str] = Counter()
+    for case in cases:
+        units.update(case.units or (NO_UNIT,))
+    return CaseCounts(
+        total=len(cases),
+        by_grade=Counter(c.grade for c in cases),
+        by_category=Counter(c.category or "" for c in cases),
+        by_source=Counter(c.source or "" for c in cases),
+        by_unit=units,
+    )
