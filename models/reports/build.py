@@ -157,9 +157,19 @@ def _counts(opened: Sequence[CaseRow], labels: Labels) -> Table:
 
 
 SLA_HEADERS = (
-    "事项", "等级", "应完成", "按时", "超时完成", "未完成", "其中已超时", "按时率",
-    "签收用时中位数", "签收用时P90", "完成用时中位数", "完成用时P90",
-)  # fmt: skip
+    "事项",
+    "等级",
+    "应完成",
+    "按时",
+    "超时完成",
+    "未完成",
+    "其中已超时",
+    "按时率",
+    "签收用时中位数",
+    "签收用时P90",
+    "完成用时中位数",
+    "完成用时P90",
+)
 
 
 def _sla(tally: SlaTally, labels: Labels) -> Table:
@@ -207,10 +217,18 @@ def _times(q: dict[str, float | None]) -> tuple[str, ...]:
 
 def _units(tally: SlaTally, labels: Labels) -> Table:
     rows: list[tuple[Cell, ...]] = [
-        (rank, labels.unit(unit), c.due, c.on_time, c.late, c.open_overdue, c.lapsed,
-         percent(c.rate))
+        (
+            rank,
+            labels.unit(unit),
+            c.due,
+            c.on_time,
+            c.late,
+            c.open_overdue,
+            c.lapsed,
+            percent(c.rate),
+        )
         for rank, (unit, c) in enumerate(tally.overdue_units(), start=1)
-    ]  # fmt: skip
+    ]
     headers = ("排名", "单位", "应完成", "按时", "超时完成", "未完成已超时", "逾期合计", "按时率")
     return Table("units", "逾期单位", headers, rows, widths=(6, 24, 9, 9, 9, 12, 9, 9))
 
@@ -240,9 +258,14 @@ def _referrals(rows: Sequence[ReferralRow], labels: Labels) -> Table:
 
 def _deliveries(rows: Sequence[DeliveryTally]) -> Table:
     cells: list[tuple[Cell, ...]] = [
-        (r.channel, r.attempts, r.delivered, r.failed,
-         percent(r.delivered / r.attempts if r.attempts else None))
+        (
+            r.channel,
+            r.attempts,
+            r.delivered,
+            r.failed,
+            percent(r.delivered / r.attempts if r.attempts else None),
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     headers = ("渠道", "发送次数", "送达", "失败", "送达率")
     return Table("deliveries", "通知送达", headers, cells, widths=(20, 10, 10, 10, 10))

@@ -53,12 +53,21 @@ def daily_document(data: ReportInput) -> Document:
     new, still_open = split(data)
     widths = (9, 40, 6, 40, 18, 17, 8, 36)
     tables = (
-        Table("new", "今日新增", HEADERS,
-              [_row(c, data.progress.get(c.id), labels, data.as_of) for c in new], widths=widths),
-        Table("open", "在办案件", HEADERS,
-              [_row(c, data.progress.get(c.id), labels, data.as_of) for c in still_open],
-              widths=widths),
-    )  # fmt: skip
+        Table(
+            "new",
+            "今日新增",
+            HEADERS,
+            [_row(c, data.progress.get(c.id), labels, data.as_of) for c in new],
+            widths=widths,
+        ),
+        Table(
+            "open",
+            "在办案件",
+            HEADERS,
+            [_row(c, data.progress.get(c.id), labels, data.as_of) for c in still_open],
+            widths=widths,
+        ),
+    )
     title = f"{data.office.name}{KIND_LABELS[data.period.kind]}（{data.period.label}）"
     subtitle = f"截至 {labels.text(data.as_of)}"
     return Document(title, subtitle, tables, "open", summary(data, new))

@@ -5,6 +5,7 @@ counts of cases by grade, category, source and unit. Obligations are consumed as
 (`SlaTally.add`), so a year of deadlines never has to sit in memory as objects.
 
 Definitions (the same in the report's 说明 sheet):
+- figures are as of the report's time: what happened after it has not happened yet;
 - a deadline is *due in the period* when its due time falls in it; cancelled ones (a stage
   skipped, a case closed) are counted apart and never in a rate;
 - *on time*: completed at or before the due time; *late*: completed after it; *open past due*:
@@ -37,10 +38,10 @@ class Met(StrEnum):
 def classify(
     *, status: str, due_at: datetime, completed_at: datetime | None, as_of: datetime
 ) -> Met:
-    """How one deadline stands at `as_of`."""
+    """How one deadline stands at `as_of` (a completion after `as_of` has not happened yet)."""
     if status == "cancelled":
         return Met.CANCELLED
-    if completed_at is not None:
+    if completed_at is not None and completed_at <= as_of:
         return Met.ON_TIME if completed_at <= due_at else Met.LATE
     return Met.OPEN_OVERDUE if due_at < as_of else Met.OPEN
 
@@ -130,11 +131,12 @@ class SlaTally:
         if met is not Met.CANCELLED:
             self.by_unit.setdefault(row.unit(self.role_units), Cell()).add(met)
         spans = self.durations.setdefault(row.key, Durations())
-        if row.acked_at is not None:
+        if row.acked_at is not None and row.acked_at <= self.as_of:
             seconds = (row.acked_at - row.anchor_at).total_seconds()
             spans.ack.append(seconds)
             self.overall.ack.append(seconds)
-        if row.completed_at is not None and met is not Met.CANCELLED:
+        if met in (Met.ON_TIME, Met.LATE):
+            assert row.completed_at is not None
             seconds = (row.completed_at - row.anchor_at).total_seconds()
             spans.done.append(seconds)
             self.overall.done.append(seconds)

@@ -65,7 +65,8 @@ class Progress:
             return
         if row.key in resolution_keys:
             self.resolution_due = row.due_at
-        if row.completed_at is not None:
+        if met in (Met.ON_TIME, Met.LATE):
+            assert row.completed_at is not None
             self.done.append((row.completed_at, row.title))
         elif self.next_open is None or row.due_at < self.next_open[0]:
             self.next_open = (row.due_at, row.title)

@@ -2,10 +2,11 @@
 
 A period is a half-open range of local days [start, end) in the office's time zone, with a
 label people recognise (2026-11-22, 2026-W47, 2026-11, 2026-H2, 2026). A scheduled report run on
-local day D reports "the period that contains the day before D, cut off at D": the weekly run on
-Monday reports the week that ended on Sunday, the monthly run on the 1st the month just ended,
-and a run inside a period (S0-14's December form, due 11 December) reports that period up to the
-run. The daily digest is the exception: it reports the run day itself (seeds-spec §3.4 P01).
+local day D reports the last whole period before D's (the weekly run on Monday the week that
+ended on Sunday, the monthly run the month before), except where the seeds ask for a report
+before its period ends: S0-14's December form, due on a configured day of December, covers
+December up to that day, and an annual report run in December (S0-14: by 20 December) covers
+the year so far. The daily digest reports the run day itself (seeds-spec §3.4 P01).
 Standard library only."""
 
 from __future__ import annotations
@@ -99,14 +100,18 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def reported_period(kind: ReportKind, run_day: date) -> Period:
+def reported_period(kind: ReportKind, run_day: date, *, december_day: int | None = None) -> Period:
     """What a scheduled run on local day `run_day` reports (see the module docstring)."""
     if kind is ReportKind.DAILY:
         return period_containing(kind, run_day)
-    whole = period_containing(kind, run_day - timedelta(days=1))
-    if whole.end <= run_day:
-        return whole
-    return Period(kind, whole.start, run_day, f"{whole.label}（截至{run_day:%m-%d}）")
+    current = period_containing(kind, run_day)
+    early_december = kind is ReportKind.MONTHLY and (run_day.month, run_day.day) == (
+        12,
+        december_day,
+    )
+    if early_december or (kind is ReportKind.ANNUAL and run_day.month == 12):
+        return Period(kind, current.start, run_day, f"{current.label}（截至{run_day:%m-%d}）")
+    return period_containing(kind, current.start - timedelta(days=1))
 
 
 def local_day(at: datetime, tz: ZoneInfo) -> date:
