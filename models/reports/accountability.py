@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from models.reports.document import Cell, Table
@@ -91,7 +92,18 @@ def hints(row: AccountabilityRow) -> str:
     return "；".join(found)
 
 
-def accountability_table(rows: Sequence[AccountabilityRow], labels: Labels) -> Table:
+def how_late(row: AccountabilityRow, as_of: datetime | None) -> str:
+    """Done: by how much it was late; not done: how late it is at `as_of` (or was recorded)."""
+    if row.done_at is not None:
+        return duration_text(max(0.0, (row.done_at - row.due_at).total_seconds()))
+    if as_of is None:
+        return f"未完成（记录时已超 {duration_text(row.late_seconds)}）"
+    return f"未完成，已超 {duration_text(max(0.0, (as_of - row.due_at).total_seconds()))}"
+
+
+def accountability_table(
+    rows: Sequence[AccountabilityRow], labels: Labels, *, as_of: datetime | None = None
+) -> Table:
     cells: list[tuple[Cell, ...]] = []
     for row in rows:
         judged = row.judgement
@@ -108,7 +120,7 @@ def accountability_table(rows: Sequence[AccountabilityRow], labels: Labels) -> T
                 labels.local(row.first_reported),
                 labels.local(row.due_at),
                 labels.local(row.done_at),
-                duration_text(row.late_seconds),
+                how_late(row, as_of),
                 labels.local(row.recorded_at),
                 hints(row),
                 verdict_text(row),

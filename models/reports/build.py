@@ -85,7 +85,7 @@ def periodic_document(data: ReportInput) -> Document:
         _units(data.sla, labels),
         _decisions(data, labels),
         _referrals(data.referrals, labels),
-        accountability_table(data.accountability, labels),
+        accountability_table(data.accountability, labels, as_of=data.as_of),
         _deliveries(data.deliveries),
     ]
     title = f"{data.office.name}{KIND_LABELS[period.kind]}（{period.label}）"

@@ -133,7 +133,7 @@ def parse_period(
     if day is not None:
         return period_containing(kind, _read(day, "--date", "%Y-%m-%d"))
     if month is not None:
-        first = _read(month + "-01", "--month", "%Y-%m-%d")
+        first = _read(month, "--month", "%Y-%m")
         if kind in (ReportKind.DAILY, ReportKind.WEEKLY):
             raise PeriodError(f"--month 不适用于{KIND_LABELS[kind]}，请用 --date")
         return period_containing(kind, first)
