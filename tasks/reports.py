@@ -20,7 +20,7 @@ from models.policy.stages import StageEvent
 from models.repo.directory import role_holders
 from models.repo.report_store import get_report, mark_built, mark_failed, register
 from models.repo.reports import Scope, gather
-from models.reports.build import periodic_document
+from models.reports.build import ReportInput, periodic_document
 from models.reports.digest import daily_document, digest_text
 from models.reports.message import periodic_message
 from models.reports.periods import KIND_LABELS, Period, ReportKind, local_day, reported_period
@@ -144,21 +144,9 @@ def _render(
     table: str | None,
     say: Say | None,
 ) -> tuple[bytes, dict[str, Any]]:
-    labels = labels_for(runtime)
-    start, end = period.bounds(labels.tz)
-    scope = Scope(start, end, filters.unit, filters.grade, filters.category)
-    with Session(runtime.engine) as session:
-        data = gather(
-            session,
-            period=period,
-            scope=scope,
-            as_of=now,
-            labels=labels,
-            resolution_keys=closing_keys(runtime.policy, StageEvent.close),
-            report_keys=closing_keys(runtime.policy, StageEvent.report),
-            office=office_for(runtime.settings, filler=requested_by),
-            say=say,
-        )
+    data = report_input(
+        runtime, period=period, now=now, filters=filters, requested_by=requested_by, say=say
+    )
     if kind is ReportKind.DAILY:
         document = daily_document(data)
         subject, message = digest_text(data)
@@ -170,6 +158,33 @@ def _render(
     content = render(document, format, table=table)
     summary = {**document.summary, "title": document.title}
     return content, {**summary, "subject": subject, "message": message}
+
+
+def report_input(
+    runtime: Runtime,
+    *,
+    period: Period,
+    now: datetime,
+    filters: Filters = Filters(),
+    requested_by: str = "schedule",
+    say: Say | None = None,
+) -> ReportInput:
+    """Everything the period's figures are computed from, read in one read-only session."""
+    labels = labels_for(runtime)
+    start, end = period.bounds(labels.tz)
+    scope = Scope(start, end, filters.unit, filters.grade, filters.category)
+    with Session(runtime.engine) as session:
+        return gather(
+            session,
+            period=period,
+            scope=scope,
+            as_of=now,
+            labels=labels,
+            resolution_keys=closing_keys(runtime.policy, StageEvent.close),
+            report_keys=closing_keys(runtime.policy, StageEvent.report),
+            office=office_for(runtime.settings, filler=requested_by),
+            say=say,
+        )
 
 
 def send_report(runtime: Runtime, report_id: int, *, now: datetime) -> dict[str, Any]:

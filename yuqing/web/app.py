@@ -16,6 +16,7 @@ from tasks.runtime import prepare
 from yuqing.web.console import router as console_router
 from yuqing.web.intake import router as intake_router
 from yuqing.web.link_pages import router as link_router
+from yuqing.web.reports import mount as mount_reports
 
 
 def create_app(config: str | None = None, *, now: Callable[[], datetime] = utc_now) -> FastAPI:
@@ -26,4 +27,5 @@ def create_app(config: str | None = None, *, now: Callable[[], datetime] = utc_n
     app.include_router(intake_router)
     app.include_router(link_router)
     app.include_router(console_router)
+    mount_reports(app)
     return app

@@ -1,0 +1,331 @@
+"""The console's report pages: 统计 (a month's or a year's figures with server-rendered SVG
+charts: on-time rate by unit and by obligation, cases by grade and by category over time), the
+accountability ledger (问责台账) with the judgement form and its export, the stored reports with
+their downloads and the re-run of stuck ones, the signed download link that report messages
+carry, and the failed reports shown on the stuck page. `mount` adds all of it to the app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from models.repo.cases import CaseError
+from models.repo.report_store import get_report, list_reports, sending, stuck_reports
+from models.reports.accountability import LedgerFilter, Verdict, verdict_text
+from models.reports.labels import CONSEQUENCE_LABELS, ROLE_LABELS, percent
+from models.reports.periods import KIND_LABELS, Period, PeriodError, ReportKind, local_day
+from models.reports.periods import parse_period as read_period
+from models.reports.status import DELIVERY_LABELS, Consequence
+from models.reports.timeline import series
+from models.store.db import session_scope
+from notifications.documents import MIME, render
+from notifications.report_links import DownloadRefused
+from tasks.accountability import judge_record, ledger_document, ledger_rows
+from tasks.report_context import download_signer
+from tasks.report_rerun import rerun_reports
+from tasks.reports import report_input
+from yuqing import actions
+from yuqing.web.charts import rate_bars, stacked_columns
+from yuqing.web.console import current_user
+from yuqing.web.pages import ENV, csrf_valid, now_of, page, redirect, runtime_of
+from yuqing.web.security import SignedIn
+
+router = APIRouter(tags=["reports"])
+JUDGE_ROLES = frozenset(
+    {"office_head", "leader_in_charge", "principal_leader", "group_head", "approver"}
+)
+RERUN_ROLES = frozenset({"office_staff", "office_head", "operator"})
+
+
+def mount(app: FastAPI) -> None:
+    """The report pages, and the stuck page's list of failed reports."""
+    app.include_router(router)
+    ENV.globals["stuck_report_rows"] = stuck_report_rows
+
+
+def _chrome(request: Request, user: SignedIn) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    return {
+        "user": user,
+        "allowed": actions.allowed_actions(runtime, user.roles),
+        "server_now": now_of(request).isoformat(),
+    }
+
+
+def _message(request: Request, user: SignedIn, message: str, status: int) -> HTMLResponse:
+    return page(
+        request, "message.html", {**_chrome(request, user), "message": message}, status=status
+    )
+
+
+def _period(request: Request, kind: ReportKind, month: str, year: str) -> Period:
+    """The period the page shows: `month`, else `year`, else the current month."""
+    today = local_day(now_of(request), runtime_of(request).settings.tz)
+    if year and not month:
+        return read_period(ReportKind.ANNUAL, year=year, today=today)
+    return read_period(kind, month=month or f"{today:%Y-%m}", today=today)
+
+
+@router.get("/stats", response_class=HTMLResponse)
+def stats_page(request: Request, month: str = "", year: str = "") -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect(f"/login?next={request.url.path}")
+    try:
+        period = _period(request, ReportKind.MONTHLY, month, year)
+    except PeriodError as exc:
+        return _message(request, user, str(exc), 400)
+    runtime = runtime_of(request)
+    data = report_input(runtime, period=period, now=now_of(request))
+    labels, sla = data.labels, data.sla
+    start, end = period.bounds(labels.tz)
+    opened = [c for c in data.cases if start <= c.discovered_at < end]
+    buckets, by_grade = series(opened, period, labels, lambda c: labels.grade(c.grade))
+    _, by_category = series(opened, period, labels, lambda c: labels.category(c.category))
+    units = sorted(sla.by_unit.items(), key=lambda uc: (uc[1].rate or 0.0, uc[0]))
+    rules = [(sla.titles[k], _rule_rate(sla, k)) for k in sla.titles]
+    charts = [
+        rate_bars(
+            "按时率（按单位）",
+            [(labels.unit(u), c.rate, c.due) for u, c in units],
+            chart_id="chart-units",
+        ),
+        rate_bars("按时率（按事项）", [(t, r, n) for t, (r, n) in rules], chart_id="chart-rules"),
+        stacked_columns("新增案件（按等级）", buckets, by_grade, chart_id="chart-grades"),
+        stacked_columns("新增案件（按类别）", buckets, by_category, chart_id="chart-categories"),
+    ]
+    context = {
+        "period": period,
+        "month": month or ("" if year else f"{period.start:%Y-%m}"),
+        "year": year,
+        "summary": _summary(data),
+        "charts": charts,
+        "overdue": [(labels.unit(u), c.lapsed, percent(c.rate)) for u, c in sla.overdue_units()],
+    }
+    return page(request, "stats.html", {**_chrome(request, user), **context})
+
+
+def _rule_rate(sla: Any, key: str) -> tuple[float | None, int]:
+    cells = [c for (k, _), c in sla.by_rule.items() if k == key]
+    on_time, judged = sum(c.on_time for c in cells), sum(c.on_time + c.lapsed for c in cells)
+    return (on_time / judged if judged else None), sum(c.due for c in cells)
+
+
+def _summary(data: Any) -> list[tuple[str, str]]:
+    from models.reports.build import summary
+
+    start, end = data.period.bounds(data.labels.tz)
+    figures = summary(data, [c for c in data.cases if start <= c.discovered_at < end])
+    return [
+        ("新增案件", f"{figures['cases_opened']} 件"),
+        ("在办案件", f"{figures['cases_open']} 件"),
+        ("应完成时限", f"{figures['deadlines_due']} 项"),
+        ("按时率", percent(figures["on_time_rate"])),
+        ("逾期", f"{figures['late'] + figures['open_overdue']} 项"),
+        ("升级 / 降级", f"{figures['upgrades']} / {figures['downgrades']}"),
+        ("延期批准 / 驳回", f"{figures['extensions_granted']} / {figures['extensions_refused']}"),
+        ("移送", f"{figures['referrals']} 次"),
+        ("问责记录（待研判）", f"{figures['accountability_records']}（{figures['unjudged']}）"),
+    ]
+
+
+def _ledger_query(request: Request) -> tuple[Period | None, LedgerFilter]:
+    params = request.query_params
+    month, verdict = params.get("month", ""), params.get("verdict", "")
+    if verdict and verdict not in {v.value for v in Verdict}:
+        raise PeriodError("verdict 只能是 pending、justified 或 unjustified")
+    period = _period(request, ReportKind.MONTHLY, month, "") if month else None
+    return period, LedgerFilter(verdict=Verdict(verdict) if verdict else None)
+
+
+@router.get("/accountability", response_class=HTMLResponse)
+def ledger_page(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect(f"/login?next={request.url.path}")
+    try:
+        period, where = _ledger_query(request)
+    except PeriodError as exc:
+        return _message(request, user, str(exc), 400)
+    runtime = runtime_of(request)
+    labels = {p.id: p.name for p in runtime.settings.people}
+    rows = [
+        {
+            "r": row,
+            "grade": runtime.policy.scheme.level(row.grade).label,
+            "role": ROLE_LABELS.get(row.owner_role, row.owner_role),
+            "people": "、".join(labels.get(p, p) for p in row.responsible) or "未配置",
+            "verdict": verdict_text(row),
+            "consequence": CONSEQUENCE_LABELS.get(row.judgement.consequence, "")
+            if row.judgement
+            else "",
+            "judged_by": labels.get(row.judgement.judged_by, row.judgement.judged_by)
+            if row.judgement
+            else "",
+        }
+        for row in ledger_rows(runtime, period=period, where=where)
+    ]
+    query = {k: v for k, v in request.query_params.items() if k in ("month", "verdict") and v}
+    context = {
+        "rows": rows,
+        "month": request.query_params.get("month", ""),
+        "verdict": where.verdict.value if where.verdict else "",
+        "can_judge": bool(JUDGE_ROLES & set(user.roles)),
+        "consequences": [(c.value, CONSEQUENCE_LABELS[c.value]) for c in Consequence if c.value],
+        "export": urlencode(query),
+    }
+    return page(request, "accountability.html", {**_chrome(request, user), **context})
+
+
+@router.post("/accountability/{record_id}/judge", response_class=HTMLResponse)
+async def judge(request: Request, record_id: int) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    user = current_user(request)
+    if user is None:
+        return redirect("/login?next=/accountability")
+    if not csrf_valid(request, form.get("csrf")):
+        return _message(request, user, "表单已失效，请刷新页面后重试", 403)
+    if not JUDGE_ROLES & set(user.roles):
+        return _message(request, user, "您的角色不能研判问责记录", 403)
+    back = form.get("back") or "/accountability"
+    back = back if back.startswith("/accountability") else "/accountability"
+    try:
+        if form.get("justified") not in ("yes", "no"):
+            raise CaseError("请选择研判结论：理由成立或不成立")
+        if form.get("consequence", "") not in {c.value for c in Consequence}:
+            raise CaseError("处理建议无法识别")
+        await run_in_threadpool(
+            judge_record,
+            runtime_of(request),
+            record_id=record_id,
+            justified=form["justified"] == "yes",
+            reason=form.get("reason", ""),
+            by=user.person,
+            at=now_of(request),
+            consequence=Consequence(form.get("consequence", "")),
+        )
+    except CaseError as exc:
+        return redirect(back, flash=f"未能记录研判：{exc}")
+    return redirect(back, flash=f"已记录对逾期记录 {record_id} 的研判")
+
+
+@router.get("/accountability/export")
+def ledger_export(request: Request, format: str = "xlsx") -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect("/login?next=/accountability")
+    if format not in ("xlsx", "csv"):
+        return _message(request, user, "导出格式只能是 xlsx 或 csv", 400)
+    try:
+        period, where = _ledger_query(request)
+    except PeriodError as exc:
+        return _message(request, user, str(exc), 400)
+    document = ledger_document(runtime_of(request), now=now_of(request), period=period, where=where)
+    name = f"accountability-{period.label if period else 'all'}.{format}"
+    return _file(render(document, format), name, format)
+
+
+def _file(content: bytes, filename: str, format: str) -> Response:
+    disposition = f"attachment; filename=\"{quote(filename)}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(
+        content,
+        media_type=MIME.get(format, "application/octet-stream"),
+        headers={"Content-Disposition": disposition},
+    )
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect(f"/login?next={request.url.path}")
+    runtime = runtime_of(request)
+    with session_scope(runtime.engine) as session:
+        reports = list(list_reports(session))
+        states = sending(session, reports)
+        stuck = {s.report.id: s.reason for s in stuck_reports(session, now=now_of(request))}
+    rows = [
+        {
+            "r": r,
+            "kind": KIND_LABELS[r.kind],
+            "delivery": DELIVERY_LABELS[states[r.id or 0].state],
+            "stuck": stuck.get(r.id),
+        }
+        for r in reports
+    ]
+    context = {"rows": rows, "can_rerun": bool(RERUN_ROLES & set(user.roles))}
+    return page(request, "reports.html", {**_chrome(request, user), **context})
+
+
+@router.get("/reports/{report_id}/file")
+def report_file(request: Request, report_id: int) -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect("/login?next=/reports")
+    return _stored(request, report_id) or _message(request, user, "报告尚未生成成功", 404)
+
+
+def _stored(request: Request, report_id: int) -> Response | None:
+    try:
+        with session_scope(runtime_of(request).engine) as session:
+            report = get_report(session, report_id)
+            if report.content is None:
+                return None
+            return _file(report.content, report.filename, report.format)
+    except CaseError:
+        return None
+
+
+@router.get("/reports/{report_id}/download", response_class=HTMLResponse)
+def signed_download(
+    request: Request, report_id: int, r: str = "", e: str = "", s: str = ""
+) -> Response:
+    """The link a report message carries: works without signing in until it expires."""
+    signer = download_signer(runtime_of(request).settings)
+    try:
+        if signer is None:
+            raise DownloadRefused("本系统未配置下载链接")
+        signer.check(report_id=report_id, recipient=r, expires=e, tag=s, now=now_of(request))
+    except DownloadRefused as exc:
+        return page(request, "message.html", {"message": str(exc)}, status=403)
+    found = _stored(request, report_id)
+    return found or page(request, "message.html", {"message": "报告尚未生成成功"}, status=404)
+
+
+@router.post("/reports/{report_id}/rerun", response_class=HTMLResponse)
+async def rerun(request: Request, report_id: int) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    user = current_user(request)
+    if user is None:
+        return redirect("/login?next=/reports")
+    if not csrf_valid(request, form.get("csrf")):
+        return _message(request, user, "表单已失效，请刷新页面后重试", 403)
+    if not RERUN_ROLES & set(user.roles):
+        return _message(request, user, "您的角色不能重跑报告", 403)
+    try:
+        await run_in_threadpool(
+            rerun_reports, runtime_of(request), now=now_of(request), report_ids=[report_id]
+        )
+    except CaseError as exc:
+        return redirect("/reports", flash=f"未能重跑：{exc}")
+    return redirect("/reports", flash=f"报告 {report_id} 已重跑")
+
+
+def stuck_report_rows(request: Request) -> list[Mapping[str, Any]]:
+    """The failed reports the stuck page lists (called from its template)."""
+    with session_scope(runtime_of(request).engine) as session:
+        found = stuck_reports(session, now=now_of(request))
+        return [
+            {
+                "id": s.report.id,
+                "kind": KIND_LABELS[s.report.kind],
+                "label": s.report.label,
+                "reason": s.reason,
+            }
+            for s in found
+        ]
