@@ -158,6 +158,7 @@ def obligation_rows(session: Session, scope: Scope) -> Iterator[ObligationRow]:
             col(Obligation.completed_at),
             col(Case.lead_unit_id),
             cast(col(Case.units), Text),
+            col(Obligation.level),
         )
         .join(Case, col(Case.id) == Obligation.case_id)
         .where(

@@ -16,7 +16,8 @@ from typing import Any
 from models.reports.accountability import Verdict, accountability_table, verdict
 from models.reports.changes import count_decisions, count_referrals, count_regrades
 from models.reports.document import Cell, Document, Table
-from models.reports.figures import SlaTally, count_cases, opened_in
+from models.reports.figures import Cell as Counts
+from models.reports.figures import Durations, SlaTally, count_cases, opened_in
 from models.reports.labels import MANUAL_SOURCE, Labels, duration_text, percent
 from models.reports.ledger import Progress, case_table, ledger_table, referrals_by_case
 from models.reports.periods import KIND_LABELS, Period, ReportKind
@@ -32,8 +33,9 @@ from models.reports.timeline import opened_over_time
 
 LEDGER_KINDS = (ReportKind.MONTHLY, ReportKind.HALFYEAR, ReportKind.ANNUAL)
 DEFINITIONS = (
-    "应完成：截止时间在本期内的时限（已取消的不计）。",
-    "按时：在截止时间前完成；超时完成：截止后完成；未完成已超时：截至统计时间仍未完成且已过截止时间。",
+    "应完成：截止时间在本期内的时限（超时前即已取消的不计）。",
+    "按时：在截止时间前完成；超时完成：截止后完成；未完成已超时：截至统计时间仍未完成且已过截止"
+    "时间（含超时后才取消的）；未到期：尚未完成也未到截止时间。",
     "按时率 = 按时 ÷（按时 + 超时完成 + 未完成已超时）。",
     "签收用时、完成用时：自时限起算时间计；中位数与P90取第⌈q·n⌉小的值。",
     "逾期单位：责任单位的事项计入案件牵头单位，其余事项计入承担该角色人员所在单位。",
@@ -116,8 +118,8 @@ def summary(data: ReportInput, opened: Sequence[CaseRow]) -> dict[str, Any]:
         "deadlines_due": total.due,
         "on_time": total.on_time,
         "late": total.late,
-        "open": total.open,
-        "open_overdue": total.open_overdue,
+        "unmet": total.unmet,
+        "pending": total.pending,
         "on_time_rate": None if total.rate is None else round(total.rate, 4),
         "upgrades": regrades.upgrades,
         "downgrades": regrades.downgrades,
@@ -162,8 +164,8 @@ SLA_HEADERS = (
     "应完成",
     "按时",
     "超时完成",
-    "未完成",
-    "其中已超时",
+    "未完成已超时",
+    "未到期",
     "按时率",
     "签收用时中位数",
     "签收用时P90",
@@ -172,61 +174,32 @@ SLA_HEADERS = (
 )
 
 
+def _counts_row(c: Counts) -> tuple[Cell, ...]:
+    return (c.due, c.on_time, c.late, c.unmet, c.pending, percent(c.rate))
+
+
 def _sla(tally: SlaTally, labels: Labels) -> Table:
     rows: list[tuple[Cell, ...]] = []
     for key, title in tally.titles.items():
-        grades = labels.grade_order([g for k, g in tally.by_rule if k == key])
-        for grade in grades:
-            c = tally.by_rule[(key, grade)]
-            rows.append(
-                (
-                    title,
-                    labels.grade(grade),
-                    c.due,
-                    c.on_time,
-                    c.late,
-                    c.open,
-                    c.open_overdue,
-                    percent(c.rate),
-                    "",
-                    "",
-                    "",
-                    "",
-                )
-            )
-        q = tally.durations[key].quantiles()
-        rows.append((title, "全部", *_cells_of(tally, key), *_times(q)))
-    t = tally.total
-    totals = (t.due, t.on_time, t.late, t.open, t.open_overdue, percent(t.rate))
-    rows.append(("合计", "全部", *totals, *_times(tally.overall.quantiles())))
+        merged = Counts()
+        for grade in labels.grade_order([g for k, g in tally.by_rule if k == key]):
+            cell = tally.by_rule[(key, grade)]
+            merged.merge(cell)
+            rows.append((title, labels.grade(grade), *_counts_row(cell), "", "", "", ""))
+        rows.append((title, "全部", *_counts_row(merged), *_times(tally.durations[key])))
+    rows.append(("合计", "全部", *_counts_row(tally.total), *_times(tally.overall)))
     return Table("sla", "时限统计", SLA_HEADERS, rows, widths=(18, 6, *(9,) * 6, *(14,) * 4))
 
 
-def _cells_of(tally: SlaTally, key: str) -> tuple[Cell, ...]:
-    cells = [c for (k, _), c in tally.by_rule.items() if k == key]
-    due, on_time, late = (sum(getattr(c, f) for c in cells) for f in ("due", "on_time", "late"))
-    still, overdue = (sum(getattr(c, f) for c in cells) for f in ("open", "open_overdue"))
-    judged = on_time + late + overdue
-    return (due, on_time, late, still, overdue, percent(on_time / judged if judged else None))
-
-
-def _times(q: dict[str, float | None]) -> tuple[str, ...]:
+def _times(spans: Durations) -> tuple[str, ...]:
+    q = spans.quantiles()
     keys = ("ack_median_s", "ack_p90_s", "done_median_s", "done_p90_s")
     return tuple(duration_text(q[k]) for k in keys)
 
 
 def _units(tally: SlaTally, labels: Labels) -> Table:
     rows: list[tuple[Cell, ...]] = [
-        (
-            rank,
-            labels.unit(unit),
-            c.due,
-            c.on_time,
-            c.late,
-            c.open_overdue,
-            c.lapsed,
-            percent(c.rate),
-        )
+        (rank, labels.unit(unit), c.due, c.on_time, c.late, c.unmet, c.lapsed, percent(c.rate))
         for rank, (unit, c) in enumerate(tally.overdue_units(), start=1)
     ]
     headers = ("排名", "单位", "应完成", "按时", "超时完成", "未完成已超时", "逾期合计", "按时率")

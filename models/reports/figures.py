@@ -6,11 +6,12 @@ counts of cases by grade, category, source and unit. Obligations are consumed as
 
 Definitions (the same in the report's 说明 sheet):
 - figures are as of the report's time: what happened after it has not happened yet;
-- a deadline is *due in the period* when its due time falls in it; cancelled ones (a stage
-  skipped, a case closed) are counted apart and never in a rate;
-- *on time*: completed at or before the due time; *late*: completed after it; *open past due*:
-  not completed and due before the report's as-of time; *still open*: not completed;
-- on-time rate = on time / (on time + late + open past due), None when that is 0;
+- a deadline is *due in the period* when its due time falls in it; one cancelled before it
+  lapsed (a stage skipped, a case closed early) is counted apart and never in a rate;
+- *on time*: completed at or before the due time; *late*: completed after it; *unmet*: not
+  completed and past due, still open or cancelled after its escalation had fired; *pending*:
+  open and not yet due;
+- on-time rate = on time / (on time + late + unmet), None when that is 0;
 - times to acknowledge and to complete count from the deadline's anchor; median and p90 are
   nearest-rank (the ⌈q·n⌉-th smallest), so a SQL query can reproduce them exactly.
 Standard library only."""
@@ -28,26 +29,32 @@ from models.reports.rows import NO_UNIT, CaseRow, ObligationRow
 
 
 class Met(StrEnum):
-    ON_TIME = "on_time"
-    LATE = "late"
-    OPEN_OVERDUE = "open_overdue"
-    OPEN = "open"
-    CANCELLED = "cancelled"
+    ON_TIME = "on_time"  # 按时
+    LATE = "late"  # 超时完成
+    UNMET = "unmet"  # 未完成已超时: open past due, or cancelled after it had lapsed
+    PENDING = "pending"  # 未到期: open, not yet due
+    CANCELLED = "cancelled"  # cancelled before it lapsed: not counted
 
 
 def classify(
-    *, status: str, due_at: datetime, completed_at: datetime | None, as_of: datetime
+    *,
+    status: str,
+    due_at: datetime,
+    completed_at: datetime | None,
+    as_of: datetime,
+    level: int = 0,
 ) -> Met:
-    """How one deadline stands at `as_of` (a completion after `as_of` has not happened yet)."""
+    """How one deadline stands at `as_of` (a completion after `as_of` has not happened yet);
+    `level` > 0 means its escalation fired, so a cancellation came after it had lapsed."""
     if status == "cancelled":
-        return Met.CANCELLED
+        return Met.UNMET if level > 0 else Met.CANCELLED
     if completed_at is not None and completed_at <= as_of:
         return Met.ON_TIME if completed_at <= due_at else Met.LATE
-    return Met.OPEN_OVERDUE if due_at < as_of else Met.OPEN
+    return Met.UNMET if due_at < as_of else Met.PENDING
 
 
-def rate(on_time: int, late: int, open_overdue: int) -> float | None:
-    judged = on_time + late + open_overdue
+def rate(on_time: int, late: int, unmet: int) -> float | None:
+    judged = on_time + late + unmet
     return None if judged == 0 else on_time / judged
 
 
@@ -61,13 +68,13 @@ def nearest_rank(values: Sequence[float], q: float) -> float | None:
 
 @dataclass
 class Cell:
-    """The SLA counts of one group of deadlines."""
+    """The SLA counts of one group of deadlines (`due` leaves out the cancelled)."""
 
     due: int = 0
     on_time: int = 0
     late: int = 0
-    open: int = 0
-    open_overdue: int = 0
+    unmet: int = 0
+    pending: int = 0
     cancelled: int = 0
 
     def add(self, met: Met) -> None:
@@ -79,17 +86,22 @@ class Cell:
             self.on_time += 1
         elif met is Met.LATE:
             self.late += 1
+        elif met is Met.UNMET:
+            self.unmet += 1
         else:
-            self.open += 1
-            self.open_overdue += met is Met.OPEN_OVERDUE
+            self.pending += 1
+
+    def merge(self, other: Cell) -> None:
+        for name in ("due", "on_time", "late", "unmet", "pending", "cancelled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def lapsed(self) -> int:
-        return self.late + self.open_overdue
+        return self.late + self.unmet
 
     @property
     def rate(self) -> float | None:
-        return rate(self.on_time, self.late, self.open_overdue)
+        return rate(self.on_time, self.late, self.unmet)
 
 
 @dataclass
@@ -123,7 +135,11 @@ class SlaTally:
 
     def add(self, row: ObligationRow) -> Met:
         met = classify(
-            status=row.status, due_at=row.due_at, completed_at=row.completed_at, as_of=self.as_of
+            status=row.status,
+            due_at=row.due_at,
+            completed_at=row.completed_at,
+            as_of=self.as_of,
+            level=row.level,
         )
         self.titles.setdefault(row.key, row.title)
         self.by_rule.setdefault((row.key, row.grade), Cell()).add(met)

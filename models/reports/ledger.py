@@ -59,7 +59,11 @@ class Progress:
 
     def add(self, row: ObligationRow, *, as_of: datetime, resolution_keys: frozenset[str]) -> None:
         met = classify(
-            status=row.status, due_at=row.due_at, completed_at=row.completed_at, as_of=as_of
+            status=row.status,
+            due_at=row.due_at,
+            completed_at=row.completed_at,
+            as_of=as_of,
+            level=row.level,
         )
         if met is Met.CANCELLED:
             return
@@ -68,9 +72,9 @@ class Progress:
         if met in (Met.ON_TIME, Met.LATE):
             assert row.completed_at is not None
             self.done.append((row.completed_at, row.title))
-        elif self.next_open is None or row.due_at < self.next_open[0]:
+        elif row.status == "open" and (self.next_open is None or row.due_at < self.next_open[0]):
             self.next_open = (row.due_at, row.title)
-        if met in (Met.LATE, Met.OPEN_OVERDUE):
+        if met in (Met.LATE, Met.UNMET):
             self.lapsed.append(row.title)
 
 

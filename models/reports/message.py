@@ -13,7 +13,7 @@ from models.reports.periods import KIND_LABELS, ReportKind
 
 def headline(summary: dict[str, Any]) -> str:
     """One paragraph of the figures a stored report keeps."""
-    lapsed = int(summary.get("late", 0)) + int(summary.get("open_overdue", 0))
+    lapsed = int(summary.get("late", 0)) + int(summary.get("unmet", 0))
     return (
         f"新增案件 {summary.get('cases_opened', 0)} 件，在办 {summary.get('cases_open', 0)} 件；"
         f"应完成时限 {summary.get('deadlines_due', 0)} 项，按时率 "

@@ -55,6 +55,7 @@ class ObligationRow:
     completed_at: datetime | None
     lead_unit: str | None = None
     units_text: str | None = None
+    level: int = 0  # the highest escalation level fired: > 0 means it lapsed
 
     def unit(self, role_units: dict[str, str]) -> str:
         """Who answers for this deadline: the case's lead unit for a unit's own obligations,

@@ -126,7 +126,7 @@ def _summary(data: Any) -> list[tuple[str, str]]:
         ("在办案件", f"{figures['cases_open']} 件"),
         ("应完成时限", f"{figures['deadlines_due']} 项"),
         ("按时率", percent(figures["on_time_rate"])),
-        ("逾期", f"{figures['late'] + figures['open_overdue']} 项"),
+        ("逾期（超时完成 + 未完成已超时）", f"{figures['late'] + figures['unmet']} 项"),
         ("升级 / 降级", f"{figures['upgrades']} / {figures['downgrades']}"),
         ("延期批准 / 驳回", f"{figures['extensions_granted']} / {figures['extensions_refused']}"),
         ("移送", f"{figures['referrals']} 次"),
