@@ -20,10 +20,17 @@ from models.policy.stages import StageEvent
 from models.repo.directory import role_holders
 from models.repo.report_store import get_report, mark_built, mark_failed, register
 from models.repo.reports import Scope, gather
-from models.reports.build import ReportInput, periodic_document
+from models.reports.build import ReportInput, periodic_document, table_keys
 from models.reports.digest import daily_document, digest_text
 from models.reports.message import periodic_message
-from models.reports.periods import KIND_LABELS, Period, ReportKind, local_day, reported_period
+from models.reports.periods import (
+    KIND_LABELS,
+    Period,
+    PeriodError,
+    ReportKind,
+    local_day,
+    reported_period,
+)
 from models.reports.status import ReportStatus
 from models.store.db import session_scope
 from notifications.dispatch import dispatch_pending
@@ -96,6 +103,9 @@ def build_report(
 ) -> Built:
     """Build, store and return the report of `period`; with `rebuild=False` a report already
     built under the same key is returned as it is (a scheduled run that runs twice)."""
+    if table is not None and table not in table_keys(kind):
+        known = "、".join(table_keys(kind))
+        raise PeriodError(f"--table：{KIND_LABELS[kind]}没有表 {table!r}（可选：{known}）")
     key = report_key(kind, period.label, format if table is None else f"{format}:{table}", filters)
     with session_scope(runtime.engine) as session:
         report = register(

@@ -32,6 +32,20 @@ from models.reports.rows import (
 from models.reports.timeline import opened_over_time
 
 LEDGER_KINDS = (ReportKind.MONTHLY, ReportKind.HALFYEAR, ReportKind.ANNUAL)
+DAILY_TABLES = ("new", "open")  # models.reports.digest
+PERIODIC_TABLES = (
+    "about",
+    "ledger",
+    "cases",
+    "counts",
+    "timeline",
+    "sla",
+    "units",
+    "decisions",
+    "referrals",
+    "accountability",
+    "deliveries",
+)
 DEFINITIONS = (
     "应完成：截止时间在本期内的时限（超时前即已取消的不计）。",
     "按时：在截止时间前完成；超时完成：截止后完成；未完成已超时：截至统计时间仍未完成且已过截止"
@@ -68,6 +82,15 @@ class ReportInput:
     deliveries: Sequence[DeliveryTally] = ()
     office: Office = field(default_factory=Office)
     scope: str = "全部"  # the filters, in words
+
+
+def table_keys(kind: ReportKind) -> tuple[str, ...]:
+    """The tables a report of `kind` has (what `--table` may name)."""
+    if kind is ReportKind.DAILY:
+        return DAILY_TABLES
+    if kind in LEDGER_KINDS:
+        return PERIODIC_TABLES
+    return tuple(key for key in PERIODIC_TABLES if key != "ledger")
 
 
 def periodic_document(data: ReportInput) -> Document:

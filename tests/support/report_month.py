@@ -11,7 +11,7 @@ switch it to `yuqing case dispatch|refer|close` and the approval functions once 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,9 +50,16 @@ def local(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) ->
 
 
 def write_month_config(
-    directory: Path, *, database_url: str, receiver: WebhookReceiver, web: str = ""
+    directory: Path,
+    *,
+    database_url: str,
+    receiver: WebhookReceiver,
+    extra: str = "",
+    extra_secrets: str = "",
+    channels: Mapping[str, str] | None = None,
 ) -> Path:
-    """The office's yuqing.toml (and secrets.toml beside it); `web` adds lines at the end."""
+    """The office's yuqing.toml and secrets.toml: everyone on `receiver` unless `channels` gives
+    a person another Apprise URL; `extra` and `extra_secrets` add lines to each file."""
     people = "".join(
         f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "{unit}"\nroles = {roles!r}\n'
         f'channels = ["{pid}_hook"]\n\n'.replace("'", '"')
@@ -67,13 +74,14 @@ def write_month_config(
         '[[sources]]\nid = "wxb"\nkind = "intake"\nname = "网信办转办"\n\n'
         '[[topics]]\nid = "school"\nname = "学校"\ninclude_any = ["学校", "中学"]\n\n'
         '[[units]]\nid = "office"\nname = "办公室"\n\n[[units]]\nid = "edu"\nname = "教育局"\n\n'
-        '[[units]]\nid = "health"\nname = "卫健委"\n\n' + people + web,
+        '[[units]]\nid = "health"\nname = "卫健委"\n\n' + people + extra,
         encoding="utf-8",
     )
-    secrets = "".join(
-        f'{pid}_hook = "{receiver.apprise_url("/hook/" + pid)}"\n' for pid, *_ in PEOPLE
+    urls = {pid: receiver.apprise_url("/hook/" + pid) for pid, *_ in PEOPLE} | dict(channels or {})
+    secrets = "".join(f'{pid}_hook = "{url}"\n' for pid, url in urls.items())
+    (directory / "secrets.toml").write_text(
+        f"{extra_secrets}\n[channels]\n{secrets}", encoding="utf-8"
     )
-    (directory / "secrets.toml").write_text(f"[channels]\n{secrets}", encoding="utf-8")
     return config
 
 
