@@ -20,7 +20,7 @@ from models.policy.stages import StageEvent
 from models.repo.directory import role_holders
 from models.repo.report_store import get_report, mark_built, mark_failed, register
 from models.repo.reports import Scope, gather
-from models.reports.build import ReportInput, periodic_document, table_keys
+from models.reports.build import ReportInput, per_case, periodic_document, table_keys
 from models.reports.digest import daily_document, digest_text
 from models.reports.message import periodic_message
 from models.reports.periods import (
@@ -193,6 +193,7 @@ def report_input(
             resolution_keys=closing_keys(runtime.policy, StageEvent.close),
             report_keys=closing_keys(runtime.policy, StageEvent.report),
             office=office_for(runtime.settings, filler=requested_by),
+            per_case=per_case(period.kind),
             say=say,
         )
 

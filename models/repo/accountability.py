@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, func, true, type_coerce
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from models.policy.states import EventKind
@@ -43,30 +44,26 @@ def accountability_rows(
     """Records made in [start, end) (or with `ids`), oldest first, with their evidence and the
     latest judgement. `report_keys` are the obligations whose completion is the case's report
     (快报): the first of them done is "first reported"."""
-    reported = (
-        select(
-            col(Obligation.case_id).label("case_id"),
-            func.min(Obligation.completed_at).label("at"),
-        )
-        .where(col(Obligation.key).in_(list(report_keys) or [""]))
-        .group_by(col(Obligation.case_id))
-        .subquery()
+    record, judged, reports = AccountabilityRecord, AccountabilityJudgement, aliased(Obligation)
+    # Correlated look-ups by index, one per record: cheaper than grouping whole tables.
+    first_reported = (
+        select(func.min(reports.completed_at))
+        .where(reports.case_id == record.case_id, col(reports.key).in_(list(report_keys) or [""]))
+        .correlate(record)
+        .scalar_subquery()
     )
-    first = (
-        select(col(Item.case_id).label("case_id"), func.min(Item.id).label("item_id"))
-        .where(col(Item.case_id).is_not(None))
-        .group_by(col(Item.case_id))
-        .subquery()
+    first_item = (
+        select(func.min(Item.id))
+        .where(Item.case_id == record.case_id)
+        .correlate(record)
+        .scalar_subquery()
     )
     latest = (
-        select(
-            col(AccountabilityJudgement.record_id).label("record_id"),
-            func.max(AccountabilityJudgement.id).label("id"),
-        )
-        .group_by(col(AccountabilityJudgement.record_id))
-        .subquery()
+        select(func.max(judged.id))
+        .where(judged.record_id == record.id)
+        .correlate(record)
+        .scalar_subquery()
     )
-    record, judged = AccountabilityRecord, AccountabilityJudgement
     query = (
         sa_select(
             col(record.id),
@@ -77,7 +74,7 @@ def accountability_rows(
             col(record.owner_role),
             col(record.responsible),
             col(Case.discovered_at),
-            reported.c.at,
+            first_reported,
             col(record.due_at),
             col(Obligation.completed_at),
             col(record.recorded_at),
@@ -91,12 +88,9 @@ def accountability_rows(
         )
         .join(Case, col(Case.id) == record.case_id)
         .join(Obligation, col(Obligation.id) == record.obligation_id)
-        .outerjoin(reported, reported.c.case_id == record.case_id)
-        .outerjoin(first, first.c.case_id == record.case_id)
-        .outerjoin(Item, col(Item.id) == first.c.item_id)
+        .outerjoin(Item, col(Item.id) == first_item)
         .outerjoin(Source, col(Source.id) == Item.source_id)
-        .outerjoin(latest, latest.c.record_id == record.id)
-        .outerjoin(judged, col(judged.id) == latest.c.id)
+        .outerjoin(judged, col(judged.id) == latest)
         .where(where if where is not None else true())
         .order_by(col(record.id))
     )

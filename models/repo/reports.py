@@ -31,6 +31,7 @@ from models.reports.rows import (
     ReferralRow,
     parse_units,
 )
+from models.store.epoch import epoch_seconds
 from models.store.tables import (
     ApprovalRequest,
     Case,
@@ -142,7 +143,7 @@ def case_rows(session: Session, scope: Scope) -> list[CaseRow]:
 
 def obligation_rows(session: Session, scope: Scope) -> Iterator[ObligationRow]:
     """The deadlines due in the period, and every deadline of the cases active in it, streamed
-    (the caller tells them apart by due time and case)."""
+    (the caller tells them apart by due time and case); times as seconds since the epoch."""
     active = select(Case.id).where(active_in(scope))
     query = (
         sa_select(
@@ -152,10 +153,10 @@ def obligation_rows(session: Session, scope: Scope) -> Iterator[ObligationRow]:
             col(Case.grade),
             col(Obligation.owner_role),
             type_coerce(Obligation.status, String),
-            col(Obligation.anchor_at),
-            col(Obligation.due_at),
-            col(Obligation.acked_at),
-            col(Obligation.completed_at),
+            epoch_seconds(col(Obligation.anchor_at)),
+            epoch_seconds(col(Obligation.due_at)),
+            epoch_seconds(col(Obligation.acked_at)),
+            epoch_seconds(col(Obligation.completed_at)),
             col(Case.lead_unit_id),
             cast(col(Case.units), Text),
             col(Obligation.level),
@@ -171,6 +172,8 @@ def obligation_rows(session: Session, scope: Scope) -> Iterator[ObligationRow]:
         .execution_options(yield_per=STREAM)
     )
     for r in session.execute(query):
+        if r[6] is None or r[7] is None:  # a stored time the database could not read
+            raise ValueError(f"案件 {r[0]} 的时限 {r[1]}：起算或截止时间无法读取")
         yield ObligationRow(*r)
 
 
@@ -275,21 +278,24 @@ def gather(
     resolution_keys: frozenset[str],
     report_keys: frozenset[str],
     office: Office,
+    per_case: bool = True,
     say: Say | None = None,
 ) -> ReportInput:
-    """Run every query of the period and feed the figures; `say` hears each step."""
+    """Run every query of the period and feed the figures; `per_case=False` (a report with no
+    per-case table) skips what each case has done; `say` hears each step."""
     tell = say or (lambda _: None)
     tell("读取案件…")
     cases = case_rows(session, scope)
-    progress = {c.id: Progress() for c in cases}
+    progress = {c.id: Progress() for c in cases} if per_case else {}
     sla = SlaTally(as_of=as_of, role_units=role_units(session))
     tell(f"案件 {len(cases)} 件；统计时限…")
+    start, end, now = scope.start.timestamp(), scope.end.timestamp(), as_of.timestamp()
     for row in obligation_rows(session, scope):
-        if scope.start <= row.due_at < scope.end:
+        if start <= row.due_at < end:
             sla.add(row)
         step = progress.get(row.case_id)
         if step is not None:
-            step.add(row, as_of=as_of, resolution_keys=resolution_keys)
+            step.add(row, as_of=now, resolution_keys=resolution_keys)
     tell(f"时限 {sla.total.due + sla.total.cancelled} 项；读取审批、移送、问责与送达…")
     return ReportInput(
         period=period,

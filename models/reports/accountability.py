@@ -101,6 +101,20 @@ def how_late(row: AccountabilityRow, as_of: datetime | None) -> str:
     return f"未完成，已超 {duration_text(max(0.0, (as_of - row.due_at).total_seconds()))}"
 
 
+def accountability_summary(rows: Sequence[AccountabilityRow]) -> Table:
+    """Per obligation: records, and how many people judged justified, not, or not yet."""
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        cell = counts.setdefault(row.obligation, [0, 0, 0, 0])
+        cell[0] += 1
+        cell[1 + list(Verdict).index(verdict(row))] += 1
+    total = [sum(c[n] for c in counts.values()) for n in range(4)]
+    cells: list[tuple[Cell, ...]] = [(name, *c) for name, c in sorted(counts.items())]
+    cells.append(("合计", *total))
+    headers = ("逾期事项", "记录数", PENDING, "理由成立", "理由不成立")
+    return Table("accountability", "问责统计", headers, cells, widths=(24, 9, 9, 9, 9))
+
+
 def accountability_table(
     rows: Sequence[AccountabilityRow], labels: Labels, *, as_of: datetime | None = None
 ) -> Table:

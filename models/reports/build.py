@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from models.reports.accountability import Verdict, accountability_table, verdict
+from models.reports.accountability import (
+    Verdict,
+    accountability_summary,
+    accountability_table,
+    verdict,
+)
 from models.reports.changes import count_decisions, count_referrals, count_regrades
 from models.reports.document import Cell, Document, Table
 from models.reports.figures import Cell as Counts
@@ -31,8 +36,19 @@ from models.reports.rows import (
 )
 from models.reports.timeline import opened_over_time
 
-LEDGER_KINDS = (ReportKind.MONTHLY, ReportKind.HALFYEAR, ReportKind.ANNUAL)
+PER_CASE_KINDS = (ReportKind.DAILY, ReportKind.WEEKLY, ReportKind.MONTHLY)
 DAILY_TABLES = ("new", "open")  # models.reports.digest
+STATISTICS = (
+    "about",
+    "counts",
+    "timeline",
+    "sla",
+    "units",
+    "decisions",
+    "referrals",
+    "accountability",
+    "deliveries",
+)
 PERIODIC_TABLES = (
     "about",
     "ledger",
@@ -85,36 +101,50 @@ class ReportInput:
 
 
 def table_keys(kind: ReportKind) -> tuple[str, ...]:
-    """The tables a report of `kind` has (what `--table` may name)."""
+    """The tables a report of `kind` has (what `--table` may name): the monthly ledger has one
+    row per case in S0-14's form, the weekly report a case list, the half-yearly and annual
+    reports the statistics only (the cases are in the months' ledgers)."""
     if kind is ReportKind.DAILY:
         return DAILY_TABLES
-    if kind in LEDGER_KINDS:
-        return PERIODIC_TABLES
-    return tuple(key for key in PERIODIC_TABLES if key != "ledger")
+    if kind is ReportKind.MONTHLY:
+        return tuple(key for key in PERIODIC_TABLES if key != "cases")
+    if kind is ReportKind.WEEKLY:
+        return tuple(key for key in PERIODIC_TABLES if key != "ledger")
+    return STATISTICS
+
+
+def per_case(kind: ReportKind) -> bool:
+    """Whether the report has a table with one row per case (and so needs each case's steps)."""
+    return kind in PER_CASE_KINDS
 
 
 def periodic_document(data: ReportInput) -> Document:
     labels, period = data.labels, data.period
     start, end = period.bounds(labels.tz)
     opened = opened_in(data.cases, start, end)
+    keys = table_keys(period.kind)
     tables = [_about(data)]
-    if period.kind in LEDGER_KINDS:
+    if "ledger" in keys:
         bodies = referrals_by_case(data.referrals)
         preamble = _form_header(data)
         tables.append(ledger_table(data.cases, data.progress, bodies, labels, preamble=preamble))
+    if "cases" in keys:
+        tables.append(case_table(data.cases, data.progress, labels))
     tables += [
-        case_table(data.cases, data.progress, labels),
         _counts(opened, labels),
         opened_over_time(opened, period, labels),
         _sla(data.sla, labels),
         _units(data.sla, labels),
         _decisions(data, labels),
         _referrals(data.referrals, labels),
-        accountability_table(data.accountability, labels, as_of=data.as_of),
-        _deliveries(data.deliveries),
     ]
+    if per_case(period.kind):
+        tables.append(accountability_table(data.accountability, labels, as_of=data.as_of))
+    else:
+        tables.append(accountability_summary(data.accountability))
+    tables.append(_deliveries(data.deliveries))
     title = f"{data.office.name}{KIND_LABELS[period.kind]}（{period.label}）"
-    primary = "ledger" if period.kind in LEDGER_KINDS else "cases"
+    primary = {ReportKind.MONTHLY: "ledger", ReportKind.WEEKLY: "cases"}.get(period.kind, "sla")
     return Document(title, period.describe(), tuple(tables), primary, summary(data, opened))
 
 
@@ -165,6 +195,10 @@ def _about(data: ReportInput) -> Table:
         ("填报单位", data.office.name),
     ]
     rows += [("口径", line) for line in DEFINITIONS]
+    if not per_case(period.kind):
+        rows.append(
+            ("说明", "本报告只列统计；逐案情况见各月《月度台账》，逐条问责证据见问责台账。")
+        )
     return Table("about", "说明", ("项目", "内容"), rows, widths=(12, 90))
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from models.reports.rows import NO_UNIT, CaseRow, ObligationRow
+from models.reports.rows import NO_UNIT, CaseRow, ObligationRow, epoch
 
 
 class Met(StrEnum):
@@ -39,13 +39,14 @@ class Met(StrEnum):
 def classify(
     *,
     status: str,
-    due_at: datetime,
-    completed_at: datetime | None,
-    as_of: datetime,
+    due_at: float,
+    completed_at: float | None,
+    as_of: float,
     level: int = 0,
 ) -> Met:
     """How one deadline stands at `as_of` (a completion after `as_of` has not happened yet);
-    `level` > 0 means its escalation fired, so a cancellation came after it had lapsed."""
+    `level` > 0 means its escalation fired, so a cancellation came after it had lapsed. Times
+    are seconds since the epoch (`models.reports.rows.epoch`)."""
     if status == "cancelled":
         return Met.UNMET if level > 0 else Met.CANCELLED
     if completed_at is not None and completed_at <= as_of:
@@ -133,12 +134,15 @@ class SlaTally:
     durations: dict[str, Durations] = field(default_factory=dict)  # per key
     overall: Durations = field(default_factory=Durations)
 
+    def __post_init__(self) -> None:
+        self._as_of = epoch(self.as_of)
+
     def add(self, row: ObligationRow) -> Met:
         met = classify(
             status=row.status,
             due_at=row.due_at,
             completed_at=row.completed_at,
-            as_of=self.as_of,
+            as_of=self._as_of,
             level=row.level,
         )
         self.titles.setdefault(row.key, row.title)
@@ -147,13 +151,13 @@ class SlaTally:
         if met is not Met.CANCELLED:
             self.by_unit.setdefault(row.unit(self.role_units), Cell()).add(met)
         spans = self.durations.setdefault(row.key, Durations())
-        if row.acked_at is not None and row.acked_at <= self.as_of:
-            seconds = (row.acked_at - row.anchor_at).total_seconds()
+        if row.acked_at is not None and row.acked_at <= self._as_of:
+            seconds = row.acked_at - row.anchor_at
             spans.ack.append(seconds)
             self.overall.ack.append(seconds)
         if met in (Met.ON_TIME, Met.LATE):
             assert row.completed_at is not None
-            seconds = (row.completed_at - row.anchor_at).total_seconds()
+            seconds = row.completed_at - row.anchor_at
             spans.done.append(seconds)
             self.overall.done.append(seconds)
         return met

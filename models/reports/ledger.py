@@ -1,7 +1,8 @@
 """The per-case tables: the monthly risk-point ledger in the columns of S0-14's form (序号,
 存在风险点, 具体应对措施, 风险防范化解成效, 下步重点工作, 备注, then the lead and responsible
-units and the resolution deadline its plan body gives each risk point, seeds-spec §7.4 and F21),
-and the case list (one row per case). What each case has done and has still to do is gathered
+units and the resolution deadline its plan body gives each risk point, seeds-spec §7.4 and F21,
+then the case's own facts, so one sheet has one row per case), and the case list of the weekly
+report. What each case has done and has still to do is gathered
 from its deadlines one row at a time (`Progress.add`). Standard library only."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from models.reports.document import Cell, Table
 from models.reports.figures import Met, classify
 from models.reports.labels import MANUAL_SOURCE, Labels
-from models.reports.rows import CaseRow, ObligationRow, ReferralRow
+from models.reports.rows import CaseRow, ObligationRow, ReferralRow, from_epoch
 
 LEDGER_HEADERS = (
     "序号",
@@ -27,6 +28,12 @@ LEDGER_HEADERS = (
     "牵头单位",
     "责任单位",
     "化解时限",
+    "类别",
+    "来源",
+    "发现时间",
+    "办结时间",
+    "原文链接",
+    "案件链接",
 )
 CASE_HEADERS = (
     "案件编号",
@@ -57,7 +64,8 @@ class Progress:
     resolution_due: datetime | None = None
     lapsed: list[str] = field(default_factory=list)
 
-    def add(self, row: ObligationRow, *, as_of: datetime, resolution_keys: frozenset[str]) -> None:
+    def add(self, row: ObligationRow, *, as_of: float, resolution_keys: frozenset[str]) -> None:
+        """Take in one of the case's deadlines (`as_of`: seconds since the epoch)."""
         met = classify(
             status=row.status,
             due_at=row.due_at,
@@ -68,12 +76,14 @@ class Progress:
         if met is Met.CANCELLED:
             return
         if row.key in resolution_keys:
-            self.resolution_due = row.due_at
+            self.resolution_due = from_epoch(row.due_at)
         if met in (Met.ON_TIME, Met.LATE):
             assert row.completed_at is not None
-            self.done.append((row.completed_at, row.title))
-        elif row.status == "open" and (self.next_open is None or row.due_at < self.next_open[0]):
-            self.next_open = (row.due_at, row.title)
+            self.done.append((from_epoch(row.completed_at), row.title))
+        elif row.status == "open" and (
+            self.next_open is None or row.due_at < self.next_open[0].timestamp()
+        ):
+            self.next_open = (from_epoch(row.due_at), row.title)
         if met in (Met.LATE, Met.UNMET):
             self.lapsed.append(row.title)
 
@@ -109,16 +119,16 @@ def ledger_table(
                 labels.unit(case.lead) if case.lead else "",
                 "、".join(labels.unit(u) for u in case.units),
                 labels.local(step.resolution_due),
+                labels.category(case.category),
+                case.source or MANUAL_SOURCE,
+                labels.local(case.discovered_at),
+                labels.local(case.closed_at),
+                case.url or "",
+                labels.case_link(case.id),
             )
         )
-    return Table(
-        "ledger",
-        "月度台账",
-        LEDGER_HEADERS,
-        rows,
-        preamble=preamble,
-        widths=(6, 40, 50, 24, 30, 24, 9, 6, 16, 24, 17),
-    )
+    widths = (6, 40, 50, 24, 30, 24, 9, 6, 16, 24, 17, 14, 14, 17, 17, 40, 36)
+    return Table("ledger", "月度台账", LEDGER_HEADERS, rows, preamble=preamble, widths=widths)
 
 
 def _measures(step: Progress, bodies: list[str], labels: Labels) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 UNIT_ROLES = frozenset({"unit_responsible", "unit_liaison"})  # owned by the case's lead unit
 NO_UNIT = "未指定"
@@ -38,10 +38,20 @@ class CaseRow:
         return self.lead_unit or (self.units[0] if self.units else None)
 
 
+def epoch(at: datetime) -> float:
+    """An aware time as seconds since the Unix epoch."""
+    return at.timestamp()
+
+
+def from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class ObligationRow:
-    """One deadline: whose case, which rule, when it was due and what became of it.
-    `units_text` is the case's responsible units as stored (JSON text), read only when needed."""
+    """One deadline: whose case, which rule, when it was due and what became of it. Its times
+    are seconds since the epoch (`epoch`): a year of deadlines is compared and subtracted, not
+    shown. `units_text` is the case's responsible units as stored (JSON), read only when needed."""
 
     case_id: int
     key: str
@@ -49,10 +59,10 @@ class ObligationRow:
     grade: str
     owner_role: str
     status: str  # open | completed | cancelled
-    anchor_at: datetime
-    due_at: datetime
-    acked_at: datetime | None
-    completed_at: datetime | None
+    anchor_at: float
+    due_at: float
+    acked_at: float | None
+    completed_at: float | None
     lead_unit: str | None = None
     units_text: str | None = None
     level: int = 0  # the highest escalation level fired: > 0 means it lapsed

@@ -181,7 +181,6 @@ def test_the_monthly_ledger_files_open_with_one_row_per_case_and_local_times(
     assert book.sheetnames == [
         "说明",
         "月度台账",
-        "案件清单",
         "分类统计",
         "新增趋势",
         "时限统计",
@@ -216,18 +215,18 @@ def test_the_monthly_ledger_files_open_with_one_row_per_case_and_local_times(
     assert "首次获知来自外部转办（网信办转办）" in c2[5] and "逾期5项" in c2[5]
     assert (c2[8], c2[9]) == ("卫健委", "卫健委、教育局")
     assert c2[10] == datetime(2026, 11, 18, 0, 0)  # noqa: DTZ001 - the local 化解时限
-    cases = book["案件清单"]
-    headers = [c.value for c in cases[1]]
-    found = {
-        r[0]: dict(zip(headers, r, strict=True))
-        for r in cases.iter_rows(min_row=2, values_only=True)
-    }
-    assert set(found) == {ids[n] for n in ("c5", "c1", "c2", "c3", "c4")}
+    headers = [c.value for c in ledger[3]]
+    found = {r[6]: dict(zip(headers, r, strict=True)) for r in rows}
     c1 = found[ids["c1"]]
     assert c1["发现时间"] == datetime(2026, 11, 3, 9, 0)  # noqa: DTZ001 - Shanghai, not UTC
-    assert cases.cell(row=2 + list(found).index(ids["c1"]), column=8).is_date
-    assert (c1["办结时间"], c1["处置结果"]) == (datetime(2026, 11, 6, 16, 0), "平息")  # noqa: DTZ001
-    assert c1["原文链接"] == "http://forum.test/c1"
+    assert ledger.cell(row=4 + [r[6] for r in rows].index(ids["c1"]), column=14).is_date
+    assert c1["风险防范化解成效"] == "已办结：平息（2026-11-06）"
+    assert c1["办结时间"] == datetime(2026, 11, 6, 16, 0)  # noqa: DTZ001
+    assert (c1["原文链接"], c1["来源"], c1["类别"]) == (
+        "http://forum.test/c1",
+        "本地论坛",
+        "捏造、歪曲、谣言",
+    )
     units = [r for r in book["逾期单位"].iter_rows(min_row=2, values_only=True)]
     assert [(r[1], r[6]) for r in units] == [("办公室", 9), ("卫健委", 1)]
     # CSV: the ledger as Excel reads it (UTF-8 with a BOM), one row per case.

@@ -156,7 +156,9 @@ def test_a_build_that_fails_is_kept_as_failed_and_rerun_builds_it(
     now = local(11, 22, 17, 5)
     with session_scope(runtime.engine) as session:
         report = get_report(session, report_id)
-        assert report.status == ReportStatus.FAILED and "ValueError" in (report.error or "")
+        assert report.status == ReportStatus.FAILED
+        error = report.error or ""
+        assert f"案件 {case_id} 的时限" in error and "起算或截止时间无法读取" in error
         (stuck,) = stuck_reports(session, now=now)
         assert stuck.report.id == report_id and stuck.reason.startswith("生成失败")
     with session_scope(runtime.engine) as session:  # the cause is repaired

@@ -17,11 +17,13 @@ from models.reports.rows import (
     GradeChange,
     ObligationRow,
     ReferralRow,
+    epoch,
 )
 
-DUE = datetime(2026, 11, 3, 4, 0, tzinfo=UTC)
-AS_OF = DUE + timedelta(hours=2)
-EARLY, LATE, AFTER = DUE - timedelta(minutes=1), DUE + timedelta(minutes=1), AS_OF + timedelta(1)
+DUE_AT = datetime(2026, 11, 3, 4, 0, tzinfo=UTC)
+AS_OF_AT = DUE_AT + timedelta(hours=2)
+DUE, AS_OF = epoch(DUE_AT), epoch(AS_OF_AT)  # deadline rows carry seconds since the epoch
+EARLY, LATE, AFTER = DUE - 60, DUE + 60, AS_OF + 86400
 
 
 @pytest.mark.parametrize(
@@ -38,9 +40,7 @@ EARLY, LATE, AFTER = DUE - timedelta(minutes=1), DUE + timedelta(minutes=1), AS_
         ("cancelled", DUE, None, 2, Met.UNMET),  # cancelled after its escalation fired
     ],
 )
-def test_classify(
-    status: str, due: datetime, completed: datetime | None, level: int, met: Met
-) -> None:
+def test_classify(status: str, due: float, completed: float | None, level: int, met: Met) -> None:
     assert (
         classify(status=status, due_at=due, completed_at=completed, as_of=AS_OF, level=level) is met
     )
@@ -75,9 +75,9 @@ def row(
     grade: str = "g1",
     owner: str = "office_staff",
     status: str = "open",
-    due: datetime = DUE,
-    done: datetime | None = None,
-    acked: datetime | None = None,
+    due: float = DUE,
+    done: float | None = None,
+    acked: float | None = None,
     lead: str | None = None,
     units: str | None = None,
     level: int = 0,
@@ -89,7 +89,7 @@ def row(
         grade=grade,
         owner_role=owner,
         status=status,
-        anchor_at=DUE - timedelta(hours=1),
+        anchor_at=DUE - 3600,
         due_at=due,
         acked_at=acked,
         completed_at=done,
@@ -115,9 +115,9 @@ def test_who_answers_for_a_deadline(obligation: ObligationRow, unit: str) -> Non
 
 
 def test_tally_counts_each_group_and_ranks_the_overdue_units() -> None:
-    tally = SlaTally(as_of=AS_OF, role_units={"office_staff": "office"}).add_all(
+    tally = SlaTally(as_of=AS_OF_AT, role_units={"office_staff": "office"}).add_all(
         [
-            row(status="completed", done=EARLY, acked=EARLY - timedelta(minutes=30)),
+            row(status="completed", done=EARLY, acked=EARLY - 1800),
             row(status="completed", done=LATE, level=1),
             row("verification", owner="unit_responsible", lead="edu", level=1),  # unmet
             row(
@@ -170,7 +170,7 @@ def case(
         units=units,
         lead_unit=None,
         outcome=None,
-        discovered_at=DUE,
+        discovered_at=DUE_AT,
         closed_at=None,
         source=source,
     )
@@ -194,11 +194,11 @@ def test_cases_are_counted_by_grade_category_source_and_each_unit() -> None:
 def test_grade_changes_are_up_or_down_by_rank() -> None:
     ranks = {"g1": 1, "g2": 2, "g3": 3}
     changes = [
-        GradeChange(1, DUE, "g3", "g2", "system"),  # automatic upgrade
-        GradeChange(1, DUE, "g2", "g1", "wangfang"),
-        GradeChange(2, DUE, "g1", "g3", "wangfang"),  # downgrade
-        GradeChange(3, DUE, "g2", "g2", "wangfang"),  # no change
-        GradeChange(4, DUE, "g1", "mystery", "system"),  # unknown ranks last: a downgrade
+        GradeChange(1, DUE_AT, "g3", "g2", "system"),  # automatic upgrade
+        GradeChange(1, DUE_AT, "g2", "g1", "wangfang"),
+        GradeChange(2, DUE_AT, "g1", "g3", "wangfang"),  # downgrade
+        GradeChange(3, DUE_AT, "g2", "g2", "wangfang"),  # no change
+        GradeChange(4, DUE_AT, "g1", "mystery", "system"),  # unknown ranks last: a downgrade
     ]
     counted = count_regrades(changes, ranks)
     assert (counted.upgrades, counted.automatic_upgrades, counted.downgrades) == (2, 1, 2)
@@ -207,11 +207,11 @@ def test_grade_changes_are_up_or_down_by_rank() -> None:
 def test_decisions_and_referrals() -> None:
     decisions = count_decisions(
         [
-            ApprovalRow(1, "extension", "approved", DUE, DUE),
-            ApprovalRow(1, "extension", "rejected", DUE, DUE),
-            ApprovalRow(2, "extension", "approved", DUE, DUE),
-            ApprovalRow(2, "downgrade", "rejected", DUE, DUE),
-            ApprovalRow(3, "statement", "pending", DUE, None),
+            ApprovalRow(1, "extension", "approved", DUE_AT, DUE_AT),
+            ApprovalRow(1, "extension", "rejected", DUE_AT, DUE_AT),
+            ApprovalRow(2, "extension", "approved", DUE_AT, DUE_AT),
+            ApprovalRow(2, "downgrade", "rejected", DUE_AT, DUE_AT),
+            ApprovalRow(3, "statement", "pending", DUE_AT, None),
         ]
     )
     assert (decisions.granted("extension"), decisions.refused("extension")) == (2, 1)
@@ -219,9 +219,9 @@ def test_decisions_and_referrals() -> None:
     assert decisions.pending == {"statement": 1}
     referrals = count_referrals(
         [
-            ReferralRow(1, "discipline", DUE),
-            ReferralRow(2, "discipline", DUE),
-            ReferralRow(2, "public_security", DUE),
+            ReferralRow(1, "discipline", DUE_AT),
+            ReferralRow(2, "discipline", DUE_AT),
+            ReferralRow(2, "public_security", DUE_AT),
         ]
     )
     assert referrals == {"discipline": 2, "public_security": 1}

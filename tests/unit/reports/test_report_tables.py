@@ -27,7 +27,7 @@ from models.reports.labels import Labels, duration_text
 from models.reports.ledger import LEDGER_HEADERS, Progress, ledger_table
 from models.reports.periods import ReportKind, period_containing
 from models.reports.quick import MANDATED, ItemFacts, QuickFacts, quick_report
-from models.reports.rows import AccountabilityRow, CaseRow, Judgement, ObligationRow
+from models.reports.rows import AccountabilityRow, CaseRow, Judgement, ObligationRow, epoch
 
 TZ = ZoneInfo("Asia/Shanghai")
 T = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -73,10 +73,10 @@ def obligation(
         grade="g1",
         owner_role="office_staff",
         status="completed" if done else "open",
-        anchor_at=T,
-        due_at=due,
+        anchor_at=epoch(T),
+        due_at=epoch(due),
         acked_at=None,
-        completed_at=done,
+        completed_at=epoch(done) if done else None,
     )
 
 
@@ -102,7 +102,7 @@ def test_the_ledger_follows_the_s0_14_form() -> None:
         obligation("written_report", "书面快报", due=T + timedelta(hours=1)),
         obligation("handling_completed", "办结", due=T + timedelta(days=5)),
     ):
-        step.add(row, as_of=as_of, resolution_keys=keys)
+        step.add(row, as_of=epoch(as_of), resolution_keys=keys)
     table = ledger_table(
         [
             case(1),
