@@ -135,7 +135,7 @@ def _case(rng: random.Random, case_id: int) -> dict[str, Any]:
     grade = rng.choices(["g1", "g2", "g3"], weights=[1, 3, 6])[0]
     units = rng.sample(UNITS, rng.choice([0, 1, 1, 2]))
     closed = discovered + timedelta(minutes=rng.randrange(60, 14 * 24 * 60))
-    is_closed = rng.random() < 0.85 and closed < AS_OF
+    is_closed = rng.random() < 0.9 and closed < AS_OF
     return {
         "id": case_id,
         "title": f"案件{case_id}：某单位网上舆情",

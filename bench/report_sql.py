@@ -60,8 +60,8 @@ def queries(dialect: str) -> dict[str, str]:
         "AND (c.closed_at IS NULL OR c.closed_at >= :start)",
         "opened_by_grade": 'SELECT c.grade, COUNT(*) FROM "case" c '
         "WHERE c.discovered_at >= :start AND c.discovered_at < :end GROUP BY c.grade",
-        "opened_by_category": "SELECT COALESCE(c.category, ''), COUNT(*) FROM \"case\" c "
-        "WHERE c.discovered_at >= :start AND c.discovered_at < :end GROUP BY COALESCE(c.category, '')",
+        "opened_by_category": "SELECT COALESCE(c.category, '') AS k, COUNT(*) FROM \"case\" c "
+        "WHERE c.discovered_at >= :start AND c.discovered_at < :end GROUP BY k",
         "sla": f"""SELECT o.key, c.grade, {MET} AS met, COUNT(*) FROM obligation o
             JOIN "case" c ON c.id = o.case_id WHERE {DUE} GROUP BY o.key, c.grade, met""",
         "lapsed_by_unit": f"""
@@ -69,8 +69,8 @@ def queries(dialect: str) -> dict[str, str]:
                 (PARTITION BY role ORDER BY person_id) AS rn FROM roleassignment
                 WHERE unit_id IS NOT NULL) r WHERE rn = 1)
             SELECT CASE WHEN o.owner_role IN ('unit_responsible', 'unit_liaison')
-                        THEN COALESCE(c.lead_unit_id, '未指定') ELSE COALESCE(ru.unit_id, '未指定') END
-                   AS unit, COUNT(*)
+                        THEN COALESCE(c.lead_unit_id, '未指定')
+                        ELSE COALESCE(ru.unit_id, '未指定') END AS unit, COUNT(*)
             FROM obligation o JOIN "case" c ON c.id = o.case_id
             LEFT JOIN ru ON ru.role = o.owner_role
             WHERE {DUE} AND ({MET}) IN ('late', 'unmet') GROUP BY unit""",
@@ -92,8 +92,8 @@ def queries(dialect: str) -> dict[str, str]:
         "GROUP BY r.body",
         "accountability": "SELECT COUNT(*) FROM accountabilityrecord a "
         "WHERE a.recorded_at >= :start AND a.recorded_at < :end",
-        "deliveries": "SELECT d.channel, COUNT(*), SUM(CASE WHEN d.ok THEN 1 ELSE 0 END) FROM delivery d "
-        "WHERE d.at >= :start AND d.at < :end GROUP BY d.channel",
+        "deliveries": "SELECT d.channel, COUNT(*), SUM(CASE WHEN d.ok THEN 1 ELSE 0 END) "
+        "FROM delivery d WHERE d.at >= :start AND d.at < :end GROUP BY d.channel",
     }
 
 

@@ -28,12 +28,9 @@ LEDGER_HEADERS = (
     "牵头单位",
     "责任单位",
     "化解时限",
-    "类别",
-    "来源",
     "发现时间",
-    "办结时间",
+    "来源",
     "原文链接",
-    "案件链接",
 )
 CASE_HEADERS = (
     "案件编号",
@@ -119,15 +116,12 @@ def ledger_table(
                 labels.unit(case.lead) if case.lead else "",
                 "、".join(labels.unit(u) for u in case.units),
                 labels.local(step.resolution_due),
-                labels.category(case.category),
-                case.source or MANUAL_SOURCE,
                 labels.local(case.discovered_at),
-                labels.local(case.closed_at),
+                case.source or MANUAL_SOURCE,
                 case.url or "",
-                labels.case_link(case.id),
             )
         )
-    widths = (6, 40, 50, 24, 30, 24, 9, 6, 16, 24, 17, 14, 14, 17, 17, 40, 36)
+    widths = (6, 40, 50, 24, 30, 24, 9, 6, 16, 24, 17, 17, 14, 40)
     return Table("ledger", "月度台账", LEDGER_HEADERS, rows, preamble=preamble, widths=widths)
 
 
