@@ -91,7 +91,7 @@ def engine_figures(data: Any) -> dict[str, Any]:
         "regrades": regrades,
         "extensions": decided,
         "referrals": _counted(r.body for r in data.referrals),
-        "accountability": len(data.accountability),
+        "accountability": len(data.verdicts),
         "deliveries": {d.channel: [d.attempts, d.delivered] for d in data.deliveries},
     }
 

@@ -103,6 +103,36 @@ def accountability_rows(
     return [_row(r) for r in session.execute(query)]
 
 
+def accountability_verdicts(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    where: ColumnElement[bool] | None = None,
+) -> list[tuple[str, bool | None]]:
+    """(obligation title, latest judgement: justified, not, or None) of the records made in
+    [start, end): what the statistics of a long period need, without each lapse's evidence."""
+    record, judged_ = AccountabilityRecord, AccountabilityJudgement
+    latest = (
+        select(func.max(judged_.id))
+        .where(judged_.record_id == record.id)
+        .correlate(record)
+        .scalar_subquery()
+    )
+    query = (
+        sa_select(col(record.obligation_title), col(judged_.justified))
+        .join(Case, col(Case.id) == record.case_id)
+        .outerjoin(judged_, col(judged_.id) == latest)
+        .where(col(record.recorded_at) >= start, col(record.recorded_at) < end)
+        .where(where if where is not None else true())
+    )
+    return [(title, justified) for title, justified in session.execute(query)]
+
+
+def judged(row: AccountabilityRow) -> bool | None:
+    return None if row.judgement is None else row.judgement.justified
+
+
 def _row(r: Any) -> AccountabilityRow:
     (
         rid,

@@ -16,13 +16,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.policy.states import EventKind
-from models.repo.accountability import accountability_rows
+from models.repo.accountability import accountability_rows, accountability_verdicts, judged
 from models.reports.build import Office, ReportInput
 from models.reports.figures import SlaTally
 from models.reports.labels import Labels
 from models.reports.ledger import Progress
 from models.reports.periods import Period
 from models.reports.rows import (
+    AccountabilityRow,
     ApprovalRow,
     CaseRow,
     DeliveryTally,
@@ -88,6 +89,11 @@ def active_in(scope: Scope) -> ColumnElement[bool]:
     )
 
 
+def _rows(session: Session, query: Any) -> Any:
+    """Core rows (no ORM loading step per row: a year of deadlines goes through here)."""
+    return session.connection().execute(query)
+
+
 def case_rows(session: Session, scope: Scope) -> list[CaseRow]:
     """Every case active during the period (and passing the filters), by id, each with the
     source, site and link of its first item (none for a case registered by hand)."""
@@ -137,44 +143,56 @@ def case_rows(session: Session, scope: Scope) -> list[CaseRow]:
             url=r[12],
             site=r[13] or None,
         )
-        for r in session.execute(query)
+        for r in _rows(session, query)
     ]
 
 
-def obligation_rows(session: Session, scope: Scope) -> Iterator[ObligationRow]:
-    """The deadlines due in the period, and every deadline of the cases active in it, streamed
-    (the caller tells them apart by due time and case); times as seconds since the epoch."""
+def case_facts(session: Session, scope: Scope) -> dict[int, tuple[str, str | None, str | None]]:
+    """Every case the filters keep → (grade, lead unit, responsible units as stored): one scan of
+    the case table, so the deadlines need no join (a join per deadline row is what made a year's
+    deadlines slow to read)."""
+    query = sa_select(
+        col(Case.id), col(Case.grade), col(Case.lead_unit_id), cast(col(Case.units), Text)
+    ).where(case_filter(scope))
+    return {r[0]: (r[1], r[2], r[3]) for r in _rows(session, query)}
+
+
+def obligation_rows(
+    session: Session, scope: Scope, *, per_case: bool = True
+) -> Iterator[ObligationRow]:
+    """The deadlines due in the period (and, `per_case`, every deadline of the cases active in
+    it), of the cases the filters keep, streamed; the caller tells them apart by due time and
+    case. Times as seconds since the epoch."""
+    facts = case_facts(session, scope)
+    due = and_(col(Obligation.due_at) >= scope.start, col(Obligation.due_at) < scope.end)
     active = select(Case.id).where(active_in(scope))
     query = (
         sa_select(
             col(Obligation.case_id),
             col(Obligation.key),
             col(Obligation.title),
-            col(Case.grade),
             col(Obligation.owner_role),
             type_coerce(Obligation.status, String),
             epoch_seconds(col(Obligation.anchor_at)),
             epoch_seconds(col(Obligation.due_at)),
             epoch_seconds(col(Obligation.acked_at)),
             epoch_seconds(col(Obligation.completed_at)),
-            col(Case.lead_unit_id),
-            cast(col(Case.units), Text),
             col(Obligation.level),
         )
-        .join(Case, col(Case.id) == Obligation.case_id)
-        .where(
-            or_(
-                and_(col(Obligation.due_at) >= scope.start, col(Obligation.due_at) < scope.end),
-                col(Obligation.case_id).in_(active),
-            ),
-            case_filter(scope),
-        )
+        .where(or_(due, col(Obligation.case_id).in_(active)) if per_case else due)
         .execution_options(yield_per=STREAM)
     )
-    for r in session.execute(query):
-        if r[6] is None or r[7] is None:  # a stored time the database could not read
+    for r in _rows(session, query):
+        fact = facts.get(r[0])
+        if fact is None:  # a case the filters leave out
+            continue
+        if r[5] is None or r[6] is None:  # a stored time the database could not read
             raise ValueError(f"案件 {r[0]} 的时限 {r[1]}：起算或截止时间无法读取")
-        yield ObligationRow(*r)
+        grade, lead, units = fact
+        # Positional, in ObligationRow's field order: a year of deadlines is built here.
+        yield ObligationRow(
+            r[0], r[1], r[2], grade, r[3], r[4], r[5], r[6], r[7], r[8], lead, units, r[9]
+        )
 
 
 def grade_changes(session: Session, scope: Scope) -> list[GradeChange]:
@@ -290,13 +308,22 @@ def gather(
     sla = SlaTally(as_of=as_of, role_units=role_units(session))
     tell(f"案件 {len(cases)} 件；统计时限…")
     start, end, now = scope.start.timestamp(), scope.end.timestamp(), as_of.timestamp()
-    for row in obligation_rows(session, scope):
+    for row in obligation_rows(session, scope, per_case=per_case):
         if start <= row.due_at < end:
             sla.add(row)
         step = progress.get(row.case_id)
         if step is not None:
             step.add(row, as_of=now, resolution_keys=resolution_keys)
     tell(f"时限 {sla.total.due + sla.total.cancelled} 项；读取审批、移送、问责与送达…")
+    start_at, end_at, where = scope.start, scope.end, case_filter(scope)
+    evidence: list[AccountabilityRow] = []
+    if per_case:
+        evidence = accountability_rows(
+            session, start=start_at, end=end_at, where=where, report_keys=report_keys
+        )
+        verdicts = [(r.obligation, judged(r)) for r in evidence]
+    else:  # statistics only: what each lapse is and how it was judged, not its evidence
+        verdicts = accountability_verdicts(session, start=start_at, end=end_at, where=where)
     return ReportInput(
         period=period,
         as_of=as_of,
@@ -307,13 +334,8 @@ def gather(
         regrades=grade_changes(session, scope),
         approvals=approvals(session, scope),
         referrals=referrals(session, scope),
-        accountability=accountability_rows(
-            session,
-            start=scope.start,
-            end=scope.end,
-            where=case_filter(scope),
-            report_keys=report_keys,
-        ),
+        accountability=evidence,
+        verdicts=verdicts,
         deliveries=delivery_tallies(session, scope),
         office=office,
         scope=scope.describe(labels),

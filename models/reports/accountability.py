@@ -101,13 +101,15 @@ def how_late(row: AccountabilityRow, as_of: datetime | None) -> str:
     return f"未完成，已超 {duration_text(max(0.0, (as_of - row.due_at).total_seconds()))}"
 
 
-def accountability_summary(rows: Sequence[AccountabilityRow]) -> Table:
-    """Per obligation: records, and how many people judged justified, not, or not yet."""
+def accountability_summary(verdicts: Sequence[tuple[str, bool | None]]) -> Table:
+    """Per obligation: records, and how many people judged justified, not, or not yet (from
+    (obligation title, justified or None) pairs)."""
     counts: dict[str, list[int]] = {}
-    for row in rows:
-        cell = counts.setdefault(row.obligation, [0, 0, 0, 0])
+    column = {None: 1, True: 2, False: 3}
+    for obligation, justified in verdicts:
+        cell = counts.setdefault(obligation, [0, 0, 0, 0])
         cell[0] += 1
-        cell[1 + list(Verdict).index(verdict(row))] += 1
+        cell[column[justified]] += 1
     total = [sum(c[n] for c in counts.values()) for n in range(4)]
     cells: list[tuple[Cell, ...]] = [(name, *c) for name, c in sorted(counts.items())]
     cells.append(("合计", *total))

@@ -14,10 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from models.reports.accountability import (
-    Verdict,
     accountability_summary,
     accountability_table,
-    verdict,
 )
 from models.reports.changes import count_decisions, count_referrals, count_regrades
 from models.reports.document import Cell, Document, Table
@@ -94,7 +92,8 @@ class ReportInput:
     regrades: Sequence[GradeChange] = ()
     approvals: Sequence[ApprovalRow] = ()
     referrals: Sequence[ReferralRow] = ()
-    accountability: Sequence[AccountabilityRow] = ()
+    accountability: Sequence[AccountabilityRow] = ()  # each lapse's evidence (per-case reports)
+    verdicts: Sequence[tuple[str, bool | None]] = ()  # every lapse: obligation, judged as
     deliveries: Sequence[DeliveryTally] = ()
     office: Office = field(default_factory=Office)
     scope: str = "全部"  # the filters, in words
@@ -141,7 +140,7 @@ def periodic_document(data: ReportInput) -> Document:
     if per_case(period.kind):
         tables.append(accountability_table(data.accountability, labels, as_of=data.as_of))
     else:
-        tables.append(accountability_summary(data.accountability))
+        tables.append(accountability_summary(data.verdicts))
     tables.append(_deliveries(data.deliveries))
     title = f"{data.office.name}{KIND_LABELS[period.kind]}（{period.label}）"
     primary = {ReportKind.MONTHLY: "ledger", ReportKind.WEEKLY: "cases"}.get(period.kind, "sla")
@@ -161,7 +160,7 @@ def summary(data: ReportInput, opened: Sequence[CaseRow]) -> dict[str, Any]:
     total = data.sla.total
     regrades = count_regrades(data.regrades, data.labels.ranks)
     decisions = count_decisions(data.approvals)
-    verdicts = Counter(verdict(row) for row in data.accountability)
+    verdicts = Counter(justified for _, justified in data.verdicts)
     return {
         "kind": data.period.kind.value,
         "period": data.period.label,
@@ -179,8 +178,8 @@ def summary(data: ReportInput, opened: Sequence[CaseRow]) -> dict[str, Any]:
         "extensions_granted": decisions.granted("extension"),
         "extensions_refused": decisions.refused("extension"),
         "referrals": len(data.referrals),
-        "accountability_records": len(data.accountability),
-        "unjudged": verdicts[Verdict.PENDING],
+        "accountability_records": len(data.verdicts),
+        "unjudged": verdicts[None],
     }
 
 
