@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, Text, and_, case, cast, func, or_, true, type_coerce
 from sqlalchemy import select as sa_select

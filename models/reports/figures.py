@@ -78,19 +78,19 @@ class Cell:
     pending: int = 0
     cancelled: int = 0
 
-    def add(self, met: Met) -> None:
+    def add(self, met: Met, n: int = 1) -> None:
         if met is Met.CANCELLED:
-            self.cancelled += 1
+            self.cancelled += n
             return
-        self.due += 1
+        self.due += n
         if met is Met.ON_TIME:
-            self.on_time += 1
+            self.on_time += n
         elif met is Met.LATE:
-            self.late += 1
+            self.late += n
         elif met is Met.UNMET:
-            self.unmet += 1
+            self.unmet += n
         else:
-            self.pending += 1
+            self.pending += n
 
     def merge(self, other: Cell) -> None:
         for name in ("due", "on_time", "late", "unmet", "pending", "cancelled"):
@@ -123,19 +123,20 @@ class Durations:
 
 @dataclass
 class SlaTally:
-    """Everything the deadlines of a period add up to, filled one row at a time."""
+    """Everything the deadlines of a period add up to, filled one row at a time. A row costs one
+    count (by obligation, grade, answering unit and class) and its durations; the groups
+    (`by_rule`, `by_unit`, `total`) are summed from those counts when read."""
 
     as_of: datetime
     role_units: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # key → title, first seen
-    by_rule: dict[tuple[str, str], Cell] = field(default_factory=dict)  # (key, grade)
-    by_unit: dict[str, Cell] = field(default_factory=dict)
-    total: Cell = field(default_factory=Cell)
     durations: dict[str, Durations] = field(default_factory=dict)  # per key
-    overall: Durations = field(default_factory=Durations)
 
     def __post_init__(self) -> None:
         self._as_of = epoch(self.as_of)
+        self._counts: dict[tuple[str, str, str, Met], int] = {}
+        self._unit_of: dict[tuple[str, str | None, str | None], str] = {}
+        self._views: tuple[dict[tuple[str, str], Cell], dict[str, Cell], Cell] | None = None
 
     def add(self, row: ObligationRow) -> Met:
         met = classify(
@@ -145,27 +146,60 @@ class SlaTally:
             as_of=self._as_of,
             level=row.level,
         )
-        self.titles.setdefault(row.key, row.title)
-        self.by_rule.setdefault((row.key, row.grade), Cell()).add(met)
-        self.total.add(met)
-        if met is not Met.CANCELLED:
-            self.by_unit.setdefault(row.unit(self.role_units), Cell()).add(met)
-        spans = self.durations.setdefault(row.key, Durations())
+        spans = self.durations.get(row.key)
+        if spans is None:
+            self.titles[row.key], spans = row.title, self.durations.setdefault(row.key, Durations())
+        where = (row.owner_role, row.lead_unit, row.units_text)
+        unit = self._unit_of.get(where)
+        if unit is None:
+            unit = self._unit_of[where] = row.unit(self.role_units)
+        counted = (row.key, row.grade, unit, met)
+        self._counts[counted] = self._counts.get(counted, 0) + 1
+        self._views = None
         if row.acked_at is not None and row.acked_at <= self._as_of:
-            seconds = row.acked_at - row.anchor_at
-            spans.ack.append(seconds)
-            self.overall.ack.append(seconds)
-        if met in (Met.ON_TIME, Met.LATE):
+            spans.ack.append(row.acked_at - row.anchor_at)
+        if met is Met.ON_TIME or met is Met.LATE:
             assert row.completed_at is not None
-            seconds = row.completed_at - row.anchor_at
-            spans.done.append(seconds)
-            self.overall.done.append(seconds)
+            spans.done.append(row.completed_at - row.anchor_at)
         return met
 
     def add_all(self, rows: Iterable[ObligationRow]) -> SlaTally:
         for row in rows:
             self.add(row)
         return self
+
+    def _summed(self) -> tuple[dict[tuple[str, str], Cell], dict[str, Cell], Cell]:
+        if self._views is None:
+            by_rule: dict[tuple[str, str], Cell] = {}
+            by_unit: dict[str, Cell] = {}
+            total = Cell()
+            for (key, grade, unit, met), n in self._counts.items():
+                by_rule.setdefault((key, grade), Cell()).add(met, n)
+                total.add(met, n)
+                if met is not Met.CANCELLED:
+                    by_unit.setdefault(unit, Cell()).add(met, n)
+            self._views = (by_rule, by_unit, total)
+        return self._views
+
+    @property
+    def by_rule(self) -> dict[tuple[str, str], Cell]:
+        """(obligation key, grade) → counts."""
+        return self._summed()[0]
+
+    @property
+    def by_unit(self) -> dict[str, Cell]:
+        """The unit that answers for the deadlines → counts (cancelled ones left out)."""
+        return self._summed()[1]
+
+    @property
+    def total(self) -> Cell:
+        return self._summed()[2]
+
+    @property
+    def overall(self) -> Durations:
+        """Every obligation's durations together."""
+        spans = self.durations.values()
+        return Durations([s for d in spans for s in d.ack], [s for d in spans for s in d.done])
 
     def overdue_units(self) -> list[tuple[str, Cell]]:
         """Units with at least one lapse, most lapses first, then the lower on-time rate."""
