@@ -77,7 +77,7 @@ class ObligationRow:
 
 def parse_units(text: str | None) -> tuple[str, ...]:
     """The stored JSON list of unit ids (an unreadable value reads as none)."""
-    if not text:
+    if not text or text == "[]":  # most cases: no JSON to decode
         return ()
     try:
         value = json.loads(text)
