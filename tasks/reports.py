@@ -18,8 +18,9 @@ from sqlmodel import Session
 from models.policy.routing import overlay_roster
 from models.policy.stages import StageEvent
 from models.repo.directory import role_holders
+from models.repo.report_gather import gather
 from models.repo.report_store import get_report, mark_built, mark_failed, register
-from models.repo.reports import Scope, gather
+from models.repo.reports import Scope
 from models.reports.build import ReportInput, per_case, periodic_document, table_keys
 from models.reports.digest import daily_document, digest_text
 from models.reports.message import periodic_message

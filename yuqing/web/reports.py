@@ -1,8 +1,7 @@
-"""The console's report pages: 统计 (a month's or a year's figures with server-rendered SVG
-charts: on-time rate by unit and by obligation, cases by grade and by category over time), the
-accountability ledger (问责台账) with the judgement form and its export, the stored reports with
-their downloads and the re-run of stuck ones, the signed download link that report messages
-carry, and the failed reports shown on the stuck page. `mount` adds all of it to the app."""
+"""The console's report pages: the accountability ledger (问责台账) with the judgement form and its
+export, the stored reports with their downloads and the re-run of stuck ones, the signed
+download link that report messages carry, and the failed reports shown on the stuck page.
+`mount` adds all of it, and 统计 (`yuqing.web.stats`), to the app."""
 
 from __future__ import annotations
 
@@ -17,23 +16,19 @@ from starlette.concurrency import run_in_threadpool
 from models.repo.cases import CaseError
 from models.repo.report_store import get_report, list_reports, sending, stuck_reports
 from models.reports.accountability import LedgerFilter, Verdict, verdict_text
-from models.reports.labels import CONSEQUENCE_LABELS, ROLE_LABELS, percent
-from models.reports.periods import KIND_LABELS, Period, PeriodError, ReportKind, local_day
-from models.reports.periods import parse_period as read_period
+from models.reports.labels import CONSEQUENCE_LABELS, ROLE_LABELS
+from models.reports.periods import KIND_LABELS, Period, PeriodError, ReportKind
 from models.reports.status import DELIVERY_LABELS, Consequence
-from models.reports.timeline import series
 from models.store.db import session_scope
 from notifications.documents import MIME, render
 from notifications.report_links import DownloadRefused
 from tasks.accountability import judge_record, ledger_document, ledger_rows
 from tasks.report_context import download_signer
 from tasks.report_rerun import rerun_reports
-from tasks.reports import report_input
-from yuqing import actions
-from yuqing.web.charts import rate_bars, stacked_columns
 from yuqing.web.console import current_user
 from yuqing.web.pages import ENV, csrf_valid, now_of, page, redirect, runtime_of
-from yuqing.web.security import SignedIn
+from yuqing.web.report_common import chrome, message, shown_period
+from yuqing.web.stats import router as stats_router
 
 router = APIRouter(tags=["reports"])
 JUDGE_ROLES = frozenset(
@@ -45,93 +40,8 @@ RERUN_ROLES = frozenset({"office_staff", "office_head", "operator"})
 def mount(app: FastAPI) -> None:
     """The report pages, and the stuck page's list of failed reports."""
     app.include_router(router)
+    app.include_router(stats_router)
     ENV.globals["stuck_report_rows"] = stuck_report_rows
-
-
-def _chrome(request: Request, user: SignedIn) -> dict[str, Any]:
-    runtime = runtime_of(request)
-    return {
-        "user": user,
-        "allowed": actions.allowed_actions(runtime, user.roles),
-        "server_now": now_of(request).isoformat(),
-    }
-
-
-def _message(request: Request, user: SignedIn, message: str, status: int) -> HTMLResponse:
-    return page(
-        request, "message.html", {**_chrome(request, user), "message": message}, status=status
-    )
-
-
-def _period(request: Request, kind: ReportKind, month: str, year: str) -> Period:
-    """The period the page shows: `month`, else `year`, else the current month."""
-    today = local_day(now_of(request), runtime_of(request).settings.tz)
-    if year and not month:
-        return read_period(ReportKind.ANNUAL, year=year, today=today)
-    return read_period(kind, month=month or f"{today:%Y-%m}", today=today)
-
-
-@router.get("/stats", response_class=HTMLResponse)
-def stats_page(request: Request, month: str = "", year: str = "") -> Response:
-    user = current_user(request)
-    if user is None:
-        return redirect(f"/login?next={request.url.path}")
-    try:
-        period = _period(request, ReportKind.MONTHLY, month, year)
-    except PeriodError as exc:
-        return _message(request, user, str(exc), 400)
-    runtime = runtime_of(request)
-    data = report_input(runtime, period=period, now=now_of(request))
-    labels, sla = data.labels, data.sla
-    start, end = period.bounds(labels.tz)
-    opened = [c for c in data.cases if start <= c.discovered_at < end]
-    buckets, by_grade = series(opened, period, labels, lambda c: labels.grade(c.grade))
-    _, by_category = series(opened, period, labels, lambda c: labels.category(c.category))
-    units = sorted(sla.by_unit.items(), key=lambda uc: (uc[1].rate or 0.0, uc[0]))
-    rules = [(sla.titles[k], _rule_rate(sla, k)) for k in sla.titles]
-    charts = [
-        rate_bars(
-            "按时率（按单位）",
-            [(labels.unit(u), c.rate, c.due) for u, c in units],
-            chart_id="chart-units",
-        ),
-        rate_bars("按时率（按事项）", [(t, r, n) for t, (r, n) in rules], chart_id="chart-rules"),
-        stacked_columns("新增案件（按等级）", buckets, by_grade, chart_id="chart-grades"),
-        stacked_columns("新增案件（按类别）", buckets, by_category, chart_id="chart-categories"),
-    ]
-    context = {
-        "period": period,
-        "month": month or ("" if year else f"{period.start:%Y-%m}"),
-        "year": year,
-        "summary": _summary(data),
-        "charts": charts,
-        "overdue": [(labels.unit(u), c.lapsed, percent(c.rate)) for u, c in sla.overdue_units()],
-    }
-    return page(request, "stats.html", {**_chrome(request, user), **context})
-
-
-def _rule_rate(sla: Any, key: str) -> tuple[float | None, int]:
-    cells = [c for (k, _), c in sla.by_rule.items() if k == key]
-    on_time, judged = sum(c.on_time for c in cells), sum(c.on_time + c.lapsed for c in cells)
-    return (on_time / judged if judged else None), sum(c.due for c in cells)
-
-
-def _summary(data: Any) -> list[tuple[str, str]]:
-    from models.reports.build import summary
-
-    start, end = data.period.bounds(data.labels.tz)
-    figures = summary(data, [c for c in data.cases if start <= c.discovered_at < end])
-    return [
-        ("新增案件", f"{figures['cases_opened']} 件"),
-        ("在办案件", f"{figures['cases_open']} 件"),
-        ("应完成时限", f"{figures['deadlines_due']} 项"),
-        ("按时率", percent(figures["on_time_rate"])),
-        ("逾期（超时完成 + 未完成已超时）", f"{figures['late'] + figures['unmet']} 项"),
-        ("升级 / 降级", f"{figures['upgrades']} / {figures['downgrades']}"),
-        ("延期批准 / 驳回", f"{figures['extensions_granted']} / {figures['extensions_refused']}"),
-        ("移送", f"{figures['referrals']} 次"),
-        ("问责记录（待研判）", f"{figures['accountability_records']}（{figures['unjudged']}）"),
-    ]
 
 
 def _ledger_query(request: Request) -> tuple[Period | None, LedgerFilter]:
@@ -139,7 +49,7 @@ def _ledger_query(request: Request) -> tuple[Period | None, LedgerFilter]:
     month, verdict = params.get("month", ""), params.get("verdict", "")
     if verdict and verdict not in {v.value for v in Verdict}:
         raise PeriodError("verdict 只能是 pending、justified 或 unjustified")
-    period = _period(request, ReportKind.MONTHLY, month, "") if month else None
+    period = shown_period(request, ReportKind.MONTHLY, month, "") if month else None
     return period, LedgerFilter(verdict=Verdict(verdict) if verdict else None)
 
 
@@ -151,7 +61,7 @@ def ledger_page(request: Request) -> Response:
     try:
         period, where = _ledger_query(request)
     except PeriodError as exc:
-        return _message(request, user, str(exc), 400)
+        return message(request, user, str(exc), 400)
     runtime = runtime_of(request)
     labels = {p.id: p.name for p in runtime.settings.people}
     rows = [
@@ -179,7 +89,7 @@ def ledger_page(request: Request) -> Response:
         "consequences": [(c.value, CONSEQUENCE_LABELS[c.value]) for c in Consequence if c.value],
         "export": urlencode(query),
     }
-    return page(request, "accountability.html", {**_chrome(request, user), **context})
+    return page(request, "accountability.html", {**chrome(request, user), **context})
 
 
 @router.post("/accountability/{record_id}/judge", response_class=HTMLResponse)
@@ -189,9 +99,9 @@ async def judge(request: Request, record_id: int) -> Response:
     if user is None:
         return redirect("/login?next=/accountability")
     if not csrf_valid(request, form.get("csrf")):
-        return _message(request, user, "表单已失效，请刷新页面后重试", 403)
+        return message(request, user, "表单已失效，请刷新页面后重试", 403)
     if not JUDGE_ROLES & set(user.roles):
-        return _message(request, user, "您的角色不能研判问责记录", 403)
+        return message(request, user, "您的角色不能研判问责记录", 403)
     back = form.get("back") or "/accountability"
     back = back if back.startswith("/accountability") else "/accountability"
     try:
@@ -220,11 +130,11 @@ def ledger_export(request: Request, format: str = "xlsx") -> Response:
     if user is None:
         return redirect("/login?next=/accountability")
     if format not in ("xlsx", "csv"):
-        return _message(request, user, "导出格式只能是 xlsx 或 csv", 400)
+        return message(request, user, "导出格式只能是 xlsx 或 csv", 400)
     try:
         period, where = _ledger_query(request)
     except PeriodError as exc:
-        return _message(request, user, str(exc), 400)
+        return message(request, user, str(exc), 400)
     document = ledger_document(runtime_of(request), now=now_of(request), period=period, where=where)
     name = f"accountability-{period.label if period else 'all'}.{format}"
     return _file(render(document, format), name, format)
@@ -259,7 +169,7 @@ def reports_page(request: Request) -> Response:
         for r in reports
     ]
     context = {"rows": rows, "can_rerun": bool(RERUN_ROLES & set(user.roles))}
-    return page(request, "reports.html", {**_chrome(request, user), **context})
+    return page(request, "reports.html", {**chrome(request, user), **context})
 
 
 @router.get("/reports/{report_id}/file")
@@ -267,7 +177,7 @@ def report_file(request: Request, report_id: int) -> Response:
     user = current_user(request)
     if user is None:
         return redirect("/login?next=/reports")
-    return _stored(request, report_id) or _message(request, user, "报告尚未生成成功", 404)
+    return _stored(request, report_id) or message(request, user, "报告尚未生成成功", 404)
 
 
 def _stored(request: Request, report_id: int) -> Response | None:
@@ -304,9 +214,9 @@ async def rerun(request: Request, report_id: int) -> Response:
     if user is None:
         return redirect("/login?next=/reports")
     if not csrf_valid(request, form.get("csrf")):
-        return _message(request, user, "表单已失效，请刷新页面后重试", 403)
+        return message(request, user, "表单已失效，请刷新页面后重试", 403)
     if not RERUN_ROLES & set(user.roles):
-        return _message(request, user, "您的角色不能重跑报告", 403)
+        return message(request, user, "您的角色不能重跑报告", 403)
     try:
         await run_in_threadpool(
             rerun_reports, runtime_of(request), now=now_of(request), report_ids=[report_id]
