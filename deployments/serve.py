@@ -53,6 +53,7 @@ StartWeb = Callable[[Runtime, Callable[[int], None]], WebApp | None]
 
 def deployments(config: str | None) -> list[Any]:
     """The RunnerDeployments `yuqing serve` runs; parameters carry the config path, no secrets."""
+    from deployments.reports import report_deployments
     from deployments.rerun import rerun_deployment
     from flows.collect import collect
     from flows.sweep import sweep
@@ -67,6 +68,7 @@ def deployments(config: str | None) -> list[Any]:
             name="scheduled", interval=settings.sweep.interval_seconds, parameters=parameters
         ),
         rerun_deployment(config),  # no schedule: started from the Prefect UI with a case_id
+        *report_deployments(config),  # daily 17:00 … annual, in the office's time zone
     ]
 
 

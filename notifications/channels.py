@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 import apprise
+from apprise.attachment.memory import AttachMemory
 from tenacity import (
     RetryCallState,
     retry,
@@ -30,6 +33,17 @@ log = logging.getLogger(__name__)
 
 PERMANENT = frozenset({"INVALID_URL", "NO_URL"})  # retrying cannot help: fall over at once
 INNER_RETRY_AFTER_MAX = 5.0  # a longer Retry-After is left to the outbox's next round
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a message carries (a stored report), held in memory: sent where the channel
+    takes attachments (email, json:// webhooks), left out where it does not (the message then
+    carries the report's signed download link)."""
+
+    name: str
+    content: bytes
+    mimetype: str
 
 
 @dataclass(frozen=True)
@@ -88,17 +102,32 @@ def _log_retry(state: RetryCallState) -> None:
     before_sleep=_log_retry,
     retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
 )
-def send(url: str, *, title: str, body: str) -> SendOutcome:
-    """Send one message to one channel URL."""
+def send(url: str, *, title: str, body: str, attach: Sequence[Attachment] = ()) -> SendOutcome:
+    """Send one message to one channel URL, with `attach` where the channel takes files."""
     notifier = _checkout(url)
     if notifier is None:
         return SendOutcome(False, "INVALID_URL", f"Apprise 无法识别该地址: {privacy_url(url)}")
     try:
-        result = notifier.notify(title=title, body=body)
+        files = _attachments(notifier, attach)
+        result = notifier.notify(title=title, body=body, attach=files)
     finally:
         _checkin(url, notifier)
     status = getattr(getattr(result, "status", None), "name", "SUCCESS" if result else "FAILURE")
     return SendOutcome(bool(result), str(status), privacy_url(url))
+
+
+def _attachments(notifier: apprise.Apprise, attach: Sequence[Attachment]) -> Any:
+    """Apprise's attachment list; None when there is nothing to attach or the channel takes no
+    files (its message carries the report's download link instead)."""
+    if not attach or not all(getattr(p, "attachment_support", False) for p in notifier):
+        return None
+    files = apprise.AppriseAttachment()
+    for item in attach:
+        memory = AttachMemory(  # type: ignore[no-untyped-call]
+            content=item.content, name=item.name, mimetype=item.mimetype
+        )
+        files.add(memory)
+    return files
 
 
 # Idle parsed Apprise objects per URL. A thread takes one out for the length of a send (an

@@ -185,6 +185,7 @@ def _fall_over(session: Session, row: Notification, *, now: datetime) -> None:
         notification_id=new_id,
         ack_window_seconds=row.ack_window_seconds,
         at=now,
+        attachment=row.attachment,
     )
     add_event(
         session,

@@ -20,7 +20,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +29,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.store.db import session_scope
-from notifications.channels import SendOutcome, send
+from notifications.attachments import load_attachments
+from notifications.channels import Attachment, SendOutcome, send
 from notifications.delivery import Attempt, defer, record_attempts, recover_stale
 from notifications.outbox import Claimed, claim, due_pending, messages_sent_since
 from notifications.render import render_batch
@@ -78,6 +79,7 @@ def dispatch_pending(
         claimed = {
             c.id: c for c in claim(session, [i for m in planned for b in m for i in b], now=now)
         }
+        files = load_attachments(session, [c.attachment for c in claimed.values()])
     release_at = time.monotonic() + options.sending_lease_seconds / 2
     # Each person-and-channel's messages, in order, as claimed (another dispatcher may have
     # taken some first).
@@ -99,7 +101,8 @@ def dispatch_pending(
                 if stop.is_set() or time.monotonic() >= release_at:
                     results.put(Attempt(ids, None))
                     continue
-                results.put(Attempt(ids, _send(message, urls[message[0].channel], language)))
+                url = urls[message[0].channel]
+                results.put(Attempt(ids, _send(message, url, language, files)))
         except BaseException as error:  # reported to the recording loop, which re-raises
             results.put(_Done(error))
         else:
@@ -157,11 +160,14 @@ def _record_as_they_come(
     return attempts, error
 
 
-def _send(message: Sequence[Claimed], url: str | None, language: str) -> SendOutcome:
+def _send(
+    message: Sequence[Claimed], url: str | None, language: str, files: Mapping[str, Attachment]
+) -> SendOutcome:
     subject, body = render_batch([(n.subject, n.body) for n in message], language=language)
     if url is None:
         return SendOutcome(False, "NO_URL", f"渠道 {message[0].channel} 未配置地址")
-    return send(url, title=subject, body=body)
+    attach = [files[n.attachment] for n in message if n.attachment and n.attachment in files]
+    return send(url, title=subject, body=body, attach=attach)
 
 
 def _plan(

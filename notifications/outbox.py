@@ -45,6 +45,7 @@ def enqueue(
     chain: Chain = Chain.NO_COMPLETION,
     ack_window_seconds: int | None = None,
     occasion: str | None = None,
+    attachment: str | None = None,
 ) -> Notification | None:
     """Insert the notification unless its key is already in the outbox; None when it was.
 
@@ -73,6 +74,7 @@ def enqueue(
         body=body,
         created_at=at,
         ack_window_seconds=ack_window_seconds,
+        attachment=attachment,
     )
     session.add(notification)
     return notification
@@ -107,6 +109,7 @@ class Claimed(NamedTuple):
     channel: str
     subject: str
     body: str
+    attachment: str | None = None  # a stored report's reference ("report:<id>")
 
 
 def claim(session: Session, ids: Sequence[str], *, now: datetime) -> list[Claimed]:
@@ -127,6 +130,7 @@ def claim(session: Session, ids: Sequence[str], *, now: datetime) -> list[Claime
             col(Notification.channel),
             col(Notification.subject),
             col(Notification.body),
+            col(Notification.attachment),
         )
         .execution_options(synchronize_session=False)
     ).all()

@@ -22,6 +22,14 @@ from settings.organisation import (
     TopicConfig,
     UnitConfig,
 )
+from settings.reports import (
+    AnnualReport,
+    DailyReport,
+    HalfYearReport,
+    MonthlyReport,
+    Reports,
+    WeeklyReport,
+)
 from settings.sections import (
     Collect,
     Database,
@@ -41,16 +49,21 @@ from settings.sections import (
 __all__ = [
     "CHANNEL_ID_PATTERN",
     "ID_PATTERN",
+    "AnnualReport",
     "Collect",
+    "DailyReport",
     "Database",
     "Dispatch",
     "Escalation",
     "General",
+    "HalfYearReport",
     "JsonMapping",
     "MediaLevelName",
+    "MonthlyReport",
     "PersonConfig",
     "Policy",
     "QuietHoursConfig",
+    "Reports",
     "Role",
     "Secrets",
     "Section",
@@ -65,6 +78,7 @@ __all__ = [
     "UnitConfig",
     "Web",
     "WebUser",
+    "WeeklyReport",
     "config_path",
     "load_settings",
 ]

@@ -22,6 +22,7 @@ from settings.organisation import (
     TopicConfig,
     UnitConfig,
 )
+from settings.reports import Reports
 from settings.sections import (
     Collect,
     Database,
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     dispatch: Dispatch = Dispatch()
     web: Web = Web()
     serve: Serve = Serve()
+    reports: Reports = Reports()
     secrets: Secrets = Secrets()
 
     @classmethod

@@ -1,8 +1,9 @@
 """The `case` flow's tasks: claim a case's waiting steps, carry out one (its notice delivered to
 the outbox and the step marked done, in one transaction, so a retry or a re-run delivers nothing
-twice: the outbox keys hold), and record a step that failed after its retries (the case is then
-on the stuck list until `rerun-case` carries it out). `claim` and `perform_step` are the plain
-functions the tasks wrap."""
+twice: the outbox keys hold; the quick report's step also issues the quick-report document, to
+the same targets, under a key of its own), and record a step that failed after its retries (the
+case is then on the stuck list until `rerun-case` carries it out). `claim` and `perform_step`
+are the plain functions the tasks wrap."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Engine
 
-from models.policy.notices import Notice
+from models.policy.notices import Notice, NoticeKind
 from models.repo.cases import get_case
 from models.repo.steps import claim_steps, fail_step, finish_step
 from models.store.db import session_scope
@@ -21,6 +22,7 @@ from notifications.context import EscalationContext
 from notifications.notices import deliver
 from settings.faults import inject
 from tasks.cycle import context_for
+from tasks.quick_reports import send_quick
 from tasks.runtime import prepare
 
 
@@ -58,6 +60,12 @@ def waiting_steps(
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 3])
 def carry_out_step(step_id: int, at: datetime, config: str | None = None) -> int:
     runtime = prepare(config)
+    with session_scope(runtime.engine) as session:
+        step = session.get(CaseStep, step_id)
+        assert step is not None, f"unknown step {step_id}"
+        kind, case_id = step.kind, step.case_id
+    if kind == NoticeKind.QUICK_REPORT:  # the paper report's document goes with it (S1-4 §13)
+        send_quick(runtime, case_id=case_id, now=at, by="system", key=f"quick|step{step_id}")
     return perform_step(runtime.engine, context_for(runtime), step_id=step_id, now=at)
 
 

@@ -14,7 +14,7 @@ import typer
 from models.policy.clocks import require_aware
 from models.store.db import upgrade_database
 from settings import SettingsError, load_settings
-from yuqing import cli_case, cli_policy
+from yuqing import cli_case, cli_policy, cli_report
 from yuqing.cli_common import (
     State,
     config_arg,
@@ -37,6 +37,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(cli_case.app, name="case")
 app.add_typer(cli_policy.app, name="policy")
+app.add_typer(cli_report.app, name="report")
 app.add_typer(web_cli.app, name="web")
 
 

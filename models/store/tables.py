@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.policy import Stage
@@ -22,6 +22,8 @@ from models.policy.states import (
     SourceKind,
     StepStatus,
 )
+from models.reports.periods import ReportKind
+from models.reports.status import ReportStatus
 from models.store.columns import TextEnum, UTCTimestamp
 
 
@@ -105,7 +107,7 @@ class Case(SQLModel, table=True):
     units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     lead_unit_id: str | None = Field(default=None, max_length=64)
     outcome: str | None = Field(default=None, max_length=32)  # 办结: subsided, eliminated…
-    discovered_at: datetime = _ts()
+    discovered_at: datetime = _ts(index=True)  # reports ask "opened in the period"
     occurred_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
@@ -182,7 +184,7 @@ class Obligation(SQLModel, table=True):
     anchor: str = Field(max_length=40)
     anchor_at: datetime = _ts()
     clock: str = Field(max_length=20)
-    due_at: datetime = _ts()
+    due_at: datetime = _ts(index=True)  # reports ask "due in the period"
     provisional: bool = False
     status: ObligationStatus = Field(
         default=ObligationStatus.OPEN, sa_type=TextEnum(ObligationStatus)
@@ -290,6 +292,8 @@ class Notification(SQLModel, table=True):
     claimed_at: datetime | None = _ts(nullable=True)  # when it went to `sending`
     ack_window_seconds: int | None = None  # None: no no-ack follow-up for this alert
     ack_due_at: datetime | None = _ts(nullable=True, index=True)  # no-ack chain check time
+    # A file the message carries ("report:<id>", a stored report); None: none.
+    attachment: str | None = Field(default=None, max_length=64)
 
 
 class AccountabilityRecord(SQLModel, table=True):
@@ -304,9 +308,51 @@ class AccountabilityRecord(SQLModel, table=True):
     responsible: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     level: int
     due_at: datetime = _ts()
-    recorded_at: datetime = _ts()
+    recorded_at: datetime = _ts(index=True)
     late_seconds: int
     flagged: bool = True  # for review by people
+
+
+class AccountabilityJudgement(SQLModel, table=True):
+    """A person's judgement of one accountability record (问责研判): justified or not, why, what
+    they propose; append-only, the latest counts. The machine never writes one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="accountabilityrecord.id", index=True)
+    justified: bool
+    reason: str = Field(sa_type=Text)
+    consequence: str = Field(default="", max_length=20)  # models.reports.status.Consequence
+    judged_by: str = Field(max_length=64)
+    judged_at: datetime = _ts()
+
+
+class StoredReport(SQLModel, table=True):
+    """A built report, kept so it can be fetched and sent again: its kind and period (or its
+    case, for a quick report), the file itself, and how building it went. `key` makes a
+    scheduled run that runs twice build one report."""
+
+    __table_args__ = (Index("ix_storedreport_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    kind: ReportKind = Field(sa_type=TextEnum(ReportKind))
+    label: str = Field(max_length=64)
+    period_start: datetime | None = _ts(nullable=True)
+    period_end: datetime | None = _ts(nullable=True)
+    unit_id: str | None = Field(default=None, max_length=64)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    format: str = Field(max_length=8)
+    filename: str = Field(max_length=200)
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    size: int = 0
+    status: ReportStatus = Field(default=ReportStatus.PENDING, sa_type=TextEnum(ReportStatus))
+    error: str | None = Field(default=None, sa_type=Text)
+    attempts: int = 0
+    requested_by: str = Field(default="schedule", max_length=64)
+    created_at: datetime = _ts()
+    built_at: datetime | None = _ts(nullable=True)
+    send_requested_at: datetime | None = _ts(nullable=True)  # its sending was asked for
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class Delivery(SQLModel, table=True):
@@ -315,7 +361,7 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     notification_id: str = Field(foreign_key="notification.id", index=True)
     attempt: int
-    at: datetime = _ts()
+    at: datetime = _ts(index=True)  # reports count deliveries in a period
     channel: str = Field(max_length=64)
     ok: bool
     detail: str = Field(default="", sa_type=Text)

@@ -35,7 +35,9 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")  # type: ignore[attr-defined]
+    context = browser.new_context(  # type: ignore[attr-defined]
+        locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True
+    )
     context.set_default_timeout(20_000)
     yield context.new_page()
     context.close()

@@ -18,6 +18,7 @@ from tasks.runtime import prepare
 from yuqing.web.console import router as console_router
 from yuqing.web.intake import router as intake_router
 from yuqing.web.link_pages import router as link_router
+from yuqing.web.reports import mount as mount_reports
 
 
 def create_app(
@@ -34,4 +35,5 @@ def create_app(
     app.include_router(intake_router)
     app.include_router(link_router)
     app.include_router(console_router)
+    mount_reports(app)
     return app

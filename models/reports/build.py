@@ -1,0 +1,300 @@
+"""A periodic report (weekly, monthly, half-yearly, annual) assembled from what the repository
+gathered (`ReportInput`): the S0-14 ledger (monthly and longer), the case list, counts by grade,
+category, source and unit, deadlines met per obligation and grade with the times to acknowledge
+and to complete, the overdue units ranked, decisions, referrals, the accountability ledger,
+deliveries per channel, cases opened over time, and a sheet that says what every figure means.
+Standard library only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from models.reports.accountability import (
+    accountability_summary,
+    accountability_table,
+)
+from models.reports.changes import count_decisions, count_referrals, count_regrades
+from models.reports.document import Cell, Document, Table
+from models.reports.figures import Cell as Counts
+from models.reports.figures import Durations, SlaTally, count_cases, opened_in
+from models.reports.labels import MANUAL_SOURCE, Labels, duration_text, percent
+from models.reports.ledger import Progress, case_table, ledger_table, referrals_by_case
+from models.reports.periods import KIND_LABELS, Period, ReportKind
+from models.reports.rows import (
+    AccountabilityRow,
+    ApprovalRow,
+    CaseRow,
+    DeliveryTally,
+    GradeChange,
+    ReferralRow,
+)
+from models.reports.timeline import opened_over_time
+
+PER_CASE_KINDS = (ReportKind.DAILY, ReportKind.WEEKLY, ReportKind.MONTHLY)
+DAILY_TABLES = ("new", "open")  # models.reports.digest
+STATISTICS = (
+    "about",
+    "counts",
+    "timeline",
+    "sla",
+    "units",
+    "decisions",
+    "referrals",
+    "accountability",
+    "deliveries",
+)
+PERIODIC_TABLES = (
+    "about",
+    "ledger",
+    "cases",
+    "counts",
+    "timeline",
+    "sla",
+    "units",
+    "decisions",
+    "referrals",
+    "accountability",
+    "deliveries",
+)
+DEFINITIONS = (
+    "应完成：截止时间在本期内的时限（超时前即已取消的不计）。",
+    "按时：在截止时间前完成；超时完成：截止后完成；未完成已超时：截至统计时间仍未完成且已过截止"
+    "时间（含超时后才取消的）；未到期：尚未完成也未到截止时间。",
+    "按时率 = 按时 ÷（按时 + 超时完成 + 未完成已超时）。",
+    "签收用时、完成用时：自时限起算时间计；中位数与P90取第⌈q·n⌉小的值。",
+    "逾期单位：责任单位的事项计入案件牵头单位，其余事项计入承担该角色人员所在单位。",
+    "问责台账只列证据，是否追责由人研判，系统不作结论。",
+)
+
+
+@dataclass(frozen=True)
+class Office:
+    """The S0-14 form's header fields."""
+
+    name: str = ""
+    head: str = ""
+    filler: str = ""
+    phone: str = ""
+
+
+@dataclass
+class ReportInput:
+    period: Period
+    as_of: datetime
+    labels: Labels
+    cases: Sequence[CaseRow]  # every case active during the period, by id
+    sla: SlaTally  # the deadlines due in the period
+    progress: Mapping[int, Progress]  # per case in `cases`
+    regrades: Sequence[GradeChange] = ()
+    approvals: Sequence[ApprovalRow] = ()
+    referrals: Sequence[ReferralRow] = ()
+    accountability: Sequence[AccountabilityRow] = ()  # each lapse's evidence (per-case reports)
+    verdicts: Sequence[tuple[str, bool | None]] = ()  # every lapse: obligation, judged as
+    deliveries: Sequence[DeliveryTally] = ()
+    office: Office = field(default_factory=Office)
+    scope: str = "全部"  # the filters, in words
+
+
+def table_keys(kind: ReportKind) -> tuple[str, ...]:
+    """The tables a report of `kind` has (what `--table` may name): the monthly ledger has one
+    row per case in S0-14's form, the weekly report a case list, the half-yearly and annual
+    reports the statistics only (the cases are in the months' ledgers)."""
+    if kind is ReportKind.DAILY:
+        return DAILY_TABLES
+    if kind is ReportKind.MONTHLY:
+        return tuple(key for key in PERIODIC_TABLES if key != "cases")
+    if kind is ReportKind.WEEKLY:
+        return tuple(key for key in PERIODIC_TABLES if key != "ledger")
+    return STATISTICS
+
+
+def per_case(kind: ReportKind) -> bool:
+    """Whether the report has a table with one row per case (and so needs each case's steps)."""
+    return kind in PER_CASE_KINDS
+
+
+def periodic_document(data: ReportInput) -> Document:
+    labels, period = data.labels, data.period
+    start, end = period.bounds(labels.tz)
+    opened = opened_in(data.cases, start, end)
+    keys = table_keys(period.kind)
+    tables = [_about(data)]
+    if "ledger" in keys:
+        bodies = referrals_by_case(data.referrals)
+        preamble = _form_header(data)
+        tables.append(ledger_table(data.cases, data.progress, bodies, labels, preamble=preamble))
+    if "cases" in keys:
+        tables.append(case_table(data.cases, data.progress, labels))
+    tables += [
+        _counts(opened, labels),
+        opened_over_time(opened, period, labels),
+        _sla(data.sla, labels),
+        _units(data.sla, labels),
+        _decisions(data, labels),
+        _referrals(data.referrals, labels),
+    ]
+    if per_case(period.kind):
+        tables.append(accountability_table(data.accountability, labels, as_of=data.as_of))
+    else:
+        tables.append(accountability_summary(data.verdicts))
+    tables.append(_deliveries(data.deliveries))
+    title = f"{data.office.name}{KIND_LABELS[period.kind]}（{period.label}）"
+    primary = {ReportKind.MONTHLY: "ledger", ReportKind.WEEKLY: "cases"}.get(period.kind, "sla")
+    return Document(title, period.describe(), tuple(tables), primary, summary(data, opened))
+
+
+def _form_header(data: ReportInput) -> tuple[str, ...]:
+    office = data.office
+    return (
+        f"意识形态领域风险防范化解工作信息填报表（{data.period.label}）",
+        f"填报单位（盖章）：{office.name}    负责人：{office.head}    "
+        f"填表人：{office.filler}    联系电话：{office.phone}",
+    )
+
+
+def summary(data: ReportInput, opened: Sequence[CaseRow]) -> dict[str, Any]:
+    total = data.sla.total
+    regrades = count_regrades(data.regrades, data.labels.ranks)
+    decisions = count_decisions(data.approvals)
+    verdicts = Counter(justified for _, justified in data.verdicts)
+    return {
+        "kind": data.period.kind.value,
+        "period": data.period.label,
+        "cases_opened": len(opened),
+        "cases_active": len(data.cases),
+        "cases_open": sum(1 for c in data.cases if c.closed_at is None),
+        "deadlines_due": total.due,
+        "on_time": total.on_time,
+        "late": total.late,
+        "unmet": total.unmet,
+        "pending": total.pending,
+        "on_time_rate": None if total.rate is None else round(total.rate, 4),
+        "upgrades": regrades.upgrades,
+        "downgrades": regrades.downgrades,
+        "extensions_granted": decisions.granted("extension"),
+        "extensions_refused": decisions.refused("extension"),
+        "referrals": len(data.referrals),
+        "accountability_records": len(data.verdicts),
+        "unjudged": verdicts[None],
+    }
+
+
+def _about(data: ReportInput) -> Table:
+    labels, period = data.labels, data.period
+    rows: list[tuple[Cell, ...]] = [
+        ("报告", KIND_LABELS[period.kind]),
+        ("期间", f"{period.label}：{period.describe()}"),
+        ("统计时间", labels.local(data.as_of)),
+        ("时区", str(labels.tz)),
+        ("范围", data.scope),
+        ("填报单位", data.office.name),
+    ]
+    rows += [("口径", line) for line in DEFINITIONS]
+    if not per_case(period.kind):
+        rows.append(
+            ("说明", "本报告只列统计；逐案情况见各月《月度台账》，逐条问责证据见问责台账。")
+        )
+    return Table("about", "说明", ("项目", "内容"), rows, widths=(12, 90))
+
+
+def _counts(opened: Sequence[CaseRow], labels: Labels) -> Table:
+    counts = count_cases(opened)
+    rows: list[tuple[Cell, ...]] = [("合计", "新增案件", counts.total)]
+    rows += [
+        ("等级", labels.grade(g), counts.by_grade[g])
+        for g in labels.grade_order(list(counts.by_grade))
+    ]
+    rows += [("类别", labels.category(c), n) for c, n in counts.by_category.most_common()]
+    rows += [("来源", s or MANUAL_SOURCE, n) for s, n in counts.by_source.most_common()]
+    rows += [("责任单位", labels.unit(u), n) for u, n in counts.by_unit.most_common()]
+    return Table("counts", "分类统计", ("维度", "项目", "案件数"), rows, widths=(10, 30, 10))
+
+
+SLA_HEADERS = (
+    "事项",
+    "等级",
+    "应完成",
+    "按时",
+    "超时完成",
+    "未完成已超时",
+    "未到期",
+    "按时率",
+    "签收用时中位数",
+    "签收用时P90",
+    "完成用时中位数",
+    "完成用时P90",
+)
+
+
+def _counts_row(c: Counts) -> tuple[Cell, ...]:
+    return (c.due, c.on_time, c.late, c.unmet, c.pending, percent(c.rate))
+
+
+def _sla(tally: SlaTally, labels: Labels) -> Table:
+    rows: list[tuple[Cell, ...]] = []
+    for key, title in tally.titles.items():
+        merged = Counts()
+        for grade in labels.grade_order([g for k, g in tally.by_rule if k == key]):
+            cell = tally.by_rule[(key, grade)]
+            merged.merge(cell)
+            rows.append((title, labels.grade(grade), *_counts_row(cell), "", "", "", ""))
+        rows.append((title, "全部", *_counts_row(merged), *_times(tally.durations[key])))
+    rows.append(("合计", "全部", *_counts_row(tally.total), *_times(tally.overall)))
+    return Table("sla", "时限统计", SLA_HEADERS, rows, widths=(18, 6, *(9,) * 6, *(14,) * 4))
+
+
+def _times(spans: Durations) -> tuple[str, ...]:
+    q = spans.quantiles()
+    keys = ("ack_median_s", "ack_p90_s", "done_median_s", "done_p90_s")
+    return tuple(duration_text(q[k]) for k in keys)
+
+
+def _units(tally: SlaTally, labels: Labels) -> Table:
+    rows: list[tuple[Cell, ...]] = [
+        (rank, labels.unit(unit), c.due, c.on_time, c.late, c.unmet, c.lapsed, percent(c.rate))
+        for rank, (unit, c) in enumerate(tally.overdue_units(), start=1)
+    ]
+    headers = ("排名", "单位", "应完成", "按时", "超时完成", "未完成已超时", "逾期合计", "按时率")
+    return Table("units", "逾期单位", headers, rows, widths=(6, 24, 9, 9, 9, 12, 9, 9))
+
+
+def _decisions(data: ReportInput, labels: Labels) -> Table:
+    regrades = count_regrades(data.regrades, labels.ranks)
+    decisions = count_decisions(data.approvals)
+    rows: list[tuple[Cell, ...]] = [
+        ("升级", regrades.upgrades),
+        ("其中指标越档自动升级", regrades.automatic_upgrades),
+        ("降级", regrades.downgrades),
+        ("延期申请批准", decisions.granted("extension")),
+        ("延期申请驳回", decisions.refused("extension")),
+    ]
+    for kind in ("downgrade", "statement"):
+        name = labels.approval(kind)
+        rows += [(f"{name}通过", decisions.granted(kind)), (f"{name}驳回", decisions.refused(kind))]
+    rows += [(f"{labels.approval(k)}待审批", n) for k, n in sorted(decisions.pending.items())]
+    return Table("decisions", "等级与审批", ("项目", "数量"), rows, widths=(24, 9))
+
+
+def _referrals(rows: Sequence[ReferralRow], labels: Labels) -> Table:
+    counted = count_referrals(rows)
+    cells: list[tuple[Cell, ...]] = [(labels.body(b), n) for b, n in counted.most_common()]
+    return Table("referrals", "移送情况", ("移送机关", "次数"), cells, widths=(20, 9))
+
+
+def _deliveries(rows: Sequence[DeliveryTally]) -> Table:
+    cells: list[tuple[Cell, ...]] = [
+        (
+            r.channel,
+            r.attempts,
+            r.delivered,
+            r.failed,
+            percent(r.delivered / r.attempts if r.attempts else None),
+        )
+        for r in rows
+    ]
+    headers = ("渠道", "发送次数", "送达", "失败", "送达率")
+    return Table("deliveries", "通知送达", headers, cells, widths=(20, 10, 10, 10, 10))

@@ -1,0 +1,97 @@
+"""What building and sending a report needs from the runtime, as plain values: the labels
+(grades from the policy, units and people from the organisation, the office's time zone and
+public address), the S0-14 form's header, the policy's report and resolution deadlines, each
+kind's schedule, recipients and file format, and the signer of download links."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from models.policy import Policy
+from models.policy.stages import StageEvent
+from models.reports.build import Office
+from models.reports.labels import Labels
+from models.reports.periods import PERIODIC, ReportKind
+from models.reports.schedule import Timing
+from notifications.report_links import DownloadSigner
+from settings import Settings
+from tasks.runtime import Runtime
+
+DIGEST_AT = time(17, 0)  # S1-5, when the policy names no time
+
+
+def labels_for(runtime: Runtime) -> Labels:
+    settings, scheme = runtime.settings, runtime.policy.scheme
+    return Labels(
+        tz=settings.tz,
+        grades={level.id: level.label for level in scheme.by_rank()},
+        ranks={level.id: level.rank for level in scheme.by_rank()},
+        units={unit.id: unit.name for unit in settings.units},
+        people={person.id: person.name for person in settings.people},
+        base_url=settings.web.base_url,
+    )
+
+
+def office_for(settings: Settings, *, filler: str = "") -> Office:
+    """The form's header: the office (configured, else the first unit), its head (the holders
+    of office_head), who filled it in, the phone."""
+    name = settings.reports.office_name or (settings.units[0].name if settings.units else "")
+    heads = [p.name for p in settings.people if "office_head" in p.roles]
+    names = {p.id: p.name for p in settings.people}
+    return Office(
+        name=name,
+        head="、".join(heads),
+        filler=names.get(filler, filler) if filler != "schedule" else "系统自动生成",
+        phone=settings.reports.phone,
+    )
+
+
+def closing_keys(policy: Policy, event: StageEvent) -> frozenset[str]:
+    """The obligations the stage event completes: `report` gives the quick report (快报, when
+    a case was first reported), `close` the handling deadline (化解时限)."""
+    return frozenset(
+        rule.key
+        for grade in policy.scheme.ids
+        for rule in policy.obligations_for(grade)
+        if rule.closed_by is event
+    )
+
+
+def timing(runtime: Runtime, kind: ReportKind) -> Timing:
+    reports = runtime.settings.reports
+    if kind is ReportKind.DAILY:
+        return Timing(kind, reports.daily.at or runtime.policy.digest_at or DIGEST_AT)
+    if kind is ReportKind.WEEKLY:
+        return Timing(kind, reports.weekly.at, weekday=reports.weekly.weekday)
+    if kind is ReportKind.MONTHLY:
+        monthly = reports.monthly
+        return Timing(kind, monthly.at, day=monthly.day, december_day=monthly.december_day)
+    if kind is ReportKind.HALFYEAR:
+        return Timing(kind, reports.halfyear.at)
+    return Timing(kind, reports.annual.at, day=reports.annual.day, month=reports.annual.month)
+
+
+def enabled_kinds(settings: Settings) -> list[ReportKind]:
+    return [kind for kind in PERIODIC if getattr(settings.reports, kind.value).enabled]
+
+
+def roles_for(runtime: Runtime, kind: ReportKind, *, grade: str | None = None) -> list[str]:
+    """Who receives a report of `kind`; the quick report goes to the report targets the policy
+    names for the case's grade (快报)."""
+    if kind is ReportKind.QUICK:
+        policy = runtime.policy
+        return list(policy.notify_roles(StageEvent.report, grade or policy.scheme.ids[-1]))
+    return list(getattr(runtime.settings.reports, kind.value).roles)
+
+
+def format_for(settings: Settings, kind: ReportKind) -> str:
+    return "docx" if kind is ReportKind.QUICK else str(getattr(settings.reports, kind.value).format)
+
+
+def download_signer(settings: Settings) -> DownloadSigner | None:
+    """Signed download links need the link key (a secret) and the public address."""
+    key, base = settings.secrets.link_key, settings.web.base_url
+    if key is None or base is None:
+        return None
+    ttl = timedelta(hours=settings.reports.link_ttl_hours)
+    return DownloadSigner.from_secret(key.get_secret_value(), base_url=base, ttl=ttl)

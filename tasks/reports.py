@@ -1,0 +1,261 @@
+"""Building, storing and sending reports: plain functions (used by the CLI, the console and the
+report flows) and the thin Prefect tasks over them. A build registers the report under its key
+first (committed), gathers and renders it from a read-only session, then stores the file; a
+build that raises is stored as failed with its error, so it is on the stuck list until a
+re-run. Sending puts the report in the outbox for its recipients and runs the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
+
+from models.policy.stages import StageEvent
+from models.repo.cases import get_case
+from models.repo.directory import role_holders
+from models.repo.report_gather import gather
+from models.repo.report_store import get_report, mark_built, mark_failed, register
+from models.repo.reports import Scope
+from models.reports.build import ReportInput, per_case, periodic_document, table_keys
+from models.reports.digest import daily_document, digest_text
+from models.reports.message import periodic_message
+from models.reports.periods import (
+    KIND_LABELS,
+    Period,
+    PeriodError,
+    ReportKind,
+    local_day,
+    reported_period,
+)
+from models.reports.status import ReportStatus
+from models.store.db import session_scope
+from notifications.dispatch import dispatch_pending
+from notifications.documents import render
+from notifications.report_send import queue_report
+from tasks.cycle import context_for
+from tasks.report_context import (
+    closing_keys,
+    download_signer,
+    format_for,
+    labels_for,
+    office_for,
+    roles_for,
+)
+from tasks.runtime import Runtime, prepare
+
+Say = Callable[[str], None]
+
+
+class ReportFailed(Exception):
+    """A report could not be built; it is stored as failed (stuck) with this message."""
+
+    def __init__(self, report_id: int, message: str) -> None:
+        super().__init__(f"报告 {report_id} 生成失败：{message}")
+        self.report_id = report_id
+
+
+@dataclass(frozen=True)
+class Filters:
+    unit: str | None = None
+    grade: str | None = None
+    category: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"unit": self.unit, "grade": self.grade, "category": self.category}
+
+
+@dataclass(frozen=True)
+class Built:
+    report_id: int
+    filename: str
+    content: bytes
+    summary: dict[str, Any]
+    reused: bool = False  # already built under its key: nothing was rebuilt
+
+
+def report_key(kind: ReportKind, label: str, format: str, filters: Filters) -> str:
+    parts = [kind.value, label, filters.unit or "*", filters.grade or "*", filters.category or "*"]
+    return "|".join([*parts, format])
+
+
+def filename_for(kind: ReportKind, label: str, format: str, filters: Filters) -> str:
+    scope = "-".join(v for v in (filters.unit, filters.grade, filters.category) if v)
+    safe = label.replace("（", "-").replace("）", "").replace("截至", "to")
+    return f"{kind.value}-{safe}{('-' + scope) if scope else ''}.{format}"
+
+
+def build_report(
+    runtime: Runtime,
+    *,
+    kind: ReportKind,
+    period: Period,
+    format: str,
+    now: datetime,
+    requested_by: str = "schedule",
+    filters: Filters = Filters(),
+    table: str | None = None,
+    rebuild: bool = True,
+    say: Say | None = None,
+) -> Built:
+    """Build, store and return the report of `period`; with `rebuild=False` a report already
+    built under the same key is returned as it is (a scheduled run that runs twice)."""
+    if table is not None and table not in table_keys(kind):
+        known = "、".join(table_keys(kind))
+        raise PeriodError(f"--table：{KIND_LABELS[kind]}没有表 {table!r}（可选：{known}）")
+    key = report_key(kind, period.label, format if table is None else f"{format}:{table}", filters)
+    with session_scope(runtime.engine) as session:
+        report = register(
+            session,
+            key=key,
+            kind=kind,
+            label=period.label,
+            format=format,
+            filename=filename_for(kind, period.label, format, filters),
+            at=now,
+            requested_by=requested_by,
+            period=period.bounds(runtime.settings.tz),
+            unit_id=filters.unit,
+            params={**filters.as_dict(), "table": table},
+        )
+        assert report.id is not None
+        if not rebuild and report.status == ReportStatus.BUILT and report.content is not None:
+            return Built(report.id, report.filename, report.content, report.summary, reused=True)
+        report_id, filename = report.id, report.filename
+    try:
+        content, summary = _render(
+            runtime, kind, period, format, now, requested_by, filters, table, say
+        )
+    except Exception as exc:
+        with session_scope(runtime.engine) as session:
+            mark_failed(session, get_report(session, report_id), error=_error(exc), at=now)
+        raise ReportFailed(report_id, _error(exc)) from exc
+    with session_scope(runtime.engine) as session:
+        report = get_report(session, report_id)
+        mark_built(session, report, content=content, summary=summary, at=now)
+    return Built(report_id, filename, content, summary)
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _render(
+    runtime: Runtime,
+    kind: ReportKind,
+    period: Period,
+    format: str,
+    now: datetime,
+    requested_by: str,
+    filters: Filters,
+    table: str | None,
+    say: Say | None,
+) -> tuple[bytes, dict[str, Any]]:
+    data = report_input(
+        runtime, period=period, now=now, filters=filters, requested_by=requested_by, say=say
+    )
+    if kind is ReportKind.DAILY:
+        document = daily_document(data)
+        subject, message = digest_text(data)
+    else:
+        document = periodic_document(data)
+        subject, message = periodic_message(kind, document)
+    if say is not None:
+        say(f"生成 {format} 文件…")
+    content = render(document, format, table=table)
+    summary = {**document.summary, "title": document.title}
+    return content, {**summary, "subject": subject, "message": message}
+
+
+def report_input(
+    runtime: Runtime,
+    *,
+    period: Period,
+    now: datetime,
+    filters: Filters = Filters(),
+    requested_by: str = "schedule",
+    say: Say | None = None,
+) -> ReportInput:
+    """Everything the period's figures are computed from, read in one read-only session."""
+    labels = labels_for(runtime)
+    start, end = period.bounds(labels.tz)
+    scope = Scope(start, end, filters.unit, filters.grade, filters.category)
+    with Session(runtime.engine) as session:
+        return gather(
+            session,
+            period=period,
+            scope=scope,
+            as_of=now,
+            labels=labels,
+            resolution_keys=closing_keys(runtime.policy, StageEvent.close),
+            report_keys=closing_keys(runtime.policy, StageEvent.report),
+            office=office_for(runtime.settings, filler=requested_by),
+            per_case=per_case(period.kind),
+            say=say,
+        )
+
+
+def send_report(runtime: Runtime, report_id: int, *, now: datetime) -> dict[str, Any]:
+    """Queue the stored report for its kind's recipients, then run the dispatcher."""
+    with session_scope(runtime.engine) as session:
+        report = get_report(session, report_id)
+        summary = report.summary
+        grade = get_case(session, report.case_id).grade if report.case_id else None
+        queued = queue_report(
+            session,
+            report,
+            roles=roles_for(runtime, report.kind, grade=grade),
+            subject=str(summary.get("subject") or KIND_LABELS[report.kind]),
+            body=str(summary.get("message") or ""),
+            now=now,
+            links=download_signer(runtime.settings),
+            holders=role_holders(session, shifts=context_for(runtime).routing.shifts, at=now),
+        )
+    dispatched = dispatch_pending(
+        runtime.engine,
+        channel_url=runtime.channel_url,
+        now=now,
+        options=runtime.settings.dispatch,
+        language=runtime.settings.general.language,
+    )
+    return {
+        "report_id": report_id,
+        "queued": queued.queued,
+        "recipients": list(queued.recipients),
+        "unreachable": list(queued.unreachable),
+        "sent": dispatched.sent,
+        "failed": dispatched.failed,
+    }
+
+
+def scheduled_period(runtime: Runtime, kind: ReportKind, now: datetime) -> Period:
+    """The period a scheduled run at `now` reports, in the office's time zone."""
+    december = runtime.settings.reports.monthly.december_day
+    return reported_period(kind, local_day(now, runtime.settings.tz), december_day=december)
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[10])
+def build_scheduled(kind: str, at: datetime, config: str | None = None) -> dict[str, Any]:
+    """Build (once per period) the report a scheduled run of `kind` at `at` makes."""
+    runtime = prepare(config)
+    report_kind = ReportKind(kind)
+    period = scheduled_period(runtime, report_kind, at)
+    built = build_report(
+        runtime,
+        kind=report_kind,
+        period=period,
+        format=format_for(runtime.settings, report_kind),
+        now=at,
+        rebuild=False,
+    )
+    return {"report_id": built.report_id, "period": period.label, "reused": built.reused}
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def send_stored(report_id: int, at: datetime, config: str | None = None) -> dict[str, Any]:
+    """Send a stored report (re-runnable: its outbox rows are keyed, nothing is sent twice)."""
+    return send_report(prepare(config), report_id, now=at)

@@ -1,0 +1,179 @@
+"""Stored reports on both backends: a scheduled run that runs twice builds one report; a build that
+raises is kept as failed with its error and listed as stuck, and a re-run builds it once the
+cause is gone; deliveries are counted per channel from the real Delivery rows of a dispatch to a
+local receiver (one channel refusing); the quick report is numbered by year."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from models.repo.cases import open_case
+from models.repo.report_store import get_report, stuck_reports
+from models.reports.periods import ReportKind, period_containing
+from models.reports.status import ReportStatus
+from models.store.db import session_scope
+from notifications.dispatch import dispatch_pending
+from notifications.outbox import enqueue, new_notification_id
+from tasks.quick_reports import build_quick
+from tasks.report_rerun import rerun_reports
+from tasks.reports import ReportFailed, build_report, report_input
+from tasks.runtime import Runtime, prepare
+from tests.support.report_month import local, write_month_config
+from yuqing.localservers import WebhookReceiver
+
+DAY = period_containing(ReportKind.DAILY, date(2026, 11, 22))
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, database_url: str, receiver: WebhookReceiver) -> Iterator[Runtime]:
+    config = write_month_config(tmp_path, database_url=database_url, receiver=receiver)
+    built = prepare(str(config))
+    yield built
+    built.engine.dispose()
+
+
+def _case(runtime: Runtime, title: str = "某中学食堂投诉") -> int:
+    with session_scope(runtime.engine) as session:
+        case = open_case(
+            session,
+            title=title,
+            grade="一级",
+            policy=runtime.policy,
+            calendar=runtime.calendar,
+            discovered_at=local(11, 22, 9),
+        )
+        assert case.id is not None
+        return case.id
+
+
+def test_a_scheduled_run_that_runs_twice_builds_one_report(runtime: Runtime) -> None:
+    _case(runtime)
+    first = build_report(
+        runtime,
+        kind=ReportKind.DAILY,
+        period=DAY,
+        format="xlsx",
+        now=local(11, 22, 17),
+        rebuild=False,
+    )
+    second = build_report(
+        runtime,
+        kind=ReportKind.DAILY,
+        period=DAY,
+        format="xlsx",
+        now=local(11, 22, 17, 1),
+        rebuild=False,
+    )
+    assert (second.report_id, second.reused, second.content) == (
+        first.report_id,
+        True,
+        first.content,
+    )
+    with session_scope(runtime.engine) as session:
+        report = get_report(session, first.report_id)
+        assert (report.status, report.attempts, report.summary["cases_opened"]) == (
+            ReportStatus.BUILT,
+            1,
+            1,
+        )
+
+
+def test_deliveries_are_counted_per_channel_from_the_delivery_rows(
+    runtime: Runtime, receiver: WebhookReceiver
+) -> None:
+    case_id = _case(runtime)
+    with WebhookReceiver() as refusing:
+        refusing.fail_with(503)
+        urls = {"good": receiver.apprise_url("/a"), "bad": refusing.apprise_url("/b")}
+        with session_scope(runtime.engine) as session:
+            for n, channel in enumerate(["good", "good", "bad"]):
+                enqueue(
+                    session,
+                    case_id=case_id,
+                    obligation_id=None,
+                    level=0,
+                    recipient_id="wangfang",
+                    channel=channel,
+                    subject=f"s{n}",
+                    body="b",
+                    notification_id=new_notification_id(),
+                    at=local(11, 22, 10),
+                    occasion=f"n{n}",
+                )
+        dispatch_pending(runtime.engine, channel_url=urls.get, now=local(11, 22, 10))
+    data = report_input(runtime, period=DAY, now=local(11, 22, 17))
+    assert [(d.channel, d.attempts, d.delivered, d.failed) for d in data.deliveries] == [
+        ("bad", 1, 0, 1),
+        ("good", 2, 2, 0),
+    ]
+    later = report_input(
+        runtime,
+        period=period_containing(ReportKind.DAILY, date(2026, 11, 23)),
+        now=local(11, 23, 17),
+    )
+    assert later.deliveries == []
+
+
+def test_quick_reports_are_numbered_by_year(runtime: Runtime) -> None:
+    first, second = _case(runtime), _case(runtime, "市一中校门口拥堵")
+    one = build_quick(runtime, case_id=first, now=local(11, 22, 9, 20), by="wangfang")
+    two = build_quick(runtime, case_id=second, now=local(11, 22, 9, 40), by="wangfang")
+    with session_scope(runtime.engine) as session:
+        labels = [get_report(session, r.report_id).label for r in (one, two)]
+    assert labels == ["2026年第1期", "2026年第2期"]
+    assert two.summary["subject"] == "【舆情快报】2026年第2期：市一中校门口拥堵"
+
+
+def test_a_build_that_fails_is_kept_as_failed_and_rerun_builds_it(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    """SQLite only: a corrupt stored time is how a real build fails without patching anything
+    (PostgreSQL's typed columns cannot hold one)."""
+    config = write_month_config(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver
+    )
+    runtime = prepare(str(config))
+    case_id = _case(runtime)
+    with session_scope(runtime.engine) as session:
+        session.execute(
+            text("UPDATE obligation SET due_at = 'not a time' WHERE case_id = :id"), {"id": case_id}
+        )
+    with pytest.raises(ReportFailed) as failed:
+        build_report(
+            runtime,
+            kind=ReportKind.DAILY,
+            period=DAY,
+            format="xlsx",
+            now=local(11, 22, 17),
+            rebuild=False,
+        )
+    report_id = failed.value.report_id
+    now = local(11, 22, 17, 5)
+    with session_scope(runtime.engine) as session:
+        report = get_report(session, report_id)
+        assert report.status == ReportStatus.FAILED
+        error = report.error or ""
+        assert f"案件 {case_id} 的时限" in error and "起算或截止时间无法读取" in error
+        (stuck,) = stuck_reports(session, now=now)
+        assert stuck.report.id == report_id and stuck.reason.startswith("生成失败")
+    with session_scope(runtime.engine) as session:  # the cause is repaired
+        session.execute(
+            text("UPDATE obligation SET due_at = anchor_at WHERE case_id = :id"), {"id": case_id}
+        )
+    (done,) = rerun_reports(runtime, now=now + timedelta(minutes=1))
+    assert (done["report_id"], done["rebuilt"]) == (report_id, True)
+    assert done["sent"]["recipients"] == ["wangfang", "chenjun", "zhaomin"]  # it was scheduled
+    with session_scope(runtime.engine) as session:
+        assert get_report(session, report_id).status == ReportStatus.BUILT
+        assert stuck_reports(session, now=now + timedelta(minutes=2)) == []
+    assert {r.path for r in receiver.received} == {
+        "/hook/wangfang",
+        "/hook/chenjun",
+        "/hook/zhaomin",
+    }
+    runtime.engine.dispose()

@@ -1,0 +1,241 @@
+"""The console's report pages: the accountability ledger (问责台账) with the judgement form and its
+export, the stored reports with their downloads and the re-run of stuck ones, the signed
+download link that report messages carry, and the failed reports shown on the stuck page.
+`mount` adds all of it, and 统计 (`yuqing.web.stats`), to the app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from models.repo.cases import CaseError
+from models.repo.report_store import get_report, list_reports, sending, stuck_reports
+from models.reports.accountability import LedgerFilter, Verdict, verdict_text
+from models.reports.labels import CONSEQUENCE_LABELS, ROLE_LABELS
+from models.reports.periods import KIND_LABELS, Period, PeriodError, ReportKind
+from models.reports.status import DELIVERY_LABELS, Consequence
+from models.store.db import session_scope
+from notifications.documents import MIME, render
+from notifications.report_links import DownloadRefused
+from tasks.accountability import judge_record, ledger_document, ledger_rows
+from tasks.report_context import download_signer
+from tasks.report_rerun import rerun_reports
+from yuqing.web.console import current_user
+from yuqing.web.pages import ENV, csrf_valid, now_of, page, redirect, runtime_of
+from yuqing.web.report_common import chrome, message, shown_period
+from yuqing.web.stats import router as stats_router
+
+router = APIRouter(tags=["reports"])
+JUDGE_ROLES = frozenset(
+    {"office_head", "leader_in_charge", "principal_leader", "group_head", "approver"}
+)
+RERUN_ROLES = frozenset({"office_staff", "office_head", "operator"})
+
+
+def mount(app: FastAPI) -> None:
+    """The report pages, and the stuck page's list of failed reports."""
+    app.include_router(router)
+    app.include_router(stats_router)
+    ENV.globals["stuck_report_rows"] = stuck_report_rows
+
+
+def _ledger_query(request: Request) -> tuple[Period | None, LedgerFilter]:
+    params = request.query_params
+    month, verdict = params.get("month", ""), params.get("verdict", "")
+    if verdict and verdict not in {v.value for v in Verdict}:
+        raise PeriodError("verdict 只能是 pending、justified 或 unjustified")
+    period = shown_period(request, ReportKind.MONTHLY, month, "") if month else None
+    return period, LedgerFilter(verdict=Verdict(verdict) if verdict else None)
+
+
+@router.get("/accountability", response_class=HTMLResponse)
+def ledger_page(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect(f"/login?next={request.url.path}")
+    try:
+        period, where = _ledger_query(request)
+    except PeriodError as exc:
+        return message(request, user, str(exc), 400)
+    runtime = runtime_of(request)
+    labels = {p.id: p.name for p in runtime.settings.people}
+    rows = [
+        {
+            "r": row,
+            "grade": runtime.policy.scheme.level(row.grade).label,
+            "role": ROLE_LABELS.get(row.owner_role, row.owner_role),
+            "people": "、".join(labels.get(p, p) for p in row.responsible) or "未配置",
+            "verdict": verdict_text(row),
+            "consequence": CONSEQUENCE_LABELS.get(row.judgement.consequence, "")
+            if row.judgement
+            else "",
+            "judged_by": labels.get(row.judgement.judged_by, row.judgement.judged_by)
+            if row.judgement
+            else "",
+        }
+        for row in ledger_rows(runtime, period=period, where=where)
+    ]
+    query = {k: v for k, v in request.query_params.items() if k in ("month", "verdict") and v}
+    context = {
+        "rows": rows,
+        "month": request.query_params.get("month", ""),
+        "verdict": where.verdict.value if where.verdict else "",
+        "can_judge": bool(JUDGE_ROLES & set(user.roles)),
+        "consequences": [(c.value, CONSEQUENCE_LABELS[c.value]) for c in Consequence if c.value],
+        "export": urlencode(query),
+    }
+    return page(request, "accountability.html", {**chrome(request, user), **context})
+
+
+@router.post("/accountability/{record_id}/judge", response_class=HTMLResponse)
+async def judge(request: Request, record_id: int) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    user = current_user(request)
+    if user is None:
+        return redirect("/login?next=/accountability")
+    if not csrf_valid(request, form.get("csrf")):
+        return message(request, user, "表单已失效，请刷新页面后重试", 403)
+    if not JUDGE_ROLES & set(user.roles):
+        return message(request, user, "您的角色不能研判问责记录", 403)
+    back = form.get("back") or "/accountability"
+    back = back if back.startswith("/accountability") else "/accountability"
+    try:
+        if form.get("justified") not in ("yes", "no"):
+            raise CaseError("请选择研判结论：理由成立或不成立")
+        if form.get("consequence", "") not in {c.value for c in Consequence}:
+            raise CaseError("处理建议无法识别")
+        await run_in_threadpool(
+            judge_record,
+            runtime_of(request),
+            record_id=record_id,
+            justified=form["justified"] == "yes",
+            reason=form.get("reason", ""),
+            by=user.person,
+            at=now_of(request),
+            consequence=Consequence(form.get("consequence", "")),
+        )
+    except CaseError as exc:
+        return redirect(back, flash=f"未能记录研判：{exc}")
+    return redirect(back, flash=f"已记录对逾期记录 {record_id} 的研判")
+
+
+@router.get("/accountability/export")
+def ledger_export(request: Request, format: str = "xlsx") -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect("/login?next=/accountability")
+    if format not in ("xlsx", "csv"):
+        return message(request, user, "导出格式只能是 xlsx 或 csv", 400)
+    try:
+        period, where = _ledger_query(request)
+    except PeriodError as exc:
+        return message(request, user, str(exc), 400)
+    document = ledger_document(runtime_of(request), now=now_of(request), period=period, where=where)
+    name = f"accountability-{period.label if period else 'all'}.{format}"
+    return _file(render(document, format), name, format)
+
+
+def _file(content: bytes, filename: str, format: str) -> Response:
+    disposition = f"attachment; filename=\"{quote(filename)}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(
+        content,
+        media_type=MIME.get(format, "application/octet-stream"),
+        headers={"Content-Disposition": disposition},
+    )
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect(f"/login?next={request.url.path}")
+    runtime = runtime_of(request)
+    with session_scope(runtime.engine) as session:
+        reports = list(list_reports(session))
+        states = sending(session, reports)
+        stuck = {s.report.id: s.reason for s in stuck_reports(session, now=now_of(request))}
+    rows = [
+        {
+            "r": r,
+            "kind": KIND_LABELS[r.kind],
+            "delivery": DELIVERY_LABELS[states[r.id or 0].state],
+            "stuck": stuck.get(r.id),
+        }
+        for r in reports
+    ]
+    context = {"rows": rows, "can_rerun": bool(RERUN_ROLES & set(user.roles))}
+    return page(request, "reports.html", {**chrome(request, user), **context})
+
+
+@router.get("/reports/{report_id}/file")
+def report_file(request: Request, report_id: int) -> Response:
+    user = current_user(request)
+    if user is None:
+        return redirect("/login?next=/reports")
+    return _stored(request, report_id) or message(request, user, "报告尚未生成成功", 404)
+
+
+def _stored(request: Request, report_id: int) -> Response | None:
+    try:
+        with session_scope(runtime_of(request).engine) as session:
+            report = get_report(session, report_id)
+            if report.content is None:
+                return None
+            return _file(report.content, report.filename, report.format)
+    except CaseError:
+        return None
+
+
+@router.get("/reports/{report_id}/download", response_class=HTMLResponse)
+def signed_download(
+    request: Request, report_id: int, r: str = "", e: str = "", s: str = ""
+) -> Response:
+    """The link a report message carries: works without signing in until it expires."""
+    signer = download_signer(runtime_of(request).settings)
+    try:
+        if signer is None:
+            raise DownloadRefused("本系统未配置下载链接")
+        signer.check(report_id=report_id, recipient=r, expires=e, tag=s, now=now_of(request))
+    except DownloadRefused as exc:
+        return page(request, "message.html", {"message": str(exc)}, status=403)
+    found = _stored(request, report_id)
+    return found or page(request, "message.html", {"message": "报告尚未生成成功"}, status=404)
+
+
+@router.post("/reports/{report_id}/rerun", response_class=HTMLResponse)
+async def rerun(request: Request, report_id: int) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    user = current_user(request)
+    if user is None:
+        return redirect("/login?next=/reports")
+    if not csrf_valid(request, form.get("csrf")):
+        return message(request, user, "表单已失效，请刷新页面后重试", 403)
+    if not RERUN_ROLES & set(user.roles):
+        return message(request, user, "您的角色不能重跑报告", 403)
+    try:
+        await run_in_threadpool(
+            rerun_reports, runtime_of(request), now=now_of(request), report_ids=[report_id]
+        )
+    except CaseError as exc:
+        return redirect("/reports", flash=f"未能重跑：{exc}")
+    return redirect("/reports", flash=f"报告 {report_id} 已重跑")
+
+
+def stuck_report_rows(request: Request) -> list[Mapping[str, Any]]:
+    """The failed reports the stuck page lists (called from its template)."""
+    with session_scope(runtime_of(request).engine) as session:
+        found = stuck_reports(session, now=now_of(request))
+        return [
+            {
+                "id": s.report.id,
+                "kind": KIND_LABELS[s.report.kind],
+                "label": s.report.label,
+                "reason": s.reason,
+            }
+            for s in found
+        ]
