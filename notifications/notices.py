@@ -129,6 +129,7 @@ def _queue(
         ack_window_seconds=None if window is None else int(window.total_seconds()),
         at=now,
         occasion=notice.occasion,
+        attachment=notice.attachment,
     )
     if inserted is None:
         return 0

@@ -1,12 +1,13 @@
 """The `case` flow's tasks: claim a case's waiting steps, carry out one (its notice delivered to
 the outbox and the step marked done, in one transaction, so a retry or a re-run delivers nothing
-twice: the outbox keys hold; the quick report's step also issues the quick-report document, to
-the same targets, under a key of its own), and record a step that failed after its retries (the
-case is then on the stuck list until `rerun-case` carries it out). `claim` and `perform_step`
-are the plain functions the tasks wrap."""
+twice: the outbox keys hold; the quick report's step first issues the quick-report document
+under a key of its own, and the report carries it), and record a step that failed after its
+retries (the case is then on the stuck list until `rerun-case` carries it out). `claim` and
+`perform_step` are the plain functions the tasks wrap."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from prefect import task
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from models.policy.notices import Notice, NoticeKind
 from models.repo.cases import get_case
+from models.repo.report_store import attachment_ref
 from models.repo.steps import claim_steps, fail_step, finish_step
 from models.store.db import session_scope
 from models.store.tables import CaseStep
@@ -22,8 +24,8 @@ from notifications.context import EscalationContext
 from notifications.notices import deliver
 from settings.faults import inject
 from tasks.cycle import context_for
-from tasks.quick_reports import send_quick
-from tasks.runtime import prepare
+from tasks.quick_reports import build_quick
+from tasks.runtime import Runtime, prepare
 
 
 def claim(engine: Engine, *, case_id: int, now: datetime, failed: bool) -> list[tuple[int, str]]:
@@ -64,9 +66,26 @@ def carry_out_step(step_id: int, at: datetime, config: str | None = None) -> int
         step = session.get(CaseStep, step_id)
         assert step is not None, f"unknown step {step_id}"
         kind, case_id = step.kind, step.case_id
-    if kind == NoticeKind.QUICK_REPORT:  # the paper report's document goes with it (S1-4 §13)
-        send_quick(runtime, case_id=case_id, now=at, by="system", key=f"quick|step{step_id}")
+    if kind == NoticeKind.QUICK_REPORT:
+        attach_quick_document(runtime, step_id=step_id, case_id=case_id, now=at)
     return perform_step(runtime.engine, context_for(runtime), step_id=step_id, now=at)
+
+
+def attach_quick_document(runtime: Runtime, *, step_id: int, case_id: int, now: datetime) -> None:
+    """The quick report goes with its document (S1-4 §13: the paper report after the phone one):
+    issued once per step (its key), attached where the channel takes files, fetchable by all."""
+    built = build_quick(runtime, case_id=case_id, now=now, by="system", key=f"quick|step{step_id}")
+    with session_scope(runtime.engine) as session:
+        step = session.get(CaseStep, step_id)
+        assert step is not None
+        notice = Notice.from_json(step.payload)
+        if notice.attachment is None:
+            fetch = f"快报文档：{built.filename}（可用 yuqing report get {built.report_id} 取得）"
+            notice = replace(
+                notice, attachment=attachment_ref(built.report_id), lines=(*notice.lines, fetch)
+            )
+            step.payload = notice.to_json()
+            session.add(step)
 
 
 @task(cache_policy=NO_CACHE)

@@ -55,6 +55,7 @@ class Notice:
     link_subject: str | None = None  # what the links are bound to: an obligation key, "req12"
     channel: str | None = None  # a particular channel (the no-ack chain's next channel)
     sort_at: str | None = None  # ISO due time the recipient's alerts are ordered by
+    attachment: str | None = None  # a stored document sent with it ("report:<id>")
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
