@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
@@ -23,59 +22,23 @@ from typer.testing import CliRunner
 
 from models.store.db import session_scope
 from models.store.tables import SignInAttempt, WebSession
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import prepare
+from tests.support.console import Console, csrf_of, running_console, sign_in
 from tests.support.dbstate import changed, snapshot
 from tests.support.escalation import T0, new_case
-from tests.support.web import PASSWORD, Clock, free_port, served, write_web_config
+from tests.support.web import PASSWORD, free_port, served, write_web_config
 from yuqing.cli import app as cli
 from yuqing.localservers import WebhookReceiver
 from yuqing.web.security import hash_password, session_digest
 
-CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 PER_ADDRESS = 4  # failures from one address before it must wait (default 20)
-
-
-@dataclass
-class Console:
-    config: Path
-    runtime: Runtime
-    clock: Clock
-    url: str
-    directory: Path
-
-    def client(self, address: str | None = None) -> httpx.Client:
-        """A browser; `address` is the client address a proxy on this host would forward."""
-        headers = {"X-Forwarded-For": address} if address else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
 
 @pytest.fixture
 def console(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Iterator[Console]:
-    port = free_port()
-    config = write_web_config(
-        tmp_path,
-        database_url=database_url,
-        receiver=receiver,
-        port=port,
-        web_toml=f"signin_free_failures_per_address = {PER_ADDRESS}",
-    )
-    runtime = prepare(str(config))
-    clock = Clock(T0)
-    with served(config, clock, port=port) as url:
-        yield Console(config, runtime, clock, url, tmp_path)
-    runtime.engine.dispose()
-
-
-def csrf_of(response: httpx.Response) -> str:
-    match = CSRF_RE.search(response.text)
-    assert match is not None, response.text[:500]
-    return match.group(1)
-
-
-def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
-    token = csrf_of(client.get("/login"))
-    form = {"csrf": token, "username": username, "password": password, "next": "/"}
-    return client.post("/login", data=form)
+    web_toml = f"signin_free_failures_per_address = {PER_ADDRESS}"
+    with running_console(database_url, tmp_path, receiver, web_toml=web_toml) as running:
+        yield running
 
 
 def record(c: Console) -> list[tuple[str, str, str, str]]:
