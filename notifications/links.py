@@ -182,16 +182,21 @@ class LinkSigner:
 
 
 def attempt_row(*, at: datetime, outcome: str, reason: str, claim: LinkClaim | None) -> LinkAttempt:
-    """The audit row (a claim's fields are signed, but kept within the columns all the same)."""
+    """The audit row. A claim's fields are signed, but are kept storable all the same (within
+    the columns, no NUL): the record of an attempt must never be what fails."""
     return LinkAttempt(
         at=at,
         outcome=outcome,
-        reason=reason.replace("\x00", "\ufffd")[:2000],
-        action=None if claim is None else claim.action,
-        recipient=None if claim is None else claim.recipient[:64],
+        reason=_storable(reason, 2000),
+        action=None if claim is None else _storable(claim.action, 20),
+        recipient=None if claim is None else _storable(claim.recipient, 64),
         case_id=None if claim is None or claim.case_id > MAX_ID else claim.case_id,
-        obligation_key=None if claim is None else claim.obligation_key[:64],
+        obligation_key=None if claim is None else _storable(claim.obligation_key, 64),
     )
+
+
+def _storable(text: str, limit: int) -> str:
+    return text.replace("\x00", "\ufffd")[:limit]
 
 
 def spend_link(session: Session, claim: LinkClaim, *, at: datetime) -> None:
