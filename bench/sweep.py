@@ -20,12 +20,12 @@ from sqlmodel import Session
 
 from models.policy.states import ObligationStatus
 from models.repo.directory import sync_directory
-from models.repo.escalation import claim_due
+from models.repo.escalation import claim_due, escalate_due
 from models.store.db import make_engine, session_scope
 from models.store.presets import default_policy
 from models.store.tables import Obligation
 from notifications.context import EscalationContext
-from notifications.escalate import escalate_due
+from notifications.notices import deliver
 from settings import PersonConfig, UnitConfig
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -85,7 +85,15 @@ def measure(url: str, runs: int = 7) -> tuple[float, float]:
             session.rollback()
         with Session(engine) as session:
             began = time.perf_counter()
-            result = escalate_due(session, now=NOW, ctx=ctx, batch_size=DUE)
+            result = escalate_due(
+                session,
+                now=NOW,
+                policy=ctx.policy,
+                routing=ctx.routing,
+                quiet=ctx.quiet,
+                batch_size=DUE,
+            )
+            deliver(session, result.notices, ctx=ctx, now=NOW)
             session.flush()
             sweeps.append((time.perf_counter() - began) * 1000)
             assert result.levels_fired == DUE

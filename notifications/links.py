@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from models.policy.forms import MAX_ID
 from models.store.db import session_scope
 from models.store.tables import LinkAttempt, LinkUse
 
@@ -30,6 +32,8 @@ ALERT_ACTIONS = LINK_ACTIONS[:6]  # what an alert about an obligation offers
 DECISION_ACTIONS = ("approve", "reject")  # what a request for a decision offers (subject: reqN)
 SEPARATOR = "~"
 SIGNATURE_BYTES = 16  # a 128-bit HMAC tag: short enough for a chat message, far from guessable
+_NUMBER = re.compile(r"[0-9]{1,12}")  # ASCII digits: str.isdigit() also accepts "²"
+_LAST_EXPIRY = 253_402_214_400  # 9999-12-31 UTC: what a datetime can hold
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,12 @@ def read_link(key: bytes, token: str, *, now: datetime) -> LinkClaim:
     if not hmac.compare_digest(tag.encode(), _tag(key, body).encode()):
         raise LinkRefused("bad_signature", "链接签名不符：链接是伪造的，或其中内容被改动过")
     action, case_text, obligation_key, recipient, expires_text, nonce = parts[:6]
-    if action not in LINK_ACTIONS or not case_text.isdigit() or not expires_text.isdigit():
+    if (
+        action not in LINK_ACTIONS
+        or not _NUMBER.fullmatch(case_text)
+        or not _NUMBER.fullmatch(expires_text)
+        or int(expires_text) > _LAST_EXPIRY
+    ):
         raise LinkRefused("bad_form", "链接内容无法识别")
     claim = LinkClaim(
         action=action,
@@ -173,15 +182,21 @@ class LinkSigner:
 
 
 def attempt_row(*, at: datetime, outcome: str, reason: str, claim: LinkClaim | None) -> LinkAttempt:
+    """The audit row. A claim's fields are signed, but are kept storable all the same (within
+    the columns, no NUL): the record of an attempt must never be what fails."""
     return LinkAttempt(
         at=at,
         outcome=outcome,
-        reason=reason[:2000],
-        action=None if claim is None else claim.action,
-        recipient=None if claim is None else claim.recipient[:64],
-        case_id=None if claim is None else claim.case_id,
-        obligation_key=None if claim is None else claim.obligation_key[:64],
+        reason=_storable(reason, 2000),
+        action=None if claim is None else _storable(claim.action, 20),
+        recipient=None if claim is None else _storable(claim.recipient, 64),
+        case_id=None if claim is None or claim.case_id > MAX_ID else claim.case_id,
+        obligation_key=None if claim is None else _storable(claim.obligation_key, 64),
     )
+
+
+def _storable(text: str, limit: int) -> str:
+    return text.replace("\x00", "\ufffd")[:limit]
 
 
 def spend_link(session: Session, claim: LinkClaim, *, at: datetime) -> None:

@@ -200,6 +200,18 @@ class Web(Section):
     )
     link_ttl_hours: float = Field(72, gt=0, le=24 * 30, description="How long a link works.")
     session_minutes: int = Field(480, ge=5, le=7 * 24 * 60, description="Sign-in lifetime.")
+    signin_free_failures: int = Field(
+        3, ge=1, le=100, description="Failed sign-ins of one account before it must wait."
+    )
+    signin_free_failures_per_address: int = Field(
+        20, ge=1, le=10_000, description="Failed sign-ins from one address before it must wait."
+    )
+    signin_backoff_seconds: float = Field(
+        2.0, gt=0, le=3600, description="The first wait; it doubles with each further failure."
+    )
+    signin_backoff_max_seconds: float = Field(
+        900.0, gt=0, le=86_400, description="The longest wait between two sign-in attempts."
+    )
     users: list[WebUser] = Field(default_factory=list, description="Console accounts.")
 
     @field_validator("base_url")

@@ -19,6 +19,7 @@ from models.repo.changes import Change
 from models.repo.steps import add_steps
 from models.store.db import session_scope
 from notifications.links import LinkClaim, LinkRefused, link_used, spend_link
+from settings.faults import inject
 from tasks.runtime import Runtime
 
 Work = Callable[[Session], Change]
@@ -42,6 +43,7 @@ def record(
             steps = add_steps(session, case_id=change.case_id, notices=change.notices, at=at)
             if link is not None:
                 spend_link(session, link, at=at)
+            inject("act.record")  # a test makes the transaction fail here, in a real process
     except PolicyError as exc:
         raise CaseError(str(exc)) from exc
     except IntegrityError:

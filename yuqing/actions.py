@@ -16,6 +16,7 @@ from models.policy.forms import (
     FieldRefused,
     FormField,
     completion_fields,
+    parse_id,
     parse_time,
 )
 from models.repo import approvals, escalation, obligations, stages
@@ -115,9 +116,10 @@ def request_id(subject: str | None, form: Mapping[str, str]) -> int | None:
     raw = (subject or "").removeprefix("req") or (form.get("request") or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
-        raise CaseError(f"字段 request（申请编号）须是数字：{raw[:20]!r}")
-    return int(raw)
+    try:
+        return parse_id(raw, name="request", label="申请编号")
+    except FieldRefused as exc:
+        raise CaseError(str(exc)) from None
 
 
 def _until(a: Acting) -> datetime:

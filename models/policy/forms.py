@@ -8,6 +8,7 @@ the reply's link, or an optional note. Standard library only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,14 +23,19 @@ from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, REFERRAL_LABEL
 
 __all__ = [
     "ACTION_FIELDS",
+    "MAX_ID",
     "FieldRefused",
     "FormField",
     "completion_fields",
+    "parse_count",
+    "parse_id",
     "parse_time",
     "validated",
 ]
 
 MAX_TEXT = 20_000  # characters in one free-text field: a page of prose, not a dump
+MAX_ID = 2**31 - 1  # ids and counts are the databases' integer columns (PostgreSQL `integer`)
+_NUMBER = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() also accepts "²"
 URL_KEYS = frozenset({"authoritative_info"})  # published information: its link is the proof
 
 FieldKind = Literal[
@@ -155,3 +161,22 @@ def parse_time(
             f"字段 {field.name}（{field.label}）须在当前时间前后 {within.days} 天内：{text[:40]!r}"
         )
     return parsed
+
+
+def parse_id(text: str, *, name: str, label: str) -> int:
+    """A record's number (a case, a request) as typed: 1 to `MAX_ID`, else refused naming the
+    field."""
+    raw = text.strip()
+    if not _NUMBER.fullmatch(raw) or not 1 <= int(raw) <= MAX_ID:
+        raise FieldRefused(f"字段 {name}（{label}）须是 1 到 {MAX_ID} 之间的整数：{raw[:20]!r}")
+    return int(raw)
+
+
+def parse_count(text: str, *, name: str, label: str) -> int:
+    """A count as typed (clicks, comments): empty is 0; otherwise 0 to `MAX_ID`."""
+    raw = text.strip()
+    if not raw:
+        return 0
+    if not _NUMBER.fullmatch(raw) or int(raw) > MAX_ID:
+        raise FieldRefused(f"字段 {name}（{label}）须是 0 到 {MAX_ID} 之间的整数：{raw[:20]!r}")
+    return int(raw)

@@ -22,12 +22,17 @@ from models.policy import (
     initial_obligations,
     reminder_at,
 )
+from models.policy.forms import MAX_ID
 from models.policy.states import EventKind, ObligationStatus
 from models.store.tables import Case, CaseEvent, Item, Obligation
 
 
 class CaseError(Exception):
     """A request about a case that cannot be carried out; the message is for office staff."""
+
+
+class CaseNotFound(CaseError):
+    """The case named does not exist (or its number could not name one)."""
 
 
 def add_event(
@@ -167,9 +172,10 @@ def open_obligation(
 
 
 def get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
+    # An id past the integer column's range names no case (and would overflow the driver).
+    case = session.get(Case, case_id) if 1 <= case_id <= MAX_ID else None
     if case is None:
-        raise CaseError(f"案件 {case_id} 不存在 (unknown case {case_id})")
+        raise CaseNotFound(f"案件 {case_id} 不存在 (unknown case {case_id})")
     return case
 
 

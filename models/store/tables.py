@@ -391,3 +391,31 @@ class LinkAttempt(SQLModel, table=True):
     recipient: str | None = Field(default=None, max_length=64)
     case_id: int | None = Field(default=None, index=True)
     obligation_key: str | None = Field(default=None, max_length=64)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """Every console sign-in attempt, whatever its outcome (the audit record, and what the
+    throttle counts): `pending` while the password is being checked, then `signed_in` or
+    `refused`; `throttled` and `bad_csrf` are answered without checking it. Never the password."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    username: str = Field(max_length=64, index=True)  # as typed (unknown accounts too)
+    address: str = Field(max_length=64, index=True)  # the client's, as the server saw it
+    outcome: str = Field(max_length=20)
+    reason: str = Field(default="", sa_type=Text)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in console session. The cookie holds only a random id; this row holds its
+    SHA-256 (a read of the table gives no usable cookie), who, until when, a fingerprint of the
+    password hash it was opened under (a changed password ends it) and how it ended."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64)
+    password_tag: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+    ended_reason: str = Field(default="", max_length=40)

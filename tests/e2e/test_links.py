@@ -1,8 +1,10 @@
 """Signed one-click links against the real app on uvicorn (httpx over a real socket), on SQLite and
 PostgreSQL, with the links taken from the alert as the local receiver got it: opening a link
 changes nothing; confirming acts once and a replay is refused; forged, tampered, ill-fitting,
-expired and CSRF-less attempts are refused with a Chinese page; clicks racing on one link act
-once; an action's own refusal leaves the link usable; and every attempt is on the audit record.
+expired and CSRF-less attempts are refused with a Chinese page, and so is a CSRF token taken
+from another link's page; clicks racing on one link act once; an action's own refusal leaves the
+link usable; a POST that errors answers a Chinese page and changes nothing; and every attempt,
+whatever its outcome, is on the audit record. Link pages are never cached and send no Referer.
 Without a link key, alerts keep the CLI command."""
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from models.repo.cases import case_obligations, case_timeline
 from models.store.db import session_scope
 from models.store.tables import ApprovalRequest, LinkAttempt, LinkUse
 from notifications.links import derive_key, sign_link
+from settings.faults import FAULTS_ENV
 from tasks.cycle import context_for, run_cycle
 from tasks.runtime import Runtime, prepare
 from tests.support.escalation import T0, new_case
@@ -36,6 +39,7 @@ from tests.support.web import (
     write_web_config,
 )
 from yuqing.localservers import WebhookReceiver
+from yuqing.web.security import csrf_token
 
 ALERTED = T0 + timedelta(minutes=31)  # the 一级 quick report (due 09:30) has lapsed
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -66,15 +70,19 @@ def alerted(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Ite
     runtime.engine.dispose()
 
 
-def csrf(client: httpx.Client) -> str:
-    """A CSRF token for this client (the login page sets its cookie)."""
-    match = CSRF_RE.search(client.get("/login").text)
-    assert match is not None
-    return match.group(1)
+def page_csrf(a: Alerted, url: str) -> str | None:
+    """Open the link as its recipient does; the CSRF token of its confirmation form, if any."""
+    match = CSRF_RE.search(a.client.get(url).text)
+    return match.group(1) if match else None
+
+
+def post(a: Alerted, url: str, csrf: str | None, **form: str) -> httpx.Response:
+    return a.client.post(url, data={"csrf": csrf or "", **form})
 
 
 def confirm(a: Alerted, url: str, **form: str) -> httpx.Response:
-    return a.client.post(url, data={"csrf": csrf(a.client), **form})
+    """Open the link, then press 确认 on its page."""
+    return post(a, url, page_csrf(a, url), **form)
 
 
 def attempts(a: Alerted) -> list[tuple[str, str, str | None]]:
@@ -112,13 +120,14 @@ def test_opening_a_link_changes_nothing_and_is_audited(alerted: Alerted) -> None
 
 
 def test_confirming_acts_once_and_a_replay_is_refused(alerted: Alerted) -> None:
-    done = confirm(alerted, alerted.links["ack"])
+    token = page_csrf(alerted, alerted.links["ack"])
+    done = post(alerted, alerted.links["ack"], token)
     assert done.status_code == 200 and "已签收" in done.text
     acked_at, acked_by, *_ = state(alerted)
     assert (acked_at, acked_by) == (alerted.clock.at, "wangfang")
     after = state(alerted)
 
-    again = confirm(alerted, alerted.links["ack"])
+    again = post(alerted, alerted.links["ack"], token)  # the same page, submitted again
     assert again.status_code == 409 and "此链接已使用过" in again.text
     reopened = alerted.client.get(alerted.links["ack"])
     assert reopened.status_code == 409 and "此链接已使用过" in reopened.text
@@ -129,6 +138,7 @@ def test_confirming_acts_once_and_a_replay_is_refused(alerted: Alerted) -> None:
         ]
     assert [(e.actor, e.data["obligation"]) for e in acks] == [("wangfang", "quick_report")]
     assert attempts(alerted) == [
+        ("viewed", "", "wangfang"),
         ("acted", "", "wangfang"),
         ("refused", "used", "wangfang"),
         ("refused", "used", "wangfang"),
@@ -142,14 +152,15 @@ def test_forged_and_tampered_links_are_refused(alerted: Alerted) -> None:
     other_person = genuine.replace("~wangfang~", "~liqiang~")
     other_case = genuine.replace(f"~{alerted.case_id}~", f"~{alerted.case_id + 1}~")
     other_action = genuine.replace("/l/ack~", "/l/complete~")
+    token = page_csrf(alerted, genuine)  # a form token of the genuine page, for the POSTs
     before = state(alerted)
     for url in (forged, other_person, other_case, other_action):
-        for response in (alerted.client.get(url), confirm(alerted, url)):
+        for response in (alerted.client.get(url), post(alerted, url, token)):
             assert response.status_code == 403
             assert "链接签名不符" in response.text and "没有做任何更改" in response.text
     assert state(alerted) == before
     # Refused before anything in the link is believed: no recipient or case on the record.
-    assert attempts(alerted) == [("refused", "bad_signature", None)] * 8
+    assert attempts(alerted)[1:] == [("refused", "bad_signature", None)] * 8
 
 
 def test_validly_signed_links_that_do_not_fit_the_case_are_refused(alerted: Alerted) -> None:
@@ -168,27 +179,41 @@ def test_validly_signed_links_that_do_not_fit_the_case_are_refused(alerted: Aler
         )
         return f"{base}/l/{token}"
 
+    def submit(url: str) -> httpx.Response:
+        """POST with the token the page would have carried had it shown a form (made here
+        from the key): the check against the database refuses it all the same."""
+        seed = alerted.client.cookies["yq_csrf"]
+        nonce = url.split("~")[-2]
+        token = csrf_token(derive_key(LINK_KEY, "session"), seed, bound=nonce)
+        return post(alerted, url, token)
+
     before = state(alerted)
-    stranger = confirm(alerted, link("nobody", "quick_report"))
-    assert stranger.status_code == 403 and "不在名录中" in stranger.text
-    elsewhere = confirm(alerted, link("wangfang", "no_such_step"))
-    assert elsewhere.status_code == 403 and "链接与案件不符" in elsewhere.text
+    for url, why in (
+        (link("nobody", "quick_report"), "不在名录中"),
+        (link("wangfang", "no_such_step"), "链接与案件不符"),
+    ):
+        for response in (alerted.client.get(url), submit(url)):
+            assert response.status_code == 403 and why in response.text
     assert state(alerted) == before
-    assert attempts(alerted) == [
-        ("refused", "unknown_recipient", "nobody"),
-        ("refused", "mismatch", "wangfang"),
-    ]
+    assert (
+        attempts(alerted)
+        == [("refused", "unknown_recipient", "nobody")] * 2
+        + [("refused", "mismatch", "wangfang")] * 2
+    )
 
 
 def test_an_expired_link_is_refused(alerted: Alerted) -> None:
+    token = page_csrf(alerted, alerted.links["ack"])  # opened in time, confirmed too late
     alerted.clock.at = ALERTED + timedelta(hours=72, seconds=1)
     before = state(alerted)
     opened = alerted.client.get(alerted.links["ack"])
     assert opened.status_code == 403 and "链接已过期" in opened.text
-    posted = confirm(alerted, alerted.links["ack"])
+    posted = post(alerted, alerted.links["ack"], token)
     assert posted.status_code == 403 and "链接已过期" in posted.text
     assert state(alerted) == before
-    assert attempts(alerted) == [("refused", "expired", "wangfang")] * 2
+    assert (
+        attempts(alerted) == [("viewed", "", "wangfang")] + [("refused", "expired", "wangfang")] * 2
+    )
 
 
 def test_a_post_without_the_forms_csrf_token_changes_nothing(alerted: Alerted) -> None:
@@ -196,12 +221,65 @@ def test_a_post_without_the_forms_csrf_token_changes_nothing(alerted: Alerted) -
     response = alerted.client.post(alerted.links["ack"], data={"csrf": "made-up"})
     assert response.status_code == 403 and "表单已失效" in response.text
     assert state(alerted) == before
-    assert attempts(alerted) == [("refused", "bad_csrf", None)]
+    assert attempts(alerted) == [("refused", "bad_csrf", "wangfang")]
+
+
+def test_a_csrf_token_from_another_links_page_is_refused(alerted: Alerted) -> None:
+    """The confirmation form's token is bound to its link: a page's token acts on no other."""
+    ack_token = page_csrf(alerted, alerted.links["ack"])
+    before = state(alerted)
+    crossed = post(alerted, alerted.links["escalate"], ack_token, reason="家长聚集")
+    assert crossed.status_code == 403 and "表单已失效" in crossed.text
+    assert state(alerted) == before
+    own = post(alerted, alerted.links["escalate"], page_csrf(alerted, alerted.links["escalate"]))
+    assert own.status_code == 409 and "缺少字段 reason（上报理由）" in own.text  # form checked
+    assert attempts(alerted) == [
+        ("viewed", "", "wangfang"),
+        ("refused", "bad_csrf", "wangfang"),
+        ("viewed", "", "wangfang"),
+        ("refused", "refused", "wangfang"),
+    ]
+
+
+def test_a_post_that_errors_is_audited_and_changes_nothing(
+    alerted: Alerted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's transaction fails after spending the link (a fault at `act.record`, inside
+    the real server): a Chinese page without a traceback, nothing changed, the link still
+    usable, and the attempt on the record as an error."""
+    faults = tmp_path / "faults"
+    faults.write_text("act.record\n", encoding="utf-8")
+    monkeypatch.setenv(FAULTS_ENV, str(faults))
+    token = page_csrf(alerted, alerted.links["ack"])
+    before = state(alerted)
+    failed = post(alerted, alerted.links["ack"], token)
+    assert failed.status_code == 500 and "系统内部错误" in failed.text
+    assert "Traceback" not in failed.text and "InjectedFault" not in failed.text
+    assert state(alerted) == before
+    faults.write_text("", encoding="utf-8")
+    assert post(alerted, alerted.links["ack"], token).status_code == 200
+    assert attempts(alerted) == [
+        ("viewed", "", "wangfang"),
+        ("error", "error", "wangfang"),
+        ("acted", "", "wangfang"),
+    ]
+
+
+def test_link_pages_are_not_cached_and_send_no_referrer(alerted: Alerted) -> None:
+    for response in (
+        alerted.client.get(alerted.links["ack"]),
+        alerted.client.get(alerted.links["ack"][:-3] + "xyz"),  # refused
+    ):
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_clicks_racing_on_one_link_act_once(alerted: Alerted) -> None:
     """上报 can be done again and again, so only the link's single use stops a second climb."""
-    url, token = alerted.links["escalate"], csrf(alerted.client)
+    url = alerted.links["escalate"]
+    token = page_csrf(alerted, url)
     cookies = dict(alerted.client.cookies)
     start, statuses = threading.Barrier(6), []
 
@@ -223,7 +301,7 @@ def test_clicks_racing_on_one_link_act_once(alerted: Alerted) -> None:
         assert len(session.exec(select(LinkUse)).all()) == 1
     assert [e.actor for e in timeline if e.kind == EventKind.ESCALATED] == ["wangfang"]
     outcomes = [outcome for outcome, _, _ in attempts(alerted)]
-    assert sorted(outcomes) == ["acted"] + ["refused"] * 5
+    assert sorted(outcomes) == ["acted"] + ["refused"] * 5 + ["viewed"]
 
 
 def test_an_actions_own_refusal_leaves_the_link_usable(alerted: Alerted) -> None:
@@ -239,7 +317,13 @@ def test_an_actions_own_refusal_leaves_the_link_usable(alerted: Alerted) -> None
     with session_scope(alerted.runtime.engine) as session:
         [request] = session.exec(select(ApprovalRequest)).all()
     assert (request.requested_by, request.reason) == ("wangfang", "需要调取监控")
-    assert [o for o, _, _ in attempts(alerted)] == ["viewed", "refused", "acted"]
+    assert [o for o, _, _ in attempts(alerted)] == [
+        "viewed",
+        "viewed",
+        "refused",
+        "viewed",
+        "acted",
+    ]
 
 
 def test_without_a_link_key_alerts_name_the_cli_command(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,17 +40,22 @@ def write_web_config(
     receiver: WebhookReceiver,
     port: int,
     link_key: str | None = LINK_KEY,
+    hashes: Mapping[str, str] | None = None,
+    web_toml: str = "",
 ) -> Path:
-    """The office of `write_office_config`, its links pointing at 127.0.0.1:`port`."""
+    """The office of `write_office_config`, its links pointing at 127.0.0.1:`port`; every
+    account's password is PASSWORD unless `hashes` gives one its own hash; `web_toml` adds lines
+    to the [web] section."""
     secrets = f'link_key = "{link_key}"' if link_key else ""
     config = write_office_config(
         directory, database_url=database_url, receiver=receiver, extra_secrets=secrets
     )
     users = "".join(
-        f'[[web.users]]\nusername = "{name}"\nperson = "{person}"\npassword_hash = "{_HASH}"\n\n'
+        f'[[web.users]]\nusername = "{name}"\nperson = "{person}"\n'
+        f'password_hash = "{(hashes or {}).get(name, _HASH)}"\n\n'
         for name, person in USERS
     )
-    web = f'\n[web]\nport = {port}\nbase_url = "http://127.0.0.1:{port}"\n\n{users}'
+    web = f'\n[web]\nport = {port}\nbase_url = "http://127.0.0.1:{port}"\n{web_toml}\n\n{users}'
     config.write_text(config.read_text(encoding="utf-8") + web, encoding="utf-8")
     return config
 

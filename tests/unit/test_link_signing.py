@@ -1,8 +1,8 @@
 """Signed action links as pure functions (`notifications.links`): a genuine link reads back,
 any changed field or another key is a bad signature, a link stops working at its expiry, each
 alert carries six links with their own nonces; the alert text carries them (or the CLI command
-without a signer) and keeps its notification id; and the console's own signed values (password hash,
-session cookie, CSRF token) refuse what they should."""
+without a signer) and keeps its notification id; and the console's own secrets (password hash,
+session id, CSRF tokens) refuse what they should."""
 
 from __future__ import annotations
 
@@ -26,8 +26,11 @@ from yuqing.web.security import (
     csrf_ok,
     csrf_token,
     hash_password,
-    make_session,
-    read_session,
+    new_session_id,
+    password_tag,
+    same_token,
+    session_csrf,
+    session_digest,
     verify_password,
 )
 
@@ -159,13 +162,25 @@ def test_password_hashes_verify_only_the_password() -> None:
     assert hash_password("same") != hash_password("same")  # salted
 
 
-def test_a_session_cookie_expires_and_cannot_be_edited() -> None:
-    key = derive_key("s" * 40, "session")
-    cookie = make_session(key, "wang", now=NOW, minutes=30)
-    assert read_session(key, cookie, now=NOW + timedelta(minutes=29)) == "wang"
-    assert read_session(key, cookie, now=NOW + timedelta(minutes=30)) is None
-    assert read_session(key, cookie.replace("wang", "chen", 1), now=NOW) is None
-    assert read_session(derive_key("t" * 40, "session"), cookie, now=NOW) is None
+def test_a_session_id_is_random_and_stored_only_as_its_digest() -> None:
+    ids = {new_session_id() for _ in range(50)}
+    assert len(ids) == 50 and all(len(i) == 43 for i in ids)  # 256 random bits each
+    some = next(iter(ids))
+    assert len(session_digest(some)) == 64 and some not in session_digest(some)
+    assert session_digest(some) == session_digest(some)
+
+
+def test_a_sessions_csrf_token_is_good_for_that_session_only() -> None:
+    one, other = new_session_id(), new_session_id()
+    assert same_token(session_csrf(one), session_csrf(one))
+    assert not same_token(session_csrf(other), session_csrf(one))
+    assert not same_token("", session_csrf(one)) and not same_token(None, session_csrf(one))
+
+
+def test_a_password_fingerprint_changes_with_the_hash() -> None:
+    first, second = hash_password("口令一"), hash_password("口令一")
+    assert password_tag(first) == password_tag(first)
+    assert password_tag(first) != password_tag(second)  # a new hash (new salt) is a change
 
 
 def test_a_csrf_token_belongs_to_its_cookie() -> None:
@@ -174,3 +189,11 @@ def test_a_csrf_token_belongs_to_its_cookie() -> None:
     assert not csrf_ok(key, "seed-2", csrf_token(key, "seed-1"))
     assert not csrf_ok(key, None, csrf_token(key, "seed-1"))
     assert not csrf_ok(key, "seed-1", "")
+
+
+def test_a_link_pages_csrf_token_belongs_to_its_link() -> None:
+    key = derive_key("s" * 40, "session")
+    token = csrf_token(key, "seed-1", bound="nonce-a")
+    assert csrf_ok(key, "seed-1", token, bound="nonce-a")
+    assert not csrf_ok(key, "seed-1", token, bound="nonce-b")
+    assert not csrf_ok(key, "seed-1", token)  # nor as a token of the sign-in form

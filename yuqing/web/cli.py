@@ -1,5 +1,6 @@
 """`yuqing web ...`: serve the console and the action links on their own (`yuqing serve` also
-serves them, beside the schedules), and make the password hash a `[[web.users]]` entry needs."""
+serves them, beside the schedules), make the password hash a `[[web.users]]` entry needs, and
+end every console session of an account (`revoke`: a lost laptop, a person leaving)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from yuqing.cli_common import config_arg, console, errors, flow_api, refusals
+from yuqing.cli_common import config_arg, console, errors, flow_api, now, refusals
 
 app = typer.Typer(help="控制台与一键办理链接 (web console)", invoke_without_command=True)
 
@@ -61,3 +62,23 @@ def hash_password_command(
             errors.print("[red]两次输入不一致或为空[/red]")
             raise typer.Exit(2)
     typer.echo(hash_password(password))
+
+
+@app.command("revoke")
+def revoke_command(
+    username: Annotated[str, typer.Argument(help="账号（web.users 中的 username）")],
+) -> None:
+    """结束该账号的全部控制台登录会话（电脑丢失、人员离岗时）；下次须重新登录。"""
+    from models.repo.websessions import end_sessions_of
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+    from yuqing.web.security import find_user
+
+    with refusals():
+        runtime = prepare(config_arg())
+        with session_scope(runtime.engine) as session:
+            ended = end_sessions_of(session, username, at=now(), reason="revoked")
+        if ended == 0 and find_user(runtime.settings, username) is None:
+            errors.print(f"[red]没有账号[/red] {username!r}（见配置的 [[web.users]]）")
+            raise typer.Exit(2)
+    console.print(f"已结束账号 {username} 的 {ended} 个登录会话")

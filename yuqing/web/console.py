@@ -1,16 +1,18 @@
-"""The case console: sign in and out, the board of open cases, one case in full with the action
-forms the signed-in person's roles allow (`models.policy.permissions`) and the case's stage
-permits, the requests they may decide, acting on a case through `yuqing.actions` (the app's
-runner then carries out what the action causes), registering a case by hand, and the case
-library. Every form carries a CSRF token; every action is taken as the signed-in account's
-person, at the app's clock."""
+"""The case console: the board of open cases, one case in full with the action forms the
+signed-in person's roles allow (`models.policy.permissions`) and the case's stage permits, the
+requests they may decide, acting on a case through `yuqing.actions` (the app's runner then
+carries out what the action causes), registering a case by hand, and the case library. Signing
+in and out is `yuqing.web.signin`. Every form carries the session's CSRF token; every action is
+taken as the signed-in account's person, at the app's clock; a refused action answers 4xx with
+the reason, naming the field."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -18,7 +20,7 @@ from models.policy import StageEvent
 from models.policy.forms import ACTION_FIELDS, FormField
 from models.policy.permissions import allowed_actions, may_decide
 from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, ObligationStatus
-from models.repo.cases import CaseError
+from models.repo.cases import CaseError, CaseNotFound
 from models.repo.changes import Change
 from models.repo.library import library
 from models.repo.lifecycle import is_legal
@@ -29,21 +31,13 @@ from tasks.runtime import Runtime
 from yuqing import actions
 from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.register import register_from_form, register_page
-from yuqing.web.security import (
-    SignedIn,
-    find_user,
-    hash_password,
-    make_session,
-    read_session,
-    session_key,
-    signed_in,
-    verify_password,
-)
+from yuqing.web.security import SignedIn
+from yuqing.web.signin import current_user
+from yuqing.web.validate import plain, read_form, valid_path_ids
+from yuqing.web.validate import year as year_of
 from yuqing.web.views import board, case_page
 
-router = APIRouter(tags=["console"])
-SESSION_COOKIE = "yq_session"
-_DUMMY_HASH = hash_password("not a password")  # unknown users cost a hash too (no timing hint)
+router = APIRouter(tags=["console"], dependencies=[Depends(valid_path_ids)])
 OBLIGATION_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate")
 # The case-level forms, in the order of the lifecycle, each with the stage event that must be
 # legal now for it to show (None: any stage of an open case).
@@ -64,18 +58,8 @@ STAGE_FORMS: tuple[tuple[str, StageEvent | None], ...] = (
 )
 
 
-def current_user(request: Request) -> SignedIn | None:
-    settings = runtime_of(request).settings
-    key, cookie = session_key(settings), request.cookies.get(SESSION_COOKIE)
-    if key is None or cookie is None:
-        return None
-    username = read_session(key, cookie, now=now_of(request))
-    user = None if username is None else find_user(settings, username)
-    return None if user is None else signed_in(settings, user)
-
-
 def _to_login(request: Request) -> RedirectResponse:
-    return redirect(f"/login?next={request.url.path}")
+    return redirect(f"/login?next={quote(request.url.path)}")
 
 
 def _chrome(request: Request, user: SignedIn) -> dict[str, Any]:
@@ -84,57 +68,6 @@ def _chrome(request: Request, user: SignedIn) -> dict[str, Any]:
         "allowed": allowed_actions(user.roles),
         "server_now": now_of(request).isoformat(),
     }
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    enabled = session_key(runtime_of(request).settings) is not None
-    return page(request, "login.html", {"next": _safe_next(next), "enabled": enabled})
-
-
-@router.post("/login", response_class=HTMLResponse)
-async def login(request: Request) -> Response:
-    form = await _form(request)
-    return await run_in_threadpool(_login, request, form)
-
-
-def _login(request: Request, form: Mapping[str, str]) -> Response:
-    settings = runtime_of(request).settings
-    key, target = session_key(settings), _safe_next(form.get("next", "/"))
-    if not csrf_valid(request, form.get("csrf")):
-        return _login_error(request, target, "表单已失效，请重新登录", 403)
-    user = find_user(settings, form.get("username", "").strip())
-    password = form.get("password", "")
-    good = verify_password(password, user.password_hash if user else _DUMMY_HASH)
-    if key is None or user is None or not good:
-        return _login_error(request, target, "用户名或密码错误", 401)
-    minutes = settings.web.session_minutes
-    response = redirect(target)
-    response.set_cookie(
-        SESSION_COOKIE,
-        make_session(key, user.username, now=now_of(request), minutes=minutes),
-        max_age=minutes * 60,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
-    return response
-
-
-def _login_error(request: Request, target: str, message: str, status: int) -> HTMLResponse:
-    enabled = session_key(runtime_of(request).settings) is not None
-    context = {"next": target, "enabled": enabled, "error": message}
-    return page(request, "login.html", context, status=status)
-
-
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    form = await _form(request)
-    if not csrf_valid(request, form.get("csrf")):
-        return redirect("/")
-    response = redirect("/login", flash="已退出")
-    response.delete_cookie(SESSION_COOKIE)
-    return response
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -189,10 +122,11 @@ def library_page(
         return _to_login(request)
     runtime = runtime_of(request)
     grades = [(g.id, g.label) for g in runtime.policy.scheme.by_rank()]
-    picked_year = int(year) if year.isdigit() and len(year) == 4 else None
+    picked_year = year_of(year)
     category = category if category in CATEGORY_LABELS else ""
     grade = grade if grade in {g for g, _ in grades} else ""
-    unit = unit[:64]
+    unit = plain(unit[:64], name="unit", label="责任单位")
+    q = plain(q, name="q", label="关键词")
     with session_scope(runtime.engine) as session:
         entries = library(
             session,
@@ -227,8 +161,8 @@ def new_case_page(request: Request) -> Response:
 
 @router.post("/cases/new", response_class=HTMLResponse)
 async def new_case(request: Request) -> Response:
-    form = await _form(request)
-    user = current_user(request)
+    form = await read_form(request)
+    user = await run_in_threadpool(current_user, request)
     if user is None:
         return _to_login(request)
     if not csrf_valid(request, form.get("csrf")):
@@ -293,8 +227,8 @@ def _forms(
 
 @router.post("/cases/{case_id}/act", response_class=HTMLResponse)
 async def act(request: Request, case_id: int) -> Response:
-    form = await _form(request)
-    user = current_user(request)
+    form = await read_form(request)
+    user = await run_in_threadpool(current_user, request)
     if user is None:
         return _to_login(request)
     if not csrf_valid(request, form.get("csrf")):
@@ -305,8 +239,10 @@ async def act(request: Request, case_id: int) -> Response:
         return _message(request, user, f"您的角色不能执行此操作（{name[:40]}）", 403)
     try:
         change = await run_in_threadpool(_perform, request, user, case_id, name, form)
-    except CaseError as exc:
-        return redirect(f"/cases/{case_id}", flash=f"未能办理：{exc}")
+    except CaseNotFound as exc:
+        return _message(request, user, str(exc), 404)
+    except CaseError as exc:  # nothing changed: the reason names the field or the rule
+        return _message(request, user, f"未能办理：{exc}", 422, back=f"/cases/{case_id}")
     request.app.state.after_change(change.case_id)
     return redirect(f"/cases/{case_id}", flash=change.message)
 
@@ -328,18 +264,9 @@ def _perform(
     )
 
 
-def _message(request: Request, user: SignedIn | None, message: str, status: int) -> HTMLResponse:
+def _message(
+    request: Request, user: SignedIn | None, message: str, status: int, *, back: str = ""
+) -> HTMLResponse:
     chrome = _chrome(request, user) if user else {}
-    return page(request, "message.html", {**chrome, "message": message}, status=status)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """The form's fields; a field given several times (the responsible units) is joined."""
-    data = await request.form()
-    return {key: ",".join(v for v in data.getlist(key) if isinstance(v, str)) for key in data}
-
-
-def _safe_next(target: str) -> str:
-    """Only a path on this site (no `//host` or scheme): no open redirect after sign-in."""
-    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if ok else "/"
+    context = {**chrome, "message": message, "back": back}
+    return page(request, "message.html", context, status=status)

@@ -2,13 +2,17 @@
 describes its action, changing nothing (a chat app's link preview acts on nothing); `POST` with
 the form checks it again and performs the action (`yuqing.actions.perform`, the link's recipient
 as the actor), the link's nonce spent in the action's own transaction, so it works once. A link
-names an obligation (签收, 完成, 申请延期…) or a request `reqN` (同意, 退回). Every attempt,
-allowed or refused, is audited (`notifications.links.audit`); a refused link gets a page in
-Chinese saying why. No sign-in: the signed link is the permission."""
+names an obligation (签收, 完成, 申请延期…) or a request `reqN` (同意, 退回). The confirmation
+form's CSRF token is bound to the browser's cookie and to this link's nonce, so it is good for
+this link only. Every attempt is audited (`notifications.links.audit`) whatever its outcome:
+viewed, acted, refused (with the reason), or an error; a refused link gets a page in Chinese
+saying why. No sign-in: the signed link is the permission."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,8 +30,10 @@ from models.store.tables import ApprovalRequest, LinkUse, Person
 from notifications.links import LinkClaim, LinkRefused, audit, derive_key, read_link
 from tasks.runtime import Runtime
 from yuqing import actions
-from yuqing.web.pages import csrf_valid, now_of, page, runtime_of
+from yuqing.web.pages import csrf_valid, form_token, now_of, page, runtime_of
+from yuqing.web.validate import Invalid, plain, read_form
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["links"])
 STATE_LABELS = {
     ObligationStatus.OPEN: "待办",
@@ -101,52 +107,66 @@ def _describe(runtime: Runtime, session: Session, claim: LinkClaim) -> LinkView:
     )
 
 
-def inspect_link(runtime: Runtime, token: str, *, now: datetime) -> LinkView:
-    """Check a link and describe it; audited as `viewed` (or `refused` with the reason)."""
-    try:
-        claim = _claim(runtime, token, now=now)
-        with session_scope(runtime.engine) as session:
-            view = _describe(runtime, session, claim)
-    except LinkRefused as refused:
-        audit(
-            runtime.engine, at=now, outcome="refused", reason=_reason(refused), claim=refused.claim
-        )
-        raise
-    audit(runtime.engine, at=now, outcome="viewed", reason="", claim=claim)
-    return view
+@dataclass
+class Attempt:
+    """What one request learnt about its link, for the audit record."""
 
-
-def use_link(runtime: Runtime, token: str, *, form: Mapping[str, str], now: datetime) -> Change:
-    """Check the link again and perform its action once; LinkRefused (audited) otherwise. A
-    refusal by the action itself (a missing field, an obligation already completed) leaves the
-    link unused, so the person can correct the form and confirm again."""
     claim: LinkClaim | None = None
+    outcome: str = ""  # "viewed" on success; an action records "acted" in its own transaction
+
+
+@contextmanager
+def audited(runtime: Runtime, *, now: datetime) -> Iterator[Attempt]:
+    """Audit the attempt made in the block whatever happens: its outcome, a refusal with the
+    reason, or an error (which still propagates) by its type."""
+    attempt = Attempt()
     try:
-        claim = _claim(runtime, token, now=now)
-        with session_scope(runtime.engine) as session:
-            _describe(runtime, session, claim)
-        try:
-            return actions.perform(
-                runtime,
-                claim.action,
-                case_id=claim.case_id,
-                subject=claim.obligation_key,
-                actor=claim.recipient,
-                at=now,
-                form=form,
-                link=claim,
-            )
-        except CaseError as exc:
-            raise LinkRefused("refused", f"未能办理：{exc}", claim) from None
+        yield attempt
     except LinkRefused as refused:
-        audit(
-            runtime.engine,
-            at=now,
-            outcome="refused",
-            reason=_reason(refused),
-            claim=claim or refused.claim,
-        )
+        claim = refused.claim or attempt.claim
+        audit(runtime.engine, at=now, outcome="refused", reason=_reason(refused), claim=claim)
         raise
+    except Exception as exc:
+        try:
+            reason = f"error: {type(exc).__name__}"
+            audit(runtime.engine, at=now, outcome="error", reason=reason, claim=attempt.claim)
+        except Exception:  # the database itself failing: the error itself says more
+            log.exception("链接访问记录写入失败")
+        raise
+    if attempt.outcome:
+        audit(runtime.engine, at=now, outcome=attempt.outcome, reason="", claim=attempt.claim)
+
+
+def inspect_link(runtime: Runtime, claim: LinkClaim) -> LinkView:
+    """Describe a genuine link's action on this database; LinkRefused when it cannot act."""
+    with session_scope(runtime.engine) as session:
+        return _describe(runtime, session, claim)
+
+
+def use_link(
+    runtime: Runtime, claim: LinkClaim, *, form: Mapping[str, str], now: datetime
+) -> Change:
+    """Check the link against the database again and perform its action once; LinkRefused
+    otherwise. A refusal by the action itself (a missing field, an obligation already
+    completed) leaves the link unused, so the person can correct the form and confirm again."""
+    inspect_link(runtime, claim)
+    try:
+        for name, value in form.items():
+            plain(name + value, name=name, label="表单字段")
+        return actions.perform(
+            runtime,
+            claim.action,
+            case_id=claim.case_id,
+            subject=claim.obligation_key,
+            actor=claim.recipient,
+            at=now,
+            form=form,
+            link=claim,
+        )
+    except CaseError as exc:
+        raise LinkRefused("refused", f"未能办理：{exc}", claim) from None
+    except Invalid as exc:
+        raise LinkRefused("refused", f"未能办理：{exc.message}", claim) from None
 
 
 def _reason(refused: LinkRefused) -> str:
@@ -155,39 +175,44 @@ def _reason(refused: LinkRefused) -> str:
 
 @router.get("/l/{token}", response_class=HTMLResponse)
 def confirm_page(request: Request, token: str) -> HTMLResponse:
-    runtime = runtime_of(request)
+    runtime, now = runtime_of(request), now_of(request)
     try:
-        view = inspect_link(runtime, token, now=now_of(request))
+        with audited(runtime, now=now) as attempt:
+            attempt.claim = _claim(runtime, token, now=now)
+            view = inspect_link(runtime, attempt.claim)
+            attempt.outcome = "viewed"
     except LinkRefused as refused:
         return _refused(request, refused)
+    except Exception:  # audited as an error; logged here, answered in Chinese
+        log.exception("一键办理链接页面出错")
+        return _error(request)
     people = [(p.id, p.name) for p in runtime.settings.people]
     grades = [(g.id, g.label) for g in runtime.policy.scheme.by_rank()]
-    return page(
-        request,
-        "link_confirm.html",
-        {"view": view, "token": token, "people": people, "grades": grades},
-    )
+    csrf = form_token(request, bound=view.claim.nonce)
+    context = {"view": view, "token": token, "people": people, "grades": grades, "csrf": csrf}
+    return page(request, "link_confirm.html", context)
 
 
 @router.post("/l/{token}", response_class=HTMLResponse)
 async def confirm(request: Request, token: str) -> HTMLResponse:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await read_form(request, strict=False)  # checked in the audited block below
     return await run_in_threadpool(_act, request, token, form)
 
 
 def _act(request: Request, token: str, form: dict[str, str]) -> HTMLResponse:
-    runtime = runtime_of(request)
-    now = now_of(request)
-    if not csrf_valid(request, form.get("csrf")):
-        reason = "bad_csrf: 表单已失效（缺少或错误的校验码）"
-        audit(runtime.engine, at=now, outcome="refused", reason=reason, claim=None)
-        refused = LinkRefused("bad_csrf", "表单已失效，请重新打开通知中的链接再确认")
-        return _refused(request, refused)
-    form.pop("csrf", None)
+    runtime, now = runtime_of(request), now_of(request)
     try:
-        change = use_link(runtime, token, form=form, now=now)
+        with audited(runtime, now=now) as attempt:
+            claim = attempt.claim = _claim(runtime, token, now=now)
+            if not csrf_valid(request, form.pop("csrf", None), bound=claim.nonce):
+                message = "表单已失效，请重新打开通知中的链接再确认"
+                raise LinkRefused("bad_csrf", message, claim)
+            change = use_link(runtime, claim, form=form, now=now)
     except LinkRefused as refused:
         return _refused(request, refused, token=token)
+    except Exception:  # audited as an error; the action's transaction was rolled back
+        log.exception("一键办理出错")
+        return _error(request)
     request.app.state.after_change(change.case_id)
     return page(request, "link_done.html", {"message": change.message, "case_id": change.case_id})
 
@@ -199,3 +224,8 @@ def _refused(request: Request, refused: LinkRefused, *, token: str | None = None
     return page(
         request, "link_refused.html", {"message": refused.message, "retry": retry}, status=status
     )
+
+
+def _error(request: Request) -> HTMLResponse:
+    message = "系统内部错误，已记录，请稍后重新打开链接再试"
+    return page(request, "link_refused.html", {"message": message, "retry": None}, status=500)

@@ -1,11 +1,11 @@
 """What every page of the web app shares: the Jinja2 templates (autoescape on, so scraped text is
 always shown as text), the clock the app reads (`app.state.now`, injectable by tests), the
-runtime, the CSRF cookie and token, the one-line flash message after a redirect, and the
-Chinese formatting of times and countdowns."""
+runtime, the CSRF token of the page's forms and its check (the signed-in session's token; else
+the double-submit cookie's, bound to the link on a link's page), the one-line flash message
+after a redirect, and the Chinese formatting of times and countdowns."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from models.policy.escalation import format_late
 from tasks.runtime import Runtime, prepare
-from yuqing.web.security import csrf_ok, csrf_token, new_csrf_seed, session_key
+from yuqing.web.security import (
+    csrf_ok,
+    csrf_token,
+    forms_key,
+    new_csrf_seed,
+    same_token,
+    session_csrf,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSRF_COOKIE = "yq_csrf"
@@ -41,42 +48,59 @@ def now_of(request: Request) -> datetime:
 
 
 def csrf_key(request: Request) -> bytes:
-    """The signed-session key when there is one, else a key for this process only."""
-    key = session_key(runtime_of(request).settings)
-    if key is None:
-        state = request.app.state
-        if getattr(state, "process_key", None) is None:
-            state.process_key = secrets.token_bytes(32)
-        key = state.process_key
-    return key
+    """The key from the secrets when there is one, else a key for this process only."""
+    key = forms_key(runtime_of(request).settings)
+    process_key: bytes = request.app.state.process_key  # made by `create_app`
+    return process_key if key is None else key
+
+
+def _seed(request: Request) -> str:
+    """This browser's double-submit cookie, or the one `page` is about to set."""
+    seed = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_seed", None)
+    if seed is None:
+        seed = request.state.csrf_seed = new_csrf_seed()
+    return str(seed)
+
+
+def form_token(request: Request, *, bound: str | None = None) -> str:
+    """The CSRF token for this page's forms: the session's when signed in, else the cookie's
+    (bound to a link's nonce on its page)."""
+    session_id = getattr(request.state, "session_id", None)
+    if bound is None and session_id:
+        return session_csrf(session_id)
+    return csrf_token(csrf_key(request), _seed(request), bound=bound or "")
+
+
+def csrf_valid(request: Request, token: str | None, *, bound: str | None = None) -> bool:
+    """Whether a posted form's token is the one `form_token` gave this session, browser and
+    (with `bound`) link."""
+    session_id = getattr(request.state, "session_id", None)
+    if bound is None and session_id:
+        return same_token(token, session_csrf(session_id))
+    return csrf_ok(csrf_key(request), request.cookies.get(CSRF_COOKIE), token, bound=bound or "")
 
 
 def page(
     request: Request, template: str, context: Mapping[str, Any], *, status: int = 200
 ) -> HTMLResponse:
-    """Render a template with the CSRF token (setting its cookie on first visit) and any flash."""
-    seed = request.cookies.get(CSRF_COOKIE)
-    fresh = seed is None
-    seed = seed or new_csrf_seed()
+    """Render a template with the CSRF token (setting its cookie on first visit) and any flash;
+    `context` may carry a `csrf` of its own (a link's page)."""
     runtime = runtime_of(request)
     tz = runtime.settings.tz
-    html = ENV.get_template(template).render(
-        request=request,
-        csrf=csrf_token(csrf_key(request), seed),
-        flash=unquote(request.cookies.get(FLASH_COOKIE, "")),
-        when=lambda at: local_time(at, tz),
+    values = {
+        "request": request,
+        "csrf": context.get("csrf") or form_token(request),
+        "flash": unquote(request.cookies.get(FLASH_COOKIE, "")),
+        "when": lambda at: local_time(at, tz),
         **context,
-    )
-    response = HTMLResponse(html, status_code=status)
-    if fresh:
-        response.set_cookie(CSRF_COOKIE, seed, httponly=True, samesite="lax")
+    }
+    response = HTMLResponse(ENV.get_template(template).render(values), status_code=status)
+    fresh = getattr(request.state, "csrf_seed", None)
+    if fresh is not None and CSRF_COOKIE not in request.cookies:
+        response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="lax")
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE)
     return response
-
-
-def csrf_valid(request: Request, token: str | None) -> bool:
-    return csrf_ok(csrf_key(request), request.cookies.get(CSRF_COOKIE), token)
 
 
 def redirect(url: str, *, flash: str = "") -> RedirectResponse:

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from models.parse.topics import CATEGORIES
+from models.policy.forms import MAX_TEXT, FieldRefused, parse_count
 from models.repo.cases import CaseError
 from models.repo.intake import register
 from tasks.act import record
@@ -35,6 +36,8 @@ CATEGORY_LABELS = {
     "corruption": "涉腐问题",
 }
 assert set(CATEGORY_LABELS) == set(CATEGORIES)
+COUNTS = {"clicks": "点击量", "comments": "评论数"}
+LENGTHS = {"title": ("标题", 500), "text": ("内容摘要", MAX_TEXT), "url": ("原帖链接", 2000)}
 
 
 def register_page(
@@ -61,13 +64,18 @@ def _problems(form: Mapping[str, str]) -> list[str]:
     if form.get("channel") not in CHANNELS:
         problems.append("来源方式 channel：请选择")
     if form.get("category") and form["category"] not in CATEGORIES:
-        problems.append(f"类别 category：未知 {form['category']!r}")
+        problems.append(f"类别 category：未知 {form['category'][:40]!r}")
     url = form.get("url", "").strip()
     if url and not url.startswith(("http://", "https://")):
         problems.append("原帖链接 url：须以 http:// 或 https:// 开头")
-    for name, label in (("clicks", "点击量"), ("comments", "评论数")):
-        if form.get(name, "").strip() and not form[name].strip().isdigit():
-            problems.append(f"{label} {name}：须是非负整数")
+    for name, (label, most) in LENGTHS.items():
+        if len(form.get(name, "").strip()) > most:
+            problems.append(f"{label} {name}：最多 {most} 字")
+    for name, label in COUNTS.items():
+        try:
+            parse_count(form.get(name, ""), name=name, label=label)
+        except FieldRefused as exc:
+            problems.append(str(exc))
     return problems
 
 
@@ -94,8 +102,8 @@ def register_from_form(
                 now=now,
                 url=form.get("url", "").strip() or None,
                 category=form.get("category") or None,
-                clicks=int(form.get("clicks", "").strip() or 0),
-                comments=int(form.get("comments", "").strip() or 0),
+                clicks=parse_count(form.get("clicks", ""), name="clicks", label="点击量"),
+                comments=parse_count(form.get("comments", ""), name="comments", label="评论数"),
             ),
             at=now,
         ).change

@@ -1,7 +1,10 @@
-"""The console's sign-in security, standard library only: password hashes (scrypt), the signed
-session cookie that expires, and CSRF tokens (double submit: a random cookie, and in every form
-an HMAC of it that only the server can make). Keys come from the secrets: `session_key`, else
-derived from `link_key`; with neither, sign-in is off and a per-process key signs CSRF tokens."""
+"""The console's sign-in security, standard library only: password hashes (scrypt); the session
+cookie's random id (the server keeps the session, under the id's SHA-256) and the fingerprint of
+the password hash a session was opened under; and CSRF tokens. A signed-in form's token is an
+HMAC keyed by the session's own id, so it is good for that session only. Before sign-in (the
+sign-in form) and on a link's page the token is a double submit: a random cookie, and in the form
+an HMAC of it, and of the link's nonce on a link page, under a key from the secrets
+(`session_key`, else derived from `link_key`; with neither, a key for this process)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from notifications.links import derive_key
 from settings import Settings, WebUser
@@ -31,7 +33,12 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """`scrypt$n$r$p$salt$hash`, the form `[[web.users]] password_hash` takes."""
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+        password.encode(errors="surrogatepass"),
+        salt=salt,
+        n=SCRYPT_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        dklen=32,
     )
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
@@ -41,7 +48,7 @@ def verify_password(password: str, stored: str) -> bool:
         _, n, r, p, salt, digest = stored.split("$")
         expected = _unb64(digest)
         got = hashlib.scrypt(
-            password.encode(),
+            password.encode(errors="surrogatepass"),
             salt=_unb64(salt),
             n=int(n),
             r=int(r),
@@ -64,11 +71,6 @@ class SignedIn:
     roles: tuple[str, ...]
 
 
-def session_key(settings: Settings) -> bytes | None:
-    secret = settings.secrets.session_key or settings.secrets.link_key
-    return None if secret is None else derive_key(secret.get_secret_value(), "session")
-
-
 def find_user(settings: Settings, username: str) -> WebUser | None:
     return next((u for u in settings.web.users if u.username == username), None)
 
@@ -79,39 +81,57 @@ def signed_in(settings: Settings, user: WebUser) -> SignedIn:
     return SignedIn(username=user.username, person=person.id, name=person.name, roles=roles)
 
 
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def new_session_id() -> str:
+    """The cookie's value: 256 random bits, nothing else."""
+    return secrets.token_urlsafe(32)
+
+
+def session_digest(session_id: str) -> str:
+    """What the server stores and looks up (hex SHA-256, 64 characters)."""
+    return hashlib.sha256(session_id.encode(errors="replace")).hexdigest()
+
+
+def password_tag(password_hash: str) -> str:
+    """A fingerprint of an account's password hash: a session opened under another one (the
+    password has changed since) is over."""
+    return hashlib.sha256(f"yuqing/password{SEP}{password_hash}".encode()).hexdigest()
+
+
+# --- CSRF -------------------------------------------------------------------------------------
+
+
+def forms_key(settings: Settings) -> bytes | None:
+    """The key of the double-submit tokens; None: the caller uses a key of its process."""
+    secret = settings.secrets.session_key or settings.secrets.link_key
+    return None if secret is None else derive_key(secret.get_secret_value(), "session")
+
+
 def _tag(key: bytes, body: str) -> str:
-    return _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    return _b64(hmac.new(key, body.encode(errors="replace"), hashlib.sha256).digest())
 
 
-def make_session(key: bytes, username: str, *, now: datetime, minutes: int) -> str:
-    """The cookie value: who, until when, signed."""
-    expires = int((now + timedelta(minutes=minutes)).timestamp())
-    body = f"{username}{SEP}{expires}{SEP}{secrets.token_urlsafe(6)}"
-    return f"{body}{SEP}{_tag(key, 'session' + SEP + body)}"
-
-
-def read_session(key: bytes, cookie: str, *, now: datetime) -> str | None:
-    """The username of a genuine, unexpired session cookie, else None."""
-    parts = cookie.split(SEP)
-    if len(parts) != 4:
-        return None
-    body = SEP.join(parts[:3])
-    if not hmac.compare_digest(parts[3].encode(), _tag(key, "session" + SEP + body).encode()):
-        return None
-    if not parts[1].isdigit() or now.timestamp() >= int(parts[1]):
-        return None
-    return parts[0]
+def session_csrf(session_id: str) -> str:
+    """The token of every form of one signed-in session."""
+    return _tag(session_id.encode(errors="replace"), "yuqing/csrf")
 
 
 def new_csrf_seed() -> str:
     return secrets.token_urlsafe(18)
 
 
-def csrf_token(key: bytes, seed: str) -> str:
-    return _tag(key, "csrf" + SEP + seed)
+def csrf_token(key: bytes, seed: str, *, bound: str = "") -> str:
+    """The double-submit token for the cookie `seed` (and, on a link's page, its nonce)."""
+    return _tag(key, f"csrf{SEP}{seed}{SEP}{bound}")
 
 
-def csrf_ok(key: bytes, seed: str | None, token: str | None) -> bool:
-    if not seed or not token:
-        return False
-    return hmac.compare_digest(token.encode(), csrf_token(key, seed).encode())
+def same_token(given: str | None, expected: str) -> bool:
+    return bool(given) and hmac.compare_digest(
+        (given or "").encode(errors="replace"), expected.encode()
+    )
+
+
+def csrf_ok(key: bytes, seed: str | None, token: str | None, *, bound: str = "") -> bool:
+    return bool(seed) and same_token(token, csrf_token(key, seed or "", bound=bound))
