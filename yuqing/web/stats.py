@@ -15,9 +15,9 @@ from models.reports.periods import PeriodError, ReportKind
 from models.reports.timeline import series
 from tasks.reports import report_input
 from yuqing.web.charts import rate_bars, stacked_columns
-from yuqing.web.console import current_user
 from yuqing.web.pages import now_of, page, redirect, runtime_of
 from yuqing.web.report_common import chrome, message, shown_period
+from yuqing.web.signin import current_user
 
 router = APIRouter(tags=["reports"])
 
