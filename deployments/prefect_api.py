@@ -174,7 +174,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_free(host: str, port: int) -> bool:
+    """Nothing listens on it. Connections of a server just stopped (TIME_WAIT) do not count:
+    the server binds with SO_REUSEADDR, and so does this probe."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

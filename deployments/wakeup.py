@@ -2,7 +2,8 @@
 until the earliest due time in the database (a deadline's next check, an ack window, a retry)
 and runs the escalation cycle then. It looks again at least every `dispatch.wake_poll_seconds`,
 so a deadline created by another process (collect, the CLI) is seen within that time. The
-scheduled sweep deployment stays as the backstop if this thread ever stops."""
+scheduled sweep deployment stays as the backstop if this thread ever stops. In the distributed
+setup the loop only notices what is due and hands it to the work pool (`work`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tasks.cycle import context_for, next_wake, run_cycle
 from tasks.runtime import Runtime
 
 log = logging.getLogger(__name__)
+Work = Callable[[datetime], bool]
 MIN_PAUSE = 0.01  # seconds: a cycle that leaves work due (locked rows) does not spin
 
 
@@ -28,9 +30,15 @@ def seconds_until(wake: datetime | None, *, now: datetime, poll: float) -> float
 
 
 def wake_loop(
-    runtime: Runtime, stop: threading.Event, *, clock: Callable[[], datetime] = utc_now
+    runtime: Runtime,
+    stop: threading.Event,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    work: Work | None = None,
 ) -> None:
-    """Run cycles when something is due until `stop` is set."""
+    """Run cycles when something is due until `stop` is set. `work` replaces the cycle here
+    (the distributed setup hands it to the workers); it returns whether it did the work (look
+    again at once) or handed it off (look again after a poll)."""
     ctx = context_for(runtime)
     options = runtime.settings.dispatch
     lease = timedelta(seconds=options.sending_lease_seconds)
@@ -40,6 +48,9 @@ def wake_loop(
         try:
             with session_scope(runtime.engine) as session:
                 wake = next_wake(session, now=now, lease=lease)
+            if wake is not None and wake <= now and work is not None:
+                pause = MIN_PAUSE if work(now) else options.wake_poll_seconds
+                continue
             if wake is not None and wake <= now:
                 run_cycle(
                     runtime.engine,
@@ -57,10 +68,16 @@ def wake_loop(
             pause = options.wake_poll_seconds
 
 
-def start_wake_thread(runtime: Runtime) -> tuple[threading.Thread, threading.Event]:
+def start_wake_thread(
+    runtime: Runtime, *, work: Work | None = None
+) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
     thread = threading.Thread(
-        target=wake_loop, args=(runtime, stop), name="yuqing-wake", daemon=True
+        target=wake_loop,
+        args=(runtime, stop),
+        kwargs={"work": work},
+        name="yuqing-wake",
+        daemon=True,
     )
     thread.start()
     return thread, stop
