@@ -21,7 +21,6 @@ import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 
 from deployments.prefect_api import PrefectUnavailable, running_serve, use_api
 from deployments.reaper import end_leftovers, mark_children, start_watchdog
@@ -60,7 +59,6 @@ def run_worker(
     os.environ["YUQING_CONFIG"] = str(path)
     os.environ.setdefault("PREFECT_WORKER_QUERY_SECONDS", QUERY_SECONDS)
     os.environ.setdefault("PREFECT_WORKER_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: the watchdog ends the runs
     left = end_leftovers("worker", data_dir)
     if left:
         say(f"已结束上次异常退出遗留的进程 {len(left)} 个")
@@ -69,17 +67,12 @@ def run_worker(
         with use_api(api):
             say(f"worker {name}：工作池 {pool}，同时最多运行 {limit} 个；Prefect {api}")
             _work(pool, limit, name, say)
-    except KeyboardInterrupt:
-        say("收到停止信号，正在停止…")
     finally:
         watchdog.finish()
 
 
-def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def _work(pool: str, limit: int, name: str, say: Say) -> None:
+    """Prefect's process worker until SIGINT or SIGTERM; the watchdog then ends its runs."""
     import anyio
     from prefect.workers.process import ProcessWorker
 
@@ -90,6 +83,17 @@ def _work(pool: str, limit: int, name: str, say: Say) -> None:
             limit=limit,
             heartbeat_interval_seconds=int(HEARTBEAT_SECONDS),
         )
-        await worker.start(printer=say)
+        async with anyio.create_task_group() as group:
+
+            async def stop_on_signal() -> None:
+                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    async for _ in signals:
+                        say("收到停止信号，正在停止…")
+                        group.cancel_scope.cancel()
+                        return
+
+            group.start_soon(stop_on_signal)
+            await worker.start(printer=say)
+            group.cancel_scope.cancel()
 
     anyio.run(work)
