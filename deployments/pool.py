@@ -48,12 +48,18 @@ class PoolEscalations:
     """The wake-up loop's work in the distributed setup: ask the workers for escalation runs."""
 
     def __init__(
-        self, deployment_id: UUID, work_pool: str, *, runs: int | None, max_seconds: float
+        self,
+        deployment_id: UUID,
+        work_pool: str,
+        *,
+        runs: int | None,
+        max_seconds: float,
+        overrun: float = OVERRUN_S,
     ) -> None:
         self.deployment_id = deployment_id
         self.work_pool = work_pool
         self.runs = runs
-        self.stale = timedelta(seconds=max_seconds + OVERRUN_S)
+        self.stale = timedelta(seconds=max_seconds + overrun)
         self.asked: list[UUID] = []
         self.last_look = 0.0
 
