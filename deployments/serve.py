@@ -46,9 +46,9 @@ Say = Callable[[str], None]
 # The stop budget (SIGINT/SIGTERM to exit, children included, within 10 s): seconds each step
 # may take at most. A flow run still going after its grace is recorded as cancelled.
 RUN_GRACE_S = 2.0
-DRAIN_S = 2.0
-WEB_S = 2.0
-PREFECT_SERVER_S = 3.0
+DRAIN_S = 1.5
+WEB_S = 1.0
+PREFECT_SERVER_S = 3.0  # then SIGKILL; what is left after that, the watchdog ends
 
 
 class WebApp(Protocol):
