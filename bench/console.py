@@ -290,8 +290,14 @@ def main() -> None:
     options = parser.parse_args()
     backends = ["sqlite", "postgresql"] if options.backend == "both" else [options.backend]
     figures: dict[str, float] = {"cases": options.cases, "events": options.events}
+    figures["load_avg_1m_before"] = round(os.getloadavg()[0], 2)  # others on this machine
     for backend in backends:
         figures |= run_backend(backend, options.cases, options.events, options.runs)
+    figures["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    print(
+        f"load average (1 min): {figures['load_avg_1m_before']} before, "
+        f"{figures['load_avg_1m_after']} after ({os.cpu_count()} cores)"
+    )
     print(json.dumps(figures))
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -197,6 +198,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="the receiver's delay")
     options = parser.parse_args()
     figures: dict[str, float] = {"burst": options.burst, "latency_ms": options.latency_ms}
+    figures["load_avg_1m_before"] = round(os.getloadavg()[0], 2)  # others on this machine
     with running_postgres() as server, tempfile.TemporaryDirectory(prefix="yq-scale-") as base:
         admin = PostgresAdmin(server.url)
         try:
@@ -217,6 +219,11 @@ def main() -> None:
         f"2 workers / 1: sweep {figures['sweep_ratio_2_over_1']}x, "
         f"delivery {figures['delivery_ratio_2_over_1']}x (target 1.8x); "
         f"double fires {figures['double_fires']}"
+    )
+    figures["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    print(
+        f"load average (1 min): {figures['load_avg_1m_before']} before, "
+        f"{figures['load_avg_1m_after']} after ({os.cpu_count()} cores)"
     )
     print(json.dumps(figures))
 

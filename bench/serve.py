@@ -273,6 +273,7 @@ def baseline(directory: Path, window: float) -> dict[str, Any]:
 
 def main() -> None:
     window = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    load_before = os.getloadavg()[0]  # others on this machine slow everything down
     with tempfile.TemporaryDirectory(prefix="yq-serve-") as base:
         (Path(base) / "ours").mkdir()
         (Path(base) / "prefect").mkdir()
@@ -295,6 +296,9 @@ def main() -> None:
     )
     figures = {f"yuqing_{k}": round(float(v), 2) for k, v in mine.items()}
     figures |= {f"prefect_{k}": round(float(v), 2) for k, v in theirs.items()}
+    figures |= {"load_avg_1m_before": round(load_before, 2)}
+    figures |= {"load_avg_1m_after": round(os.getloadavg()[0], 2)}
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(json.dumps(figures))
 
 

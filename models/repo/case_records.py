@@ -1,7 +1,7 @@
 """A case's records read a bounded amount at a time, for a page that must not grow with the case's
 history: the timeline one page at a time (page 1 is the newest; each page in time order) and the
-latest items, metric snapshots, notifications and timeline entries of some kinds or of people,
-each with the total it was cut from."""
+latest items, metric snapshots, notifications (each with the total it was cut from) and timeline
+entries of some kinds or of people (with whether there are more)."""
 
 from __future__ import annotations
 
@@ -20,14 +20,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Slice(Generic[T]):
-    """Some of a case's rows, in time order, and how many there are in all."""
+    """Some of a case's rows, in time order; how many there are in all, when counted, and
+    whether there are more than these."""
 
     rows: list[T]
-    total: int
+    total: int | None
+    cut: bool
 
-    @property
-    def cut(self) -> bool:
-        return len(self.rows) < self.total
+
+def _slice(rows: list[T], total: int) -> Slice[T]:
+    return Slice(rows=rows, total=total, cut=len(rows) < total)
 
 
 def timeline_page(session: Session, case_id: int, *, page: int, size: int) -> Slice[CaseEvent]:
@@ -40,7 +42,7 @@ def timeline_page(session: Session, case_id: int, *, page: int, size: int) -> Sl
         .limit(size)
     )
     rows = list(session.exec(newest_first).all())
-    return Slice(rows=rows[::-1], total=_count(session, CaseEvent, case_id))
+    return _slice(rows[::-1], _count(session, CaseEvent, case_id))
 
 
 def latest_events(
@@ -51,23 +53,22 @@ def latest_events(
     kinds: Sequence[EventKind] = (),
     people_only: bool = False,
 ) -> Slice[CaseEvent]:
-    """The latest `limit` timeline entries of `kinds` (or by people, not the system)."""
+    """The latest `limit` timeline entries of `kinds` (or by people, not the system). Not
+    counted: counting them would read the whole timeline; `cut` says whether there are more."""
     where: list[Any] = [CaseEvent.case_id == case_id]
     if kinds:
         where.append(col(CaseEvent.kind).in_(list(kinds)))
     if people_only:
         where.append(CaseEvent.actor != "system")
-    query = select(CaseEvent).where(*where)
-    rows = session.exec(
-        query.order_by(col(CaseEvent.at).desc(), col(CaseEvent.id).desc()).limit(limit)
-    ).all()
-    total = session.exec(select(func.count()).select_from(CaseEvent).where(*where)).one()
-    return Slice(rows=list(rows)[::-1], total=int(total))
+    newest_first = col(CaseEvent.at).desc(), col(CaseEvent.id).desc()
+    query = select(CaseEvent).where(*where).order_by(*newest_first).limit(limit + 1)
+    rows = list(session.exec(query).all())
+    return Slice(rows=rows[:limit][::-1], total=None, cut=len(rows) > limit)
 
 
 def latest_items(session: Session, case_id: int, *, limit: int) -> Slice[Item]:
     query = select(Item).where(Item.case_id == case_id).order_by(col(Item.id).desc()).limit(limit)
-    return Slice(rows=list(session.exec(query).all())[::-1], total=_count(session, Item, case_id))
+    return _slice(list(session.exec(query).all())[::-1], _count(session, Item, case_id))
 
 
 def latest_metrics(session: Session, case_id: int, *, limit: int) -> Slice[MetricSnapshot]:
@@ -78,7 +79,7 @@ def latest_metrics(session: Session, case_id: int, *, limit: int) -> Slice[Metri
         .limit(limit)
     )
     rows = list(session.exec(query).all())[::-1]
-    return Slice(rows=rows, total=_count(session, MetricSnapshot, case_id))
+    return _slice(rows, _count(session, MetricSnapshot, case_id))
 
 
 def latest_notifications(session: Session, case_id: int, *, limit: int) -> Slice[Notification]:
@@ -89,7 +90,7 @@ def latest_notifications(session: Session, case_id: int, *, limit: int) -> Slice
         .limit(limit)
     )
     rows = list(session.exec(query).all())[::-1]
-    return Slice(rows=rows, total=_count(session, Notification, case_id))
+    return _slice(rows, _count(session, Notification, case_id))
 
 
 def _count(session: Session, table: Any, case_id: int) -> int:

@@ -156,8 +156,12 @@ class MetricSnapshot(SQLModel, table=True):
 class CaseEvent(SQLModel, table=True):
     """One entry of a case's append-only timeline."""
 
-    # A case page shows its timeline a page at a time, in time order.
-    __table_args__ = (Index("ix_caseevent_case_at", "case_id", "at", "id"),)
+    # A case page shows its timeline a page at a time, in time order, and its latest grade and
+    # stage changes without reading the rest.
+    __table_args__ = (
+        Index("ix_caseevent_case_at", "case_id", "at", "id"),
+        Index("ix_caseevent_case_kind_at", "case_id", "kind", "at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)

@@ -21,7 +21,7 @@ from models.store.db import session_scope
 from models.store.tables import Case, Obligation, Person, RoleAssignment
 from settings import PersonConfig, UnitConfig
 from tests.support.escalation import POLICY, T0, new_case
-from yuqing.web.board import board
+from yuqing.web.board import CountsCache, board
 
 UNITS = [UnitConfig(id="office", name="办公室"), UnitConfig(id="edu", name="教育局")]
 PEOPLE = [
@@ -178,3 +178,20 @@ def test_a_cursor_that_was_not_written_by_the_board_is_refused() -> None:
     at = datetime(2026, 11, 22, 1, 0, tzinfo=T0.tzinfo)
     assert Cursor.decode(Cursor(at, 3).encode()) == Cursor(at, 3)
     assert Cursor.decode(Cursor(None, 9).encode()) == Cursor(None, 9)
+
+
+def test_the_counts_are_counted_again_once_the_cache_is_15_seconds_old(engine: Engine) -> None:
+    fill(engine, 6)
+    cache = CountsCache()
+
+    def shown(at: datetime) -> tuple[int, datetime]:
+        with session_scope(engine) as session:
+            found = board(session, POLICY, now=at, unit_names={}, cache=cache)
+        return found.open_cases, found.counted_at
+
+    before, counted = shown(NOW)
+    assert counted == NOW
+    new_case(engine, title="新案件")
+    assert shown(NOW + timedelta(seconds=14)) == (before, NOW)  # the page says when
+    assert shown(NOW + timedelta(seconds=15)) == (before + 1, NOW + timedelta(seconds=15))
+    assert shown(NOW - timedelta(seconds=1))[1] == NOW - timedelta(seconds=1)  # clock went back

@@ -20,7 +20,7 @@ from models.store.db import session_scope
 from tasks.runtime import Runtime
 from yuqing import actions
 from yuqing.actions import Action, ActionResult, FormField
-from yuqing.web.board import board
+from yuqing.web.board import board, counts_cache
 from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.register import register_from_form, register_page
 from yuqing.web.security import (
@@ -146,6 +146,7 @@ def board_page(request: Request, unit: str = "", grade: str = "", after: str = "
             unit=unit or None,
             grade=grade or None,
             after=cursor,
+            cache=counts_cache(request.app.state),
         )
     context = {"b": shown, "units": units, "grades": grades, "unit": unit, "grade": grade}
     return page(request, "board.html", {**_chrome(request, user), **context, "paged": bool(after)})

@@ -17,6 +17,7 @@ from models.policy import Policy
 from models.policy.stages import STAGE_LABELS
 from models.policy.states import ApprovalKind, ApprovalStatus, EventKind, ObligationStatus
 from models.repo.case_records import (
+    Slice,
     latest_events,
     latest_items,
     latest_metrics,
@@ -63,7 +64,7 @@ class CasePage:
     timeline: Sequence[CaseEvent]
     extensions: list[dict[str, Any]]
     names: dict[str, str] = field(default_factory=dict)
-    totals: dict[str, int] = field(default_factory=dict)  # of each list, before the RECENT cut
+    cut: dict[str, Slice[Any]] = field(default_factory=dict)  # each list, cut to RECENT
     timeline_page: int = 1  # 1: the newest entries
     timeline_pages: int = 1
     timeline_total: int = 0
@@ -109,17 +110,17 @@ def case_page(
         timeline=timeline.rows,
         extensions=_extensions(session, case_id),
         names=names,
-        totals={
-            "items": items.total,
-            "metrics": metrics.total,
-            "grade_history": grades.total,
-            "stage_history": stages.total,
-            "deliveries": notes.total,
-            "actions": acts.total,
+        cut={
+            "items": items,
+            "metrics": metrics,
+            "grade_history": grades,
+            "stage_history": stages,
+            "deliveries": notes,
+            "actions": acts,
         },
         timeline_page=max(timeline_page, 1),
-        timeline_pages=max(1, -(-timeline.total // TIMELINE_PAGE)),
-        timeline_total=timeline.total,
+        timeline_pages=max(1, -(-(timeline.total or 0) // TIMELINE_PAGE)),
+        timeline_total=timeline.total or 0,
     )
 
 
