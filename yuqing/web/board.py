@@ -1,25 +1,32 @@
 """What the console's board shows: one page of open cases from `models.repo.board` (nearest
 deadline first, filtered in the database), with the labels, unit names and countdowns of the
 visible rows only, the counts of all open and overdue cases under the same filters (counted
-again at most every 15 seconds), and the cursor of the next page. Plain data for `board.html`;
-no HTML here."""
+again in the background once 15 seconds old), and the cursor of the next page. Plain data for
+`board.html`; no HTML here."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.policy import Policy
 from models.policy.stages import STAGE_LABELS
 from models.repo.board import BoardFilter, Cursor, board_counts, board_page
+from models.store.db import session_scope
 from yuqing.web.pages import countdown
 
+log = logging.getLogger(__name__)
 BOARD_PAGE = 50  # cases per page
 COUNTS_TTL_S = 15.0
+Count = Callable[[], tuple[int, int]]
+Counted = tuple[datetime, tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -47,21 +54,50 @@ class Board:
 
 @dataclass
 class CountsCache:
-    """The board's counts per filter, counted again at most every `ttl` seconds of the app's
-    clock: counting 100,000 open cases takes 50-150 ms, the page of 50 itself about 10, and
-    the counts are a headline, not a ledger (the page shows when they were counted)."""
+    """The board's counts per filter. Counting 100,000 open cases takes 50-300 ms, the page of
+    50 itself about 10, and the counts are a headline, not a ledger (the page says when they
+    were counted): so counts older than `ttl` seconds of the app's clock are shown while they
+    are counted again in the background, and only the first view of a filter waits for them."""
 
     ttl: float = COUNTS_TTL_S
     found: dict[BoardFilter, tuple[datetime, tuple[int, int]]] = field(default_factory=dict)
+    refreshing: dict[BoardFilter, threading.Thread] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(
-        self, filters: BoardFilter, now: datetime, count: Callable[[], tuple[int, int]]
-    ) -> tuple[datetime, tuple[int, int]]:
-        at, counts = self.found.get(filters, (None, (0, 0)))
-        if at is None or not timedelta(0) <= now - at < timedelta(seconds=self.ttl):
-            at, counts = now, count()
-            self.found[filters] = (at, counts)
-        return at, counts
+    def get(self, filters: BoardFilter, now: datetime, count: Count) -> Counted:
+        with self.lock:
+            known = self.found.get(filters)
+        if known is None:
+            return self._count(filters, now, count)
+        if not timedelta(0) <= now - known[0] < timedelta(seconds=self.ttl):
+            with self.lock:
+                if filters not in self.refreshing:
+                    thread = threading.Thread(
+                        target=self._count, args=(filters, now, count), daemon=True
+                    )
+                    self.refreshing[filters] = thread
+                    thread.start()
+        return known
+
+    def wait(self) -> None:
+        """Until the counts being counted again are in (for tests)."""
+        with self.lock:
+            threads = list(self.refreshing.values())
+        for thread in threads:
+            thread.join()
+
+    def _count(self, filters: BoardFilter, now: datetime, count: Count) -> Counted:
+        try:
+            counted = (now, count())
+            with self.lock:
+                self.found[filters] = counted
+            return counted
+        except Exception:
+            log.exception("board counts failed")  # the stale ones stay shown
+            raise
+        finally:
+            with self.lock:
+                self.refreshing.pop(filters, None)
 
 
 def counts_cache(state: Any) -> CountsCache:
@@ -94,10 +130,14 @@ def board(
     filters = BoardFilter(grades=grade_names(policy, grade), unit=unit)
     page = board_page(session, filters=filters, after=after, limit=limit)
 
-    def count() -> tuple[int, int]:
-        return board_counts(session, now=now, filters=filters)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
 
-    counted_at, (total, late) = (cache or CountsCache(ttl=0)).get(filters, now, count)
+    def count() -> tuple[int, int]:  # its own session: it may run after this request
+        with session_scope(engine) as counting:
+            return board_counts(counting, now=now, filters=filters)
+
+    counted_at, (total, late) = (cache or CountsCache()).get(filters, now, count)
     lines = []
     for row in page.rows:
         text, overdue = countdown(row.nearest_due, now) if row.nearest_due else ("—", False)
