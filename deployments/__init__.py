@@ -1,2 +1,6 @@
-"""How yuqing runs: `yuqing serve` on the embedded default (Prefect's local mode, SQLite), with
-the scheduled deployments declared in one place (`deployments.serve`)."""
+"""How yuqing runs: `yuqing serve` (`serve`: the embedded default, its deployments' runs inside
+the process, `inprocess`; or the distributed setup's console and wake-ups, `pool`), `yuqing
+worker` (`worker`: Prefect's process worker for the pool), the deployments declared once
+(`declared`), the Prefect API each process uses (`prefect_api`), the wake-up loop (`wakeup`), and
+the watchdog that lets no started process outlive its owner (`reaper`). `compose.yaml`,
+`Dockerfile` and `yuqing.example.toml` describe the distributed setup for Docker Compose."""

@@ -174,7 +174,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_free(host: str, port: int) -> bool:
+    """Nothing listens on it. Connections of a server just stopped (TIME_WAIT) do not count:
+    the server binds with SO_REUSEADDR, and so does this probe."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -238,9 +241,11 @@ def start_server(
     ui: bool = False,
     say: Say = _quiet,
     limit: float = STARTUP_LIMIT_S,
+    env: dict[str, str] | None = None,
 ) -> LocalServer:
     """Start `prefect server start` on `home` and wait until it answers; PrefectUnavailable
-    (one line) when it exits or does not answer within `limit` seconds."""
+    (one line) when it exits or does not answer within `limit` seconds. `env` adds to its
+    environment (e.g. PREFECT_SERVER_DATABASE_CONNECTION_URL for PostgreSQL)."""
     home = home.resolve()
     with _home_lock(home):
         end_orphan(home, say=say)
@@ -249,19 +254,20 @@ def start_server(
             raise PrefectUnavailable(f"Prefect 服务端口 {host}:{port} 已被占用，请换一个端口")
         url = f"http://{host}:{port}/api"
         log = home / "server.log"
-        env = {
+        environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")},
             "PREFECT_HOME": str(home),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_UI_ENABLED": "true" if ui else "false",
             "DO_NOT_TRACK": "1",
+            **(env or {}),
         }
         command = [sys.executable, "-m", "prefect", "server", "start", "--host", host]
         command += ["--port", str(port), *([] if services else ["--no-services"])]
         with log.open("ab") as output:
             process = subprocess.Popen(
                 command,
-                env=env,
+                env=environment,
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,

@@ -1,12 +1,17 @@
-"""`yuqing serve`: the deployments, declared once, and the process that runs them.
+"""`yuqing serve`: the process an office runs. It says each start-up step, starts (or uses) the
+Prefect server, records its addresses in the data directory's `serve.json` so other commands
+find it, starts the wake-up loop and the web app the front door hands it, says where the console
+and Prefect's UI are, and runs until Ctrl-C or SIGTERM, which stop everything within seconds.
 
-Collection on the configured interval, the sweep as a backstop (the wake-up loop alerts a
-lapsed deadline at its due time; see `deployments.wakeup`), and the manual re-run of a stuck
-case (no schedule; started from the Prefect UI with a `case_id`). `serve_forever` says each
-start-up step, starts (or uses) the Prefect server, records its addresses in the data
-directory's `serve.json` so other commands find it, starts the wake-up loop and the web app the
-front door hands it, and serves the schedules until Ctrl-C or SIGTERM.
-"""
+Embedded (the default): collection on its interval, the backstop sweep and the manual re-run run
+inside this process (`deployments.inprocess`: no new interpreter per run, no pile-up), and the
+wake-up loop alerts each lapse at its due time. Distributed (`serve.work_pool` and
+`PREFECT_API_URL`): the same deployments are registered for the pool's workers and the wake-up
+loop asks them for escalation runs (`deployments.pool`); serve keeps the console and the
+wake-ups.
+
+No process serve starts outlives it, even after `kill -9`, and a new serve ends whatever a
+crashed one left (`deployments.reaper`)."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -31,11 +37,18 @@ from deployments.prefect_api import (
     use_api,
     write_serve,
 )
+from deployments.reaper import end_leftovers, mark_children, start_watchdog
 from settings import SettingsError
 from tasks.runtime import Runtime, prepare
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
+# The stop budget (SIGINT/SIGTERM to exit, children included, within 10 s): seconds each step
+# may take at most. A flow run still going after its grace is recorded as cancelled.
+RUN_GRACE_S = 2.0
+DRAIN_S = 1.5
+WEB_S = 1.0
+PREFECT_SERVER_S = 3.0  # then SIGKILL; what is left after that, the watchdog ends
 
 
 class WebApp(Protocol):
@@ -49,27 +62,6 @@ class WebApp(Protocol):
 # The front door starts the web app: it gets the runtime, and what to call after an action (wake
 # the runner, so the action's steps are carried out at once).
 StartWeb = Callable[[Runtime, Callable[[int], None]], WebApp | None]
-
-
-def deployments(config: str | None) -> list[Any]:
-    """The RunnerDeployments `yuqing serve` runs; parameters carry the config path, no secrets."""
-    from deployments.reports import report_deployments
-    from deployments.rerun import rerun_deployment
-    from flows.collect import collect
-    from flows.sweep import sweep
-
-    settings = prepare(config).settings
-    parameters = {"config": config}
-    return [
-        collect.to_deployment(
-            name="scheduled", interval=settings.collect.interval_seconds, parameters=parameters
-        ),
-        sweep.to_deployment(
-            name="scheduled", interval=settings.sweep.interval_seconds, parameters=parameters
-        ),
-        rerun_deployment(config),  # no schedule: started from the Prefect UI with a case_id
-        *report_deployments(config),  # daily 17:00 … annual, in the office's time zone
-    ]
 
 
 def check_channels(runtime: Runtime) -> int:
@@ -98,12 +90,16 @@ def _prefect_server(runtime: Runtime, say: Say) -> Iterator[tuple[str, LocalServ
         say(f"使用已配置的 Prefect 服务：{configured}")
         yield configured, None
         return
+    if runtime.settings.serve.work_pool:
+        raise PrefectUnavailable(
+            "serve.work_pool 已设置（分布式部署）：请用 PREFECT_API_URL 指明共用的 Prefect 服务"
+        )
     options = runtime.settings.serve
     server = start_server(
         runtime.settings.general.data_dir / "prefect",
         host=options.prefect_host,
         port=options.prefect_port,
-        services=True,  # its scheduler fires the scheduled deployments
+        services=True,  # its scheduler creates the scheduled deployments' runs
         ui=True,
         say=say,
     )
@@ -112,10 +108,10 @@ def _prefect_server(runtime: Runtime, say: Say) -> Iterator[tuple[str, LocalServ
             try:
                 yield server.url, server
             finally:
-                drain_prefect()
+                drain_prefect(timeout=DRAIN_S)
     finally:
         say("正在停止 Prefect 服务…")
-        server.stop()
+        server.stop(timeout=PREFECT_SERVER_S)
 
 
 def _refuse_second_serve(data_dir: Path) -> None:
@@ -128,51 +124,90 @@ def _refuse_second_serve(data_dir: Path) -> None:
         remove_serve(data_dir)
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM stops serve like Ctrl-C: through the same clean shutdown."""
+def _stop_on_signals() -> None:
+    """SIGTERM stops serve like Ctrl-C (SIGINT): through the same clean shutdown."""
 
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -> None:
     """Start everything, say where it is, serve until Ctrl-C or SIGTERM, stop everything."""
-    from deployments.wakeup import start_wake_thread
-
-    _stop_on_sigterm()
+    _stop_on_signals()
     say("检查配置并迁移数据库…")
     runtime = prepare(config)
     data_dir = runtime.settings.general.data_dir
     say(f"数据库已就绪；通知渠道 {check_channels(runtime)} 个，全部可用")
     _refuse_second_serve(data_dir)
-    with _prefect_server(runtime, say) as (api, server):
-        _, waker = start_wake_thread(runtime, config)
-        say("到期唤醒已启动：时限到点即发出催办，办理后的通知随即发出")
-        web = start_web(runtime, waker.poke) if start_web is not None else None
-        write_serve(
-            data_dir,
-            ServeRecord(
-                pid=os.getpid(),
-                prefect_api=api,
-                console=web.url if web else None,
-                prefect_server_pid=server.process.pid if server else None,
-            ),
-        )
-        if web is not None:
-            say(f"控制台：{web.url}/")
-        say(f"Prefect 界面：{api.removesuffix('/api')}（PREFECT_API_URL={api}）")
-        try:
-            # Imported only now, with the API chosen.
-            from prefect import serve
+    left = end_leftovers("serve", data_dir)
+    if left:
+        say(f"已结束上次异常退出的 serve 遗留的进程 {len(left)} 个：{left}")
+    watchdog = start_watchdog(mark_children("serve", data_dir))
+    try:
+        with _prefect_server(runtime, say) as (api, server):
+            _serve(config, runtime, api, server, start_web, say)
+    finally:
+        watchdog.finish()
 
-            say("按计划运行采集与时限检查；Ctrl-C 停止")
-            serve(*deployments(config), print_starting_message=False)
-        except KeyboardInterrupt:
-            say("收到停止信号，正在停止…")
-        finally:
-            remove_serve(data_dir)
-            waker.halt()
-            if web is not None:
-                web.stop()
+
+def _serve(
+    config: str | None,
+    runtime: Runtime,
+    api: str,
+    server: LocalServer | None,
+    start_web: StartWeb | None,
+    say: Say,
+) -> None:
+    from deployments.wakeup import start_wake_thread
+
+    data_dir = runtime.settings.general.data_dir
+    work_pool = runtime.settings.serve.work_pool
+    runner: Any = None
+    work: Any = None
+    if work_pool:
+        from deployments.pool import start_pool
+
+        work = start_pool(config, runtime, say)
+    _, waker = start_wake_thread(runtime, config, work=work)
+    say(
+        "到期唤醒已启动：时限到点即发出催办，办理后的通知随即发出"
+        + ("（催办由工作池的 worker 发送）" if work else "")
+    )
+    web = start_web(runtime, waker.poke) if start_web is not None else None
+    write_serve(
+        data_dir,
+        ServeRecord(
+            pid=os.getpid(),
+            prefect_api=api,
+            console=web.url if web else None,
+            prefect_server_pid=server.process.pid if server else None,
+        ),
+    )
+    if web is not None:
+        say(f"控制台：{web.url}/")
+    say(f"Prefect 界面：{api.removesuffix('/api')}（PREFECT_API_URL={api}）")
+    try:
+        if not work_pool:
+            from deployments.declared import local
+            from deployments.inprocess import InProcessRunner
+
+            runner = InProcessRunner(local(config))
+            runner.start()
+            say("按计划运行采集与后备时限检查（在本进程内运行，不另起进程）；Ctrl-C 停止")
+        else:
+            say(f"采集、后备检查与重跑由工作池 {work_pool} 的 worker 运行；Ctrl-C 停止")
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        say("收到停止信号，正在停止…")
+    finally:
+        remove_serve(data_dir)
+        waker.halt()
+        if runner is not None:
+            for run_id in runner.stop(grace=RUN_GRACE_S):
+                say(f"流程运行 {run_id} 未在停止前完成，已记为取消")
+        if web is not None:
+            web.stop(timeout=WEB_S)

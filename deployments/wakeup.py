@@ -5,7 +5,8 @@ waiting steps (what people's actions caused: the quick report, the contact sheet
 requests…), then the escalation cycle. It looks again at least every `dispatch.wake_poll_seconds`,
 so work recorded by another process (collect, the CLI) is seen within that time, and at once
 when this process's console pokes it (`Waker.poke`). The scheduled sweep deployment stays as the
-backstop if this thread ever stops."""
+backstop if this thread ever stops. In the distributed setup the loop hands the escalation to the
+work pool (`work`); case steps still run here, as the case flow."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tasks.cycle import context_for, next_wake, run_cycle
 from tasks.runtime import Runtime
 
 log = logging.getLogger(__name__)
+Work = Callable[[datetime], bool]
 MIN_PAUSE = 0.01  # seconds: a cycle that leaves work due (locked rows) does not spin
 
 
@@ -68,8 +70,12 @@ def wake_loop(
     *,
     escalate: bool = True,
     clock: Callable[[], datetime] = utc_now,
+    work: Work | None = None,
 ) -> None:
-    """Carry out case steps and (when `escalate`) run escalation cycles as things fall due."""
+    """Carry out case steps and (when `escalate`) run escalation cycles as things fall due.
+    `work` replaces the escalation cycle here (the distributed setup hands it to the workers);
+    it returns whether it did the work (look again at once) or handed it off (look again after a
+    poll, or when poked)."""
     ctx = context_for(runtime)
     options = runtime.settings.dispatch
     lease = timedelta(seconds=options.sending_lease_seconds)
@@ -88,7 +94,10 @@ def wake_loop(
             wake = min((d for d in due if d is not None), default=None)
             if wake is not None and wake <= now:
                 carry_out_steps(runtime, config, now=now)
-                if escalate:
+                pause = MIN_PAUSE
+                if escalate and work is not None:
+                    pause = MIN_PAUSE if work(now) else options.wake_poll_seconds
+                elif escalate:
                     run_cycle(
                         runtime.engine,
                         now=now,
@@ -97,7 +106,6 @@ def wake_loop(
                         batch_size=runtime.settings.sweep.batch_size,
                         options=options,
                     )
-                pause = MIN_PAUSE
                 continue
             pause = seconds_until(wake, now=clock(), poll=options.wake_poll_seconds)
         except Exception:  # keep waking: the scheduled sweep is only the backstop
@@ -106,13 +114,13 @@ def wake_loop(
 
 
 def start_wake_thread(
-    runtime: Runtime, config: str | None, *, escalate: bool = True
+    runtime: Runtime, config: str | None, *, escalate: bool = True, work: Work | None = None
 ) -> tuple[threading.Thread, Waker]:
     waker = Waker()
     thread = threading.Thread(
         target=wake_loop,
         args=(runtime, config, waker),
-        kwargs={"escalate": escalate},
+        kwargs={"escalate": escalate, "work": work},
         name="yuqing-wake",
         daemon=True,
     )

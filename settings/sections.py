@@ -99,7 +99,13 @@ class Collect(Section):
 
 
 class Sweep(Section):
-    interval_seconds: int = Field(30, ge=1, le=60, description="Backstop sweep interval.")
+    interval_seconds: int = Field(
+        300,
+        ge=1,
+        le=3600,
+        description="Backstop sweep interval: the wake-up loop alerts at the due time; this "
+        "sweep only catches what it might miss, so it can be rare.",
+    )
     batch_size: int = Field(200, ge=1, le=10_000, description="Deadlines claimed per batch.")
 
 
@@ -187,6 +193,24 @@ class Serve(Section):
     )
     prefect_port: int = Field(
         4200, ge=1, le=65535, description="Its port, fixed: a saved PREFECT_API_URL keeps working."
+    )
+    work_pool: str | None = Field(
+        None,
+        description="The distributed setup: a Prefect process work pool whose workers "
+        "(`yuqing worker`) run collection, sweeps, escalations and re-runs; serve keeps the "
+        "console and the wake-ups. Needs PREFECT_API_URL. Unset: everything runs inside serve.",
+    )
+    escalation_runs: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="Escalation runs on the pool at once; unset: one per online worker.",
+    )
+    escalation_linger_seconds: float = Field(
+        60, ge=0, le=3600, description="An escalation run waits this long for the next due time."
+    )
+    escalation_max_seconds: float = Field(
+        600, ge=10, le=86400, description="An escalation run ends after this long at most."
     )
 
 

@@ -1,16 +1,17 @@
 """Sweep and dispatch tasks: queue escalations for lapsed deadlines and unacknowledged alerts
 (one transaction per batch, re-runnable: a second run finds nothing left to fire) and send what
-the outbox holds. Thin wrappers over `tasks.cycle`."""
+the outbox holds; and how long until anything is due. Thin wrappers over `tasks.cycle`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import task
 
+from models.store.db import session_scope
 from notifications.dispatch import dispatch_pending
-from tasks.cycle import context_for, sweep_all
+from tasks.cycle import context_for, next_wake, sweep_all
 from tasks.runtime import prepare
 
 
@@ -38,3 +39,13 @@ def dispatch_outbox(at: datetime, config: str | None = None) -> dict[str, Any]:
         language=runtime.settings.general.language,
     )
     return {"sent": result.sent, "failed": result.failed, "recovered": result.recovered}
+
+
+def seconds_until_due(at: datetime, config: str | None = None) -> float | None:
+    """Seconds from `at` until anything is due (0: due now); None when nothing is waiting.
+    A plain function: asked every poll by a waiting escalation run, it is no task."""
+    runtime = prepare(config)
+    lease = timedelta(seconds=runtime.settings.dispatch.sending_lease_seconds)
+    with session_scope(runtime.engine) as session:
+        wake = next_wake(session, now=at, lease=lease)
+    return None if wake is None else max(0.0, (wake - at).total_seconds())

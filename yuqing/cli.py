@@ -154,6 +154,20 @@ def serve() -> None:
     console.print("yuqing serve 已停止")
 
 
+@app.command()
+def worker(
+    pool: str = typer.Option(None, "--pool", help="工作池（默认 serve.work_pool，否则 yuqing）"),
+    limit: int = typer.Option(2, "--limit", min=1, max=64, help="同时运行的流程数"),
+    name: str = typer.Option(None, "--name", help="worker 名称（默认：主机名-进程号）"),
+) -> None:
+    """分布式部署：作为 Prefect 工作池的 worker，运行采集、后备检查、催办与重跑，直到 Ctrl-C。"""
+    from deployments.worker import run_worker
+
+    with refusals(), contextlib.suppress(KeyboardInterrupt):
+        run_worker(State.config, pool=pool, limit=limit, name=name, say=progress_line)
+    console.print("yuqing worker 已停止")
+
+
 def progress_line(text: str) -> None:
     console.print(f"▶ {text}")
 

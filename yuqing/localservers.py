@@ -137,6 +137,8 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         owner: WebhookReceiver = self.server.owner  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        if owner.delay:
+            time.sleep(owner.delay)
         with owner.lock:
             status = owner.status
             if status == 200:
@@ -155,7 +157,8 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
 class WebhookReceiver(_Server):
     """Accepts POSTs and keeps them in `received`, in arrival order. Like a careful real
     receiver it drops a repeat by notification id: `delivered` holds each (path, id) the first
-    time it arrives, `repeats` every later copy (answered 200 all the same). For outage tests it
+    time it arrives, `repeats` every later copy (answered 200 all the same). It can answer
+    after a `delay`, as a real endpoint across a network does. For outage tests it
     can answer with an error status (`fail_with(500)`), stop listening so connections are
     refused (`refuse()`), and come back on the same port (`recover()`)."""
 
@@ -167,6 +170,7 @@ class WebhookReceiver(_Server):
         self._seen: set[tuple[str, str]] = set()
         self.rejected = 0
         self.status = 200
+        self.delay = 0.0  # seconds before answering, like a real endpoint across a network
         self.lock = threading.Lock()
         self._port = self.port
 

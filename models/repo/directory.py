@@ -67,6 +67,12 @@ def sync_directory(
             )
         )
     session.flush()
+    wanted = {(p.id, role, p.unit) for p in people for role in p.roles}
+    stored = session.exec(
+        select(RoleAssignment.person_id, RoleAssignment.role, RoleAssignment.unit_id)
+    ).all()
+    if set(stored) == wanted and len(stored) == len(wanted):
+        return  # unchanged: write nothing, so processes starting together never collide
     session.exec(delete(RoleAssignment))
     for person in people:
         for role in dict.fromkeys(person.roles):

@@ -30,7 +30,11 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        # Short queries only: no JIT (it compiled for 60-130 ms before the board's page, which
+        # the planner over-costs) and no parallel workers (starting them took 130 ms on a busy
+        # machine, more than the whole query); this application runs no long analytical ones.
+        options = "-c jit=off -c max_parallel_workers_per_gather=0"
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"options": options})
     raise ValueError(f"database url: unsupported backend {parsed.get_backend_name()!r}")
 
 

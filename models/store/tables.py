@@ -158,6 +158,13 @@ class MetricSnapshot(SQLModel, table=True):
 class CaseEvent(SQLModel, table=True):
     """One entry of a case's append-only timeline."""
 
+    # A case page shows its timeline a page at a time, in time order, and its latest grade and
+    # stage changes without reading the rest.
+    __table_args__ = (
+        Index("ix_caseevent_case_at", "case_id", "at", "id"),
+        Index("ix_caseevent_case_kind_at", "case_id", "kind", "at", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     at: datetime = _ts()
@@ -174,6 +181,10 @@ class Obligation(SQLModel, table=True):
         UniqueConstraint("case_id", "key", name="uq_obligation_case_key"),
         # The sweep asks "open and due by now": its cost follows the number due, not pending.
         Index("ix_obligation_status_next_check", "status", "next_check_at"),
+        # The board walks open obligations by due time, then looks at each case's own open
+        # ones (models.repo.board).
+        Index("ix_obligation_status_due_case", "status", "due_at", "case_id"),
+        Index("ix_obligation_case_status_due", "case_id", "status", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,8 +1,8 @@
 """`yuqing serve` as an operator runs it: it says each start-up step and where the console and
 Prefect's UI are (on the configured, fixed Prefect port); a deadline that has lapsed reaches the
 receiver while serve runs; the console answers on `web.port`; a one-off command finds serve's
-Prefect API by itself instead of starting a server; SIGTERM and Ctrl-C (SIGINT) each shut
-everything down, children included, with exit 0."""
+Prefect API by itself instead of starting a server; Ctrl-C (SIGINT) shuts everything down with
+exit 0. (SIGTERM, kill -9 and the scheduled runs: `test_serve_runs`.)"""
 
 from __future__ import annotations
 
@@ -116,37 +116,3 @@ def children_of(pid: int) -> set[int]:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
         found |= frontier
     return found
-
-
-def test_serve_stops_on_sigterm_with_no_child_left(tmp_path: Path) -> None:
-    prefect_port, port = free_port(), free_port()
-    config = tmp_path / "yuqing.toml"
-    config.write_text(
-        f'[general]\ndata_dir = "data"\n\n[web]\nport = {port}\n\n'
-        f"[serve]\nprefect_port = {prefect_port}\n",
-        encoding="utf-8",
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    serve = subprocess.Popen(
-        [YUQING, "--config", str(config), "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    record = tmp_path / "data" / "serve.json"
-    deadline = time.monotonic() + 300
-    while not record.exists() and serve.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert record.exists(), "serve did not come up"
-    time.sleep(2)  # let the runner start its loops
-    children = children_of(serve.pid)
-    assert children, "serve runs its Prefect server as a child"
-    started = time.monotonic()
-    serve.send_signal(signal.SIGTERM)
-    output, _ = serve.communicate(timeout=60)  # a hang guard, not a speed check
-    print(f"serve stopped {time.monotonic() - started:.1f} s after SIGTERM")
-    assert serve.returncode == 0, output[-3000:]
-    left = {pid for pid in children if Path(f"/proc/{pid}").exists()}
-    assert not left, f"children still running after serve stopped: {left}"

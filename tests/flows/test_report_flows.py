@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from prefect.server.schemas.schedules import CronSchedule
 from prefect.utilities.callables import parameter_schema
 
-from deployments.reports import report_deployments
-from deployments.serve import deployments
+from deployments.declared import local as served_deployments
+from deployments.declared import pool
 from flows.reports import rerun_reports, scheduled_report
 from models.repo.cases import open_case
 from models.repo.report_store import stuck_reports
@@ -146,10 +146,22 @@ def test_report_deployments_fire_on_the_offices_clock(
         receiver=receiver,
         extra="[reports.monthly]\ndecember_day = 11\n",
     )
-    found = {d.name: d for d in report_deployments(str(config))}
+    served = [
+        s for s in served_deployments(str(config)) if s.flow in (scheduled_report, rerun_reports)
+    ]
+    found = {s.deployment.name: s.deployment for s in served}
     assert set(found) == {"daily", "weekly", "monthly", "halfyear", "annual", "manual"}
-    served = [d.name for d in deployments(str(config)) if d.flow_name == "report"]
-    assert sorted(served) == sorted(n for n in found if n != "manual")
+    # Inside serve the scheduled ones collapse late runs into the latest; the re-run waits for a
+    # person. On the pool the same reports, one run at a time, each worker with its own config.
+    assert sorted(s.deployment.name for s in served if s.scheduled) == sorted(
+        n for n in found if n != "manual"
+    )
+    on_pool = {
+        d.name: d for d in pool(str(config), "yuqing") if d.flow_name in ("report", "rerun-reports")
+    }
+    assert set(on_pool) == {"daily", "weekly", "monthly", "halfyear", "annual", "pool"}
+    assert on_pool["daily"].parameters == {"kind": "daily"}
+    assert on_pool["daily"].schedules[0].schedule.cron == found["daily"].schedules[0].schedule.cron
     daily = found["daily"].schedules
     assert [(s.schedule.cron, s.schedule.timezone) for s in daily] == [
         ("0 17 * * *", "Asia/Shanghai")

@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 from typer.testing import CliRunner
 
-from deployments.rerun import rerun_deployment
+from deployments.declared import local
 from flows.rerun import rerun_case
 from models.policy.clocks import utc_now
 from models.policy.states import EventKind
@@ -163,10 +163,12 @@ def test_cli_rerun_and_list_stuck_on_good_and_unknown_cases(
 
 
 def test_the_rerun_deployment_takes_the_case_id_from_the_operator(tmp_path: Path) -> None:
-    deployment = rerun_deployment(str(tmp_path / "yuqing.toml"))
+    config = tmp_path / "yuqing.toml"
+    config.write_text('[general]\ndata_dir = "data"\n', encoding="utf-8")
+    [deployment] = [s.deployment for s in local(str(config)) if s.flow is rerun_case]
     assert (deployment.flow_name, deployment.name) == ("rerun-case", "manual")
-    assert deployment.parameters == {"config": str(tmp_path / "yuqing.toml")}
+    assert deployment.parameters == {"config": str(config)}
     assert not deployment.schedules
-    assert deployment.entrypoint == "flows/rerun.py:rerun_case"
+    assert deployment.entrypoint == "flows.rerun.rerun_case"
     schema = parameter_schema(rerun_case)  # what the UI asks for: the case id, nothing else
     assert schema.required == ["case_id"] and set(deployment.parameters) <= set(schema.properties)

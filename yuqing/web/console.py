@@ -20,6 +20,7 @@ from models.policy import StageEvent
 from models.policy.forms import ACTION_FIELDS, FormField
 from models.policy.permissions import allowed_actions, may_decide
 from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, ObligationStatus
+from models.repo.board import Cursor
 from models.repo.cases import CaseError, CaseNotFound
 from models.repo.changes import Change
 from models.repo.library import library
@@ -29,13 +30,14 @@ from models.store.db import session_scope
 from models.store.tables import Case
 from tasks.runtime import Runtime
 from yuqing import actions
+from yuqing.web.board import board, counts_cache
 from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.register import register_from_form, register_page
 from yuqing.web.security import SignedIn
 from yuqing.web.signin import current_user
 from yuqing.web.validate import plain, read_form, valid_path_ids
 from yuqing.web.validate import year as year_of
-from yuqing.web.views import board, case_page
+from yuqing.web.views import case_page
 
 router = APIRouter(tags=["console"], dependencies=[Depends(valid_path_ids)])
 OBLIGATION_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate")
@@ -71,20 +73,33 @@ def _chrome(request: Request, user: SignedIn) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def board_page(request: Request, unit: str = "", grade: str = "") -> Response:
+def board_page(request: Request, unit: str = "", grade: str = "", after: str = "") -> Response:
+    """The board: one page of open cases, filtered and ordered in the database."""
     user = current_user(request)
     if user is None:
         return _to_login(request)
     runtime = runtime_of(request)
     grades = [(g.id, g.label) for g in runtime.policy.scheme.by_rank()]
     grade = grade if grade in {g for g, _ in grades} else ""
-    with session_scope(runtime.engine) as session:
-        rows = board(
-            session, runtime.policy, now=now_of(request), unit=unit or None, grade=grade or None
-        )
     units = [(u.id, u.name) for u in runtime.settings.units]
-    context = {"rows": rows, "units": units, "grades": grades, "unit": unit, "grade": grade}
-    return page(request, "board.html", {**_chrome(request, user), **context})
+    unit = unit if unit in {u for u, _ in units} else ""
+    try:
+        cursor = Cursor.decode(after) if after else None
+    except ValueError:
+        return _message(request, user, "参数 after 无效（翻页位置），请从第一页重新浏览", 400)
+    with session_scope(runtime.engine) as session:
+        shown = board(
+            session,
+            runtime.policy,
+            now=now_of(request),
+            unit_names=dict(units),
+            unit=unit or None,
+            grade=grade or None,
+            after=cursor,
+            cache=counts_cache(request.app.state),
+        )
+    context = {"b": shown, "units": units, "grades": grades, "unit": unit, "grade": grade}
+    return page(request, "board.html", {**_chrome(request, user), **context, "paged": bool(after)})
 
 
 @router.get("/stuck", response_class=HTMLResponse)
@@ -173,14 +188,22 @@ async def new_case(request: Request) -> Response:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def show_case(request: Request, case_id: int) -> Response:
+def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Response:
     user = current_user(request)
     if user is None:
         return _to_login(request)
+    if not timeline_page.isdigit() or int(timeline_page) < 1:
+        return _message(request, user, "参数 timeline_page 无效（时间线页码，从 1 开始）", 400)
     runtime = runtime_of(request)
     try:
         with session_scope(runtime.engine) as session:
-            data = case_page(session, runtime.policy, case_id, now=now_of(request))
+            data = case_page(
+                session,
+                runtime.policy,
+                case_id,
+                now=now_of(request),
+                timeline_page=int(timeline_page),
+            )
     except CaseError as exc:
         return _message(request, user, str(exc), 404)
     context = {

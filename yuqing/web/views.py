@@ -1,13 +1,14 @@
-"""What the console's board and case page show, read from the tables in one session: open cases
-by nearest deadline (with the units responsible, for the unit filter) and one case in full
-(items, metrics, grade and stage history, deadlines, deliveries, the people's actions and the
-whole timeline). Plain data for the templates; no HTML here."""
+"""What the console's case page shows, read from the tables in one session: one case with its
+deadlines and, each bounded to the latest RECENT with its total, items, metrics, grade and stage
+history, deliveries and the people's actions, and its timeline a page at a time, so the page
+stays the same size however long the case runs. Plain data for the templates; no HTML here.
+(The board is `yuqing.web.board`.)"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,8 +25,15 @@ from models.policy.states import (
     ObligationStatus,
     Outcome,
 )
-from models.repo.cases import case_items, case_obligations, case_timeline, get_case, list_cases
-from models.repo.directory import role_holders
+from models.repo.case_records import (
+    Slice,
+    latest_events,
+    latest_items,
+    latest_metrics,
+    latest_notifications,
+)
+from models.repo.case_records import timeline_page as records_page
+from models.repo.cases import case_obligations, get_case
 from models.store.tables import (
     ApprovalRequest,
     Case,
@@ -52,21 +60,8 @@ DECISION_LABELS = {
     ApprovalStatus.APPROVED: "已同意",
     ApprovalStatus.REJECTED: "已退回",
 }
-
-
-@dataclass(frozen=True)
-class BoardRow:
-    case_id: int
-    title: str
-    grade: str
-    grade_label: str
-    stage_label: str
-    nearest_title: str
-    nearest_due: datetime | None
-    countdown: str
-    overdue: bool
-    open_count: int
-    units: tuple[str, ...]  # unit names
+RECENT = 100  # rows of each list a case page shows (the latest)
+TIMELINE_PAGE = 100  # timeline entries per page
 
 
 @dataclass
@@ -86,70 +81,18 @@ class CasePage:
     units: list[str] = field(default_factory=list)  # responsible unit names, the lead first
     outcome_label: str = ""
     names: dict[str, str] = field(default_factory=dict)
+    cut: dict[str, Slice[Any]] = field(default_factory=dict)  # each list, cut to RECENT
+    timeline_page: int = 1  # 1: the newest entries
+    timeline_pages: int = 1
+    timeline_total: int = 0
+    recent: int = RECENT  # each list shows at most this many (its latest)
 
 
-def _units_of(session: Session) -> tuple[dict[str, list[str]], dict[str, str | None]]:
-    """Role → holder ids, and person id → unit id."""
-    people = session.exec(select(Person)).all()
-    return role_holders(session, at=datetime.now(UTC)), {p.id: p.unit_id for p in people}
-
-
-def responsible_units(
-    obligation: Obligation, holders: dict[str, list[str]], unit_of: dict[str, str | None]
-) -> set[str]:
-    """The units of whoever must act on it: the person it was handed to, else its role's holders."""
-    people = (
-        [obligation.assignee_id] if obligation.assignee_id else holders.get(obligation.owner_role)
-    )
-    return {u for u in (unit_of.get(p) for p in people or []) if u is not None}
-
-
-def board(
-    session: Session,
-    policy: Policy,
-    *,
-    now: datetime,
-    unit: str | None = None,
-    grade: str | None = None,
-) -> list[BoardRow]:
-    """Open cases, nearest deadline first (cases with no open deadline last)."""
-    holders, unit_of = _units_of(session)
-    unit_names = {u.id: u.name for u in session.exec(select(Unit)).all()}
-    rows = []
-    for case in list_cases(session):
-        assert case.id is not None
-        if grade and policy.scheme.level(case.grade).id != policy.scheme.level(grade).id:
-            continue
-        open_ones = [
-            o for o in case_obligations(session, case.id) if o.status == ObligationStatus.OPEN
-        ]
-        units = set().union(*(responsible_units(o, holders, unit_of) for o in open_ones))
-        if unit and unit not in units:
-            continue
-        nearest = min(open_ones, key=lambda o: o.due_at, default=None)
-        text, overdue = countdown(nearest.due_at, now) if nearest else ("—", False)
-        rows.append(
-            BoardRow(
-                case_id=case.id,
-                title=case.title,
-                grade=case.grade,
-                grade_label=policy.scheme.level(case.grade).label,
-                stage_label=STAGE_LABELS[case.stage],
-                nearest_title=nearest.title if nearest else "—",
-                nearest_due=nearest.due_at if nearest else None,
-                countdown=text,
-                overdue=overdue,
-                open_count=len(open_ones),
-                units=tuple(sorted(unit_names.get(u, u) for u in units)),
-            )
-        )
-    far = datetime.max.replace(tzinfo=now.tzinfo)
-    return sorted(rows, key=lambda r: (r.nearest_due or far, r.case_id))
-
-
-def case_page(session: Session, policy: Policy, case_id: int, *, now: datetime) -> CasePage:
+def case_page(
+    session: Session, policy: Policy, case_id: int, *, now: datetime, timeline_page: int = 1
+) -> CasePage:
+    """The case with every list bounded: the latest RECENT of each, the timeline paged."""
     case = get_case(session, case_id)
-    timeline = case_timeline(session, case_id)
     names = {p.id: p.name for p in session.exec(select(Person)).all()}
     deadlines = []
     for o in case_obligations(session, case_id):
@@ -163,26 +106,40 @@ def case_page(session: Session, policy: Policy, case_id: int, *, now: datetime) 
                 "overdue": overdue and o.status == ObligationStatus.OPEN,
             }
         )
+    items = latest_items(session, case_id, limit=RECENT)
+    metrics = latest_metrics(session, case_id, limit=RECENT)
+    grades = latest_events(session, case_id, limit=RECENT, kinds=[EventKind.GRADE_CHANGED])
+    stages = latest_events(session, case_id, limit=RECENT, kinds=[EventKind.STAGE_CHANGED])
+    acts = latest_events(session, case_id, limit=RECENT, people_only=True)
+    notes = latest_notifications(session, case_id, limit=RECENT)
+    timeline = records_page(session, case_id, page=timeline_page, size=TIMELINE_PAGE)
     return CasePage(
         case=case,
         grade_label=policy.scheme.level(case.grade).label,
         stage_label=STAGE_LABELS[case.stage],
-        items=case_items(session, case_id),
-        metrics=session.exec(
-            select(MetricSnapshot)
-            .where(MetricSnapshot.case_id == case_id)
-            .order_by(col(MetricSnapshot.at))
-        ).all(),
-        grade_history=[e for e in timeline if e.kind == EventKind.GRADE_CHANGED],
-        stage_history=[e for e in timeline if e.kind == EventKind.STAGE_CHANGED],
+        items=items.rows,
+        metrics=metrics.rows,
+        grade_history=grades.rows,
+        stage_history=stages.rows,
         deadlines=deadlines,
-        deliveries=_deliveries(session, case_id, names),
-        actions=[e for e in timeline if e.actor != "system"],
-        timeline=timeline,
+        deliveries=_deliveries(session, notes.rows, names),
+        actions=acts.rows,
+        timeline=timeline.rows,
         approvals=_approvals(session, case_id, policy),
         units=[_unit_name(session, u) for u in case.units],
         outcome_label=OUTCOME_LABELS.get(Outcome(case.outcome), "") if case.outcome else "",
         names=names,
+        cut={
+            "items": items,
+            "metrics": metrics,
+            "grade_history": grades,
+            "stage_history": stages,
+            "deliveries": notes,
+            "actions": acts,
+        },
+        timeline_page=max(timeline_page, 1),
+        timeline_pages=max(1, -(-(timeline.total or 0) // TIMELINE_PAGE)),
+        timeline_total=timeline.total or 0,
     )
 
 
@@ -191,12 +148,9 @@ def _unit_name(session: Session, unit_id: str) -> str:
     return unit.name if unit else unit_id
 
 
-def _deliveries(session: Session, case_id: int, names: dict[str, str]) -> list[dict[str, Any]]:
-    notes = session.exec(
-        select(Notification)
-        .where(Notification.case_id == case_id)
-        .order_by(col(Notification.created_at), col(Notification.id))
-    ).all()
+def _deliveries(
+    session: Session, notes: Sequence[Notification], names: dict[str, str]
+) -> list[dict[str, Any]]:
     attempts: dict[str, list[Delivery]] = {}
     if notes:
         ids = [n.id for n in notes]

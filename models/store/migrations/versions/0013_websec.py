@@ -2,7 +2,7 @@
 (which the sign-in throttle counts)
 
 Revision ID: 0013_websec
-Revises: 0008_lifecycle
+Revises: 0012_runtime
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0013_websec"
-down_revision: str | None = "0008_lifecycle"
+down_revision: str | None = "0012_runtime"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
