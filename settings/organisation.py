@@ -40,7 +40,7 @@ class SourceConfig(Section):
     interval_seconds: int | None = Field(None, ge=10, description="Default: collect's.")
     sensitive_interval_seconds: int | None = Field(None, ge=10, description="Default: collect's.")
     timeout_seconds: float | None = Field(None, gt=0, le=300, description="Default: collect's.")
-    max_bytes: int | None = Field(None, gt=0, description="Default: collect's.")
+    max_bytes: int | None = Field(None, gt=0, le=500_000_000, description="Default: collect's.")
     encoding: str | None = Field(None, description="Charset to use whatever the body declares.")
     media_level: MediaLevelName = Field("local", description="Media level of its items.")
     mapping: JsonMapping = Field(default_factory=JsonMapping, description="json sources only.")

@@ -66,8 +66,12 @@ class SensitivePeriod(Section):
 
 class Collect(Section):
     interval_seconds: int = Field(300, ge=10, description="How often scheduled collection runs.")
-    timeout_seconds: float = Field(20.0, gt=0, le=300, description="Per-request HTTP timeout.")
-    max_bytes: int = Field(10_000_000, gt=0, description="Largest feed body accepted.")
+    timeout_seconds: float = Field(
+        20.0, gt=0, le=300, description="One fetch attempt's deadline, connect to last byte."
+    )
+    max_bytes: int = Field(
+        10_000_000, gt=0, le=500_000_000, description="Largest body accepted, after decompression."
+    )
     sensitive_interval_seconds: int = Field(
         60, ge=10, description="Source interval during a sensitive period (unless the source's)."
     )
@@ -87,8 +91,12 @@ class Collect(Section):
         default_factory=lambda: _gap_roles(),
         description="Who is told of a monitoring gap.",
     )
-    task_retries: int = Field(2, ge=0, le=10, description="Prefect retries of a source fetch.")
-    task_retry_delay_seconds: float = Field(30, ge=0, description="Wait between those retries.")
+    fetch_attempts: int = Field(
+        3, ge=1, le=10, description="Attempts of one fetch on transient faults (tenacity)."
+    )
+    fetch_budget_seconds: float = Field(
+        60, gt=0, le=3600, description="Most one source's fetch may take, attempts and waits."
+    )
 
 
 class Sweep(Section):

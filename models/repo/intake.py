@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from models.parse.feeds import FeedItem
+from models.parse.entries import FeedItem
 from models.parse.topics import Topic
+from models.parse.urls import canonical_url
 from models.policy import Policy, WorkCalendar
-from models.repo.items import StoreContext, canonical_url, store_items
+from models.repo.items import StoreContext, store_items
 from models.repo.sources import MANUAL_SOURCE
 from models.store.tables import Item
 

@@ -10,16 +10,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel
 
 from models.parse.dedup import signature
-from models.parse.feeds import FeedItem
+from models.parse.entries import FeedItem
 from models.parse.text import fold
 from models.parse.topics import Topic, match_folded
+from models.parse.urls import canonical_url
 from models.policy import CaseMetrics, Policy, WorkCalendar, evaluate_grade
 from models.policy.spread import site_of
 from models.policy.states import EventKind
@@ -27,28 +27,7 @@ from models.repo.cases import add_event
 from models.repo.clustering import ClusterIndex, load_index, place_item
 from models.store.tables import Item
 
-TRACKING_PARAMS = ("utm_", "spm", "from", "share", "fbclid", "gclid", "isappinstalled", "scene")
 CHUNK = 900  # bound parameters per IN (...) list
-
-
-def canonical_url(url: str) -> str:
-    """Scheme and host lower-cased, `www.` and default ports dropped, fragment and tracking
-    parameters removed, the rest of the query sorted; `urn:` ids are kept as they are."""
-    url = url.strip()
-    if url.startswith("urn:"):
-        return url
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(TRACKING_PARAMS)
-    ]
-    path = parts.path.rstrip("/") or "/"
-    scheme = "https" if parts.scheme.lower() == "https" else "http"
-    return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
 
 
 def opening_grade(item: FeedItem, topic: Topic | None, policy: Policy) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.parse.feeds import FeedItem
+from models.parse.entries import FeedItem
 from models.policy.clocks import utc_now
 from models.repo.intake import ingest_item
 from models.store.db import session_scope
