@@ -74,7 +74,7 @@ def write_config(directory: Path, urls: list[str]) -> str:
     )
     config = directory / "yuqing.toml"
     config.write_text(
-        f'[general]\ndata_dir = "data"\n\n[collect]\ntask_retries = 0\n\n{sources}{topics}',
+        f'[general]\ndata_dir = "data"\n\n[collect]\nfetch_attempts = 1\n\n{sources}{topics}',
         encoding="utf-8",
     )
     return str(config)

@@ -58,7 +58,10 @@ def parse_utf8(utf8: bytes, *, base_url: str | None = None) -> Parsed:
 
 def parse_with_feedparser(utf8: bytes, *, base_url: str | None = None) -> Parsed:
     """feedparser's reading of the document: the oracle the fast path agrees with."""
-    headers = {"content-location": base_url} if base_url else None
+    # Say the bytes are UTF-8: given headers without a charset, feedparser assumes Latin-1.
+    headers = {"content-type": "application/xml; charset=utf-8"}
+    if base_url:
+        headers["content-location"] = base_url
     result = feedparser.parse(utf8, response_headers=headers)
     if not result.get("version"):  # an HTML page or other document where a feed was expected
         reason = result.get("bozo_exception") or "no RSS or Atom root element"

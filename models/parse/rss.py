@@ -7,14 +7,17 @@ or else the first `content:encoded`, `pubDate`/`dcterms:issued` then `dc:date`/`
 (the last of each), `author`/`dc:creator` (the last), `slash:comments` and yuqing's metric
 elements, and it skips a few elements that change none of these. Where feedparser would rewrite
 text (its Latin-1 and Windows-1252 repairs, entity-like text in links, unusual link schemes,
-dates in formats not written here, xml:base), the fast path steps aside rather than guess.
+dates in formats not written here, xml:base below an item), the fast path steps aside
+rather than guess.
 Pure: no I/O."""
 
 from __future__ import annotations
 
+import html.entities
 import io
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import urljoin
 from xml.etree.ElementTree import Element, tostring
 
 from defusedxml.ElementTree import iterparse
@@ -34,10 +37,9 @@ SUMMARIES = frozenset({"description", f"{DC}description"})
 PUBLISHED = frozenset({"pubDate", f"{DCTERMS}issued"})
 UPDATED = frozenset({f"{DC}date", f"{DCTERMS}modified"})
 AUTHORS = frozenset({"author", f"{DC}creator"})
-# Read by feedparser into nothing this path returns.
+# Read by feedparser into nothing this path returns. (Not `source`: it resets which title wins.)
 SKIPPED = frozenset(
-    {"category", "comments", "enclosure", "source", f"{DC}subject", f"{WFW}comment"}
-    | {f"{WFW}commentRss"}
+    {"category", "comments", "enclosure", f"{DC}subject", f"{WFW}comment", f"{WFW}commentRss"}
 )
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _RFC822 = re.compile(
@@ -52,6 +54,11 @@ _W3DTF = re.compile(
 )
 _ODD_LINK = re.compile(r"&[A-Za-z0-9_]+;|^[A-Za-z][A-Za-z0-9+.-]*:///")
 _C1 = re.compile("[\x80-\x9f]")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_SCOPES = frozenset({"rss", "channel", "item"})  # where the fast path follows xml:base
+_REFERENCE = re.compile(r"&(#?[A-Za-z0-9_]+);")
+_WHOLE_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.S)
+_LOOSE_TAG = re.compile(r"<[A-Za-z/!?]")
 
 
 class Unsupported(Exception):
@@ -59,9 +66,11 @@ class Unsupported(Exception):
 
 
 def read_rss(utf8: bytes, *, base: str | None) -> list[Entry]:
-    """The entries of an RSS 2.0 document (UTF-8, declaration removed), or `Unsupported`."""
+    """The entries of an RSS 2.0 document (UTF-8, declaration removed), or `Unsupported`.
+    `base` is the feed's own URL; xml:base on the root, the channel or an item refines it."""
     entries: list[Entry] = []
     root_seen = in_item = False
+    bases = [base]
     for event, element in iterparse(io.BytesIO(utf8), events=("start", "end")):
         tag = element.tag
         if event == "start":
@@ -69,21 +78,36 @@ def read_rss(utf8: bytes, *, base: str | None) -> list[Entry]:
                 if tag != "rss" or element.get("version") != "2.0":
                     raise Unsupported("not RSS 2.0")
                 root_seen = True
-            if XML_BASE in element.attrib:
-                raise Unsupported("xml:base")
+            if tag in _SCOPES:
+                bases.append(_rebase(bases[-1], element.get(XML_BASE)))
+            elif XML_BASE in element.attrib:
+                raise Unsupported(f"xml:base on {tag}")
             if tag == "item":
                 if in_item:
                     raise Unsupported("an item inside an item")
                 in_item = True
             elif tag == CONTENT and not in_item:
                 raise Unsupported("content:encoded outside an item")
-        elif tag == "item":
-            entries.append(_entry(element, base))
+            continue
+        if tag == "item":
+            entries.append(_entry(element, bases[-1]))
             element.clear()
             in_item = False
+        if tag in _SCOPES:
+            bases.pop()
     if not root_seen:
         raise Unsupported("empty document")
     return entries
+
+
+def _rebase(base: str | None, declared: str | None) -> str | None:
+    """The base inside an element with `xml:base="declared"` (relative to the outer base)."""
+    if declared is None:
+        return base
+    joined = urljoin(base, declared.strip()) if base else declared.strip()
+    if _ODD_LINK.search(declared) or _scheme(joined) not in ("http", "https"):
+        raise Unsupported("an xml:base that is not an http(s) address")
+    return joined
 
 
 def _entry(item: Element, base: str | None) -> Entry:
@@ -147,7 +171,15 @@ def _text(element: Element) -> str:
 
 def _markup(element: Element) -> str:
     """The element's content as markup (child elements written back out), as feedparser sees
-    it; namespaced children (XHTML and the like) are feedparser's to read."""
+    it; namespaced children (XHTML and the like) and broken markup (a `<` that opens no whole
+    tag: HTML parsers differ on where it ends) are feedparser's to read."""
+    text = _markup_text(element)
+    if "<" in text and _LOOSE_TAG.search(_WHOLE_TAG.sub("", text)):
+        raise Unsupported(f"broken markup inside {element.tag}")
+    return text
+
+
+def _markup_text(element: Element) -> str:
     if not len(element):
         return _checked(element.text or "")
     for sub in element.iter():
@@ -158,8 +190,11 @@ def _markup(element: Element) -> str:
 
 
 def _checked(text: str) -> str:
-    """The text, unless feedparser would rewrite it: Windows-1252 control characters, or text
-    that reads as UTF-8 once encoded as Latin-1 (its mojibake repair)."""
+    """The text, unless feedparser would rewrite it: a character reference HTML does not define
+    (its sanitiser mends those its own way), Windows-1252 control characters, or text that reads
+    as UTF-8 once encoded as Latin-1 (its mojibake repair)."""
+    if "&" in text and any(not _known_reference(ref) for ref in _REFERENCE.findall(text)):
+        raise Unsupported("an unknown character reference")
     if text.isascii():
         return text
     if _C1.search(text):
@@ -173,14 +208,29 @@ def _checked(text: str) -> str:
     return text
 
 
+def _known_reference(ref: str) -> bool:
+    """A named HTML entity, or a numeric reference to a character text may hold."""
+    if not ref.startswith("#"):
+        return f"{ref};" in html.entities.html5
+    digits = ref[1:]
+    try:
+        code = int(digits[1:], 16) if digits[:1] in ("x", "X") else int(digits)
+    except ValueError:
+        return False
+    return 0x20 <= code < 0xD800 or (0xE000 <= code <= 0x10FFFF and code != 0xFFFE)
+
+
 def _link(text: str, base: str | None) -> str:
     if _ODD_LINK.search(text):
         raise Unsupported("a link feedparser rewrites")
-    if text and base:  # feedparser drops a joined link whose scheme it does not list
-        scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", text)
-        if scheme is not None and scheme.group(1) not in ("http", "https"):
-            raise Unsupported("a link with another scheme")
+    if text and base and _scheme(text) not in ("", "http", "https"):
+        raise Unsupported("a link with another scheme")  # feedparser drops those it does not list
     return text
+
+
+def _scheme(url: str) -> str:
+    found = _SCHEME.match(url)
+    return found.group(1) if found else ""
 
 
 def rss_date(text: str) -> datetime | None:

@@ -22,7 +22,7 @@ from yuqing.localservers import FeedServer, WebhookReceiver
 
 pytestmark = pytest.mark.flows
 T0 = utc_now().replace(second=0, microsecond=0) - timedelta(hours=3)
-FAST = "task_retries = 0\ngap_runs = 2\n"
+FAST = "fetch_attempts = 1\ngap_runs = 2\n"
 
 
 def toml_value(value: object) -> str:
@@ -82,7 +82,7 @@ def test_good_sources_are_kept_and_bad_ones_reported_with_their_reason(
     failed = {f["source"]: f["error"] for f in result["failed"]}
     assert set(failed) == {"html", "huge", "loop", "slow", "down"}
     assert "不是有效的 RSS/Atom" in failed["html"] and "内容过大" in failed["huge"]
-    assert "重定向" in failed["loop"] and "Timeout" in failed["slow"]
+    assert "重定向" in failed["loop"] and "超时" in failed["slow"]
     assert len(result["cases_opened"]) == 4  # GBK, Big5 (traditional), JSON, the good malformed one
     with session_scope(prepare(config).engine) as session:
         titles = set(session.exec(select(Item.title)).all())
