@@ -87,6 +87,10 @@ def markup(draw: st.DrawFn, *, tags: bool = True, oddities: bool = False) -> str
     return " ".join(parts)
 
 
+EXTRA_KINDS = (
+    *("title", "dc:title", "link", "guid", "description", "content:encoded", "date"),
+    *("author", "dc:creator", "category", "comments", "other", "empty"),
+)
 ODD_DATES = (
     "Wed, 02 Oct 2002 13:00:00 CST",
     "Wed, 02 Oct 2002 13:00:00",
@@ -106,12 +110,7 @@ ODD_DATES = (
 def extra_elements(draw: st.DrawFn) -> str:
     """One more element for an RSS 2.0 item: a second title, link, guid, description, date or
     author, or an element the fast path does not read."""
-    kind = draw(
-        st.sampled_from(
-            ["title", "dc:title", "link", "guid", "description", "content:encoded", "date"]
-            + ["author", "dc:creator", "category", "comments", "other", "empty"]
-        )
-    )
+    kind = draw(st.sampled_from(EXTRA_KINDS))
     if kind in ("title", "dc:title", "description", "content:encoded"):
         return f"<{kind}>{escape(draw(markup(oddities=True)))}</{kind}>"
     if kind == "link":
