@@ -202,6 +202,9 @@ class Web(Section):
     link_ttl_hours: float = Field(72, gt=0, le=24 * 30, description="How long a link works.")
     session_minutes: int = Field(480, ge=5, le=7 * 24 * 60, description="Sign-in lifetime.")
     users: list[WebUser] = Field(default_factory=list, description="Console accounts.")
+    intake_max_bytes: int = Field(
+        1_000_000, ge=1_000, le=50_000_000, description="Largest body the intake endpoint reads."
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -32,7 +32,7 @@ def plain_text(markup: str) -> str:
     Text that only looks like markup once decoded (`&lt;b&gt;`) is kept: it was meant as text."""
     if "<" not in markup and "&" not in markup:  # the common case: nothing to take out
         return " ".join(_UNSTORABLE.sub("", markup).split())
-    text = _HIDDEN.sub(" ", _COMMENT.sub("", markup))
+    text = _HIDDEN.sub("", _COMMENT.sub("", markup))
     text = html.unescape(_TAG.sub("", _BLOCK.sub(" ", text)))
     return " ".join(_UNSTORABLE.sub("", text).split())
 
