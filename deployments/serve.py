@@ -11,13 +11,17 @@ front door hands it, and serves the schedules until Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
+
+from sqlalchemy.exc import OperationalError
 
 from deployments.prefect_api import (
     LocalServer,
@@ -32,7 +36,7 @@ from deployments.prefect_api import (
     write_serve,
 )
 from settings import SettingsError
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, database_unreachable, prepare, reach_problems
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -133,13 +137,40 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def database_retry_wait(attempt: int) -> float:
+    """Seconds before trying an unreachable database again: 1, 2, 4 … at most 60."""
+    return float(min(60, 2 ** (attempt - 1)))
+
+
+def prepare_patiently(
+    config: str | None, say: Say, *, sleep: Callable[[float], None] = time.sleep
+) -> Runtime:
+    """The runtime, once the database answers (saying each retry), with every obligation of
+    the policy reaching somebody: an unreachable first chain level refuses to start, a later
+    one is said as a warning."""
+    for attempt in itertools.count(1):
+        try:
+            runtime = prepare(config)
+            break
+        except OperationalError as exc:
+            wait = database_retry_wait(attempt)
+            say(f"{database_unreachable(exc)}；{wait:.0f} 秒后重试（第 {attempt} 次）")
+            sleep(wait)
+    problems, warnings = reach_problems(runtime.settings, runtime.policy)
+    for warning in warnings:
+        say(f"警告：{warning}")
+    if problems:
+        raise SettingsError(problems)
+    return runtime
+
+
 def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -> None:
     """Start everything, say where it is, serve until Ctrl-C or SIGTERM, stop everything."""
     from deployments.wakeup import start_wake_thread
 
     _stop_on_sigterm()
     say("检查配置并迁移数据库…")
-    runtime = prepare(config)
+    runtime = prepare_patiently(config, say)
     data_dir = runtime.settings.general.data_dir
     say(f"数据库已就绪；通知渠道 {check_channels(runtime)} 个，全部可用")
     _refuse_second_serve(data_dir)

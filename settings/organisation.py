@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic import model_validator as _model_validator
 
 from settings.base import CHANNEL_ID_PATTERN, ID_PATTERN, Role, Section
+from settings.sections import database_url_problem
 
 MediaLevelName = Literal["central", "national_portal", "provincial", "city", "local", "none"]
 
@@ -102,6 +103,13 @@ class Secrets(Section):
     session_key: SecretStr | None = Field(
         None, description="Signs console sign-ins; unset: derived from link_key."
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (problem := database_url_problem(value.get_secret_value())):
+            raise ValueError(problem)
+        return value
 
     @field_validator("intake_token")
     @classmethod

@@ -3,6 +3,7 @@ collection, sweep, quiet hours, the duty roster, escalation and dispatch."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,14 @@ from pydantic import model_validator as _model_validator
 
 from settings.base import Role, Section
 
+DATABASE_URL = re.compile(r"^(sqlite|postgresql|postgres)(\+[a-z0-9_]+)?://", re.IGNORECASE)
+
+
+def _no_nul(value: Path | None) -> Path | None:
+    if value is not None and "\x00" in str(value):
+        raise ValueError("a path may not contain a NUL character")
+    return value
+
 
 class General(Section):
     timezone: str = Field("Asia/Shanghai", description="IANA zone for due times and messages.")
@@ -20,14 +29,23 @@ class General(Section):
     data_dir: Path = Field(Path("data"), description="Where the SQLite database lives.")
     closing_time: time | None = Field(None, description="Office closing time for working days.")
 
+    _paths = field_validator("data_dir")(_no_nul)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
+            raise ValueError(f"unknown time zone {value[:64]!r}") from None
         return value
+
+
+def database_url_problem(value: str) -> str | None:
+    """Why `value` cannot be yuqing's database URL (never repeating it), or None."""
+    if not DATABASE_URL.match(value) or any(ord(char) < 0x20 for char in value):
+        return "not a SQLite or PostgreSQL URL (sqlite:///path or postgresql://host/db)"
+    return None
 
 
 class Database(Section):
@@ -38,14 +56,20 @@ class Database(Section):
     @field_validator("url")
     @classmethod
     def _no_password(cls, value: str | None) -> str | None:
-        if value and "@" in value and ":" in value.split("@", 1)[0].split("//", 1)[-1]:
+        if value is None:
+            return None
+        if "@" in value and ":" in value.split("@", 1)[0].split("//", 1)[-1]:
             raise ValueError("contains a password: set YUQING_SECRETS__DATABASE_URL instead")
+        if (problem := database_url_problem(value)) is not None:
+            raise ValueError(problem)
         return value
 
 
 class Policy(Section):
     preset: str = Field("default", description="Id of a shipped policy preset.")
     file: Path | None = Field(None, description="A policy TOML file; overrides `preset`.")
+
+    _paths = field_validator("file")(_no_nul)
 
 
 def _gap_roles() -> list[Role]:
@@ -129,6 +153,8 @@ class ShiftConfig(Section):
 
     @_model_validator(mode="after")
     def _ordered(self) -> ShiftConfig:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError("start and end must both have a time zone, or neither")
         if self.end <= self.start:
             raise ValueError("end must be after start")
         return self

@@ -118,14 +118,23 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+# serve refuses a configuration whose alerts reach nobody: one person on every chain level.
+ONE_PERSON_OFFICE = (
+    '[[people]]\nid = "wang"\nname = "王芳"\nchannels = ["wang_hook"]\n'
+    'roles = ["office_staff", "leader_in_charge", "principal_leader", "group_head"]\n'
+)
+ONE_PERSON_CHANNEL = '[channels]\nwang_hook = "json://127.0.0.1:9/hook"\n'
+
+
 def test_serve_stops_on_sigterm_with_no_child_left(tmp_path: Path) -> None:
     prefect_port, port = free_port(), free_port()
     config = tmp_path / "yuqing.toml"
     config.write_text(
         f'[general]\ndata_dir = "data"\n\n[web]\nport = {port}\n\n'
-        f"[serve]\nprefect_port = {prefect_port}\n",
+        f"[serve]\nprefect_port = {prefect_port}\n\n{ONE_PERSON_OFFICE}",
         encoding="utf-8",
     )
+    (tmp_path / "secrets.toml").write_text(ONE_PERSON_CHANNEL, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     serve = subprocess.Popen(
         [YUQING, "--config", str(config), "serve"],
