@@ -1,5 +1,5 @@
-"""The pure core imports no I/O framework: walk the AST of every module in ``models/policy/``
-(and ``models/clock.py`` when present) and fail on prefect, sqlmodel, sqlalchemy, httpx,
+"""The pure core imports no I/O framework: walk the AST of every module in ``models/policy/`` and
+``models/parse/`` (and ``models/clock.py`` when present) and fail on prefect, sqlmodel, sqlalchemy, httpx,
 apprise or pydantic, at any depth (function-level imports included)."""
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ COLLECTION_PURE = (
     "monitoring.py",
     "spread.py",
 )
-PURE = sorted((ROOT / "models" / "policy").glob("*.py")) + sorted(
-    p for p in [ROOT / "models" / name for name in (*OTHER_PURE, *COLLECTION_PURE)] if p.exists()
+PURE = (
+    sorted((ROOT / "models" / "policy").glob("*.py"))
+    + sorted((ROOT / "models" / "parse").glob("*.py"))
+    + sorted(
+        p
+        for p in [ROOT / "models" / name for name in (*OTHER_PURE, *COLLECTION_PURE)]
+        if p.exists()
+    )
 )
 
 
