@@ -1,6 +1,6 @@
 """The pure core imports no I/O framework: walk the AST of every module in ``models/policy/`` and
-``models/parse/`` (and ``models/clock.py`` when present) and fail on prefect, sqlmodel, sqlalchemy, httpx,
-apprise or pydantic, at any depth (function-level imports included)."""
+``models/parse/`` (and ``models/clock.py`` when present) and fail on prefect, sqlmodel,
+sqlalchemy, httpx, apprise or pydantic, at any depth (function-level imports included)."""
 
 from __future__ import annotations
 
