@@ -107,8 +107,8 @@ def to_item(entry: Entry) -> FeedItem | str:
         clicks=count(entry.clicks),
         comments=count(entry.comments),
         reposts=count(entry.reposts),
-        author=plain_text(entry.author)[:200] or None,
-        site=plain_text(entry.site)[:200],
+        author=plain_text(entry.author)[:200] or None if entry.author else None,
+        site=plain_text(entry.site)[:200] if entry.site else "",
         media_level=entry.media_level if entry.media_level in MEDIA_LEVELS else None,
         external_id=entry.external_id,
     )

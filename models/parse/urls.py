@@ -15,21 +15,28 @@ MAX_URL = 2048
 _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f\ud800-\udfff]")
 URN_PREFIX = "urn:"  # pushed and registered records without a page: their own ids
+# An absolute link urljoin returns as it is (no params, fragment or empty query to drop): most.
+_ABSOLUTE = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,=:@%/-]*)?"
+    r"(?:\?[A-Za-z0-9._~!$&'()*+,=:@%/?-]+)?"
+)
 # The common case, checked without taking the URL apart: http(s), a plain host, printable ASCII.
-_PLAIN = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::\d{1,5})?(?:[/?#][!-~]*)?")
+_PLAIN = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::(\d{1,5}))?(?:[/?#][!-~]*)?")
 
 
 def resolve_link(link: str, base: str | None) -> str:
     """The link made absolute against `base` (the element's xml:base or the feed's URL)."""
     link = link.strip()
-    return urljoin(base, link) if base and link else link
+    if not (base and link) or _ABSOLUTE.fullmatch(link):  # urljoin would return it unchanged
+        return link
+    return urljoin(base, link)
 
 
 def link_problem(url: str) -> str | None:
     """Why `url` cannot be an item's page (in Chinese, for the run record), or None."""
     if len(url) > MAX_URL:
         return f"链接过长（超过 {MAX_URL} 个字符）"
-    if _PLAIN.fullmatch(url) and int(_port_of(url) or 0) <= 65535:
+    if (plain := _PLAIN.fullmatch(url)) and int(plain.group(1) or 0) <= 65535:
         return None
     if url.startswith(URN_PREFIX):  # a record's own id: spaces allowed, nothing unstorable
         return "链接含控制字符或无效字符" if _UNSTORABLE.search(url) else None
@@ -70,11 +77,6 @@ def canonical_url(url: str) -> str:
     ]
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((scheme, host, path, urlencode(sorted(query)) if query else "", ""))
-
-
-def _port_of(url: str) -> str | None:
-    authority = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    return authority.rsplit(":", 1)[1] if ":" in authority else None
 
 
 def _host(hostname: str | None) -> str:

@@ -190,7 +190,7 @@ def test_a_date_the_fast_path_does_not_know_goes_to_feedparser(text: str) -> Non
     assert parse_utf8(utf8) == parse_with_feedparser(utf8)
 
 
-def test_markup_in_an_item_with_its_own_xml_base_goes_to_feedparser() -> None:
+def test_a_div_in_an_item_with_its_own_xml_base_goes_to_feedparser() -> None:
     """feedparser carries such an item's xml:base on into the next item (found by the
     differential fuzz): the fast path steps aside, so the two never disagree."""
     body = rss(
