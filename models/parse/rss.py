@@ -5,11 +5,12 @@ document to feedparser. It knows, in an item: `title` and `dc:title` (the first 
 empty), `link` (the last) or else the first permalink `guid`, `description`/`dc:description` (one)
 or else the first `content:encoded`, `pubDate`/`dcterms:issued` then `dc:date`/`dcterms:modified`
 (the last of each), `author`/`dc:creator` (the last), `slash:comments` and yuqing's metric
-elements, and it skips a few elements that change none of these. Where feedparser would rewrite
-text (its Latin-1 and Windows-1252 repairs, entity-like text in links, unusual link schemes,
-dates in formats not written here, xml:base below an item), the fast path steps aside
-rather than guess.
-Pure: no I/O."""
+elements, and it skips a few elements that change none of these; it follows xml:base on the
+root, the channel and items. Where feedparser would rewrite text (its Latin-1 and Windows-1252
+repairs, character references HTML does not define, broken markup), links (entity-like text,
+unlisted schemes) or bases (xml:base anywhere else; the base of an item holding a `<div>`, which
+it carries on into later items), or read a date spelt some way not written here, the fast path
+steps aside rather than guess. Pure: no I/O."""
 
 from __future__ import annotations
 

@@ -20,6 +20,11 @@ _ABSOLUTE = re.compile(
     r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,=:@%/-]*)?"
     r"(?:\?[A-Za-z0-9._~!$&'()*+,=:@%/?-]+)?"
 )
+# A plain http(s) URL in printable ASCII, in pieces: scheme, host, port, path, query.
+_SIMPLE = re.compile(
+    r"(https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)\.?(?::(\d{1,5}))?"
+    r"(/[!-\"$->@-~]*)?(?:\?([!-\"$-~]*))?(?:#[!-~]*)?"
+)
 # The common case, checked without taking the URL apart: http(s), a plain host, printable ASCII.
 _PLAIN = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::(\d{1,5}))?(?:[/?#][!-~]*)?")
 
@@ -58,25 +63,35 @@ def canonical_url(url: str) -> str:
     """The form a page is stored under; `urn:` ids are kept as they are. Raises ValueError for a
     URL `link_problem` refuses (callers check first)."""
     url = url.strip()
+    if (simple := _SIMPLE.fullmatch(url)) and int(simple.group(3) or 0) <= 65535:
+        # The common case, taken apart by one match rather than by urlsplit (same pieces).
+        scheme, host, port, path, query = simple.groups()
+        number = int(port) if port else None
+        return _assemble(scheme, host.lower(), number, path or "", query or "")
     problem = link_problem(url)
     if problem is not None:
         raise ValueError(f"{problem}: {url[:200]!r}")
     if url.startswith(URN_PREFIX):
         return url
     parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = _host(parts.hostname).removeprefix("www.")
+    return _assemble(
+        parts.scheme.lower(), _host(parts.hostname), parts.port, parts.path, parts.query
+    )
+
+
+def _assemble(scheme: str, host: str, port: int | None, path: str, query: str) -> str:
+    host = host.rstrip(".").removeprefix("www.")
     if ":" in host:  # an IPv6 address keeps its brackets
         host = f"[{host}]"
-    if parts.port is not None and parts.port != DEFAULT_PORTS[scheme]:
-        host = f"{host}:{parts.port}"
-    query = [
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    kept = [
         (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        for k, v in parse_qsl(query, keep_blank_values=True)
         if not k.lower().startswith(TRACKING_PARAMS)
     ]
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit((scheme, host, path, urlencode(sorted(query)) if query else "", ""))
+    path = path.rstrip("/") or "/"
+    return urlunsplit((scheme, host, path, urlencode(sorted(kept)) if kept else "", ""))
 
 
 def _host(hostname: str | None) -> str:

@@ -8,14 +8,14 @@ stable and never shared by two hosts."""
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.parse.rss import Unsupported, read_rss
-from models.parse.urls import resolve_link
+from models.parse.urls import _assemble, canonical_url, resolve_link
 from tests.support.feedgen import FEED_URL, FeedSpec, feeds, mangled, render
 from tests.support.properties import (
     check_canonical,
@@ -85,3 +85,14 @@ def test_resolving_a_link_is_urljoin(link: str) -> None:
     """The shortcut for absolute links changes nothing urljoin would."""
     for base in ("http://feeds.test/dir/feed.xml", "https://b.test/"):
         assert resolve_link(link, base) == urljoin(base, link.strip()) or not link.strip()
+
+
+@SUITE
+@given(urls)
+def test_the_quick_canonical_form_is_the_full_one(url: str) -> None:
+    """canonical_url's shortcut for plain URLs builds what the urlsplit path builds."""
+    parts = urlsplit(url)
+    slow = _assemble(
+        parts.scheme.lower(), (parts.hostname or "").lower(), parts.port, parts.path, parts.query
+    )
+    assert canonical_url(url) == slow

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from models.parse.topics import CATEGORIES
+from models.parse.urls import link_problem
 from models.policy.states import EventKind
 from models.repo.cases import add_event
 from models.repo.intake import register_manual_item
@@ -64,8 +65,10 @@ def _problems(form: Mapping[str, str]) -> list[str]:
     if form.get("category") and form["category"] not in CATEGORIES:
         problems.append(f"类别 category：未知 {form['category']!r}")
     url = form.get("url", "").strip()
-    if url and not url.startswith(("http://", "https://")):
-        problems.append("原帖链接 url：须以 http:// 或 https:// 开头")
+    if url:  # the same rule as a collected item's link (no host, not http(s), too long...)
+        problem = "链接不是 http(s) 地址" if url.startswith("urn:") else link_problem(url)
+        if problem is not None:
+            problems.append(f"原帖链接 url：{problem}")
     for name, label in (("clicks", "点击量"), ("comments", "评论数")):
         if form.get(name, "").strip() and not form[name].strip().isdigit():
             problems.append(f"{label} {name}：须是非负整数")
