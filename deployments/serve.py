@@ -5,7 +5,8 @@ lapsed deadline at its due time; see `deployments.wakeup`), and the manual re-ru
 case (no schedule; started from the Prefect UI with a `case_id`). `serve_forever` says each
 start-up step, starts (or uses) the Prefect server, records its addresses in the data
 directory's `serve.json` so other commands find it, starts the wake-up loop and the web app the
-front door hands it, and serves the schedules until Ctrl-C or SIGTERM.
+front door hands it, and serves the schedules until Ctrl-C or SIGTERM. A database that does not
+answer yet is waited for, with back-off, each retry said (`prepare_patiently`).
 """
 
 from __future__ import annotations

@@ -3,18 +3,20 @@ RSS 0.90, 0.91, 0.92, 1.0 and 2.0 and Atom 0.3 and 1.0, with the extensions the 
 (permalink guids, dc:title, dc:creator, dc:date, dcterms:issued/modified, content:encoded,
 markup in titles and descriptions, escaped or as child elements, relative links and xml:base),
 written in UTF-8, GBK, Big5, UTF-16 or UTF-32; what a reader should find in each (the ground
-truth); and mutations of them (cut short, bytes flipped) for the never-crash property."""
+truth); and mutations of them (cut short, bytes flipped) for the never-crash property. Writing a
+spec out as bytes is `tests.support.feedrender`'s job."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urljoin
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from hypothesis import strategies as st
 
 from models.parse.text import plain_text
+from tests.support.feedrender import render, rfc822, w3c
 
 FEED_URL = "http://feeds.test/dir/feed.xml"
 FORMATS = ("rss090", "rss091", "rss092", "rss10", "rss20", "atom03", "atom10")
@@ -22,9 +24,6 @@ CHARSETS = ("utf-8", "gbk", "big5", "utf-16", "utf-32")
 # Characters every charset above can carry (traditional ones: Big5 has no simplified forms).
 CJK = "中國學校食堂問題網民反映家長政府公安醫院交通道路居民社區新聞記者報道"
 ASCII = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-DC = "http://purl.org/dc/elements/1.1/"
-DCTERMS = "http://purl.org/dc/terms/"
-CONTENT = "http://purl.org/rss/1.0/modules/content/"
 ZONES = (0, 8 * 60, -5 * 60, 5 * 60 + 30)
 
 
@@ -125,7 +124,7 @@ def extra_elements(draw: st.DrawFn) -> str:
     if kind == "date":
         tag = draw(st.sampled_from(["pubDate", "dc:date", "dcterms:issued", "dcterms:modified"]))
         when = draw(
-            st.one_of(moments().map(_rfc822), moments().map(_w3c), st.sampled_from(ODD_DATES))
+            st.one_of(moments().map(rfc822), moments().map(w3c), st.sampled_from(ODD_DATES))
         )
         return f"<{tag}>{escape(when)}</{tag}>"
     if kind in ("author", "dc:creator"):
@@ -227,15 +226,6 @@ def feeds(
     )
 
 
-def render(spec: FeedSpec) -> bytes:
-    """The document, encoded in the spec's charset and declaring it."""
-    body = _RENDER[spec.format](spec)
-    label = "UTF-8" if spec.charset == "utf-8" else spec.charset.upper()
-    text = f'<?xml version="1.0" encoding="{label}"?>\n{body}'
-    encoded = text.encode(spec.charset)
-    return encoded
-
-
 def expected(spec: FeedSpec, feed_url: str = FEED_URL) -> list[Expected]:
     """What a faithful reader finds: plain-text titles and summaries, absolute links, times."""
     found = []
@@ -249,132 +239,6 @@ def expected(spec: FeedSpec, feed_url: str = FEED_URL) -> list[Expected]:
 
 def _second(when: datetime | None) -> datetime | None:
     return None if when is None else when.astimezone(UTC).replace(microsecond=0)
-
-
-def _base(base: str | None) -> str:
-    return f" xml:base={quoteattr(base)}" if base else ""
-
-
-def _rfc822(when: datetime) -> str:
-    return when.strftime("%a, %d %b %Y %H:%M:%S ") + when.strftime("%z")
-
-
-def _w3c(when: datetime) -> str:
-    return when.isoformat(timespec="seconds")
-
-
-def _rss20_item(entry: EntrySpec) -> str:
-    title_tag = "dc:title" if entry.title_as_dc else "title"
-    parts = [f"<{title_tag}>{escape(entry.title)}</{title_tag}>"]
-    if entry.link_as_guid:
-        parts.append(f'<guid isPermaLink="true">{escape(entry.link)}</guid>')
-    else:
-        parts.append(f"<link>{escape(entry.link)}</link>")
-        parts.append(f'<guid isPermaLink="false">id-{escape(entry.link)}</guid>')
-    summary_tag = "content:encoded" if entry.summary_as_content else "description"
-    inner = _as_children(entry.summary) if entry.summary_as_children else escape(entry.summary)
-    parts.append(f"<{summary_tag}>{inner}</{summary_tag}>")
-    if entry.when is not None:
-        date = _rfc822(entry.when) if entry.date_element == "pubDate" else _w3c(entry.when)
-        parts.append(f"<{entry.date_element}>{date}</{entry.date_element}>")
-    if entry.author:
-        tag = "dc:creator" if entry.author_as_dc else "author"
-        parts.append(f"<{tag}>{escape(entry.author)}</{tag}>")
-    parts[len(parts) // 2 : len(parts) // 2] = entry.extras  # some before, some after
-    return f"<item{_base(entry.base)}>{''.join(parts)}</item>"
-
-
-def _as_children(text: str) -> str:
-    """Markup written as elements: the tags stay tags, the text between them is escaped."""
-    out, rest = [], text
-    for tag in ("br/", "b", "i", "em", "strong", "span", "a", "p", "div", "li", "h2", "blockquote"):
-        rest = rest.replace(f"<{tag}>", f"\x01{tag}\x02").replace(f"</{tag}>", f"\x01/{tag}\x02")
-    for piece in rest.split("\x01"):
-        tag, _, after = piece.partition("\x02") if "\x02" in piece else ("", "", piece)
-        out.append(f"<{tag}>" if tag else "")
-        out.append(escape(after))
-    return "".join(out)
-
-
-def _rss20(spec: FeedSpec) -> str:
-    items = "".join(_rss20_item(e) for e in spec.entries)
-    return (
-        f'<rss version="2.0" xmlns:dc="{DC}" xmlns:dcterms="{DCTERMS}" xmlns:content="{CONTENT}">'
-        f"<channel{_base(spec.channel_base)}><title>網站</title><link>http://feeds.test/</link>"
-        f"<description>d</description>{items}</channel></rss>"
-    )
-
-
-def _rss09x(spec: FeedSpec) -> str:
-    version = {"rss091": "0.91", "rss092": "0.92"}[spec.format]
-    items = "".join(
-        f"<item><title>{escape(e.title)}</title><link>{escape(e.link)}</link>"
-        f"<description>{escape(e.summary)}</description></item>"
-        for e in spec.entries
-    )
-    return (
-        f'<rss version="{version}"><channel><title>網站</title><link>http://feeds.test/</link>'
-        f"<description>d</description><language>zh</language>{items}</channel></rss>"
-    )
-
-
-def _rdf(spec: FeedSpec) -> str:
-    rss10 = spec.format == "rss10"
-    ns = "http://purl.org/rss/1.0/" if rss10 else "http://my.netscape.com/rdf/simple/0.9/"
-    items = []
-    for e in spec.entries:
-        title = "dc:title" if e.title_as_dc else "title"
-        extra = f"<description>{escape(e.summary)}</description>" if rss10 else ""
-        if rss10 and e.when is not None:
-            extra += f"<dc:date>{_w3c(e.when)}</dc:date>"
-        items.append(
-            f"<item><{title}>{escape(e.title)}</{title}><link>{escape(e.link)}</link>{extra}</item>"
-        )
-    return (
-        f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="{ns}" '
-        f'xmlns:dc="{DC}"><channel><title>網站</title><link>http://feeds.test/</link>'
-        f"<description>d</description></channel>{''.join(items)}</rdf:RDF>"
-    )
-
-
-def _atom(spec: FeedSpec) -> str:
-    atom10 = spec.format == "atom10"
-    entries = []
-    for e in spec.entries:
-        link = f'<link rel="alternate" type="text/html" href={quoteattr(e.link)}/>'
-        if atom10:
-            summary = f'<summary type="html">{escape(e.summary)}</summary>'
-            date = f"<updated>{_w3c(e.when)}</updated>" if e.when else ""
-            author = f"<author><name>{escape(e.author)}</name></author>" if e.author else ""
-        else:
-            summary = f'<summary type="text/html" mode="escaped">{escape(e.summary)}</summary>'
-            date = f"<issued>{_w3c(e.when)}</issued>" if e.when else ""
-            author = ""
-        title = (
-            f'<title type="html">{escape(e.title)}</title>'
-            if atom10
-            else (f'<title type="text/html" mode="escaped">{escape(e.title)}</title>')
-        )
-        entries.append(
-            f"<entry{_base(e.base)}>{title}{link}<id>urn:x:{escape(e.link)}</id>{summary}"
-            f"{date}{author}</entry>"
-        )
-    if atom10:
-        head = '<feed xmlns="http://www.w3.org/2005/Atom"'
-        return f"{head}{_base(spec.channel_base)}><title>網站</title>{''.join(entries)}</feed>"
-    head = '<feed version="0.3" xmlns="http://purl.org/atom/ns#">'
-    return f"{head}<title>網站</title>{''.join(entries)}</feed>"
-
-
-_RENDER = {
-    "rss090": _rdf,
-    "rss091": _rss09x,
-    "rss092": _rss09x,
-    "rss10": _rdf,
-    "rss20": _rss20,
-    "atom03": _atom,
-    "atom10": _atom,
-}
 
 
 @st.composite

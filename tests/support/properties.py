@@ -26,7 +26,8 @@ from models.parse.urls import canonical_url, link_problem
 from models.store.db import session_scope
 from models.store.tables import Case, CaseEvent, IntakeReceipt, Item, Notification, Obligation
 from tasks.runtime import prepare
-from tests.support.feedgen import FEED_URL, FeedSpec, expected, render
+from tests.support.feedgen import FEED_URL, FeedSpec, expected
+from tests.support.feedrender import render
 from yuqing.cli import app as cli_app
 
 FIELDS = ("url", "title", "summary", "published_at", "author")

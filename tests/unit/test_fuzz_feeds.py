@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from models.parse.rss import Unsupported, read_rss
 from models.parse.urls import _assemble, canonical_url, resolve_link
-from tests.support.feedgen import FEED_URL, FeedSpec, feeds, mangled, render
+from tests.support.feedgen import FEED_URL, FeedSpec, feeds, mangled
+from tests.support.feedrender import render
 from tests.support.properties import (
     check_canonical,
     check_fast_path_agrees,
