@@ -196,6 +196,10 @@ def _markup_text(element: Element) -> str:
     for sub in element.iter():
         if sub is not element and sub.tag[:1] == "{":
             raise Unsupported(f"namespaced markup inside {element.tag}")
+        # Written back out, `&` in text becomes `&amp;`; feedparser reads the text as it is.
+        _checked(sub.text or "")
+        if sub is not element:
+            _checked(sub.tail or "")
     inner = "".join(tostring(sub, encoding="unicode") for sub in element)
     return _checked((element.text or "") + inner)
 
