@@ -7,6 +7,7 @@ rate of every field and how many documents the fast path read rather than handed
     uv run python bench/fuzz.py                # 2,000 examples a surface (intake, config: 500)
     uv run python bench/fuzz.py --examples 10000 --seed 7
     uv run python bench/fuzz.py --postgres         # the intake endpoint on PostgreSQL as well
+    uv run python bench/fuzz.py --only feed_differential intake_sqlite
 
 The last line is one JSON object: inputs and failures per surface, agreement per field."""
 
@@ -134,56 +135,65 @@ def differential(name: str, odd: bool, examples: int) -> dict[str, Any]:
     }
 
 
+def intake_surface(name: str, database_url: str, examples: int) -> dict[str, Any]:
+    with intake_app(database_url) as (client, config):
+        return run_surface(
+            name, intake_requests(), lambda request: check_intake(client, config, request), examples
+        )
+
+
+def surfaces(examples: int, slow: int, tmp: Path, postgres: bool) -> dict[str, Callable[[], Any]]:
+    """Each surface by name, as a thunk that runs it and returns its figures."""
+    table: dict[str, Callable[[], Any]] = {
+        "feed_differential": lambda: differential(
+            "feed differential, odd RSS 2.0 (fast path vs feedparser)", True, examples
+        ),
+        "feed_differential_ordinary": lambda: differential(
+            "feed differential, ordinary RSS 2.0", False, examples
+        ),
+        "feed_read_back": lambda: run_surface(
+            "feed read-back, RSS 0.90-2.0 and Atom 0.3/1.0 in UTF-8/GBK/Big5/UTF-16/32",
+            feeds(),
+            check_reads_what_was_written,
+            examples,
+        ),
+        "feed_mangled": lambda: run_surface(
+            "feed parser, mangled bytes", mangled(), check_parse_survives, examples
+        ),
+        "canonical_urls": lambda: run_surface(
+            "canonical URLs", st.tuples(urls, urls), lambda p: check_canonical(*p), examples
+        ),
+        "intake_sqlite": lambda: intake_surface(
+            "intake endpoint (sqlite)", f"sqlite:///{tmp / 'fuzz.sqlite3'}", slow
+        ),
+        "config_check": lambda: run_surface(
+            "config check", config_texts(), lambda text: check_config(tmp, text), slow
+        ),
+    }
+    if postgres:
+        table["intake_postgresql"] = lambda: _on_postgres(slow)
+    return table
+
+
+def _on_postgres(examples: int) -> dict[str, Any]:
+    with running_postgres() as server:
+        return intake_surface("intake endpoint (postgresql)", server.url, examples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=random.randrange(2**32))
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--only", nargs="*", default=None, help="surface names to run")
     args = parser.parse_args()
     SEED[0] = args.seed
     slow = max(50, args.examples // 4)
     print(f"seed {args.seed}; {args.examples} examples per surface, {slow} for intake and config")
-    results: dict[str, Any] = {
-        "feed_differential": differential(
-            "feed differential, odd RSS 2.0 (fast path vs feedparser)", True, args.examples
-        ),
-        "feed_differential_ordinary": differential(
-            "feed differential, ordinary RSS 2.0", False, args.examples
-        ),
-        "feed_read_back": run_surface(
-            "feed read-back, RSS 0.90-2.0 and Atom 0.3/1.0 in UTF-8/GBK/Big5/UTF-16/32",
-            feeds(),
-            check_reads_what_was_written,
-            args.examples,
-        ),
-        "feed_mangled": run_surface(
-            "feed parser, mangled bytes", mangled(), check_parse_survives, args.examples
-        ),
-        "canonical_urls": run_surface(
-            "canonical URLs", st.tuples(urls, urls), lambda p: check_canonical(*p), args.examples
-        ),
-    }
     with tempfile.TemporaryDirectory() as tmp:
-        backends = [("sqlite", f"sqlite:///{Path(tmp) / 'fuzz.sqlite3'}")]
-        for backend, url in backends:
-            with intake_app(url) as (client, config):
-                results[f"intake_{backend}"] = run_surface(
-                    f"intake endpoint ({backend})",
-                    intake_requests(),
-                    lambda request, c=client, f=config: check_intake(c, f, request),
-                    slow,
-                )
-        if args.postgres:
-            with running_postgres() as server, intake_app(server.url) as (client, config):
-                results["intake_postgresql"] = run_surface(
-                    "intake endpoint (postgresql)",
-                    intake_requests(),
-                    lambda request: check_intake(client, config, request),
-                    slow,
-                )
-        results["config_check"] = run_surface(
-            "config check", config_texts(), lambda text: check_config(Path(tmp), text), slow
-        )
+        table = surfaces(args.examples, slow, Path(tmp), args.postgres)
+        chosen = args.only or list(table)
+        results = {name: table[name]() for name in chosen}
     total = sum(r["failures"] for r in results.values())
     print(f"failures found: {total}")
     print(json.dumps({"seed": args.seed, **results, "failures_total": total}, ensure_ascii=False))

@@ -8,9 +8,9 @@ or else the first `content:encoded`, `pubDate`/`dcterms:issued` then `dc:date`/`
 elements, and it skips a few elements that change none of these; it follows xml:base on the
 root, the channel and items. Where feedparser would rewrite text (its Latin-1 and Windows-1252
 repairs, character references HTML does not define, broken markup), links (entity-like text,
-unlisted schemes) or bases (xml:base anywhere else; the base of an item holding a `<div>`, which
-it carries on into later items), or read a date spelt some way not written here, the fast path
-steps aside rather than guess. Pure: no I/O."""
+unlisted schemes), bases (xml:base anywhere else) or an item holding a `<div>` element (which
+upsets its bookkeeping), or read a date spelt some way not written here, the fast path steps
+aside rather than guess. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -93,10 +93,11 @@ def read_rss(utf8: bytes, *, base: str | None) -> list[Entry]:
                 raise Unsupported("content:encoded outside an item")
             continue
         if tag == "item":
-            if XML_BASE in element.attrib and element.find(".//div") is not None:
-                # feedparser carries the xml:base of an item holding a <div> on into the items
-                # after it (its bug): the fast path steps aside so both read the feed alike.
-                raise Unsupported("a <div> in an item with its own xml:base")
+            if element.find(".//div") is not None:
+                # A <div> element shifts feedparser's depth and base bookkeeping (its bug): the
+                # item's later duplicates are read differently, and its xml:base is carried on
+                # into the items after it. The fast path steps aside so both read it alike.
+                raise Unsupported("a <div> element in an item")
             entries.append(_entry(element, bases[-1]))
             element.clear()
             in_item = False

@@ -142,6 +142,7 @@ BAD = [
     ({"url": "http:///no-host"}, "url"),
     ({"url": "urn:yuqing:x"}, "url"),
     ({"external_id": "x" * 201}, "external_id"),
+    ({"external_id": "\n0"}, "external_id"),  # found by bench/fuzz.py: it was a 500
     ({"media_level": "galactic"}, "media_level"),
     ({"surprise": 1}, "surprise"),
 ]

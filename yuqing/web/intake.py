@@ -40,6 +40,12 @@ def _storable(value: str) -> str:
     return value
 
 
+def _one_line(value: str) -> str:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("须是一行，不含控制字符（换行、制表符等）")
+    return value
+
+
 def _plain(value: str) -> str:
     if not plain_text(value):
         raise ValueError("去掉标记和空白后为空")
@@ -73,7 +79,7 @@ Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 class IntakeRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    external_id: Annotated[Text, Field(min_length=1, max_length=200)]
+    external_id: Annotated[Text, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
     title: Annotated[Text, Field(min_length=1, max_length=1000), AfterValidator(_plain)]
     text: Annotated[Text, Field(max_length=100_000)] = ""
     url: Annotated[Text | None, Field(max_length=2048), AfterValidator(_page)] = None
