@@ -8,7 +8,8 @@ inside this process (`deployments.inprocess`: no new interpreter per run, no pil
 wake-up loop alerts each lapse at its due time. Distributed (`serve.work_pool` and
 `PREFECT_API_URL`): the same deployments are registered for the pool's workers and the wake-up
 loop asks them for escalation runs (`deployments.pool`); serve keeps the console and the
-wake-ups.
+wake-ups. A database that does not answer yet is waited for, with back-off, each retry said
+(`prepare_patiently`).
 
 No process serve starts outlives it, even after `kill -9`, and a new serve ends whatever a
 crashed one left (`deployments.reaper`)."""
@@ -16,6 +17,7 @@ crashed one left (`deployments.reaper`)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import signal
@@ -24,6 +26,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
+
+from sqlalchemy.exc import OperationalError
 
 from deployments.prefect_api import (
     LocalServer,
@@ -39,7 +43,7 @@ from deployments.prefect_api import (
 )
 from deployments.reaper import end_leftovers, mark_children, start_watchdog
 from settings import SettingsError
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, database_unreachable, prepare, reach_problems
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -134,11 +138,38 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGINT, interrupt)
 
 
+def database_retry_wait(attempt: int) -> float:
+    """Seconds before trying an unreachable database again: 1, 2, 4 … at most 60."""
+    return float(min(60, 2 ** (attempt - 1)))
+
+
+def prepare_patiently(
+    config: str | None, say: Say, *, sleep: Callable[[float], None] = time.sleep
+) -> Runtime:
+    """The runtime, once the database answers (saying each retry), with every obligation of
+    the policy reaching somebody: an unreachable first chain level refuses to start, a later
+    one is said as a warning."""
+    for attempt in itertools.count(1):
+        try:
+            runtime = prepare(config)
+            break
+        except OperationalError as exc:
+            wait = database_retry_wait(attempt)
+            say(f"{database_unreachable(exc)}；{wait:.0f} 秒后重试（第 {attempt} 次）")
+            sleep(wait)
+    problems, warnings = reach_problems(runtime.settings, runtime.policy)
+    for warning in warnings:
+        say(f"警告：{warning}")
+    if problems:
+        raise SettingsError(problems)
+    return runtime
+
+
 def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -> None:
     """Start everything, say where it is, serve until Ctrl-C or SIGTERM, stop everything."""
     _stop_on_signals()
     say("检查配置并迁移数据库…")
-    runtime = prepare(config)
+    runtime = prepare_patiently(config, say)
     data_dir = runtime.settings.general.data_dir
     say(f"数据库已就绪；通知渠道 {check_channels(runtime)} 个，全部可用")
     _refuse_second_serve(data_dir)

@@ -1,8 +1,9 @@
 """The collection run, as the runbook says it: read the clock once, see whether a sensitive
-period is on, pick the sources that are due, fetch them a few at a time (a bounded pool), store
-each source's items in batches, record each source's run (a failing one is reported and raises
-a monitoring gap after N runs; the others carry on), then snapshot every open case's metrics,
-which may upgrade a case and alert its chain."""
+period is on, pick the sources that are due, fetch them a few at a time (a bounded pool, each
+fetch within its own time budget), store each source's items as soon as its fetch is done, in
+whatever order fetches finish (a slow source holds back nobody), record each source's run (a
+failing one is reported and raises a monitoring gap after N runs; the others carry on), then
+snapshot every open case's metrics, which may upgrade a case and alert its chain."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.futures import PrefectFuture
+from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from models.policy.clocks import require_aware, utc_now
@@ -45,21 +46,19 @@ def collect(
     periods = [Period(p.name, p.start, p.end) for p in settings.collect.sensitive_periods]
     period = active_period(periods, now, settings.tz)
     due = plan_sources(now, config, source_id, force, period is not None)
-    fetch = fetch_source.with_options(
-        retries=settings.collect.task_retries,
-        retry_delay_seconds=settings.collect.task_retry_delay_seconds,
-    )
     results: list[dict[str, Any]] = []
-    # A sliding window: at most `concurrency` fetches in flight while earlier ones are stored.
-    waiting, in_flight = deque(due), deque[tuple[str, PrefectFuture[FetchOutcome]]]()
+    # A sliding window: at most `concurrency` fetches in flight; whichever finishes first is
+    # stored first while the next source's fetch takes its place.
+    waiting, in_flight = deque(due), dict[PrefectFuture[FetchOutcome], str]()
     while waiting or in_flight:
         while waiting and len(in_flight) < settings.collect.concurrency:
             sid = waiting.popleft()
-            in_flight.append((sid, fetch.submit(sid, config)))
-        sid, future = in_flight.popleft()
+            in_flight[fetch_source.submit(sid, config)] = sid
+        future = next(as_completed(list(in_flight)))
+        sid = in_flight.pop(future)
         try:
             outcome = future.result()
-        except Exception as exc:  # retries exhausted: report it, carry on with the others
+        except Exception as exc:  # a bug or the database, not the source: report, carry on
             get_run_logger().warning("source %s failed: %s", sid, exc)
             outcome = FetchOutcome(sid, RunStatus.FAILED, detail=f"{type(exc).__name__}: {exc}")
         results.append(_store(outcome, now, config, settings.collect.batch_size))

@@ -12,6 +12,7 @@ stays None and the exponential back-off applies."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from tenacity import (
 
 log = logging.getLogger(__name__)
 
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}")
 PERMANENT = frozenset({"INVALID_URL", "NO_URL"})  # retrying cannot help: fall over at once
 INNER_RETRY_AFTER_MAX = 5.0  # a longer Retry-After is left to the outbox's next round
 
@@ -54,18 +56,32 @@ class SendOutcome:
     retry_after: timedelta | None = None
 
 
+def _plugin(url: str) -> object | None:
+    """Apprise's parse of the URL, or None for anything it cannot use (never an exception)."""
+    try:
+        return apprise.Apprise.instantiate(url)
+    except Exception:  # a malformed value must not stop a config check or a send
+        return None
+
+
 def is_valid_url(url: str) -> bool:
     """True when Apprise knows the scheme and can parse the URL."""
-    return apprise.Apprise.instantiate(url) is not None
+    return _plugin(url) is not None
 
 
 @lru_cache(maxsize=1024)
 def privacy_url(url: str) -> str:
-    """The URL with its secrets masked, the only form in which a channel URL is ever logged."""
-    plugin = apprise.Apprise.instantiate(url)
-    if plugin is None:
-        return url.split("://", 1)[0] + "://****"
-    return str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
+    """The URL with its secrets masked, the only form in which a channel URL is ever logged or
+    shown; a value Apprise cannot parse shows its scheme at most (a value without `://` may be
+    nothing but a secret)."""
+    plugin = _plugin(url)
+    if plugin is not None:
+        try:
+            return str(plugin.url(privacy=True))  # type: ignore[attr-defined]
+        except Exception:
+            return "****"
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    return f"{scheme}://****" if _SCHEME.fullmatch(scheme) else "****"
 
 
 def transient(outcome: SendOutcome) -> bool:

@@ -39,4 +39,5 @@ class SettingsError(Exception):
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No infinite or NaN number anywhere in the settings: `inf` seconds is no interval at all.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

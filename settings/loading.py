@@ -174,6 +174,10 @@ def load_settings(path: Path | None = None, *, require_file: bool = False) -> Se
         return Settings(**data)
     except ValidationError as exc:
         raise SettingsError(_describe(exc, file)) from None
+    except (TypeError, ValueError, RecursionError, OverflowError) as exc:
+        # A value no validator expected (a validator's own bug): still a named problem, no trace.
+        problem = f"{file}: cannot be used: {type(exc).__name__}: {exc}"
+        raise SettingsError([problem[:300]]) from None
 
 
 def _read_toml(file: Path, *, required: bool, what: str) -> dict[str, Any]:
@@ -186,14 +190,23 @@ def _read_toml(file: Path, *, required: bool, what: str) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError([f"{file}: not valid TOML: {exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError([f"{file}: not UTF-8 (byte {exc.start}); save it as UTF-8"]) from None
+    except RecursionError:
+        raise SettingsError([f"{file}: nested too deeply to read"]) from None
+    except OSError as exc:  # a folder, no permission, a name too long...
+        raise SettingsError([f"{file}: cannot read the {what}: {exc.strerror or exc}"]) from None
 
 
 def _resolve_relative_paths(data: dict[str, Any], *, base: Path) -> None:
     # Paths in a settings file are relative to the file, not to wherever the command runs.
     for section, key in (("general", "data_dir"), ("policy", "file")):
-        value = data.get(section, {}).get(key)
-        if isinstance(value, str) and not Path(value).is_absolute():
-            data[section][key] = str(base / value)
+        table = data.get(section)
+        if not isinstance(table, dict):  # missing, or not a table: validation names it
+            continue
+        value = table.get(key)
+        if isinstance(value, str) and "\x00" not in value and not Path(value).is_absolute():
+            table[key] = str(base / value)
 
 
 def _describe(exc: ValidationError, file: Path) -> list[str]:

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic import model_validator as _model_validator
 
 from settings.base import CHANNEL_ID_PATTERN, ID_PATTERN, Role, Section
+from settings.sections import database_url_problem
 
 MediaLevelName = Literal["central", "national_portal", "provincial", "city", "local", "none"]
 
@@ -40,7 +41,7 @@ class SourceConfig(Section):
     interval_seconds: int | None = Field(None, ge=10, description="Default: collect's.")
     sensitive_interval_seconds: int | None = Field(None, ge=10, description="Default: collect's.")
     timeout_seconds: float | None = Field(None, gt=0, le=300, description="Default: collect's.")
-    max_bytes: int | None = Field(None, gt=0, description="Default: collect's.")
+    max_bytes: int | None = Field(None, gt=0, le=500_000_000, description="Default: collect's.")
     encoding: str | None = Field(None, description="Charset to use whatever the body declares.")
     media_level: MediaLevelName = Field("local", description="Media level of its items.")
     mapping: JsonMapping = Field(default_factory=JsonMapping, description="json sources only.")
@@ -105,6 +106,13 @@ class Secrets(Section):
     session_key: SecretStr | None = Field(
         None, description="Signs console sign-ins; unset: derived from link_key."
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (problem := database_url_problem(value.get_secret_value())):
+            raise ValueError(problem)
+        return value
 
     @field_validator("intake_token")
     @classmethod

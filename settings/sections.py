@@ -3,6 +3,7 @@ collection, sweep, quiet hours, the duty roster, escalation and dispatch."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,14 @@ from pydantic import Field, field_validator
 from pydantic import model_validator as _model_validator
 
 from settings.base import Role, Section
+
+DATABASE_URL = re.compile(r"^(sqlite|postgresql|postgres)(\+[a-z0-9_]+)?://", re.IGNORECASE)
+
+
+def _no_nul(value: Path | None) -> Path | None:
+    if value is not None and "\x00" in str(value):
+        raise ValueError("a path may not contain a NUL character")
+    return value
 
 
 class General(Section):
@@ -23,14 +32,23 @@ class General(Section):
     )
     closing_time: time | None = Field(None, description="Office closing time for working days.")
 
+    _paths = field_validator("data_dir")(_no_nul)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
+            raise ValueError(f"unknown time zone {value[:64]!r}") from None
         return value
+
+
+def database_url_problem(value: str) -> str | None:
+    """Why `value` cannot be yuqing's database URL (never repeating it), or None."""
+    if not DATABASE_URL.match(value) or any(ord(char) < 0x20 for char in value):
+        return "not a SQLite or PostgreSQL URL (sqlite:///path or postgresql://host/db)"
+    return None
 
 
 class Database(Section):
@@ -41,8 +59,12 @@ class Database(Section):
     @field_validator("url")
     @classmethod
     def _no_password(cls, value: str | None) -> str | None:
-        if value and "@" in value and ":" in value.split("@", 1)[0].split("//", 1)[-1]:
+        if value is None:
+            return None
+        if "@" in value and ":" in value.split("@", 1)[0].split("//", 1)[-1]:
             raise ValueError("contains a password: set YUQING_SECRETS__DATABASE_URL instead")
+        if (problem := database_url_problem(value)) is not None:
+            raise ValueError(problem)
         return value
 
 
@@ -53,6 +75,8 @@ class Policy(Section):
         default_factory=dict,
         description='Numbers a plan left blank, by dotted path ("obligations.g1.x.duration").',
     )
+
+    _paths = field_validator("file")(_no_nul)
 
 
 def _gap_roles() -> list[Role]:
@@ -73,8 +97,12 @@ class SensitivePeriod(Section):
 
 class Collect(Section):
     interval_seconds: int = Field(300, ge=10, description="How often scheduled collection runs.")
-    timeout_seconds: float = Field(20.0, gt=0, le=300, description="Per-request HTTP timeout.")
-    max_bytes: int = Field(10_000_000, gt=0, description="Largest feed body accepted.")
+    timeout_seconds: float = Field(
+        20.0, gt=0, le=300, description="One fetch attempt's deadline, connect to last byte."
+    )
+    max_bytes: int = Field(
+        10_000_000, gt=0, le=500_000_000, description="Largest body accepted, after decompression."
+    )
     sensitive_interval_seconds: int = Field(
         60, ge=10, description="Source interval during a sensitive period (unless the source's)."
     )
@@ -94,8 +122,12 @@ class Collect(Section):
         default_factory=lambda: _gap_roles(),
         description="Who is told of a monitoring gap.",
     )
-    task_retries: int = Field(2, ge=0, le=10, description="Prefect retries of a source fetch.")
-    task_retry_delay_seconds: float = Field(30, ge=0, description="Wait between those retries.")
+    fetch_attempts: int = Field(
+        3, ge=1, le=10, description="Attempts of one fetch on transient faults (tenacity)."
+    )
+    fetch_budget_seconds: float = Field(
+        60, gt=0, le=3600, description="Most one source's fetch may take, attempts and waits."
+    )
 
 
 class Sweep(Section):
@@ -134,6 +166,8 @@ class ShiftConfig(Section):
 
     @_model_validator(mode="after")
     def _ordered(self) -> ShiftConfig:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError("start and end must both have a time zone, or neither")
         if self.end <= self.start:
             raise ValueError("end must be after start")
         return self
@@ -237,6 +271,9 @@ class Web(Section):
         900.0, gt=0, le=86_400, description="The longest wait between two sign-in attempts."
     )
     users: list[WebUser] = Field(default_factory=list, description="Console accounts.")
+    intake_max_bytes: int = Field(
+        1_000_000, ge=1_000, le=50_000_000, description="Largest body the intake endpoint reads."
+    )
 
     @field_validator("base_url")
     @classmethod

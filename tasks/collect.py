@@ -1,7 +1,8 @@
 """Collection tasks, each thin: plan which sources are due, fetch and parse one source (one task
-per source; Prefect retries the whole fetch on transient faults that outlived tenacity's quick
-retries), store one batch of items (one task per batch, never per item), record a source's run
-(monitoring gaps and their alerts), and snapshot open cases' metrics (upgrades and alerts)."""
+per source, no Prefect retries: `tasks.http` retries within the fetch budget and the next run
+is the minute-scale retry), store one batch of items (one task per batch, never per item),
+record a source's run (monitoring gaps and their alerts), and snapshot open cases' metrics
+(upgrades and alerts)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from prefect import Task, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import State, TaskRun
 
-from models.parse.feeds import FeedError, FeedItem, Parsed, parse_feed
+from models.parse.entries import FeedError, FeedItem, Parsed
+from models.parse.feeds import parse_feed
 from models.parse.jsonapi import parse_json
 from models.policy.schedule import interval_for, is_due
 from models.policy.states import RunStatus
@@ -25,16 +26,8 @@ from models.store.tables import Source
 from notifications.notices import deliver
 from settings import SourceConfig
 from tasks.cycle import context_for
-from tasks.http import FetchError, fetch, is_transient
+from tasks.http import Fetched, FetchError, FetchLimits, fetch
 from tasks.runtime import prepare
-
-
-def _retry_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
-    try:
-        state.result()
-    except Exception as exc:
-        return is_transient(exc)
-    return False
 
 
 class Items:
@@ -98,28 +91,29 @@ def plan_sources(
     ]
 
 
-@task(cache_policy=NO_CACHE, retry_condition_fn=_retry_transient)
+@task(cache_policy=NO_CACHE)
 def fetch_source(source_id: str, config: str | None) -> FetchOutcome:
-    """Fetch and parse one source. Transient faults raise (and are retried); permanent ones
-    (bad document, 4xx, too large, redirect loop) come back as a failed outcome."""
+    """Fetch and parse one source; a fault (after the fetch's own retries, within its budget)
+    or an unusable document comes back as a failed outcome with the reason."""
     runtime = prepare(config)
     source = _config(runtime.settings.sources, source_id)
+    collect = runtime.settings.collect
+    limits = FetchLimits(
+        timeout=source.timeout_seconds or collect.timeout_seconds,
+        max_bytes=source.max_bytes or collect.max_bytes,
+        attempts=collect.fetch_attempts,
+        budget=collect.fetch_budget_seconds,
+    )
     with session_scope(runtime.engine) as session:
         row = session.get(Source, source_id)
         etag, modified = (row.etag, row.last_modified) if row else (None, None)
     try:
-        fetched = fetch(
-            source.url,
-            timeout=source.timeout_seconds or runtime.settings.collect.timeout_seconds,
-            max_bytes=source.max_bytes or runtime.settings.collect.max_bytes,
-            etag=etag,
-            last_modified=modified,
-        )
+        fetched = fetch(source.url, limits=limits, etag=etag, last_modified=modified)
         if fetched.not_modified:
             return FetchOutcome(
                 source_id, RunStatus.NOT_MODIFIED, etag=etag, last_modified=modified
             )
-        parsed = _parse(source, fetched.body, fetched.content_type)
+        parsed = _parse(source, fetched)
     except (FetchError, FeedError) as exc:
         return FetchOutcome(source_id, RunStatus.FAILED, detail=str(exc))
     detail = parsed.describe()
@@ -134,16 +128,22 @@ def fetch_source(source_id: str, config: str | None) -> FetchOutcome:
     )
 
 
-def _parse(source: SourceConfig, body: bytes, content_type: str | None) -> Parsed:
+def _parse(source: SourceConfig, fetched: Fetched) -> Parsed:
     if source.kind == "json":
         return parse_json(
-            body,
+            fetched.body,
             source.mapping.model_dump(),
             source_id=source.id,
-            content_type=content_type,
+            content_type=fetched.content_type,
             encoding=source.encoding,
+            base_url=fetched.url or source.url,
         )
-    return parse_feed(body, content_type=content_type, encoding=source.encoding)
+    return parse_feed(
+        fetched.body,
+        content_type=fetched.content_type,
+        encoding=source.encoding,
+        base_url=fetched.url or source.url,
+    )
 
 
 def _config(sources: list[SourceConfig], source_id: str) -> SourceConfig:

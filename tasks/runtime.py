@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from models.parse.topics import Topic
 from models.policy import Policy, WorkCalendar
+from models.policy.reach import unreachable_levels
 from models.repo.directory import sync_directory
 from models.repo.sources import sync_sources
 from models.store.db import make_engine, session_scope, upgrade_database
@@ -31,6 +32,40 @@ class Runtime:
     def channel_url(self, channel_id: str) -> str | None:
         secret = self.settings.secrets.channels.get(channel_id)
         return None if secret is None else secret.get_secret_value()
+
+
+def database_unreachable(exc: BaseException) -> str:
+    """One line saying why the database cannot be used: the driver's own words, never the URL
+    (which may carry a password)."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"无法连接数据库：{lines[0] if lines else type(exc).__name__}"[:300]
+
+
+def reachable_holders(settings: Settings) -> dict[str, list[str]]:
+    """Role → the people holding it who have at least one channel, rostered shifts included
+    (whoever is on a shift can be on duty when a lapse comes)."""
+    reachable = {person.id: person for person in settings.people if person.channels}
+    holders: dict[str, list[str]] = {}
+    for person in reachable.values():
+        for role in person.roles:
+            holders.setdefault(role, []).append(person.id)
+    for shift in settings.escalation.roster:
+        if shift.person in reachable and shift.person not in holders.get(shift.role, []):
+            holders.setdefault(shift.role, []).append(shift.person)
+    return holders
+
+
+def reach_problems(settings: Settings, policy: Policy) -> tuple[list[str], list[str]]:
+    """(errors, warnings): chain levels of the active policy that would alert nobody."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for gap in unreachable_levels(policy, reachable_holders(settings)):
+        (errors if gap.first else warnings).append(
+            f"people.roles: 策略 {policy.id} 的义务“{gap.title}”（{'、'.join(gap.grades)}）"
+            f"第{gap.level}级（{gap.label}）无人可通知：没有人担任 {'、'.join(gap.roles)} "
+            "之一，或担任者没有通知渠道"
+        )
+    return errors, warnings
 
 
 def load_policy(settings: Settings) -> Policy:

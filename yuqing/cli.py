@@ -13,7 +13,7 @@ import typer
 
 from models.policy.clocks import require_aware
 from models.store.db import upgrade_database
-from settings import SettingsError, load_settings
+from settings import load_settings
 from yuqing import cli_case, cli_policy, cli_report
 from yuqing.cli_common import (
     State,
@@ -23,6 +23,7 @@ from yuqing.cli_common import (
     flow_api,
     print_json,
     refusals,
+    shown,
 )
 from yuqing.web import cli as web_cli
 
@@ -63,29 +64,18 @@ def main_options(
 
 @config_app.command("check")
 def config_check(file: Path = typer.Argument(None, help="要检查的配置文件")) -> None:
-    """检查配置文件：全部正确退出 0，否则列出每个问题并退出 2。"""
-    from notifications.channels import is_valid_url, privacy_url
+    """检查配置文件：全部正确退出 0，否则列出每个问题（字段路径 + 原因）并退出 2。"""
+    from yuqing.config_check import check_configuration
 
     path = file or State.config or Path("yuqing.toml")
-    try:
-        settings = load_settings(path, require_file=True)
-    except SettingsError as exc:
-        for problem in exc.problems:
-            errors.print(f"[red]✗[/red] {problem}", markup=True)
-        raise typer.Exit(2) from None
-    bad = [
-        f"secrets.channels.{cid}: Apprise 无法识别的地址 {privacy_url(url.get_secret_value())}"
-        for cid, url in settings.secrets.channels.items()
-        if not is_valid_url(url.get_secret_value())
-    ]
-    for problem in bad:
-        errors.print(f"[red]✗[/red] {problem}")
-    if bad:
+    report = check_configuration(path)
+    for warning in report.warnings:
+        errors.print(f"[yellow]⚠[/yellow] {shown(warning)}")
+    for problem in report.problems:
+        errors.print(f"[red]✗[/red] {shown(problem)}")
+    if report.problems:
         raise typer.Exit(2)
-    console.print(
-        f"[green]✓[/green] {path}：配置有效（{len(settings.sources)} 个来源，"
-        f"{len(settings.topics)} 个专题，{len(settings.people)} 人）"
-    )
+    console.print(f"[green]✓[/green] {shown(str(path))}：配置有效（{shown(report.summary)}）")
 
 
 @db_app.command("upgrade")

@@ -1,5 +1,6 @@
 """Helpers shared by the command modules: the console, the config path chosen on the command
-line, and turning a refused request into a message and exit code 2 instead of a traceback."""
+line, and turning a refused request into a message and exit code 2 instead of a traceback: a
+broken configuration, a refused action, a Prefect API or a database that cannot be reached."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from deployments.prefect_api import PrefectUnavailable, prefect_api
 from models.policy import PolicyError
 from models.policy.clocks import utc_now
 from models.repo.cases import CaseError
 from settings import SettingsError, load_settings
+from tasks.runtime import database_unreachable
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -37,6 +41,11 @@ def config_arg() -> str | None:
     return str(State.config) if State.config else None
 
 
+def shown(text: str) -> str:
+    """Text safe to print: no markup read into it, nothing the terminal cannot encode."""
+    return escape(text.encode("utf-8", "replace").decode("utf-8"))
+
+
 @contextmanager
 def refusals() -> Iterator[None]:
     """Print a refused request's reason and exit 2; programming errors still raise."""
@@ -44,10 +53,13 @@ def refusals() -> Iterator[None]:
         yield
     except SettingsError as exc:
         for problem in exc.problems:
-            errors.print(f"[red]配置错误[/red] {problem}")
+            errors.print(f"[red]配置错误[/red] {shown(problem)}")
         raise typer.Exit(2) from None
     except (CaseError, PolicyError, PrefectUnavailable) as exc:
-        errors.print(f"[red]无法执行[/red] {exc}")
+        errors.print(f"[red]无法执行[/red] {shown(str(exc))}")
+        raise typer.Exit(2) from None
+    except (OperationalError, ArgumentError) as exc:
+        errors.print(f"[red]无法执行[/red] {shown(database_unreachable(exc))}")
         raise typer.Exit(2) from None
 
 

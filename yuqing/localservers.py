@@ -63,6 +63,8 @@ class Route:
     delay: float = 0.0  # seconds before answering: a slow server
     etag: str | None = None  # answer 304 when the client sends it back
     location: str | None = None  # a redirect target
+    encoding: str | None = None  # a Content-Encoding the body is already in
+    drip: float = 0.0  # seconds between bytes: a server that never quite stops
 
 
 class _FeedHandler(BaseHTTPRequestHandler):
@@ -84,12 +86,21 @@ class _FeedHandler(BaseHTTPRequestHandler):
             self.send_header("Location", route.location)
         if route.etag is not None:
             self.send_header("ETag", route.etag)
+        if route.encoding is not None:
+            self.send_header("Content-Encoding", route.encoding)
         self.send_header("Content-Type", route.content_type)
         self.send_header("Content-Length", str(len(route.body)))
         self.end_headers()
         # The client may give up first (size cap, timeout): that is the test, not an error.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(route.body)
+            if not route.drip:
+                self.wfile.write(route.body)
+                return
+            for sent in range(len(route.body)):
+                self.wfile.write(route.body[sent : sent + 1])
+                self.wfile.flush()
+                owner.dripped[self.path] = sent + 1
+                time.sleep(route.drip)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -102,6 +113,7 @@ class FeedServer(_Server):
         super().__init__(_FeedHandler)
         self.routes: dict[str, Route] = {}
         self.requests: list[str] = []
+        self.dripped: dict[str, int] = {}  # path → bytes a dripping route got out
 
     def serve(
         self,
@@ -112,8 +124,12 @@ class FeedServer(_Server):
         status: int = 200,
         delay: float = 0.0,
         etag: str | None = None,
+        encoding: str | None = None,
+        drip: float = 0.0,
     ) -> str:
-        self.routes[path] = Route(body, content_type, status=status, delay=delay, etag=etag)
+        self.routes[path] = Route(
+            body, content_type, status=status, delay=delay, etag=etag, encoding=encoding, drip=drip
+        )
         return self.url(path)
 
     def redirect(self, path: str, to: str) -> str:

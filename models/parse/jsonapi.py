@@ -1,6 +1,8 @@
 """JSON HTTP API sources: records found at a configured path, each field read through the
 source's mapping (dotted paths: `data.items`, `stats.clicks`). Records without a title or a URL
-and an id are skipped; a record without a time is kept. Pure: no I/O."""
+and an id are skipped; a record without a time is kept. Each record becomes an item through the
+same `models.parse.entries.add_entry` as a feed's entries (plain text, links resolved against
+the API's URL and refused without a host, bounded counts and times). Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from models.parse.feeds import FeedError, FeedItem, Parsed
-from models.parse.text import declared_charset, decode_body
+from models.parse.charset import declared_charset, decode_body
+from models.parse.entries import Entry, FeedError, Parsed, add_entry, plausible
 
 DEFAULT_PATHS = {"external_id": "id"}  # every other field: its own name
 FIELDS = (
@@ -35,46 +37,48 @@ def parse_json(
     source_id: str,
     content_type: str | None = None,
     encoding: str | None = None,
+    base_url: str | None = None,
 ) -> Parsed:
     decoded = decode_body(body, declared=declared_charset(b"", content_type), override=encoding)
     try:
         document = json.loads(decoded.text)
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"不是有效的 JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise FeedError(f"不是有效的 JSON: {str(exc)[:200]}") from None
     path = mapping.get("items", "")
     records = lookup(document, path) if path else document
     if not isinstance(records, list):
         raise FeedError(f"JSON 中 {path or '(根)'} 不是记录列表")
     parsed = Parsed(items=[], entries=len(records))
-    if decoded.problem:
-        parsed.notes.append(decoded.problem)
+    if decoded.note:
+        parsed.notes.append(decoded.note)
     for record in records:
-        item = _record(record, mapping, source_id) if isinstance(record, Mapping) else None
-        if item is None:
+        entry = _record(record, mapping, source_id, base_url)
+        if entry is None:
             parsed.problems["record without title or link (skipped)"] += 1
-            continue
-        if item.published_at is None:
-            parsed.problems["no time (fetch time used)"] += 1
-        parsed.items.append(item)
+        else:
+            add_entry(parsed, entry)
     return parsed
 
 
-def _record(record: Mapping[str, Any], m: Mapping[str, str], source_id: str) -> FeedItem | None:
+def _record(record: Any, m: Mapping[str, str], source_id: str, base: str | None) -> Entry | None:
+    if not isinstance(record, Mapping):
+        return None
     v = {name: lookup(record, m.get(name, DEFAULT_PATHS.get(name, name))) for name in FIELDS}
     title = _text(v["title"])
     external_id = _text(v["external_id"]) or None
     url = _text(v["url"]) or (f"urn:yuqing:{source_id}:{external_id}" if external_id else "")
     if not title or not url:
         return None
-    return FeedItem(
-        url=url,
+    return Entry(
+        link=url,
         title=title,
         summary=_text(v["text"]),
-        published_at=parse_time(v["time"]),
-        clicks=_count(v["clicks"]),
-        comments=_count(v["comments"]),
-        reposts=_count(v["reposts"]),
-        author=_text(v["author"]) or None,
+        when=parse_time(v["time"]),
+        base=base,
+        author=_text(v["author"]),
+        clicks=v["clicks"],
+        comments=v["comments"],
+        reposts=v["reposts"],
         site=_text(v["site"]),
         media_level=_text(v["media_level"]) or None,
         external_id=external_id,
@@ -94,28 +98,21 @@ def lookup(document: Any, path: str) -> Any:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """ISO 8601 text (a naive one is taken as UTC) or a Unix timestamp in s or ms."""
+    """ISO 8601 text (a naive one is taken as UTC) or a Unix timestamp in s or ms; anything
+    else, or a time outside 1970–2099, is no time."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10**11 else value
         try:
-            return datetime.fromtimestamp(seconds, UTC)
+            return plausible(datetime.fromtimestamp(seconds, UTC))
         except (OverflowError, OSError, ValueError):
             return None
     try:
-        parsed = datetime.fromisoformat(str(value).strip())
+        return plausible(datetime.fromisoformat(str(value).strip()))
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _text(value: Any) -> str:
     return "" if value is None or isinstance(value, dict | list) else str(value).strip()
-
-
-def _count(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0

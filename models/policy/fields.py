@@ -117,8 +117,8 @@ class Problems:
         name = self.text(data, key, path, required=False) or "Asia/Shanghai"
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.add(path, f"未知时区 {name!r} / unknown time zone")
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
+            self.add(path, f"未知时区 {name[:64]!r} / unknown time zone")
         return name
 
     def unknown_keys(self, data: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from models.parse.dedup import LshIndex, Signature
-from models.parse.feeds import FeedItem
+from models.parse.entries import FeedItem
 from models.parse.topics import Topic
 from models.policy import IllegalTransition, Policy, PolicyError, WorkCalendar
 from models.policy.states import EventKind

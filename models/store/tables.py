@@ -138,6 +138,21 @@ class Item(SQLModel, table=True):
     signature: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class IntakeReceipt(SQLModel, table=True):
+    """A record received at the intake endpoint, by its sender's id: what makes a push
+    idempotent, and how a second referral about a stored page reaches that page's item."""
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_intakereceipt_source_external"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", max_length=64)
+    external_id: str = Field(max_length=200)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    received_at: datetime = _ts()
+
+
 class MetricSnapshot(SQLModel, table=True):
     """A case's spread as seen by one collection run; the grade rules run on it."""
 

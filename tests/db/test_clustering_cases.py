@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.parse.feeds import FeedItem
+from models.parse.entries import FeedItem
 from models.parse.topics import Topic
 from models.policy import Stage, WorkCalendar
 from models.policy.states import EventKind

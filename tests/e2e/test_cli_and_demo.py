@@ -129,7 +129,15 @@ def test_config_check_on_a_broken_file_exits_2_naming_the_field(tmp_path: Path) 
 
 def test_config_check_on_a_good_file_exits_0(tmp_path: Path) -> None:
     good = tmp_path / "yuqing.toml"
-    good.write_text('[general]\ntimezone = "Asia/Shanghai"\n', encoding="utf-8")
+    good.write_text(
+        '[general]\ntimezone = "Asia/Shanghai"\n\n[[people]]\nid = "wang"\nname = "王芳"\n'
+        'roles = ["office_staff", "leader_in_charge", "principal_leader", "group_head"]\n'
+        'channels = ["wang_hook"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "secrets.toml").write_text(
+        '[channels]\nwang_hook = "json://127.0.0.1:9/hook"\n', encoding="utf-8"
+    )
     result = run("config", "check", str(good), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "配置有效" in result.stdout

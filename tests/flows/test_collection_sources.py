@@ -22,7 +22,7 @@ from yuqing.localservers import FeedServer, WebhookReceiver
 
 pytestmark = pytest.mark.flows
 T0 = utc_now().replace(second=0, microsecond=0) - timedelta(hours=3)
-FAST = "task_retries = 0\ngap_runs = 2\n"
+FAST = "fetch_attempts = 1\ngap_runs = 2\n"
 
 
 def toml_value(value: object) -> str:
@@ -82,7 +82,7 @@ def test_good_sources_are_kept_and_bad_ones_reported_with_their_reason(
     failed = {f["source"]: f["error"] for f in result["failed"]}
     assert set(failed) == {"html", "huge", "loop", "slow", "down"}
     assert "不是有效的 RSS/Atom" in failed["html"] and "内容过大" in failed["huge"]
-    assert "重定向" in failed["loop"] and "Timeout" in failed["slow"]
+    assert "重定向" in failed["loop"] and "超时" in failed["slow"]
     assert len(result["cases_opened"]) == 4  # GBK, Big5 (traditional), JSON, the good malformed one
     with session_scope(prepare(config).engine) as session:
         titles = set(session.exec(select(Item.title)).all())
@@ -99,6 +99,35 @@ def test_good_sources_are_kept_and_bad_ones_reported_with_their_reason(
     assert again["cases_opened"] == [] and len(again["failed"]) == 5  # next run proceeds
     with session_scope(prepare(config).engine) as session:
         assert set(session.exec(select(Item.title)).all()) == titles  # nothing stored is lost
+
+
+def test_a_slow_source_holds_back_nobody(
+    prefect_harness: str,
+    database_url: str,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    receiver: WebhookReceiver,
+) -> None:
+    """Two fetches at a time; the first source is slow. Each source is stored as soon as its
+    fetch is done, so the quick ones go through the other slot and are stored first."""
+    slow = rss([("某中学食堂", "/s/1", 1, 1)])
+    sources = source("slow", feed_server.serve("/slow.xml", slow, delay=3.0)) + "".join(
+        source(f"quick{n}", feed_server.serve(f"/q{n}.xml", rss([(f"学校{n}", f"/q/{n}", 1, 1)])))
+        for n in range(4)
+    )
+    config = str(
+        write_office_config(
+            tmp_path,
+            database_url=database_url,
+            receiver=receiver,
+            sources_toml=sources,
+            collect_toml=FAST + "concurrency = 2\n",
+        )
+    )
+    result = collect(config=config, at=T0, force=True)
+    order = [r["source"] for r in result["sources"]]
+    assert order == ["quick0", "quick1", "quick2", "quick3", "slow"]
+    assert all(r["new_items"] == 1 for r in result["sources"])
 
 
 def titles(receiver: WebhookReceiver) -> list[str]:

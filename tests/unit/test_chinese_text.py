@@ -1,52 +1,13 @@
-"""Decoding Chinese bodies by declared or detected charset, and folding text for matching."""
+"""Folding text for matching, and plain text out of titles and summaries that carry markup."""
 
 from __future__ import annotations
 
 import pytest
 
-from models.parse.text import codec_name, declared_charset, decode_body, detect_charset, fold
+from models.parse.text import fold, plain_text
 
 SIMPLIFIED = "某中学食堂饭菜变质，多名学生腹泻，家长要求学校给个说法。"
 TRADITIONAL = "某中學食堂飯菜變質，多名學生腹瀉，家長要求學校給個說法。"
-
-
-@pytest.mark.parametrize(
-    ("text", "encoding", "detected"),
-    [(SIMPLIFIED, "utf-8", "utf_8"), (SIMPLIFIED, "gbk", "gb18030"), (TRADITIONAL, "big5", "big5")],
-)
-def test_detect_charset_without_a_declaration(text: str, encoding: str, detected: str) -> None:
-    body = text.encode(encoding)
-    assert detect_charset(body) == detected
-    assert decode_body(body).text == text
-
-
-def test_a_wrong_declaration_is_overruled_and_reported() -> None:
-    decoded = decode_body(SIMPLIFIED.encode("gbk"), declared="utf-8")
-    assert decoded.text == SIMPLIFIED and decoded.encoding == "gb18030"
-    assert decoded.problem is not None and "utf-8" in decoded.problem
-
-
-def test_the_source_setting_beats_the_declaration() -> None:
-    body = TRADITIONAL.encode("big5")
-    assert decode_body(body, declared="gbk", override="big5").text == TRADITIONAL
-
-
-@pytest.mark.parametrize(
-    ("body", "content_type", "declared"),
-    [
-        (b'<?xml version="1.0" encoding="GB2312"?><rss/>', None, "GB2312"),
-        (b'<html><meta charset="big5"></html>', None, "big5"),
-        (b"<rss/>", "application/xml; charset=GBK", "GBK"),
-        (b"<rss/>", "application/xml", None),
-    ],
-)
-def test_declared_charset(body: bytes, content_type: str | None, declared: str | None) -> None:
-    assert declared_charset(body, content_type) == declared
-
-
-def test_gbk_widens_to_gb18030() -> None:
-    assert codec_name("GBK") == codec_name("gb2312") == "gb18030"
-    assert codec_name("no-such-charset") is None
 
 
 @pytest.mark.parametrize(
@@ -59,3 +20,21 @@ def test_gbk_widens_to_gb18030() -> None:
 )
 def test_fold(raw: str, folded: str) -> None:
     assert fold(raw) == folded
+
+
+@pytest.mark.parametrize(
+    ("markup", "plain"),
+    [
+        ("<b>学校</b>  食堂\n\t问题", "学校 食堂 问题"),
+        ("<p>第一段</p><p>第二段</p>", "第一段 第二段"),
+        ("AT&amp;T &lt;b&gt; &#x5B66;&#26657; &nbsp;x", "AT&T <b> 学校 x"),
+        ("前<script>alert(1)</script>后<style>p{}</style>", "前后"),
+        ("a < b > c", "a < b > c"),  # not tags: kept as text
+        ("<!-- note -->正文<![CDATA[x]]>", "正文x"),
+        ("控制\x00字符\x07与\ud800代理", "控制字符与代理"),
+        ("《标题》<收费>", "《标题》<收费>"),
+    ],
+)
+def test_plain_text(markup: str, plain: str) -> None:
+    assert plain_text(markup) == plain
+    assert plain_text(plain) == plain_text(plain_text(plain))

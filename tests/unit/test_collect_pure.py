@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from models.parse.feeds import FeedError, FeedItem, parse_feed
+from models.parse.entries import FeedError, FeedItem
+from models.parse.feeds import parse_feed
 from models.parse.topics import Topic, match_topic
-from models.repo.items import canonical_url, opening_grade
+from models.parse.urls import canonical_url
+from models.repo.items import opening_grade
 from models.store.presets import default_policy
 from tests.support.configs import rss
 

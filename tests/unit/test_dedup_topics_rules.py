@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.parse.dedup import LshIndex, signature, similarity
-from models.parse.feeds import FeedError
+from models.parse.entries import FeedError
 from models.parse.jsonapi import parse_json
 from models.parse.text import fold
 from models.parse.topics import Topic, match_topic

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from models.parse.topics import CATEGORIES
+from models.parse.urls import link_problem
 from models.policy.forms import MAX_TEXT, FieldRefused, parse_count
 from models.repo.cases import CaseError
 from models.repo.intake import register
@@ -66,8 +67,10 @@ def _problems(form: Mapping[str, str]) -> list[str]:
     if form.get("category") and form["category"] not in CATEGORIES:
         problems.append(f"类别 category：未知 {form['category'][:40]!r}")
     url = form.get("url", "").strip()
-    if url and not url.startswith(("http://", "https://")):
-        problems.append("原帖链接 url：须以 http:// 或 https:// 开头")
+    if url:  # the same rule as a collected item's link (no host, not http(s), too long...)
+        problem = "链接不是 http(s) 地址" if url.startswith("urn:") else link_problem(url)
+        if problem is not None:
+            problems.append(f"原帖链接 url：{problem}")
     for name, (label, most) in LENGTHS.items():
         if len(form.get(name, "").strip()) > most:
             problems.append(f"{label} {name}：最多 {most} 字")
