@@ -5,7 +5,8 @@ lapsed deadline at its due time; see `deployments.wakeup`), and the manual re-ru
 case (no schedule; started from the Prefect UI with a `case_id`). `serve_forever` says each
 start-up step, starts (or uses) the Prefect server, records its addresses in the data
 directory's `serve.json` so other commands find it, starts the wake-up loop and the web app the
-front door hands it, and serves the schedules until Ctrl-C or SIGTERM.
+front door hands it, and serves the schedules until Ctrl-C or SIGTERM. Alerts are sent by the
+dispatch service (`deployments.dispatcher`), which the wake-up loop kicks after each sweep.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def _stop_on_sigterm() -> None:
 
 def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -> None:
     """Start everything, say where it is, serve until Ctrl-C or SIGTERM, stop everything."""
+    from deployments.dispatcher import DispatchService
     from deployments.wakeup import start_wake_thread
 
     _stop_on_sigterm()
@@ -144,7 +146,9 @@ def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -
     say(f"数据库已就绪；通知渠道 {check_channels(runtime)} 个，全部可用")
     _refuse_second_serve(data_dir)
     with _prefect_server(runtime, say) as (api, server):
-        _, stop_waking = start_wake_thread(runtime)
+        dispatch = DispatchService(runtime, config, say=say)
+        dispatch.start()
+        _, stop_waking = start_wake_thread(runtime, kick=dispatch.kick)
         say("到期唤醒已启动：时限到点即发出催办")
         web = start_web(runtime) if start_web is not None else None
         write_serve(
@@ -170,5 +174,6 @@ def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -
         finally:
             remove_serve(data_dir)
             stop_waking.set()
+            dispatch.stop()
             if web is not None:
                 web.stop()

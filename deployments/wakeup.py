@@ -1,8 +1,11 @@
 """The serve process's wake-up loop: instead of waiting for the next scheduled sweep, it sleeps
-until the earliest due time in the database (a deadline's next check, an ack window, a retry)
-and runs the escalation cycle then. It looks again at least every `dispatch.wake_poll_seconds`,
-so a deadline created by another process (collect, the CLI) is seen within that time. The
-scheduled sweep deployment stays as the backstop if this thread ever stops."""
+until the earliest due time in the database (a deadline's next check, an ack window; a retry
+too when no dispatcher runs beside it) and runs the escalation cycle then. It looks again at
+least every `dispatch.wake_poll_seconds`, so a deadline created by another process (collect,
+the CLI) is seen within that time. With `kick` (serve's dispatch service), the cycle sweeps and
+kicks the dispatchers, which send on their own threads or processes while the loop sweeps on;
+without it, the cycle dispatches one round itself. The scheduled sweep deployment stays as the
+backstop if this thread ever stops."""
 
 from __future__ import annotations
 
@@ -28,18 +31,22 @@ def seconds_until(wake: datetime | None, *, now: datetime, poll: float) -> float
 
 
 def wake_loop(
-    runtime: Runtime, stop: threading.Event, *, clock: Callable[[], datetime] = utc_now
+    runtime: Runtime,
+    stop: threading.Event,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    kick: Callable[[], None] | None = None,
 ) -> None:
     """Run cycles when something is due until `stop` is set."""
     ctx = context_for(runtime)
     options = runtime.settings.dispatch
-    lease = timedelta(seconds=options.sending_lease_seconds)
+    timeout = timedelta(seconds=options.claimer_timeout_seconds)
     pause = 0.0
     while not stop.wait(pause):
         now = clock()
         try:
             with session_scope(runtime.engine) as session:
-                wake = next_wake(session, now=now, lease=lease)
+                wake = next_wake(session, now=now, claimer_timeout=timeout, sends=kick is None)
             if wake is not None and wake <= now:
                 run_cycle(
                     runtime.engine,
@@ -48,6 +55,7 @@ def wake_loop(
                     channel_url=runtime.channel_url,
                     batch_size=runtime.settings.sweep.batch_size,
                     options=options,
+                    kick=kick,
                 )
                 pause = MIN_PAUSE
                 continue
@@ -57,10 +65,16 @@ def wake_loop(
             pause = options.wake_poll_seconds
 
 
-def start_wake_thread(runtime: Runtime) -> tuple[threading.Thread, threading.Event]:
+def start_wake_thread(
+    runtime: Runtime, *, kick: Callable[[], None] | None = None
+) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
     thread = threading.Thread(
-        target=wake_loop, args=(runtime, stop), name="yuqing-wake", daemon=True
+        target=wake_loop,
+        args=(runtime, stop),
+        kwargs={"kick": kick},
+        name="yuqing-wake",
+        daemon=True,
     )
     thread.start()
     return thread, stop

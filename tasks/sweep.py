@@ -28,7 +28,8 @@ def sweep_due(at: datetime, config: str | None = None) -> dict[str, int]:
 
 @task(retries=2, retry_delay_seconds=[1, 5])
 def dispatch_outbox(at: datetime, config: str | None = None) -> dict[str, Any]:
-    """Send pending notifications; failures stay in the outbox for a later round."""
+    """One dispatch round: send everything due by `at` (beside any running dispatcher: claims
+    are disjoint); failures stay in the outbox for a later round."""
     runtime = prepare(config)
     result = dispatch_pending(
         runtime.engine,
@@ -37,4 +38,10 @@ def dispatch_outbox(at: datetime, config: str | None = None) -> dict[str, Any]:
         options=runtime.settings.dispatch,
         language=runtime.settings.general.language,
     )
-    return {"sent": result.sent, "failed": result.failed, "recovered": result.recovered}
+    return {
+        "sent": result.sent,
+        "failed": result.failed,
+        "recovered": result.recovered,
+        "messages": result.messages,
+        "attempts": result.attempts,
+    }
