@@ -28,9 +28,9 @@ from sqlmodel import Session
 from models.policy.breaker import BreakerRule, ChannelState, Gate, Health, gate
 from models.policy.routing import next_channel
 from models.policy.states import EventKind, NotificationStatus
-from models.store.tables import CaseEvent, Notification, Obligation, Person
+from models.store.tables import Obligation, Person
 from notifications.health import load, take_probe
-from notifications.outbox import OUTBOX, N, due_filter, messages_sent_since
+from notifications.outbox import OUTBOX, TIMELINE, N, due_filter, messages_sent_since
 from settings import Dispatch
 
 P = Person.__table__.c  # type: ignore[attr-defined]
@@ -226,11 +226,11 @@ def _skip_down_channel(
     pending = mine & (N.status == NotificationStatus.PENDING)
     if following is None:
         session.execute(
-            update(Notification).where(pending, due_filter(hold)).values(next_attempt_at=hold)
+            update(OUTBOX).where(pending, due_filter(hold)).values(next_attempt_at=hold)
         )
         return False
     rows = session.execute(
-        update(Notification)
+        update(OUTBOX)
         .where(pending)
         .values(channel=following, attempts=0, next_attempt_at=None)
         .returning(N.id, N.case_id)
@@ -255,7 +255,7 @@ def _skip_down_channel(
         if row.case_id is not None
     ]
     if events:
-        session.execute(insert(CaseEvent), events)
+        session.execute(insert(TIMELINE), events)
     return bool(rows)
 
 
@@ -307,7 +307,7 @@ def _rate_limit(
             messages.append(replace(message, alerts=message.alerts[:size]))
         else:
             session.execute(
-                update(Notification)
+                update(OUTBOX)
                 .where(
                     N.recipient_id == message.recipient_id,
                     N.channel == message.channel,
@@ -327,7 +327,7 @@ def _mark(session: Session, messages: list[Message], *, me: str, now: datetime) 
         return []
     taken = set(
         session.execute(
-            update(Notification)
+            update(OUTBOX)
             .where(N.id.in_(ids), N.status == NotificationStatus.PENDING)
             .values(status=NotificationStatus.SENDING, claimed_by=me, claimed_at=now)
             .returning(N.id)

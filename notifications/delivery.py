@@ -22,14 +22,15 @@ from models.policy.breaker import BreakerRule
 from models.policy.routing import next_channel, retry_delay
 from models.policy.sending import OUTCOME_LABELS, Next, after_send, lateness
 from models.policy.states import EventKind, NotificationStatus
-from models.store.tables import CaseEvent, Delivery, Notification
+from models.store.tables import Delivery
 from notifications.channels import Attempt
 from notifications.claims import Alert, Message
 from notifications.health import SendResult
 from notifications.health import record as record_health
-from notifications.outbox import N
+from notifications.outbox import OUTBOX, TIMELINE, N
 from settings import Dispatch
 
+DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 Stamp = Callable[[float], datetime]  # a monotonic time → the dispatcher's clock
 
 
@@ -77,9 +78,9 @@ def record(
     for item in sent:
         _record_send(item, rows, tally, me=me, stamp=stamp, options=options)
     if rows.deliveries:
-        session.execute(insert(Delivery), rows.deliveries)
+        session.execute(insert(DELIVERY), rows.deliveries)
     if rows.timeline:
-        session.execute(insert(CaseEvent), rows.timeline)
+        session.execute(insert(TIMELINE), rows.timeline)
     if rows.updates:
         session.execute(_UPDATE, rows.updates)
     record_health(session, rows.health, rule=rule)
@@ -97,7 +98,7 @@ _SET = (
     "ack_due_at",
 )
 _UPDATE = (
-    update(Notification)
+    update(OUTBOX)
     .where(N.id == bindparam("b_id"), N.claimed_by == bindparam("b_me"))
     .values(
         {

@@ -71,7 +71,7 @@ def take_probe(
     due = (H.state == ChannelState.DOWN.value) & (H.retry_at <= now)
     stale = (H.state == ChannelState.PROBING.value) & (H.probe_at <= now - rule.probe_timeout)
     done = session.execute(
-        update(ChannelHealth)
+        update(TABLE)
         .where(H.channel == channel, due | stale)
         .values(state=ChannelState.PROBING.value, probe_by=me, probe_at=now, updated_at=now)
     )
@@ -91,9 +91,7 @@ def record(session: Session, results: Sequence[SendResult], *, rule: BreakerRule
     for channel in channels:
         mine = sorted((r for r in results if r.channel == channel), key=lambda r: r.at)
         session.execute(
-            update(ChannelHealth)
-            .where(H.channel == channel)
-            .values(_fold(current[channel], mine, rule))
+            update(TABLE).where(H.channel == channel).values(_fold(current[channel], mine, rule))
         )
 
 
@@ -130,14 +128,14 @@ def _ensure(session: Session, channels: Sequence[str]) -> None:
         row.update(sent=0, failed=0)
     name = session.get_bind().dialect.name
     if name == "postgresql":
-        session.execute(postgresql.insert(ChannelHealth).on_conflict_do_nothing(), fresh)
+        session.execute(postgresql.insert(TABLE).on_conflict_do_nothing(), fresh)
     elif name == "sqlite":
-        session.execute(sqlite.insert(ChannelHealth).on_conflict_do_nothing(), fresh)
+        session.execute(sqlite.insert(TABLE).on_conflict_do_nothing(), fresh)
     else:  # pragma: no cover - the two backends yuqing supports are above
         known = set(session.execute(select(H.channel).where(H.channel.in_(channels))).scalars())
         missing = [row for row in fresh if row["channel"] not in known]
         if missing:
-            session.execute(insert(ChannelHealth), missing)
+            session.execute(insert(TABLE), missing)
 
 
 def all_health(session: Session) -> list[ChannelHealth]:

@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from models.store.tables import Dispatcher
 
-D = Dispatcher.__table__.c  # type: ignore[attr-defined]
+TABLE = Dispatcher.__table__  # type: ignore[attr-defined]
+D = TABLE.c
 FORGET_AFTER = timedelta(hours=1)  # rows of dispatchers silent this long are deleted
 
 
@@ -29,10 +30,10 @@ def new_identity() -> str:
 
 def beat(session: Session, *, me: str, now: datetime) -> None:
     """Say `me` is alive at `now` (the first beat registers it)."""
-    done = session.execute(update(Dispatcher).where(D.id == me).values(beat_at=now))
+    done = session.execute(update(TABLE).where(D.id == me).values(beat_at=now))
     if done.rowcount == 0:  # type: ignore[attr-defined]
         session.execute(
-            insert(Dispatcher).values(
+            insert(TABLE).values(
                 id=me, host=me.split(":", 1)[0], pid=os.getpid(), started_at=now, beat_at=now
             )
         )
@@ -45,8 +46,8 @@ def live_claimers(now: datetime, *, timeout: timedelta) -> Any:
 
 def retire(session: Session, *, me: str) -> None:
     """`me` stops: anything it still holds is free to take over."""
-    session.execute(delete(Dispatcher).where(D.id == me))
+    session.execute(delete(TABLE).where(D.id == me))
 
 
 def forget_silent(session: Session, *, now: datetime) -> None:
-    session.execute(delete(Dispatcher).where(D.beat_at < now - FORGET_AFTER))
+    session.execute(delete(TABLE).where(D.beat_at < now - FORGET_AFTER))

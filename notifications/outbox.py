@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from models.policy.states import Chain, EventKind, NotificationStatus
 from models.store.tables import CaseEvent, Notification, Obligation
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
+TIMELINE = CaseEvent.__table__  # type: ignore[attr-defined]
 N = OUTBOX.c
 
 
@@ -127,9 +128,8 @@ def take_over(session: Session, *, live: Any, now: datetime, limit: int = 1000) 
         .with_for_update(skip_locked=True)  # two dispatchers taking over never wait on each other
     )
     rows = session.execute(
-        update(Notification)
-        .where(col(Notification.id).in_(stale.scalar_subquery()))
-        .where(col(Notification.status) == NotificationStatus.SENDING)
+        update(OUTBOX)
+        .where(N.id.in_(stale.scalar_subquery()), N.status == NotificationStatus.SENDING)
         .values(
             status=NotificationStatus.PENDING,
             claimed_by=None,
@@ -141,7 +141,7 @@ def take_over(session: Session, *, live: Any, now: datetime, limit: int = 1000) 
     ).all()
     events = [_recovered(row, now) for row in rows if row.case_id is not None]
     if events:
-        session.execute(insert(CaseEvent), events)
+        session.execute(insert(TIMELINE), events)
     return len(rows)
 
 

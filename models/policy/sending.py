@@ -103,10 +103,12 @@ def format_seconds(span: timedelta, *, language: str = "zh") -> str:
     total = max(0, int(span.total_seconds()))
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
+    units = ("h", "min", "s") if language == "en" else ("小时", "分", "秒")
+    parts = [(hours, units[0]), (minutes, units[1]), (seconds, units[2])]
+    shown = parts[0 if hours else 1 if minutes else 2 :]
     if language == "en":
-        parts = [f"{hours} h" * bool(hours), f"{minutes} min" * bool(minutes), f"{seconds} s"]
-        return " ".join(p for p in parts if p)
-    return f"{hours}小时" * bool(hours) + f"{minutes}分" * bool(minutes) + f"{seconds}秒"
+        return " ".join(f"{n} {unit}" for n, unit in shown)
+    return "".join(f"{n}{unit}" for n, unit in shown)
 
 
 def lateness(late_by: timedelta) -> str:
