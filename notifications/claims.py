@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlmodel import Session
 
 from models.policy.breaker import BreakerRule, ChannelState, Gate, Health, gate
@@ -106,8 +106,8 @@ def claim(
 
 
 def _free_people(session: Session, *, now: datetime, limit: int) -> list[str]:
-    """People with due alerts, most overdue first, none of whose alerts is being sent; on
-    PostgreSQL locked for this transaction, skipping those another claimer holds."""
+    """Up to `limit` people with due alerts, most overdue first, none of whose alerts is being
+    sent; on PostgreSQL locked for this transaction, skipping those another claimer holds."""
     candidates = [
         row[0]
         for row in session.execute(
@@ -121,15 +121,18 @@ def _free_people(session: Session, *, now: datetime, limit: int) -> list[str]:
     if not candidates:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        locked = set(
+        sending = select(N.recipient_id).where(N.status == NotificationStatus.SENDING)
+        candidates = list(
             session.execute(
                 select(P.id)
-                .where(P.id.in_(candidates))
-                .order_by(P.id)
+                .where(P.id.in_(candidates), P.id.not_in(sending))
+                .order_by(case({c: n for n, c in enumerate(candidates)}, value=P.id))
+                .limit(limit)
                 .with_for_update(skip_locked=True, key_share=True)
             ).scalars()
         )
-        candidates = [c for c in candidates if c in locked]
+    # Checked again once locked (PostgreSQL: a claim committed since the statement above began
+    # is seen now; SQLite: this transaction is the one writer).
     busy = set(
         session.execute(
             select(N.recipient_id)

@@ -127,6 +127,7 @@ def _record_send(
             channel_sends=alert.attempts + 1,
             sends_per_channel=options.attempts_per_channel,
             has_next=following is not None,
+            channel_down=message.probe,
         )
         for number, attempt in enumerate(attempts, start=alert.http_attempts + 1):
             at = stamp(attempt.started)

@@ -84,16 +84,24 @@ class Next(StrEnum):
 
 
 def after_send(
-    outcome: Outcome, *, channel_sends: int, sends_per_channel: int, has_next: bool
+    outcome: Outcome,
+    *,
+    channel_sends: int,
+    sends_per_channel: int,
+    has_next: bool,
+    channel_down: bool = False,
 ) -> Next:
     """The outbox's step after a send whose last attempt had `outcome`; `channel_sends` counts
-    the sends on this channel so far, this one included."""
+    the sends on this channel so far, this one included; `channel_down`: the send was the
+    probe of a channel that is down, and it failed (no point waiting on that channel)."""
     if outcome is Outcome.DELIVERED:
         return Next.DONE
-    final = outcome in (Outcome.REJECTED, Outcome.INVALID)
-    if outcome is Outcome.UNKNOWN and has_next:
-        final = True  # no repeat where it may have arrived: the next channel carries the id
-    if not final and channel_sends < sends_per_channel:
+    at_once = channel_down or outcome in (Outcome.REJECTED, Outcome.INVALID, Outcome.UNKNOWN)
+    if has_next and at_once:  # unknown: no repeat where it may have arrived; the id goes on
+        return Next.FALL_OVER
+    if outcome in (Outcome.REJECTED, Outcome.INVALID):
+        return Next.GIVE_UP  # the person's last channel will not take it
+    if channel_sends < sends_per_channel:
         return Next.RETRY_LATER
     return Next.FALL_OVER if has_next else Next.GIVE_UP
 

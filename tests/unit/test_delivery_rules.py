@@ -84,6 +84,17 @@ def test_what_the_outbox_does_after_a_send(
     assert next_step(outcome, channel_sends=sends, sends_per_channel=3, has_next=has_next) is step
 
 
+def test_a_failed_probe_moves_the_alert_on_at_once() -> None:
+    step = next_step(
+        Outcome.REFUSED, channel_sends=1, sends_per_channel=3, has_next=True, channel_down=True
+    )
+    assert step is Next.FALL_OVER
+    last = next_step(
+        Outcome.REFUSED, channel_sends=1, sends_per_channel=3, has_next=False, channel_down=True
+    )
+    assert last is Next.RETRY_LATER  # on the person's last channel it waits for the next probe
+
+
 def test_worst_case_http_attempts_per_alert_and_channel_match_the_table() -> None:
     """Every send of a refusing channel: 3 attempts; 3 sends; then the next channel."""
     requests = 0
