@@ -75,3 +75,31 @@ def rss(
         'xmlns:slash="http://purl.org/rss/1.0/modules/slash/" xmlns:yq="urn:yuqing:metrics">'
         f"<channel><title>论坛</title>{entries}</channel></rss>"
     ).encode(encoding, errors="xmlcharrefreplace")
+
+
+def write_dispatch_config(
+    directory: Path,
+    *,
+    database_url: str,
+    channel_urls: dict[str, str],
+    dispatch_toml: str = "",
+    extra_toml: str = "",
+) -> Path:
+    """A settings file for dispatcher processes: one unit, one person per channel (`p3` has
+    channel `p3_hook`), the channel URLs as secrets, `dispatch_toml` lines in [dispatch]."""
+    people = "".join(
+        f'[[people]]\nid = "{channel.removesuffix("_hook")}"\nname = "人{n}"\nunit = "office"\n'
+        f'roles = ["monitor"]\nchannels = ["{channel}"]\n\n'
+        for n, channel in enumerate(channel_urls)
+    )
+    config = directory / "yuqing.toml"
+    config.write_text(
+        f'[general]\ndata_dir = "data"\n\n[dispatch]\n{dispatch_toml}\n\n{extra_toml}\n\n'
+        '[[units]]\nid = "office"\nname = "办公室"\n\n' + people,
+        encoding="utf-8",
+    )
+    secrets = "".join(f'{channel} = "{url}"\n' for channel, url in channel_urls.items())
+    (directory / "secrets.toml").write_text(
+        f'database_url = "{database_url}"\n\n[channels]\n{secrets}', encoding="utf-8"
+    )
+    return config
