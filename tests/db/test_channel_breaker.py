@@ -82,9 +82,7 @@ def test_the_second_alert_during_an_outage_goes_straight_to_the_next_channel_and
         first = alert(engine, case_id, 1, T0)
         for seconds in (0, 10, 20):  # three failed sends (of three attempts), then fall-over
             run(engine, T0 + timedelta(seconds=seconds), urls)
-        assert attempts_on(engine, first) == [("wang_a", "refused")] * 9 + [
-            ("wang_b", "delivered")
-        ]
+        assert attempts_on(engine, first) == [("wang_a", "refused")] * 9 + [("wang_b", "delivered")]
         down = health(engine, "wang_a")
         assert (down.state, down.failures) == ("down", 3)
         assert down.retry_at is not None and down.retry_at > T0 + timedelta(seconds=50)
