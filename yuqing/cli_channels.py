@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from models.store.db import session_scope
 from notifications.channel_status import ChannelStatus, channel_report
@@ -35,43 +34,31 @@ def status(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) ->
         console.print("没有配置通知渠道")
         return
     tz = runtime.settings.tz
-    table = Table(title="通知渠道")
-    for heading in (
-        "渠道",
-        "使用人",
-        "地址",
-        "状态",
-        "连续失败",
-        "最近成功",
-        "最近失败",
-        "下次探测",
-        "待发送",
-    ):
-        table.add_column(heading)
     for row in report:
-        table.add_row(*_cells(row, tz))
-    console.print(table)
+        _print(row, tz)
     down = [row.channel for row in report if row.state == "down"]
     if down:
-        console.print(f"[red]故障渠道[/red]：{'、'.join(down)}（新通知直接改用使用人的下一渠道）")
+        console.print(
+            f"[red]故障渠道[/red]：{'、'.join(down)}（新通知改用使用人的下一渠道，没有下一渠道的等到探测时间）"
+        )
 
 
-def _cells(row: ChannelStatus, tz: ZoneInfo) -> list[str]:
+def _print(row: ChannelStatus, tz: ZoneInfo) -> None:
+    """One channel as a few short lines (any terminal width)."""
+    style = STYLE[row.state]
+    people = "、".join(row.people) or "无人使用"
+    console.print(
+        f"[bold]{escape(row.channel)}[/bold]（{escape(people)}） "
+        f"[{style}]{row.state_label}[/{style}]"
+        + (f"，连续失败 {row.failures} 次" if row.failures else "")
+    )
+    console.print(f"  地址：{escape(row.address)}")
     failure = _when(row.last_failure_at, tz)
     if row.last_outcome:
-        failure += f" {row.last_outcome}"
-        failure += f"：{row.last_reason}" if row.last_reason else ""
-    return [
-        escape(row.channel),
-        escape("、".join(row.people) or "—"),
-        escape(row.address),
-        f"[{STYLE[row.state]}]{row.state_label}[/{STYLE[row.state]}]",
-        str(row.failures),
-        _when(row.last_ok_at, tz),
-        escape(failure),
-        _when(row.retry_at, tz),
-        str(row.waiting),
-    ]
+        failure += f" {row.last_outcome}" + (f"：{row.last_reason}" if row.last_reason else "")
+    console.print(f"  最近成功：{_when(row.last_ok_at, tz)}；最近失败：{escape(failure)}")
+    probe = f"下次探测：{_when(row.retry_at, tz)}；" if row.retry_at else ""
+    console.print(f"  {probe}累计成功 {row.sent}、失败 {row.failed}；待发送 {row.waiting} 条")
 
 
 def _when(at: datetime | None, tz: ZoneInfo) -> str:
