@@ -24,7 +24,7 @@ from models.policy.sending import OUTCOME_LABELS, Next, after_send, lateness
 from models.policy.states import EventKind, NotificationStatus
 from models.store.tables import Delivery
 from notifications.channels import Attempt
-from notifications.claims import Alert, Message
+from notifications.claimed import Alert, Message
 from notifications.health import SendResult
 from notifications.health import record as record_health
 from notifications.outbox import OUTBOX, TIMELINE, N

@@ -39,7 +39,8 @@ from models.policy.clocks import utc_now
 from models.policy.sending import Outcome
 from models.store.db import session_scope
 from notifications.channels import Attempt, send
-from notifications.claims import Message, claim
+from notifications.claimed import Message
+from notifications.claims import claim
 from notifications.delivery import Sent, Tally, record
 from notifications.faults import Faults
 from notifications.health import breaker_rule
