@@ -102,17 +102,20 @@ def run_dispatchers(
 def peers(receiver: Receiver, count: int, received: int) -> tuple[dict[str, float], int]:
     """Raw Apprise (sequential, 16 threads) and Alertmanager to the same receiver."""
     figures: dict[str, float] = {}
-    for name, workers, tag in (
-        ("apprise_sequential", 1, "aaaa0001"),
-        ("apprise_pooled", 16, "aaaa0002"),
+    for name, workers, tag, defaults in (
+        ("apprise_sequential", 1, "aaaa0001", False),
+        ("apprise_pooled", 16, "aaaa0002", False),
+        ("apprise_defaults_pooled", 16, "aaaa0003", True),
     ):
         urls = [receiver.url(f"/{tag}/p{n % len(PEOPLE)}") for n in range(count)]
         began = time.time()
-        assert apprise_pool(urls, workers=workers, tag=tag) == count
+        sent = apprise_pool(urls, workers=workers, tag=tag, apprise_defaults=defaults)
+        assert sent == count
         received += count
         assert receiver.wait_for(received, limit=120)
         figures[name] = count / (max(a.at for a in receiver.arrivals()) - began)
-        print(f"  raw Apprise, {workers:>2} thread(s): {figures[name]:7.0f}/s")
+        how = "Apprise's own executor" if defaults else "inline, as yuqing sends"
+        print(f"  raw Apprise, {workers:>2} thread(s), {how}: {figures[name]:7.0f}/s")
     with alertmanager(f"http://127.0.0.1:{receiver.port}/am") as api:
         if api is None:
             print("  Alertmanager: not installed (sh bench/setup-peers)")
