@@ -63,7 +63,7 @@ class DispatchService:
                 target=self._serve_thread, name="yuqing-dispatch", daemon=True
             )
             self.thread.start()
-            self.say("通知发送已启动（1 个发送线程组）")
+            self.say("通知发送已启动（在本进程内）")
             return
         command = [sys.executable, "-m", "deployments.dispatcher"]
         command += [self.config] if self.config else []
