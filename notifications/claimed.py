@@ -1,6 +1,7 @@
 """What a dispatcher claims, as plain values: a `Message` is one send (a person's next alert, or
 several merged, on one channel), carrying each `Alert` with what sending it and recording the
-outcome need; a `Lane` is one person's due alerts in order, as a claim reads them."""
+outcome need; a `Lane` is one person's due alerts in order, as a claim first reads them, and
+a `Plan` the alerts a claim means to send them before it marks them."""
 
 from __future__ import annotations
 
@@ -42,26 +43,53 @@ class Message:
 
 @dataclass(frozen=True)
 class Lane:
+    """One person's due alerts as a claim first reads them: ids and channels, in order."""
+
     recipient_id: str
     name: str
     channels: tuple[str, ...]
-    rows: list[Any]  # due rows, in order
-    due: int  # due rows in all
+    rows: list[Any]  # (id, channel) of the first due alerts, in order
+    due: int  # due alerts in all
 
 
-def message_of(lane: Lane, rows: list[Any], *, probe: bool = False) -> Message:
+@dataclass(frozen=True)
+class Plan:
+    """The message a claim means to send a person: which alerts, on which channel."""
+
+    lane: Lane
+    ids: tuple[str, ...]
+    probe: bool = False
+
+
+def plan_of(lane: Lane, *, probe: bool = False) -> Plan:
+    """The leading alerts in order that share the first one's channel (the probe: the first
+    alone)."""
+    run = []
+    for row in lane.rows[: 1 if probe else None]:
+        if row.channel != lane.rows[0].channel:
+            break
+        run.append(row.id)
+    return Plan(lane, tuple(run), probe)
+
+
+def message_of(plan: Plan, rows: dict[str, Any], acked: set[int]) -> Message | None:
+    """The message of `plan` from its claimed rows (None when another claimer took them)."""
+    alerts = tuple(alert_of(rows[i], acked) for i in plan.ids if i in rows)
+    if not alerts:
+        return None
+    lane = plan.lane
     return Message(
         recipient_id=lane.recipient_id,
         recipient_name=lane.name,
         channels=lane.channels,
-        channel=rows[0].channel,
-        alerts=tuple(alert_of(row) for row in rows),
-        probe=probe,
+        channel=alerts[0].channel,
+        alerts=alerts,
+        probe=plan.probe,
         waiting=lane.due,
     )
 
 
-def alert_of(row: Any) -> Alert:
+def alert_of(row: Any, acked: set[int]) -> Alert:
     return Alert(
         id=row.id,
         case_id=row.case_id,
@@ -74,15 +102,5 @@ def alert_of(row: Any) -> Alert:
         attempts=row.attempts,
         http_attempts=row.http_attempts,
         ack_window_seconds=row.ack_window_seconds,
-        acked=False,
+        acked=row.obligation_id in acked,
     )
-
-
-def leading_run(rows: list[Any]) -> list[Any]:
-    """The first alerts in order that share the first one's channel."""
-    run = []
-    for row in rows:
-        if row.channel != rows[0].channel:
-            break
-        run.append(row)
-    return run

@@ -20,22 +20,36 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlmodel import Session
 
 from models.policy.breaker import BreakerRule
 from models.policy.states import NotificationStatus
 from models.store.tables import Obligation, Person
-from notifications.claimed import Lane, Message
+from notifications.claimed import Lane, Message, Plan, message_of
 from notifications.gates import route
 from notifications.outbox import OUTBOX, N, due_filter, messages_sent_since
 from settings import Dispatch
 
-P = Person.__table__.c  # type: ignore[attr-defined]
+PERSON = Person.__table__  # type: ignore[attr-defined]
+P = PERSON.c
 O = Obligation.__table__.c  # type: ignore[attr-defined]  # noqa: E741
 MINUTE = timedelta(minutes=1)
 ORDER = (N.due_at, N.level, N.created_at, N.key)  # the stored sort key of a person's alerts
 FALL_THROUGH = 3  # down channels one claim walks past per person before it moves on
+CLAIMED = (  # what sending and recording need of a claimed row
+    N.id,
+    N.case_id,
+    N.obligation_id,
+    N.recipient_id,
+    N.channel,
+    N.subject,
+    N.body,
+    N.due_at,
+    N.attempts,
+    N.http_attempts,
+    N.ack_window_seconds,
+)
 
 
 def claim(
@@ -51,33 +65,59 @@ def claim(
     down first), marking their alerts `sending` under `me`."""
     if lanes <= 0:
         return []
-    people = _free_people(session, now=now, limit=lanes)
-    planned: list[Message] = []
+    due = _free_people(session, now=now, limit=lanes)
+    if not due:
+        return []
+    recent = messages_sent_since(session, recipients=due, since=now - MINUTE)
+    depth = max(_size(due[p], _budget(recent, p, None, options), options) for p in due)
+    people, planned = list(due), list[Plan]()
     for _ in range(FALL_THROUGH):
         if not people:
             break
-        loaded = _load(session, people, now=now, options=options)
+        loaded = _load(session, due, people, now=now, depth=depth)
         moved = route(session, loaded, me=me, now=now, rule=rule, planned=planned)
         people = [lane.recipient_id for lane in loaded if lane.recipient_id in moved]
-    messages = _rate_limit(session, planned, now=now, options=options)
-    return _mark(session, messages, me=me, now=now)
+    kept = _rate_limit(session, planned, recent, now=now, options=options)
+    return _mark(session, kept, me=me, now=now)
 
 
-def _free_people(session: Session, *, now: datetime, limit: int) -> list[str]:
-    """Up to `limit` people with due alerts, most overdue first, none of whose alerts is being
-    sent; on PostgreSQL locked for this transaction, skipping those another claimer holds."""
-    candidates = [
-        row[0]
-        for row in session.execute(
-            select(N.recipient_id)
+def _budget(
+    recent: dict[tuple[str, str], tuple[int, datetime]],
+    person: str,
+    channel: str | None,
+    options: Dispatch,
+) -> int:
+    """Messages the person may still get this minute on `channel` (None: the busiest one)."""
+    used = [n for (p, c), (n, _) in recent.items() if p == person and channel in (None, c)]
+    return options.per_recipient_per_minute - max(used, default=0)
+
+
+def _size(due: int, budget: int, options: Dispatch) -> int:
+    """Alerts in the person's next message: one while the minute's budget covers every due
+    alert, else enough merged that the budget will (at most `batch_max`); 0: none this
+    minute."""
+    if due <= budget:
+        return 1
+    return min(options.batch_max, math.ceil(due / budget)) if budget > 0 else 0
+
+
+def _free_people(session: Session, *, now: datetime, limit: int) -> dict[str, int]:
+    """Up to `limit` people with due alerts (with how many), most overdue first, none of whose
+    alerts is being sent; on PostgreSQL locked for this transaction, skipping those another
+    claimer holds."""
+    counts = {
+        person: int(count)
+        for person, count in session.execute(
+            select(N.recipient_id, func.count())
             .where(due_filter(now))
             .group_by(N.recipient_id)
             .order_by(func.min(N.due_at), N.recipient_id)
             .limit(limit * 3)
         )
-    ]
+    }
+    candidates = list(counts)
     if not candidates:
-        return []
+        return {}
     if session.get_bind().dialect.name == "postgresql":
         sending = select(N.recipient_id).where(N.status == NotificationStatus.SENDING)
         candidates = list(
@@ -98,98 +138,111 @@ def _free_people(session: Session, *, now: datetime, limit: int) -> list[str]:
             .distinct()
         ).scalars()
     )
-    return [c for c in candidates if c not in busy][:limit]
+    return {c: counts[c] for c in [c for c in candidates if c not in busy][:limit]}
 
 
 def _load(
-    session: Session, people: Sequence[str], *, now: datetime, options: Dispatch
+    session: Session, due: dict[str, int], people: Sequence[str], *, now: datetime, depth: int
 ) -> list[Lane]:
-    """Each person's first due alerts (enough for one merged message), in order."""
-    numbered = (
-        select(
-            OUTBOX,
-            func.row_number().over(partition_by=N.recipient_id, order_by=ORDER).label("rn"),
-            func.count().over(partition_by=N.recipient_id).label("due"),
-        )
-        .where(N.recipient_id.in_(people), due_filter(now))
-        .subquery()
-    )
-    rows = session.execute(
-        select(numbered).where(numbered.c.rn <= options.batch_max).order_by(numbered.c.rn)
-    ).all()
+    """Each person's first `depth` due alerts (enough for their next message), in order: ids
+    and channels only (the claiming statement returns the rest of the rows it takes)."""
+    rows = session.execute(_first(people, now) if depth <= 1 else _leading(people, now, depth))
     who = {
         row.id: (row.name, tuple(row.channels))
         for row in session.execute(select(P.id, P.name, P.channels).where(P.id.in_(people)))
     }
     by_person: dict[str, list[Any]] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r.rn):
         by_person.setdefault(row.recipient_id, []).append(row)
     return [
-        Lane(p, who.get(p, (p, ()))[0], who.get(p, (p, ()))[1], by_person[p], by_person[p][0].due)
+        Lane(p, who.get(p, (p, ()))[0], who.get(p, (p, ()))[1], by_person[p], due[p])
         for p in people
         if p in by_person
     ]
 
 
+def _first(people: Sequence[str], now: datetime) -> Any:
+    """Each person's first due alert: one short index walk per person
+    (`ix_notification_recipient_order`), the usual case (no merging)."""
+    head = OUTBOX.alias("head")
+    first = (
+        select(head.c.id)
+        .where(head.c.recipient_id == P.id, due_filter(now, head.c))
+        .order_by(*[head.c[c.name] for c in ORDER])
+        .limit(1)
+        .correlate(PERSON)
+        .scalar_subquery()
+    )
+    return select(N.id, N.recipient_id, N.channel, literal(1).label("rn")).where(
+        N.id.in_(select(first).where(P.id.in_(people)))
+    )
+
+
+def _leading(people: Sequence[str], now: datetime, depth: int) -> Any:
+    """Each person's first `depth` due alerts (a merged message), numbered in order."""
+    numbered = (
+        select(
+            N.id,
+            N.recipient_id,
+            N.channel,
+            func.row_number().over(partition_by=N.recipient_id, order_by=ORDER).label("rn"),
+        )
+        .where(N.recipient_id.in_(people), due_filter(now))
+        .subquery()
+    )
+    return select(numbered).where(numbered.c.rn <= depth)
+
+
 def _rate_limit(
-    session: Session, planned: list[Message], *, now: datetime, options: Dispatch
-) -> list[Message]:
+    session: Session,
+    planned: list[Plan],
+    recent: dict[tuple[str, str], tuple[int, datetime]],
+    *,
+    now: datetime,
+    options: Dispatch,
+) -> list[Plan]:
     """Within each person's per-minute budget one alert per message; beyond it the leading
     alerts merged (up to `batch_max`); with no budget left, none until the minute rolls over."""
-    recent = messages_sent_since(
-        session, channels={(m.recipient_id, m.channel) for m in planned}, since=now - MINUTE
-    )
-    messages = []
-    for message in planned:
-        used, earliest = recent.get((message.recipient_id, message.channel), (0, now))
-        budget = options.per_recipient_per_minute - used
-        if message.probe or message.waiting <= budget:
-            messages.append(replace(message, alerts=message.alerts[:1]))
-        elif budget > 0:
-            size = min(options.batch_max, math.ceil(message.waiting / budget))
-            messages.append(replace(message, alerts=message.alerts[:size]))
-        else:
-            session.execute(
-                update(OUTBOX)
-                .where(
-                    N.recipient_id == message.recipient_id,
-                    N.channel == message.channel,
-                    due_filter(now),
-                )
-                .values(next_attempt_at=earliest + MINUTE)
-            )
-    return messages
+    kept = []
+    for plan in planned:
+        person, channel = plan.lane.recipient_id, plan.lane.rows[0].channel
+        size = _size(plan.lane.due, _budget(recent, person, channel, options), options)
+        if plan.probe or size:
+            kept.append(replace(plan, ids=plan.ids[: 1 if plan.probe else size]))
+            continue
+        _, earliest = recent.get((person, channel), (0, now))
+        session.execute(
+            update(OUTBOX)
+            .where(N.recipient_id == person, N.channel == channel, due_filter(now))
+            .values(next_attempt_at=earliest + MINUTE)
+        )
+    return kept
 
 
-def _mark(session: Session, messages: list[Message], *, me: str, now: datetime) -> list[Message]:
-    """Move the messages' alerts to `sending` under `me` (compare-and-set on `pending`), with
-    whether their obligations were acknowledged already; a message whose alerts another
-    claimer took first is dropped."""
-    ids = [a.id for m in messages for a in m.alerts]
+def _mark(session: Session, planned: list[Plan], *, me: str, now: datetime) -> list[Message]:
+    """Move the planned alerts to `sending` under `me` (compare-and-set on `pending`), reading
+    the claimed rows in the same statement, and whether their obligations were acknowledged
+    already; alerts another claimer took first are left out."""
+    ids = [i for plan in planned for i in plan.ids]
     if not ids:
         return []
-    taken = set(
-        session.execute(
+    rows = {
+        row.id: row
+        for row in session.execute(
             update(OUTBOX)
             .where(N.id.in_(ids), N.status == NotificationStatus.PENDING)
             .values(status=NotificationStatus.SENDING, claimed_by=me, claimed_at=now)
-            .returning(N.id)
+            .returning(*CLAIMED)
             .execution_options(synchronize_session=False)
-        ).scalars()
-    )
-    obligations = {a.obligation_id for m in messages for a in m.alerts if a.obligation_id}
-    acked = set()
+        )
+    }
+    obligations = {row.obligation_id for row in rows.values() if row.obligation_id}
+    acked: set[int] = set()
     if obligations:
         acked = set(
             session.execute(
                 select(O.id).where(O.id.in_(obligations), O.acked_at.is_not(None))
             ).scalars()
         )
-    kept = []
-    for message in messages:
-        alerts = tuple(
-            replace(a, acked=a.obligation_id in acked) for a in message.alerts if a.id in taken
-        )
-        if alerts:
-            kept.append(replace(message, alerts=alerts))
-    return kept
+    messages = [message_of(plan, rows, acked) for plan in planned]
+    return [message for message in messages if message is not None]

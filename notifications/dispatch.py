@@ -84,6 +84,9 @@ class Dispatcher:
         self.options = options or Dispatch()
         self.language = language
         self.workers = workers or self.options.workers
+        # Claimed ahead of a free sender: enough to keep the senders busy while the loop is in
+        # a transaction, no more (each still waits only for a sender, never for another send).
+        self.capacity = self.workers + self.workers // 2
         self.me = me or new_identity()
         self.rule = breaker_rule(self.options)
         self.faults = Faults()
@@ -190,7 +193,7 @@ class _Loop:
                 or self.in_flight == 0
                 or stopping
             )
-            free = 0 if stopping else self.d.workers - self.in_flight
+            free = 0 if stopping else self.d.capacity - self.in_flight
             look = free > 0 and (record_now or not self.idle or mono >= self.next_look)
             if look and self.idle and not record_now:
                 self.next_look = mono + options.poll_seconds
@@ -209,7 +212,7 @@ class _Loop:
         beat = self.last_beat + self.d.options.heartbeat_seconds - now
         if self.done:
             return max(0.0, min(beat, self.first_done + RECORD_SECONDS - now))
-        free = self.in_flight < self.d.workers
+        free = self.in_flight < self.d.capacity
         if not stopping and not self.idle and free:
             return 0.0  # claim at once
         if self.in_flight == 0 and (stopping or not self.serving):

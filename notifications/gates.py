@@ -14,7 +14,7 @@ from sqlmodel import Session
 from models.policy.breaker import BreakerRule, ChannelState, Gate, Health, gate
 from models.policy.routing import next_channel
 from models.policy.states import EventKind, NotificationStatus
-from notifications.claimed import Lane, Message, leading_run, message_of
+from notifications.claimed import Lane, Plan, plan_of
 from notifications.health import load, take_probe
 from notifications.outbox import OUTBOX, TIMELINE, N, due_filter
 
@@ -26,7 +26,7 @@ def route(
     me: str,
     now: datetime,
     rule: BreakerRule,
-    planned: list[Message],
+    planned: list[Plan],
 ) -> set[str]:
     """Plan each lane's message on its first alert's channel, or move the person's alerts off
     that channel if it is down; the people whose alerts moved (to be looked at again)."""
@@ -38,10 +38,10 @@ def route(
         if verdict is Gate.PROBE and take_probe(
             session, channel=channel, me=me, now=now, rule=rule
         ):
-            planned.append(message_of(lane, lane.rows[:1], probe=True))
+            planned.append(plan_of(lane, probe=True))
             health[channel] = load(session, [channel])[channel]
         elif verdict is Gate.SEND:
-            planned.append(message_of(lane, leading_run(lane.rows)))
+            planned.append(plan_of(lane))
         elif _skip_down_channel(session, lane, channel, now=now, hold=_hold(health[channel], now)):
             moved.add(lane.recipient_id)
     return moved

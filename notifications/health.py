@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -79,31 +79,71 @@ def take_probe(
 
 
 def record(session: Session, results: Sequence[SendResult], *, rule: BreakerRule) -> None:
-    """Fold the sends' outcomes (in time order) into their channels' health."""
+    """Fold the sends' outcomes (in time order) into their channels' health: two statements
+    (three the first time a channel is seen)."""
     if not results:
         return
     channels = sorted({r.channel for r in results})
-    _ensure(session, channels)
+    current = _locked(session, channels)
+    missing = [c for c in channels if c not in current]
+    if missing:
+        _ensure(session, missing)
+        current |= _locked(session, missing)
+    values = []
+    for channel in channels:
+        mine = sorted((r for r in results if r.channel == channel), key=lambda r: r.at)
+        folded = _fold(current[channel], mine, rule)
+        values.append({"b_channel": channel, **{f"v_{k}": v for k, v in folded.items()}})
+    session.execute(_UPDATE, values)
+
+
+def _locked(session: Session, channels: Sequence[str]) -> dict[str, Any]:
     rows = session.execute(
         select(TABLE).where(H.channel.in_(channels)).order_by(H.channel).with_for_update()
     ).all()
-    current = {row.channel: row for row in rows}
-    for channel in channels:
-        mine = sorted((r for r in results if r.channel == channel), key=lambda r: r.at)
-        session.execute(
-            update(TABLE).where(H.channel == channel).values(_fold(current[channel], mine, rule))
-        )
+    return {row.channel: row for row in rows}
+
+
+_FOLDED = (
+    "sent",
+    "failed",
+    "last_ok_at",
+    "last_failure_at",
+    "last_outcome",
+    "last_reason",
+    "state",
+    "failures",
+    "retry_at",
+    "backoff_seconds",
+    "probe_by",
+    "probe_at",
+    "down_since",
+    "updated_at",
+)
+_UPDATE = (
+    update(TABLE)
+    .where(H.channel == bindparam("b_channel"))
+    .values({name: bindparam(f"v_{name}", type_=H[name].type) for name in _FOLDED})
+)
 
 
 def _fold(row: Any, results: list[SendResult], rule: BreakerRule) -> dict[str, Any]:
     health = _health(row)
-    values: dict[str, Any] = {"sent": row.sent, "failed": row.failed}
+    values: dict[str, Any] = {
+        "sent": row.sent,
+        "failed": row.failed,
+        "last_ok_at": row.last_ok_at,
+        "last_failure_at": row.last_failure_at,
+        "last_outcome": row.last_outcome,
+        "last_reason": row.last_reason,
+    }
     down_since = row.down_since
     for result in results:
         health = after_send(health, ok=result.ok, probe=result.probe, now=result.at, rule=rule)
         values["sent" if result.ok else "failed"] += 1
         values["last_ok_at" if result.ok else "last_failure_at"] = result.at
-        values["last_outcome"], values["last_reason"] = result.outcome, result.reason[:200]
+        if not result.ok:  # what the last failure was (a success does not erase it)
+            values["last_outcome"], values["last_reason"] = result.outcome, result.reason[:200]
         if health.state is ChannelState.UP:
             down_since = None
         elif down_since is None:

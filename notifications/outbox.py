@@ -96,10 +96,11 @@ def new_notification_id() -> str:
     return str(uuid.uuid4())
 
 
-def due_filter(now: datetime) -> Any:
-    """Pending and due to be (re)tried by `now`."""
-    return (N.status == NotificationStatus.PENDING) & or_(
-        N.next_attempt_at.is_(None), N.next_attempt_at <= now
+def due_filter(now: datetime, columns: Any = None) -> Any:
+    """Pending and due to be (re)tried by `now` (of the outbox, or of an alias's `columns`)."""
+    c = N if columns is None else columns
+    return (c.status == NotificationStatus.PENDING) & or_(
+        c.next_attempt_at.is_(None), c.next_attempt_at <= now
     )
 
 
@@ -158,12 +159,12 @@ def _recovered(row: Any, now: datetime) -> dict[str, Any]:
 
 
 def messages_sent_since(
-    session: Session, *, channels: Iterable[tuple[str, str]], since: datetime
+    session: Session, *, recipients: Iterable[str], since: datetime
 ) -> dict[tuple[str, str], tuple[int, datetime]]:
-    """Per (recipient, channel) of `channels`: messages (a merged message counts once) sent
+    """Per (recipient, channel) of `recipients`: messages (a merged message counts once) sent
     since `since`, and the earliest of them; pairs with none are left out. One query."""
-    pairs = set(channels)
-    if not pairs:
+    people = set(recipients)
+    if not people:
         return {}
     query = (
         select(
@@ -173,14 +174,13 @@ def messages_sent_since(
             func.min(N.sent_at),
         )
         .where(
-            N.recipient_id.in_({recipient for recipient, _ in pairs}),
-            N.status == NotificationStatus.SENT,
+            N.recipient_id.in_(people),
             N.sent_at > since,
+            N.status == NotificationStatus.SENT,
         )
         .group_by(N.recipient_id, N.channel)
     )
-    found = {
+    return {
         (recipient, channel): (int(count), earliest)
         for recipient, channel, count, earliest in session.execute(query).all()
     }
-    return {pair: found[pair] for pair in pairs if pair in found}

@@ -35,9 +35,15 @@ class Received:
         return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
 
 
+class _Listener(ThreadingHTTPServer):
+    # A storm opens hundreds of connections at once (Apprise opens one per message); the
+    # standard backlog of 5 would refuse or time out most of them, as no real receiver does.
+    request_queue_size = 1024
+
+
 class _Server:
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _Listener(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -238,7 +244,7 @@ class WebhookReceiver(_Server):
         with self.lock:
             self.status, self.delay, self.reset, self.script = 200, 0.0, False, []
         if self.httpd.socket.fileno() == -1:
-            self.httpd = ThreadingHTTPServer(("127.0.0.1", self._port), _ReceiverHandler)
+            self.httpd = _Listener(("127.0.0.1", self._port), _ReceiverHandler)
             self.httpd.daemon_threads = True
             self.httpd.owner = self  # type: ignore[attr-defined]
             self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

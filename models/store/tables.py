@@ -269,8 +269,10 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         # The dispatcher asks "pending and due to (re)try by now".
         Index("ix_notification_status_next_attempt", "status", "next_attempt_at"),
-        # ... and then, per person, which alert leaves first (the stored sort key).
+        # ... and then, per person, which alert leaves first (the stored sort key) ...
         Index("ix_notification_recipient_order", "recipient_id", "status", "due_at", "level"),
+        # ... and how many messages the person got in the last minute (the rate limit).
+        Index("ix_notification_recipient_sent", "recipient_id", "sent_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)  # stable notification id, in every message
@@ -358,7 +360,7 @@ class ChannelHealth(SQLModel, table=True):
     probe_at: datetime | None = _ts(nullable=True)
     last_ok_at: datetime | None = _ts(nullable=True)
     last_failure_at: datetime | None = _ts(nullable=True)
-    last_outcome: str | None = Field(default=None, max_length=20)
+    last_outcome: str | None = Field(default=None, max_length=20)  # of the last failure
     last_reason: str | None = Field(default=None, max_length=200)
     down_since: datetime | None = _ts(nullable=True)
     sent: int = 0  # sends delivered, ever

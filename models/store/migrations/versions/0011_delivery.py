@@ -42,6 +42,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_notification_recipient_order", ["recipient_id", "status", "due_at", "level"]
         )
+        batch_op.create_index("ix_notification_recipient_sent", ["recipient_id", "sent_at"])
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", _text(20), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("http_status", sa.Integer(), nullable=True))
@@ -87,6 +88,7 @@ def downgrade() -> None:
         for column in ("dispatcher", "late_seconds", "elapsed_ms", "http_status", "outcome"):
             batch_op.drop_column(column)
     with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_recipient_sent")
         batch_op.drop_index("ix_notification_recipient_order")
         for column in ("http_attempts", "claimed_by", "due_at"):
             batch_op.drop_column(column)
