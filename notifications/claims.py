@@ -1,16 +1,17 @@
-"""Claiming the next messages to send, a slice no larger than what is about to be sent: for up
-to `lanes` people, each person's next message only, so a crash strands no more than the sends
-in flight. Per person, alerts leave in their stored order (due time, then level, then key):
-a person whose alert is being sent (by anyone) is not claimed again until it is recorded, and
-a merged message carries the leading alerts of that order on one channel.
+"""Claiming the next messages to send, a slice no larger than what is about to be sent: for up to
+`lanes` people, each person's next message only (the dispatcher asks for as many as it has
+senders for, plus a few next in line), so a crash strands no more than those. Per person, alerts
+leave in their stored order (due time, then level, then key): a person whose alert is being sent
+(by anyone) is not claimed again until it is recorded, and a merged message carries the leading
+alerts of that order on one channel.
 
 Disjoint work between dispatchers: on PostgreSQL the claimer locks the people's rows it picks
 (`FOR NO KEY UPDATE SKIP LOCKED`: another claimer skips them, the sweep's inserts are not held
 up) and only then checks that none of their alerts is `sending`; on SQLite the transaction
 already holds the one writer's lock (its first statement was the claimer's heartbeat).
 
-Channel health decides before anything is sent (`notifications.gates`: a channel that is down
-is skipped, or probed when its time comes); the per-person rate limit merges the rest."""
+Channel health decides before anything is sent (`notifications.gates`: a channel that is down is
+skipped, or probed when its time comes); the per-person rate limit merges the rest."""
 
 from __future__ import annotations
 

@@ -5,17 +5,19 @@ One loop per dispatcher (a process, or a thread of one), under its own identity
 (`notifications.liveness`). Each of its transactions beats first, then records the sends that
 finished since the last one (`notifications.delivery`: bulk Core statements), takes over rows
 whose claimer is gone (at most once per heartbeat), and claims the next slice: at most one
-message per person, for as many people as it has free senders (`notifications.claims`). The
-sends run on a pool of `workers` threads, each send inline in its thread (Apprise's own
-executor is not used: `notifications.channels`), one person's message at a time, so each person
-gets their alerts in order while different people are served at once. Outcomes are recorded a
-group at a time: every RECORD_EVERY sends or RECORD_SECONDS, whichever comes first.
+message per person, for as many people as it has free senders plus CLAIM_AHEAD - 1 next in line
+per sender (`notifications.claims`). The sends run on a pool of `workers` threads, each send
+inline in its thread (Apprise's own executor is not used: `notifications.channels`), one
+person's message at a time, so each person gets their alerts in order while different people are
+served at once. Outcomes are recorded a group at a time: every RECORD_EVERY sends or
+RECORD_SECONDS, whichever comes first.
 
-After a kill, what a dispatcher held is exactly the sends in flight (claimed, or sent but not
-yet recorded); those rows stay `sending` under its identity until another dispatcher, or its
-own restart, sees it has stopped beating (`claimer_timeout_seconds`, 5 s by default) and puts
-them back, recorded as recovered: each goes out again under its own notification id (the
-receiver can drop a repeat). Nothing else is claimed ahead of sending, so nothing else waits.
+After a kill, what a dispatcher held is the sends in flight (sent, or being sent, and not yet
+recorded) and the few claimed next in line; those rows stay `sending` under its identity until
+another dispatcher, or its own restart, sees it has stopped beating (`claimer_timeout_seconds`,
+5 s by default) and puts them back, recorded as recovered: each goes out again under its own
+notification id (the receiver can drop a repeat). The messages next in line were not sent: they
+wait for the takeover, without a repeat; nothing else is held.
 
 `Dispatcher.round(now)` sends everything due by `now` and returns (the sweep flow, the tests);
 `Dispatcher.serve(stop)` runs until stopped, looking for due alerts every `poll_seconds` with a
@@ -53,6 +55,7 @@ log = logging.getLogger(__name__)
 ChannelUrl = Callable[[str], str | None]
 RECORD_EVERY = 32  # outcomes recorded per transaction at most ...
 RECORD_SECONDS = 0.01  # ... and no outcome waits longer than this for its record
+CLAIM_AHEAD = 4  # messages held per sender (one being sent, the rest next in line)
 KICK = "kick"
 
 
@@ -84,9 +87,11 @@ class Dispatcher:
         self.options = options or Dispatch()
         self.language = language
         self.workers = workers or self.options.workers
-        # Claimed ahead of a free sender: enough to keep the senders busy while the loop is in
-        # a transaction, no more (each still waits only for a sender, never for another send).
-        self.capacity = self.workers + self.workers // 2
+        # Messages held at once: those being sent and, claimed ahead, those next in line for a
+        # sender (a few milliseconds away), so each transaction records and claims enough to
+        # amortise it (the sends do not wait on it). A crash strands these for the claimer
+        # timeout, never a duplicate: they were not sent.
+        self.capacity = self.workers * CLAIM_AHEAD
         self.me = me or new_identity()
         self.rule = breaker_rule(self.options)
         self.faults = Faults()

@@ -155,7 +155,7 @@ class Dispatch(Section):
         1.0, gt=0, le=60, description="How often the serve process looks for new due times."
     )
     workers: int = Field(
-        16, ge=1, le=256, description="Sends in flight at once per dispatcher (one per person)."
+        8, ge=1, le=256, description="Sends in flight at once per dispatcher (one per person)."
     )
     processes: int = Field(
         1,

@@ -30,9 +30,9 @@ from tests.support.outbox import add_people, fill_outbox
 from yuqing.localservers import WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[2]
-PEOPLE = [f"p{n}" for n in range(8)]
-ALERTS = 64
-DISPATCH = "workers = 4\nheartbeat_seconds = 0.5\nclaimer_timeout_seconds = 2.0\n"
+PEOPLE = [f"p{n}" for n in range(24)]  # more than one dispatcher holds: work is always in flight
+ALERTS = 96
+DISPATCH = "workers = 2\nheartbeat_seconds = 0.5\nclaimer_timeout_seconds = 2.0\n"
 
 
 def dispatcher(config: Path, fault: str | None) -> subprocess.Popen[bytes]:
