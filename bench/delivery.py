@@ -40,7 +40,7 @@ from tests.support.outbox import add_people, fill_outbox
 
 PEOPLE = [f"p{n:02d}" for n in range(50)]
 PROCESSES = (1, 2, 4)
-DISPATCH = "per_recipient_per_minute = 1000000\nworkers = 16\npoll_seconds = 0.02\n"
+DISPATCH = "per_recipient_per_minute = 1000000\npoll_seconds = 0.02\n"
 REPO = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -50,6 +50,7 @@ def _ids(body: bytes) -> tuple[str, ...]:
 def _serve_receiver(conn: Connection) -> None:
     from yuqing.localservers import WebhookReceiver
 
+    arrivals: list[Arrival] = []  # each request parsed once, as the measurer asks
     with WebhookReceiver() as receiver:
         conn.send(receiver.port)
         while True:
@@ -57,11 +58,12 @@ def _serve_receiver(conn: Connection) -> None:
             if request is None:
                 return
             with receiver.lock:
-                received = list(receiver.received)
+                fresh = receiver.received[len(arrivals) :]
+            arrivals.extend(Arrival(r.path, r.at, _ids(r.body)) for r in fresh)
             if request == "count":
-                conn.send(sum(len(_ids(r.body)) for r in received))
+                conn.send(sum(len(a.ids) for a in arrivals))
             else:  # "arrivals"
-                conn.send([Arrival(r.path, r.at, _ids(r.body)) for r in received])
+                conn.send(arrivals)
 
 
 class Receiver:
