@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,7 +72,9 @@ def storm(url: str, receiver: Receiver, directory: Path, processes: int) -> dict
     with serving(config):
         due = datetime.fromtimestamp(int(time.time()) + 5, tz=UTC)  # a whole second, idle serve
         set_due(runtime.engine, dict.fromkeys(ids, due))
+        watch = Timeline(runtime.engine, receiver, due.timestamp())
         arrived = receiver.wait_for(DEADLINES, limit=600)
+        watch.stop()
         dispatch_only = outbox_storm(runtime.engine, receiver)
     latencies = [
         (a.at - due.timestamp()) * 1000
@@ -97,6 +100,36 @@ def storm(url: str, receiver: Receiver, directory: Path, processes: int) -> dict
     result |= {f"outbox_only_{k}": v for k, v in figures(dispatch_only).items()}
     runtime.engine.dispose()
     return result
+
+
+class Timeline:
+    """Every second after the due time: outbox rows committed (the sweep's progress) and
+    alerts arrived (the dispatcher's), printed when the storm is over."""
+
+    def __init__(self, engine: Engine, receiver: Receiver, due: float) -> None:
+        self.engine, self.receiver, self.due = engine, receiver, due
+        self.points: list[tuple[float, int, int]] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(1.0):
+            with session_scope(self.engine) as session:
+                queued = session.execute(
+                    select(func.count()).select_from(Notification)
+                ).scalar_one()
+            self.points.append((time.time() - self.due, int(queued), self.receiver.count()))
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+        steps = [p for p in self.points if p[0] >= 0]
+        print("    seconds after due: outbox rows written / alerts arrived")
+        print(
+            "    "
+            + ", ".join(f"{t:.0f}s {q}/{a}" for t, q, a in steps[:: max(1, len(steps) // 12)])
+        )
 
 
 def outbox_storm(engine: Engine, receiver: Receiver) -> list[float]:
