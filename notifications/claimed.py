@@ -38,7 +38,6 @@ class Message:
     channel: str
     alerts: tuple[Alert, ...]
     probe: bool = False  # sent as the probe of a channel that was down
-    waiting: int = 1  # the person's due alerts when claimed (the rate limit merges beyond)
 
 
 @dataclass(frozen=True)
@@ -54,16 +53,17 @@ class Lane:
 
 @dataclass(frozen=True)
 class Plan:
-    """The message a claim means to send a person: which alerts, on which channel."""
+    """What a claim means to send a person: the leading alerts in order that share the first
+    one's channel (`ids`; the probe: the first alone), and, once the rate limit has decided,
+    the messages they go in (`messages`: one alert each, or several merged), in order."""
 
     lane: Lane
     ids: tuple[str, ...]
     probe: bool = False
+    messages: tuple[tuple[str, ...], ...] = ()
 
 
 def plan_of(lane: Lane, *, probe: bool = False) -> Plan:
-    """The leading alerts in order that share the first one's channel (the probe: the first
-    alone)."""
     run = []
     for row in lane.rows[: 1 if probe else None]:
         if row.channel != lane.rows[0].channel:
@@ -72,21 +72,24 @@ def plan_of(lane: Lane, *, probe: bool = False) -> Plan:
     return Plan(lane, tuple(run), probe)
 
 
-def message_of(plan: Plan, rows: dict[str, Any], acked: set[int]) -> Message | None:
-    """The message of `plan` from its claimed rows (None when another claimer took them)."""
-    alerts = tuple(alert_of(rows[i], acked) for i in plan.ids if i in rows)
-    if not alerts:
-        return None
-    lane = plan.lane
-    return Message(
-        recipient_id=lane.recipient_id,
-        recipient_name=lane.name,
-        channels=lane.channels,
-        channel=alerts[0].channel,
-        alerts=alerts,
-        probe=plan.probe,
-        waiting=lane.due,
-    )
+def messages_of(plan: Plan, rows: dict[str, Any], acked: set[int]) -> list[Message]:
+    """The messages of `plan` from its claimed rows, in order (alerts another claimer took
+    first are left out)."""
+    lane, chain = plan.lane, []
+    for ids in plan.messages:
+        alerts = tuple(alert_of(rows[i], acked) for i in ids if i in rows)
+        if alerts:
+            chain.append(
+                Message(
+                    recipient_id=lane.recipient_id,
+                    recipient_name=lane.name,
+                    channels=lane.channels,
+                    channel=alerts[0].channel,
+                    alerts=alerts,
+                    probe=plan.probe,
+                )
+            )
+    return chain
 
 
 def alert_of(row: Any, acked: set[int]) -> Alert:

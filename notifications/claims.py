@@ -21,13 +21,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import case, func, select, update
 from sqlmodel import Session
 
 from models.policy.breaker import BreakerRule
 from models.policy.states import NotificationStatus
 from models.store.tables import Obligation, Person
-from notifications.claimed import Lane, Message, Plan, message_of
+from notifications.claimed import Lane, Message, Plan, messages_of
 from notifications.gates import route
 from notifications.outbox import OUTBOX, N, due_filter, messages_sent_since
 from settings import Dispatch
@@ -38,6 +38,7 @@ O = Obligation.__table__.c  # type: ignore[attr-defined]  # noqa: E741
 MINUTE = timedelta(minutes=1)
 ORDER = (N.due_at, N.level, N.created_at, N.key)  # the stored sort key of a person's alerts
 FALL_THROUGH = 3  # down channels one claim walks past per person before it moves on
+CHAIN = 4  # messages claimed for one person at once, sent one after the other by one sender
 CLAIMED = (  # what sending and recording need of a claimed row
     N.id,
     N.case_id,
@@ -61,16 +62,18 @@ def claim(
     lanes: int,
     options: Dispatch,
     rule: BreakerRule,
-) -> list[Message]:
-    """Claim the next message of up to `lanes` people (moving alerts off channels that are
-    down first), marking their alerts `sending` under `me`."""
+) -> list[list[Message]]:
+    """Claim up to `lanes` messages, for as many people (moving alerts off channels that are
+    down first), marking their alerts `sending` under `me`: per person, their next messages in
+    order (up to CHAIN, one sender sends them one after the other), for as many people as
+    there is room."""
     if lanes <= 0:
         return []
     due = _free_people(session, now=now, limit=lanes)
     if not due:
         return []
     recent = messages_sent_since(session, recipients=due, since=now - MINUTE)
-    depth = max(_size(due[p], _budget(recent, p, None, options), options) for p in due)
+    depth = max(_depth(due[p], _budget(recent, p, None, options), options) for p in due)
     people, planned = list(due), list[Plan]()
     for _ in range(FALL_THROUGH):
         if not people:
@@ -78,8 +81,15 @@ def claim(
         loaded = _load(session, due, people, now=now, depth=depth)
         moved = route(session, loaded, me=me, now=now, rule=rule, planned=planned)
         people = [lane.recipient_id for lane in loaded if lane.recipient_id in moved]
-    kept = _rate_limit(session, planned, recent, now=now, options=options)
+    kept = _rate_limit(session, planned, recent, room=lanes, now=now, options=options)
     return _mark(session, kept, me=me, now=now)
+
+
+def _depth(due: int, budget: int, options: Dispatch) -> int:
+    """How many of the person's due alerts a claim may need: a chain of single alerts, or
+    one merged message."""
+    size = _size(due, budget, options)
+    return CHAIN if size == 1 else size
 
 
 def _budget(
@@ -145,15 +155,18 @@ def _free_people(session: Session, *, now: datetime, limit: int) -> dict[str, in
 def _load(
     session: Session, due: dict[str, int], people: Sequence[str], *, now: datetime, depth: int
 ) -> list[Lane]:
-    """Each person's first `depth` due alerts (enough for their next message), in order: ids
+    """Each person's first `depth` due alerts (enough for their next messages), in order: ids
     and channels only (the claiming statement returns the rest of the rows it takes)."""
-    rows = session.execute(_first(people, now) if depth <= 1 else _leading(people, now, depth))
+    if depth <= CHAIN:
+        rows = _heads(session, people, now, depth)
+    else:
+        rows = sorted(session.execute(_leading(people, now, depth)), key=lambda r: r.rn)
     who = {
         row.id: (row.name, tuple(row.channels))
         for row in session.execute(select(P.id, P.name, P.channels).where(P.id.in_(people)))
     }
     by_person: dict[str, list[Any]] = {}
-    for row in sorted(rows, key=lambda r: r.rn):
+    for row in rows:
         by_person.setdefault(row.recipient_id, []).append(row)
     return [
         Lane(p, who.get(p, (p, ()))[0], who.get(p, (p, ()))[1], by_person[p], due[p])
@@ -162,21 +175,27 @@ def _load(
     ]
 
 
-def _first(people: Sequence[str], now: datetime) -> Any:
-    """Each person's first due alert: one short index walk per person
-    (`ix_notification_recipient_order`), the usual case (no merging)."""
+def _heads(session: Session, people: Sequence[str], now: datetime, depth: int) -> list[Any]:
+    """Each person's first `depth` due alerts, in order: a short index walk per person and
+    position (`ix_notification_recipient_order`), then their channels."""
     head = OUTBOX.alias("head")
-    first = (
+    nth = [
         select(head.c.id)
         .where(head.c.recipient_id == P.id, due_filter(now, head.c))
         .order_by(*[head.c[c.name] for c in ORDER])
         .limit(1)
+        .offset(n)
         .correlate(PERSON)
         .scalar_subquery()
-    )
-    return select(N.id, N.recipient_id, N.channel, literal(1).label("rn")).where(
-        N.id.in_(select(first).where(P.id.in_(people)))
-    )
+        for n in range(max(depth, 1))
+    ]
+    heads = session.execute(select(P.id, *nth).where(P.id.in_(people))).all()
+    ids = [i for row in heads for i in row[1:] if i is not None]
+    found = {
+        row.id: row
+        for row in session.execute(select(N.id, N.recipient_id, N.channel).where(N.id.in_(ids)))
+    }
+    return [found[i] for row in heads for i in row[1:] if i in found]
 
 
 def _leading(people: Sequence[str], now: datetime, depth: int) -> Any:
@@ -199,17 +218,20 @@ def _rate_limit(
     planned: list[Plan],
     recent: dict[tuple[str, str], tuple[int, datetime]],
     *,
+    room: int,
     now: datetime,
     options: Dispatch,
 ) -> list[Plan]:
     """Within each person's per-minute budget one alert per message; beyond it the leading
-    alerts merged (up to `batch_max`); with no budget left, none until the minute rolls over."""
-    kept = []
+    alerts merged (up to `batch_max`); with no budget left, none until the minute rolls over.
+    Each person gets their next message; what `room` is left goes to chaining each person's
+    following single-alert messages (up to CHAIN)."""
+    kept: list[Plan] = []
     for plan in planned:
         person, channel = plan.lane.recipient_id, plan.lane.rows[0].channel
         size = _size(plan.lane.due, _budget(recent, person, channel, options), options)
         if plan.probe or size:
-            kept.append(replace(plan, ids=plan.ids[: 1 if plan.probe else size]))
+            kept.append(replace(plan, messages=(plan.ids[: 1 if plan.probe else size],)))
             continue
         _, earliest = recent.get((person, channel), (0, now))
         session.execute(
@@ -217,14 +239,22 @@ def _rate_limit(
             .where(N.recipient_id == person, N.channel == channel, due_filter(now))
             .values(next_attempt_at=earliest + MINUTE)
         )
+    room -= len(kept)
+    for n, plan in enumerate(kept):
+        if room <= 0 or plan.probe or len(plan.messages[0]) > 1:
+            continue
+        budget = _budget(recent, plan.lane.recipient_id, plan.lane.rows[0].channel, options)
+        more = plan.ids[1 : min(CHAIN, budget, len(plan.ids), room + 1)]
+        kept[n] = replace(plan, messages=(*plan.messages, *((i,) for i in more)))
+        room -= len(more)
     return kept
 
 
-def _mark(session: Session, planned: list[Plan], *, me: str, now: datetime) -> list[Message]:
+def _mark(session: Session, planned: list[Plan], *, me: str, now: datetime) -> list[list[Message]]:
     """Move the planned alerts to `sending` under `me` (compare-and-set on `pending`), reading
     the claimed rows in the same statement, and whether their obligations were acknowledged
     already; alerts another claimer took first are left out."""
-    ids = [i for plan in planned for i in plan.ids]
+    ids = [i for plan in planned for message in plan.messages for i in message]
     if not ids:
         return []
     rows = {
@@ -245,5 +275,5 @@ def _mark(session: Session, planned: list[Plan], *, me: str, now: datetime) -> l
                 select(O.id).where(O.id.in_(obligations), O.acked_at.is_not(None))
             ).scalars()
         )
-    messages = [message_of(plan, rows, acked) for plan in planned]
-    return [message for message in messages if message is not None]
+    chains = [messages_of(plan, rows, acked) for plan in planned]
+    return [chain for chain in chains if chain]

@@ -36,7 +36,8 @@ Stamp = Callable[[float], datetime]  # a monotonic time → the dispatcher's clo
 
 @dataclass(frozen=True)
 class Sent:
-    """A message a dispatcher sent, and every attempt it took."""
+    """A message a dispatcher sent, and every attempt it took; no attempts: it was claimed but
+    not sent (an earlier message of its person's chain failed), and goes back unsent."""
 
     message: Message
     attempts: tuple[Attempt, ...]
@@ -62,6 +63,7 @@ class _Rows:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     health: list[SendResult] = field(default_factory=list)
+    released: list[dict[str, Any]] = field(default_factory=list)
 
 
 def record(
@@ -76,13 +78,18 @@ def record(
     """Record the sends of one group in a few statements; the tally of what they did."""
     rows, tally = _Rows(), Tally()
     for item in sent:
-        _record_send(item, rows, tally, me=me, stamp=stamp, options=options)
+        if item.attempts:
+            _record_send(item, rows, tally, me=me, stamp=stamp, options=options)
+        else:
+            rows.released += [{"b_id": a.id, "b_me": me} for a in item.message.alerts]
     if rows.deliveries:
         session.execute(insert(DELIVERY), rows.deliveries)
     if rows.timeline:
         session.execute(insert(TIMELINE), rows.timeline)
     if rows.updates:
         session.execute(_UPDATE, rows.updates)
+    if rows.released:
+        session.execute(_RELEASE, rows.released)
     record_health(session, rows.health, rule=rule)
     return tally
 
@@ -107,6 +114,14 @@ _UPDATE = (
             "claimed_at": None,
         }
     )
+    .execution_options(synchronize_session=False)
+)
+
+
+_RELEASE = (
+    update(OUTBOX)
+    .where(N.id == bindparam("b_id"), N.claimed_by == bindparam("b_me"))
+    .values(status=NotificationStatus.PENDING, claimed_by=None, claimed_at=None)
     .execution_options(synchronize_session=False)
 )
 

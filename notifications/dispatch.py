@@ -147,18 +147,28 @@ class Dispatcher:
                 log.exception("dispatcher %s could not sign off", self.me)
         return loop.tally
 
-    def send(self, message: Message) -> None:
-        """Send one message (on a pool thread) and hand what happened to the loop."""
+    def send_chain(self, chain: list[Message]) -> None:
+        """Send one person's claimed messages one after the other (on a pool thread), handing
+        each outcome to the loop; after one that was not delivered, the rest go back unsent
+        (the next claim decides again, with the channel's health as it then is)."""
+        for n, message in enumerate(chain):
+            attempts = self._send(message)
+            self.faults.reached("sent")
+            self._inbox.put(Sent(message, attempts))
+            if not attempts[-1].ok:
+                for rest in chain[n + 1 :]:
+                    self._inbox.put(Sent(rest, ()))
+                return
+
+    def _send(self, message: Message) -> tuple[Attempt, ...]:
         try:
             subject, body = render_batch(
                 [(a.subject, a.body) for a in message.alerts], language=self.language
             )
-            attempts = send(self.channel_url(message.channel), title=subject, body=body)
+            return send(self.channel_url(message.channel), title=subject, body=body)
         except Exception:  # a bug, not the channel: recorded as unknown, tried again later
             log.exception("send to %s failed inside yuqing", message.channel)
-            attempts = (Attempt(time.monotonic(), 0.0, Outcome.UNKNOWN, reason="发送程序内部错误"),)
-        self.faults.reached("sent")
-        self._inbox.put(Sent(message, attempts))
+            return (Attempt(time.monotonic(), 0.0, Outcome.UNKNOWN, reason="发送程序内部错误"),)
 
 
 class _Loop:
@@ -273,7 +283,7 @@ class _Loop:
                 tally = record(
                     session, done, me=d.me, stamp=self.stamp, options=options, rule=d.rule
                 )
-                messages = (
+                chains = (
                     claim(session, me=d.me, now=now, lanes=lanes, options=options, rule=d.rule)
                     if lanes
                     else []
@@ -288,12 +298,12 @@ class _Loop:
             if self.in_flight:
                 d.faults.reached("recorded")
         if lanes:
-            self.idle = not messages
-            if messages:
+            self.idle = not chains
+            if chains:
                 d.faults.reached("claimed")
-        for message in messages:
-            pool.submit(d.send, message)
-            self.in_flight += 1
+        for chain in chains:
+            pool.submit(d.send_chain, chain)
+            self.in_flight += len(chain)
 
     def _failed(self, error: BaseException) -> None:
         """A transaction failed (the database is away). A round stops claiming and, once the

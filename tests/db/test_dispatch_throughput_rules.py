@@ -1,7 +1,7 @@
 """The rules the fast dispatcher keeps, on both backends, through real Apprise to real local HTTP
 receivers: sends to different people overlap while each person still gets their alerts in
-order; a claim takes no more than is about to be sent (one message per person, for as many
-people as there are free senders); and a round larger than one record group leaves a Delivery
+order; a claim takes no more than the room the dispatcher gives it (a person's next message,
+then their following ones chained while room is left); and a round larger than one record group leaves a Delivery
 row and a timeline entry for every HTTP attempt, failures included."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlmodel import select
 from models.policy.states import EventKind, NotificationStatus
 from models.store.db import session_scope
 from models.store.tables import Delivery
-from notifications.claims import claim
+from notifications.claims import CHAIN, claim
 from notifications.dispatch import RECORD_EVERY, dispatch_pending
 from notifications.health import breaker_rule
 from notifications.outbox import enqueue, new_notification_id
@@ -126,25 +126,27 @@ def test_people_are_served_at_once_and_each_gets_their_alerts_in_order(engine: E
         assert [i for path, i in receiver.arrivals if path == f"/{person}"] == ids
 
 
-def test_a_claim_takes_one_message_per_person_for_the_free_senders_only(engine: Engine) -> None:
+def test_a_claim_takes_no_more_than_the_room_it_is_given(engine: Engine) -> None:
     queued = queue_alerts(engine, {"wang": 5, "li": 5, "zhao": 5, "chen": 5})
     options = Dispatch(per_recipient_per_minute=100)
     with session_scope(engine) as session:
         first = claim(session, me="d1", now=NOW, lanes=3, options=options, rule=RULE)
-    # Three people (most overdue first; equally overdue here, so by id), each their first
-    # alert only; nothing else is held.
-    assert [(m.recipient_id, [a.id for a in m.alerts]) for m in first] == [
-        (p, [queued[p][0]]) for p in ("chen", "li", "wang")
+    # Room for three messages: three people (most overdue first; equally overdue here, so by
+    # id), each their first alert only; nothing else is held.
+    assert [[(m.recipient_id, [a.id for a in m.alerts]) for m in chain] for chain in first] == [
+        [(p, [queued[p][0]])] for p in ("chen", "li", "wang")
     ]
     with session_scope(engine) as session:
         second = claim(session, me="d2", now=NOW, lanes=16, options=options, rule=RULE)
-    # A second claimer gets only the person nobody is sending to.
-    assert [(m.recipient_id, [a.id for a in m.alerts]) for m in second] == [
-        ("zhao", [queued["zhao"][0]])
+    # A second claimer gets only the person nobody is sending to: their next messages in order,
+    # one alert each, as many as one claim chains for a person.
+    assert [[[a.id for a in m.alerts] for m in chain] for chain in second] == [
+        [[i] for i in queued["zhao"][:CHAIN]]
     ]
     sending = [n for n in outbox(engine) if n.status == NotificationStatus.SENDING]
     assert sorted((n.claimed_by, n.id) for n in sending) == sorted(
-        [("d1", queued[p][0]) for p in ("chen", "li", "wang")] + [("d2", queued["zhao"][0])]
+        [("d1", queued[p][0]) for p in ("chen", "li", "wang")]
+        + [("d2", i) for i in queued["zhao"][:CHAIN]]
     )
 
 
