@@ -21,10 +21,10 @@ from pathlib import Path
 from common import database, median, percentile
 from peers import Receiver
 from serving import add_deadlines, serving, set_due, write_serve_config
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.store.db import session_scope
-from models.store.tables import Notification, Obligation
+from models.store.tables import Delivery, Notification, Obligation
 from tasks.runtime import prepare
 
 OWNERS = [f"p{n:02d}" for n in range(48)]
@@ -56,17 +56,30 @@ def main() -> None:
             arrived = receiver.wait_for(3 * count, limit=spread + 120)
         arrivals = receiver.arrivals()
         with session_scope(runtime.engine) as session:
-            due_of = {
-                notification_id: at.timestamp()
-                for notification_id, at in session.execute(
-                    select(Notification.id, Obligation.due_at).join(
-                        Obligation,
-                        Obligation.id == Notification.obligation_id,  # type: ignore[arg-type]
-                    )
+            rows = session.execute(
+                select(
+                    Notification.id,
+                    Obligation.due_at,
+                    Notification.created_at,
+                    func.min(Delivery.at),
                 )
-            }
+                .join(Obligation, Obligation.id == Notification.obligation_id)  # type: ignore[arg-type]
+                .join(Delivery, Delivery.notification_id == Notification.id)  # type: ignore[arg-type]
+                .group_by(Notification.id, Obligation.due_at, Notification.created_at)
+            ).all()
         runtime.engine.dispose()
+    due_of = {i: due.timestamp() for i, due, _, _ in rows}
     latencies = [(a.at - due_of[i]) * 1000 for a in arrivals for i in a.ids if i in due_of]
+    arrived_at = {i: a.at for a in arrivals for i in a.ids}
+    parts = {
+        "due → queued by the sweep": [(q - d).total_seconds() * 1000 for _, d, q, _ in rows],
+        "queued → first attempt": [(f - q).total_seconds() * 1000 for _, _, q, f in rows],
+        "first attempt → arrival": [
+            (arrived_at[i] - f.timestamp()) * 1000 for i, _, _, f in rows if i in arrived_at
+        ],
+    }
+    for name, values in parts.items():
+        print(f"  {name}: p50 {median(values):.0f} ms, p99 {percentile(values, 0.99):.0f} ms")
     assert arrived and len(latencies) == 3 * count, f"{len(latencies)} of {3 * count} arrived"
     p50, p99, worst = median(latencies), percentile(latencies, 0.99), max(latencies)
     print(
