@@ -6,6 +6,7 @@ chain's level 1 does), so 3,000 alerts; the per-person rate limit is lifted (one
 message). Latency = arrival − due time, per alert: p50, p99, max.
 
     uv run python bench/latency.py [DEADLINES] [SPREAD_SECONDS] [--backend sqlite|postgresql]
+                                   [--processes N]
 
 The final line is one JSON object."""
 
@@ -32,17 +33,20 @@ LEADER, DUTY = "p48", "p49"
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--") and a not in ("sqlite", "postgresql")]
+    args = [a for a in sys.argv[1:] if a.isdigit() or a.replace(".", "", 1).isdigit()]
+    if "--processes" in sys.argv:
+        args.remove(sys.argv[sys.argv.index("--processes") + 1])
     count = int(args[0]) if args else 1000
     spread = float(args[1]) if len(args) > 1 else 60.0
     backend = sys.argv[sys.argv.index("--backend") + 1] if "--backend" in sys.argv else "sqlite"
+    processes = int(sys.argv[sys.argv.index("--processes") + 1]) if "--processes" in sys.argv else 1
     with Receiver() as receiver, database(backend) as url, tempfile.TemporaryDirectory() as d:
         people = [*OWNERS, LEADER, DUTY]
         config = write_serve_config(
             Path(d),
             database_url=url,
             channel_urls={f"{p}_hook": receiver.url(f"/{p}") for p in people},
-            dispatch_toml="per_recipient_per_minute = 1000000",
+            dispatch_toml=f"per_recipient_per_minute = 1000000\nprocesses = {processes}",
             roles={LEADER: ["leader_in_charge"], DUTY: ["duty_officer"]},
         )
         runtime = prepare(str(config))
