@@ -1,151 +1,132 @@
-"""Dispatch throughput: notifications per second from the outbox through real Apprise to a local
-webhook receiver, claim and record (Delivery rows, timeline entries) included; one alert per
-message (no merging). Four figures per backend, in the same run and to the same receiver:
+"""Sustained delivery: notifications per second from the outbox to a local webhook receiver,
+through real Apprise, with 1, 2 and 4 real dispatcher processes (`python -m
+deployments.dispatcher`, what `yuqing serve` runs with `dispatch.processes`), claim and record
+(Delivery rows, timeline entries, channel health) included; one alert per message (no
+merging), spread over PEOPLE people. In the same run, to the same receiver (its own process):
+raw Apprise (`notifications.channels.send`, no database) sequential and on 16 threads in one
+process, and Prometheus Alertmanager (when `bench/setup-peers` has installed it) fed the same
+number of alerts in one request, one group per alert, `group_wait` 0.
 
-- `apprise_only` and `apprise_pooled`: the same messages sent with `notifications.channels.send`
-  and no database at all, one by one and on SEND_WORKERS threads: what one Python process can
-  send through Apprise, the ceiling of the dispatcher;
-- `sequential`: `dispatch_pending(workers=1)`, one message at a time;
-- the default `dispatch_pending` (a round claimed in one commit, sends on SEND_WORKERS threads,
-  outcomes recorded a group per transaction).
-
-The receiver (`yuqing.localservers.WebhookReceiver`) runs in its own process, as a real one
-would: in this process it would compete with the dispatcher for the interpreter lock.
+Each dispatcher run starts its processes on an empty outbox, waits until all of them beat (so
+their start-up, ~6 s of imports here, is not measured), then commits COUNT alerts at once; the
+rate is COUNT over the time from that commit to the last arrival. Also printed: the
+dispatchers' CPU per notification (user + system, from /proc).
 
     uv run python bench/delivery.py [COUNT] [--backend sqlite|postgresql|both]
 
-The final line is one JSON object (`per_s`: the default dispatcher on the first backend)."""
+The final line is one JSON object."""
 
 from __future__ import annotations
 
 import json
-import multiprocessing
+import os
+import signal
+import subprocess
 import sys
+import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from functools import partial
-from multiprocessing.connection import Connection
+from datetime import timedelta
+from pathlib import Path
 
-from common import add_bench_case, database
-from sqlalchemy import Engine, insert
+from common import database
+from peers import Receiver, alertmanager, apprise_pool, post_alerts
+from sqlalchemy import func, select
 
-from models.policy.states import NotificationStatus
-from models.repo.directory import sync_directory
+from models.policy.clocks import utc_now
 from models.store.db import make_engine, session_scope
-from models.store.tables import Notification
-from notifications.channels import send
-from notifications.dispatch import SEND_WORKERS, dispatch_pending
-from settings import Dispatch, PersonConfig, UnitConfig
+from models.store.tables import Dispatcher
+from tests.support.configs import write_dispatch_config
+from tests.support.outbox import add_people, fill_outbox
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-PEOPLE = 50
+PEOPLE = [f"p{n:02d}" for n in range(50)]
+PROCESSES = (1, 2, 4)
+DISPATCH = "per_recipient_per_minute = 1000000\npoll_seconds = 0.02\n"
+REPO = Path(__file__).resolve().parent.parent
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def fill(url: str, count: int, run: int = 0) -> None:
-    """`count` pending alerts, spread over PEOPLE people; `run` keeps ids and keys apart when
-    one database serves several runs."""
-    engine = make_engine(url)
-    people = [
-        PersonConfig(id=f"p{n}", name=f"人{n}", unit="o", roles=["monitor"], channels=[f"c{n}"])
-        for n in range(PEOPLE)
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def dispatchers(config: Path, n: int) -> list[subprocess.Popen[bytes]]:
+    env = {k: v for k, v in os.environ.items() if k != "YUQING_TEST_FAULT"}
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "deployments.dispatcher", str(config)],
+            cwd=config.parent,
+            env={**env, "PYTHONPATH": str(REPO)},
+        )
+        for _ in range(n)
     ]
-    with session_scope(engine) as session:
-        sync_directory(session, units=[UnitConfig(id="o", name="办公室")], people=people)
-        case = add_bench_case(session, at=NOW)
-        rows = [
-            {
-                "id": f"{run:08d}-0000-0000-0000-{i:012d}",
-                "key": f"r{run}k{i}",
-                "case_id": case.id,
-                "level": 1,
-                "recipient_id": f"p{i % PEOPLE}",
-                "channel": f"c{i % PEOPLE}",
-                "subject": "【一级舆情】快报已超时",
-                "body": f"正文 通知编号：{i}",
-                "status": NotificationStatus.PENDING,
-                "attempts": 0,
-                "created_at": NOW,
-            }
-            for i in range(count)
-        ]
-        session.execute(insert(Notification), rows)
-    engine.dispose()
 
 
-def _receiver_process(conn: Connection) -> None:
-    """Run a WebhookReceiver; send its port, and on any message the count of requests per
-    first path segment."""
-    from yuqing.localservers import WebhookReceiver
-
-    with WebhookReceiver() as receiver:
-        conn.send(receiver.port)
-        while conn.recv() is not None:
-            with receiver.lock:
-                conn.send(Counter(r.path.split("/")[1] for r in receiver.received))
-
-
-def timed(
-    label: str, count: int, received: Callable[[], Counter[str]], run: Callable[[], int]
-) -> float:
-    began = time.perf_counter()
-    sent = run()
-    elapsed = time.perf_counter() - began
-    got = received()[label]
-    assert sent == count and got == count, (label, sent, got)
-    print(f"  {label:>13}: {count} in {elapsed:.2f} s = {count / elapsed:.0f}/s")
-    return count / elapsed
-
-
-def dispatched(engine: Engine, urls: dict[str, str], count: int, workers: int) -> int:
-    """One dispatch round over everything pending; how many alerts went out."""
-    options = Dispatch(per_recipient_per_minute=1_000_000)
-    result = dispatch_pending(
-        engine, channel_url=urls.get, now=NOW, options=options, limit=count, workers=workers
-    )
-    return result.sent
-
-
-def measure(
-    backend: str, count: int, port: int, received: Callable[[], Counter[str]]
-) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    print(f"{backend}:")
-    with database(backend) as url:
-        engine = make_engine(url)
-
-        def urls(label: str) -> dict[str, str]:
-            return {f"c{n}": f"json://127.0.0.1:{port}/{label}/p{n}" for n in range(PEOPLE)}
-
-        def apprise_only() -> int:
-            targets = urls(f"{backend}-apprise")
-            return sum(
-                send(targets[f"c{i % PEOPLE}"], title="提醒", body=f"正文 {i}").ok
-                for i in range(count)
-            )
-
-        def apprise_pooled() -> int:
-            targets = urls(f"{backend}-apprise8")
-            with ThreadPoolExecutor(SEND_WORKERS) as pool:
-                return sum(
-                    outcome.ok
-                    for outcome in pool.map(
-                        lambda i: send(targets[f"c{i % PEOPLE}"], title="提醒", body=f"正文 {i}"),
-                        range(count),
-                    )
-                )
-
-        figures["apprise_only"] = timed(f"{backend}-apprise", count, received, apprise_only)
-        figures["apprise_pooled"] = timed(f"{backend}-apprise8", count, received, apprise_pooled)
-        for run, (name, workers) in enumerate([("sequential", 1), ("pooled", SEND_WORKERS)], 1):
-            label = f"{backend}-{name}"
-            fill(url, count, run)
-            run_it = partial(dispatched, engine, urls(label), count, workers)
-            figures[name] = timed(label, count, received, run_it)
+def beating(url: str, pids: list[int]) -> bool:
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            found = session.execute(
+                select(func.count()).select_from(Dispatcher).where(Dispatcher.pid.in_(pids))
+            ).scalar_one()
+        return int(found) == len(pids)
+    finally:
         engine.dispose()
-    return figures
+
+
+def run_dispatchers(
+    url: str, config: Path, receiver: Receiver, count: int, n: int, run: int, expected: int
+) -> tuple[float, float]:
+    """(notifications per second, dispatcher CPU ms per notification) with `n` processes."""
+    processes = dispatchers(config, n)
+    try:
+        deadline = time.monotonic() + 180
+        while not beating(url, [p.pid for p in processes]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        cpu_before = sum(cpu_seconds(p.pid) for p in processes)
+        engine = make_engine(url)
+        began = time.time()
+        fill_outbox(engine, PEOPLE, count, at=utc_now() - timedelta(seconds=1), run=run)
+        engine.dispose()
+        assert receiver.wait_for(expected, limit=600), f"{n} processes: not all arrived"
+        last = max(a.at for a in receiver.arrivals())
+        cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+    return count / (last - began), cpu * 1000 / count
+
+
+def peers(receiver: Receiver, count: int, received: int) -> tuple[dict[str, float], int]:
+    """Raw Apprise (sequential, 16 threads) and Alertmanager to the same receiver."""
+    figures: dict[str, float] = {}
+    for name, workers, tag, defaults in (
+        ("apprise_sequential", 1, "aaaa0001", False),
+        ("apprise_pooled", 16, "aaaa0002", False),
+        ("apprise_defaults_pooled", 16, "aaaa0003", True),
+    ):
+        urls = [receiver.url(f"/{tag}/p{n % len(PEOPLE)}") for n in range(count)]
+        began = time.time()
+        sent = apprise_pool(urls, workers=workers, tag=tag, apprise_defaults=defaults)
+        assert sent == count
+        received += count
+        assert receiver.wait_for(received, limit=120)
+        figures[name] = count / (max(a.at for a in receiver.arrivals()) - began)
+        how = "Apprise's own executor" if defaults else "inline, as yuqing sends"
+        print(f"  raw Apprise, {workers:>2} thread(s), {how}: {figures[name]:7.0f}/s")
+    with alertmanager(f"http://127.0.0.1:{receiver.port}/am") as api:
+        if api is None:
+            print("  Alertmanager: not installed (sh bench/setup-peers)")
+            return figures, received
+        began = time.time()
+        post_alerts(api, [f"am{n}" for n in range(count)])
+        received += count
+        if receiver.wait_for(received, limit=300):
+            figures["alertmanager"] = count / (max(a.at for a in receiver.arrivals()) - began)
+            print(f"  Alertmanager (one group per alert): {figures['alertmanager']:7.0f}/s")
+    return figures, received
 
 
 def main() -> None:
@@ -153,31 +134,38 @@ def main() -> None:
     count = int(args[0]) if args else 2000
     choice = sys.argv[sys.argv.index("--backend") + 1] if "--backend" in sys.argv else "both"
     backends = ["sqlite", "postgresql"] if choice == "both" else [choice]
-    ours, theirs = multiprocessing.Pipe()
-    receiver = multiprocessing.Process(target=_receiver_process, args=(theirs,), daemon=True)
-    receiver.start()
-    port = ours.recv()
-
-    def received() -> Counter[str]:
-        ours.send("count")
-        counts: Counter[str] = ours.recv()
-        return counts
-
-    send(f"json://127.0.0.1:{port}/warmup", title="warm-up", body="loads Apprise's plugins")
-    summary: dict[str, float | int] = {"notifications": count}
-    try:
+    summary: dict[str, float | int] = {"notifications": count, "cores": os.cpu_count() or 0}
+    with Receiver() as receiver:
+        print(f"{count} notifications to {len(PEOPLE)} people, receiver in its own process:")
+        figures, received = peers(receiver, count, 0)
+        summary |= {f"{k}_per_s": round(v, 1) for k, v in figures.items()}
+        best = 0.0
         for backend in backends:
-            figures = measure(backend, count, port, received)
-            summary[f"{backend}_per_s"] = round(figures["pooled"], 1)
-            summary[f"{backend}_ms_per_notification"] = round(1000 / figures["pooled"], 3)
-            summary[f"{backend}_sequential_per_s"] = round(figures["sequential"], 1)
-            summary[f"{backend}_apprise_only_per_s"] = round(figures["apprise_only"], 1)
-            summary[f"{backend}_apprise_pooled_per_s"] = round(figures["apprise_pooled"], 1)
-    finally:
-        ours.send(None)
-        receiver.join(timeout=5)
-    first = backends[0]
-    summary["per_s"] = summary[f"{first}_per_s"]
+            with database(backend) as url, tempfile.TemporaryDirectory() as directory:
+                urls = {f"{p}_hook": receiver.url(f"/{backend}/{p}") for p in PEOPLE}
+                config = write_dispatch_config(
+                    Path(directory), database_url=url, channel_urls=urls, dispatch_toml=DISPATCH
+                )
+                engine = make_engine(url)
+                add_people(engine, PEOPLE)
+                engine.dispose()
+                for run, n in enumerate(PROCESSES, start=1):
+                    received += count
+                    rate, cpu_ms = run_dispatchers(url, config, receiver, count, n, run, received)
+                    best = max(best, rate)
+                    print(
+                        f"  {backend}, {n} dispatcher process(es): {rate:7.0f}/s, "
+                        f"{cpu_ms:.2f} ms CPU per notification"
+                    )
+                    summary[f"{backend}_{n}proc_per_s"] = round(rate, 1)
+                    summary[f"{backend}_{n}proc_cpu_ms_per_notification"] = round(cpu_ms, 3)
+    summary["per_s"] = round(best, 1)
+    if "alertmanager_per_s" in summary:
+        summary["ratio_to_alertmanager"] = round(best / float(summary["alertmanager_per_s"]), 3)
+        print(
+            f"best yuqing / Alertmanager: {summary['ratio_to_alertmanager']:.2f} "
+            "(target ≥ 1.0 and ≥ 1,000/s)"
+        )
     print(json.dumps(summary))
 
 

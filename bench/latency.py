@@ -1,100 +1,104 @@
-"""Escalation latency: 1,000 quick-report deadlines lapsing over 60 s, delivered by the serve
-process's wake-up loop (`deployments.wakeup.wake_loop`, exactly what `yuqing serve` runs beside
-its Prefect schedules) in its own process, through real Apprise to a local webhook receiver.
-Latency = arrival at the receiver − due time, for every level-1 alert (3 per deadline).
+"""Escalation latency in steady operation: 1,000 一级 deadlines lapsing over 60 s, served by the
+real `yuqing serve`, started and idle before the first one is due (its start-up is not what is
+measured), through real Apprise to a webhook receiver in its own process. Each lapse alerts
+three people (the deadline's owner, the leader in charge and the duty officer, as the default
+chain's level 1 does), so 3,000 alerts; the per-person rate limit is lifted (one alert per
+message). Latency = arrival − due time, per alert: p50, p99, max.
 
-    uv run python bench/latency.py [DEADLINES] [SPREAD_SECONDS]
+    uv run python bench/latency.py [DEADLINES] [SPREAD_SECONDS] [--backend sqlite|postgresql]
+                                   [--processes N]
 
 The final line is one JSON object."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import median, percentile
-from sqlalchemy import update
-from sqlmodel import select
+from common import database, median, percentile
+from peers import Receiver
+from serving import add_deadlines, serving, set_due, write_serve_config
+from sqlalchemy import func, select
 
-from models.policy.clocks import utc_now
-from models.repo.cases import open_case
 from models.store.db import session_scope
-from models.store.tables import Notification, Obligation
+from models.store.tables import Delivery, Notification, Obligation
 from tasks.runtime import prepare
-from tests.support.configs import write_office_config
-from yuqing.localservers import WebhookReceiver
 
-LOOP = (
-    "import sys, threading; from tasks.runtime import prepare; "
-    "from deployments.wakeup import wake_loop; wake_loop(prepare(sys.argv[1]), threading.Event())"
-)
+OWNERS = [f"p{n:02d}" for n in range(48)]
+LEADER, DUTY = "p48", "p49"
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    spread = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
-    with tempfile.TemporaryDirectory() as directory, WebhookReceiver() as receiver:
-        url = f"sqlite:///{Path(directory) / 'latency.sqlite3'}"
-        config = write_office_config(Path(directory), database_url=url, receiver=receiver)
-        with config.open("a", encoding="utf-8") as handle:
-            handle.write("\n[dispatch]\nper_recipient_per_minute = 1000000\n")
+    args = [a for a in sys.argv[1:] if a.isdigit() or a.replace(".", "", 1).isdigit()]
+    if "--processes" in sys.argv:
+        args.remove(sys.argv[sys.argv.index("--processes") + 1])
+    count = int(args[0]) if args else 1000
+    spread = float(args[1]) if len(args) > 1 else 60.0
+    backend = sys.argv[sys.argv.index("--backend") + 1] if "--backend" in sys.argv else "sqlite"
+    processes = int(sys.argv[sys.argv.index("--processes") + 1]) if "--processes" in sys.argv else 1
+    with Receiver() as receiver, database(backend) as url, tempfile.TemporaryDirectory() as d:
+        people = [*OWNERS, LEADER, DUTY]
+        config = write_serve_config(
+            Path(d),
+            database_url=url,
+            channel_urls={f"{p}_hook": receiver.url(f"/{p}") for p in people},
+            dispatch_toml=f"per_recipient_per_minute = 1000000\nprocesses = {processes}",
+            roles={LEADER: ["leader_in_charge"], DUTY: ["duty_officer"]},
+        )
         runtime = prepare(str(config))
-        first_due = utc_now() + timedelta(seconds=15)
+        ids = add_deadlines(
+            runtime.engine, [OWNERS[n % len(OWNERS)] for n in range(count)], title="延迟"
+        )
+        with serving(config):
+            first = datetime.fromtimestamp(int(time.time()) + 5, tz=UTC)
+            due = {i: first + timedelta(seconds=spread * n / count) for n, i in enumerate(ids)}
+            set_due(runtime.engine, due)
+            arrived = receiver.wait_for(3 * count, limit=spread + 120)
+        arrivals = receiver.arrivals()
         with session_scope(runtime.engine) as session:
-            for n in range(count):
-                due = first_due + timedelta(seconds=spread * n / count)
-                open_case(
-                    session,
-                    title=f"延迟{n}",
-                    grade="一级",
-                    policy=runtime.policy,
-                    calendar=runtime.calendar,
-                    discovered_at=due - timedelta(minutes=30),
+            rows = session.execute(
+                select(
+                    Notification.id,
+                    Obligation.due_at,
+                    Notification.created_at,
+                    func.min(Delivery.at),
                 )
-            session.flush()
-            # Only the lapses are measured: the owners' reminders count as already sent.
-            session.execute(update(Obligation).values(reminded_at=first_due))
-        loop = subprocess.Popen([sys.executable, "-c", LOOP, str(config)])
-        try:
-            deadline = time.time() + spread + 60
-            while len(receiver.received) < 3 * count and time.time() < deadline:
-                time.sleep(0.5)
-        finally:
-            loop.terminate()
-            loop.wait()
-        with session_scope(runtime.engine) as session:
-            rows = session.exec(
-                select(Notification.id, Obligation.due_at)
-                .join(Obligation, Obligation.id == Notification.obligation_id)
-                .where(Notification.chain == "no_completion", Obligation.key == "quick_report")
+                .join(Obligation, Obligation.id == Notification.obligation_id)  # type: ignore[arg-type]
+                .join(Delivery, Delivery.notification_id == Notification.id)  # type: ignore[arg-type]
+                .group_by(Notification.id, Obligation.due_at, Notification.created_at)
             ).all()
-        due_of = {nid: due.timestamp() for nid, due in rows}
-        import re
-
-        ids = re.compile(r"通知编号：([0-9a-f-]{36})")
-        latencies = [
-            (r.at - due_of[i]) * 1000
-            for r in receiver.received
-            for i in ids.findall(r.json()["message"])
-            if i in due_of
-        ]
+        runtime.engine.dispose()
+    due_of = {i: due.timestamp() for i, due, _, _ in rows}
+    latencies = [(a.at - due_of[i]) * 1000 for a in arrivals for i in a.ids if i in due_of]
+    arrived_at = {i: a.at for a in arrivals for i in a.ids}
+    parts = {
+        "due → queued by the sweep": [(q - d).total_seconds() * 1000 for _, d, q, _ in rows],
+        "queued → first attempt": [(f - q).total_seconds() * 1000 for _, _, q, f in rows],
+        "first attempt → arrival": [
+            (arrived_at[i] - f.timestamp()) * 1000 for i, _, _, f in rows if i in arrived_at
+        ],
+    }
+    for name, values in parts.items():
+        print(f"  {name}: p50 {median(values):.0f} ms, p99 {percentile(values, 0.99):.0f} ms")
+    assert arrived and len(latencies) == 3 * count, f"{len(latencies)} of {3 * count} arrived"
+    p50, p99, worst = median(latencies), percentile(latencies, 0.99), max(latencies)
     print(
-        f"{len(latencies)} level-1 alerts of {count} deadlines over {spread:.0f} s: "
-        f"p50 {median(latencies):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms, "
-        f"max {max(latencies):.0f} ms"
+        f"{len(latencies)} level-1 alerts of {count} deadlines over {spread:.0f} s ({backend}, "
+        f"serve up before the first was due): p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+        f"max {worst:.0f} ms (target p99 ≤ 1,000 ms)"
     )
     print(
         json.dumps(
             {
                 "alerts": len(latencies),
-                "p50_ms": round(median(latencies), 1),
-                "p99_ms": round(percentile(latencies, 0.99), 1),
-                "max_ms": round(max(latencies), 1),
+                "backend": backend,
+                "p50_ms": round(p50, 1),
+                "p99_ms": round(p99, 1),
+                "max_ms": round(worst, 1),
             }
         )
     )

@@ -1,18 +1,19 @@
 """`yuqing serve`: the process an office runs. It says each start-up step, starts (or uses) the
-Prefect server, records its addresses in the data directory's `serve.json` so other commands
-find it, starts the wake-up loop and the web app the front door hands it, says where the console
-and Prefect's UI are, and runs until Ctrl-C or SIGTERM, which stop everything within seconds.
+Prefect server, records its addresses in the data directory's `serve.json` so other commands find
+it, starts the wake-up loop and the web app the front door hands it, says where the console and
+Prefect's UI are, and runs until Ctrl-C or SIGTERM, which stop everything within seconds.
 
 Embedded (the default): collection on its interval, the backstop sweep and the manual re-run run
-inside this process (`deployments.inprocess`: no new interpreter per run, no pile-up), and the
-wake-up loop alerts each lapse at its due time. Distributed (`serve.work_pool` and
-`PREFECT_API_URL`): the same deployments are registered for the pool's workers and the wake-up
-loop asks them for escalation runs (`deployments.pool`); serve keeps the console and the
-wake-ups. A database that does not answer yet is waited for, with back-off, each retry said
+inside this process (`deployments.inprocess`: no new interpreter per run, no pile-up), the wake-up
+loop alerts each lapse at its due time, and the dispatch service (`deployments.dispatcher`), which
+the wake-up loop kicks after each sweep, sends the alerts. Distributed (`serve.work_pool` and
+`PREFECT_API_URL`): the same deployments are registered for the pool's workers and the wake-up loop
+asks them for escalation runs (`deployments.pool`); serve keeps the console and the wake-ups. A
+database that does not answer yet is waited for, with back-off, each retry said
 (`prepare_patiently`).
 
-No process serve starts outlives it, even after `kill -9`, and a new serve ends whatever a
-crashed one left (`deployments.reaper`)."""
+No process serve starts outlives it, even after `kill -9`, and a new serve ends whatever a crashed
+one left (`deployments.reaper`)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ Say = Callable[[str], None]
 RUN_GRACE_S = 2.0
 DRAIN_S = 1.5
 WEB_S = 1.0
+DISPATCH_S = 3.0  # sends in flight finish and are recorded; a process still sending is killed
 PREFECT_SERVER_S = 3.0  # then SIGKILL; what is left after that, the watchdog ends
 
 
@@ -202,7 +204,14 @@ def _serve(
         from deployments.pool import start_pool
 
         work = start_pool(config, runtime, say)
-    _, waker = start_wake_thread(runtime, config, work=work)
+    dispatch = None
+    if not work_pool:  # on the pool, the workers' escalation runs send
+        from deployments.dispatcher import DispatchService
+
+        dispatch = DispatchService(runtime, config, say=say)
+        dispatch.start()
+    kick = dispatch.kick if dispatch is not None else None
+    _, waker = start_wake_thread(runtime, config, work=work, kick=kick)
     say(
         "到期唤醒已启动：时限到点即发出催办，办理后的通知随即发出"
         + ("（催办由工作池的 worker 发送）" if work else "")
@@ -237,6 +246,8 @@ def _serve(
     finally:
         remove_serve(data_dir)
         waker.halt()
+        if dispatch is not None:
+            dispatch.stop(timeout=DISPATCH_S)
         if runner is not None:
             for run_id in runner.stop(grace=RUN_GRACE_S):
                 say(f"流程运行 {run_id} 未在停止前完成，已记为取消")

@@ -1,12 +1,14 @@
 """The serve process's wake-up loop: instead of waiting for the next scheduled sweep, it sleeps
-until the earliest due time in the database (a deadline's next check, an ack window, a retry, a
-case step waiting for its flow) and acts then: it runs the `case` flow for each case with
-waiting steps (what people's actions caused: the quick report, the contact sheet, the approvers'
-requests…), then the escalation cycle. It looks again at least every `dispatch.wake_poll_seconds`,
-so work recorded by another process (collect, the CLI) is seen within that time, and at once
-when this process's console pokes it (`Waker.poke`). The scheduled sweep deployment stays as the
-backstop if this thread ever stops. In the distributed setup the loop hands the escalation to the
-work pool (`work`); case steps still run here, as the case flow."""
+until the earliest due time in the database (a deadline's next check, an ack window, a retry, a case
+step waiting for its flow) and acts then: it runs the `case` flow for each case with waiting steps
+(what people's actions caused: the quick report, the contact sheet, the approvers' requests…), then
+the escalation cycle. It looks again at least every `dispatch.wake_poll_seconds`, so work recorded
+by another process (collect, the CLI) is seen within that time, and at once when this process's
+console pokes it (`Waker.poke`). The scheduled sweep deployment stays as the backstop if this thread
+ever stops. With `kick` (serve's dispatch service) the cycle sweeps and kicks the dispatchers, which
+send on their own threads or processes while the loop sweeps on; without it, the cycle dispatches
+one round itself. In the distributed setup the loop hands the escalation to the work pool (`work`);
+case steps still run here, as the case flow."""
 
 from __future__ import annotations
 
@@ -71,6 +73,7 @@ def wake_loop(
     escalate: bool = True,
     clock: Callable[[], datetime] = utc_now,
     work: Work | None = None,
+    kick: Callable[[], None] | None = None,
 ) -> None:
     """Carry out case steps and (when `escalate`) run escalation cycles as things fall due.
     `work` replaces the escalation cycle here (the distributed setup hands it to the workers);
@@ -78,7 +81,7 @@ def wake_loop(
     poll, or when poked)."""
     ctx = context_for(runtime)
     options = runtime.settings.dispatch
-    lease = timedelta(seconds=options.sending_lease_seconds)
+    timeout = timedelta(seconds=options.claimer_timeout_seconds)
     pause = 0.0
     while not waker.stop.is_set():
         waker.wake.wait(pause)
@@ -90,7 +93,9 @@ def wake_loop(
             with session_scope(runtime.engine) as session:
                 due = [next_step_due(session)]
                 if escalate:
-                    due.append(next_wake(session, now=now, lease=lease))
+                    due.append(
+                        next_wake(session, now=now, claimer_timeout=timeout, sends=kick is None)
+                    )
             wake = min((d for d in due if d is not None), default=None)
             if wake is not None and wake <= now:
                 carry_out_steps(runtime, config, now=now)
@@ -105,6 +110,7 @@ def wake_loop(
                         channel_url=runtime.channel_url,
                         batch_size=runtime.settings.sweep.batch_size,
                         options=options,
+                        kick=kick,
                     )
                 continue
             pause = seconds_until(wake, now=clock(), poll=options.wake_poll_seconds)
@@ -114,13 +120,18 @@ def wake_loop(
 
 
 def start_wake_thread(
-    runtime: Runtime, config: str | None, *, escalate: bool = True, work: Work | None = None
+    runtime: Runtime,
+    config: str | None,
+    *,
+    escalate: bool = True,
+    work: Work | None = None,
+    kick: Callable[[], None] | None = None,
 ) -> tuple[threading.Thread, Waker]:
     waker = Waker()
     thread = threading.Thread(
         target=wake_loop,
         args=(runtime, config, waker),
-        kwargs={"escalate": escalate, "work": work},
+        kwargs={"escalate": escalate, "work": work, "kick": kick},
         name="yuqing-wake",
         daemon=True,
     )

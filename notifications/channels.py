@@ -1,40 +1,71 @@
-"""The only module that imports apprise: validate a channel URL, show it in privacy form, and send
-one message, turning Apprise's result (apprise 2.x: an AppriseResult, not a bool) into an
-explicit outcome. Second-scale retries of a send live here (tenacity); minute-scale retries are
-the dispatcher's, through the outbox (`next_attempt_at`), and fall-over to the next channel too.
-`send` is safe to call from several threads at once: parsed Apprise objects are reused (parsing
-a URL costs more than a local send) but only ever used by one thread at a time.
+"""The only module that imports apprise: validate a channel URL, show it in privacy form, and
+send one message, every HTTP attempt of it told apart by outcome class (`models.policy.sending`
+has the classes, the one retry predicate and the table of worst cases).
 
-Retry-After: a `SendOutcome.retry_after` is honoured by both layers (here when it is short,
-else by the outbox). Apprise's webhook plugins do not surface response headers, so for them it
-stays None and the exponential back-off applies."""
+Apprise 2.x answers a send with SUCCESS or FAILURE only; what happened on the wire is in the
+log lines its plugins write during the call ("error=500", "Socket Exception: ... Read timed
+out"), which Apprise captures per call. This module reads those captured lines and nothing
+else: the Apprise logger is set to keep its socket-exception lines (debug) and warnings, and
+not to pass them on to the application's logs, because they can carry a URL's secrets. What is
+kept of them is a short reason in Chinese, never the text.
+
+The second-scale retries within a send are tenacity's, each attempt its own `Attempt` with its
+own start time (minute-scale retries and fall-over are the outbox's). Apprise runs each send in
+the calling thread (`service_timeout=0`: no hop through its shared executor, whose six workers
+would cap a process at six sends in flight); the dispatcher's own pool is sized to the work,
+and each send is bounded by the plugin's socket timeouts (`cto`/`rto` URL options, 4 s each by
+default). Parsed Apprise objects are reused per URL, one thread at a time per object.
+
+Retry-After: Apprise's webhook plugins do not report response headers, so for them
+`Attempt.retry_after` stays None and the back-off applies; the plugins that read it (Discord,
+Matrix, ...) honour it themselves within their attempt."""
 
 from __future__ import annotations
 
 import logging
 import re
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 import apprise
 from apprise.attachment.memory import AttachMemory
-from tenacity import (
-    RetryCallState,
-    retry,
-    retry_if_result,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_never
+
+from models.policy.sending import Outcome, classify_status, retry_within_send
 
 log = logging.getLogger(__name__)
-
+_ASSET = apprise.AppriseAsset(service_timeout=0)
+_STATUS = re.compile(r"error=(\d{3})\b")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}")
-PERMANENT = frozenset({"INVALID_URL", "NO_URL"})  # retrying cannot help: fall over at once
-INNER_RETRY_AFTER_MAX = 5.0  # a longer Retry-After is left to the outbox's next round
+_SOCKET = "Socket Exception"
+# Exception texts (requests, urllib3, smtplib) of a request that never left this machine.
+_NEVER_SENT = (
+    ("Failed to establish a new connection", "连接被拒绝"),
+    ("Connection refused", "连接被拒绝"),
+    ("NameResolutionError", "域名解析失败"),
+    ("Failed to resolve", "域名解析失败"),
+    ("Name or service not known", "域名解析失败"),
+    ("ConnectTimeout", "连接超时"),
+    ("connect timeout", "连接超时"),
+    ("No route to host", "网络不可达"),
+    ("Network is unreachable", "网络不可达"),
+    ("SSLError", "TLS 握手失败"),
+    ("CERTIFICATE_VERIFY_FAILED", "TLS 证书无效"),
+)
+# ... and of one that went out with no answer back: it may have arrived.
+_MAYBE_SENT = (
+    ("Read timed out", "读取超时"),
+    ("timed out", "超时"),
+    ("Connection aborted", "连接中断"),
+    ("RemoteDisconnected", "连接中断"),
+    ("Connection reset", "连接被重置"),
+    ("Broken pipe", "连接中断"),
+    ("IncompleteRead", "应答不完整"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,11 +80,38 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class SendOutcome:
-    ok: bool
-    status: str  # SUCCESS, FAILURE, TIMEOUT, INVALID_URL, NO_URL, ...
-    detail: str = ""
-    retry_after: timedelta | None = None
+class Attempt:
+    """One HTTP attempt: when it started (monotonic seconds), how long it took, its class, the
+    HTTP status when the receiver answered, and a short privacy-safe reason."""
+
+    started: float
+    elapsed: float
+    outcome: Outcome
+    status: int | None = None
+    reason: str = ""
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.DELIVERED
+
+
+class _KeepWireLines(logging.Filter):
+    """Of Apprise's log records keep the warnings and the socket-exception lines (debug)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or str(record.msg).startswith(_SOCKET)
+
+
+def _quiet_apprise_logger() -> None:
+    logger = logging.getLogger("apprise")  # apprise.logger.LOGGER_NAME
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # its lines may hold a URL's secrets: captured per call, no further
+    if not any(isinstance(f, _KeepWireLines) for f in logger.filters):
+        logger.addFilter(_KeepWireLines())
+
+
+_quiet_apprise_logger()
 
 
 def _plugin(url: str) -> object | None:
@@ -84,52 +142,90 @@ def privacy_url(url: str) -> str:
     return f"{scheme}://****" if _SCHEME.fullmatch(scheme) else "****"
 
 
-def transient(outcome: SendOutcome) -> bool:
-    """The one predicate: failed, and worth trying again (not a bad or missing URL, and not
-    asked to wait longer than the inner loop waits)."""
-    if outcome.ok or outcome.status in PERMANENT:
-        return False
-    wait = outcome.retry_after
-    return wait is None or wait.total_seconds() <= INNER_RETRY_AFTER_MAX
+def classify(ok: bool, lines: list[str]) -> tuple[Outcome, int | None, str]:
+    """(class, HTTP status, reason) of one attempt from Apprise's result and captured lines."""
+    if ok:
+        return Outcome.DELIVERED, None, ""
+    for line in lines:
+        found = _STATUS.search(line)
+        if found:
+            status = int(found.group(1))
+            return classify_status(status), status, f"HTTP {status}"
+    for line in (line for line in lines if line.startswith(_SOCKET)):
+        for patterns, outcome in ((_NEVER_SENT, Outcome.REFUSED), (_MAYBE_SENT, Outcome.UNKNOWN)):
+            for pattern, reason in patterns:
+                if pattern in line:
+                    return outcome, None, reason
+    return Outcome.UNKNOWN, None, "原因不明"  # no repeat where it may have arrived
 
 
-_backoff = wait_exponential(multiplier=0.2, max=2)
+def send(
+    url: str | None,
+    *,
+    title: str,
+    body: str,
+    attach: Sequence[Attachment] = (),
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Attempt, ...]:
+    """Send one message to one channel URL, with `attach` where the channel takes files; every
+    attempt made, in order (one, when the first was delivered or must not be repeated)."""
+    if url is None:
+        return (Attempt(time.monotonic(), 0.0, Outcome.INVALID, reason="渠道未配置地址"),)
+    attempts: list[Attempt] = []
+
+    def once() -> Attempt:
+        attempts.append(_attempt(url, title=title, body=body, attach=attach))
+        if not attempts[-1].ok:
+            log.warning(
+                "send to %s: %s (%s), attempt %d",
+                privacy_url(url),
+                attempts[-1].outcome.value,
+                attempts[-1].reason,
+                len(attempts),
+            )
+        return attempts[-1]
+
+    retrying = Retrying(
+        retry=retry_if_result(lambda a: _wait_before_next(a, len(attempts)) is not None),
+        wait=lambda state: _wait(state),
+        stop=stop_never,  # the predicate stops: `retry_within_send`
+        sleep=sleep,
+        reraise=True,
+    )
+    retrying(once)
+    return tuple(attempts)
 
 
-def wait_retry_after(state: RetryCallState) -> float:
-    """Honour the channel's Retry-After when it gave one, else exponential back-off."""
-    outcome = state.outcome.result() if state.outcome and not state.outcome.failed else None
-    if isinstance(outcome, SendOutcome) and outcome.retry_after is not None:
-        return outcome.retry_after.total_seconds()
-    return float(_backoff(state))
+def _wait_before_next(attempt: Attempt, number: int) -> float | None:
+    return retry_within_send(attempt.outcome, attempt=number, retry_after=attempt.retry_after)
 
 
-def _log_retry(state: RetryCallState) -> None:
-    log.warning("send attempt %d failed, retrying", state.attempt_number)
+def _wait(state: RetryCallState) -> float:
+    last = state.outcome.result() if state.outcome is not None else None
+    if not isinstance(last, Attempt):
+        return 0.0
+    return _wait_before_next(last, state.attempt_number) or 0.0
 
 
-# Worst case per message: 3 attempts with 0.2 s + 0.4 s waits (or a Retry-After of at most 5 s),
-# each bounded by Apprise's socket timeouts; then the outbox retries the message later
-# (`dispatch.attempts_per_channel` rounds) before falling over to the next channel.
-@retry(
-    retry=retry_if_result(transient),
-    stop=stop_after_attempt(3),
-    wait=wait_retry_after,
-    before_sleep=_log_retry,
-    retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
-)
-def send(url: str, *, title: str, body: str, attach: Sequence[Attachment] = ()) -> SendOutcome:
-    """Send one message to one channel URL, with `attach` where the channel takes files."""
+def _attempt(url: str, *, title: str, body: str, attach: Sequence[Attachment]) -> Attempt:
+    started = time.monotonic()
     notifier = _checkout(url)
     if notifier is None:
-        return SendOutcome(False, "INVALID_URL", f"Apprise 无法识别该地址: {privacy_url(url)}")
+        reason = f"Apprise 无法识别该地址：{privacy_url(url)}"
+        return Attempt(started, 0.0, Outcome.INVALID, reason=reason)
+    lines: list[str] = []
     try:
-        files = _attachments(notifier, attach)
-        result = notifier.notify(title=title, body=body, attach=files)
+        result = notifier.notify(
+            title=title,
+            body=body,
+            attach=_attachments(notifier, attach),
+            log_callback=lambda entry, _service: lines.append(str(entry.message)),
+            log_level=logging.DEBUG,
+        )
     finally:
         _checkin(url, notifier)
-    status = getattr(getattr(result, "status", None), "name", "SUCCESS" if result else "FAILURE")
-    return SendOutcome(bool(result), str(status), privacy_url(url))
+    outcome, status, reason = classify(bool(result), lines)
+    return Attempt(started, time.monotonic() - started, outcome, status, reason)
 
 
 def _attachments(notifier: apprise.Apprise, attach: Sequence[Attachment]) -> Any:
@@ -149,19 +245,19 @@ def _attachments(notifier: apprise.Apprise, attach: Sequence[Attachment]) -> Any
 # Idle parsed Apprise objects per URL. A thread takes one out for the length of a send (an
 # Apprise object is not meant to be shared between threads), so there are at most as many per
 # URL as sends to it ever ran at once.
-_idle: dict[str, list[apprise.Apprise]] = {}
+_idle: dict[str, list[Any]] = {}
 _idle_lock = threading.Lock()
 
 
-def _checkout(url: str) -> apprise.Apprise | None:
+def _checkout(url: str) -> Any:
     with _idle_lock:
         spare = _idle.get(url)
         if spare:
             return spare.pop()
-    notifier = apprise.Apprise()
+    notifier = apprise.Apprise(asset=_ASSET)
     return notifier if notifier.add(url) else None
 
 
-def _checkin(url: str, notifier: apprise.Apprise) -> None:
+def _checkin(url: str, notifier: Any) -> None:
     with _idle_lock:
         _idle.setdefault(url, []).append(notifier)

@@ -1,223 +1,287 @@
-"""Recording what sends did, in a short transaction after them (the dispatcher records a few
-dozen sends at a time): every attempt becomes a Delivery row and a timeline entry (送达
-evidence); a success starts the alert's ack window; a failure waits (exponential back-off,
-Retry-After honoured) or, once the channel has failed `attempts_per_channel` times or cannot
-work at all, falls over to the person's next channel. Also the crash recovery of rows left
-`sending`, handing back claimed rows that were not sent, and deferring rows the rate limit
-holds back."""
+"""Recording what sends did, a group at a time, in bulk Core statements: every HTTP attempt
+becomes a Delivery row and a timeline entry (送达 evidence) with its own time, its outcome class
+and its lateness to the second; then, in causal order after the attempts, what follows the send
+(`models.policy.sending.after_send`): sent (the ack window starts), a later retry on the same
+channel (exponential back-off, Retry-After honoured), fall-over to the person's next channel
+under the same notification id (a CHANNEL_FAILOVER entry), or every channel exhausted. The
+outbox rows are updated with one executemany statement, each only while the recording
+dispatcher still holds it (a dispatcher presumed dead records its attempts, never a row another
+one has taken over)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import Session
 
+from models.policy.breaker import BreakerRule
 from models.policy.routing import next_channel, retry_delay
+from models.policy.sending import OUTCOME_LABELS, Next, after_send, lateness
 from models.policy.states import EventKind, NotificationStatus
-from models.repo.cases import add_event
-from models.store.tables import CaseEvent, Delivery, Notification, Obligation, Person
-from notifications.channels import PERMANENT, SendOutcome
-from notifications.outbox import enqueue, new_notification_id, release, stale_sending
+from models.store.tables import Delivery
+from notifications.channels import Attempt
+from notifications.claimed import Alert, Message
+from notifications.health import SendResult
+from notifications.health import record as record_health
+from notifications.outbox import OUTBOX, TIMELINE, N
 from settings import Dispatch
 
-
-def recover_stale(session: Session, *, now: datetime, lease: timedelta) -> int:
-    """Put rows whose dispatcher died mid-send back to `pending`, noting it on the timeline."""
-    rows = stale_sending(session, now=now, lease=lease)
-    for row in rows:
-        row.status, row.claimed_at, row.next_attempt_at = NotificationStatus.PENDING, None, None
-        session.add(row)
-        add_event(
-            session,
-            case_id=row.case_id,
-            kind=EventKind.SEND_RECOVERED,
-            at=now,
-            message=f"发送中断（进程退出），以同一通知编号重发：致 {row.recipient_id}"
-            f"（{row.channel}）",
-            data={"notification": row.id, "recipient": row.recipient_id},
-        )
-    return len(rows)
-
-
-def defer(session: Session, ids: Sequence[str], *, until: datetime) -> None:
-    if ids:
-        session.execute(
-            update(Notification)
-            .where(col(Notification.id).in_(ids))
-            .values(next_attempt_at=until)
-            .execution_options(synchronize_session=False)
-        )
+DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+Stamp = Callable[[float], datetime]  # a monotonic time → the dispatcher's clock
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """One message a dispatcher claimed: the alerts it carried, in order, and what the channel
-    answered; None when it was not sent at all (handed back to `pending`, no attempt counted)."""
+class Sent:
+    """A message a dispatcher sent, and every attempt it took; no attempts: it was claimed but
+    not sent (an earlier message of its person's chain failed), and goes back unsent."""
 
-    ids: tuple[str, ...]
-    outcome: SendOutcome | None
+    message: Message
+    attempts: tuple[Attempt, ...]
 
 
-def record_attempts(
-    session: Session, attempts: Sequence[Attempt], *, now: datetime, options: Dispatch
-) -> None:
-    """Record the messages this dispatcher claimed and tried (or handed back unsent)."""
-    release(session, [i for a in attempts if a.outcome is None for i in a.ids])
-    tried = [i for a in attempts if a.outcome is not None for i in a.ids]
-    if not tried:
-        return
-    query = select(Notification).where(
-        col(Notification.id).in_(tried), Notification.status == NotificationStatus.SENDING
+@dataclass
+class Tally:
+    sent: int = 0  # alerts delivered
+    failed: int = 0  # alerts whose send did not deliver them
+    messages: int = 0
+    attempts: int = 0
+    fell_over: int = 0
+    recovered: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Rows:
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    health: list[SendResult] = field(default_factory=list)
+    released: list[dict[str, Any]] = field(default_factory=list)
+
+
+def record(
+    session: Session,
+    sent: Sequence[Sent],
+    *,
+    me: str,
+    stamp: Stamp,
+    options: Dispatch,
+    rule: BreakerRule,
+) -> Tally:
+    """Record the sends of one group in a few statements; the tally of what they did."""
+    rows, tally = _Rows(), Tally()
+    for item in sent:
+        if item.attempts:
+            _record_send(item, rows, tally, me=me, stamp=stamp, options=options)
+        else:
+            rows.released += [{"b_id": a.id, "b_me": me} for a in item.message.alerts]
+    if rows.deliveries:
+        session.execute(insert(DELIVERY), rows.deliveries)
+    if rows.timeline:
+        session.execute(insert(TIMELINE), rows.timeline)
+    if rows.updates:
+        session.execute(_UPDATE, rows.updates)
+    if rows.released:
+        session.execute(_RELEASE, rows.released)
+    record_health(session, rows.health, rule=rule)
+    return tally
+
+
+_SET = (
+    "status",
+    "channel",
+    "attempts",
+    "http_attempts",
+    "sent_at",
+    "next_attempt_at",
+    "last_error",
+    "ack_due_at",
+)
+_UPDATE = (
+    update(OUTBOX)
+    .where(N.id == bindparam("b_id"), N.claimed_by == bindparam("b_me"))
+    .values(
+        {
+            **{name: bindparam(f"v_{name}", type_=N[name].type) for name in _SET},
+            "claimed_by": None,
+            "claimed_at": None,
+        }
     )
-    rows = {row.id: row for row in session.exec(query).all()}
-    _held = _preload(session, rows.values())  # kept alive: the identity map's refs are weak
-    deliveries: list[dict[str, Any]] = []
-    timeline: list[dict[str, Any]] = []
-    for attempt in attempts:
-        if attempt.outcome is not None:
-            batch = len(attempt.ids) > 1
-            for notification_id in attempt.ids:
-                row = rows.get(notification_id)
-                if row is not None:
-                    _record(session, row, attempt.outcome, now=now, options=options)
-                    deliveries.append(_delivery(row, attempt.outcome, now=now))
-                    if row.case_id is not None:  # no case (a monitoring gap): no timeline
-                        timeline.append(_timeline(session, row, attempt.outcome, now, batch))
-    # Plain multi-row inserts: the evidence rows of a whole group in one statement each.
-    session.execute(insert(Delivery), deliveries)
-    if timeline:
-        session.execute(insert(CaseEvent), timeline)
+    .execution_options(synchronize_session=False)
+)
 
 
-def _preload(session: Session, rows: Iterable[Notification]) -> list[Person | Obligation]:
-    """Load the people and obligations the records look up into the session in two queries,
-    so the per-row `session.get` calls find them without a round trip each."""
-    rows = list(rows)
-    people = {row.recipient_id for row in rows}
-    obligations = {row.obligation_id for row in rows if row.obligation_id is not None}
-    loaded: list[Person | Obligation] = []
-    if people:
-        loaded += session.exec(select(Person).where(col(Person.id).in_(people))).all()
-    if obligations:
-        loaded += session.exec(select(Obligation).where(col(Obligation.id).in_(obligations))).all()
-    return loaded
+_RELEASE = (
+    update(OUTBOX)
+    .where(N.id == bindparam("b_id"), N.claimed_by == bindparam("b_me"))
+    .values(status=NotificationStatus.PENDING, claimed_by=None, claimed_at=None)
+    .execution_options(synchronize_session=False)
+)
 
 
-def _record(
-    session: Session, row: Notification, outcome: SendOutcome, *, now: datetime, options: Dispatch
+def _record_send(
+    item: Sent, rows: _Rows, tally: Tally, *, me: str, stamp: Stamp, options: Dispatch
 ) -> None:
-    row.attempts += 1
-    row.claimed_at = None
-    if outcome.ok:
-        _sent(session, row, now=now)
+    message, attempts = item.message, item.attempts
+    last = attempts[-1]
+    ended = stamp(last.started + last.elapsed)
+    merged = len(message.alerts) > 1
+    tally.messages += 1
+    tally.attempts += len(attempts)
+    following = next_channel(message.channels, message.channel)
+    for alert in message.alerts:
+        step = after_send(
+            last.outcome,
+            channel_sends=alert.attempts + 1,
+            sends_per_channel=options.attempts_per_channel,
+            has_next=following is not None,
+            channel_down=message.probe,
+        )
+        for number, attempt in enumerate(attempts, start=alert.http_attempts + 1):
+            at = stamp(attempt.started)
+            rows.deliveries.append(_delivery(alert, attempt, number, at, me))
+            if alert.case_id is not None:
+                rows.timeline.append(
+                    _attempt_entry(message, alert, attempt, number, at, merged=merged)
+                )
+        values = _outcome(alert, step, last, ended, following, options)
+        values["http_attempts"] = alert.http_attempts + len(attempts)
+        rows.updates.append(
+            {"b_id": alert.id, "b_me": me, **{f"v_{k}": v for k, v in values.items()}}
+        )
+        if alert.case_id is not None and step in (Next.FALL_OVER, Next.GIVE_UP):
+            rows.timeline.append(_after_entry(message, alert, step, last, ended, following))
+        if step is Next.DONE:
+            tally.sent += 1
+        else:
+            tally.failed += 1
+            tally.fell_over += step is Next.FALL_OVER
+    rows.health.append(
+        SendResult(message.channel, last.ok, message.probe, ended, last.outcome.value, last.reason)
+    )
+
+
+def _outcome(
+    alert: Alert,
+    step: Next,
+    last: Attempt,
+    ended: datetime,
+    following: str | None,
+    options: Dispatch,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "status": NotificationStatus.PENDING,
+        "channel": alert.channel,
+        "attempts": alert.attempts + 1,
+        "sent_at": None,
+        "next_attempt_at": None,
+        "last_error": None if last.ok else f"{last.outcome.value}: {last.reason}",
+        "ack_due_at": None,
+    }
+    if step is Next.DONE:
+        values["status"], values["sent_at"] = NotificationStatus.SENT, ended
+        if alert.ack_window_seconds is not None and alert.obligation_id and not alert.acked:
+            values["ack_due_at"] = ended + timedelta(seconds=alert.ack_window_seconds)
+    elif step is Next.RETRY_LATER:
+        values["next_attempt_at"] = ended + retry_delay(
+            alert.attempts + 1,
+            base=timedelta(seconds=options.retry_base_seconds),
+            cap=timedelta(seconds=options.retry_cap_seconds),
+            retry_after=None if last.retry_after is None else timedelta(seconds=last.retry_after),
+        )
+    elif step is Next.FALL_OVER:
+        values["channel"], values["attempts"] = following, 0
     else:
-        _failed(session, row, outcome, now=now, options=options)
-    session.add(row)
+        values["status"] = NotificationStatus.FAILED
+    return values
 
 
-def _delivery(row: Notification, outcome: SendOutcome, *, now: datetime) -> dict[str, Any]:
+def _delivery(alert: Alert, attempt: Attempt, number: int, at: datetime, me: str) -> dict[str, Any]:
     return {
-        "notification_id": row.id,
-        "attempt": row.attempts,
-        "at": now,
-        "channel": row.channel,
-        "ok": outcome.ok,
-        "detail": f"{outcome.status} {outcome.detail}".strip(),
+        "notification_id": alert.id,
+        "attempt": number,
+        "at": at,
+        "channel": alert.channel,
+        "ok": attempt.ok,
+        "detail": f"{OUTCOME_LABELS[attempt.outcome]} {attempt.reason}".strip(),
+        "outcome": attempt.outcome.value,
+        "http_status": attempt.status,
+        "elapsed_ms": round(attempt.elapsed * 1000),
+        "late_seconds": round((at - alert.due_at).total_seconds(), 3),
+        "dispatcher": me,
     }
 
 
-def _sent(session: Session, row: Notification, *, now: datetime) -> None:
-    row.status, row.sent_at, row.last_error = NotificationStatus.SENT, now, None
-    obligation = session.get(Obligation, row.obligation_id) if row.obligation_id else None
-    if (
-        row.ack_window_seconds is not None
-        and obligation is not None
-        and obligation.acked_at is None
-    ):
-        row.ack_due_at = now + timedelta(seconds=row.ack_window_seconds)
-
-
-def _failed(
-    session: Session, row: Notification, outcome: SendOutcome, *, now: datetime, options: Dispatch
-) -> None:
-    row.last_error = f"{outcome.status}: {outcome.detail}"
-    if outcome.status not in PERMANENT and row.attempts < options.attempts_per_channel:
-        row.status = NotificationStatus.PENDING
-        row.next_attempt_at = now + retry_delay(
-            row.attempts,
-            base=timedelta(seconds=options.retry_base_seconds),
-            cap=timedelta(seconds=options.retry_cap_seconds),
-            retry_after=outcome.retry_after,
-        )
-        return
-    row.status = NotificationStatus.FAILED
-    _fall_over(session, row, now=now)
-
-
-def _fall_over(session: Session, row: Notification, *, now: datetime) -> None:
-    person = session.get(Person, row.recipient_id)
-    following = next_channel(person.channels if person else [], row.channel)
-    if following is None:
-        add_event(
-            session,
-            case_id=row.case_id,
-            kind=EventKind.DELIVERY_FAILED,
-            at=now,
-            message=f"致 {row.recipient_id} 的所有渠道均发送失败，请人工联系",
-            data={"notification": row.id, "recipient": row.recipient_id, "exhausted": True},
-        )
-        return
-    new_id = new_notification_id()
-    enqueue(
-        session,
-        case_id=row.case_id,
-        obligation_id=row.obligation_id,
-        level=row.level,
-        chain=row.chain,
-        recipient_id=row.recipient_id,
-        channel=following,
-        subject=row.subject,
-        body=row.body.replace(row.id, new_id),
-        notification_id=new_id,
-        ack_window_seconds=row.ack_window_seconds,
-        at=now,
-        attachment=row.attachment,
-    )
-    add_event(
-        session,
-        case_id=row.case_id,
-        kind=EventKind.CHANNEL_FAILOVER,
-        at=now,
-        message=f"渠道 {row.channel} 多次失败，改用 {following} 通知 {row.recipient_id}",
-        data={"notification": row.id, "replacement": new_id, "channel": following},
-    )
-
-
-def _timeline(
-    session: Session, row: Notification, outcome: SendOutcome, now: datetime, batch: bool
+def _attempt_entry(
+    message: Message, alert: Alert, attempt: Attempt, number: int, at: datetime, *, merged: bool
 ) -> dict[str, Any]:
-    """The DELIVERED / DELIVERY_FAILED timeline entry of one attempt (送达 evidence)."""
-    person = session.get(Person, row.recipient_id)
-    name = person.name if person else row.recipient_id
-    verdict = "已送达" if outcome.ok else f"发送失败（{outcome.status}）"
-    merged = "（合并发送）" if batch else ""
+    """The DELIVERED / DELIVERY_FAILED timeline entry of one HTTP attempt."""
+    late = lateness(at - alert.due_at)
+    how = f"第{number}次尝试{'（合并发送）' if merged else ''}{'（探测）' if message.probe else ''}"
+    to = f"致 {message.recipient_name}（{alert.channel}）"
+    if attempt.ok:
+        text = f"已送达：{to}，{how}，{late}"
+    else:
+        reason = f"：{attempt.reason}" if attempt.reason else ""
+        text = f"发送失败（{OUTCOME_LABELS[attempt.outcome]}{reason}）：{to}，{how}"
     return {
-        "case_id": row.case_id,
-        "at": now,
-        "kind": EventKind.DELIVERED if outcome.ok else EventKind.DELIVERY_FAILED,
+        "case_id": alert.case_id,
+        "at": at,
+        "kind": EventKind.DELIVERED if attempt.ok else EventKind.DELIVERY_FAILED,
         "actor": "system",
-        "message": f"{verdict}：致 {name}（{row.channel}），第{row.attempts}次尝试{merged}",
+        "message": text,
         "data": {
-            "notification": row.id,
-            "recipient": row.recipient_id,
-            "channel": row.channel,
-            "attempt": row.attempts,
-            "status": outcome.status,
-            "subject": row.subject,
-            "merged": batch,
+            "notification": alert.id,
+            "recipient": alert.recipient_id,
+            "channel": alert.channel,
+            "attempt": number,
+            "outcome": attempt.outcome.value,
+            "http_status": attempt.status,
+            "late_seconds": round((at - alert.due_at).total_seconds(), 3),
+            "merged": merged,
+            "probe": message.probe,
+            "subject": alert.subject,
         },
+    }
+
+
+def _after_entry(
+    message: Message,
+    alert: Alert,
+    step: Next,
+    last: Attempt,
+    ended: datetime,
+    following: str | None,
+) -> dict[str, Any]:
+    """What followed a failed send, timed at its end: fall-over or every channel exhausted."""
+    if step is Next.FALL_OVER:
+        kind = EventKind.CHANNEL_FAILOVER
+        text = (
+            f"渠道 {alert.channel} {OUTCOME_LABELS[last.outcome]}，改用 {following} 通知 "
+            f"{message.recipient_name}（同一通知编号）"
+        )
+        data: dict[str, Any] = {
+            "notification": alert.id,
+            "channel": alert.channel,
+            "replacement": following,
+        }
+    else:
+        kind = EventKind.DELIVERY_FAILED
+        text = f"致 {message.recipient_name} 的所有渠道均发送失败，请人工联系"
+        data = {"notification": alert.id, "recipient": alert.recipient_id, "exhausted": True}
+    data["outcome"] = last.outcome.value
+    return {
+        "case_id": alert.case_id,
+        "at": ended,
+        "kind": kind,
+        "actor": "system",
+        "message": text,
+        "data": data,
     }

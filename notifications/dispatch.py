@@ -1,46 +1,62 @@
-"""The dispatcher: send what the outbox holds through Apprise. Per person and channel, the due
-alerts go out one message each while the per-minute limit allows, and are merged into fewer
-messages beyond it (a storm becomes one message, each alert keeping its notification id).
+"""The dispatcher: sends what the outbox holds through Apprise, fast, in order per person, and
+never loses or needlessly repeats an alert across crashes.
 
-A round claims all its messages at once (`pending` → `sending`, one committed transaction)
-before it sends any, so a second dispatcher never sends them. It then sends on a few threads,
-one person-and-channel per thread at a time so each person gets their messages in order, and
-records the outcomes (`notifications.delivery`) a group at a time: every RECORD_EVERY messages
-or RECORD_SECONDS, whichever comes first. A message still unsent when half the lease has passed
-since the claim is handed back to `pending` unsent, so no row is ever `sending` past the lease
-while its dispatcher lives. The one residual window is a crash after a channel accepted a
-message and before its record commits (at most RECORD_EVERY messages or RECORD_SECONDS per
-thread's work): those rows stay `sending`, go back to `pending` after the lease and are sent
-again under the same notification id, which the receiver can use to drop the repeat. Rows
-claimed but not yet sent when a crash hits are likewise sent after the lease (once)."""
+One loop per dispatcher (a process, or a thread of one), under its own identity
+(`notifications.liveness`). Each of its transactions beats first, then records the sends that
+finished since the last one (`notifications.delivery`: bulk Core statements), takes over rows
+whose claimer is gone (at most once per heartbeat), and claims the next slice: at most one
+message per person, for as many people as it has free senders plus CLAIM_AHEAD - 1 next in line
+per sender (`notifications.claims`). The sends run on a pool of `workers` threads, each send
+inline in its thread (Apprise's own executor is not used: `notifications.channels`), one
+person's message at a time, so each person gets their alerts in order while different people are
+served at once. Outcomes are recorded a group at a time: every RECORD_EVERY sends or
+RECORD_SECONDS, whichever comes first.
+
+After a kill, what a dispatcher held is the sends in flight (sent, or being sent, and not yet
+recorded) and the few claimed next in line; those rows stay `sending` under its identity until
+another dispatcher, or its own restart, sees it has stopped beating (`claimer_timeout_seconds`,
+5 s by default) and puts them back, recorded as recovered: each goes out again under its own
+notification id (the receiver can drop a repeat). The messages next in line were not sent: they
+wait for the takeover, without a repeat; nothing else is held.
+
+`Dispatcher.round(now)` sends everything due by `now` and returns (the sweep flow, the tests);
+`Dispatcher.serve(stop)` runs until stopped, looking for due alerts every `poll_seconds` with a
+cheap read, at once when kicked (the serve process's dispatch service)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
+from models.policy.clocks import utc_now
+from models.policy.sending import Outcome
 from models.store.db import session_scope
-from notifications.attachments import load_attachments
-from notifications.channels import Attachment, SendOutcome, send
-from notifications.delivery import Attempt, defer, record_attempts, recover_stale
-from notifications.outbox import Claimed, claim, due_pending, messages_sent_since
+from notifications.channels import Attempt, send
+from notifications.claimed import Message
+from notifications.claims import claim
+from notifications.delivery import Sent, Tally, record
+from notifications.faults import Faults
+from notifications.health import breaker_rule
+from notifications.liveness import beat, forget_silent, live_claimers, new_identity, retire
+from notifications.outbox import next_due, take_over
 from notifications.render import render_batch
 from settings import Dispatch
 
+log = logging.getLogger(__name__)
 ChannelUrl = Callable[[str], str | None]
-MINUTE = timedelta(minutes=1)
-SEND_WORKERS = 8  # sends in flight at once (each to a different person and channel)
-RECORD_EVERY = 16  # outcomes recorded per transaction at most ...
-RECORD_SECONDS = 0.02  # ... and no outcome waits longer than this for its record
+RECORD_EVERY = 32  # outcomes recorded per transaction at most ...
+RECORD_SECONDS = 0.01  # ... and no outcome waits longer than this for its record
+CLAIM_AHEAD = 4  # messages held per sender (one being sent, the rest next in line)
+KICK = "kick"
 
 
 @dataclass(frozen=True)
@@ -49,13 +65,257 @@ class DispatchResult:
     failed: int
     recovered: int = 0
     messages: int = 0
+    attempts: int = 0
+    fell_over: int = 0
 
 
-@dataclass(frozen=True)
-class _Done:
-    """A sender thread finished its person's messages (error: it stopped on an exception)."""
+class Dispatcher:
+    """One dispatcher: an identity, a pool of senders, and the loop that claims and records."""
 
-    error: BaseException | None = None
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        channel_url: ChannelUrl,
+        options: Dispatch | None = None,
+        language: str = "zh",
+        workers: int | None = None,
+        me: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.channel_url = channel_url
+        self.options = options or Dispatch()
+        self.language = language
+        self.workers = workers or self.options.workers
+        # Messages held at once: those being sent and, claimed ahead, those next in line for a
+        # sender (a few milliseconds away), so each transaction records and claims enough to
+        # amortise it (the sends do not wait on it). A crash strands these for the claimer
+        # timeout, never a duplicate: they were not sent.
+        self.capacity = self.workers * CLAIM_AHEAD
+        self.me = me or new_identity()
+        self.rule = breaker_rule(self.options)
+        self.faults = Faults()
+        self._inbox: queue.Queue[Sent | str] = queue.Queue()
+
+    def kick(self) -> None:
+        """Look for due alerts now (the sweep has just queued some)."""
+        self._inbox.put(KICK)
+
+    def round(self, now: datetime) -> DispatchResult:
+        """Send everything due by `now`; attempts are stamped `now` plus the time they took."""
+        began = time.monotonic()
+
+        def stamp(mono: float) -> datetime:
+            return now + timedelta(seconds=mono - began)
+
+        tally = self._run(due=lambda: now, stamp=stamp, stop=None)
+        return DispatchResult(
+            sent=tally.sent,
+            failed=tally.failed,
+            recovered=tally.recovered,
+            messages=tally.messages,
+            attempts=tally.attempts,
+            fell_over=tally.fell_over,
+        )
+
+    def serve(self, stop: threading.Event, *, clock: Callable[[], datetime] = utc_now) -> Tally:
+        """Dispatch until `stop` is set, then finish the sends in flight and record them."""
+
+        def stamp(mono: float) -> datetime:
+            return clock() - timedelta(seconds=time.monotonic() - mono)
+
+        return self._run(due=clock, stamp=stamp, stop=stop)
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def _run(
+        self,
+        *,
+        due: Callable[[], datetime],
+        stamp: Callable[[float], datetime],
+        stop: threading.Event | None,
+    ) -> Tally:
+        loop = _Loop(self, due=due, stamp=stamp, stop=stop)
+        try:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="yuqing-send") as pool:
+                loop.run(pool)
+        finally:
+            try:
+                with session_scope(self.engine) as session:
+                    retire(session, me=self.me)
+            except Exception:  # the database is gone: the rows are taken over after the timeout
+                log.exception("dispatcher %s could not sign off", self.me)
+        return loop.tally
+
+    def send_chain(self, chain: list[Message]) -> None:
+        """Send one person's claimed messages one after the other (on a pool thread), handing
+        each outcome to the loop; after one that was not delivered, the rest go back unsent
+        (the next claim decides again, with the channel's health as it then is)."""
+        for n, message in enumerate(chain):
+            attempts = self._send(message)
+            self.faults.reached("sent")
+            self._inbox.put(Sent(message, attempts))
+            if not attempts[-1].ok:
+                for rest in chain[n + 1 :]:
+                    self._inbox.put(Sent(rest, ()))
+                return
+
+    def _send(self, message: Message) -> tuple[Attempt, ...]:
+        try:
+            subject, body = render_batch(
+                [(a.subject, a.body) for a in message.alerts], language=self.language
+            )
+            url = self.channel_url(message.channel)
+            return send(url, title=subject, body=body, attach=message.files)
+        except Exception:  # a bug, not the channel: recorded as unknown, tried again later
+            log.exception("send to %s failed inside yuqing", message.channel)
+            return (Attempt(time.monotonic(), 0.0, Outcome.UNKNOWN, reason="发送程序内部错误"),)
+
+
+class _Loop:
+    """The state of one run of the dispatcher loop."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        due: Callable[[], datetime],
+        stamp: Callable[[float], datetime],
+        stop: threading.Event | None,
+    ) -> None:
+        self.d, self.due, self.stamp, self.stop = dispatcher, due, stamp, stop
+        self.tally = Tally()
+        self.done: list[Sent] = []
+        self.first_done = 0.0
+        self.in_flight = 0
+        self.idle = False  # the last claim found nothing to send
+        self.next_look = 0.0  # monotonic: when an idle dispatcher looks again
+        self.last_beat = -math.inf
+        self.error: BaseException | None = None
+
+    @property
+    def serving(self) -> bool:
+        return self.stop is not None
+
+    def run(self, pool: ThreadPoolExecutor) -> None:
+        options = self.d.options
+        while True:
+            stopping = self.error is not None or (self.stop is not None and self.stop.is_set())
+            self._collect(self._timeout(stopping))
+            mono = time.monotonic()
+            record_now = bool(self.done) and (
+                len(self.done) >= RECORD_EVERY
+                or mono - self.first_done >= RECORD_SECONDS
+                or self.in_flight == 0
+                or stopping
+            )
+            free = 0 if stopping else self.d.capacity - self.in_flight
+            look = free > 0 and (record_now or not self.idle or mono >= self.next_look)
+            if look and self.idle and not record_now:
+                self.next_look = mono + options.poll_seconds
+                look = self._anything_due()
+            if record_now or look or mono - self.last_beat >= options.heartbeat_seconds:
+                self._transaction(pool, record_now=record_now, lanes=free if look else 0)
+            settled = self.in_flight == 0 and not self.done
+            if settled and (stopping or (not self.serving and self.idle)):
+                break
+        if self.error is not None:
+            raise self.error
+
+    def _timeout(self, stopping: bool) -> float:
+        """How long the loop may wait for finished sends before it has something to do."""
+        now = time.monotonic()
+        beat = self.last_beat + self.d.options.heartbeat_seconds - now
+        if self.done:
+            return max(0.0, min(beat, self.first_done + RECORD_SECONDS - now))
+        free = self.in_flight < self.d.capacity
+        if not stopping and not self.idle and free:
+            return 0.0  # claim at once
+        if self.in_flight == 0 and (stopping or not self.serving):
+            return 0.0  # about to leave
+        if self.serving and not stopping and free:
+            beat = min(beat, self.next_look - now)
+        return max(0.0, beat)
+
+    def _collect(self, timeout: float) -> None:
+        """Wait up to `timeout` for finished sends (or a kick), then take all that are there."""
+        items: list[Sent | str] = []
+        try:
+            items.append(
+                self.d._inbox.get(timeout=timeout) if timeout > 0 else self.d._inbox.get_nowait()
+            )
+            while True:
+                items.append(self.d._inbox.get_nowait())
+        except queue.Empty:
+            pass
+        for item in items:
+            if isinstance(item, Sent):
+                if not self.done:
+                    self.first_done = time.monotonic()
+                self.done.append(item)
+                self.in_flight -= 1
+            else:
+                self.idle = False
+
+    def _anything_due(self) -> bool:
+        now = self.due()
+        try:
+            with session_scope(self.d.engine) as session:
+                earliest = next_due(session, now=now)
+        except Exception:
+            log.exception("dispatcher %s could not read the outbox", self.d.me)
+            return False
+        return earliest is not None and earliest <= now
+
+    def _transaction(self, pool: ThreadPoolExecutor, *, record_now: bool, lanes: int) -> None:
+        d, options = self.d, self.d.options
+        now = self.due()
+        mono = time.monotonic()
+        takeover = mono - self.last_beat >= options.heartbeat_seconds
+        done = self.done if record_now else []
+        try:
+            with session_scope(d.engine) as session:
+                beat(session, me=d.me, now=self.stamp(mono))
+                if takeover:
+                    timeout = timedelta(seconds=options.claimer_timeout_seconds)
+                    live = live_claimers(now, timeout=timeout)
+                    self.tally.recovered += take_over(session, live=live, now=now)
+                    forget_silent(session, now=now)
+                tally = record(
+                    session, done, me=d.me, stamp=self.stamp, options=options, rule=d.rule
+                )
+                chains = (
+                    claim(session, me=d.me, now=now, lanes=lanes, options=options, rule=d.rule)
+                    if lanes
+                    else []
+                )
+        except Exception as error:
+            self._failed(error)
+            return
+        self.last_beat = mono
+        self.tally.add(tally)
+        if done:
+            self.done = []
+            if self.in_flight:
+                d.faults.reached("recorded")
+        if lanes:
+            self.idle = not chains
+            if chains:
+                d.faults.reached("claimed")
+        for chain in chains:
+            pool.submit(d.send_chain, chain)
+            self.in_flight += len(chain)
+
+    def _failed(self, error: BaseException) -> None:
+        """A transaction failed (the database is away). A round stops claiming and, once the
+        sends in flight are back, raises; a serving dispatcher keeps what it has and retries."""
+        log.exception("dispatcher %s: transaction failed", self.d.me)
+        if not self.serving:
+            self.error = self.error or error
+            if self.in_flight == 0:
+                self.done = []  # stranded `sending` rows are taken over after the timeout
+            return
+        time.sleep(min(1.0, self.d.options.heartbeat_seconds))
 
 
 def dispatch_pending(
@@ -65,131 +325,10 @@ def dispatch_pending(
     now: datetime,
     options: Dispatch | None = None,
     language: str = "zh",
-    limit: int = 1000,
-    workers: int = SEND_WORKERS,
+    workers: int | None = None,
 ) -> DispatchResult:
-    """One dispatch round: recover crashed sends, then send what is due by `now`. `workers=1`
-    sends one message at a time."""
-    options = options or Dispatch()
-    with session_scope(engine) as session:  # committed before any send: nobody else takes them
-        recovered = recover_stale(
-            session, now=now, lease=timedelta(seconds=options.sending_lease_seconds)
-        )
-        planned = _plan(session, due_pending(session, now=now, limit=limit), now, options)
-        claimed = {
-            c.id: c for c in claim(session, [i for m in planned for b in m for i in b], now=now)
-        }
-        files = load_attachments(session, [c.attachment for c in claimed.values()])
-    release_at = time.monotonic() + options.sending_lease_seconds / 2
-    # Each person-and-channel's messages, in order, as claimed (another dispatcher may have
-    # taken some first).
-    queues: list[list[list[Claimed]]] = []
-    for batches in planned:
-        messages = [[claimed[i] for i in batch if i in claimed] for batch in batches]
-        if any(messages):
-            queues.append([message for message in messages if message])
-    if not queues:
-        return DispatchResult(sent=0, failed=0, recovered=recovered)
-    urls = {m[0][0].channel: channel_url(m[0][0].channel) for m in queues}
-    results: queue.Queue[Attempt | _Done] = queue.Queue()
-    stop = threading.Event()  # recording failed: send nothing more that could not be recorded
-
-    def sender(messages: list[list[Claimed]]) -> None:
-        try:
-            for message in messages:
-                ids = tuple(n.id for n in message)
-                if stop.is_set() or time.monotonic() >= release_at:
-                    results.put(Attempt(ids, None))
-                    continue
-                url = urls[message[0].channel]
-                results.put(Attempt(ids, _send(message, url, language, files)))
-        except BaseException as error:  # reported to the recording loop, which re-raises
-            results.put(_Done(error))
-        else:
-            results.put(_Done())
-
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(queues)))) as pool:
-        for messages in queues:
-            pool.submit(sender, messages)
-        try:
-            attempts, error = _record_as_they_come(engine, results, len(queues), now, options)
-        except BaseException:
-            stop.set()
-            raise
-    if error is not None:
-        raise error
-    tried = [(len(a.ids), a.outcome.ok) for a in attempts if a.outcome is not None]
-    return DispatchResult(
-        sent=sum(n for n, ok in tried if ok),
-        failed=sum(n for n, ok in tried if not ok),
-        recovered=recovered,
-        messages=len(tried),
+    """One dispatch round, by a dispatcher of its own: send everything due by `now`."""
+    dispatcher = Dispatcher(
+        engine, channel_url=channel_url, options=options, language=language, workers=workers
     )
-
-
-def _record_as_they_come(
-    engine: Engine,
-    results: queue.Queue[Attempt | _Done],
-    senders: int,
-    now: datetime,
-    options: Dispatch,
-) -> tuple[list[Attempt], BaseException | None]:
-    """Record outcomes as the sender threads report them, a group per transaction, until every
-    sender is done; everything reported is recorded even when a sender failed."""
-    attempts: list[Attempt] = []
-    waiting: list[Attempt] = []
-    error: BaseException | None = None
-    oldest = 0.0
-    while senders:
-        try:
-            item = results.get(timeout=RECORD_SECONDS)
-        except queue.Empty:
-            item = None
-        if isinstance(item, _Done):
-            senders -= 1
-            error = error or item.error
-        elif item is not None:
-            oldest = oldest if waiting else time.monotonic()
-            waiting.append(item)
-        full = len(waiting) >= RECORD_EVERY or time.monotonic() - oldest >= RECORD_SECONDS
-        if waiting and (full or not senders):
-            with session_scope(engine) as session:
-                record_attempts(session, waiting, now=now, options=options)
-            attempts += waiting
-            waiting = []
-    return attempts, error
-
-
-def _send(
-    message: Sequence[Claimed], url: str | None, language: str, files: Mapping[str, Attachment]
-) -> SendOutcome:
-    subject, body = render_batch([(n.subject, n.body) for n in message], language=language)
-    if url is None:
-        return SendOutcome(False, "NO_URL", f"渠道 {message[0].channel} 未配置地址")
-    attach = [files[n.attachment] for n in message if n.attachment and n.attachment in files]
-    return send(url, title=subject, body=body, attach=attach)
-
-
-def _plan(
-    session: Session, rows: Sequence[tuple[str, str, str]], now: datetime, options: Dispatch
-) -> list[list[list[str]]]:
-    """Per person and channel, split the due alerts into the messages the per-minute budget
-    allows now; the rest wait (merged later) until the oldest message of the minute drops out
-    of the window."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for notification_id, recipient, channel in rows:
-        groups.setdefault((recipient, channel), []).append(notification_id)
-    recent = messages_sent_since(session, channels=groups, since=now - MINUTE)
-    planned = []
-    for pair, ids in groups.items():
-        used, earliest = recent.get(pair, (0, now))
-        budget = options.per_recipient_per_minute - used
-        if len(ids) <= budget:
-            planned.append([[i] for i in ids])
-            continue
-        size = min(options.batch_max, math.ceil(len(ids) / max(budget, 1)))
-        batches = [ids[n : n + size] for n in range(0, len(ids), size)][: max(budget, 0)]
-        taken = {i for batch in batches for i in batch}
-        defer(session, [i for i in ids if i not in taken], until=earliest + MINUTE)
-        planned.append(batches)
-    return planned
+    return dispatcher.round(now)

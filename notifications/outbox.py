@@ -1,21 +1,27 @@
 """The outbox: notifications are inserted in the same transaction as the lapse that causes them,
 each under a unique key (case, obligation, chain and level, recipient, channel), so a retried
-sweep finds the row already there and adds nothing. The dispatcher claims a round's rows by moving
-them from `pending` to `sending` with compare-and-set and commits that before it sends; a row left
-`sending` longer than the lease (its dispatcher died) goes back to `pending`."""
+sweep finds the row already there and adds nothing. Each row stores its sort key (the due time
+it is about, then its level), which orders a person's alerts. The dispatchers claim rows
+(`notifications.claims`) under their own identity; this module also has the queries around
+that: when the next row falls due, how many messages a person got in the last minute, and the
+takeover of rows whose claimer is gone (`notifications.liveness` says who is)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-from typing import NamedTuple
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import func, insert, or_, select, update
+from sqlmodel import Session
 
-from models.policy.states import Chain, NotificationStatus
-from models.store.tables import Notification
+from models.policy.states import Chain, EventKind, NotificationStatus
+from models.store.tables import CaseEvent, Notification, Obligation
+
+OUTBOX = Notification.__table__  # type: ignore[attr-defined]
+TIMELINE = CaseEvent.__table__  # type: ignore[attr-defined]
+N = OUTBOX.c
 
 
 def outbox_key(
@@ -45,12 +51,16 @@ def enqueue(
     chain: Chain = Chain.NO_COMPLETION,
     ack_window_seconds: int | None = None,
     occasion: str | None = None,
+    due_at: datetime | None = None,
     attachment: str | None = None,
 ) -> Notification | None:
     """Insert the notification unless its key is already in the outbox; None when it was.
 
     The key is derived here, from the row's own fields, so it can never disagree with them; the
     occasion is the chain and level unless the caller names another (e.g. a monitoring gap).
+    `due_at` is the stored sort key: callers should pass the due time the alert is about (the
+    obligation's `due_at`); without it, the obligation's is looked up (no query when the session
+    holds it already), and an alert about no obligation sorts by `at`.
     """
     key = outbox_key(
         case_id=case_id,
@@ -59,8 +69,11 @@ def enqueue(
         recipient=recipient_id,
         channel=channel,
     )
-    if session.exec(select(Notification.id).where(Notification.key == key)).first():
+    if session.execute(select(N.id).where(N.key == key)).first():
         return None
+    if due_at is None and obligation_id is not None:
+        obligation = session.get(Obligation, obligation_id)
+        due_at = obligation.due_at if obligation is not None else None
     notification = Notification(
         id=notification_id,
         key=key,
@@ -73,6 +86,7 @@ def enqueue(
         subject=subject,
         body=body,
         created_at=at,
+        due_at=due_at or at,
         ack_window_seconds=ack_window_seconds,
         attachment=attachment,
     )
@@ -84,111 +98,91 @@ def new_notification_id() -> str:
     return str(uuid.uuid4())
 
 
-def due_pending(session: Session, *, now: datetime, limit: int) -> Sequence[tuple[str, str, str]]:
-    """(id, recipient, channel) of pending notifications due to be (re)tried, oldest first."""
-    query = (
-        select(Notification.id, Notification.recipient_id, Notification.channel)
-        .where(
-            Notification.status == NotificationStatus.PENDING,
-            or_(
-                col(Notification.next_attempt_at).is_(None),
-                col(Notification.next_attempt_at) <= now,
-            ),
-        )
-        .order_by(col(Notification.created_at), col(Notification.id))
-        .limit(limit)
+def due_filter(now: datetime, columns: Any = None) -> Any:
+    """Pending and due to be (re)tried by `now` (of the outbox, or of an alias's `columns`)."""
+    c = N if columns is None else columns
+    return (c.status == NotificationStatus.PENDING) & or_(
+        c.next_attempt_at.is_(None), c.next_attempt_at <= now
     )
-    return session.exec(query).all()
 
 
-class Claimed(NamedTuple):
-    """What the sender needs of a claimed notification (read in the claiming statement)."""
+def next_due(session: Session, *, now: datetime) -> datetime | None:
+    """When the earliest pending row is due (`now` for those due already); None: none pending."""
+    earliest = session.execute(
+        select(func.min(func.coalesce(N.next_attempt_at, now))).where(
+            N.status == NotificationStatus.PENDING
+        )
+    ).scalar_one()
+    return earliest  # type: ignore[no-any-return]
 
-    id: str
-    recipient_id: str
-    channel: str
-    subject: str
-    body: str
-    attachment: str | None = None  # a stored report's reference ("report:<id>")
 
-
-def claim(session: Session, ids: Sequence[str], *, now: datetime) -> list[Claimed]:
-    """Move the still-pending ones of `ids` to `sending` (compare-and-set, one statement for the
-    whole round), in `ids` order; ids another dispatcher took first are left out."""
-    if not ids:
-        return []
-    claimed = session.execute(
-        update(Notification)
+def take_over(session: Session, *, live: Any, now: datetime, limit: int = 1000) -> int:
+    """Put rows `sending` under a claimer not in `live` (a subquery of identities) back to
+    `pending`: its process died, or it stopped. Each gets a SEND_RECOVERED timeline entry: the
+    send may have happened, so the next one goes out under the same notification id, for the
+    receiver to drop."""
+    stale = (
+        select(N.id)
         .where(
-            col(Notification.id).in_(ids),
-            col(Notification.status) == NotificationStatus.PENDING,
+            N.status == NotificationStatus.SENDING,
+            N.claimed_by.is_(None) | N.claimed_by.not_in(live),
         )
-        .values(status=NotificationStatus.SENDING, claimed_at=now)
-        .returning(
-            col(Notification.id),
-            col(Notification.recipient_id),
-            col(Notification.channel),
-            col(Notification.subject),
-            col(Notification.body),
-            col(Notification.attachment),
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # two dispatchers taking over never wait on each other
+    )
+    rows = session.execute(
+        update(OUTBOX)
+        .where(N.id.in_(stale.scalar_subquery()), N.status == NotificationStatus.SENDING)
+        .values(
+            status=NotificationStatus.PENDING,
+            claimed_by=None,
+            claimed_at=None,
+            next_attempt_at=None,
         )
+        .returning(N.id, N.case_id, N.recipient_id, N.channel)
         .execution_options(synchronize_session=False)
     ).all()
-    by_id = {row[0]: Claimed(*row) for row in claimed}
-    return [by_id[i] for i in ids if i in by_id]
+    events = [_recovered(row, now) for row in rows if row.case_id is not None]
+    if events:
+        session.execute(insert(TIMELINE), events)
+    return len(rows)
 
 
-def release(session: Session, ids: Sequence[str]) -> None:
-    """Hand claimed rows that were not sent back to `pending` (no attempt was made)."""
-    if ids:
-        session.execute(
-            update(Notification)
-            .where(
-                col(Notification.id).in_(ids),
-                col(Notification.status) == NotificationStatus.SENDING,
-            )
-            .values(status=NotificationStatus.PENDING, claimed_at=None)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def stale_sending(session: Session, *, now: datetime, lease: timedelta) -> Sequence[Notification]:
-    """Rows left `sending` for longer than `lease`: their dispatcher crashed mid-send."""
-    query = (
-        select(Notification)
-        .where(
-            Notification.status == NotificationStatus.SENDING,
-            col(Notification.claimed_at) < now - lease,
-        )
-        .with_for_update(skip_locked=True)
-    )
-    return session.exec(query).all()
+def _recovered(row: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "case_id": row.case_id,
+        "at": now,
+        "kind": EventKind.SEND_RECOVERED,
+        "actor": "system",
+        "message": f"发送中断（发送进程已退出），以同一通知编号重发：致 {row.recipient_id}"
+        f"（{row.channel}）",
+        "data": {"notification": row.id, "recipient": row.recipient_id, "channel": row.channel},
+    }
 
 
 def messages_sent_since(
-    session: Session, *, channels: Iterable[tuple[str, str]], since: datetime
+    session: Session, *, recipients: Iterable[str], since: datetime
 ) -> dict[tuple[str, str], tuple[int, datetime]]:
-    """Per (recipient, channel) of `channels`: messages (a merged message counts once) sent
+    """Per (recipient, channel) of `recipients`: messages (a merged message counts once) sent
     since `since`, and the earliest of them; pairs with none are left out. One query."""
-    pairs = set(channels)
-    if not pairs:
+    people = set(recipients)
+    if not people:
         return {}
     query = (
         select(
-            Notification.recipient_id,
-            Notification.channel,
-            func.count(func.distinct(Notification.sent_at)),
-            func.min(Notification.sent_at),
+            N.recipient_id,
+            N.channel,
+            func.count(func.distinct(N.sent_at)),
+            func.min(N.sent_at),
         )
         .where(
-            col(Notification.recipient_id).in_({recipient for recipient, _ in pairs}),
-            Notification.status == NotificationStatus.SENT,
-            col(Notification.sent_at) > since,
+            N.recipient_id.in_(people),
+            N.sent_at > since,
+            N.status == NotificationStatus.SENT,
         )
-        .group_by(col(Notification.recipient_id), col(Notification.channel))
+        .group_by(N.recipient_id, N.channel)
     )
-    found = {
+    return {
         (recipient, channel): (int(count), earliest)
         for recipient, channel, count, earliest in session.execute(query).all()
     }
-    return {pair: found[pair] for pair in pairs if pair in found}

@@ -186,19 +186,53 @@ class Escalation(Section):
 
 
 class Dispatch(Section):
-    attempts_per_channel: int = Field(3, ge=1, le=20, description="Rounds before fall-over.")
-    retry_base_seconds: float = Field(2.0, gt=0, description="First wait between rounds.")
-    retry_cap_seconds: float = Field(300.0, gt=0, description="Longest wait between rounds.")
+    attempts_per_channel: int = Field(
+        3, ge=1, le=20, description="Sends (of up to 3 HTTP attempts each) before fall-over."
+    )
+    retry_base_seconds: float = Field(2.0, gt=0, description="First wait between sends.")
+    retry_cap_seconds: float = Field(300.0, gt=0, description="Longest wait between sends.")
     batch_max: int = Field(20, ge=1, le=200, description="Alerts merged into one message.")
     per_recipient_per_minute: int = Field(
         30, ge=1, description="Messages per person and channel per minute; more are merged."
     )
     sending_lease_seconds: float = Field(
-        120.0, gt=0, description="A row left `sending` this long (a crash) is sent again."
+        120.0, gt=0, description="A row still `sending` after this long is listed as stuck."
     )
     wake_poll_seconds: float = Field(
         1.0, gt=0, le=60, description="How often the serve process looks for new due times."
     )
+    workers: int = Field(
+        8, ge=1, le=256, description="Sends in flight at once per dispatcher (one per person)."
+    )
+    processes: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Dispatcher processes `yuqing serve` runs (PostgreSQL; SQLite has one writer"
+        ", so one).",
+    )
+    poll_seconds: float = Field(
+        0.05, gt=0, le=5, description="How often an idle dispatcher looks for due alerts."
+    )
+    heartbeat_seconds: float = Field(
+        1.0, gt=0, le=30, description="How often a dispatcher says it is alive."
+    )
+    claimer_timeout_seconds: float = Field(
+        5.0, gt=0, le=600, description="A dispatcher silent this long is gone: its rows are sent."
+    )
+    breaker_failures: int = Field(
+        3, ge=1, le=100, description="Failed sends in a row that mark a channel down."
+    )
+    breaker_base_seconds: float = Field(
+        10.0, gt=0, description="How long a channel stays down before a probe; doubles."
+    )
+    breaker_cap_seconds: float = Field(300.0, gt=0, description="Longest down period.")
+
+    @_model_validator(mode="after")
+    def _beats_within_timeout(self) -> Dispatch:
+        if self.claimer_timeout_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("claimer_timeout_seconds must be at least twice heartbeat_seconds")
+        return self
 
 
 class WebUser(Section):

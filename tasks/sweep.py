@@ -29,7 +29,8 @@ def sweep_due(at: datetime, config: str | None = None) -> dict[str, int]:
 
 @task(retries=2, retry_delay_seconds=[1, 5])
 def dispatch_outbox(at: datetime, config: str | None = None) -> dict[str, Any]:
-    """Send pending notifications; failures stay in the outbox for a later round."""
+    """One dispatch round: send everything due by `at` (beside any running dispatcher: claims
+    are disjoint); failures stay in the outbox for a later round."""
     runtime = prepare(config)
     result = dispatch_pending(
         runtime.engine,
@@ -38,14 +39,20 @@ def dispatch_outbox(at: datetime, config: str | None = None) -> dict[str, Any]:
         options=runtime.settings.dispatch,
         language=runtime.settings.general.language,
     )
-    return {"sent": result.sent, "failed": result.failed, "recovered": result.recovered}
+    return {
+        "sent": result.sent,
+        "failed": result.failed,
+        "recovered": result.recovered,
+        "messages": result.messages,
+        "attempts": result.attempts,
+    }
 
 
 def seconds_until_due(at: datetime, config: str | None = None) -> float | None:
     """Seconds from `at` until anything is due (0: due now); None when nothing is waiting.
     A plain function: asked every poll by a waiting escalation run, it is no task."""
     runtime = prepare(config)
-    lease = timedelta(seconds=runtime.settings.dispatch.sending_lease_seconds)
+    timeout = timedelta(seconds=runtime.settings.dispatch.claimer_timeout_seconds)
     with session_scope(runtime.engine) as session:
-        wake = next_wake(session, now=at, lease=lease)
+        wake = next_wake(session, now=at, claimer_timeout=timeout)
     return None if wake is None else max(0.0, (wake - at).total_seconds())

@@ -1,6 +1,7 @@
 """The `yuqing` command line: the demo, the serve process, configuration and database upkeep,
-one-off collection and sweep runs, and the `case` and `policy` command groups. Exit codes: 0 done,
-2 refused (bad input, broken configuration, not allowed), with the reason printed."""
+one-off collection and sweep runs, and the `case`, `policy` and `channels` command groups. Exit
+codes: 0 done, 2 refused (bad input, broken configuration, not allowed), with the reason
+printed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import typer
 from models.policy.clocks import require_aware
 from models.store.db import upgrade_database
 from settings import load_settings
-from yuqing import cli_case, cli_policy, cli_report
+from yuqing import cli_case, cli_channels, cli_policy, cli_report
 from yuqing.cli_common import (
     State,
     config_arg,
@@ -39,6 +40,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_case.app, name="case")
 app.add_typer(cli_policy.app, name="policy")
 app.add_typer(cli_report.app, name="report")
+app.add_typer(cli_channels.app, name="channels")
 app.add_typer(web_cli.app, name="web")
 
 

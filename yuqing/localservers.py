@@ -1,11 +1,16 @@
 """Small real HTTP servers on 127.0.0.1 for the demo and the tests: a feed server that serves
 fixed documents, and a webhook receiver that keeps every request it gets (what an Apprise
-`json://` or `form://` channel delivers). Standard library only; each runs in a thread."""
+`json://` or `form://` channel delivers) and can misbehave the ways real channels do: answer
+with an error status, refuse connections, answer too late, reset the connection after reading
+the request, or flap between failing and working. Standard library only; each runs in a
+thread."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,9 +35,15 @@ class Received:
         return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
 
 
+class _Listener(ThreadingHTTPServer):
+    # A storm opens hundreds of connections at once (Apprise opens one per message); the
+    # standard backlog of 5 would refuse or time out most of them, as no real receiver does.
+    request_queue_size = 1024
+
+
 class _Server:
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _Listener(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -156,18 +167,30 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         if owner.delay:
             time.sleep(owner.delay)
         with owner.lock:
-            status = owner.status
+            status = owner.script.pop(0) if owner.script else owner.status
             if status == 200:
                 owner.accept(Received(self.path, dict(self.headers.items()), body))
             else:
                 owner.rejected += 1
-        self.send_response(status)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok" if status == 200 else b"no")
+            delay, reset = owner.delay, owner.reset
+        if reset:  # read it, keep it, then drop the connection without a word (RST)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+            self.connection.close()
+            self.close_connection = True
+            return
+        if delay:
+            time.sleep(delay)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok" if status == 200 else b"no")
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+_LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a reset
 
 
 class WebhookReceiver(_Server):
@@ -176,7 +199,11 @@ class WebhookReceiver(_Server):
     time it arrives, `repeats` every later copy (answered 200 all the same). It can answer
     after a `delay`, as a real endpoint across a network does. For outage tests it
     can answer with an error status (`fail_with(500)`), stop listening so connections are
-    refused (`refuse()`), and come back on the same port (`recover()`)."""
+    refused (`refuse()`), and come back on the same port (`recover()`); for the other faults of
+    real channels it can answer `delay` seconds late (`slow(10)`: the message has arrived, the
+    answer has not), reset the connection after reading each request (`reset_after_read()`),
+    and answer a `script` of statuses, one per request, before its usual one (`flap([500, 200,
+    500])`)."""
 
     def __init__(self) -> None:
         super().__init__(_ReceiverHandler)
@@ -187,6 +214,8 @@ class WebhookReceiver(_Server):
         self.rejected = 0
         self.status = 200
         self.delay = 0.0  # seconds before answering, like a real endpoint across a network
+        self.reset = False
+        self.script: list[int] = []
         self.lock = threading.Lock()
         self._port = self.port
 
@@ -206,17 +235,35 @@ class WebhookReceiver(_Server):
         with self.lock:
             self.status = status
 
+    def slow(self, delay: float) -> None:
+        with self.lock:
+            self.delay = delay
+
+    def reset_after_read(self, on: bool = True) -> None:
+        with self.lock:
+            self.reset = on
+
+    def flap(self, statuses: list[int]) -> None:
+        with self.lock:
+            self.script = list(statuses)
+
+    def copies(self, path: str, notification_id: str) -> int:
+        """How many times the alert `notification_id` arrived on `path`."""
+        key = (path, notification_id)
+        with self.lock:
+            return int(key in self._seen) + self.repeats.count(key)
+
     def refuse(self) -> None:
         """Close the listening socket: connections are refused until `recover()`."""
         self.httpd.shutdown()
         self.httpd.server_close()
 
     def recover(self) -> None:
-        """Answer 200 again, listening on the same port if `refuse()` closed it."""
+        """Behave again (200 at once), listening on the same port if `refuse()` closed it."""
         with self.lock:
-            self.status = 200
+            self.status, self.delay, self.reset, self.script = 200, 0.0, False, []
         if self.httpd.socket.fileno() == -1:
-            self.httpd = ThreadingHTTPServer(("127.0.0.1", self._port), _ReceiverHandler)
+            self.httpd = _Listener(("127.0.0.1", self._port), _ReceiverHandler)
             self.httpd.daemon_threads = True
             self.httpd.owner = self  # type: ignore[attr-defined]
             self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

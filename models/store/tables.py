@@ -290,11 +290,17 @@ class CaseReview(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """The outbox: written in the same transaction as the lapse that causes it, sent later."""
+    """The outbox: written in the same transaction as the lapse that causes it, sent later. One
+    row per alert and person for its whole life: fall-over moves it to the person's next
+    channel under the same id; `key` keeps the channel it was queued for."""
 
     __table_args__ = (
         # The dispatcher asks "pending and due to (re)try by now".
         Index("ix_notification_status_next_attempt", "status", "next_attempt_at"),
+        # ... and then, per person, which alert leaves first (the stored sort key) ...
+        Index("ix_notification_recipient_order", "recipient_id", "status", "due_at", "level"),
+        # ... and how many messages the person got in the last minute (the rate limit).
+        Index("ix_notification_recipient_sent", "recipient_id", "sent_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)  # stable notification id, in every message
@@ -303,19 +309,23 @@ class Notification(SQLModel, table=True):
     obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
     level: int
     recipient_id: str = Field(foreign_key="person.id")
-    channel: str = Field(max_length=64)
+    channel: str = Field(max_length=64)  # where it goes now (fall-over moves it on)
     subject: str
     body: str = Field(sa_type=Text)
     status: NotificationStatus = Field(
         default=NotificationStatus.PENDING, sa_type=TextEnum(NotificationStatus), index=True
     )
-    attempts: int = 0
+    attempts: int = 0  # sends on the current channel (each of up to 3 HTTP attempts)
     created_at: datetime = _ts()
+    # The order per person: the due time the alert is about, then its level (then its key).
+    due_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
     last_error: str | None = Field(default=None, sa_type=Text)
     chain: Chain = Field(default=Chain.NO_COMPLETION, sa_type=TextEnum(Chain))
     next_attempt_at: datetime | None = _ts(nullable=True)  # None: send at once
     claimed_at: datetime | None = _ts(nullable=True)  # when it went to `sending`
+    claimed_by: str | None = Field(default=None, max_length=80)  # the dispatcher sending it
+    http_attempts: int = 0  # every HTTP attempt on every channel: Delivery.attempt numbers
     ack_window_seconds: int | None = None  # None: no no-ack follow-up for this alert
     ack_due_at: datetime | None = _ts(nullable=True, index=True)  # no-ack chain check time
     # A file the message carries ("report:<id>", a stored report); None: none.
@@ -382,15 +392,52 @@ class StoredReport(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """One attempt to deliver a notification, with what the channel answered."""
+    """One HTTP attempt to deliver a notification (retries within a send included), with its
+    own time and what the channel answered."""
 
     id: int | None = Field(default=None, primary_key=True)
     notification_id: str = Field(foreign_key="notification.id", index=True)
-    attempt: int
-    at: datetime = _ts(index=True)  # reports count deliveries in a period
+    attempt: int  # 1, 2, ... over every channel
+    at: datetime = _ts(index=True)  # when the attempt started; reports count them by period
     channel: str = Field(max_length=64)
     ok: bool
     detail: str = Field(default="", sa_type=Text)
+    outcome: str = Field(default="", max_length=20)  # models.policy.sending.Outcome
+    http_status: int | None = None
+    elapsed_ms: int | None = None
+    late_seconds: float | None = None  # `at` - the alert's due time (negative: before it)
+    dispatcher: str | None = Field(default=None, max_length=80)
+
+
+class Dispatcher(SQLModel, table=True):
+    """A dispatcher process (or thread) that claims outbox rows: alive while it beats. Rows
+    `sending` under a claimer that stopped beating are taken over by the others."""
+
+    id: str = Field(primary_key=True, max_length=80)  # host:pid:random
+    host: str = Field(max_length=200)
+    pid: int
+    started_at: datetime = _ts()
+    beat_at: datetime = _ts(index=True)
+
+
+class ChannelHealth(SQLModel, table=True):
+    """A channel's health (the circuit breaker of `models.policy.breaker`), and its counts."""
+
+    channel: str = Field(primary_key=True, max_length=64)
+    state: str = Field(default="up", max_length=20)  # models.policy.breaker.ChannelState
+    failures: int = 0  # failed sends in a row
+    retry_at: datetime | None = _ts(nullable=True)
+    backoff_seconds: float = 0.0
+    probe_by: str | None = Field(default=None, max_length=80)
+    probe_at: datetime | None = _ts(nullable=True)
+    last_ok_at: datetime | None = _ts(nullable=True)
+    last_failure_at: datetime | None = _ts(nullable=True)
+    last_outcome: str | None = Field(default=None, max_length=20)  # of the last failure
+    last_reason: str | None = Field(default=None, max_length=200)
+    down_since: datetime | None = _ts(nullable=True)
+    sent: int = 0  # sends delivered, ever
+    failed: int = 0  # sends failed, ever
+    updated_at: datetime | None = _ts(nullable=True)
 
 
 class LinkUse(SQLModel, table=True):

@@ -60,21 +60,40 @@ def test_outage_refused_then_500_then_delivered_with_every_attempt_recorded(
     assert cycle(engine, at, urls, options=options)["failed"] == 3
     receiver.recover()
     receiver.fail_with(500)
-    assert cycle(engine, at + timedelta(seconds=1), urls, options=options)["failed"] == 3
-    assert cycle(engine, at + timedelta(seconds=1.5), urls, options=options)["sent"] == 0  # backoff
+    assert cycle(engine, at + timedelta(seconds=2), urls, options=options)["failed"] == 3
+    assert cycle(engine, at + timedelta(seconds=2.5), urls, options=options)["sent"] == 0  # wait
     receiver.recover()
     assert cycle(engine, at + timedelta(seconds=10), urls, options=options)["sent"] == 3
     assert sorted(path for path, _ in ids_at(receiver)) == ["/hook/li", "/hook/wang", "/hook/zhao"]
-    assert receiver.rejected >= 3  # the 500s (each send also retried inside tenacity)
+    assert receiver.rejected == 3 * 3  # each 500 retried twice within its send
     with session_scope(engine) as session:
-        attempts = session.exec(select(Delivery.attempt, Delivery.ok)).all()
-    assert Counter(attempts) == {(1, False): 3, (2, False): 3, (3, True): 3}
+        attempts = session.exec(
+            select(Delivery.notification_id, Delivery.attempt, Delivery.outcome, Delivery.at)
+        ).all()
+    by_alert: dict[str, list[tuple[int, str, object]]] = {}
+    for notification_id, number, outcome, at_ in attempts:
+        by_alert.setdefault(notification_id, []).append((number, outcome, at_))
+    assert len(by_alert) == 3
+    for tries in by_alert.values():  # every HTTP attempt, numbered, its own time, its class
+        tries.sort()
+        assert [(n, o) for n, o, _ in tries] == [
+            (1, "refused"),
+            (2, "refused"),
+            (3, "refused"),
+            (4, "busy"),
+            (5, "busy"),
+            (6, "busy"),
+            (7, "delivered"),
+        ]
+        times = [t for _, _, t in tries]
+        assert times == sorted(times) and times[1] > times[0] and times[4] > times[3]
     timeline = [e for e in events(engine, case_id) if e.kind == EventKind.DELIVERY_FAILED]
-    assert len(timeline) == 6 and "第1次尝试" in timeline[0].message
+    assert len(timeline) == 18 and "第1次尝试" in timeline[0].message
+    assert Counter(e.data["outcome"] for e in timeline) == {"refused": 9, "busy": 9}
     assert all(n.status == NotificationStatus.SENT for n in outbox(engine))
 
 
-def test_a_channel_that_never_recovers_falls_over_to_the_next(
+def test_a_channel_that_never_recovers_falls_over_to_the_next_under_the_same_id(
     engine: Engine, receiver: WebhookReceiver
 ) -> None:
     office(engine, {"wang": ["wang_dead", "wang_hook"], "li": ["li_hook"], "zhao": ["zhao_hook"]})
@@ -83,14 +102,22 @@ def test_a_channel_that_never_recovers_falls_over_to_the_next(
     options = Dispatch(attempts_per_channel=2, retry_base_seconds=1)
     cycle(engine, DUE, urls, options=options)
     cycle(engine, DUE + timedelta(seconds=5), urls, options=options)  # 2nd failure: fall over
-    cycle(engine, DUE + timedelta(seconds=6), urls, options=options)
     paths = Counter(path for path, _ in ids_at(receiver))
     assert paths == {"/hook/wang": 1, "/hook/li": 1, "/hook/zhao": 1}
     wang = [n for n in outbox(engine) if n.recipient_id == "wang"]
-    assert [(n.channel, n.status) for n in wang] == [
-        ("wang_dead", NotificationStatus.FAILED),
-        ("wang_hook", NotificationStatus.SENT),
-    ]
-    failover = [e for e in events(engine, case_id) if e.kind == EventKind.CHANNEL_FAILOVER]
+    assert [(n.channel, n.status) for n in wang] == [("wang_hook", NotificationStatus.SENT)]
+    assert ("/hook/wang", wang[0].id) in ids_at(receiver)  # the id it had on the dead channel
+    timeline = events(engine, case_id)
+    failover = [e for e in timeline if e.kind == EventKind.CHANNEL_FAILOVER]
     assert len(failover) == 1 and "改用 wang_hook" in failover[0].message
-    assert ids_at(receiver)[0][1] != wang[0].id  # the replacement carries its own id
+    mine = [e for e in timeline if e.data.get("notification") == wang[0].id]
+    # In causal order, each with its own time: queued, two sends of three refused attempts,
+    # the fall-over they caused, the delivery on the next channel.
+    assert [e.kind for e in mine] == [
+        EventKind.NOTIFICATION_QUEUED,
+        *[EventKind.DELIVERY_FAILED] * 6,
+        EventKind.CHANNEL_FAILOVER,
+        EventKind.DELIVERED,
+    ]
+    assert [e.at for e in mine] == sorted(e.at for e in mine)
+    assert {e.data["outcome"] for e in mine[1:7]} == {"refused"}

@@ -1,8 +1,8 @@
 """The rules the fast dispatcher keeps, on both backends, through real Apprise to real local HTTP
-receivers: sends to different people overlap while each person still gets their alerts in
-order; a round that runs past half the sending lease hands the rest back unsent (sent later,
-once); and a round larger than one record group leaves a Delivery row and a timeline entry for
-every attempt, failures included."""
+receivers: sends to different people overlap while each person still gets their alerts in order; a
+claim takes no more than the room the dispatcher gives it (a person's next message, then their
+following ones chained while room is left); and a round larger than one record group leaves a
+Delivery row and a timeline entry for every HTTP attempt, failures included."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ from sqlmodel import select
 from models.policy.states import EventKind, NotificationStatus
 from models.store.db import session_scope
 from models.store.tables import Delivery
+from notifications.claims import CHAIN, claim
 from notifications.dispatch import RECORD_EVERY, dispatch_pending
+from notifications.health import breaker_rule
 from notifications.outbox import enqueue, new_notification_id
 from notifications.render import NOTIFICATION_ID_RE
 from settings import Dispatch
@@ -33,6 +35,7 @@ from yuqing.localservers import WebhookReceiver
 NOW = T0 + timedelta(hours=1)
 ROLES = {"wang": ["office_staff"], "li": ["leader_in_charge"], "zhao": ["duty_officer"]}
 ROLES |= {"chen": ["principal_leader"]}
+RULE = breaker_rule(Dispatch())
 
 
 @dataclass
@@ -123,27 +126,28 @@ def test_people_are_served_at_once_and_each_gets_their_alerts_in_order(engine: E
         assert [i for path, i in receiver.arrivals if path == f"/{person}"] == ids
 
 
-def test_a_round_past_half_the_lease_hands_the_rest_back_and_sends_them_later_once(
-    engine: Engine,
-) -> None:
-    queued = queue_alerts(engine, {"wang": 6})
-    options = Dispatch(per_recipient_per_minute=100, sending_lease_seconds=0.5)
-    with slow_receiver(delay=0.15) as (receiver, port):
-        urls = {"wang_hook": f"json://127.0.0.1:{port}/wang"}
-        first = dispatch_pending(engine, channel_url=urls.get, now=NOW, options=options)
-        assert 1 <= first.sent < 6 and first.failed == 0
-        held = [n for n in outbox(engine) if n.status != NotificationStatus.SENT]
-        assert len(held) == 6 - first.sent
-        assert all(n.status == NotificationStatus.PENDING and n.attempts == 0 for n in held)
-        assert len(deliveries(engine)) == first.sent  # nothing recorded for what was not sent
-        for later in range(1, 10):
-            if all(n.status == NotificationStatus.SENT for n in outbox(engine)):
-                break
-            dispatch_pending(
-                engine, channel_url=urls.get, now=NOW + timedelta(seconds=later), options=options
-            )
-    assert [i for _, i in receiver.arrivals] == queued["wang"]  # each once, in order
-    assert sorted(deliveries(engine)) == sorted((i, 1, True) for i in queued["wang"])
+def test_a_claim_takes_no_more_than_the_room_it_is_given(engine: Engine) -> None:
+    queued = queue_alerts(engine, {"wang": 5, "li": 5, "zhao": 5, "chen": 5})
+    options = Dispatch(per_recipient_per_minute=100)
+    with session_scope(engine) as session:
+        first = claim(session, me="d1", now=NOW, lanes=3, options=options, rule=RULE)
+    # Room for three messages: three people (most overdue first; equally overdue here, so by
+    # id), each their first alert only; nothing else is held.
+    assert [[(m.recipient_id, [a.id for a in m.alerts]) for m in chain] for chain in first] == [
+        [(p, [queued[p][0]])] for p in ("chen", "li", "wang")
+    ]
+    with session_scope(engine) as session:
+        second = claim(session, me="d2", now=NOW, lanes=16, options=options, rule=RULE)
+    # A second claimer gets only the person nobody is sending to: their next messages in order,
+    # one alert each, as many as one claim chains for a person.
+    assert [[[a.id for a in m.alerts] for m in chain] for chain in second] == [
+        [[i] for i in queued["zhao"][:CHAIN]]
+    ]
+    sending = [n for n in outbox(engine) if n.status == NotificationStatus.SENDING]
+    assert sorted((n.claimed_by, n.id) for n in sending) == sorted(
+        [("d1", queued[p][0]) for p in ("chen", "li", "wang")]
+        + [("d2", i) for i in queued["zhao"][:CHAIN]]
+    )
 
 
 def test_every_attempt_of_a_round_bigger_than_a_record_group_is_evidenced(
@@ -159,12 +163,12 @@ def test_every_attempt_of_a_round_bigger_than_a_record_group_is_evidenced(
     recorded = deliveries(engine)
     assert sorted(recorded) == sorted(
         [(i, 1, True) for p in ("wang", "li") for i in queued[p]]
-        + [(i, 1, False) for i in queued["zhao"]]
+        + [(i, n, False) for i in queued["zhao"] for n in (1, 2, 3)]  # refused thrice each
     )
     case_id = outbox(engine)[0].case_id
     assert case_id is not None
     kinds = Counter(e.kind for e in events(engine, case_id))
-    assert (kinds[EventKind.DELIVERED], kinds[EventKind.DELIVERY_FAILED]) == (2 * many, 2)
+    assert (kinds[EventKind.DELIVERED], kinds[EventKind.DELIVERY_FAILED]) == (2 * many, 6)
     status = Counter((n.recipient_id, n.status) for n in outbox(engine))
     assert status == {
         ("wang", NotificationStatus.SENT): many,

@@ -71,12 +71,14 @@ def test_no_ack_chain_moves_to_the_next_channel_then_the_deputy(
     before = paths(receiver)
     cycle(engine, DUE + timedelta(minutes=9), urls)
     assert paths(receiver) == before  # 一级 ack window is 10 min
-    cycle(engine, DUE + timedelta(minutes=10), urls)
+    # The window counts from the delivery, which the record times as it happened (a few
+    # milliseconds after DUE): one second later it has passed.
+    cycle(engine, DUE + timedelta(minutes=10, seconds=1), urls)
     assert paths(receiver)["wang2"] == 1  # wang's next channel
     assert not any(
         "未签收" in r.json()["title"] for r in receiver.received if r.path == "/hook/zhou"
     )
-    cycle(engine, DUE + timedelta(minutes=20), urls)  # wang2's window passed too: the deputy
+    cycle(engine, DUE + timedelta(minutes=20, seconds=2), urls)  # wang2's too: the deputy
     to_deputy = [r.json() for r in receiver.received if r.path == "/hook/zhou"]
     assert any("未签收" in m["title"] and "王芳" not in m["message"] for m in to_deputy)
 

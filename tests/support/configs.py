@@ -3,6 +3,7 @@ producing a yuqing.toml (and a secrets.toml beside it) for one office."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from yuqing.localservers import WebhookReceiver
@@ -77,3 +78,36 @@ def rss(
         'xmlns:slash="http://purl.org/rss/1.0/modules/slash/" xmlns:yq="urn:yuqing:metrics">'
         f"<channel><title>论坛</title>{entries}</channel></rss>"
     ).encode(encoding, errors="xmlcharrefreplace")
+
+
+def write_dispatch_config(
+    directory: Path,
+    *,
+    database_url: str,
+    channel_urls: dict[str, str],
+    dispatch_toml: str = "",
+    extra_toml: str = "",
+    roles: dict[str, list[str]] | None = None,
+) -> Path:
+    """A settings file for dispatcher processes: one unit, one person per channel (`p3` has
+    channel `p3_hook`, roles `roles["p3"]` or just monitor), the channel URLs as secrets,
+    `dispatch_toml` lines in [dispatch]."""
+    people = ""
+    for n, channel in enumerate(channel_urls):
+        person = channel.removesuffix("_hook")
+        held = json.dumps((roles or {}).get(person, ["monitor"]))
+        people += (
+            f'[[people]]\nid = "{person}"\nname = "人{n}"\nunit = "office"\n'
+            f'roles = {held}\nchannels = ["{channel}"]\n\n'
+        )
+    config = directory / "yuqing.toml"
+    config.write_text(
+        f'[general]\ndata_dir = "data"\n\n[dispatch]\n{dispatch_toml}\n\n{extra_toml}\n\n'
+        '[[units]]\nid = "office"\nname = "办公室"\n\n' + people,
+        encoding="utf-8",
+    )
+    secrets = "".join(f'{channel} = "{url}"\n' for channel, url in channel_urls.items())
+    (directory / "secrets.toml").write_text(
+        f'database_url = "{database_url}"\n\n[channels]\n{secrets}', encoding="utf-8"
+    )
+    return config

@@ -20,7 +20,7 @@ def main(database_url: str, urls_json: str) -> None:
     urls: dict[str, str] = json.loads(urls_json)
     engine = make_engine(database_url)
     ctx = EscalationContext(policy=default_policy())
-    options = Dispatch(sending_lease_seconds=1.0)
+    options = Dispatch(heartbeat_seconds=0.25, claimer_timeout_seconds=1.0)
     print("ready", flush=True)
     while True:
         run_cycle(

@@ -1,5 +1,6 @@
-"""Alert text in both languages, the merged message of a storm, the send-retry predicate, and
-the escalation settings that refuse what DESIGN §5 forbids (holding 一级 in quiet hours)."""
+"""Alert text in both languages, the merged message of a storm, and the escalation settings that
+refuse what DESIGN §5 forbids (holding 一级 in quiet hours). The send-retry predicate's truth
+table is `tests/unit/test_delivery_rules.py`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 from pydantic import ValidationError
 
 from models.policy.states import Chain
-from notifications.channels import SendOutcome, transient
 from notifications.render import AlertFacts, render_alert, render_batch
 from settings import QuietHoursConfig
 
@@ -43,22 +43,6 @@ def test_a_merged_message_keeps_every_alert_and_id() -> None:
     assert render_batch([one]) == one
     subject, body = render_batch([one, one])
     assert subject == "【舆情督办】2条提醒（合并发送）" and body.count("通知编号：n-1") == 2
-
-
-@pytest.mark.parametrize(
-    ("outcome", "retry"),
-    [
-        (SendOutcome(True, "SUCCESS"), False),
-        (SendOutcome(False, "FAILURE"), True),
-        (SendOutcome(False, "TIMEOUT"), True),
-        (SendOutcome(False, "INVALID_URL"), False),
-        (SendOutcome(False, "NO_URL"), False),
-        (SendOutcome(False, "FAILURE", retry_after=timedelta(seconds=2)), True),
-        (SendOutcome(False, "FAILURE", retry_after=timedelta(minutes=5)), False),  # outbox's
-    ],
-)
-def test_transient(outcome: SendOutcome, retry: bool) -> None:
-    assert transient(outcome) is retry
 
 
 def test_quiet_hours_may_never_hold_grade_one() -> None:

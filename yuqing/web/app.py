@@ -1,12 +1,12 @@
 """The web app factory: one FastAPI app per settings file, with the intake endpoint, the pages of
-the signed one-click action links, sign-in and the case console, the static script and style
-files, the security headers on every answer (`yuqing.web.headers`) and Chinese pages for what
-it cannot serve (`yuqing.web.errors`). Nothing is built at import time; `create_app` prepares
-the runtime (database migrated, sources synced) so a bad configuration fails at start, not at
-the first request. The app reads the clock from `app.state.now` (default `utc_now`), so tests
+the signed one-click action links, sign-in, the case console and its channel-health page, the static
+script and style files, the security headers on every answer (`yuqing.web.headers`) and Chinese
+pages for what it cannot serve (`yuqing.web.errors`). Nothing is built at import time; `create_app`
+prepares the runtime (database migrated, sources synced) so a bad configuration fails at start, not
+at the first request. The app reads the clock from `app.state.now` (default `utc_now`), so tests
 move time without sleeping. After an action it calls `app.state.after_change(case_id)`: the
-process's runner (`yuqing serve`, `yuqing web`) is woken to carry out the steps at once;
-without one (the default) they wait for the next runner to look."""
+process's runner (`yuqing serve`, `yuqing web`) is woken to carry out the steps at once; without one
+(the default) they wait for the next runner to look."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from models.policy.clocks import utc_now
 from tasks.runtime import prepare
 from yuqing.web import errors
+from yuqing.web.channels import router as channels_router
 from yuqing.web.console import router as console_router
 from yuqing.web.headers import SecurityHeaders
 from yuqing.web.intake import router as intake_router
@@ -52,5 +53,6 @@ def create_app(
     app.include_router(link_router)
     app.include_router(signin_router)
     app.include_router(console_router)
+    app.include_router(channels_router)
     mount_reports(app)
     return app

@@ -31,7 +31,7 @@ from models.store.tables import Case
 from tasks.runtime import Runtime
 from yuqing import actions
 from yuqing.web.board import board, counts_cache
-from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of
+from yuqing.web.pages import chrome, csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.register import register_from_form, register_page
 from yuqing.web.security import SignedIn
 from yuqing.web.signin import current_user
@@ -64,14 +64,6 @@ def _to_login(request: Request) -> RedirectResponse:
     return redirect(f"/login?next={quote(request.url.path)}")
 
 
-def _chrome(request: Request, user: SignedIn) -> dict[str, Any]:
-    return {
-        "user": user,
-        "allowed": allowed_actions(user.roles),
-        "server_now": now_of(request).isoformat(),
-    }
-
-
 @router.get("/", response_class=HTMLResponse)
 def board_page(request: Request, unit: str = "", grade: str = "", after: str = "") -> Response:
     """The board: one page of open cases, filtered and ordered in the database."""
@@ -99,7 +91,7 @@ def board_page(request: Request, unit: str = "", grade: str = "", after: str = "
             cache=counts_cache(request.app.state),
         )
     context = {"b": shown, "units": units, "grades": grades, "unit": unit, "grade": grade}
-    return page(request, "board.html", {**_chrome(request, user), **context, "paged": bool(after)})
+    return page(request, "board.html", {**chrome(request, user), **context, "paged": bool(after)})
 
 
 @router.get("/stuck", response_class=HTMLResponse)
@@ -119,7 +111,7 @@ def stuck_page(request: Request) -> Response:
         }
         for c in stuck
     ]
-    return page(request, "stuck.html", {**_chrome(request, user), "rows": rows})
+    return page(request, "stuck.html", {**chrome(request, user), "rows": rows})
 
 
 @router.get("/library", response_class=HTMLResponse)
@@ -163,7 +155,7 @@ def library_page(
         "units": [(u.id, u.name) for u in runtime.settings.units if not u.external],
         "outcomes": OUTCOME_LABELS,
     }
-    return page(request, "library.html", {**_chrome(request, user), **context})
+    return page(request, "library.html", {**chrome(request, user), **context})
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
@@ -171,7 +163,7 @@ def new_case_page(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return _to_login(request)
-    return register_page(request, _chrome(request, user))
+    return register_page(request, chrome(request, user))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
@@ -184,7 +176,7 @@ async def new_case(request: Request) -> Response:
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
     if "register" not in allowed_actions(user.roles):
         return _message(request, user, "您的角色不能登记案件", 403)
-    return await run_in_threadpool(register_from_form, request, user, form, _chrome(request, user))
+    return await run_in_threadpool(register_from_form, request, user, form, chrome(request, user))
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -213,7 +205,7 @@ def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Respo
         "grades": [(g.id, g.label) for g in runtime.policy.scheme.by_rank()],
         "units": [(u.id, u.name) for u in runtime.settings.units if not u.external],
     }
-    return page(request, "case.html", {**_chrome(request, user), **context})
+    return page(request, "case.html", {**chrome(request, user), **context})
 
 
 def _forms(
@@ -290,6 +282,6 @@ def _perform(
 def _message(
     request: Request, user: SignedIn | None, message: str, status: int, *, back: str = ""
 ) -> HTMLResponse:
-    chrome = _chrome(request, user) if user else {}
-    context = {**chrome, "message": message, "back": back}
+    around = chrome(request, user) if user else {}
+    context = {**around, "message": message, "back": back}
     return page(request, "message.html", context, status=status)

@@ -17,8 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from models.policy.escalation import format_late
+from models.policy.permissions import allowed_actions
 from tasks.runtime import Runtime, prepare
 from yuqing.web.security import (
+    SignedIn,
     csrf_ok,
     csrf_token,
     forms_key,
@@ -120,3 +122,12 @@ def countdown(due: datetime, now: datetime) -> tuple[str, bool]:
     if left >= timedelta(0):
         return f"剩余 {format_late(left)}", False
     return f"已超时 {format_late(-left)}", True
+
+
+def chrome(request: Request, user: SignedIn) -> dict[str, Any]:
+    """What every page of a signed-in person shows around its content (base.html)."""
+    return {
+        "user": user,
+        "allowed": allowed_actions(user.roles),
+        "server_now": now_of(request).isoformat(),
+    }

@@ -1,26 +1,15 @@
-"""What the report pages share: the page chrome of a signed-in person, a message page, and the
+"""What the report pages share: a message page, and the
 month (or year) a page shows, read from its query."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from models.policy.permissions import allowed_actions
 from models.reports.periods import Period, ReportKind, local_day
 from models.reports.periods import parse_period as read_period
-from yuqing.web.pages import now_of, page, runtime_of
+from yuqing.web.pages import chrome, now_of, page, runtime_of
 from yuqing.web.security import SignedIn
-
-
-def chrome(request: Request, user: SignedIn) -> dict[str, Any]:
-    return {
-        "user": user,
-        "allowed": allowed_actions(user.roles),
-        "server_now": now_of(request).isoformat(),
-    }
 
 
 def message(request: Request, user: SignedIn, message: str, status: int) -> HTMLResponse:

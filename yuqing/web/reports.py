@@ -25,8 +25,8 @@ from notifications.report_links import DownloadRefused
 from tasks.accountability import judge_record, ledger_document, ledger_rows
 from tasks.report_context import download_signer
 from tasks.report_rerun import rerun_reports
-from yuqing.web.pages import ENV, csrf_valid, now_of, page, redirect, runtime_of
-from yuqing.web.report_common import chrome, message, shown_period
+from yuqing.web.pages import ENV, chrome, csrf_valid, now_of, page, redirect, runtime_of
+from yuqing.web.report_common import message, shown_period
 from yuqing.web.signin import current_user
 from yuqing.web.stats import router as stats_router
 

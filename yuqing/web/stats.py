@@ -15,8 +15,8 @@ from models.reports.periods import PeriodError, ReportKind
 from models.reports.timeline import series
 from tasks.reports import report_input
 from yuqing.web.charts import rate_bars, stacked_columns
-from yuqing.web.pages import now_of, page, redirect, runtime_of
-from yuqing.web.report_common import chrome, message, shown_period
+from yuqing.web.pages import chrome, now_of, page, redirect, runtime_of
+from yuqing.web.report_common import message, shown_period
 from yuqing.web.signin import current_user
 
 router = APIRouter(tags=["reports"])

@@ -1,0 +1,138 @@
+"""The real `yuqing serve` for the latency benchmarks: a settings file for an office whose
+people's channels point at a benchmark receiver (serve's Prefect server and console on free
+ports), serve started as an operator starts it and waited for until it has written
+`data_dir/serve.json`, stopped with Ctrl-C; and deadlines written straight into its database,
+created far in the future and then moved to the due times measured, so they fall due while
+serve runs, never during its start-up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from peers import free_port
+from sqlalchemy import Engine, bindparam, insert, update
+
+from models.policy import Stage
+from models.policy.clocks import utc_now
+from models.policy.states import ObligationStatus
+from models.store.db import session_scope
+from models.store.tables import Case, Obligation
+from tests.support.configs import write_dispatch_config
+
+YUQING = str(Path(sys.executable).with_name("yuqing"))
+
+
+def write_serve_config(
+    directory: Path,
+    *,
+    database_url: str,
+    channel_urls: dict[str, str],
+    dispatch_toml: str = "",
+    roles: dict[str, list[str]] | None = None,
+) -> Path:
+    """An office (one person per channel) for serve, on free Prefect and console ports."""
+    extra = f"[serve]\nprefect_port = {free_port()}\n\n[web]\nport = {free_port()}\n\n"
+    return write_dispatch_config(
+        directory,
+        database_url=database_url,
+        channel_urls=channel_urls,
+        dispatch_toml=dispatch_toml,
+        extra_toml=extra,
+        roles=roles,
+    )
+
+
+@contextmanager
+def serving(config: Path, *, limit: float = 300) -> Iterator[subprocess.Popen[str]]:
+    """`yuqing serve` on `config`, yielded once it says it is up; Ctrl-C at the end."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.pop("YUQING_TEST_FAULT", None)
+    log = (config.parent / "serve.log").open("w", encoding="utf-8")
+    serve = subprocess.Popen(
+        [YUQING, "--config", str(config), "serve"],
+        cwd=config.parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    record = config.parent / "data" / "serve.json"
+    deadline = time.monotonic() + limit
+    while not record.exists() and serve.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not record.exists():
+        serve.kill()
+        raise RuntimeError(f"serve did not come up: {(config.parent / 'serve.log').read_text()}")
+    try:
+        yield serve
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            serve.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+        log.close()
+
+
+def add_deadlines(engine: Engine, owners: Sequence[str], *, title: str) -> list[int]:
+    """One 一级 deadline per owner entry (转办 to that person: the chain's level 1 reaches only
+    them), due an hour from now for a start; their obligation ids."""
+    later = utc_now() + timedelta(hours=1)
+    with session_scope(engine) as session:
+        case = Case(
+            title=title,
+            stage=Stage.detected,
+            grade="g1",
+            policy_id="default",
+            discovered_at=later,
+            created_at=later,
+            updated_at=later,
+        )
+        session.add(case)
+        session.flush()
+        rows = [
+            {
+                "case_id": case.id,
+                "key": f"b{n}",
+                "title": "快报",
+                "owner_role": "office_staff",
+                "anchor": "discovery",
+                "anchor_at": later - timedelta(minutes=30),
+                "clock": "wall",
+                "due_at": later,
+                "provisional": False,
+                "status": ObligationStatus.OPEN,
+                "level": 0,
+                "next_check_at": later,
+                "reminded_at": later,  # only the lapses are measured
+                "assignee_id": owner,
+            }
+            for n, owner in enumerate(owners)
+        ]
+        ids = session.execute(insert(Obligation).returning(Obligation.id), rows).scalars()
+        return list(ids)
+
+
+def set_due(engine: Engine, due: dict[int, datetime]) -> None:
+    """Move each obligation's due time (and its next check) to `due[id]`, in one statement."""
+    table = Obligation.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            due_at=bindparam("v_due", type_=table.c.due_at.type),
+            next_check_at=bindparam("v_check", type_=table.c.next_check_at.type),
+        )
+    )
+    with session_scope(engine) as session:
+        session.execute(
+            statement, [{"b_id": i, "v_due": at, "v_check": at} for i, at in due.items()]
+        )

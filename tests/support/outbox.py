@@ -1,0 +1,71 @@
+"""Filling the outbox straight (one Core insert), for the dispatcher's tests and benchmarks:
+alerts to people on their `{person}_hook` channels, under one 一级 case, each due a moment
+after the one before, so every person's order is known."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, insert
+
+from models.policy import Stage
+from models.policy.states import NotificationStatus
+from models.repo.directory import sync_directory
+from models.store.db import session_scope
+from models.store.tables import Case, Notification
+from settings import PersonConfig, UnitConfig
+
+
+def add_people(engine: Engine, people: Sequence[str]) -> None:
+    configs = [
+        PersonConfig(id=p, name=f"人{p}", unit="o", roles=["monitor"], channels=[f"{p}_hook"])
+        for p in people
+    ]
+    with session_scope(engine) as session:
+        sync_directory(session, units=[UnitConfig(id="o", name="办公室")], people=configs)
+
+
+def fill_outbox(
+    engine: Engine, people: Sequence[str], count: int, *, at: datetime, run: int = 0
+) -> dict[str, list[str]]:
+    """`count` pending alerts spread over `people` (who must exist), due from `at` on, 1 ms
+    apart; each person's notification ids in due order. `run` keeps ids and keys of several
+    fills of one database apart."""
+    with session_scope(engine) as session:
+        case = Case(
+            title="发送测试",
+            stage=Stage.detected,
+            grade="g1",
+            policy_id="default",
+            discovered_at=at,
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(case)
+        session.flush()
+        rows = []
+        order: dict[str, list[str]] = {}
+        for i in range(count):
+            person = people[i % len(people)]
+            notification_id = f"{run:08d}-0000-4000-8000-{i:012d}"
+            order.setdefault(person, []).append(notification_id)
+            rows.append(
+                {
+                    "id": notification_id,
+                    "key": f"r{run}k{i}",
+                    "case_id": case.id,
+                    "level": 1,
+                    "recipient_id": person,
+                    "channel": f"{person}_hook",
+                    "subject": "【一级舆情】快报已超时",
+                    "body": f"第{i}条\n通知编号：{notification_id}",
+                    "status": NotificationStatus.PENDING,
+                    "attempts": 0,
+                    "http_attempts": 0,
+                    "created_at": at,
+                    "due_at": at + timedelta(milliseconds=i),
+                }
+            )
+        session.execute(insert(Notification), rows)
+    return order
