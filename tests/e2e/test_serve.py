@@ -116,3 +116,11 @@ def children_of(pid: int) -> set[int]:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
         found |= frontier
     return found
+
+
+# serve refuses a configuration whose alerts reach nobody: one person on every chain level.
+ONE_PERSON_OFFICE = (
+    '[[people]]\nid = "wang"\nname = "王芳"\nchannels = ["wang_hook"]\n'
+    'roles = ["office_staff", "leader_in_charge", "principal_leader", "group_head"]\n'
+)
+ONE_PERSON_CHANNEL = '[channels]\nwang_hook = "json://127.0.0.1:9/hook"\n'

@@ -11,6 +11,7 @@ switch it to `yuqing case dispatch|refer|close` and the approval functions once 
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,11 +20,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from models.parse.feeds import FeedItem
+from models.parse.entries import FeedItem
 from models.policy.stages import StageEvent
 from models.policy.states import ApprovalKind, ApprovalStatus, ObligationStatus
 from models.repo.cases import get_case
-from models.repo.intake import ingest_item, register_manual_item
+from models.repo.intake import register_manual_item
+from models.repo.items import StoreContext, store_items
 from models.repo.lifecycle import advance, cancel_open, regrade, settle
 from models.repo.obligations import acknowledge
 from models.store.db import session_scope
@@ -152,19 +154,21 @@ class Month:
             external_id=None,
         )
         intake = self.do(
-            lambda s: ingest_item(
+            lambda s: store_items(
                 s,
-                source_id=source,
-                item=item,
-                topics=rt.topics,
-                policy=rt.policy,
-                calendar=rt.calendar,
-                now=at,
-                force_case=True,
-                category=category,
+                items=[item],
+                ctx=StoreContext(
+                    source_id=source,
+                    topics=rt.topics,
+                    policy=rt.policy,
+                    calendar=rt.calendar,
+                    now=at,
+                    force_case=True,
+                    category=category,
+                ),
             )
         )
-        self._opened(name, intake)
+        self._opened(name, types.SimpleNamespace(case_id=next(iter(intake.item_cases.values()))))
 
     def manual(self, name: str, title: str, at: datetime, category: str) -> None:
         rt = self.runtime
