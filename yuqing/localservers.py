@@ -164,8 +164,6 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         owner: WebhookReceiver = self.server.owner  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
-        if owner.delay:
-            time.sleep(owner.delay)
         with owner.lock:
             status = owner.script.pop(0) if owner.script else owner.status
             if status == 200:
@@ -213,7 +211,7 @@ class WebhookReceiver(_Server):
         self._seen: set[tuple[str, str]] = set()
         self.rejected = 0
         self.status = 200
-        self.delay = 0.0  # seconds before answering, like a real endpoint across a network
+        self.delay = 0.0  # seconds between taking a message and answering (`slow`)
         self.reset = False
         self.script: list[int] = []
         self.lock = threading.Lock()

@@ -60,10 +60,12 @@ def test_outage_refused_then_500_then_delivered_with_every_attempt_recorded(
     assert cycle(engine, at, urls, options=options)["failed"] == 3
     receiver.recover()
     receiver.fail_with(500)
-    assert cycle(engine, at + timedelta(seconds=2), urls, options=options)["failed"] == 3
-    assert cycle(engine, at + timedelta(seconds=2.5), urls, options=options)["sent"] == 0  # wait
+    # Retry times count from when each send ended (the clock plus the send's own duration, which
+    # a busy machine stretches): the next cycles are placed well past the 1 s and 2 s waits.
+    assert cycle(engine, at + timedelta(seconds=4), urls, options=options)["failed"] == 3
+    assert cycle(engine, at + timedelta(seconds=4.5), urls, options=options)["sent"] == 0  # wait
     receiver.recover()
-    assert cycle(engine, at + timedelta(seconds=10), urls, options=options)["sent"] == 3
+    assert cycle(engine, at + timedelta(seconds=30), urls, options=options)["sent"] == 3
     assert sorted(path for path, _ in ids_at(receiver)) == ["/hook/li", "/hook/wang", "/hook/zhao"]
     assert receiver.rejected == 3 * 3  # each 500 retried twice within its send
     with session_scope(engine) as session:
