@@ -19,7 +19,7 @@ from types import FrameType
 
 from deployments.prefect_api import _die_with_parent
 from notifications.dispatch import Dispatcher
-from notifications.faults import VARIABLE as FAULT_VARIABLE
+from settings.faults import VARIABLE as FAULT_VARIABLE
 from tasks.runtime import Runtime, prepare
 
 log = logging.getLogger(__name__)

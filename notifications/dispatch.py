@@ -44,12 +44,12 @@ from notifications.channels import Attempt, send
 from notifications.claimed import Message
 from notifications.claims import claim
 from notifications.delivery import Sent, Tally, record
-from notifications.faults import Faults
 from notifications.health import breaker_rule
 from notifications.liveness import beat, forget_silent, live_claimers, new_identity, retire
 from notifications.outbox import next_due, take_over
 from notifications.render import render_batch
 from settings import Dispatch
+from settings.faults import Faults
 
 log = logging.getLogger(__name__)
 ChannelUrl = Callable[[str], str | None]

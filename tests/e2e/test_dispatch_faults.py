@@ -1,6 +1,6 @@
 """Fault injection at named points, on SQLite and PostgreSQL: a real dispatcher process (what
 `yuqing serve` runs with `dispatch.processes`) kills itself with SIGKILL when it reaches the
-point `YUQING_TEST_FAULT` names (`notifications.faults`): after a claim committed and before
+point `YUQING_TEST_FAULT` names (`settings.faults`): after a claim committed and before
 any send, after a send returned and before its record, and after a group was recorded while
 other sends were in flight. A second dispatcher process is then started. At the receiver (real
 Apprise, real HTTP): nothing lost, repeats no more than the sends the killed process held, each
