@@ -2,27 +2,28 @@
 
 For each notice: who (its roles resolved within the case's responsible units with the duty roster
 overlaid, an obligation handed to a person (转办) having them in place of its owner role, plus the
-people it names), on which channel (the person's first, or the one the notice names), what it
-says (rendered for each person, with their own signed links), and under which key (case,
-obligation, occasion, recipient, channel: delivering a notice twice queues nothing twice). Each
-queued message is noted on the case timeline; a person with no channel is noted instead. Runs in
-the caller's transaction: the sweep's (a lapse and its alerts commit together) or the `case`
-flow's step."""
+people it names), on which channel (the person's first, or the one the notice names), what it says
+(rendered for each person, with their own signed links), and under which key (case, obligation,
+occasion, recipient, channel: delivering a notice twice queues nothing twice). Each queued message
+is noted on the case timeline; a person with no channel is noted instead. Runs in the caller's
+transaction, set-based (one insert of the messages, one of their timeline entries): the sweep's (a
+lapse and its alerts commit together) or the `case` flow's step."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from models.policy.notices import Notice, NoticeKind
 from models.policy.states import EventKind
-from models.repo.cases import add_event
 from models.repo.directory import Directory, load_directory
 from models.store.tables import Case, Obligation, Person
 from notifications.context import EscalationContext
-from notifications.outbox import enqueue, new_notification_id
+from notifications.outbox import KEY_CHUNK, TIMELINE, Outgoing, enqueue, new_notification_id
 from notifications.render import AlertFacts, NoticeFacts, render_alert, render_notice
 
 ALERT_KINDS = frozenset({NoticeKind.REMINDER, NoticeKind.LAPSE, NoticeKind.NO_ACK})
@@ -37,6 +38,21 @@ class _Cache:
         self.cases: dict[int, Case] = {}
         self.obligations: dict[int, Obligation] = {}
         self.people: dict[str, Person | None] = {}
+
+    def preload(self, notices: Sequence[Notice]) -> None:
+        """Read the notices' cases and obligations in one query each."""
+        case_ids = {n.case_id for n in notices if n.case_id is not None} - set(self.cases)
+        obligation_ids = {n.obligation_id for n in notices if n.obligation_id is not None}
+        obligation_ids -= set(self.obligations)
+        for start in range(0, len(case_ids), KEY_CHUNK):
+            chunk = list(case_ids)[start : start + KEY_CHUNK]
+            for case in self.session.exec(select(Case).where(col(Case.id).in_(chunk))):
+                self.cases[case.id or 0] = case
+        for start in range(0, len(obligation_ids), KEY_CHUNK):
+            chunk = list(obligation_ids)[start : start + KEY_CHUNK]
+            query = select(Obligation).where(col(Obligation.id).in_(chunk))
+            for obligation in self.session.exec(query):
+                self.obligations[obligation.id or 0] = obligation
 
     def case(self, case_id: int | None) -> Case | None:
         if case_id is None:
@@ -65,9 +81,35 @@ class _Cache:
 def deliver(
     session: Session, notices: Sequence[Notice], *, ctx: EscalationContext, now: datetime
 ) -> int:
-    """Queue every notice to each of its recipients; returns how many messages were queued."""
+    """Queue every notice to each of its recipients; returns how many messages were queued.
+    Set-based: the messages are rendered first, then inserted in one statement (those whose key
+    is queued already left out) with their timeline entries in another."""
     cache = _Cache(session)
-    return sum(_deliver_one(cache, notice, ctx, now) for notice in notices)
+    cache.preload(notices)
+    planned: list[tuple[Notice, Person, Outgoing]] = []
+    entries: list[dict[str, Any] | tuple[Notice, Person, Outgoing]] = []
+    with session.no_autoflush:
+        for notice in notices:
+            for person_id in recipients_of(cache, notice, ctx, now):
+                person = cache.person(person_id)
+                if person is None or not person.channels:
+                    entries.append(_unreachable(notice, person_id, now))
+                    continue
+                channel = notice.channel or person.channels[0]
+                message = _message(cache, notice, person, channel, ctx, now)
+                planned.append((notice, person, message))
+                entries.append(planned[-1])
+    queued = {m.notification_id for m in enqueue(session, [m for _, _, m in planned])}
+    session.flush()  # the caller's own timeline entries come first
+    events = [
+        entry if isinstance(entry, dict) else _queued(*entry, now)
+        for entry in entries
+        if isinstance(entry, dict) or entry[2].notification_id in queued
+    ]
+    events = [e for e in events if e["case_id"] is not None]  # no case: no timeline
+    if events:
+        session.execute(insert(TIMELINE), events)
+    return len(queued)
 
 
 def recipients_of(
@@ -86,37 +128,20 @@ def recipients_of(
     return list(dict.fromkeys([*people, *notice.people]))
 
 
-def _deliver_one(cache: _Cache, notice: Notice, ctx: EscalationContext, now: datetime) -> int:
-    queued = 0
-    for person_id in recipients_of(cache, notice, ctx, now):
-        person = cache.person(person_id)
-        if person is None or not person.channels:
-            add_event(
-                cache.session,
-                case_id=notice.case_id,
-                kind=EventKind.DELIVERY_FAILED,
-                at=now,
-                message=f"{person_id} 未配置通知渠道，无法通知（{notice.headline}）",
-                data={"recipient": person_id, "occasion": notice.occasion},
-            )
-            continue
-        queued += _queue(cache, notice, person, notice.channel or person.channels[0], ctx, now)
-    return queued
-
-
-def _queue(
+def _message(
     cache: _Cache,
     notice: Notice,
     person: Person,
     channel: str,
     ctx: EscalationContext,
     now: datetime,
-) -> int:
+) -> Outgoing:
     notification_id = new_notification_id()
     subject, body = _render(cache, notice, person, notification_id, ctx, now)
     window = notice.ack_window
-    inserted = enqueue(
-        cache.session,
+    obligation = cache.obligation(notice.obligation_id)
+    return Outgoing(
+        notification_id=notification_id,
         case_id=notice.case_id,
         obligation_id=notice.obligation_id,
         level=notice.level,
@@ -125,31 +150,53 @@ def _queue(
         channel=channel,
         subject=subject,
         body=body,
-        notification_id=notification_id,
-        ack_window_seconds=None if window is None else int(window.total_seconds()),
         at=now,
+        due_at=obligation.due_at if obligation is not None else now,
+        ack_window_seconds=None if window is None else int(window.total_seconds()),
         occasion=notice.occasion,
         attachment=notice.attachment,
     )
-    if inserted is None:
-        return 0
-    add_event(
-        cache.session,
-        case_id=notice.case_id,
-        kind=EventKind.NOTIFICATION_QUEUED,
-        at=now,
-        message=f"待发送：致 {person.name}（{channel}），{notice.headline}",
-        data={
-            "notification": notification_id,
+
+
+def _unreachable(notice: Notice, person_id: str, now: datetime) -> dict[str, Any]:
+    return _event(
+        notice.case_id,
+        EventKind.DELIVERY_FAILED,
+        now,
+        f"{person_id} 未配置通知渠道，无法通知（{notice.headline}）",
+        {"recipient": person_id, "occasion": notice.occasion},
+    )
+
+
+def _queued(notice: Notice, person: Person, message: Outgoing, now: datetime) -> dict[str, Any]:
+    return _event(
+        notice.case_id,
+        EventKind.NOTIFICATION_QUEUED,
+        now,
+        f"待发送：致 {person.name}（{message.channel}），{notice.headline}",
+        {
+            "notification": message.notification_id,
             "recipient": person.id,
-            "channel": channel,
+            "channel": message.channel,
             "chain": notice.chain.value,
             "level": notice.level,
             "occasion": notice.occasion,
             "kind": notice.kind.value,
         },
     )
-    return 1
+
+
+def _event(
+    case_id: int | None, kind: EventKind, at: datetime, message: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "at": at,
+        "kind": kind,
+        "actor": "system",
+        "message": message,
+        "data": data,
+    }
 
 
 def _render(

@@ -9,7 +9,8 @@ takeover of rows whose claimer is gone (`notifications.liveness` says who is).""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlmodel import Session
 
 from models.policy.states import Chain, EventKind, NotificationStatus
-from models.store.tables import CaseEvent, Notification, Obligation
+from models.store.tables import CaseEvent, Notification
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 TIMELINE = CaseEvent.__table__  # type: ignore[attr-defined]
@@ -36,62 +37,75 @@ def outbox_key(
     return f"{case_id or '-'}:{obligation_id or '-'}:{occasion}:{recipient}:{channel}"
 
 
-def enqueue(
-    session: Session,
-    *,
-    case_id: int | None,
-    obligation_id: int | None,
-    level: int,
-    recipient_id: str,
-    channel: str,
-    subject: str,
-    body: str,
-    notification_id: str,
-    at: datetime,
-    chain: Chain = Chain.NO_COMPLETION,
-    ack_window_seconds: int | None = None,
-    occasion: str | None = None,
-    due_at: datetime | None = None,
-    attachment: str | None = None,
-) -> Notification | None:
-    """Insert the notification unless its key is already in the outbox; None when it was.
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to queue: to whom, on which channel, what it says, and what it is about."""
 
-    The key is derived here, from the row's own fields, so it can never disagree with them; the
-    occasion is the chain and level unless the caller names another (e.g. a monitoring gap).
-    `due_at` is the stored sort key: callers should pass the due time the alert is about (the
-    obligation's `due_at`); without it, the obligation's is looked up (no query when the session
-    holds it already), and an alert about no obligation sorts by `at`.
-    """
-    key = outbox_key(
-        case_id=case_id,
-        obligation_id=obligation_id,
-        occasion=occasion or f"{chain.value}{level}",
-        recipient=recipient_id,
-        channel=channel,
-    )
-    if session.execute(select(N.id).where(N.key == key)).first():
-        return None
-    if due_at is None and obligation_id is not None:
-        obligation = session.get(Obligation, obligation_id)
-        due_at = obligation.due_at if obligation is not None else None
-    notification = Notification(
-        id=notification_id,
-        key=key,
-        case_id=case_id,
-        obligation_id=obligation_id,
-        level=level,
-        chain=chain,
-        recipient_id=recipient_id,
-        channel=channel,
-        subject=subject,
-        body=body,
-        created_at=at,
-        due_at=due_at or at,
-        ack_window_seconds=ack_window_seconds,
-        attachment=attachment,
-    )
-    session.add(notification)
-    return notification
+    notification_id: str
+    case_id: int | None
+    obligation_id: int | None
+    level: int
+    recipient_id: str
+    channel: str
+    subject: str
+    body: str
+    at: datetime
+    due_at: datetime  # the stored sort key: the due time the alert is about (else `at`)
+    chain: Chain = Chain.NO_COMPLETION
+    ack_window_seconds: int | None = None  # None: no no-ack follow-up for this alert
+    occasion: str | None = None  # default: the chain and level
+    attachment: str | None = None  # a stored report's reference ("report:<id>")
+
+    @property
+    def key(self) -> str:
+        return outbox_key(
+            case_id=self.case_id,
+            obligation_id=self.obligation_id,
+            occasion=self.occasion or f"{self.chain.value}{self.level}",
+            recipient=self.recipient_id,
+            channel=self.channel,
+        )
+
+
+KEY_CHUNK = 500  # keys per lookup: well under both backends' bound-parameter limits
+
+
+def enqueue(session: Session, messages: Sequence[Outgoing]) -> list[Outgoing]:
+    """Insert each message unless its key is in the outbox already (or earlier in `messages`),
+    in one statement; the ones inserted, in order.
+
+    The key is derived from the row's own fields, so it can never disagree with them: a sweep
+    or a step carried out twice queues nothing twice."""
+    fresh: dict[str, Outgoing] = {}
+    for message in messages:
+        fresh.setdefault(message.key, message)
+    keys = list(fresh)
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start : start + KEY_CHUNK]
+        for (known,) in session.execute(select(N.key).where(N.key.in_(chunk))):
+            fresh.pop(known, None)
+    if fresh:
+        session.execute(insert(OUTBOX), [_row(key, m) for key, m in fresh.items()])
+    return list(fresh.values())
+
+
+def _row(key: str, message: Outgoing) -> dict[str, Any]:
+    return {
+        "id": message.notification_id,
+        "key": key,
+        "case_id": message.case_id,
+        "obligation_id": message.obligation_id,
+        "level": message.level,
+        "chain": message.chain,
+        "recipient_id": message.recipient_id,
+        "channel": message.channel,
+        "subject": message.subject,
+        "body": message.body,
+        "created_at": message.at,
+        "due_at": message.due_at,
+        "ack_window_seconds": message.ack_window_seconds,
+        "attachment": message.attachment,
+    }
 
 
 def new_notification_id() -> str:

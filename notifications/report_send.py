@@ -19,7 +19,7 @@ from models.policy.states import NotificationStatus
 from models.repo.directory import role_holders
 from models.repo.report_store import attachment_ref
 from models.store.tables import Notification, Person, StoredReport
-from notifications.outbox import enqueue, new_notification_id
+from notifications.outbox import Outgoing, enqueue, new_notification_id
 from notifications.report_links import DownloadSigner
 
 
@@ -54,8 +54,8 @@ def queue_report(
             continue
         notification_id = new_notification_id()
         text = _text(report, person, body, links, now, notification_id)
-        inserted = enqueue(
-            session,
+        message = Outgoing(
+            notification_id=notification_id,
             case_id=report.case_id,
             obligation_id=None,
             level=0,
@@ -63,12 +63,12 @@ def queue_report(
             channel=person.channels[0],
             subject=subject,
             body=text,
-            notification_id=notification_id,
             at=now,
+            due_at=now,
             occasion=f"report{report.id}",
             attachment=attachment_ref(report.id),
         )
-        queued += inserted is not None
+        queued += len(enqueue(session, [message]))
     report.send_requested_at = report.send_requested_at or now
     session.add(report)
     return Queued(queued, tuple(people), tuple(unreachable))

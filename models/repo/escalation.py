@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import case, insert, literal, or_, true, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from models.policy import Policy
 from models.policy.escalation import (
     LapseStep,
+    ObligationPlan,
     QuietHours,
     escalation_times,
     format_late,
@@ -27,12 +30,22 @@ from models.policy.escalation import (
     reminder_at,
 )
 from models.policy.notices import Notice, NoticeKind
+from models.policy.policy import EscalationRule
 from models.policy.routing import NoAckStep, Routing, plan_no_ack
 from models.policy.states import Chain, EventKind, ObligationStatus
 from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
 from models.repo.changes import Change
 from models.repo.directory import Directory, load_directory
-from models.store.tables import AccountabilityRecord, Case, Notification, Obligation, Person
+from models.store.tables import (
+    AccountabilityRecord,
+    Case,
+    CaseEvent,
+    Notification,
+    Obligation,
+    Person,
+)
+
+OBLIGATIONS = Obligation.__table__  # type: ignore[attr-defined]
 
 LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 NO_ACK_LABELS = {1: "未签收：改用下一渠道", 2: "未签收：转代理人或值班领导"}
@@ -62,36 +75,67 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> Sequence[Obliga
     return session.exec(query).all()
 
 
-def advance_level(
-    session: Session,
-    obligation: Obligation,
-    *,
-    to_level: int,
-    next_check_at: datetime | None,
-    reminded_at: datetime | None = None,
-) -> bool:
-    """Move the obligation from its current level to `to_level` (and mark its reminder done when
-    `reminded_at` is given); False if someone else did either first."""
-    assert obligation.id is not None
-    conditions = [
-        col(Obligation.id) == obligation.id,
-        col(Obligation.level) == obligation.level,
-        col(Obligation.status) == ObligationStatus.OPEN,
-    ]
-    values: dict[str, object] = {"level": to_level, "next_check_at": next_check_at}
-    if reminded_at is not None:
-        conditions.append(col(Obligation.reminded_at).is_(None))
-        values["reminded_at"] = reminded_at
-    result = session.execute(
-        update(Obligation)
-        .where(*conditions)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+@dataclass(frozen=True)
+class Move:
+    """An obligation's chain moving from its current level to `to_level`, marking its reminder
+    done at `reminded_at` when given."""
+
+    obligation: Obligation
+    to_level: int
+    next_check_at: datetime | None
+    reminded_at: datetime | None = None
+
+
+MOVE_CHUNK = 300  # obligations per statement: well under both backends' parameter limits
+
+
+def advance_levels(session: Session, moves: Sequence[Move]) -> set[int]:
+    """Apply the moves with compare-and-set (the level it was read at, still open, the reminder
+    not done yet when marking it), one statement per chunk; the ids of those moved. Someone else
+    moved the rest first. The session's objects get the new values without another read."""
+    moved: set[int] = set()
+    for start in range(0, len(moves), MOVE_CHUNK):
+        moved |= _advance_chunk(session, moves[start : start + MOVE_CHUNK])
+    for move in moves:
+        if move.obligation.id in moved:
+            set_committed_value(move.obligation, "level", move.to_level)
+            set_committed_value(move.obligation, "next_check_at", move.next_check_at)
+            if move.reminded_at is not None:
+                set_committed_value(move.obligation, "reminded_at", move.reminded_at)
+    return moved
+
+
+def _advance_chunk(session: Session, moves: Sequence[Move]) -> set[int]:
+    by_id = {m.obligation.id: m for m in moves}
+    marking = [i for i, m in by_id.items() if m.reminded_at is not None]
+    o, stamp = OBLIGATIONS.c, OBLIGATIONS.c.next_check_at.type
+
+    def per_row(values: dict[int | None, Any], otherwise: Any = None) -> Any:
+        whens = {
+            i: literal(v, stamp) if isinstance(v, datetime) or v is None else v
+            for i, v in values.items()
+        }
+        return case(whens, value=o.id, else_=otherwise)
+
+    reminder_free = or_(o.id.not_in(marking), o.reminded_at.is_(None)) if marking else true()
+    statement = (
+        update(OBLIGATIONS)
+        .where(
+            o.id.in_(list(by_id)),
+            o.status == ObligationStatus.OPEN,
+            o.level == case({i: m.obligation.level for i, m in by_id.items()}, value=o.id),
+            reminder_free,
+        )
+        .values(
+            level=case({i: m.to_level for i, m in by_id.items()}, value=o.id),
+            next_check_at=per_row({i: m.next_check_at for i, m in by_id.items()}),
+            reminded_at=per_row({i: by_id[i].reminded_at for i in marking}, o.reminded_at)
+            if marking
+            else o.reminded_at,
+        )
+        .returning(o.id)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.expire(obligation)
-    return True
+    return set(session.execute(statement).scalars())
 
 
 # --- the no-completion chain -----------------------------------------------------------------
@@ -107,83 +151,112 @@ def escalate_due(
     batch_size: int,
 ) -> Sweep:
     """Claim up to `batch_size` due obligations: fire their reminders and the chain levels that
-    came due (a late sweep catches up on every one), or hold them through quiet hours."""
+    came due (a late sweep catches up on every one), or hold them through quiet hours.
+    Set-based: the levels move in one statement, the timeline entries and the accountability
+    records are inserted in one each."""
     sweep = Sweep()
     obligations = claim_due(session, now=now, limit=batch_size)
     sweep.claimed = len(obligations)
+    if not obligations:
+        return sweep
+    case_ids = {o.case_id for o in obligations}
+    cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(case_ids)))}
     directory = load_directory(session)
+    planned: list[tuple[Case, Obligation, ObligationPlan]] = []
+    records = _Records()
     for obligation in obligations:
-        case = session.get(Case, obligation.case_id)
-        assert case is not None
-        _escalate_one(session, case, obligation, now, policy, routing, quiet, directory, sweep)
+        case = cases[obligation.case_id]
+        plan = _plan(case, obligation, now, policy, quiet)
+        if plan.held_until is not None:
+            sweep.held += 1
+            _hold(records, case, obligation, until=plan.held_until, now=now, tz=policy.timezone)
+        elif not (plan.remind or plan.reminder_superseded or plan.steps):
+            obligation.next_check_at = plan.next_check_at  # woken early: look again later
+            session.add(obligation)
+        else:
+            planned.append((case, obligation, plan))
+    moves = [
+        Move(
+            obligation,
+            to_level=plan.steps[-1].level if plan.steps else obligation.level,
+            next_check_at=plan.next_check_at,
+            reminded_at=now if (plan.remind or plan.reminder_superseded) else None,
+        )
+        for _, obligation, plan in planned
+    ]
+    moved = advance_levels(session, moves)
+    for case, obligation, plan in planned:
+        if obligation.id not in moved:
+            continue  # another sweeper fired it
+        rule = policy.escalation_for(case.grade)
+        if plan.remind:
+            sweep.reminders += 1
+            sweep.notices.append(_reminder(records, case, obligation, now, rule))
+        for step in plan.steps:
+            sweep.levels_fired += 1
+            notice = _fire_level(records, case, obligation, step, now, policy, routing, directory)
+            sweep.notices.append(notice)
+    records.insert(session)
     return sweep
 
 
-def _escalate_one(
-    session: Session,
-    case: Case,
-    obligation: Obligation,
-    now: datetime,
-    policy: Policy,
-    routing: Routing,
-    quiet: QuietHours | None,
-    directory: Directory,
-    sweep: Sweep,
-) -> None:
-    assert case.id is not None
-    rule = policy.escalation_for(case.grade)
+def _plan(
+    case: Case, obligation: Obligation, now: datetime, policy: Policy, quiet: QuietHours | None
+) -> ObligationPlan:
     grade = policy.scheme.level(case.grade).id
-    tz_name = policy.timezone
-    plan = plan_obligation(
+    return plan_obligation(
         anchor_at=obligation.anchor_at,
         due_at=obligation.due_at,
         fired_level=obligation.level,
         reminded=obligation.reminded_at is not None,
-        rule=rule,
+        rule=policy.escalation_for(case.grade),
         chain=policy.chain_for(grade, obligation.key),
         now=now,
-        held_until=quiet_until(now, quiet, grade=grade, tz=ZoneInfo(tz_name)),
+        held_until=quiet_until(now, quiet, grade=grade, tz=ZoneInfo(policy.timezone)),
     )
-    if plan.held_until is not None:
-        sweep.held += 1
-        _hold(session, case.id, obligation, until=plan.held_until, now=now, tz_name=tz_name)
-        return
-    if not (plan.remind or plan.reminder_superseded or plan.steps):
-        obligation.next_check_at = plan.next_check_at  # woken early: look again later
-        session.add(obligation)
-        return
-    to_level = plan.steps[-1].level if plan.steps else obligation.level
-    marked = now if (plan.remind or plan.reminder_superseded) else None
-    if not advance_level(
-        session, obligation, to_level=to_level, next_check_at=plan.next_check_at, reminded_at=marked
-    ):
-        return  # another sweeper fired it
-    if plan.remind:
-        sweep.reminders += 1
-        sweep.notices.append(_reminder(session, case, obligation, now, rule.ack_window, policy))
-    for step in plan.steps:
-        sweep.levels_fired += 1
-        notice = _fire_level(session, case, obligation, step, now, policy, routing, directory)
-        sweep.notices.append(notice)
+
+
+@dataclass
+class _Records:
+    """What a sweep batch writes besides the levels: timeline entries and accountability
+    records, in order, inserted together once the batch is planned."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    accountability: list[dict[str, Any]] = field(default_factory=list)
+
+    def event(
+        self, case_id: int | None, kind: EventKind, at: datetime, message: str, data: dict[str, Any]
+    ) -> None:
+        self.events.append(
+            {
+                "case_id": case_id,
+                "at": at,
+                "kind": kind,
+                "actor": "system",
+                "message": message,
+                "data": data,
+            }
+        )
+
+    def insert(self, session: Session) -> None:
+        session.flush()  # whatever the session holds comes first on the timeline
+        if self.events:
+            session.execute(insert(CaseEvent.__table__), self.events)  # type: ignore[attr-defined]
+        if self.accountability:
+            table = AccountabilityRecord.__table__  # type: ignore[attr-defined]
+            session.execute(insert(table), self.accountability)
 
 
 def _reminder(
-    session: Session,
-    case: Case,
-    obligation: Obligation,
-    now: datetime,
-    ack_window: timedelta,
-    policy: Policy,
+    records: _Records, case: Case, obligation: Obligation, now: datetime, rule: EscalationRule
 ) -> Notice:
     assert case.id is not None
-    rule = policy.escalation_for(case.grade)
-    add_event(
-        session,
-        case_id=case.id,
-        kind=EventKind.REMINDER_DUE,
-        at=now,
-        message=f"{obligation.title}即将到期（截止前提醒）",
-        data={
+    records.event(
+        case.id,
+        EventKind.REMINDER_DUE,
+        now,
+        f"{obligation.title}即将到期（截止前提醒）",
+        {
             "obligation": obligation.key,
             "reminder_at": reminder_at(obligation.anchor_at, obligation.due_at, rule).isoformat(),
         },
@@ -198,7 +271,7 @@ def _reminder(
         chain=Chain.REMINDER,
         level=0,
         late_by=now - obligation.due_at,
-        ack_window=ack_window,
+        ack_window=rule.ack_window,
         links=LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
@@ -206,24 +279,22 @@ def _reminder(
 
 
 def _hold(
-    session: Session,
-    case_id: int,
+    records: _Records,
+    case: Case,
     obligation: Obligation,
     *,
     until: datetime,
     now: datetime,
-    tz_name: str,
+    tz: str,
 ) -> None:
     obligation.next_check_at = until
-    session.add(obligation)
-    local = until.astimezone(ZoneInfo(tz_name)).strftime("%H:%M")
-    add_event(
-        session,
-        case_id=case_id,
-        kind=EventKind.ESCALATION_HELD,
-        at=now,
-        message=f"{obligation.title}：静默时段，提醒延至 {local} 发出",
-        data={"obligation": obligation.key, "until": until.isoformat()},
+    local = until.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+    records.event(
+        case.id,
+        EventKind.ESCALATION_HELD,
+        now,
+        f"{obligation.title}：静默时段，提醒延至 {local} 发出",
+        {"obligation": obligation.key, "until": until.isoformat()},
     )
 
 
@@ -239,7 +310,7 @@ def level_roles(
 
 
 def _fire_level(
-    session: Session,
+    records: _Records,
     case: Case,
     obligation: Obligation,
     step: LapseStep,
@@ -254,14 +325,13 @@ def _fire_level(
     roles = level_roles(policy, routing, case, obligation, step.level)
     people = _people(directory, roles, case, obligation, routing, now)
     dual = "（双重报告）" if routing.second_roles(grade, step.level) else ""
-    add_event(
-        session,
-        case_id=case.id,
-        kind=EventKind.DEADLINE_LAPSED,
-        at=now,
-        message=f"{obligation.title}超时 {format_late(step.late_by)}：第{step.level}级催办"
+    records.event(
+        case.id,
+        EventKind.DEADLINE_LAPSED,
+        now,
+        f"{obligation.title}超时 {format_late(step.late_by)}：第{step.level}级催办"
         f"（{rung.label}）{dual}，通知 {len(people)} 人",
-        data={
+        {
             "obligation": obligation.key,
             "level": step.level,
             "late_seconds": int(step.late_by.total_seconds()),
@@ -270,7 +340,7 @@ def _fire_level(
     )
     if step.level == 1:
         owners = _people(directory, (obligation.owner_role,), case, obligation, routing, now)
-        _account(session, case.id, obligation, step, owners, now)
+        _account(records, case.id, obligation, step, owners, now)
     return Notice(
         kind=NoticeKind.LAPSE,
         occasion=f"{Chain.NO_COMPLETION.value}{step.level}",
@@ -307,7 +377,7 @@ def _people(
 
 
 def _account(
-    session: Session,
+    records: _Records,
     case_id: int,
     obligation: Obligation,
     step: LapseStep,
@@ -316,27 +386,26 @@ def _account(
 ) -> None:
     """The accountability record of a lapse: evidence for people to judge, never a verdict."""
     assert obligation.id is not None
-    session.add(
-        AccountabilityRecord(
-            case_id=case_id,
-            obligation_id=obligation.id,
-            obligation_title=obligation.title,
-            owner_role=obligation.owner_role,
-            responsible=responsible,
-            level=step.level,
-            due_at=obligation.due_at,
-            recorded_at=now,
-            late_seconds=int(step.late_by.total_seconds()),
-        )
+    records.accountability.append(
+        {
+            "case_id": case_id,
+            "obligation_id": obligation.id,
+            "obligation_title": obligation.title,
+            "owner_role": obligation.owner_role,
+            "responsible": responsible,
+            "level": step.level,
+            "due_at": obligation.due_at,
+            "recorded_at": now,
+            "late_seconds": int(step.late_by.total_seconds()),
+        }
     )
     who = "、".join(responsible) or "未配置"
-    add_event(
-        session,
-        case_id=case_id,
-        kind=EventKind.ACCOUNTABILITY,
-        at=now,
-        message=f"逾期记录（待人工研判）：{obligation.title}，责任人 {who}",
-        data={"obligation": obligation.key, "responsible": responsible},
+    records.event(
+        case_id,
+        EventKind.ACCOUNTABILITY,
+        now,
+        f"逾期记录（待人工研判）：{obligation.title}，责任人 {who}",
+        {"obligation": obligation.key, "responsible": responsible},
     )
 
 
@@ -483,9 +552,8 @@ def escalate_now(
     times = escalation_times(obligation.due_at, policy.escalation_for(grade), chain)
     next_check = next((t for r, t in times if r.level > level), None)
     marked = at if obligation.reminded_at is None else None  # the chain is past the reminder
-    if not advance_level(
-        session, obligation, to_level=level, next_check_at=next_check, reminded_at=marked
-    ):
+    move = Move(obligation, to_level=level, next_check_at=next_check, reminded_at=marked)
+    if not advance_levels(session, [move]):
         raise CaseError(f"事项 {obligation_key!r} 刚被他人催办或上报，请刷新后重试")
     roles = level_roles(policy, routing, case, obligation, level)
     people = _people(load_directory(session), roles, case, obligation, routing, at)

@@ -16,7 +16,7 @@ from models.policy.states import EventKind, NotificationStatus
 from models.store.db import session_scope
 from models.store.tables import ChannelHealth, Delivery
 from notifications.dispatch import dispatch_pending
-from notifications.outbox import enqueue, new_notification_id
+from notifications.outbox import Outgoing, enqueue, new_notification_id
 from settings import Dispatch
 from tests.support.escalation import T0, events, new_case, office, outbox
 from yuqing.localservers import WebhookReceiver
@@ -36,16 +36,21 @@ def alert(engine: Engine, case_id: int, n: int, at: datetime) -> str:
     with session_scope(engine) as session:
         enqueue(
             session,
-            case_id=case_id,
-            obligation_id=None,
-            level=1,
-            recipient_id="wang",
-            channel="wang_a",
-            subject=f"提醒{n}",
-            body=f"第{n}条\n通知编号：{notification_id}",
-            notification_id=notification_id,
-            at=at,
-            occasion=f"alert{n}",
+            [
+                Outgoing(
+                    case_id=case_id,
+                    obligation_id=None,
+                    level=1,
+                    recipient_id="wang",
+                    channel="wang_a",
+                    subject=f"提醒{n}",
+                    body=f"第{n}条\n通知编号：{notification_id}",
+                    notification_id=notification_id,
+                    at=at,
+                    occasion=f"alert{n}",
+                    due_at=at,
+                )
+            ],
         )
     return notification_id
 

@@ -26,7 +26,7 @@ from models.store.tables import Delivery
 from notifications.claims import CHAIN, claim
 from notifications.dispatch import RECORD_EVERY, dispatch_pending
 from notifications.health import breaker_rule
-from notifications.outbox import enqueue, new_notification_id
+from notifications.outbox import Outgoing, enqueue, new_notification_id
 from notifications.render import NOTIFICATION_ID_RE
 from settings import Dispatch
 from tests.support.escalation import T0, events, hook_urls, ids_at, new_case, office, outbox
@@ -93,16 +93,21 @@ def queue_alerts(engine: Engine, per_person: dict[str, int]) -> dict[str, list[s
                 notification_id = new_notification_id()
                 enqueue(
                     session,
-                    case_id=case_id,
-                    obligation_id=None,
-                    level=1,
-                    recipient_id=person,
-                    channel=f"{person}_hook",
-                    subject=f"提醒{n}",
-                    body=f"第{n}条\n通知编号：{notification_id}",
-                    notification_id=notification_id,
-                    at=T0 + timedelta(seconds=n),
-                    occasion=f"bench{n}",
+                    [
+                        Outgoing(
+                            case_id=case_id,
+                            obligation_id=None,
+                            level=1,
+                            recipient_id=person,
+                            channel=f"{person}_hook",
+                            subject=f"提醒{n}",
+                            body=f"第{n}条\n通知编号：{notification_id}",
+                            notification_id=notification_id,
+                            at=T0 + timedelta(seconds=n),
+                            occasion=f"bench{n}",
+                            due_at=T0 + timedelta(seconds=n),
+                        )
+                    ],
                 )
                 queued.setdefault(person, []).append(notification_id)
     return queued

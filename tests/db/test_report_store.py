@@ -18,7 +18,7 @@ from models.reports.periods import ReportKind, period_containing
 from models.reports.status import ReportStatus
 from models.store.db import session_scope
 from notifications.dispatch import dispatch_pending
-from notifications.outbox import enqueue, new_notification_id
+from notifications.outbox import Outgoing, enqueue, new_notification_id
 from tasks.quick_reports import build_quick
 from tasks.report_rerun import rerun_reports
 from tasks.reports import ReportFailed, build_report, report_input
@@ -94,16 +94,21 @@ def test_deliveries_are_counted_per_channel_from_the_delivery_rows(
             for n, channel in enumerate(["good", "good", "bad"]):
                 enqueue(
                     session,
-                    case_id=case_id,
-                    obligation_id=None,
-                    level=0,
-                    recipient_id="wangfang",
-                    channel=channel,
-                    subject=f"s{n}",
-                    body="b",
-                    notification_id=new_notification_id(),
-                    at=local(11, 22, 10),
-                    occasion=f"n{n}",
+                    [
+                        Outgoing(
+                            case_id=case_id,
+                            obligation_id=None,
+                            level=0,
+                            recipient_id="wangfang",
+                            channel=channel,
+                            subject=f"s{n}",
+                            body="b",
+                            notification_id=new_notification_id(),
+                            at=local(11, 22, 10),
+                            occasion=f"n{n}",
+                            due_at=local(11, 22, 10),
+                        )
+                    ],
                 )
         dispatch_pending(runtime.engine, channel_url=urls.get, now=local(11, 22, 10))
     data = report_input(runtime, period=DAY, now=local(11, 22, 17))
