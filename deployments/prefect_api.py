@@ -326,9 +326,10 @@ def use_api(url: str) -> Iterator[str]:
     """Point this process (and its children) at `url` for the duration of the block."""
     previous = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = url
+    _reread_prefect_settings()
     try:
         with contextlib.ExitStack() as stack:
-            if "prefect" in sys.modules:  # imported already: its settings were read at import
+            if "prefect" in sys.modules:  # this thread's own settings context, if it has one
                 from prefect.settings import PREFECT_API_URL, temporary_settings
 
                 stack.enter_context(temporary_settings(updates={PREFECT_API_URL: url}))
@@ -338,6 +339,17 @@ def use_api(url: str) -> Iterator[str]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = previous
+        _reread_prefect_settings()
+
+
+def _reread_prefect_settings() -> None:
+    """Prefect reads its settings when first imported; when it was imported already, its global
+    settings are read again from the environment, so every thread (the wake-up loop's, the
+    runner's) uses the API chosen, not a temporary server of its own."""
+    if "prefect" in sys.modules:
+        from prefect.context import refresh_global_settings_context
+
+        refresh_global_settings_context()
 
 
 @contextlib.contextmanager

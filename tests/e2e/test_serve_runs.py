@@ -20,7 +20,7 @@ from deployments.inprocess import SUPERSEDED
 from deployments.prefect_api import read_serve, use_api
 from deployments.reaper import MARK, owner_token
 from tests.e2e.test_reaper import gone
-from tests.e2e.test_serve import children_of
+from tests.e2e.test_serve import ONE_PERSON_CHANNEL, ONE_PERSON_OFFICE, children_of
 from tests.support.web import free_port
 
 YUQING = str(Path(sys.executable).with_name("yuqing"))
@@ -31,9 +31,11 @@ def write_config(directory: Path) -> Path:
     config = directory / "yuqing.toml"
     config.write_text(
         f'[general]\ndata_dir = "data"\n\n[web]\nport = {free_port()}\n\n'
-        f"[serve]\nprefect_port = {free_port()}\n\n[sweep]\ninterval_seconds = {SWEEP_EVERY}\n",
+        f"[serve]\nprefect_port = {free_port()}\n\n[sweep]\ninterval_seconds = {SWEEP_EVERY}\n\n"
+        f"{ONE_PERSON_OFFICE}",
         encoding="utf-8",
     )
+    (directory / "secrets.toml").write_text(ONE_PERSON_CHANNEL, encoding="utf-8")
     return config
 
 

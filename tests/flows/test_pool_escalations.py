@@ -38,7 +38,7 @@ def test_escalation_runs_never_pile_up(prefect_harness: str, tmp_path: Path) -> 
     config.write_text('[general]\ndata_dir = "data"\n', encoding="utf-8")
     since = datetime.now(UTC)
     ids = register(str(config), "pile-test")
-    assert set(ids) == {"collect", "sweep", "escalate", "rerun-case"}
+    assert set(ids) == {"collect", "sweep", "escalate", "rerun-case", "report", "rerun-reports"}
     # Runs may take no time at all here, so a running one is one its worker left.
     escalations = PoolEscalations(
         ids["escalate"], "pile-test", runs=2, max_seconds=0.0, overrun=0.0
