@@ -524,6 +524,7 @@ def regrade_target(policy: Policy, current: str, grade: str | None, *, up: bool)
 def _note(
     session: Session, case_id: int, actor: str, at: datetime, text: str, data: dict[str, str]
 ) -> None:
+    get_case(session, case_id)  # an unknown case is refused, not noted
     add_event(
         session,
         case_id=case_id,

@@ -105,6 +105,15 @@ def _refusals(case_id: int) -> list[tuple[str, str, dict[str, str], int, str]]:
         ("GET", f"/cases/{case_id + 1000}", {}, 404, f"案件 {case_id + 1000} 不存在"),
         ("POST", "/cases/99999999999999999999/act", {"action": "ack"}, 400, "case_id"),
         ("POST", f"/cases/{case_id + 1000}/act", {"action": "ack"}, 404, "不存在"),
+        # Found by the web fuzzing: a result noted before the case was looked up.
+        ("POST", "/cases/2147483647/act", {"action": "verify", "result": "0"}, 404, "不存在"),
+        (
+            "POST",
+            "/cases/2147483647/act",
+            {"action": "respond", "url": "https://a.cn/1"},
+            404,
+            "不存在",
+        ),
         ("POST", act, {**until, "until": "0001-01-01T00:00", "reason": "r"}, 422, "until"),
         ("POST", act, {**until, "until": "9999-12-31T23:59", "reason": "r"}, 422, "until"),
         ("POST", act, {**until, "until": "9999-12-31T23:59-12:00", "reason": "r"}, 422, "until"),
