@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import database, median, percentile
+from serving import DESK_SECRET, DESK_TOML
 from sqlalchemy import insert
 
 from models.policy import Stage
@@ -156,10 +157,12 @@ def write_config(directory: Path, url: str) -> tuple[Path, int]:
         f'[general]\ndata_dir = "data"\n\n[database]\nurl = "{url}"\n\n'
         f"[web]\nport = {port}\n\n[serve]\nprefect_port = {free_port()}\n\n"
         f'[[web.users]]\nusername = "wang"\nperson = "wang"\n'
-        f'password_hash = "{hash_password(PASSWORD)}"\n\n{unit_toml}{people_toml}',
+        f'password_hash = "{hash_password(PASSWORD)}"\n\n{unit_toml}{people_toml}{DESK_TOML}',
         encoding="utf-8",
     )
-    (directory / "secrets.toml").write_text(f'link_key = "{"k" * 40}"\n', encoding="utf-8")
+    (directory / "secrets.toml").write_text(
+        f'link_key = "{"k" * 40}"\n\n{DESK_SECRET}', encoding="utf-8"
+    )
     return config, port
 
 

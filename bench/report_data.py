@@ -308,6 +308,7 @@ def _deliveries(
                     "status": "sent",
                     "attempts": 4,
                     "created_at": at,
+                    "due_at": at,
                     "chain": "no_completion",
                 }
             )

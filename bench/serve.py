@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from common import median, percentile
+from serving import DESK_SECRET, DESK_TOML
 
 from deployments.prefect_api import read_serve, use_api
 from deployments.reaper import MARK, owner_token
@@ -124,9 +125,11 @@ def write_config(directory: Path) -> Path:
     config = directory / "yuqing.toml"
     config.write_text(
         f'[general]\ndata_dir = "data"\n\n[web]\nport = {free_port()}\n\n'
-        f"[serve]\nprefect_port = {free_port()}\n\n[sweep]\ninterval_seconds = {EVERY}\n",
+        f"[serve]\nprefect_port = {free_port()}\n\n[sweep]\ninterval_seconds = {EVERY}\n\n"
+        f"{DESK_TOML}",
         encoding="utf-8",
     )
+    (directory / "secrets.toml").write_text(DESK_SECRET, encoding="utf-8")
     return config
 
 

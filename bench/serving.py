@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from peers import free_port
+from peers import DESK, free_port
 from sqlalchemy import Engine, bindparam, insert, update
 
 from models.policy import Stage
@@ -30,6 +30,17 @@ from tests.support.configs import write_dispatch_config
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 
 
+DESK_ROLES = ["office_staff", "unit_responsible", "office_head"]
+# The same desk for a benchmark with no receiver: its channel refuses, and nothing it measures
+# is ever due to it.
+DESK_TOML = (
+    '[[units]]\nid = "desk_unit"\nname = "办公室值班台"\n\n'
+    '[[people]]\nid = "desk"\nname = "值班台"\nunit = "desk_unit"\n'
+    f'roles = {DESK_ROLES!r}\nchannels = ["desk_hook"]\n\n'.replace("'", '"')
+)
+DESK_SECRET = '[channels]\ndesk_hook = "json://127.0.0.1:9/desk"\n'
+
+
 def write_serve_config(
     directory: Path,
     *,
@@ -38,15 +49,20 @@ def write_serve_config(
     dispatch_toml: str = "",
     roles: dict[str, list[str]] | None = None,
 ) -> Path:
-    """An office (one person per channel) for serve, on free Prefect and console ports."""
+    """An office (one person per channel) for serve, on free Prefect and console ports. Serve
+    refuses an office whose deadlines reach nobody, so a desk (办公室值班台) holds the roles
+    that own the policy's deadlines; its messages go to `DESK` on the same receiver, which the
+    figures leave out. The benchmark's own deadlines are owned by the people measured."""
     extra = f"[serve]\nprefect_port = {free_port()}\n\n[web]\nport = {free_port()}\n\n"
+    first = next(iter(channel_urls.values()), "json://127.0.0.1:9/")
+    desk = first.split("://", 1)[0] + "://" + first.split("://", 1)[1].split("/", 1)[0] + DESK
     return write_dispatch_config(
         directory,
         database_url=database_url,
-        channel_urls=channel_urls,
+        channel_urls={**channel_urls, "desk_hook": desk},
         dispatch_toml=dispatch_toml,
         extra_toml=extra,
-        roles=roles,
+        roles={**(roles or {}), "desk": DESK_ROLES},
     )
 
 
