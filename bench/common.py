@@ -58,3 +58,14 @@ def add_bench_case(session: Session, *, at: datetime) -> Case:
     session.add(case)
     session.flush()
     return case
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of process `pid` in MB (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

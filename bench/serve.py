@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import median, percentile
+from common import median, percentile, rss_mb
 from serving import DESK_SECRET, DESK_TOML
 
 from deployments.prefect_api import read_serve, use_api
@@ -64,16 +64,6 @@ def descendants(pid: int) -> dict[int, str]:
         with contextlib.suppress(OSError):
             lines[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     return lines
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 class Watch(threading.Thread):
