@@ -43,8 +43,9 @@ from deployments.prefect_api import (
     write_serve,
 )
 from deployments.reaper import end_leftovers, mark_children, start_watchdog
+from models.policy.clocks import utc_now
 from settings import SettingsError
-from tasks.runtime import Runtime, database_unreachable, prepare, reach_problems
+from tasks.runtime import Runtime, calendar_gaps, database_unreachable, prepare, reach_problems
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -160,7 +161,7 @@ def prepare_patiently(
             say(f"{database_unreachable(exc)}；{wait:.0f} 秒后重试（第 {attempt} 次）")
             sleep(wait)
     problems, warnings = reach_problems(runtime.settings, runtime.policy)
-    for warning in warnings:
+    for warning in [*warnings, *calendar_gaps(runtime, utc_now())]:
         say(f"警告：{warning}")
     if problems:
         raise SettingsError(problems)

@@ -220,6 +220,7 @@ def _render(
             grade_label=grade,
             obligation_title=obligation.title,
             due_at=obligation.due_at,
+            provisional=obligation.provisional,
             late_by=notice.late_by or timedelta(0),
             level=notice.level,
             level_label=notice.headline,

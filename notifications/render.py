@@ -33,6 +33,7 @@ class AlertFacts:
     recipient_name: str
     chain: Chain = Chain.NO_COMPLETION
     links: tuple[tuple[str, str], ...] = ()  # (action, signed URL); empty: the CLI command
+    provisional: bool = False  # due in a year whose holiday arrangement is not known (暂定)
 
 
 LINK_LABELS = {
@@ -80,6 +81,8 @@ def _timing(facts: AlertFacts, language: str) -> str:
 def render_alert(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> tuple[str, str]:
     """(subject, body) of one alert."""
     due = facts.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    if facts.provisional:
+        due += " (provisional)" if language == "en" else "（暂定：该年节假日安排未知）"
     state = _STATE["en" if language == "en" else "zh"][facts.chain]
     timing = _timing(facts, language)
     if language == "en":

@@ -12,6 +12,7 @@ beside the settings file; keep it out of version control) and, above it, from
 """
 
 from settings.base import CHANNEL_ID_PATTERN, ID_PATTERN, Role, Section, SettingsError
+from settings.calendar import Calendar
 from settings.loading import Settings, config_path, load_settings
 from settings.organisation import (
     JsonMapping,
@@ -50,6 +51,7 @@ __all__ = [
     "CHANNEL_ID_PATTERN",
     "ID_PATTERN",
     "AnnualReport",
+    "Calendar",
     "Collect",
     "DailyReport",
     "Database",

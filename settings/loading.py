@@ -15,6 +15,7 @@ from pydantic import model_validator as _model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from settings.base import SettingsError
+from settings.calendar import Calendar
 from settings.organisation import (
     PersonConfig,
     Secrets,
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     general: General = General()
     database: Database = Database()
     policy: Policy = Policy()
+    calendar: Calendar = Calendar()
     collect: Collect = Collect()
     sweep: Sweep = Sweep()
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -200,7 +202,7 @@ def _read_toml(file: Path, *, required: bool, what: str) -> dict[str, Any]:
 
 def _resolve_relative_paths(data: dict[str, Any], *, base: Path) -> None:
     # Paths in a settings file are relative to the file, not to wherever the command runs.
-    for section, key in (("general", "data_dir"), ("policy", "file")):
+    for section, key in (("general", "data_dir"), ("policy", "file"), ("calendar", "file")):
         table = data.get(section)
         if not isinstance(table, dict):  # missing, or not a table: validation names it
             continue

@@ -6,6 +6,7 @@ step with the settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from sqlalchemy import Engine
 
 from models.parse.topics import Topic
 from models.policy import Policy, WorkCalendar
+from models.policy.calendar import calendar_warnings
 from models.policy.reach import unreachable_levels
 from models.repo.directory import sync_directory
 from models.repo.sources import sync_sources
+from models.store.calendar_file import load_calendar
 from models.store.db import make_engine, session_scope, upgrade_database
 from models.store.presets import load_policy_file, load_preset
 from settings import Settings, load_settings
@@ -68,6 +71,12 @@ def reach_problems(settings: Settings, policy: Policy) -> tuple[list[str], list[
     return errors, warnings
 
 
+def calendar_gaps(runtime: Runtime, now: datetime) -> list[str]:
+    """The calendar's missing years operators must hear of at `now` (this year; from 1 December
+    next year too)."""
+    return calendar_warnings(runtime.calendar, now.astimezone(runtime.settings.tz).date())
+
+
 def load_policy(settings: Settings) -> Policy:
     overrides = settings.policy.overrides
     if settings.policy.file is not None:
@@ -91,7 +100,7 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         engine=make_engine(settings.database_url()),
         policy=load_policy(settings),
-        calendar=WorkCalendar.default(),
+        calendar=load_calendar(settings.calendar.file),
         topics=topics,
     )
 

@@ -21,7 +21,7 @@ from models.store.db import session_scope
 from tasks.runtime import prepare
 from yuqing import actions
 from yuqing.carry import carry_out
-from yuqing.cli_common import config_arg, console, now, print_json, progress, refusals
+from yuqing.cli_common import AT, config_arg, console, now, print_json, progress, refusals
 
 CASE = typer.Argument(..., help="案件编号", min=1, max=2**31 - 1)
 BY = typer.Option(None, "--by", help="操作人：人员编号或姓名（默认：当前系统用户）")
@@ -78,6 +78,7 @@ def ack_cmd(
     obligation: str = typer.Option(None, "--obligation", help="事项代码，默认最早到期的未签收项"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """签收：停止未签收提醒；事项完成前仍按时限催办。"""
     act("ack", case_id, by=by, as_json=as_json, subject=obligation)
@@ -91,6 +92,7 @@ def complete_cmd(
     note: str = typer.Option(None, "--note", help="办理说明"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """完成事项：停止该事项的全部催办；事项对应的阶段事件合法时，案件进入下一阶段。"""
     form = {"result": result, "url": url, "note": note}
@@ -104,6 +106,7 @@ def extend_cmd(
     reason: str = typer.Option(None, "--reason", help="延期理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """申请延期：须经审批人同意（yuqing case approve）才改变截止时间。"""
     form = {"until": until, "reason": reason}
@@ -117,6 +120,7 @@ def reassign_cmd(
     reason: str = typer.Option(None, "--reason", help="转办理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """转办：事项交给另一人办理并通知其本人；时限不重新计算。"""
     form = {"to_person": to, "reason": reason}
@@ -129,6 +133,7 @@ def escalate_cmd(
     reason: str = typer.Option(None, "--reason", help="上报理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """上报：事项的催办链立即上升一级并通知该级人员。"""
     act("escalate", case_id, by=by, as_json=as_json, form={"reason": reason}, subject=obligation)
@@ -140,6 +145,7 @@ def upgrade_cmd(
     reason: str = typer.Option(None, "--reason", help="升级理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """升级：未完成事项的时限按新等级缩短，并通知督办链第一级。"""
     act("upgrade", case_id, by=by, as_json=as_json, form={"grade": grade, "reason": reason})
@@ -151,6 +157,7 @@ def downgrade_cmd(
     reason: str = typer.Option(None, "--reason", help="降级理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """申请降级：须由该等级的审批人（非申请人本人）同意后生效；已有时限不会延长。"""
     act("downgrade", case_id, by=by, as_json=as_json, form={"grade": grade, "reason": reason})
@@ -162,6 +169,7 @@ def report_cmd(
     unit: list[str] = typer.Option(None, "--unit", help="发生责任单位（预案要求通知时）"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """快报：按等级报送快报（网站、信息、网友留言要点、来源链接、类别、等级）。"""
     form = {"text": text, "units": ",".join(unit or [])}
@@ -179,6 +187,7 @@ def assess_cmd(
     note: str = typer.Option(None, "--note", help="研判意见"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """研判：确认等级与类别，指定责任单位（多个单位时指定牵头单位）。"""
     form = {"grade": grade, "category": category, "units": ",".join(unit or []), "lead": lead}
@@ -191,6 +200,7 @@ def dispatch_cmd(
     lead: str = typer.Option(None, "--lead", help="牵头单位"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """下发联系单：发给责任单位的负责人和联络员，核查与办结时限开始计算。"""
     form = {"units": ",".join(unit or []), "lead": lead}
@@ -202,6 +212,7 @@ def verify_cmd(
     result: str = typer.Option(None, "--result", help="核查结果"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """核查反馈：记录核查结果，案件进入核查阶段。"""
     act("verify", case_id, by=by, as_json=as_json, form={"result": result})
@@ -212,6 +223,7 @@ def draft_cmd(
     text: str = typer.Option(None, "--text", help="通稿内容"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """提交通稿：送该等级的审批人审定（本人不能审批自己的通稿）。"""
     act("draft", case_id, by=by, as_json=as_json, form={"text": text})
@@ -223,6 +235,7 @@ def approve_cmd(
     note: str = typer.Option(None, "--note", help="审批意见"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """同意：通稿审定、降级或延期申请（须持有该等级的审批角色，且不是申请人）。"""
     form = {"request": None if request is None else str(request), "note": note}
@@ -235,6 +248,7 @@ def reject_cmd(
     reason: str = typer.Option(None, "--reason", help="退回理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """退回：通稿、降级或延期申请不予同意，并通知申请人。"""
     form = {"request": None if request is None else str(request), "reason": reason}
@@ -247,6 +261,7 @@ def respond_cmd(
     text: str = typer.Option(None, "--text", help="回应内容"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """回应发布：记录公开回应的链接与内容。"""
     act("respond", case_id, by=by, as_json=as_json, form={"url": url, "text": text})
@@ -257,6 +272,7 @@ def track_cmd(
     note: str = typer.Option(None, "--note", help="跟踪说明"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """跟踪：持续监测，指标变化仍可触发升级。"""
     act("track", case_id, by=by, as_json=as_json, form={"note": note})
@@ -270,6 +286,7 @@ def close_cmd(
     reason: str = typer.Option(None, "--reason", help="办结说明"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """办结：记录办结结果，其余未完成事项取消，开始善后观察与总结评估计时。"""
     act("close", case_id, by=by, as_json=as_json, form={"outcome": outcome, "reason": reason})
@@ -282,6 +299,7 @@ def review_cmd(
     lessons: str = typer.Option(None, "--lessons", help="经验教训"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """总结评估：填写总结、原因与经验教训，案件归入案例库。"""
     form = {"summary": summary, "cause": cause, "lessons": lessons}
@@ -296,6 +314,7 @@ def refer_cmd(
     note: str = typer.Option(None, "--note", help="移送说明"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """移送：记录移送公安、纪检、网信办或宣传部（作为案件结果记录）。"""
     act("refer", case_id, by=by, as_json=as_json, form={"to": to, "note": note})
@@ -306,6 +325,7 @@ def reopen_cmd(
     reason: str = typer.Option(None, "--reason", help="重新打开理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
     """重新打开：善后观察期内已办结的案件回到跟踪阶段。"""
     act("reopen", case_id, by=by, as_json=as_json, form={"reason": reason})

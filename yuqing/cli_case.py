@@ -6,12 +6,14 @@ refusal exits 2 with the reason."""
 from __future__ import annotations
 
 import getpass
+from datetime import timedelta
 from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from models.policy.registration import registration_times
 from models.policy.stages import STAGE_LABELS
 from models.repo.cases import (
     CaseError,
@@ -28,7 +30,7 @@ from models.store.tables import Case
 from tasks.act import record
 from tasks.runtime import Runtime, prepare
 from yuqing import cli_act, cli_rerun
-from yuqing.cli_common import config_arg, console, now, print_json, refusals
+from yuqing.cli_common import AT, config_arg, console, now, print_json, refusals
 
 STATUS_LABELS = {
     "open": "待办",
@@ -57,6 +59,8 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
             "topic": case.topic_id,
             "category": case.category,
             "discovered_at": case.discovered_at,
+            "posted_at": case.posted_at,
+            "occurred_at": case.occurred_at,
             "closed_at": case.closed_at,
             "obligations": [
                 {
@@ -92,6 +96,7 @@ def list_cases(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
     include_closed: bool = typer.Option(False, "--all", help="包括已办结案件"),
     stuck: bool = typer.Option(False, "--stuck", help="只列卡住的案件（步骤失败或时限、通知停摆）"),
+    at: str = AT,
 ) -> None:
     """列出案件（默认只列未办结的；--stuck 只列卡住的）。"""
     if stuck:
@@ -148,6 +153,16 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
         f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
         f"{data['grade_label']} · 阶段：{data['stage_label']}"
     )
+    known = [
+        f"{label} {data[key].astimezone(tz):%Y-%m-%d %H:%M}"
+        for key, label in (
+            ("discovered_at", "发现"),
+            ("posted_at", "发帖"),
+            ("occurred_at", "发生"),
+        )
+        if data[key] is not None
+    ]
+    console.print("时间：" + "，".join(known))
     table = Table("事项", "计时", "截止", "状态", "催办级别", "签收")
     for o in data["obligations"]:
         acked = (
@@ -156,7 +171,8 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
         table.add_row(
             o["title"],
             CLOCK_LABELS.get(o["clock"], o["clock"]),
-            f"{o['due_at'].astimezone(tz):%Y-%m-%d %H:%M}",
+            f"{o['due_at'].astimezone(tz):%Y-%m-%d %H:%M}"
+            + ("（暂定）" if o["provisional"] else ""),
             STATUS_LABELS.get(o["status"], o["status"]),
             str(o["level"]),
             acked,
@@ -178,16 +194,25 @@ def register_case(
         None, "--category", help="inquiry | hype | rumour | suggestion | corruption"
     ),
     grade: str = typer.Option(None, "--grade", help="登记人提出的等级（高于规则判定时采用）"),
+    posted_at: str = typer.Option(
+        None, "--posted-at", help="网民发帖时间（如 2026-11-22 08:30，无时区按本地时区）"
+    ),
+    occurred_at: str = typer.Option(None, "--occurred-at", help="事件（舆情）发生时间"),
     clicks: int = typer.Option(0, "--clicks", min=0, max=2**62, help="点击量"),
     comments: int = typer.Option(0, "--comments", min=0, max=2**62, help="评论数"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    at: str = AT,
 ) -> None:
-    """人工登记（市民来电、信访、网信办转办等）：总会立案，或并入相似的未结案件。"""
+    """人工登记（市民来电、信访、网信办转办等）：总会立案，或并入相似的未结案件；时限从预案
+    规定的起算点（发现、发帖或发生时间）计算。"""
     with refusals():
         if title is None:
             raise CaseError("缺少字段 title（标题）：请用 --title 指明")
         runtime = prepare(config_arg())
-        actor, at = by or getpass.getuser(), now()
+        actor, moment = by or getpass.getuser(), now()
+        horizon = timedelta(days=runtime.settings.general.horizon_days)
+        given = {"posted_at": posted_at, "occurred_at": occurred_at}
+        times = registration_times(given, runtime.settings.tz, now=moment, within=horizon)
         recorded = record(
             runtime,
             lambda session: register(
@@ -199,14 +224,16 @@ def register_case(
                 topics=runtime.topics,
                 policy=runtime.policy,
                 calendar=runtime.calendar,
-                now=at,
+                now=moment,
                 url=url,
                 category=category,
                 clicks=clicks,
                 comments=comments,
                 grade=grade,
+                posted_at=times.get("posted_at"),
+                occurred_at=times.get("occurred_at"),
             ),
-            at=at,
+            at=moment,
         )
     if as_json:
         print_json(recorded.change.data)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from deployments.prefect_api import PrefectUnavailable, prefect_api
 from models.policy import PolicyError
-from models.policy.clocks import utc_now
+from models.policy.clocks import require_aware, utc_now
 from models.repo.cases import CaseError
 from settings import SettingsError, load_settings
 from tasks.runtime import database_unreachable
@@ -35,6 +35,33 @@ class State:
 def now() -> datetime:
     """The command's clock: `--at` when given, else the real time."""
     return State.at or utc_now()
+
+
+def parse_at(text: str) -> datetime:
+    """`--at` as given: an ISO time with its zone, else a one-line refusal and exit 2."""
+    try:
+        return require_aware(datetime.fromisoformat(text), name="--at")
+    except ValueError:
+        example = "例 2026-11-30T09:00+08:00"
+        errors.print(f"[red]无法执行[/red] --at：须是带时区的 ISO 时间，{example}：{text[:40]!r}")
+        raise typer.Exit(2) from None
+
+
+def _at_given(value: str | None) -> str | None:
+    if value is not None:
+        State.at = parse_at(value)
+    return value
+
+
+# `--at` after the verb (`yuqing case sweep --at …`): the same clock as the global option before
+# it; a command that honours the clock takes `at: str = AT` (never read: the callback sets it).
+AT = typer.Option(
+    None,
+    "--at",
+    callback=_at_given,
+    expose_value=False,
+    help="按此时间办理（演练与测试；ISO 时间，须带时区；也可写在命令前）",
+)
 
 
 def config_arg() -> str | None:

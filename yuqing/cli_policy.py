@@ -27,7 +27,10 @@ from models.policy import (
     due_at,
 )
 from models.policy.policy import describe_duration
+from models.store.calendar_file import load_calendar
 from models.store.presets import list_presets, load_policy_file, load_preset
+from settings import SettingsError, load_settings
+from yuqing.cli_common import State
 
 app = typer.Typer(help="处置策略：预设、时限矩阵、到期时间 (policies)", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -55,6 +58,10 @@ def refusals() -> Iterator[None]:
         raise typer.Exit(2) from None
     except PolicyError as exc:
         errors.print(f"[red]无法执行[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except SettingsError as exc:
+        for problem in exc.problems:
+            errors.print(f"[red]配置错误[/red] {escape(problem)}")
         raise typer.Exit(2) from None
 
 
@@ -151,9 +158,10 @@ def show(
         console.print(f"督办第{rung.level}级：{escape(rung.label)}（{', '.join(rung.roles)}）")
 
 
-def _explain_rows(policy: Policy, grade: str, at: datetime) -> list[dict[str, Any]]:
+def _explain_rows(
+    policy: Policy, grade: str, at: datetime, calendar: WorkCalendar
+) -> list[dict[str, Any]]:
     tz = ZoneInfo(policy.timezone)
-    calendar = WorkCalendar.default()
     rows = []
     for rule in policy.obligations_for(grade):
         due = due_at(rule, at, calendar=calendar, tz=tz, closing_time=policy.closing_time)
@@ -189,7 +197,8 @@ def explain(
         policy = _policy(preset, file, pairs)
         level = policy.scheme.level(grade)
         moment = _parse_at(at, ZoneInfo(policy.timezone))
-        rows = _explain_rows(policy, level.id, moment)
+        calendar = load_calendar(load_settings(State.config).calendar.file)
+        rows = _explain_rows(policy, level.id, moment, calendar)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -13,13 +13,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from models.policy.clocks import utc_now
 from models.policy.stages import STAGE_LABELS
 from models.repo.cases import get_case
 from models.repo.stuck import REASON_LABELS, find_stuck
 from models.store.db import session_scope
 from tasks.runtime import prepare
-from yuqing.cli_common import config_arg, console, flow_api, print_json, refusals
+from yuqing.cli_common import AT, config_arg, console, flow_api, now, print_json, refusals
 
 
 def list_stuck(as_json: bool) -> None:
@@ -28,7 +27,7 @@ def list_stuck(as_json: bool) -> None:
         runtime = prepare(config_arg())
         lease = timedelta(seconds=runtime.settings.dispatch.sending_lease_seconds)
         with session_scope(runtime.engine) as session:
-            stuck = find_stuck(session, now=utc_now(), policy=runtime.policy, lease=lease)
+            stuck = find_stuck(session, now=now(), policy=runtime.policy, lease=lease)
     rows: list[dict[str, Any]] = [
         {
             "id": s.case_id,
@@ -66,6 +65,7 @@ def rerun_case(
     case_id: int = typer.Argument(..., help="案件编号"),
     by: str = typer.Option(None, "--by", help="操作人（默认：当前系统用户）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    at: str = AT,
 ) -> None:
     """重跑卡住的案件：按原起算时间补建缺失的时限、恢复计时、补发通知；不重新计时，不重复发送。"""
     with refusals():
@@ -76,7 +76,7 @@ def rerun_case(
 
         with flow_api():
             summary = rerun_flow(
-                case_id=case_id, config=config_arg(), actor=by or getpass.getuser()
+                case_id=case_id, config=config_arg(), at=now(), actor=by or getpass.getuser()
             )
     if as_json:
         print_json(summary)

@@ -1,15 +1,19 @@
 """What `yuqing config check` checks, in order, collecting every problem: the file loads (its
 secrets file and the environment included) and every field is valid; every channel URL is one
 Apprise can use (shown only masked); the active policy loads; and every obligation of that policy
-reaches somebody at every chain level (an error at the first level, a warning above it). Any
-file at all gives a report, never an exception."""
+reaches somebody at every chain level (an error at the first level, a warning above it); the
+calendar file loads, and the calendar knows this year (and from 1 December next year), else a
+warning. Any file at all gives a report, never an exception."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from models.policy import Policy, PolicyError, PolicyInvalid
+from models.policy.calendar import calendar_warnings
+from models.store.calendar_file import load_calendar
 from notifications.channels import is_valid_url, privacy_url
 from settings import Settings, SettingsError, load_settings
 from tasks.runtime import load_policy, reach_problems
@@ -22,7 +26,7 @@ class Report:
     summary: str = ""
 
 
-def check_configuration(path: Path) -> Report:
+def check_configuration(path: Path, *, now: datetime) -> Report:
     report = Report()
     try:
         settings = load_settings(path, require_file=True)
@@ -30,6 +34,7 @@ def check_configuration(path: Path) -> Report:
         report.problems = exc.problems
         return report
     report.problems += channel_problems(settings)
+    _calendar(settings, report, now)
     policy = _policy(settings, report)
     if policy is not None:
         errors, warnings = reach_problems(settings, policy)
@@ -48,6 +53,15 @@ def channel_problems(settings: Settings) -> list[str]:
         for cid, url in settings.secrets.channels.items()
         if not is_valid_url(url.get_secret_value())
     ]
+
+
+def _calendar(settings: Settings, report: Report, now: datetime) -> None:
+    try:
+        calendar = load_calendar(settings.calendar.file)
+    except PolicyError as exc:
+        report.problems.append(str(exc))
+        return
+    report.warnings += calendar_warnings(calendar, now.astimezone(settings.tz).date())
 
 
 def _policy(settings: Settings, report: Report) -> Policy | None:

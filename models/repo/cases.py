@@ -65,6 +65,7 @@ def open_case(
     calendar: WorkCalendar,
     discovered_at: datetime,
     occurred_at: datetime | None = None,
+    posted_at: datetime | None = None,
     topic_id: str | None = None,
     category: str | None = None,
     reason: str = "",
@@ -80,6 +81,7 @@ def open_case(
         category=category,
         discovered_at=discovered_at,
         occurred_at=occurred_at,
+        posted_at=posted_at,
         created_at=discovered_at,
         updated_at=discovered_at,
     )
@@ -111,9 +113,14 @@ def open_case(
 
 
 def registration_anchors(case: Case) -> dict[Anchor, datetime]:
-    """The anchor times a case has from the moment it is registered."""
-    known = case.occurred_at or case.discovered_at
-    return {Anchor.discovery: case.discovered_at, Anchor.occurrence: known, Anchor.post_time: known}
+    """The anchor times a case has from the moment it is registered: the event (舆情发生) is
+    its own time, else the post's; the post (网民发帖) its own, else the event's; either unknown
+    is the discovery. Neither is ever later than the discovery (a sender's clock running fast
+    must not push a deadline back)."""
+    found = case.discovered_at
+    occurred = min(case.occurred_at or case.posted_at or found, found)
+    posted = min(case.posted_at or case.occurred_at or found, found)
+    return {Anchor.discovery: found, Anchor.occurrence: occurred, Anchor.post_time: posted}
 
 
 def open_obligation(

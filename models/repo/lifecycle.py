@@ -350,12 +350,14 @@ def regrade(
                 f"{obligation.title} {change.old.at.astimezone(tz):%m-%d %H:%M} → "
                 f"{change.new.at.astimezone(tz):%m-%d %H:%M}"
             )
+    renamed = retitle(obligations, policy, grade)
     old_label, new_label = (policy.scheme.level(g).label for g in (case.grade, grade))
     upgraded = policy.scheme.level(grade).rank < policy.scheme.level(case.grade).rank
     case.grade, case.updated_at = decision.to_grade, at
     session.add(case)
     who = actor or "系统（指标越档自动升级）"
     shift = "；时限调整：" + "，".join(diff) if diff else "；时限无需调整"
+    shift += "；事项按新等级：" + "，".join(renamed) if renamed else ""
     entry = add_event(
         session,
         case_id=case_id,
@@ -399,6 +401,21 @@ def regrade(
         ),
     )
     return moved, [notice]
+
+
+def retitle(obligations: Sequence[Obligation], policy: Policy, grade: str) -> list[str]:
+    """Open obligations take the new grade's title and owner where its rule differs (S1-18:
+    a 一般 case's 报分管领导 becomes 通知发生责任单位 at 重特大); the changes, for the timeline."""
+    rules = {rule.key: rule for rule in policy.obligations_for(grade)}
+    changed = []
+    for obligation in obligations:
+        rule = rules.get(obligation.key)
+        if obligation.status != ObligationStatus.OPEN or rule is None:
+            continue
+        if (obligation.title, obligation.owner_role) != (rule.title, rule.owner_role):
+            changed.append(f"“{obligation.title}”改为“{rule.title}”")
+            obligation.title, obligation.owner_role = rule.title, rule.owner_role
+    return changed
 
 
 def open_ones_of(session: Session, case_id: int) -> list[Obligation]:

@@ -108,7 +108,8 @@ class Case(SQLModel, table=True):
     lead_unit_id: str | None = Field(default=None, max_length=64)
     outcome: str | None = Field(default=None, max_length=32)  # 办结: subsided, eliminated…
     discovered_at: datetime = _ts(index=True)  # reports ask "opened in the period"
-    occurred_at: datetime | None = _ts(nullable=True)
+    occurred_at: datetime | None = _ts(nullable=True)  # 事件发生 (registration, intake)
+    posted_at: datetime | None = _ts(nullable=True)  # 网民发帖 (the item's publication)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     closed_at: datetime | None = _ts(nullable=True)

@@ -16,6 +16,7 @@ from tests.e2e.test_cli_and_demo import run
 from yuqing.cli import app
 
 SECRET = "wecombot-SUPERSECRET-0123456789"
+NOVEMBER = "2026-11-20T09:00+08:00"  # before 1 December: next year's calendar not yet due
 OFFICE = """
 [[units]]
 id = "office"
@@ -51,7 +52,7 @@ def check(tmp_path: Path, text: str | bytes, secrets: str = CHANNELS) -> tuple[i
     config = tmp_path / "yuqing.toml"
     config.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     (tmp_path / "secrets.toml").write_text(secrets, encoding="utf-8")
-    result = CliRunner().invoke(app, ["config", "check", str(config)])
+    result = CliRunner().invoke(app, ["--at", NOVEMBER, "config", "check", str(config)])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"config check raised {result.exception!r}") from result.exception
     return result.exit_code, result.output

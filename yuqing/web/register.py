@@ -1,11 +1,13 @@
 """Registering a case by hand in the console (a citizen's report, a hotline call, a referral from
 the cyberspace office), as `yuqing case register` does: `models.repo.intake.register_manual_item`
 always opens a case or joins a similar open one; how the report came in is noted on the case
-timeline in the same transaction."""
+timeline in the same transaction. When the item was posted and when the event occurred (both
+optional, local time) are the anchors the policy's deadlines run from."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -14,6 +16,7 @@ from fastapi.responses import Response
 from models.parse.topics import CATEGORIES
 from models.parse.urls import link_problem
 from models.policy.forms import MAX_TEXT, FieldRefused, parse_count
+from models.policy.registration import registration_times
 from models.repo.cases import CaseError
 from models.repo.intake import register
 from tasks.act import record
@@ -85,10 +88,15 @@ def _problems(form: Mapping[str, str]) -> list[str]:
 def register_from_form(
     request: Request, user: SignedIn, form: Mapping[str, str], chrome: Mapping[str, Any]
 ) -> Response:
+    runtime, now = runtime_of(request), now_of(request)
     problems = _problems(form)
+    horizon = timedelta(days=runtime.settings.general.horizon_days)
+    try:
+        times = registration_times(form, runtime.settings.tz, now=now, within=horizon)
+    except FieldRefused as exc:
+        problems.append(str(exc))
     if problems:
         return register_page(request, chrome, errors=problems, values=form, status=422)
-    runtime, now = runtime_of(request), now_of(request)
     channel = CHANNELS[form["channel"]]
     try:
         change = record(
@@ -107,6 +115,8 @@ def register_from_form(
                 category=form.get("category") or None,
                 clicks=parse_count(form.get("clicks", ""), name="clicks", label="点击量"),
                 comments=parse_count(form.get("comments", ""), name="comments", label="评论数"),
+                posted_at=times.get("posted_at"),
+                occurred_at=times.get("occurred_at"),
             ),
             at=now,
         ).change
