@@ -82,7 +82,7 @@ def render_alert(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> tu
     """(subject, body) of one alert."""
     due = facts.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     if facts.provisional:
-        due += " (provisional)" if language == "en" else "（暂定：该年节假日安排未知）"
+        due += " (provisional)" if language == "en" else "（暂定：该年度节假日安排未知）"
     state = _STATE["en" if language == "en" else "zh"][facts.chain]
     timing = _timing(facts, language)
     if language == "en":

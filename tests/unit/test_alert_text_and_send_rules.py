@@ -43,7 +43,7 @@ def test_a_provisional_due_time_says_so() -> None:
     """A deadline in a year whose holiday arrangement is unknown is marked 暂定 in the alert."""
     provisional = replace(FACTS, provisional=True)
     _, body = render_alert(provisional, tz=ZoneInfo("Asia/Shanghai"))
-    assert "截止 2026-11-22 09:30（暂定：该年节假日安排未知），剩余 7分钟" in body
+    assert "截止 2026-11-22 09:30（暂定：该年度节假日安排未知），剩余 7分钟" in body
     _, body = render_alert(provisional, tz=ZoneInfo("Asia/Shanghai"), language="en")
     assert "due 2026-11-22 09:30 (provisional), 7 min left" in body
     assert "暂定" not in render_alert(FACTS, tz=ZoneInfo("Asia/Shanghai"))[1]
