@@ -53,6 +53,8 @@ ROLE_ACTIONS: Mapping[str, frozenset[str]] = {
     "cyberspace_office": frozenset({"ack"}),
     "party_committee": frozenset({"ack"}),
     "superior_group": frozenset({"ack"}),
+    "government_leader": frozenset({"ack"}),
+    "political_legal": frozenset({"ack"}),
 }
 ACTIONS = frozenset().union(*ROLE_ACTIONS.values()) | {"decide"}
 

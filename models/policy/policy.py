@@ -52,6 +52,8 @@ ROLES: tuple[str, ...] = (
     "cyberspace_office",
     "party_committee",
     "superior_group",
+    "government_leader",  # 上级政府领导（市/县政府分管或主要领导, S0-7）
+    "political_legal",  # 政法委 (S1-5, S4)
 )
 OWNER = "owner"
 UNIT_ROLES = frozenset({"unit_responsible", "unit_liaison"})  # resolved within the case's units
