@@ -21,8 +21,8 @@ from tasks.runtime import prepare
 def scheduled_report(
     kind: str, config: str | None = None, at: datetime | None = None
 ) -> dict[str, Any]:
-    """Build and send the `kind` report (daily, weekly, monthly, halfyear, annual) due at `at`
-    (default now)."""
+    """Build and send the `kind` report (daily, weekly, monthly, quarterly, halfyear, annual)
+    due at `at` (default now)."""
     now = require_aware(at, name="at") if at else utc_now()
     built = build_scheduled(kind, now, config)
     sent = send_stored(built["report_id"], now, config)

@@ -28,9 +28,11 @@ from settings.reports import (
     DailyReport,
     HalfYearReport,
     MonthlyReport,
+    QuarterlyReport,
     Reports,
     WeeklyReport,
 )
+from settings.risks import RiskPointConfig
 from settings.sections import (
     Collect,
     Database,
@@ -64,8 +66,10 @@ __all__ = [
     "MonthlyReport",
     "PersonConfig",
     "Policy",
+    "QuarterlyReport",
     "QuietHoursConfig",
     "Reports",
+    "RiskPointConfig",
     "Role",
     "Secrets",
     "Section",

@@ -24,6 +24,7 @@ from settings.organisation import (
     UnitConfig,
 )
 from settings.reports import Reports
+from settings.risks import RiskPointConfig
 from settings.sections import (
     Collect,
     Database,
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     topics: list[TopicConfig] = Field(default_factory=list)
     units: list[UnitConfig] = Field(default_factory=list)
     people: list[PersonConfig] = Field(default_factory=list)
+    risk_points: list[RiskPointConfig] = Field(default_factory=list)
     escalation: Escalation = Escalation()
     dispatch: Dispatch = Dispatch()
     web: Web = Web()
@@ -113,6 +115,7 @@ def _reference_problems(settings: Settings) -> list[str]:
         ("topics", settings.topics),
         ("units", settings.units),
         ("people", settings.people),
+        ("risk_points", settings.risk_points),
     ):
         ids = [item.id for item in items]
         problems += [
@@ -134,9 +137,30 @@ def _reference_problems(settings: Settings) -> list[str]:
                     f"people.{n}.channels.{c}: channel {channel!r} has no URL; set "
                     f"YUQING_SECRETS__CHANNELS__{channel.upper()} or put it in the secrets file"
                 )
+    problems += _risk_point_problems(settings, unit_ids)
+    filler = settings.reports.filled_by
+    if filler is not None and filler not in person_ids:
+        problems.append(f"reports.filled_by: unknown person {filler!r}")
     for n, user in enumerate(settings.web.users):
         if user.person not in person_ids:
             problems.append(f"web.users.{n}.person: unknown person {user.person!r}")
+    return problems
+
+
+def _risk_point_problems(settings: Settings, unit_ids: set[str]) -> list[str]:
+    topic_ids = {topic.id for topic in settings.topics}
+    problems = []
+    for n, risk in enumerate(settings.risk_points):
+        for field, known, what in (
+            ("lead_units", unit_ids, "unit"),
+            ("units", unit_ids, "unit"),
+            ("topics", topic_ids, "topic"),
+        ):
+            problems += [
+                f"risk_points.{n}.{field}: unknown {what} {value!r}"
+                for value in getattr(risk, field)
+                if value not in known
+            ]
     return problems
 
 

@@ -1,9 +1,9 @@
-"""`yuqing report ...`: build a report for a period (daily, weekly, monthly, halfyear, annual)
-to a file or the screen and optionally send it; the quick-report document of a case; the stored
-reports (list, get); the stuck ones and their re-run; the accountability ledger and a person's
-judgement of a lapse. A long build shows its steps on stderr; a refusal (a period, unit, grade
-or format that cannot be used) exits 2 with the reason; a build that fails exits 1 and is on
-the stuck list (`yuqing report rerun`)."""
+"""`yuqing report ...`: build a report for a period (daily, weekly, monthly, quarterly, halfyear,
+annual) to a file or the screen and optionally send it; the quick-report document of a case; the
+stored reports (list, get); the stuck ones and their re-run; the accountability ledger and a
+person's judgement of a lapse. A long build shows its steps on stderr; a refusal (a period,
+unit, grade or format that cannot be used) exits 2 with the reason; a build that fails exits 1
+and is on the stuck list (`yuqing report rerun`)."""
 
 from __future__ import annotations
 
@@ -146,6 +146,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
 
 for _kind in (ReportKind.DAILY, ReportKind.WEEKLY, ReportKind.MONTHLY):
     app.command(_kind.value)(_build(_kind))
+app.command("quarterly")(_build(ReportKind.QUARTERLY))
 app.command("halfyear")(_build(ReportKind.HALFYEAR))
 app.command("annual")(_build(ReportKind.ANNUAL))
 

@@ -51,6 +51,7 @@ class Labels:
     ranks: Mapping[str, int]  # grade id → rank (1 = most severe)
     units: Mapping[str, str] = field(default_factory=dict)  # unit id → name
     people: Mapping[str, str] = field(default_factory=dict)  # person id → name
+    topics: Mapping[str, str] = field(default_factory=dict)  # topic id → name
     base_url: str | None = None  # the console's public address, for case links
 
     def grade(self, grade: str) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import docx
 import pytest
 from openpyxl import load_workbook
 
-from models.reports.document import Document, Table
+from models.reports.document import Document, Rate, Table
 from models.reports.quick import QuickReport
 from notifications.documents import quick_docx, render
 from notifications.report_links import DownloadRefused, DownloadSigner
@@ -54,6 +55,29 @@ def test_the_workbook_has_a_sheet_per_table_a_frozen_header_and_local_times() ->
     assert sheet["C4"].number_format == "yyyy-mm-dd hh:mm"
     assert sheet["B5"].value == '逗号,引号"与换行\n都在'
     assert book["案件清单"].freeze_panes == "A2"
+
+
+def test_the_form_is_a_filed_form_and_rates_are_numbers() -> None:
+    """S0-14's form as an office files it: the title merged across the columns, every cell
+    bordered and wrapped, landscape A4 one page wide; a rate is a number shown as a percent."""
+    rated = Table("sla", "时限统计", ("事项", "按时率"), [("快报", Rate(0.9333)), ("办结", None)])
+    book = load_workbook(io.BytesIO(render(replace(DOC, tables=(*DOC.tables, rated)), "xlsx")))
+    form = book["月度台账"]
+    assert {str(r) for r in form.merged_cells.ranges} == {"A1:C1", "A2:C2"}
+    assert form["B5"].alignment.wrap_text and form["B5"].border.left.style == "thin"
+    assert form["A3"].border.bottom.style == "thin"
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    cell = book["时限统计"]["B2"]
+    assert cell.value == pytest.approx(0.9333) and cell.number_format == "0.0%"
+    assert book["时限统计"]["B3"].value is None  # nothing due: no rate, not 0%
+    text = render(replace(DOC, tables=(rated,), primary="sla"), "csv").decode("utf-8-sig")
+    assert text.splitlines()[1] == "快报,93.3%"
+    assert json.loads(render(replace(DOC, tables=(rated,)), "json"))["tables"]["sla"]["rows"][0][
+        "按时率"
+    ] == pytest.approx(0.9333)
 
 
 def test_csv_has_a_bom_and_reads_back_with_the_csv_module() -> None:
