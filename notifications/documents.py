@@ -17,7 +17,7 @@ from typing import Any
 
 from docx import Document as WordDocument
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -180,9 +180,14 @@ def _json_value(value: Any) -> Any:
 
 
 def quick_docx(report: QuickReport) -> bytes:
-    """The quick report as a Word document: heading, issue line, the fields as a two-column
-    table, the closing line."""
+    """The quick report as a Word document on A4 with the margins of GB/T 9704 (党政机关公文格式:
+    top 37 mm, bottom 35 mm, left 28 mm, right 26 mm): heading, issue line, the fields as a
+    two-column table, the closing line."""
     word = WordDocument()
+    page = word.sections[0]
+    page.page_width, page.page_height = Mm(210), Mm(297)
+    page.top_margin, page.bottom_margin = Mm(37), Mm(35)
+    page.left_margin, page.right_margin = Mm(28), Mm(26)
     style = word.styles["Normal"]
     style.font.name = CJK_FONT
     style.font.size = Pt(12)

@@ -53,16 +53,17 @@ def risk_points(settings: Settings) -> tuple[RiskPoint, ...]:
     )
 
 
-def filler_for(settings: Settings, by: str | None) -> str:
+def filler_for(settings: Settings, by: str | None, *, strict: bool = False) -> str:
     """Who fills in (填表人) or sends (报送人) a report, as a person of the directory (their
-    id): `by` (an id or a name; an unknown one is refused), else `[reports] filled_by`, else the
-    first office staff member; "" when the directory has nobody to name. Never an OS account."""
+    id): `by` (an id or a name; unknown: refused when `strict`, else as if not given), else
+    `[reports] filled_by`, else the first office staff member; "" when the directory has nobody
+    to name. Never an OS account."""
     people = settings.people
-    if by:
-        found = next((p for p in people if by in (p.id, p.name)), None)
-        if found is None:
-            raise CaseError(f"未知人员 {by!r}：填表人/报送人须是人员名录中的人（编号或姓名）")
+    found = next((p for p in people if by in (p.id, p.name)), None) if by else None
+    if found is not None:
         return found.id
+    if by and strict:
+        raise CaseError(f"未知人员 {by!r}：填表人/报送人须是人员名录中的人（编号或姓名）")
     if settings.reports.filled_by:
         return settings.reports.filled_by
     return next((p.id for p in people if "office_staff" in p.roles), "")

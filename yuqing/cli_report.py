@@ -7,7 +7,6 @@ and is on the stuck list (`yuqing report rerun`)."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +24,13 @@ from models.reports.periods import KIND_LABELS, PeriodError, ReportKind, local_d
 from models.store.db import session_scope
 from notifications.documents import FORMATS
 from tasks.quick_reports import build_quick, send_quick
+from tasks.report_context import filler_for
 from tasks.report_rerun import rerun_reports
 from tasks.reports import Filters, ReportFailed, build_report, send_report
 from tasks.runtime import Runtime, prepare
 from yuqing import cli_ledger
-from yuqing.cli_common import config_arg, console, errors, print_json, refusals
+from yuqing.cli_common import AT, config_arg, console, errors, print_json, refusals
+from yuqing.cli_common import now as now_
 
 app = typer.Typer(
     help="报告：每日汇总、周报、月度台账、半年与年度报告、快报、问责台账", no_args_is_help=True
@@ -106,11 +107,17 @@ def _build(kind: ReportKind) -> Callable[..., None]:
         table: str = typer.Option(None, "--table", help="CSV 输出哪张表（默认主表）"),
         out: Path = typer.Option(None, "--out", help="保存到文件；不给则输出到屏幕"),
         send: bool = typer.Option(False, "--send", help="生成后发给该报告的接收人"),
-        by: str = typer.Option(None, "--by", help="填表人（默认：当前系统用户）"),
+        by: str = typer.Option(
+            None,
+            "--by",
+            help="填表人：人员编号或姓名（默认 [reports] filled_by，否则首位办公室人员）",
+        ),
+        at: str = AT,
     ) -> None:
         with failures():
             runtime = prepare(config_arg())
-            now = utc_now()
+            who = filler_for(runtime.settings, by, strict=True)
+            now = now_()
             today = local_day(now, runtime.settings.tz)
             period = parse_period(kind, day=date, month=month, year=year, today=today)
             fmt_ = _format(fmt, out)
@@ -125,7 +132,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
                     period=period,
                     format=fmt_,
                     now=now,
-                    requested_by=by or getpass.getuser(),
+                    requested_by=who,
                     filters=filters,
                     table=table,
                     say=say,
@@ -136,7 +143,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
                     f"已生成 {out}（报告编号 {built.report_id}，{len(built.content)} 字节）"
                 )
             if send:
-                _sent(send_report(runtime, built.report_id, now=utc_now()))
+                _sent(send_report(runtime, built.report_id, now=now))
 
     command.__doc__ = (
         f"生成{KIND_LABELS[kind]}；--send 发给接收人（邮件带附件，其他渠道带下载链接）。"
@@ -165,18 +172,22 @@ def quick(
     gist: str = typer.Option("", "--gist", help="网友留言大概内容（默认摘录采集到的信息）"),
     out: Path = typer.Option(None, "--out", help="保存 .docx 到文件"),
     send: bool = typer.Option(False, "--send", help="发给快报对象（附文档）"),
-    by: str = typer.Option(None, "--by", help="报送人（默认：当前系统用户）"),
+    by: str = typer.Option(
+        None, "--by", help="报送人：人员编号或姓名（默认 reports.filled_by，或首位办公室人员）"
+    ),
+    at: str = AT,
 ) -> None:
-    """生成案件的舆情快报（.docx，含网络名、舆情信息、网友留言大概内容、出处、类别、等级）。"""
+    """生成案件的舆情快报（.docx，A4，含网络名、舆情信息、网友留言大概内容、出处、类别、等级）。
+    同一案件再次生成沿用原期号。"""
     with failures():
         runtime = prepare(config_arg())
-        who = by or getpass.getuser()
+        who, moment = filler_for(runtime.settings, by, strict=True), now_()
         if send:
-            result = send_quick(runtime, case_id=case_id, now=utc_now(), by=who, gist=gist)
+            result = send_quick(runtime, case_id=case_id, now=moment, by=who, gist=gist)
             report_id = int(result["report_id"])
         else:
             report_id = build_quick(
-                runtime, case_id=case_id, now=utc_now(), by=who, gist=gist
+                runtime, case_id=case_id, now=moment, by=who, gist=gist
             ).report_id
         with session_scope(runtime.engine) as session:
             report = get_report(session, report_id)

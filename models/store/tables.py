@@ -368,7 +368,10 @@ class StoredReport(SQLModel, table=True):
     case, for a quick report), the file itself, and how building it went. `key` makes a
     scheduled run that runs twice build one report."""
 
-    __table_args__ = (Index("ix_storedreport_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_storedreport_status_created", "status", "created_at"),
+        UniqueConstraint("issue_year", "issue_no", name="uq_storedreport_issue"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)
@@ -389,6 +392,9 @@ class StoredReport(SQLModel, table=True):
     created_at: datetime = _ts()
     built_at: datetime | None = _ts(nullable=True)
     send_requested_at: datetime | None = _ts(nullable=True)  # its sending was asked for
+    # A quick report's issue number (期号, numbered by year): given once, kept on re-export.
+    issue_year: int | None = None
+    issue_no: int | None = None
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 

@@ -5,10 +5,12 @@ local receiver (one channel refusing); the quick report is numbered by year."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import docx
 import pytest
 from sqlalchemy import text
 
@@ -125,14 +127,28 @@ def test_deliveries_are_counted_per_channel_from_the_delivery_rows(
     assert later.deliveries == []
 
 
-def test_quick_reports_are_numbered_by_year(runtime: Runtime) -> None:
+def test_quick_reports_are_numbered_by_year_one_issue_per_case(runtime: Runtime) -> None:
+    """快报 are numbered by year (S1-13 counts 54 issues); a case's quick report is one issue:
+    issued again (the case flow, a re-export) it keeps its number, date and 报送人."""
     first, second = _case(runtime), _case(runtime, "市一中校门口拥堵")
     one = build_quick(runtime, case_id=first, now=local(11, 22, 9, 20), by="wangfang")
     two = build_quick(runtime, case_id=second, now=local(11, 22, 9, 40), by="wangfang")
+    again = build_quick(runtime, case_id=first, now=local(11, 23, 10), by="chenjun", gist="新留言")
+    third = build_quick(
+        runtime, case_id=_case(runtime, "某小学"), now=local(11, 24, 9), by="wangfang"
+    )
     with session_scope(runtime.engine) as session:
-        labels = [get_report(session, r.report_id).label for r in (one, two)]
-    assert labels == ["2026年第1期", "2026年第2期"]
+        stored = [get_report(session, r.report_id) for r in (one, two, again, third)]
+        labels = [r.label for r in stored]
+        numbers = [(r.issue_year, r.issue_no) for r in stored]
+    assert labels == ["2026年第1期", "2026年第2期", "2026年第1期", "2026年第3期"]
+    assert numbers == [(2026, 1), (2026, 2), (2026, 1), (2026, 3)]
+    assert again.report_id == one.report_id
     assert two.summary["subject"] == "【舆情快报】2026年第2期：市一中校门口拥堵"
+    text = again.summary["message"]
+    assert "2026-11-22 09:20" in text and "新留言" in text  # issued when first issued, facts now
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(again.content)).paragraphs]
+    assert paragraphs[-1].startswith("报送人：王芳")  # who first sent it, from the directory
 
 
 def test_a_build_that_fails_is_kept_as_failed_and_rerun_builds_it(

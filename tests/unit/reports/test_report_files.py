@@ -116,6 +116,9 @@ def test_the_quick_report_document_opens_in_word_with_its_fields() -> None:
     assert paragraphs[0] == "舆情快报" and "2026年第3期" in paragraphs[1]
     cells = [[c.text for c in row.cells] for row in word.tables[0].rows]
     assert cells == [["网络名", "forum.test"], ["舆情信息", "某中学食堂饭菜变质"], ["等级", "一级"]]
+    page = word.sections[0]  # A4 (not US Letter), with the margins of GB/T 9704
+    assert (round(page.page_width.mm), round(page.page_height.mm)) == (210, 297)
+    assert (round(page.top_margin.mm), round(page.left_margin.mm)) == (37, 28)
 
 
 def test_charts_are_svg_with_escaped_labels_and_red_bars_below_target() -> None:

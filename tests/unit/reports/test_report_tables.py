@@ -1,8 +1,8 @@
 """The tables people read, built from rows: the S0-14 ledger (one row per risk point, columns in
-the form's order: the measures, the results, the next task, the remarks, the figures as numbers), the accountability ledger (evidence, hints,
-the judgement or 待研判, never a verdict by the machine), the daily digest (title + link, capped
-message) and the quick report's mandated fields; and that the pure core imports nothing but the
-standard library and the pure policy."""
+the form's order: the measures, the results, the next task, the remarks, the figures as
+numbers), the accountability ledger (evidence, hints, the judgement or 待研判, never a verdict by
+the machine), the daily digest (title + link, capped message) and the quick report's mandated
+fields; and that the pure core imports nothing but the standard library and the pure policy."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from models.reports.accountability import (
 )
 from models.reports.build import ReportInput
 from models.reports.digest import MESSAGE_LINES, daily_document, digest_text
+from models.reports.document import Rate
 from models.reports.figures import SlaTally
 from models.reports.labels import Labels, duration_text
-from models.reports.document import Rate
 from models.reports.ledger import LEDGER_HEADERS, Progress, ledger_table
 from models.reports.periods import ReportKind, period_containing
 from models.reports.quick import MANDATED, ItemFacts, QuickFacts, quick_report
