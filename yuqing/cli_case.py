@@ -29,7 +29,7 @@ from models.store.db import session_scope
 from models.store.tables import Case
 from tasks.act import record
 from tasks.runtime import Runtime, prepare
-from yuqing import cli_act, cli_rerun
+from yuqing import cli_act, cli_archive, cli_rerun
 from yuqing.cli_common import AT, config_arg, console, now, print_json, refusals
 
 STATUS_LABELS = {
@@ -41,6 +41,7 @@ CLOCK_LABELS = {"wall": "自然时间", "calendar_days": "自然日", "working_d
 
 app = typer.Typer(help="案件：列表、详情、登记与办理 (cases)", no_args_is_help=True)
 app.command("rerun")(cli_rerun.rerun_case)
+app.command("archive")(cli_archive.archive)
 cli_act.register(app)
 
 

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from models.policy.clocks import utc_now
 from tasks.runtime import prepare
 from yuqing.web import errors
+from yuqing.web.archive import mount as mount_archive
 from yuqing.web.channels import router as channels_router
 from yuqing.web.console import router as console_router
 from yuqing.web.headers import SecurityHeaders
@@ -54,5 +55,6 @@ def create_app(
     app.include_router(signin_router)
     app.include_router(console_router)
     app.include_router(channels_router)
+    mount_archive(app)
     mount_reports(app)
     return app
