@@ -66,7 +66,19 @@ def a_filed_case(console: Console) -> int:
     assess = ("assess", case_id, "--category", "inquiry", "--unit", "school", "--by", "李强")
     ok(yq(console, "case", *assess, "--grade", "三级", minutes=6))
     ok(yq(console, "case", "dispatch", case_id, "--by", "王芳", minutes=7))
-    ok(yq(console, "case", "verify", case_id, "--result", "属实，已整改", "--by", "张伟", minutes=8))
+    ok(
+        yq(
+            console,
+            "case",
+            "verify",
+            case_id,
+            "--result",
+            "属实，已整改",
+            "--by",
+            "张伟",
+            minutes=8,
+        )
+    )
     ok(yq(console, "case", "draft", case_id, "--text", "已责成学校整改", "--by", "王芳", minutes=9))
     ok(yq(console, "case", "approve", case_id, "--by", "陈军", minutes=12))
     ok(
