@@ -12,13 +12,16 @@ from pathlib import Path
 
 import docx
 import pytest
+from alembic import command
 from sqlalchemy import text
+from sqlmodel import Session
 
 from models.repo.cases import open_case
+from models.repo.quick import next_issue
 from models.repo.report_store import get_report, stuck_reports
 from models.reports.periods import ReportKind, period_containing
 from models.reports.status import ReportStatus
-from models.store.db import session_scope
+from models.store.db import alembic_config, make_engine, session_scope
 from notifications.dispatch import dispatch_pending
 from notifications.outbox import Outgoing, enqueue, new_notification_id
 from tasks.quick_reports import build_quick
@@ -199,3 +202,29 @@ def test_a_build_that_fails_is_kept_as_failed_and_rerun_builds_it(
         "/hook/zhaomin",
     }
     runtime.engine.dispose()
+
+
+def test_the_migration_keeps_the_numbers_quick_reports_were_issued_with(database_url: str) -> None:
+    """0019: a quick report stored before the numbers were stored keeps its 期号 (its file
+    says it), and the next one issued takes the number after it."""
+    config = alembic_config(database_url)
+    command.upgrade(config, "0015_delivery")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO storedreport (key, kind, label, format, filename, size, status,"
+                    " attempts, requested_by, created_at, summary) VALUES ('quick|2026|7', 'quick',"
+                    " '2026年第7期', 'docx', 'q.docx', 0, 'built', 1, 'wangfang', :at, :summary)"
+                ),
+                {"at": local(11, 22, 9), "summary": '{"params": {"year": 2026, "issue": 7}}'},
+            )
+        command.upgrade(config, "heads")
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT issue_year, issue_no FROM storedreport")).one()
+        assert tuple(row) == (2026, 7)
+        with Session(engine) as session:
+            assert next_issue(session, year=2026) == 8
+    finally:
+        engine.dispose()
