@@ -29,8 +29,10 @@ __all__ = [
     "UnknownCalendarYear",
     "WorkCalendar",
     "YearDays",
+    "calendar_warning",
     "calendar_warnings",
     "library_year",
+    "missing_years",
 ]
 
 GUESSED = "(observed)"  # how the package names a swapped day it guessed by rule
@@ -175,14 +177,21 @@ class WorkCalendar:
         return day
 
 
-def calendar_warnings(calendar: WorkCalendar, today: date) -> list[str]:
-    """What operators must be told about the calendar on `today` (local): this year not known,
-    and from 1 December next year not known yet (the State Council publishes it each autumn)."""
+def missing_years(calendar: WorkCalendar, today: date) -> list[int]:
+    """The years operators must be told the calendar lacks on `today` (local): this year, and
+    from 1 December next year (the State Council publishes it each autumn)."""
     years = [today.year] + ([today.year + 1] if today.month == 12 else [])
-    return [
+    return [year for year in years if not calendar.is_covered(year)]
+
+
+def calendar_warning(year: int) -> str:
+    return (
         f"calendar.file: 日历缺少 {year} 年的国务院节假日与调休安排，按工作日计算的时限将标为"
         f"“暂定”；请把国务院办公厅通知中的放假日期（holidays）和调休上班日期（workdays）写入 "
         f"[calendar] file 指定的日历文件（yuqing calendar show {year} 查看）"
-        for year in years
-        if not calendar.is_covered(year)
-    ]
+    )
+
+
+def calendar_warnings(calendar: WorkCalendar, today: date) -> list[str]:
+    """What operators must be told about the calendar on `today` (local)."""
+    return [calendar_warning(year) for year in missing_years(calendar, today)]

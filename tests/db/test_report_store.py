@@ -14,7 +14,7 @@ import docx
 import pytest
 from alembic import command
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.repo.cases import open_case
 from models.repo.quick import next_issue
@@ -22,8 +22,10 @@ from models.repo.report_store import get_report, stuck_reports
 from models.reports.periods import ReportKind, period_containing
 from models.reports.status import ReportStatus
 from models.store.db import alembic_config, make_engine, session_scope
+from models.store.tables import Notification
 from notifications.dispatch import dispatch_pending
 from notifications.outbox import Outgoing, enqueue, new_notification_id
+from tasks.calendar_notice import tell_calendar_gaps
 from tasks.quick_reports import build_quick
 from tasks.report_rerun import rerun_reports
 from tasks.reports import ReportFailed, build_report, report_input
@@ -228,3 +230,16 @@ def test_the_migration_keeps_the_numbers_quick_reports_were_issued_with(database
             assert next_issue(session, year=2026) == 8
     finally:
         engine.dispose()
+
+
+def test_a_missing_calendar_year_is_told_to_the_operators_once(runtime: Runtime) -> None:
+    """From 1 December the daily run tells those told of the system's gaps (the duty officer
+    here) that next year's 放假安排 is missing — once, however many days it stays missing."""
+    assert tell_calendar_gaps(runtime, local(11, 30, 17)) == 0
+    assert tell_calendar_gaps(runtime, local(12, 1, 17)) == 1  # zhaomin, the duty officer
+    assert tell_calendar_gaps(runtime, local(12, 2, 17)) == 0
+    with session_scope(runtime.engine) as session:
+        (told,) = session.exec(
+            select(Notification).where(col(Notification.subject).contains("日历缺少2027年"))
+        ).all()
+        assert told.recipient_id == "zhaomin" and "[calendar] file" in told.body

@@ -84,6 +84,7 @@ def test_the_daily_digest_at_17_00_reaches_the_webhook_and_the_mailbox_with_the_
         at = local(11, 22, 17)
         result = scheduled_report(kind="daily", config=str(config), at=at)
         assert (result["period"], result["reused"]) == ("2026-11-22", False)
+        assert result["calendar_notices"] == 0  # November: 2026 is known, 2027 not yet due
         assert result["sent"]["recipients"] == ["wangfang", "chenjun", "zhaomin"]
 
         # The webhook (chenjun, office head): the digest's text and the workbook in the body.
