@@ -1,13 +1,19 @@
-"""The only module that imports apprise: validate a channel URL, show it in privacy form, and
-send one message, every HTTP attempt of it told apart by outcome class (`models.policy.sending`
-has the classes, the one retry predicate and the table of worst cases).
+"""Where yuqing meets Apprise (with yuqing's own Apprise plugins, `notifications.platforms`, the
+only modules importing apprise): validate a channel URL, show it in privacy form, tell a group
+channel from a personal one, and send one message, every HTTP attempt of it told apart by
+outcome class (`models.policy.sending` has the classes, the one retry predicate and the table of
+worst cases).
 
-Apprise 2.x answers a send with SUCCESS or FAILURE only; what happened on the wire is in the
-log lines its plugins write during the call ("error=500", "Socket Exception: ... Read timed
-out"), which Apprise captures per call. This module reads those captured lines and nothing
-else: the Apprise logger is set to keep its socket-exception lines (debug) and warnings, and
-not to pass them on to the application's logs, because they can carry a URL's secrets. What is
-kept of them is a short reason in Chinese, never the text.
+For the platforms of `notifications.platforms` (WeCom, DingTalk, Feishu, Lark, Aliyun and
+Tencent SMS) the platform's own answer decides: the plugin keeps it (`answer`: the HTTP status
+and the code in the body) and `models.policy.platforms.judge` classes it by the platform's code
+table; the message goes in the platform's rich form when an `Envelope` is handed over. For every
+other Apprise plugin Apprise 2.x answers SUCCESS or FAILURE only; what happened on the wire is in
+the log lines its plugins write during the call ("error=500", "Socket Exception: ... Read timed
+out"), which Apprise captures per call. This module reads those captured lines: the Apprise
+logger is set to keep its socket-exception lines (debug) and warnings, and not to pass them on
+to the application's logs, because they can carry a URL's secrets. What is kept of them is a
+short reason in Chinese, never the text.
 
 The second-scale retries within a send are tenacity's, each attempt its own `Attempt` with its
 own start time (minute-scale retries and fall-over are the outbox's). Apprise runs each send in
@@ -35,7 +41,10 @@ import apprise
 from apprise.attachment.memory import AttachMemory
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_never
 
+from models.policy.platforms import Platform, judge
 from models.policy.sending import Outcome, classify_status, retry_within_send
+from notifications.envelope import Envelope
+from notifications.platforms import PlatformPlugin, register
 
 log = logging.getLogger(__name__)
 _ASSET = apprise.AppriseAsset(service_timeout=0)
@@ -90,6 +99,7 @@ class Attempt:
     status: int | None = None
     reason: str = ""
     retry_after: float | None = None
+    code: str | None = None  # the platform's own code (errcode / code / Code), when it gave one
 
     @property
     def ok(self) -> bool:
@@ -112,6 +122,7 @@ def _quiet_apprise_logger() -> None:
 
 
 _quiet_apprise_logger()
+register()
 
 
 def _plugin(url: str) -> object | None:
@@ -125,6 +136,22 @@ def _plugin(url: str) -> object | None:
 def is_valid_url(url: str) -> bool:
     """True when Apprise knows the scheme and can parse the URL."""
     return _plugin(url) is not None
+
+
+@lru_cache(maxsize=1024)
+def platform_of(url: str) -> Platform | None:
+    """The platform a URL sends to through yuqing's own plugins (None: any other channel)."""
+    plugin = _plugin(url)
+    return plugin.platform if isinstance(plugin, PlatformPlugin) else None
+
+
+@lru_cache(maxsize=1024)
+def is_group_url(url: str) -> bool:
+    """True for a channel that posts into a group chat (a WeCom, DingTalk, Feishu or Lark bot,
+    unless its URL says `group=no`): its messages name everyone they concern, and its action
+    links ask who is pressing them."""
+    plugin = _plugin(url)
+    return isinstance(plugin, PlatformPlugin) and plugin.group
 
 
 @lru_cache(maxsize=1024)
@@ -165,16 +192,18 @@ def send(
     title: str,
     body: str,
     attach: Sequence[Attachment] = (),
+    envelope: Envelope | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Attempt, ...]:
-    """Send one message to one channel URL, with `attach` where the channel takes files; every
-    attempt made, in order (one, when the first was delivered or must not be repeated)."""
+    """Send one message to one channel URL, with `attach` where the channel takes files and in
+    the platform's rich form (`envelope`) where the channel is a platform's; every attempt made,
+    in order (one, when the first was delivered or must not be repeated)."""
     if url is None:
         return (Attempt(time.monotonic(), 0.0, Outcome.INVALID, reason="渠道未配置地址"),)
     attempts: list[Attempt] = []
 
     def once() -> Attempt:
-        attempts.append(_attempt(url, title=title, body=body, attach=attach))
+        attempts.append(_attempt(url, title=title, body=body, attach=attach, envelope=envelope))
         if not attempts[-1].ok:
             log.warning(
                 "send to %s: %s (%s), attempt %d",
@@ -207,13 +236,24 @@ def _wait(state: RetryCallState) -> float:
     return _wait_before_next(last, state.attempt_number) or 0.0
 
 
-def _attempt(url: str, *, title: str, body: str, attach: Sequence[Attachment]) -> Attempt:
+def _attempt(
+    url: str,
+    *,
+    title: str,
+    body: str,
+    attach: Sequence[Attachment],
+    envelope: Envelope | None,
+) -> Attempt:
     started = time.monotonic()
     notifier = _checkout(url)
     if notifier is None:
         reason = f"Apprise 无法识别该地址：{privacy_url(url)}"
         return Attempt(started, 0.0, Outcome.INVALID, reason=reason)
     lines: list[str] = []
+    answer = None
+    platform = next((p for p in notifier if isinstance(p, PlatformPlugin)), None)
+    if platform is not None:
+        platform.envelope, platform.answer = envelope, None
     try:
         result = notifier.notify(
             title=title,
@@ -222,10 +262,28 @@ def _attempt(url: str, *, title: str, body: str, attach: Sequence[Attachment]) -
             log_callback=lambda entry, _service: lines.append(str(entry.message)),
             log_level=logging.DEBUG,
         )
+        answer = platform.answer if platform is not None else None
     finally:
+        if platform is not None:
+            platform.envelope = platform.answer = None
         _checkin(url, notifier)
+    elapsed = time.monotonic() - started
+    if answer is not None:
+        verdict = judge(answer)
+        status = answer.http_status
+        return Attempt(
+            started,
+            elapsed,
+            verdict.outcome,
+            status,
+            verdict.reason,
+            verdict.retry_after,
+            answer.code,
+        )
     outcome, status, reason = classify(bool(result), lines)
-    return Attempt(started, time.monotonic() - started, outcome, status, reason)
+    if platform is not None and outcome is Outcome.DELIVERED:  # the plugin never got to answer
+        outcome, reason = Outcome.UNKNOWN, "平台插件没有给出应答"
+    return Attempt(started, elapsed, outcome, status, reason)
 
 
 def _attachments(notifier: apprise.Apprise, attach: Sequence[Attachment]) -> Any:
