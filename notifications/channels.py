@@ -42,6 +42,7 @@ from apprise.attachment.memory import AttachMemory
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_never
 
 from models.policy.platforms import Platform, judge
+from models.policy.platforms import platform_of as scheme_platform
 from models.policy.sending import Outcome, classify_status, retry_within_send
 from notifications.envelope import Envelope
 from notifications.platforms import PlatformPlugin, register
@@ -141,6 +142,8 @@ def is_valid_url(url: str) -> bool:
 @lru_cache(maxsize=1024)
 def platform_of(url: str) -> Platform | None:
     """The platform a URL sends to through yuqing's own plugins (None: any other channel)."""
+    if scheme_platform(url) is None:
+        return None
     plugin = _plugin(url)
     return plugin.platform if isinstance(plugin, PlatformPlugin) else None
 
@@ -150,6 +153,8 @@ def is_group_url(url: str) -> bool:
     """True for a channel that posts into a group chat (a WeCom, DingTalk, Feishu or Lark bot,
     unless its URL says `group=no`): its messages name everyone they concern, and its action
     links ask who is pressing them."""
+    if scheme_platform(url) is None:
+        return False
     plugin = _plugin(url)
     return isinstance(plugin, PlatformPlugin) and plugin.group
 

@@ -22,9 +22,22 @@ from models.policy.notices import Notice, NoticeKind
 from models.policy.states import EventKind
 from models.repo.directory import Directory, load_directory
 from models.store.tables import Case, Obligation, Person
+from notifications.cards import CardFacts, card, group_recipient
 from notifications.context import EscalationContext
 from notifications.outbox import KEY_CHUNK, TIMELINE, Outgoing, enqueue, new_notification_id
-from notifications.render import AlertFacts, NoticeFacts, render_alert, render_notice
+from notifications.render import (
+    AlertFacts,
+    NoticeFacts,
+    alert_compact,
+    alert_item,
+    alert_lines,
+    alert_subject,
+    notice_compact,
+    notice_lines,
+    notice_subject,
+    render_alert,
+    render_notice,
+)
 
 ALERT_KINDS = frozenset({NoticeKind.REMINDER, NoticeKind.LAPSE, NoticeKind.NO_ACK})
 
@@ -137,7 +150,8 @@ def _message(
     now: datetime,
 ) -> Outgoing:
     notification_id = new_notification_id()
-    subject, body = _render(cache, notice, person, notification_id, ctx, now)
+    links = _links(notice, person.id, ctx, now)
+    subject, body, facts = _render(cache, notice, person, notification_id, ctx, links)
     window = notice.ack_window
     obligation = cache.obligation(notice.obligation_id)
     return Outgoing(
@@ -155,6 +169,16 @@ def _message(
         ack_window_seconds=None if window is None else int(window.total_seconds()),
         occasion=notice.occasion,
         attachment=notice.attachment,
+        card=card(
+            facts,
+            links=links,
+            group_links=_links(notice, group_recipient(channel), ctx, now)
+            if channel in ctx.groups
+            else (),
+            group_channel=channel if channel in ctx.groups else None,
+            base_url=ctx.links.base_url if ctx.links is not None else None,
+            tz=ctx.tz,
+        ),
     )
 
 
@@ -205,10 +229,10 @@ def _render(
     person: Person,
     notification_id: str,
     ctx: EscalationContext,
-    now: datetime,
-) -> tuple[str, str]:
+    links: tuple[tuple[str, str], ...],
+) -> tuple[str, str, CardFacts]:
+    """(subject, body, the card's facts) of the notice as this person reads it."""
     case = cache.case(notice.case_id)
-    links = _links(notice, person, ctx, now)
     obligation = cache.obligation(notice.obligation_id)
     grade = ctx.policy.scheme.level(case.grade).label if case is not None else ""
     if notice.kind in ALERT_KINDS and case is not None and obligation is not None:
@@ -227,35 +251,50 @@ def _render(
             chain=notice.chain,
             links=links,
         )
-        return render_alert(facts, tz=ctx.tz, language=ctx.language)
+        lang = ctx.language
+        subject, body = render_alert(facts, tz=ctx.tz, language=lang)
+        lines = tuple(alert_lines(facts, tz=ctx.tz, language=lang))
+        card_facts = CardFacts(
+            alert_subject(facts, lang), lines, case.id, alert_item(facts, lang),
+            obligation.due_at, alert_compact(facts, lang),
+        )  # fmt: skip
+        return subject, body, card_facts
     command = notice.extra.get("command")
-    return render_notice(
-        NoticeFacts(
-            notification_id=notification_id,
-            recipient_name=person.name,
-            headline=notice.headline,
-            lines=notice.lines,
-            case_id=notice.case_id,
-            case_title=case.title if case is not None else "",
-            grade_label=grade,
-            links=links,
-            command=str(command).replace("{person}", person.id) if command else None,
-        ),
-        language=ctx.language,
+    notice_facts = NoticeFacts(
+        notification_id=notification_id,
+        recipient_name=person.name,
+        headline=notice.headline,
+        lines=notice.lines,
+        case_id=notice.case_id,
+        case_title=case.title if case is not None else "",
+        grade_label=grade,
+        links=links,
+        command=str(command).replace("{person}", person.id) if command else None,
     )
+    subject, body = render_notice(notice_facts, language=ctx.language)
+    card_facts = CardFacts(
+        notice_subject(notice_facts, ctx.language),
+        tuple(notice_lines(notice_facts, ctx.language)),
+        notice.case_id,
+        notice.headline[:20],
+        obligation.due_at if obligation is not None else None,
+        notice_compact(notice_facts),
+    )
+    return subject, body, card_facts
 
 
 def _links(
-    notice: Notice, person: Person, ctx: EscalationContext, now: datetime
+    notice: Notice, recipient: str, ctx: EscalationContext, now: datetime
 ) -> tuple[tuple[str, str], ...]:
-    """The recipient's own signed links (none without a signer, or for a notice offering none)."""
+    """The signed links for `recipient` (a person, or a group channel whose presser is then
+    asked who they are); none without a signer, or for a notice offering none."""
     if ctx.links is None or not notice.links or notice.link_subject is None:
         return ()
     assert notice.case_id is not None
     return ctx.links.alert_links(
         case_id=notice.case_id,
         obligation_key=notice.link_subject,
-        recipient=person.id,
+        recipient=recipient,
         now=now,
         actions=notice.links,
     )

@@ -90,46 +90,43 @@ EVENTS_PER_MESSAGE: dict[Platform, int] = {
 
 @dataclass(frozen=True)
 class Budget:
-    """Messages that may go now (`now`), and within the longest window (`horizon`, which sizes
-    merging); when none may go now, `free_at` is when the next one may."""
+    """Messages that may go now; when none may, `free_at` is when the next one may."""
 
     now: int
-    horizon: int
     free_at: datetime | None = None
 
     @staticmethod
     def unlimited() -> Budget:
-        return Budget(now=1 << 30, horizon=1 << 30)
+        return Budget(now=1 << 30)
+
+    def __and__(self, other: Budget) -> Budget:
+        """What two sets of limits leave together."""
+        frees = [b.free_at for b in (self, other) if b.free_at is not None]
+        least = min(self.now, other.now)
+        return Budget(least, max(frees) if frees and least == 0 else None)
 
 
 def budget(windows: Sequence[Window], sent: Sequence[datetime], *, now: datetime) -> Budget:
     """What `windows` leave given the messages `sent` (any order) before `now`."""
-    if not windows:
-        return Budget.unlimited()
-    lefts: list[int] = []
-    free_at: datetime | None = None
+    least, free_at = 1 << 30, None
     for window in windows:
         inside = sorted(at for at in sent if at > now - window.span)
         left = window.count - len(inside)
-        lefts.append(max(0, left))
+        least = min(least, max(0, left))
         if left <= 0 and inside:
-            # the window frees when enough of its messages have aged out for one more
-            leaving = inside[-left] if -left < len(inside) else inside[-1]
-            free = leaving + window.span
+            # it frees when enough of its messages have aged out for one more to go
+            free = inside[len(inside) - window.count] + window.span
             free_at = free if free_at is None or free > free_at else free_at
-    longest = max(windows, key=lambda w: w.seconds)
-    horizon = lefts[list(windows).index(longest)]
-    least = min(lefts)
-    return Budget(now=least, horizon=horizon, free_at=free_at if least == 0 else None)
+    return Budget(now=least, free_at=free_at if least == 0 else None)
 
 
 def split_sizes(due: int, allowance: Budget, *, most: int) -> list[int]:
-    """How many of `due` alerts (in order) go in each message sent now: one each while the
-    horizon's budget covers them all, else merged evenly so that the horizon's budget will
-    (at most `most` per message); no more messages than may go now. Empty: none may go now."""
+    """How many of `due` alerts (in order) go in each message sent now: one each while what may
+    go now covers them all, else merged evenly into the messages that may go now (at most `most`
+    each), so that everyone is told as soon as the limits allow. Empty: none may go now."""
     if due <= 0 or allowance.now <= 0:
         return []
-    per = 1 if due <= allowance.horizon else math.ceil(due / max(1, allowance.horizon))
+    per = 1 if due <= allowance.now else math.ceil(due / allowance.now)
     per = max(1, min(most, per))
     sizes: list[int] = []
     left = due
