@@ -101,12 +101,15 @@ def group_section(
     )
 
 
-def sms_of(cards: Sequence[dict[str, Any]], fallback: str) -> SmsVars:
-    """The SMS template's facts of one alert, or of several merged ("12号等3件")."""
+def sms_of(
+    cards: Sequence[dict[str, Any]], fallback: str, case_id: int | None, count: int
+) -> SmsVars:
+    """The SMS template's facts of one alert, or of `count` merged ("12号等3件"); an alert
+    stored without a card gives its case and title."""
+    more = f"等{count}件" if count > 1 else ""
     if not cards:
-        return SmsVars(item=fallback[:20])
+        return SmsVars(case=f"{case_id}号{more}" if case_id else "", item=fallback[:20])
     first = cards[0].get("sms") or {}
-    more = f"等{len(cards)}件" if len(cards) > 1 else ""
     return SmsVars(
         case=f"{first.get('case', '')}{more}",
         item=str(first.get("item") or fallback[:20]),

@@ -15,7 +15,7 @@ from dataclasses import replace
 from models.policy.platforms import SMS, Platform
 from notifications.cards import group_section, personal_section, sms_of
 from notifications.claimed import Alert, Message
-from notifications.envelope import Envelope, Section
+from notifications.envelope import Envelope, Section, SmsVars
 from notifications.platforms.fitting import Detail, text_of
 from notifications.render import render_batch
 
@@ -39,9 +39,14 @@ def compose(
         sections=sections,
         mentions=message.mentions if platform in SMS else (),
         more=next((s.link for s in sections if s.link), None),
-        sms=sms_of([a.card for a in message.alerts if a.card], title),
+        sms=_sms(message, title),
     )
     return title, body, envelope
+
+
+def _sms(message: Message, title: str) -> SmsVars:
+    cards = [a.card for a in message.alerts if a.card]
+    return sms_of(cards, title, message.alerts[0].case_id, len(message.alerts))
 
 
 def _personal(alert: Alert, language: str) -> Section:
@@ -66,7 +71,7 @@ def _group(message: Message, language: str) -> Envelope:
         sections=sections,
         mentions=message.mentions,
         more=next((s.link for s in sections if s.link), None),
-        sms=sms_of([a.card for a in message.alerts if a.card], title),
+        sms=_sms(message, title),
         group=True,
     )
     return replace(envelope, text=text_of(envelope, Detail.FULL))
