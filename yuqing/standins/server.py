@@ -75,6 +75,12 @@ class _Listener(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the platforms' own servers
 
+    def setup(self) -> None:
+        super().setup()
+        owner: StandIn = self.server.owner  # type: ignore[attr-defined]
+        with owner.lock:
+            owner.connections += 1
+
     def _serve(self, method: str) -> None:
         owner: StandIn = self.server.owner  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length", "0") or 0)
@@ -121,6 +127,7 @@ class StandIn:
         self.refused: list[tuple[str, str]] = []  # (key, code) of every refusal
         self.script: list[tuple[int, dict[str, Any]]] = []  # answers to give next, in order
         self.requests = 0
+        self.connections = 0  # TCP (TLS) connections accepted: keep-alive reuses one
         self.windows: dict[str, Window] = {}
         self.httpd = _Listener(("127.0.0.1", 0), _Handler)
         self.httpd.owner = self  # type: ignore[attr-defined]
