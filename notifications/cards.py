@@ -68,14 +68,10 @@ def buttons(links: Any, language: str = "zh") -> tuple[Button, ...]:
 
 def personal_section(data: dict[str, Any], notification_id: str, language: str) -> Section:
     """The recipient's own section: their one-click links."""
-    tail = (
-        f"通知编号：{notification_id}"
-        if language != "en"
-        else f"Notification id: {notification_id}"
-    )
     return Section(
         heading=str(data.get("heading", "")),
-        lines=(*data.get("lines", ()), tail),
+        lines=tuple(data.get("lines", ())),
+        ids=(notification_id,),
         buttons=buttons(data.get("links"), language),
         compact=str(data.get("compact", "")),
         link=data.get("case_url") or None,
@@ -93,7 +89,8 @@ def group_section(
     shown = buttons(links, language) or ((Button("办理", case_url),) if case_url else ())
     return Section(
         heading=str(data.get("heading", "")),
-        lines=(*data.get("lines", ()), f"请 {who} 办理", *(f"通知编号：{i}" for i in ids)),
+        lines=tuple(data.get("lines", ())),
+        ids=tuple(ids),
         buttons=shown,
         compact=f"{data.get('compact', '')}（{who}）",
         link=case_url or (shown[0].url if shown else None),

@@ -52,8 +52,12 @@ def _sms(message: Message, title: str) -> SmsVars:
 def _personal(alert: Alert, language: str) -> Section:
     if alert.card:
         return personal_section(alert.card, alert.id, language)
-    lines = tuple(line for line in alert.body.splitlines() if line.strip())
-    return Section(heading=alert.subject, lines=lines, compact=alert.subject)
+    lines = tuple(
+        line
+        for line in alert.body.splitlines()
+        if line.strip() and not line.startswith(("通知编号", "Notification id"))
+    )
+    return Section(heading=alert.subject, lines=lines, compact=alert.subject, ids=(alert.id,))
 
 
 def _group(message: Message, language: str) -> Envelope:
@@ -94,7 +98,8 @@ def _event(alerts: Sequence[Alert], channel: str, language: str) -> Section:
     who = "、".join(names)
     return Section(
         heading=first.subject,
-        lines=(*lines, f"请 {who} 办理", *(f"通知编号：{i}" for i in ids)),
+        lines=tuple(lines),
+        ids=tuple(ids),
         compact=f"{first.subject}（{who}）",
         names=tuple(names),
     )

@@ -34,6 +34,11 @@ class Section:
     compact: str = ""  # the whole section on one line (a long message falls back to it)
     link: str | None = None  # where the compact form's one link points
     names: tuple[str, ...] = ()  # who must act on it (their names; @mentioned where possible)
+    ids: tuple[str, ...] = ()  # its notification ids (a receiver drops a repeat by them)
+
+    @property
+    def who(self) -> str:
+        return f"请 {'、'.join(self.names)} 办理" if self.names else ""
 
 
 @dataclass(frozen=True)

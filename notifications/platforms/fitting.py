@@ -74,27 +74,28 @@ def text_of(envelope: Envelope, detail: Detail, *, markdown: bool = False) -> st
 
 
 def section_lines(section: Section, detail: Detail, *, markdown: bool) -> list[str]:
+    """One section's lines: full (its facts, who must act, a line of buttons or one line per
+    action, its ids), brief (one link instead of the buttons) or compact (one line)."""
     if detail is Detail.COMPACT:
         return [_with_link(section.compact or section.heading, section.link, markdown)]
     heading = f"**{section.heading}**" if markdown and section.heading else section.heading
-    head = [heading] if heading else []
-    if detail is Detail.BRIEF:
-        if not section.lines:
-            return ["", _with_link(heading, section.link, markdown)]
-        last = _with_link(section.lines[-1], section.link, markdown)
-        return ["", *head, *section.lines[:-1], last]
-    lines = ["", *head, *section.lines]
-    if markdown:
-        lines.append("　".join(f"[{b.label}]({b.url})" for b in section.buttons))
+    lines = ["", *([heading] if heading else []), *section.lines]
+    if detail is Detail.BRIEF or not section.buttons:
+        last = section.who or (lines.pop() if len(lines) > 1 else "")
+        lines.append(_with_link(last, section.link, markdown) if last else "")
     else:
-        lines += [f"{b.label}：{b.url}" for b in section.buttons]
-    return [line for line in lines if line is not None]
+        lines += [section.who] if section.who else []
+        if markdown:
+            lines.append("　".join(f"[{b.label}]({b.url})" for b in section.buttons))
+        else:
+            lines += [f"{b.label}：{b.url}" for b in section.buttons]
+    return [*lines, *(f"通知编号：{i}" for i in section.ids)]
 
 
 def _with_link(text: str, link: str | None, markdown: bool) -> str:
     if not link:
         return text
-    return f"{text} [办理]({link})" if markdown else f"{text} 办理：{link}"
+    return f"{text} [点此办理]({link})" if markdown else f"{text} 办理链接：{link}"
 
 
 def utf8(text: str) -> int:
