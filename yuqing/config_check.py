@@ -1,8 +1,10 @@
 """What `yuqing config check` checks, in order, collecting every problem: the file loads (its
-secrets file and the environment included) and every field is valid; every channel URL is one
-Apprise can use (shown only masked); the active policy loads; and every obligation of that policy
-reaches somebody at every chain level (an error at the first level, a warning above it). Any
-file at all gives a report, never an exception."""
+secrets file and the environment included) and every field is valid; the channels
+(`yuqing.channel_check`: usable URLs shown masked, SMS people with a mobile, group members who
+can be @mentioned, no bot under two ids, channels that never delivered); the active policy
+loads; and it tells nobody never (`models.policy.reach`): each grade's report targets are held by
+someone reachable, and every obligation reaches somebody at every chain level (an error at the
+first level, a warning above it). Any file at all gives a report, never an exception."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.policy import Policy, PolicyError, PolicyInvalid
-from notifications.channels import is_valid_url, privacy_url
 from settings import Settings, SettingsError, load_settings
 from tasks.runtime import load_policy, reach_problems
+from yuqing.channel_check import channel_problems, never_delivered
 
 
 @dataclass
@@ -29,7 +31,9 @@ def check_configuration(path: Path) -> Report:
     except SettingsError as exc:
         report.problems = exc.problems
         return report
-    report.problems += channel_problems(settings)
+    errors, warnings = channel_problems(settings)
+    report.problems += errors
+    report.warnings += warnings + never_delivered(settings)
     policy = _policy(settings, report)
     if policy is not None:
         errors, warnings = reach_problems(settings, policy)
@@ -40,14 +44,6 @@ def check_configuration(path: Path) -> Report:
         f"{len(settings.people)} 人，策略 {policy.id if policy else '（无法载入）'}"
     )
     return report
-
-
-def channel_problems(settings: Settings) -> list[str]:
-    return [
-        f"secrets.channels.{cid}: Apprise 无法识别的地址 {privacy_url(url.get_secret_value())}"
-        for cid, url in settings.secrets.channels.items()
-        if not is_valid_url(url.get_secret_value())
-    ]
 
 
 def _policy(settings: Settings, report: Report) -> Policy | None:

@@ -132,7 +132,8 @@ def test_nobody_above_the_first_level_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_the_duty_roster_counts_as_holding_its_role(tmp_path: Path) -> None:
-    # Nobody is office staff, leader in charge or duty officer: 快报's first level is empty...
+    # Nobody is office staff, leader in charge or duty officer: 快报's first level is empty
+    # (and 分管领导, a report target of every grade, is held by nobody)...
     office = OFFICE.replace(
         '["office_staff", "duty_officer", "unit_responsible"]', '["unit_responsible"]'
     )
@@ -148,7 +149,10 @@ def test_the_duty_roster_counts_as_holding_its_role(tmp_path: Path) -> None:
         "start = 2026-11-23T08:00:00\nend = 2026-11-23T20:00:00\n"
     )
     code, out = check(tmp_path, office + HEAD + roster)
-    assert code == 0, out
+    assert "义务“快报”" not in out and "值班人员 无人担任" not in out, out
+    # ... what is left is the report target nobody holds, for each grade.
+    problems = [line for line in out.splitlines() if line.startswith("✗")]
+    assert code == 2 and len(problems) == 3 and all("分管领导 无人担任" in p for p in problems), out
 
 
 def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -159,3 +163,71 @@ def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "无法连接数据库" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _everyone_but(roles_left_out: set[str]) -> str:
+    """An office where each role is held by a person of its own with a channel, but these."""
+    from models.policy.policy import ROLES
+
+    people = ""
+    for n, role in enumerate(r for r in ROLES if r not in roles_left_out):
+        people += (
+            f'[[people]]\nid = "p{n}"\nname = "人{n}"\nunit = "office"\nroles = ["{role}"]\n'
+            f'channels = ["p{n}_hook"]\n\n'
+        )
+    return '[[units]]\nid = "office"\nname = "办公室"\n\n' + people
+
+
+def _hooks() -> str:
+    from models.policy.policy import ROLES
+
+    lines = "".join(f'p{n}_hook = "json://127.0.0.1:9/p{n}"\n' for n in range(len(ROLES)))
+    return "[channels]\n" + lines
+
+
+PRESET_IDS = [info.id for info in __import__("models.store.presets").store.presets.list_presets()]
+# S1-6 leaves its hours blank ("务必x小时内上报"): the office supplies them.
+BLANKS = {
+    "s1-6": {
+        "obligations.g1.upward_report.duration": "1h",
+        "obligations.g2.upward_report.duration": "2h",
+        **{f"obligations.g{g}.golden_hours.duration": "2h" for g in (1, 2, 3, 4)},
+    }
+}
+
+
+def _policy_section(preset: str) -> str:
+    overrides = "".join(f'"{k}" = "{v}"\n' for k, v in BLANKS.get(preset, {}).items())
+    return f'[policy]\npreset = "{preset}"\n[policy.overrides]\n{overrides}'
+
+
+@pytest.mark.parametrize("preset", PRESET_IDS)
+def test_each_preset_with_a_report_target_nobody_holds_is_refused_naming_grade_and_role(
+    tmp_path: Path, preset: str
+) -> None:
+    """For every preset: its most serious grade's first report target held by nobody."""
+    from models.policy import StageEvent
+    from models.policy.policy import ROLE_LABELS, UNIT_ROLES
+    from models.policy.reach import nobody_reason
+    from models.store.presets import load_preset
+
+    policy = load_preset(preset, BLANKS.get(preset))
+    top = policy.scheme.by_rank()[0]
+    targets = [r for r in policy.notify_roles(StageEvent.report, top.id) if r not in UNIT_ROLES]
+    assert targets, f"{preset} reports {top.label} to nobody at all"
+    code, out = check(tmp_path, _policy_section(preset) + _everyone_but({targets[0]}),
+                      secrets=_hooks())  # fmt: skip
+    assert code == 2, out
+    assert nobody_reason(top.label, (targets[0],)) in out.replace("\n", "")
+    assert ROLE_LABELS[targets[0]] in out
+    code, out = check(tmp_path, _policy_section(preset) + _everyone_but(set()),
+                      secrets=_hooks())  # fmt: skip
+    assert code == 0, out  # everyone there: it passes
+
+
+def test_s1_13_red_reports_to_the_party_committee(tmp_path: Path) -> None:
+    code, out = check(
+        tmp_path, '[policy]\npreset = "s1-13"\n' + _everyone_but({"party_committee"}),
+        secrets=_hooks(),
+    )  # fmt: skip
+    assert code == 2 and "红色预警的报送对象 市委（党委） 无人担任" in out.replace("\n", "")
