@@ -12,34 +12,21 @@ lapse and its alerts commit together) or the `case` flow's step."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from models.policy.notices import Notice, NoticeKind
+from models.policy.notices import Notice
 from models.policy.states import EventKind
 from models.repo.directory import Directory, load_directory
 from models.store.tables import Case, Obligation, Person
-from notifications.cards import CardFacts, card, group_recipient
+from notifications.cards import card, group_recipient
 from notifications.context import EscalationContext
+from notifications.nobody import NobodyToTell, asked_for_someone, nobody_entry, reason_for
+from notifications.notice_render import links_for, render_for
 from notifications.outbox import KEY_CHUNK, TIMELINE, Outgoing, enqueue, new_notification_id
-from notifications.render import (
-    AlertFacts,
-    NoticeFacts,
-    alert_compact,
-    alert_item,
-    alert_lines,
-    alert_subject,
-    notice_compact,
-    notice_lines,
-    notice_subject,
-    render_alert,
-    render_notice,
-)
-
-ALERT_KINDS = frozenset({NoticeKind.REMINDER, NoticeKind.LAPSE, NoticeKind.NO_ACK})
 
 
 class _Cache:
@@ -92,17 +79,24 @@ class _Cache:
 
 
 def deliver(
-    session: Session, notices: Sequence[Notice], *, ctx: EscalationContext, now: datetime
+    session: Session,
+    notices: Sequence[Notice],
+    *,
+    ctx: EscalationContext,
+    now: datetime,
+    strict: bool = False,
 ) -> int:
     """Queue every notice to each of its recipients; returns how many messages were queued.
     Set-based: the messages are rendered first, then inserted in one statement (those whose key
-    is queued already left out) with their timeline entries in another."""
+    is queued already left out) with their timeline entries in another. A notice that reaches
+    nobody raises NobodyToTell when `strict` (a case step), else is on the timeline as such."""
     cache = _Cache(session)
     cache.preload(notices)
     planned: list[tuple[Notice, Person, Outgoing]] = []
     entries: list[dict[str, Any] | tuple[Notice, Person, Outgoing]] = []
     with session.no_autoflush:
         for notice in notices:
+            reached = False
             for person_id in recipients_of(cache, notice, ctx, now):
                 person = cache.person(person_id)
                 if person is None or not person.channels:
@@ -112,6 +106,12 @@ def deliver(
                 message = _message(cache, notice, person, channel, ctx, now)
                 planned.append((notice, person, message))
                 entries.append(planned[-1])
+                reached = True
+            if not reached and asked_for_someone(notice):
+                reason = _nobody(cache, notice, ctx)
+                if strict:
+                    raise NobodyToTell(reason)
+                entries.append(nobody_entry(notice, reason, now))
     queued = {m.notification_id for m in enqueue(session, [m for _, _, m in planned])}
     session.flush()  # the caller's own timeline entries come first
     events = [
@@ -123,6 +123,16 @@ def deliver(
     if events:
         session.execute(insert(TIMELINE), events)
     return len(queued)
+
+
+def _nobody(cache: _Cache, notice: Notice, ctx: EscalationContext) -> str:
+    case, obligation = cache.case(notice.case_id), cache.obligation(notice.obligation_id)
+    return reason_for(
+        notice,
+        grade_label=ctx.policy.scheme.level(case.grade).label if case is not None else "",
+        owner_role=obligation.owner_role if obligation is not None else None,
+        title=obligation.title if obligation is not None else "",
+    )
 
 
 def recipients_of(
@@ -150,8 +160,9 @@ def _message(
     now: datetime,
 ) -> Outgoing:
     notification_id = new_notification_id()
-    links = _links(notice, person.id, ctx, now)
-    subject, body, facts = _render(cache, notice, person, notification_id, ctx, links)
+    links = links_for(notice, person.id, ctx, now)
+    case, obligation = cache.case(notice.case_id), cache.obligation(notice.obligation_id)
+    subject, body, facts = render_for(case, obligation, notice, person, notification_id, ctx, links)
     window = notice.ack_window
     obligation = cache.obligation(notice.obligation_id)
     return Outgoing(
@@ -172,7 +183,7 @@ def _message(
         card=card(
             facts,
             links=links,
-            group_links=_links(notice, group_recipient(channel), ctx, now)
+            group_links=links_for(notice, group_recipient(channel), ctx, now)
             if channel in ctx.groups
             else (),
             group_channel=channel if channel in ctx.groups else None,
@@ -221,80 +232,3 @@ def _event(
         "message": message,
         "data": data,
     }
-
-
-def _render(
-    cache: _Cache,
-    notice: Notice,
-    person: Person,
-    notification_id: str,
-    ctx: EscalationContext,
-    links: tuple[tuple[str, str], ...],
-) -> tuple[str, str, CardFacts]:
-    """(subject, body, the card's facts) of the notice as this person reads it."""
-    case = cache.case(notice.case_id)
-    obligation = cache.obligation(notice.obligation_id)
-    grade = ctx.policy.scheme.level(case.grade).label if case is not None else ""
-    if notice.kind in ALERT_KINDS and case is not None and obligation is not None:
-        assert case.id is not None
-        facts = AlertFacts(
-            notification_id=notification_id,
-            case_id=case.id,
-            case_title=case.title,
-            grade_label=grade,
-            obligation_title=obligation.title,
-            due_at=obligation.due_at,
-            late_by=notice.late_by or timedelta(0),
-            level=notice.level,
-            level_label=notice.headline,
-            recipient_name=person.name,
-            chain=notice.chain,
-            links=links,
-        )
-        lang = ctx.language
-        subject, body = render_alert(facts, tz=ctx.tz, language=lang)
-        lines = tuple(alert_lines(facts, tz=ctx.tz, language=lang))
-        card_facts = CardFacts(
-            alert_subject(facts, lang), lines, case.id, alert_item(facts, lang),
-            obligation.due_at, alert_compact(facts, lang),
-        )  # fmt: skip
-        return subject, body, card_facts
-    command = notice.extra.get("command")
-    notice_facts = NoticeFacts(
-        notification_id=notification_id,
-        recipient_name=person.name,
-        headline=notice.headline,
-        lines=notice.lines,
-        case_id=notice.case_id,
-        case_title=case.title if case is not None else "",
-        grade_label=grade,
-        links=links,
-        command=str(command).replace("{person}", person.id) if command else None,
-    )
-    subject, body = render_notice(notice_facts, language=ctx.language)
-    card_facts = CardFacts(
-        notice_subject(notice_facts, ctx.language),
-        tuple(notice_lines(notice_facts, ctx.language)),
-        notice.case_id,
-        notice.headline[:20],
-        obligation.due_at if obligation is not None else None,
-        notice_compact(notice_facts),
-    )
-    return subject, body, card_facts
-
-
-def _links(
-    notice: Notice, recipient: str, ctx: EscalationContext, now: datetime
-) -> tuple[tuple[str, str], ...]:
-    """The signed links for `recipient` (a person, or a group channel whose presser is then
-    asked who they are); none without a signer, or for a notice offering none."""
-    if ctx.links is None or not notice.links or notice.link_subject is None:
-        return ()
-    assert notice.case_id is not None
-    return ctx.links.alert_links(
-        case_id=notice.case_id,
-        obligation_key=notice.link_subject,
-        recipient=recipient,
-        now=now,
-        actions=notice.links,
-    )
