@@ -231,3 +231,25 @@ def test_s1_13_red_reports_to_the_party_committee(tmp_path: Path) -> None:
         secrets=_hooks(),
     )  # fmt: skip
     assert code == 2 and "红色预警的报送对象 市委（党委） 无人担任" in out.replace("\n", "")
+
+
+def test_platform_ids_are_checked_and_people_must_be_reachable_on_their_platform(
+    tmp_path: Path,
+) -> None:
+    bot = "wecombot://groupkey01"
+    sms = "aliyunsms://KEYID:SECRET@SMS_1/?sign=%E7%BD%91%E4%BF%A1%E5%8A%9E"
+    office = OFFICE.replace('channels = ["wang_hook"]', 'channels = ["office_bot", "wang_sms"]')
+    secrets = CHANNELS + f'office_bot = "{bot}"\nwang_sms = "{sms}"\nsame_bot = "{bot}"\n'
+    code, out = check(tmp_path, office + HEAD, secrets=secrets)
+    assert code == 2, out
+    assert "people.0.mobile: 王芳 使用短信渠道 wang_sms，需要填写手机号 mobile" in out
+    assert "群渠道 office_bot 的消息无法 @王芳：请填写 wecom_userid 或 mobile" in out
+    assert "office_bot、same_bot 指向同一个机器人或短信账号" in out
+    assert "groupkey01" not in out and "SECRET" not in out
+    with_ids = office.replace('name = "王芳"', 'name = "王芳"\nmobile = "13800000001"')
+    code, out = check(tmp_path, with_ids + HEAD, secrets=secrets.replace("same_bot", "# "))
+    assert code == 0 and "无法 @" not in out, out
+    wrong = office.replace('name = "王芳"', 'name = "王芳"\nmobile = "12345"\nfeishu_open_id = "x"')
+    code, out = check(tmp_path, wrong + HEAD, secrets=secrets)
+    assert code == 2 and "people.0.mobile: 不是手机号" in out
+    assert "people.0.feishu_open_id: 不是飞书 open_id" in out
