@@ -5,10 +5,11 @@ over the policy and who holds which role (with a channel), rostered shifts inclu
   roles (`OWNER` being the obligation's owner role) must be held by someone reachable. A level
   nobody can be told of is an error at the chain's first level (the lapse itself would alert
   nobody) and a warning above it (the lapse is told, the climb is not).
-- Every grade's report targets (快报的报送对象, `notify.report`): each target role must be held
-  by someone reachable, else an error naming the grade and the role ("红色预警的报送对象 市委
-  无人担任"). Roles resolved within a case's responsible units (责任单位负责人、联络员) depend on
-  the case, and are not checked here.
+- Every grade's report targets (快报的报送对象, `notify.report`): a target role nobody reachable
+  holds is named with its grade ("红色预警的报送对象 市委 无人担任"): an error when it leaves
+  the grade's quick report reaching nobody at all, a warning while other targets are reached.
+  Roles resolved within a case's responsible units (责任单位负责人、联络员) depend on the case,
+  and are not checked here.
 
 `nobody_reason` words the same failure for a step that reached nobody at run time. Standard
 library only: the caller says who holds which role."""
@@ -47,10 +48,11 @@ class ReachGap:
 
 @dataclass(frozen=True)
 class TargetGap:
-    """A grade's report target role that nobody reachable holds."""
+    """A grade's report target roles that nobody reachable holds."""
 
     grade: str  # its label (红色, 一级…)
-    role: str
+    roles: tuple[str, ...]
+    nobody: bool  # none of the grade's targets is reached: the quick report tells nobody
 
 
 def holders_of(
@@ -99,12 +101,14 @@ def unreachable_levels(policy: Policy, holders: Mapping[str, Collection[str]]) -
 
 
 def unreachable_targets(policy: Policy, holders: Mapping[str, Collection[str]]) -> list[TargetGap]:
-    """Every grade's report target role nobody in `holders` holds, grades in rank order."""
+    """Every grade whose report targets nobody in `holders` holds, in the scheme's order."""
     gaps = []
     for grade in policy.scheme.ids:
-        for role in policy.notify_roles(StageEvent.report, grade):
-            if role not in UNIT_ROLES and not holders.get(role):
-                gaps.append(TargetGap(policy.scheme.level(grade).label, role))
+        targets = policy.notify_roles(StageEvent.report, grade)
+        missing = tuple(r for r in targets if r not in UNIT_ROLES and not holders.get(r))
+        if missing:
+            reached = any(holders.get(r) for r in targets if r not in UNIT_ROLES)
+            gaps.append(TargetGap(policy.scheme.level(grade).label, missing, nobody=not reached))
     return gaps
 
 
@@ -118,14 +122,16 @@ def nobody_reason(grade_label: str, roles: Iterable[str], *, what: str = "报送
 def reach_report(
     policy: Policy, holders: Mapping[str, Collection[str]]
 ) -> tuple[list[str], list[str]]:
-    """(errors, warnings) in Chinese, each with the field to fix: every report target nobody
-    holds, every first chain level nobody holds (errors) and every later one (warnings)."""
-    errors = [
-        f"people.roles: 策略 {policy.id}：{nobody_reason(gap.grade, (gap.role,))}"
-        "（或担任者没有通知渠道）"
-        for gap in unreachable_targets(policy, holders)
-    ]
+    """(errors, warnings) in Chinese, each with the field to fix: a grade whose quick report
+    reaches nobody and every first chain level nobody holds (errors); a report target nobody
+    holds beside others that are reached and every later chain level (warnings)."""
+    errors: list[str] = []
     warnings: list[str] = []
+    for target in unreachable_targets(policy, holders):
+        (errors if target.nobody else warnings).append(
+            f"people.roles: 策略 {policy.id}：{nobody_reason(target.grade, target.roles)}"
+            "（或担任者没有通知渠道）"
+        )
     for gap in unreachable_levels(policy, holders):
         roles = "、".join(ROLE_LABELS.get(role, role) for role in gap.roles)
         (errors if gap.first else warnings).append(
