@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from models.policy.limits import Budget, Window, budget
-from notifications.endpoints import Endpoints, endpoint_budget, recipient_sends
+from models.policy.limits import Budget, budget
+from notifications.endpoints import Endpoints, endpoint_budget, recent_counts, recent_times
 from settings import Dispatch
 
 MINUTE = timedelta(minutes=1)
@@ -29,19 +29,30 @@ class Allowances:
         endpoints: Endpoints,
     ) -> None:
         self.session, self.now, self.options, self.endpoints = session, now, options, endpoints
-        since = now - max(MINUTE, endpoints.longest_recipient_window())
-        self.sends = recipient_sends(session, recipients=people, since=since)
+        self.counts = recent_counts(session, recipients=people, since=now - MINUTE)
+        channels, longest = endpoints.per_recipient_channels()
+        self.times = recent_times(
+            session, recipients=people, channels=channels, since=now - longest
+        )
         self.shared: dict[str, Budget] = {}
 
     def of(self, person: str, channel: str) -> Budget:
         endpoint = self.endpoints.get(channel)
-        windows = (Window(self.options.per_recipient_per_minute, 60.0), *endpoint.per_recipient)
-        mine = budget(windows, self.sends.get((person, channel), []), now=self.now)
+        mine = self._per_minute(person, channel)
+        if endpoint.per_recipient:
+            sent = self.times.get((person, channel), [])
+            mine = mine & budget(endpoint.per_recipient, sent, now=self.now)
         if not endpoint.windows:
             return mine
         if channel not in self.shared:
             self.shared[channel] = endpoint_budget(self.session, endpoint, now=self.now)
         return mine & self.shared[channel]
+
+    def _per_minute(self, person: str, channel: str) -> Budget:
+        """`dispatch.per_recipient_per_minute`, from the count of the last minute's messages."""
+        used, earliest = self.counts.get((person, channel), (0, self.now))
+        left = self.options.per_recipient_per_minute - used
+        return Budget(left) if left > 0 else Budget(0, earliest + MINUTE)
 
     def least(self, person: str, channels: Sequence[str]) -> int:
         """What the person's tightest channel leaves now (how deep a claim must read)."""

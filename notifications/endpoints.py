@@ -86,10 +86,11 @@ class Endpoints:
             )
         return found
 
-    def longest_recipient_window(self) -> timedelta:
-        """The longest per-recipient window among the channels known (SMS: a day)."""
-        spans = [w.seconds for e in self._known.values() for w in e.per_recipient]
-        return timedelta(seconds=max(spans, default=0.0))
+    def per_recipient_channels(self) -> tuple[list[str], timedelta]:
+        """The known channels with per-recipient windows (SMS), and the longest of those."""
+        limited = [e for e in self._known.values() if e.per_recipient]
+        spans = [w.seconds for e in limited for w in e.per_recipient]
+        return [e.channel for e in limited], timedelta(seconds=max(spans, default=0.0))
 
     def groups(self, session: Session) -> frozenset[str]:
         """The directory's group channels (read again every REFRESH_SECONDS)."""
@@ -112,18 +113,42 @@ def endpoint_budget(session: Session, endpoint: Endpoint, *, now: datetime) -> B
     return budget(endpoint.windows, list(sent), now=now)
 
 
-def recipient_sends(
+def recent_counts(
     session: Session, *, recipients: Iterable[str], since: datetime
-) -> dict[tuple[str, str], list[datetime]]:
-    """Per (recipient, channel): when their messages went since `since` (a merged message
-    counts once). One query."""
+) -> dict[tuple[str, str], tuple[int, datetime]]:
+    """Per (recipient, channel): messages sent since `since` (a merged message counts once) and
+    the earliest of them; pairs with none are left out. One aggregate query."""
     people = set(recipients)
     if not people:
+        return {}
+    query = (
+        select(N.recipient_id, N.channel, func.count(func.distinct(N.sent_at)), func.min(N.sent_at))
+        .where(
+            N.recipient_id.in_(people),
+            N.sent_at > since,
+            N.status == NotificationStatus.SENT,
+        )
+        .group_by(N.recipient_id, N.channel)
+    )
+    return {
+        (person, channel): (int(count), earliest)
+        for person, channel, count, earliest in session.execute(query).all()
+    }
+
+
+def recent_times(
+    session: Session, *, recipients: Iterable[str], channels: Iterable[str], since: datetime
+) -> dict[tuple[str, str], list[datetime]]:
+    """Per (recipient, channel) of `channels`: when their messages went since `since` (the
+    long per-recipient windows of SMS need the times, not only a count)."""
+    people, wanted = set(recipients), set(channels)
+    if not people or not wanted:
         return {}
     rows = session.execute(
         select(N.recipient_id, N.channel, N.sent_at)
         .where(
             N.recipient_id.in_(people),
+            N.channel.in_(wanted),
             N.sent_at > since,
             N.status == NotificationStatus.SENT,
         )

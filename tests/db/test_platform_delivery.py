@@ -167,3 +167,23 @@ def test_a_refusal_falls_over_at_once_under_the_same_id_and_rejections_open_the_
     fourth = alert(engine, case_id, 3, T0 + timedelta(seconds=5))
     run(engine, T0 + timedelta(seconds=5), urls)
     assert attempts(engine, fourth) == [("wang_hook", "delivered", None)]  # straight there
+
+
+@pytest.mark.parametrize("platform", [Platform.ALIYUN_SMS, Platform.TENCENT_SMS], ids=str)
+def test_sms_keeps_the_per_phone_limit_by_merging_never_by_being_refused(
+    engine: Engine, receiver: WebhookReceiver, benches: dict[Platform, Bench], platform: Platform
+) -> None:
+    bench = benches[platform]
+    case_id, urls = setup(engine, receiver, bench.url)
+    first = [alert(engine, case_id, n, T0) for n in range(3)]
+    run(engine, T0, urls)
+    assert len(bench.stand_in.received) == 1  # three alerts, one SMS
+    assert f"{case_id}号等3件" in bench.stand_in.received[0].text
+    later = [alert(engine, case_id, n, T0 + timedelta(seconds=10)) for n in range(3, 5)]
+    run(engine, T0 + timedelta(seconds=10), urls)
+    assert len(bench.stand_in.received) == 1  # the phone's window is not over: they wait
+    waiting = row(engine, later[0])
+    assert waiting.next_attempt_at is not None
+    run(engine, waiting.next_attempt_at, urls)
+    assert len(bench.stand_in.received) == 2 and bench.stand_in.refused == []
+    assert all(row(engine, i).status == NotificationStatus.SENT for i in first + later)
