@@ -1,7 +1,8 @@
 """The `yuqing` command as a person runs it, in real subprocesses: the demo delivers its alert to
 its office's WeCom group (and the contact sheet to the school's DingTalk group, the approval by
-SMS), with no refusal by the platforms' stand-ins, and exits 0, its kept database shows the quick report acknowledged and then completed, `config check`
-names the broken field and exits 2, and a request about an unknown case is refused with exit 2."""
+SMS), with no refusal by the platforms' stand-ins, and exits 0, its kept database shows the
+quick report acknowledged and then completed, `config check` names the broken field and exits
+2, and a request about an unknown case is refused with exit 2."""
 
 from __future__ import annotations
 
