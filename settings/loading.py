@@ -132,6 +132,9 @@ def _reference_problems(settings: Settings) -> list[str]:
                     f"people.{n}.channels.{c}: channel {channel!r} has no URL; set "
                     f"YUQING_SECRETS__CHANNELS__{channel.upper()} or put it in the secrets file"
                 )
+    for channel in settings.dispatch.limits:
+        if channel not in settings.secrets.channels:
+            problems.append(f"dispatch.limits.{channel}: no channel {channel!r} in the secrets")
     for n, user in enumerate(settings.web.users):
         if user.person not in person_ids:
             problems.append(f"web.users.{n}.person: unknown person {user.person!r}")

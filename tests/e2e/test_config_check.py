@@ -254,3 +254,13 @@ def test_platform_ids_are_checked_and_people_must_be_reachable_on_their_platform
     code, out = check(tmp_path, wrong + HEAD, secrets=secrets)
     assert code == 2 and "people.0.mobile: 不是手机号" in out
     assert "people.0.feishu_open_id: 不是飞书 open_id" in out
+
+
+def test_a_channels_own_limits_are_read_and_an_unknown_channel_is_named(tmp_path: Path) -> None:
+    limits = "[dispatch.limits.wang_hook]\nper_minute = 10\nper_second = 2\n\n"
+    code, out = check(tmp_path, limits + OFFICE + HEAD)
+    assert code == 0, out
+    code, out = check(tmp_path, "[dispatch.limits.nosuch]\nper_minute = 10\n\n" + OFFICE + HEAD)
+    assert code == 2 and "dispatch.limits.nosuch: no channel 'nosuch' in the secrets" in out
+    code, out = check(tmp_path, "[dispatch.limits.wang_hook]\nper_minute = 0\n\n" + OFFICE + HEAD)
+    assert code == 2 and "dispatch.limits.wang_hook.per_minute" in out
