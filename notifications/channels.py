@@ -43,39 +43,14 @@ from tenacity import RetryCallState, Retrying, retry_if_result, stop_never
 
 from models.policy.platforms import Platform, judge
 from models.policy.platforms import platform_of as scheme_platform
-from models.policy.sending import Outcome, classify_status, retry_within_send
+from models.policy.sending import Outcome, retry_within_send
 from notifications.envelope import Envelope
 from notifications.platforms import PlatformPlugin, register
+from notifications.wire_lines import SOCKET, classify
 
 log = logging.getLogger(__name__)
 _ASSET = apprise.AppriseAsset(service_timeout=0)
-_STATUS = re.compile(r"error=(\d{3})\b")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}")
-_SOCKET = "Socket Exception"
-# Exception texts (requests, urllib3, smtplib) of a request that never left this machine.
-_NEVER_SENT = (
-    ("Failed to establish a new connection", "连接被拒绝"),
-    ("Connection refused", "连接被拒绝"),
-    ("NameResolutionError", "域名解析失败"),
-    ("Failed to resolve", "域名解析失败"),
-    ("Name or service not known", "域名解析失败"),
-    ("ConnectTimeout", "连接超时"),
-    ("connect timeout", "连接超时"),
-    ("No route to host", "网络不可达"),
-    ("Network is unreachable", "网络不可达"),
-    ("SSLError", "TLS 握手失败"),
-    ("CERTIFICATE_VERIFY_FAILED", "TLS 证书无效"),
-)
-# ... and of one that went out with no answer back: it may have arrived.
-_MAYBE_SENT = (
-    ("Read timed out", "读取超时"),
-    ("timed out", "超时"),
-    ("Connection aborted", "连接中断"),
-    ("RemoteDisconnected", "连接中断"),
-    ("Connection reset", "连接被重置"),
-    ("Broken pipe", "连接中断"),
-    ("IncompleteRead", "应答不完整"),
-)
 
 
 @dataclass(frozen=True)
@@ -111,7 +86,7 @@ class _KeepWireLines(logging.Filter):
     """Of Apprise's log records keep the warnings and the socket-exception lines (debug)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or str(record.msg).startswith(_SOCKET)
+        return record.levelno >= logging.WARNING or str(record.msg).startswith(SOCKET)
 
 
 def _quiet_apprise_logger() -> None:
@@ -172,23 +147,6 @@ def privacy_url(url: str) -> str:
             return "****"
     scheme = url.split("://", 1)[0] if "://" in url else ""
     return f"{scheme}://****" if _SCHEME.fullmatch(scheme) else "****"
-
-
-def classify(ok: bool, lines: list[str]) -> tuple[Outcome, int | None, str]:
-    """(class, HTTP status, reason) of one attempt from Apprise's result and captured lines."""
-    if ok:
-        return Outcome.DELIVERED, None, ""
-    for line in lines:
-        found = _STATUS.search(line)
-        if found:
-            status = int(found.group(1))
-            return classify_status(status), status, f"HTTP {status}"
-    for line in (line for line in lines if line.startswith(_SOCKET)):
-        for patterns, outcome in ((_NEVER_SENT, Outcome.REFUSED), (_MAYBE_SENT, Outcome.UNKNOWN)):
-            for pattern, reason in patterns:
-                if pattern in line:
-                    return outcome, None, reason
-    return Outcome.UNKNOWN, None, "原因不明"  # no repeat where it may have arrived
 
 
 def send(
@@ -255,7 +213,6 @@ def _attempt(
         reason = f"Apprise 无法识别该地址：{privacy_url(url)}"
         return Attempt(started, 0.0, Outcome.INVALID, reason=reason)
     lines: list[str] = []
-    answer = None
     platform = next((p for p in notifier if isinstance(p, PlatformPlugin)), None)
     if platform is not None:
         platform.envelope, platform.answer = envelope, None
@@ -273,18 +230,12 @@ def _attempt(
             platform.envelope = platform.answer = None
         _checkin(url, notifier)
     elapsed = time.monotonic() - started
-    if answer is not None:
+    if answer is not None:  # the platform's own answer decides
         verdict = judge(answer)
-        status = answer.http_status
         return Attempt(
-            started,
-            elapsed,
-            verdict.outcome,
-            status,
-            verdict.reason,
-            verdict.retry_after,
-            answer.code,
-        )
+            started, elapsed, verdict.outcome, answer.http_status, verdict.reason,
+            verdict.retry_after, answer.code,
+        )  # fmt: skip
     outcome, status, reason = classify(bool(result), lines)
     if platform is not None and outcome is Outcome.DELIVERED:  # the plugin never got to answer
         outcome, reason = Outcome.UNKNOWN, "平台插件没有给出应答"

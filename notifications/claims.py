@@ -62,27 +62,42 @@ def claim(
         return []
     endpoints = endpoints or Endpoints(lambda _channel: None, options)
     groups = endpoints.groups(session)
-    chains = (
-        claim_groups(
-            session,
-            me=me,
-            now=now,
-            room=lanes,
-            options=options,
-            rule=rule,
-            endpoints=endpoints,
-            groups=groups,
-        )
-        if groups
-        else []
-    )
+    chains = []
+    if groups:
+        chains = claim_groups(
+            session, me=me, now=now, room=lanes, options=options, rule=rule,
+            endpoints=endpoints, groups=groups,
+        )  # fmt: skip
     room = lanes - len(chains)
     if room <= 0:
         return chains
+    planned = _plan_people(
+        session, me=me, now=now, room=room, rule=rule, groups=groups, options=options,
+        endpoints=endpoints,
+    )  # fmt: skip
+    if planned is None:
+        return chains
+    kept = _rate_limit(session, planned[0], planned[1], room=room, now=now, options=options)
+    return chains + mark(session, kept, me=me, now=now)
+
+
+def _plan_people(
+    session: Session,
+    *,
+    me: str,
+    now: datetime,
+    room: int,
+    rule: BreakerRule,
+    groups: frozenset[str],
+    options: Dispatch,
+    endpoints: Endpoints,
+) -> tuple[list[Plan], Allowances] | None:
+    """Each free person's next messages on their personal channels, moving alerts off
+    channels that are down (up to FALL_THROUGH of them); None when nobody is due."""
     personal = N.channel.not_in(groups) if groups else true()
     due = _free_people(session, now=now, limit=room, personal=personal)
     if not due:
-        return chains
+        return None
     allowances = Allowances(session, list(due), now=now, options=options, endpoints=endpoints)
     who = _people(session, list(due))
     depth = max(_depth(due[p], allowances.least(p, who[p][1]), options) for p in due)
@@ -93,8 +108,7 @@ def claim(
         loaded = _load(session, due, people, who, now=now, depth=depth, groups=groups)
         moved = route(session, loaded, me=me, now=now, rule=rule, planned=planned)
         people = [lane.recipient_id for lane in loaded if lane.recipient_id in moved]
-    kept = _rate_limit(session, planned, allowances, room=room, now=now, options=options)
-    return chains + mark(session, kept, me=me, now=now)
+    return planned, allowances
 
 
 def _depth(due: int, allowance: int, options: Dispatch) -> int:

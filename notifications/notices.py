@@ -96,18 +96,7 @@ def deliver(
     entries: list[dict[str, Any] | tuple[Notice, Person, Outgoing]] = []
     with session.no_autoflush:
         for notice in notices:
-            reached = False
-            for person_id in recipients_of(cache, notice, ctx, now):
-                person = cache.person(person_id)
-                if person is None or not person.channels:
-                    entries.append(_unreachable(notice, person_id, now))
-                    continue
-                channel = notice.channel or person.channels[0]
-                message = _message(cache, notice, person, channel, ctx, now)
-                planned.append((notice, person, message))
-                entries.append(planned[-1])
-                reached = True
-            if not reached and asked_for_someone(notice):
+            if not _plan(cache, notice, ctx, now, planned, entries) and asked_for_someone(notice):
                 reason = _nobody(cache, notice, ctx)
                 if strict:
                     raise NobodyToTell(reason)
@@ -123,6 +112,29 @@ def deliver(
     if events:
         session.execute(insert(TIMELINE), events)
     return len(queued)
+
+
+def _plan(
+    cache: _Cache,
+    notice: Notice,
+    ctx: EscalationContext,
+    now: datetime,
+    planned: list[tuple[Notice, Person, Outgoing]],
+    entries: list[dict[str, Any] | tuple[Notice, Person, Outgoing]],
+) -> bool:
+    """Plan the notice's message to each recipient with a channel (noting those without);
+    whether it reaches anybody."""
+    reached = False
+    for person_id in recipients_of(cache, notice, ctx, now):
+        person = cache.person(person_id)
+        if person is None or not person.channels:
+            entries.append(_unreachable(notice, person_id, now))
+            continue
+        channel = notice.channel or person.channels[0]
+        planned.append((notice, person, _message(cache, notice, person, channel, ctx, now)))
+        entries.append(planned[-1])
+        reached = True
+    return reached
 
 
 def _nobody(cache: _Cache, notice: Notice, ctx: EscalationContext) -> str:
