@@ -1,9 +1,10 @@
 """Claiming for group channels (a WeCom, DingTalk, Feishu or Lark bot posting into a group chat):
 the alerts due on one are sent per event, not per person — one message naming everyone the
 event concerns — within the limits of the bot (20 a minute for WeCom and DingTalk, 100 a minute
-and 5 a second for Feishu, or the settings'): while what may go now covers the events due, one
-event per message; beyond it, the leading events merged into the messages that may go now (each
-still named), in due-time order; with nothing left, none until the limit frees. Never more is
+and 5 a second for Feishu, or the settings'): while what may go now (less a quarter of the limit
+kept for the next batch of lapses) covers the events due, one event per message; beyond it, the
+leading events merged into the messages that may go now (each still named), in due-time order;
+with nothing left, none until the limit frees. Never more is
 sent than the platform takes, so nothing is refused for frequency and nothing is dropped.
 
 One message at a time per group channel (a channel with a message in flight is not claimed), a
@@ -21,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from models.policy.breaker import BreakerRule, Gate, gate
-from models.policy.limits import Budget, split_sizes
+from models.policy.limits import Budget, reserve_of, split_sizes
 from models.policy.states import NotificationStatus
 from notifications.claimed import Lane, Message, alert_of
 from notifications.endpoints import Endpoints, endpoint_budget
@@ -62,8 +63,8 @@ def claim_groups(
             continue
         endpoint = endpoints.get(channel)
         allowance = Budget(1) if probe else endpoint_budget(session, endpoint, now=now)
-        most = min(options.batch_max, endpoint.most_per_message)
-        chain = _chain(session, channel, allowance, most, me=me, now=now, probe=probe)
+        sizing = (min(options.batch_max, endpoint.most_per_message), reserve_of(endpoint.windows))
+        chain = _chain(session, channel, allowance, sizing, me=me, now=now, probe=probe)
         if chain:
             chains.append(chain)
     return chains
@@ -109,7 +110,7 @@ def _chain(
     session: Session,
     channel: str,
     allowance: Budget,
-    most: int,
+    sizing: tuple[int, int],
     *,
     me: str,
     now: datetime,
@@ -126,7 +127,8 @@ def _chain(
     for row in rows:
         events.setdefault(row.key.rsplit(":", 2)[0], []).append(row)
     total = _events_due(session, channel, now, len(events), len(rows))
-    sizes = [1] if probe else split_sizes(total, allowance, most=most)
+    most, reserve = sizing
+    sizes = [1] if probe else split_sizes(total, allowance, most=most, reserve=reserve)
     if not sizes:
         session.execute(
             update(OUTBOX)

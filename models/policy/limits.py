@@ -39,6 +39,7 @@ __all__ = [
     "Budget",
     "Window",
     "budget",
+    "reserve_of",
     "split_sizes",
 ]
 
@@ -120,13 +121,18 @@ def budget(windows: Sequence[Window], sent: Sequence[datetime], *, now: datetime
     return Budget(now=least, free_at=free_at if least == 0 else None)
 
 
-def split_sizes(due: int, allowance: Budget, *, most: int) -> list[int]:
-    """How many of `due` alerts (in order) go in each message sent now: one each while what may
-    go now covers them all, else merged evenly into the messages that may go now (at most `most`
-    each), so that everyone is told as soon as the limits allow. Empty: none may go now."""
+def split_sizes(due: int, allowance: Budget, *, most: int, reserve: int = 0) -> list[int]:
+    """How many of `due` alerts (in order) go in each message sent now: one each while what
+    may go now (less a `reserve` kept for alerts that may follow: a shared bot's next batch)
+    covers them all, else merged evenly into the messages that may be spent now (at most `most`
+    each), so that everyone is told as soon as the limits allow; with only the reserve left,
+    one message as full as it may be. Empty: none may go now."""
     if due <= 0 or allowance.now <= 0:
         return []
-    per = 1 if due <= allowance.now else math.ceil(due / allowance.now)
+    spend = allowance.now - reserve
+    if spend <= 0:
+        return [min(most, due)]
+    per = 1 if due <= spend else math.ceil(due / spend)
     per = max(1, min(most, per))
     sizes: list[int] = []
     left = due
@@ -134,3 +140,11 @@ def split_sizes(due: int, allowance: Budget, *, most: int) -> list[int]:
         sizes.append(min(per, left))
         left -= sizes[-1]
     return sizes
+
+
+def reserve_of(windows: Sequence[Window]) -> int:
+    """Messages of a shared endpoint's limit kept back for alerts that may follow (a quarter of
+    its longest window): alerts written a batch at a time still go out in the same window."""
+    if not windows:
+        return 0
+    return max(1, math.ceil(max(windows, key=lambda w: w.seconds).count / 4))

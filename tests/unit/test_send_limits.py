@@ -56,3 +56,17 @@ def test_a_channels_settings_replace_its_platforms_limits() -> None:
     assert sms.windows == () and sms.per_recipient[0] == Window(1, 60.0) and not sms.group
     assert endpoint_of("bot", url + "?group=no", Dispatch()).group is False
     assert endpoint_of("bot", url, Dispatch()).group is True
+
+
+def test_a_shared_bot_keeps_a_quarter_of_its_limit_for_the_next_batch_of_lapses() -> None:
+    from models.policy.limits import reserve_of
+
+    reserve = reserve_of((Window(20, 60),))
+    assert reserve == 5
+    assert split_sizes(12, Budget(20), most=12, reserve=reserve) == [1] * 12
+    # the sweep's first batch: merged so that five messages stay for what follows
+    assert split_sizes(20, Budget(20), most=12, reserve=reserve) == [2] * 10
+    assert split_sizes(20, Budget(10), most=12, reserve=reserve) == [4] * 5  # the next batch
+    # only the reserve left: one message as full as it may be, per claim
+    assert split_sizes(30, Budget(5), most=12, reserve=reserve) == [12]
+    assert split_sizes(8, Budget(5), most=12, reserve=reserve) == [8]
