@@ -18,7 +18,6 @@ per person and channel, per phone for SMS, and the endpoint's own where it is sh
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -113,10 +112,10 @@ def _plan_people(
 
 def _depth(due: int, allowance: int, options: Dispatch) -> int:
     """How many of the person's due alerts a claim may need: a chain of single alerts, or
-    one merged message."""
+    one merged message (as full as a message may be)."""
     if due <= allowance:
         return CHAIN
-    return min(options.batch_max, math.ceil(due / allowance)) if allowance > 0 else 0
+    return min(options.batch_max, due) if allowance > 0 else 0
 
 
 def _free_people(session: Session, *, now: datetime, limit: int, personal: Any) -> dict[str, int]:

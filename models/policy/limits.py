@@ -123,20 +123,19 @@ def budget(windows: Sequence[Window], sent: Sequence[datetime], *, now: datetime
 
 def split_sizes(due: int, allowance: Budget, *, most: int, reserve: int = 0) -> list[int]:
     """How many of `due` alerts (in order) go in each message sent now: one each while what
-    may go now (less a `reserve` kept for alerts that may follow: a shared bot's next batch)
-    covers them all, else merged evenly into the messages that may be spent now (at most `most`
-    each), so that everyone is told as soon as the limits allow; with only the reserve left,
-    one message as full as it may be. Empty: none may go now."""
+    may go now, less a `reserve` kept for alerts that may follow (a shared bot's next batch),
+    covers them all; beyond it, merged as full as a message may be (`most`), spread evenly, so
+    that every alert due goes now if the limit allows and the rest of the limit stays for what
+    follows. Empty: none may go now."""
     if due <= 0 or allowance.now <= 0:
         return []
-    spend = allowance.now - reserve
-    if spend <= 0:
-        return [min(most, due)]
-    per = 1 if due <= spend else math.ceil(due / spend)
-    per = max(1, min(most, per))
+    if due <= allowance.now - reserve:
+        return [1] * due
+    messages = min(allowance.now, math.ceil(due / most))
+    per = min(most, math.ceil(due / messages))
     sizes: list[int] = []
     left = due
-    while left > 0 and len(sizes) < allowance.now:
+    while left > 0 and len(sizes) < messages:
         sizes.append(min(per, left))
         left -= sizes[-1]
     return sizes

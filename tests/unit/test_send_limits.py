@@ -1,7 +1,9 @@
 """The send limits as pure rules: a sliding window counts what was sent in the last span and
 frees when enough has aged out; several windows together leave the least; due alerts go one a
-message while what may go now covers them, else merged evenly into the messages that may go now
-(never more than a message may name); and a channel's settings replace its platform's limits."""
+message while what may go now covers them, else merged as full as a message may be (never more
+than it may name), so the rest of the limit stays for what follows; a shared bot keeps a
+quarter of its limit back for the next batch of a storm; and a channel's settings replace its
+platform's limits."""
 
 from __future__ import annotations
 
@@ -40,9 +42,10 @@ def test_two_windows_leave_the_least_and_free_when_both_do() -> None:
 
 def test_alerts_go_one_a_message_within_the_limit_and_merged_beyond_it() -> None:
     assert split_sizes(5, Budget(20), most=12) == [1] * 5
-    assert split_sizes(100, Budget(20), most=12) == [5] * 20  # all named in this minute
+    assert split_sizes(100, Budget(20), most=12) == [12] * 8 + [4]  # all named, now
     assert split_sizes(300, Budget(20), most=12) == [12] * 20  # the rest when the minute frees
-    assert split_sizes(7, Budget(3), most=12) == [3, 3, 1]
+    assert split_sizes(7, Budget(3), most=12) == [7]
+    assert split_sizes(25, Budget(4), most=20) == [13, 12]
     assert split_sizes(7, Budget(0, NOW), most=12) == []
 
 
@@ -63,10 +66,11 @@ def test_a_shared_bot_keeps_a_quarter_of_its_limit_for_the_next_batch_of_lapses(
 
     reserve = reserve_of((Window(20, 60),))
     assert reserve == 5
-    assert split_sizes(12, Budget(20), most=12, reserve=reserve) == [1] * 12
-    # the sweep's first batch: merged so that five messages stay for what follows
-    assert split_sizes(20, Budget(20), most=12, reserve=reserve) == [2] * 10
-    assert split_sizes(20, Budget(10), most=12, reserve=reserve) == [4] * 5  # the next batch
-    # only the reserve left: one message as full as it may be, per claim
-    assert split_sizes(30, Budget(5), most=12, reserve=reserve) == [12]
-    assert split_sizes(8, Budget(5), most=12, reserve=reserve) == [8]
+    assert split_sizes(15, Budget(20), most=12, reserve=reserve) == [1] * 15
+    # the sweep's batches of a storm, 20 lapses each: every batch told at once, in two messages
+    budget_left = 20
+    for _ in range(5):
+        sizes = split_sizes(20, Budget(budget_left), most=12, reserve=reserve)
+        assert sizes == [10, 10]
+        budget_left -= len(sizes)
+    assert budget_left == 10
