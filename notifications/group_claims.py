@@ -2,9 +2,9 @@
 the alerts due on one are sent per event, not per person — one message naming everyone the
 event concerns — within the limits of the bot (20 a minute for WeCom and DingTalk, 100 a minute
 and 5 a second for Feishu, or the settings'): while what may go now (less a quarter of the limit
-kept for the next batch of lapses) covers the events due, one event per message; beyond it, the
-leading events merged into the messages that may go now (each still named), in due-time order;
-with nothing left, none until the limit frees. Never more is
+kept for the next batch of lapses) covers the events due, one event per message; beyond it,
+the events merged as full as a message may be (each still named), in due-time order; with
+nothing left, none until the limit frees. Never more is
 sent than the platform takes, so nothing is refused for frequency and nothing is dropped.
 
 One message at a time per group channel (a channel with a message in flight is not claimed), a
