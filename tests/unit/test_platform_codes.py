@@ -247,3 +247,12 @@ def test_the_stand_ins_answer_real_codes_to_real_faults(
     attempts, _ = one_send(template)
     refused = [(a.outcome.value, a.code) for a in attempts]
     assert refused == [("rejected", "isv.SMS_TEMPLATE_ILLEGAL")]
+
+
+def test_feishu_9499_asking_to_slow_down_is_busy_not_a_bad_request() -> None:
+    from models.policy.platforms import Answer, judge
+
+    slow = judge(Answer(Platform.FEISHU, http_status=200, code="9499", message="too many request"))
+    bad = judge(Answer(Platform.FEISHU, http_status=200, code="9499", message="Bad Request"))
+    assert (slow.outcome.value, slow.retry_after) == ("busy", 60)
+    assert bad.outcome.value == "rejected" and "请求不合法" in bad.reason

@@ -65,3 +65,18 @@ def test_sends_to_one_bot_reuse_one_kept_alive_connection(wecom: WeComStandIn) -
     for _ in range(5):
         assert outcomes(url) == [("delivered", "0")]
     assert len(wecom.received) == 5 and wecom.connections == 1
+
+
+def test_rto_and_cto_keep_their_meaning_on_the_platform_plugins(wecom: WeComStandIn) -> None:
+    """A platform that answers after the read timeout: unknown (it took the message; no blind
+    repeat); a port nobody listens on: refused at connect, tried again within the send."""
+    url = wecom.add_bot("slowkey") + "&rto=0.3"
+    wecom.delay = 1.5
+    attempts = send(url, title="t", body="b", sleep=lambda _s: None)
+    assert [(a.outcome.value, a.reason) for a in attempts] == [("unknown", "读取超时")]
+    assert len(wecom.to("slowkey")) == 1  # it arrived all the same
+    wecom.delay = 0.0
+    closed = "wecombot://anykey?api=http://127.0.0.1:9&cto=0.5"
+    refused = send(closed, title="t", body="b", sleep=lambda _s: None)
+    assert [a.outcome.value for a in refused] == ["refused"] * 3
+    assert refused[0].reason == "连接被拒绝"

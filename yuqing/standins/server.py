@@ -2,8 +2,9 @@
 as the platforms' own; TLS with a given certificate, to be reached with `verify=no` as a
 platform at its own host name would be), a clock that tests can move (the platforms' limits are
 counted on it: nothing sleeps), sliding-window counters per key, a script of answers to give
-next (a platform that is busy, or has revoked a key), and the record of what arrived and what
-was refused with which code. Standard library only; each server runs in a thread."""
+next (a platform that is busy, or has revoked a key), a delay before answering (a slow
+platform), and the record of what arrived and what was refused with which code. Standard
+library only; each server runs in a thread."""
 
 from __future__ import annotations
 
@@ -91,6 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
         with owner.lock:
             owner.requests += 1
             status, answer = owner.answer(request)
+            delay = owner.delay
+        if delay:  # a slow platform: it has taken the message, the answer is late
+            time.sleep(delay)
         data = json.dumps(answer, ensure_ascii=False).encode()
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.send_response(status)
@@ -128,6 +132,7 @@ class StandIn:
         self.script: list[tuple[int, dict[str, Any]]] = []  # answers to give next, in order
         self.requests = 0
         self.connections = 0  # TCP (TLS) connections accepted: keep-alive reuses one
+        self.delay = 0.0  # seconds between taking a request and answering it
         self.windows: dict[str, Window] = {}
         self.httpd = _Listener(("127.0.0.1", 0), _Handler)
         self.httpd.owner = self  # type: ignore[attr-defined]
