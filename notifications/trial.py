@@ -6,6 +6,7 @@ its test no longer counts as never having delivered."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -41,8 +42,7 @@ def trial_envelope(channel: str, *, to: Mention | None, at: str, link: str | Non
 
 
 def try_channel(url: str, envelope: Envelope) -> tuple[Attempt, ...]:
-    group = is_group_url(url)
-    rich = Envelope(**{**envelope.__dict__, "group": group})
+    rich = replace(envelope, group=is_group_url(url))
     return send(url, title=envelope.title, body=envelope.text, envelope=rich)
 
 
