@@ -20,8 +20,8 @@ from models.policy.platforms import Answer, Platform
 from notifications.envelope import Envelope
 from notifications.platforms.base import PlatformPlugin, improper
 from notifications.platforms.sms import (
+    SmsPlugin,
     no_phone,
-    parse_vars,
     phones,
     sms_results,
     template_values,
@@ -39,43 +39,27 @@ def aliyun_signature(secret: str, params: dict[str, str], method: str = "POST") 
     return base64.b64encode(digest).decode()
 
 
-class YuqingAliyunSms(PlatformPlugin):
+class YuqingAliyunSms(SmsPlugin):
     service_name = "Aliyun SMS"
     service_url = "https://www.aliyun.com/product/sms"
     secure_protocol = "aliyunsms"
     platform = Platform.ALIYUN_SMS
     default_api = "https://dysmsapi.aliyuncs.com"
     templates = ("{schema}://{user}:{password}@{template}",)
+    default_region = "cn-hangzhou"
 
-    def __init__(
-        self,
-        template: str | None = None,
-        sign: str | None = None,
-        vars: str | None = None,
-        region: str | None = None,
-        targets: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, template: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not (self.user and self.password and template and sign):
+        if not (self.user and self.password and template and self.sign):
             raise improper("阿里云短信需要 AccessKey、模板 CODE 和 sign=签名名称")
-        self.template, self.sign, self.region = template, sign, region or "cn-hangzhou"
-        self.vars = parse_vars(vars)
-        self.targets = targets or []
-        self.group = False
+        self.template: str = template
 
     @property
     def url_identifier(self) -> tuple[str, ...]:
         return (self.secure_protocol, str(self.user), self.template, self.api)
 
     def url(self, privacy: bool = False, *args: Any, **kwargs: Any) -> str:
-        params = self.common_params(privacy)
-        params |= {"sign": self.sign, "region": self.region}
-        params["vars"] = ",".join(f"{n}:{f}" for n, f in self.vars)
-        user = self.pprint(self.user, privacy, safe="")
-        secret = "****" if privacy else self.quote(self.password, safe="")
-        path = "/".join(self.targets)
-        return f"{self.secure_protocol}://{user}:{secret}@{self.template}/{path}?{self.urlencode(params)}"
+        return self.account_url(privacy, self.template, self.targets)
 
     def deliver(self, envelope: Envelope) -> Answer:
         to = phones(self.targets, envelope)

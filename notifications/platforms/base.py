@@ -13,6 +13,7 @@ said to that request. An Apprise object (and so its plugin) is used by one threa
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -84,6 +85,32 @@ class PlatformPlugin(_AppriseBase):  # type: ignore[misc]
 
     def deliver(self, envelope: Envelope) -> Answer:  # pragma: no cover - each platform's
         raise NotImplementedError
+
+    def post_json(
+        self, url: str, payload: Any, codes: tuple[str, ...], messages: tuple[str, ...]
+    ) -> Answer:
+        """POST `payload` as UTF-8 JSON; the platform's answer (`codes`/`messages`: where its
+        body keeps them)."""
+        reply = self.request(
+            url,
+            content=json.dumps(payload, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+        return self.read(reply, codes, messages)
+
+    def token_and_secret(
+        self, token: str, secret: str | None, rules: tuple[tuple[str, str], tuple[str, str]]
+    ) -> tuple[str, str | None]:
+        """A bot's token and optional signing secret, each checked against its rule."""
+        found = matching(token, rules[0])
+        if not found:
+            raise improper(f"{self.service_name} 机器人令牌无效")
+        if not secret:
+            return found, None
+        checked = matching(secret, rules[1])
+        if not checked:
+            raise improper(f"{self.service_name} 机器人签名密钥无效")
+        return found, checked
 
     def request(self, url: str, **kwargs: Any) -> Reply | Answer:
         return post(

@@ -23,7 +23,7 @@ from urllib.parse import quote_plus
 from models.policy.limits import SIZE_LIMITS
 from models.policy.platforms import Answer, Platform
 from notifications.envelope import Envelope
-from notifications.platforms.base import PlatformPlugin, improper, matching
+from notifications.platforms.base import PlatformPlugin
 from notifications.platforms.fitting import Detail, fit, text_of, utf8
 
 TOKEN = (r"^[a-z0-9]{1,128}$", "i")
@@ -48,15 +48,7 @@ class YuqingDingTalk(PlatformPlugin):
         self, token: str, secret: str | None = None, targets: Any = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        found = matching(token, TOKEN)
-        if not found:
-            raise improper("钉钉机器人 access_token 无效")
-        self.token: str = found
-        self.secret: str | None = None
-        if secret:
-            self.secret = matching(secret, SECRET)
-            if not self.secret:
-                raise improper("钉钉机器人加签密钥无效")
+        self.token, self.secret = self.token_and_secret(token, secret, (TOKEN, SECRET))
         self.targets = [t.lstrip("+") for t in (targets or []) if PHONE.match(t)]
 
     @property
@@ -78,12 +70,7 @@ class YuqingDingTalk(PlatformPlugin):
             now = int(time.time() * 1000)
             url += f"&timestamp={now}&sign={quote_plus(dingtalk_sign(self.secret, now))}"
         payload = dingtalk_payload(envelope, rich=self.rich, always=self.targets)
-        reply = self.request(
-            url,
-            content=json.dumps(payload, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
-        return self.read(reply, ("errcode",), ("errmsg",))
+        return self.post_json(url, payload, ("errcode",), ("errmsg",))
 
     @staticmethod
     def parse_url(url: str) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from typing import Any
 from models.policy.limits import SIZE_LIMITS
 from models.policy.platforms import Answer, Platform
 from notifications.envelope import Envelope
-from notifications.platforms.base import PlatformPlugin, improper, matching
+from notifications.platforms.base import PlatformPlugin
 from notifications.platforms.fitting import Detail, fit, text_of, utf8
 
 TOKEN = (r"^[a-z0-9_-]{1,128}$", "i")
@@ -42,15 +42,7 @@ class YuqingFeishu(PlatformPlugin):
 
     def __init__(self, token: str, secret: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        found = matching(token, TOKEN)
-        if not found:
-            raise improper("飞书机器人 webhook 令牌无效")
-        self.token: str = found
-        self.secret: str | None = None
-        if secret:
-            self.secret = matching(secret, SECRET)
-            if not self.secret:
-                raise improper("飞书机器人签名校验密钥无效")
+        self.token, self.secret = self.token_and_secret(token, secret, (TOKEN, SECRET))
 
     @property
     def url_identifier(self) -> tuple[str, ...]:
@@ -69,12 +61,8 @@ class YuqingFeishu(PlatformPlugin):
         if self.secret:
             now = int(time.time())
             payload = {"timestamp": str(now), "sign": feishu_sign(self.secret, now), **payload}
-        reply = self.request(
-            f"{self.api}/open-apis/bot/v2/hook/{self.token}",
-            content=json.dumps(payload, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
-        return self.read(reply, ("code", "StatusCode"), ("msg", "StatusMessage"))
+        url = f"{self.api}/open-apis/bot/v2/hook/{self.token}"
+        return self.post_json(url, payload, ("code", "StatusCode"), ("msg", "StatusMessage"))
 
     @staticmethod
     def parse_url(url: str) -> dict[str, Any] | None:

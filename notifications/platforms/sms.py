@@ -17,7 +17,7 @@ whole. `region=` picks the region; `api=` a private endpoint or a stand-in."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from models.policy.limits import SMS_VAR_CHARS
 from models.policy.platforms import Answer, Platform
@@ -83,3 +83,37 @@ def sms_results(results: dict[str, Any]) -> dict[str, Any]:
         if qsd.get(key):
             results[key] = PlatformPlugin.unquote(qsd[key])
     return results
+
+
+class SmsPlugin(PlatformPlugin):
+    """What both SMS plugins hold: the signature name, the template's variables, the region and
+    the fixed phones; never a group (each person gets their own SMS)."""
+
+    default_region: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        sign: str | None = None,
+        vars: str | None = None,
+        region: str | None = None,
+        targets: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sign = sign or ""
+        self.region = region or self.default_region
+        self.vars = parse_vars(vars)
+        self.targets = targets or []
+        self.group = False
+
+    def account_url(self, privacy: bool, host: str, path: list[str]) -> str:
+        """The URL back: the account (its secret masked when `privacy`), the host part and the
+        path, with the options."""
+        params = self.common_params(privacy)
+        params |= {"sign": self.sign, "region": self.region}
+        params["vars"] = ",".join(f"{n}:{f}" for n, f in self.vars)
+        user = self.pprint(self.user, privacy, safe="")
+        secret = "****" if privacy else self.quote(self.password, safe="")
+        where = "/".join(path)
+        return f"{self.secure_protocol}://{user}:{secret}@{host}/{where}?{self.urlencode(params)}"

@@ -9,7 +9,6 @@ answer's `errcode` decides (`models.policy.platforms`)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from models.policy.limits import SIZE_LIMITS
@@ -19,6 +18,7 @@ from notifications.platforms.base import PlatformPlugin, improper, matching
 from notifications.platforms.fitting import Detail, fit, text_of, utf8
 
 KEY = (r"^[a-z0-9_-]{1,128}$", "i")
+CODE, MESSAGE = ("errcode",), ("errmsg",)
 
 
 class YuqingWeComBot(PlatformPlugin):
@@ -46,13 +46,8 @@ class YuqingWeComBot(PlatformPlugin):
         return f"{self.secure_protocol}://{key}/?{self.urlencode(params)}"
 
     def deliver(self, envelope: Envelope) -> Answer:
-        payload = wecom_payload(envelope, rich=self.rich)
-        reply = self.request(
-            f"{self.api}/cgi-bin/webhook/send?key={self.key}",
-            content=json.dumps(payload, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
-        return self.read(reply, ("errcode",), ("errmsg",))
+        url = f"{self.api}/cgi-bin/webhook/send?key={self.key}"
+        return self.post_json(url, wecom_payload(envelope, rich=self.rich), CODE, MESSAGE)
 
     @staticmethod
     def parse_url(url: str) -> dict[str, Any] | None:
