@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from models.policy import Policy
 from models.policy.escalation import QuietHours
 from models.policy.routing import Routing, Shift
+from notifications.channels import is_group_url
 from notifications.links import LinkSigner, derive_key
 from settings import Settings
 
@@ -23,6 +24,7 @@ class EscalationContext:
     quiet: QuietHours | None = None
     routing: Routing = field(default_factory=Routing)
     links: LinkSigner | None = None  # None: messages name the CLI command instead of links
+    groups: frozenset[str] = frozenset()  # channel ids that post into a group chat
 
     @property
     def tz(self) -> ZoneInfo:
@@ -54,6 +56,16 @@ def build_context(settings: Settings, policy: Policy) -> EscalationContext:
         quiet=quiet,
         routing=routing,
         links=link_signer(settings),
+        groups=group_channels(settings),
+    )
+
+
+def group_channels(settings: Settings) -> frozenset[str]:
+    """The channels that post into a group chat (an IM bot, unless its URL says `group=no`)."""
+    return frozenset(
+        cid
+        for cid, url in settings.secrets.channels.items()
+        if is_group_url(url.get_secret_value())
     )
 
 

@@ -141,6 +141,9 @@ def _reference_problems(settings: Settings) -> list[str]:
     filler = settings.reports.filled_by
     if filler is not None and filler not in person_ids:
         problems.append(f"reports.filled_by: unknown person {filler!r}")
+    for channel in settings.dispatch.limits:
+        if channel not in settings.secrets.channels:
+            problems.append(f"dispatch.limits.{channel}: no channel {channel!r} in the secrets")
     for n, user in enumerate(settings.web.users):
         if user.person not in person_ids:
             problems.append(f"web.users.{n}.person: unknown person {user.person!r}")

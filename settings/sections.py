@@ -185,6 +185,16 @@ class Escalation(Section):
     roster: list[ShiftConfig] = Field(default_factory=list, description="The duty roster.")
 
 
+class EndpointLimit(Section):
+    """A channel's endpoint limits (a bot key, an SMS account: shared by everyone using it),
+    replacing its platform's defaults (WeCom and DingTalk 20 a minute, Feishu 100 a minute and
+    5 a second). Unset fields: no limit of that span."""
+
+    per_second: int | None = Field(None, ge=1, le=10_000, description="Messages a second.")
+    per_minute: int | None = Field(None, ge=1, le=100_000, description="Messages a minute.")
+    per_hour: int | None = Field(None, ge=1, le=1_000_000, description="Messages an hour.")
+
+
 class Dispatch(Section):
     attempts_per_channel: int = Field(
         3, ge=1, le=20, description="Sends (of up to 3 HTTP attempts each) before fall-over."
@@ -227,6 +237,10 @@ class Dispatch(Section):
         10.0, gt=0, description="How long a channel stays down before a probe; doubles."
     )
     breaker_cap_seconds: float = Field(300.0, gt=0, description="Longest down period.")
+    limits: dict[str, EndpointLimit] = Field(
+        default_factory=dict,
+        description="Per channel id: its endpoint's send limits, replacing the platform's.",
+    )
 
     @_model_validator(mode="after")
     def _beats_within_timeout(self) -> Dispatch:

@@ -43,7 +43,7 @@ def perform_step(engine: Engine, ctx: EscalationContext, *, step_id: int, now: d
         step = session.get(CaseStep, step_id)
         assert step is not None, f"unknown step {step_id}"
         inject(f"case_step:{step.kind}")
-        queued = deliver(session, [Notice.from_json(step.payload)], ctx=ctx, now=now)
+        queued = deliver(session, [Notice.from_json(step.payload)], ctx=ctx, now=now, strict=True)
         finish_step(session, step_id, at=now)
     return queued
 

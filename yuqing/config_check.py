@@ -1,9 +1,11 @@
 """What `yuqing config check` checks, in order, collecting every problem: the file loads (its
-secrets file and the environment included) and every field is valid; every channel URL is one
-Apprise can use (shown only masked); the active policy loads; and every obligation of that policy
-reaches somebody at every chain level (an error at the first level, a warning above it); the
-calendar file loads, and the calendar knows this year (and from 1 December next year), else a
-warning. Any file at all gives a report, never an exception."""
+secrets file and the environment included) and every field is valid; the channels
+(`yuqing.channel_check`: usable URLs shown masked, SMS people with a mobile, group members who
+can be @mentioned, no bot under two ids, channels that never delivered); the active policy
+loads; and it tells nobody never (`models.policy.reach`): each grade's report targets are held by
+someone reachable, and every obligation reaches somebody at every chain level (an error at the
+first level, a warning above it); the calendar file loads, and the calendar knows this year (and
+from 1 December next year), else a warning. Any file at all gives a report, never an exception."""
 
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ from pathlib import Path
 from models.policy import Policy, PolicyError, PolicyInvalid
 from models.policy.calendar import calendar_warnings
 from models.store.calendar_file import load_calendar
-from notifications.channels import is_valid_url, privacy_url
 from settings import Settings, SettingsError, load_settings
 from tasks.runtime import load_policy, reach_problems
+from yuqing.channel_check import channel_problems, never_delivered
 
 
 @dataclass
@@ -33,7 +35,9 @@ def check_configuration(path: Path, *, now: datetime) -> Report:
     except SettingsError as exc:
         report.problems = exc.problems
         return report
-    report.problems += channel_problems(settings)
+    errors, warnings = channel_problems(settings)
+    report.problems += errors
+    report.warnings += warnings + never_delivered(settings)
     _calendar(settings, report, now)
     policy = _policy(settings, report)
     if policy is not None:
@@ -45,14 +49,6 @@ def check_configuration(path: Path, *, now: datetime) -> Report:
         f"{len(settings.people)} 人，策略 {policy.id if policy else '（无法载入）'}"
     )
     return report
-
-
-def channel_problems(settings: Settings) -> list[str]:
-    return [
-        f"secrets.channels.{cid}: Apprise 无法识别的地址 {privacy_url(url.get_secret_value())}"
-        for cid, url in settings.secrets.channels.items()
-        if not is_valid_url(url.get_secret_value())
-    ]
 
 
 def _calendar(settings: Settings, report: Report, now: datetime) -> None:

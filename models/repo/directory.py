@@ -17,6 +17,8 @@ from models.policy.escalation import recipients
 from models.policy.routing import Shift, overlay_roster
 from models.store.tables import Person, RoleAssignment, Unit
 
+MENTION_FIELDS = ("mobile", "wecom_userid", "dingtalk_userid", "feishu_open_id")
+
 
 class UnitLike(Protocol):
     @property
@@ -64,6 +66,7 @@ def sync_directory(
                 unit_id=person.unit,
                 deputy_id=person.deputy,
                 channels=list(person.channels),
+                **{name: getattr(person, name, None) for name in MENTION_FIELDS},
             )
         )
     session.flush()

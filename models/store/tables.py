@@ -45,6 +45,11 @@ class Person(SQLModel, table=True):
     deputy_id: str | None = Field(default=None, max_length=64)
     # Channel ids in order of preference; their Apprise URLs are secrets and never stored here.
     channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Who the platforms @mention by (group messages), and the number SMS goes to.
+    mobile: str | None = Field(default=None, max_length=64)
+    wecom_userid: str | None = Field(default=None, max_length=64)
+    dingtalk_userid: str | None = Field(default=None, max_length=64)
+    feishu_open_id: str | None = Field(default=None, max_length=64)
 
 
 class RoleAssignment(SQLModel, table=True):
@@ -331,6 +336,9 @@ class Notification(SQLModel, table=True):
     ack_due_at: datetime | None = _ts(nullable=True, index=True)  # no-ack chain check time
     # A file the message carries ("report:<id>", a stored report); None: none.
     attachment: str | None = Field(default=None, max_length=64)
+    # Its structured form (`notifications.cards`): sections, links, the SMS variables; None:
+    # only the text (the message is then shown as text everywhere).
+    card: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class AccountabilityRecord(SQLModel, table=True):
@@ -402,6 +410,9 @@ class Delivery(SQLModel, table=True):
     """One HTTP attempt to deliver a notification (retries within a send included), with its
     own time and what the channel answered."""
 
+    # The per-endpoint limits count a channel's recent sends.
+    __table_args__ = (Index("ix_delivery_channel_at", "channel", "at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     notification_id: str = Field(foreign_key="notification.id", index=True)
     attempt: int  # 1, 2, ... over every channel
@@ -414,6 +425,7 @@ class Delivery(SQLModel, table=True):
     elapsed_ms: int | None = None
     late_seconds: float | None = None  # `at` - the alert's due time (negative: before it)
     dispatcher: str | None = Field(default=None, max_length=80)
+    code: str | None = Field(default=None, max_length=64)  # the platform's own code, if any
 
 
 class Dispatcher(SQLModel, table=True):
@@ -441,6 +453,7 @@ class ChannelHealth(SQLModel, table=True):
     last_failure_at: datetime | None = _ts(nullable=True)
     last_outcome: str | None = Field(default=None, max_length=20)  # of the last failure
     last_reason: str | None = Field(default=None, max_length=200)
+    last_code: str | None = Field(default=None, max_length=64)  # the platform's, of that failure
     down_since: datetime | None = _ts(nullable=True)
     sent: int = 0  # sends delivered, ever
     failed: int = 0  # sends failed, ever

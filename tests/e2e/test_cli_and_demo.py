@@ -1,6 +1,8 @@
-"""The `yuqing` command as a person runs it, in real subprocesses: the demo delivers its alert and
-exits 0, its kept database shows the quick report acknowledged and then completed, `config check`
-names the broken field and exits 2, and a request about an unknown case is refused with exit 2."""
+"""The `yuqing` command as a person runs it, in real subprocesses: the demo delivers its alert to
+its office's WeCom group (and the contact sheet to the school's DingTalk group, the approval by
+SMS), with no refusal by the platforms' stand-ins, and exits 0, its kept database shows the
+quick report acknowledged and then completed, `config check` names the broken field and exits
+2, and a request about an unknown case is refused with exit 2."""
 
 from __future__ import annotations
 
@@ -77,8 +79,10 @@ def test_demo_plays_a_whole_case_and_every_step_reaches_its_people(
     _, result = demo_run
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "接收端收到的超时告警（原样）" in out
+    # the lapse as the office's WeCom group saw it: one message naming the three who must act
+    assert "办公室企业微信群收到的超时告警" in out
     assert "【一级舆情】快报已超时：案件1" in out
+    assert "<@liqiang> <@wangfang> <@zhaomin>" in out and "~@office_wecom~" in out
     for step in (
         "王芳签收",
         "王芳报送快报",
@@ -95,7 +99,8 @@ def test_demo_plays_a_whole_case_and_every_step_reaches_its_people(
     for got in ("超时告警", "快报", "联系单（责任单位）", "通稿待审批", "办结通知"):
         assert f"接收端已收到：{got}" in out
     assert "网络舆情联系单" in out and "责任单位：市第一中学" in out
-    assert "阶段：总结评估" in out and "演示成功" in out
+    assert "市一中钉钉群收到的联系单" in out and "@13800000006 @13800000005" in out
+    assert "阶段：总结评估" in out and "演示成功" in out and "平台拒收 0 条" in out
 
 
 def test_kept_demo_database_shows_the_reviewed_case_in_the_library(

@@ -1,7 +1,8 @@
 """The console's channel page (`/channels`): every notification channel's health as `yuqing
 channels status` shows it, for signed-in accounts: state (正常, 故障（已熔断）, 探测中), who uses
 it, its address in privacy form, failures in a row, the last success and failure, the next
-probe, and the alerts waiting on it. Read only."""
+probe, the alerts waiting on it, and the platforms' refusals by code with what each code means.
+Read only."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def channels_page(request: Request) -> Response:
         **chrome(request, user),
         "rows": report,
         "down": [row.channel for row in report if row.state == "down"],
+        "refused": [refusal for row in report for refusal in row.refusals],
     }
     return page(request, "channels.html", context)
 

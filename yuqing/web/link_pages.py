@@ -30,6 +30,7 @@ from models.store.tables import ApprovalRequest, LinkUse, Person
 from notifications.links import LinkClaim, LinkRefused, audit, derive_key, read_link
 from tasks.runtime import Runtime
 from yuqing import actions
+from yuqing.web.group_links import SIGN_IN, identify, sign_in_path
 from yuqing.web.pages import csrf_valid, form_token, now_of, page, runtime_of
 from yuqing.web.validate import Invalid, plain, read_form
 
@@ -179,10 +180,11 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
     try:
         with audited(runtime, now=now) as attempt:
             attempt.claim = _claim(runtime, token, now=now)
+            attempt.claim = identify(request, runtime, attempt.claim)  # a group's: who pressed
             view = inspect_link(runtime, attempt.claim)
             attempt.outcome = "viewed"
     except LinkRefused as refused:
-        return _refused(request, refused)
+        return _refused(request, refused, token=token)
     except Exception:  # audited as an error; logged here, answered in Chinese
         log.exception("一键办理链接页面出错")
         return _error(request)
@@ -204,6 +206,7 @@ def _act(request: Request, token: str, form: dict[str, str]) -> HTMLResponse:
     try:
         with audited(runtime, now=now) as attempt:
             claim = attempt.claim = _claim(runtime, token, now=now)
+            claim = attempt.claim = identify(request, runtime, claim)  # a group's: who pressed
             if not csrf_valid(request, form.pop("csrf", None), bound=claim.nonce):
                 message = "表单已失效，请重新打开通知中的链接再确认"
                 raise LinkRefused("bad_csrf", message, claim)
@@ -221,9 +224,9 @@ def _refused(request: Request, refused: LinkRefused, *, token: str | None = None
     # An action's own refusal (a missing field) leaves the link usable: offer to try again.
     retry = token if refused.reason == "refused" else None
     status = 409 if refused.reason in ("used", "refused") else 403
-    return page(
-        request, "link_refused.html", {"message": refused.message, "retry": retry}, status=status
-    )
+    login = sign_in_path(token) if refused.reason == SIGN_IN and token else None
+    context = {"message": refused.message, "retry": retry, "login": login}
+    return page(request, "link_refused.html", context, status=status)
 
 
 def _error(request: Request) -> HTMLResponse:

@@ -3,7 +3,7 @@ and the quick report's issue number (期号) stored once per case and report, un
 (quick reports already stored keep the number their file was issued with)
 
 Revision ID: 0019_seeds
-Revises: 0015_delivery
+Revises: 0016_channels
 """
 
 import json
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_seeds"
-down_revision: str | None = "0015_delivery"
+down_revision: str | None = "0016_channels"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
