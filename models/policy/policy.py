@@ -72,6 +72,8 @@ ROLE_LABELS: Mapping[str, str] = {
     "cyberspace_office": "网信办",
     "party_committee": "市委（党委）",
     "superior_group": "上级领导小组",
+    "government_leader": "政府领导",
+    "political_legal": "政法委",
 }
 OWNER = "owner"
 UNIT_ROLES = frozenset({"unit_responsible", "unit_liaison"})  # resolved within the case's units

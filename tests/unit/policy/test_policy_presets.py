@@ -412,3 +412,9 @@ def test_s1_18_titles_follow_the_grade() -> None:
     policy = _policy("s1-18")
     assert policy.rule("重特大", "notify").title == "通知发生责任单位"
     assert policy.rule("一般", "notify").title == "报分管领导"
+
+
+def test_every_role_has_a_chinese_label() -> None:
+    from models.policy.policy import ROLE_LABELS, ROLES
+
+    assert set(ROLE_LABELS) == set(ROLES)
