@@ -18,14 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tasks.runtime import prepare  # noqa: E402
-from tests.support import showcase  # noqa: E402
-from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
-from tests.support.layout import SIZES, measure  # noqa: E402
-from tests.support.web import PASSWORD, Clock, free_port, served, write_web_config  # noqa: E402
-from yuqing.localservers import WebhookReceiver  # noqa: E402
+from tasks.runtime import prepare
+from tests.support import showcase
+from tests.support.browser import ARGS, CHROMIUM
+from tests.support.layout import SIZES, measure
+from tests.support.web import PASSWORD, Clock, free_port, served, write_web_config
+from yuqing.localservers import WebhookReceiver
 
 
 def run(directory: Path) -> dict[str, dict[str, dict[str, int]]]:
@@ -44,7 +44,9 @@ def run(directory: Path) -> dict[str, dict[str, dict[str, int]]]:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             for size, (width, height) in SIZES.items():
                 context = browser.new_context(
-                    locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": width, "height": height}
+                    locale="zh-CN",
+                    timezone_id="Asia/Shanghai",
+                    viewport={"width": width, "height": height},
                 )
                 page = context.new_page()
                 page.goto(f"{base}/login")
@@ -60,8 +62,11 @@ def run(directory: Path) -> dict[str, dict[str, dict[str, int]]]:
                         "viewport": layout.viewport,
                         "narrow": len(layout.narrow),
                     }
-                    print(f"{name:12} {size:6} {layout.width:5}px / {layout.viewport}px  "
-                          f"{'；'.join(layout.problems()) or 'ok'}", flush=True)
+                    print(
+                        f"{name:12} {size:6} {layout.width:5}px / {layout.viewport}px  "
+                        f"{'；'.join(layout.problems()) or 'ok'}",
+                        flush=True,
+                    )
                 context.close()
             browser.close()
         runtime.engine.dispose()

@@ -31,6 +31,7 @@ from settings.reports import (
     WeeklyReport,
 )
 from settings.sections import (
+    Cli,
     Collect,
     Database,
     Dispatch,
@@ -50,6 +51,7 @@ __all__ = [
     "CHANNEL_ID_PATTERN",
     "ID_PATTERN",
     "AnnualReport",
+    "Cli",
     "Collect",
     "DailyReport",
     "Database",

@@ -5,14 +5,15 @@ refusal exits 2 with the reason."""
 
 from __future__ import annotations
 
-import getpass
 from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from models.policy.catalogue import CATALOGUE
 from models.policy.stages import STAGE_LABELS
+from models.policy.states import CATEGORY_HELP
 from models.repo.cases import (
     CaseError,
     case_items,
@@ -21,14 +22,14 @@ from models.repo.cases import (
     get_case,
 )
 from models.repo.cases import list_cases as query_cases
-from models.repo.intake import register
 from models.repo.library import library
 from models.store.db import session_scope
 from models.store.tables import Case
-from tasks.act import record
 from tasks.runtime import Runtime, prepare
 from yuqing import cli_act, cli_rerun
-from yuqing.cli_common import config_arg, console, now, print_json, refusals
+from yuqing.cli_common import config_arg, console, print_json, refusals
+
+NO_CASE = 0  # a registration's case: it opens (or joins) one
 
 STATUS_LABELS = {
     "open": "待办",
@@ -167,51 +168,27 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
         console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")
 
 
-@app.command("register")
+@app.command("register", help=CATALOGUE["register"].summary + "。")
 def register_case(
     title: str = typer.Option(None, "--title", help="标题（如：市民来电反映某中学食堂问题）"),
     text: str = typer.Option("", "--text", help="内容摘要"),
     url: str = typer.Option(None, "--url", help="原帖链接（如有）"),
-    by: str = typer.Option(None, "--by", help="登记人（默认：当前系统用户）"),
-    via: str = typer.Option("命令行登记", "--via", help="来源：群众反映、热线电话、网信办转办等"),
-    category: str = typer.Option(
-        None, "--category", help="inquiry | hype | rumour | suggestion | corruption"
+    by: str = typer.Option(
+        None, "--by", help="登记人：人员编号或姓名（默认：配置的 [cli] operator）"
     ),
+    via: str = typer.Option("命令行登记", "--via", help="来源：群众反映、热线电话、网信办转办等"),
+    category: str = typer.Option(None, "--category", help=f"类别：{CATEGORY_HELP}"),
     grade: str = typer.Option(None, "--grade", help="登记人提出的等级（高于规则判定时采用）"),
-    clicks: int = typer.Option(0, "--clicks", min=0, max=2**62, help="点击量"),
-    comments: int = typer.Option(0, "--comments", min=0, max=2**62, help="评论数"),
+    clicks: int = typer.Option(0, "--clicks", min=0, max=2**31 - 1, help="点击量"),
+    comments: int = typer.Option(0, "--comments", min=0, max=2**31 - 1, help="评论数"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """人工登记（市民来电、信访、网信办转办等）：总会立案，或并入相似的未结案件。"""
-    with refusals():
-        if title is None:
+    if title is None:
+        with refusals():
             raise CaseError("缺少字段 title（标题）：请用 --title 指明")
-        runtime = prepare(config_arg())
-        actor, at = by or getpass.getuser(), now()
-        recorded = record(
-            runtime,
-            lambda session: register(
-                session,
-                title=title,
-                text=text,
-                actor=actor,
-                via=via,
-                topics=runtime.topics,
-                policy=runtime.policy,
-                calendar=runtime.calendar,
-                now=at,
-                url=url,
-                category=category,
-                clicks=clicks,
-                comments=comments,
-                grade=grade,
-            ),
-            at=at,
-        )
-    if as_json:
-        print_json(recorded.change.data)
-        return
-    console.print(recorded.change.message)
+    form = {"title": title, "text": text, "url": url, "via": via, "category": category}
+    form |= {"grade": grade, "clicks": str(clicks), "comments": str(comments)}
+    cli_act.act("register", NO_CASE, by=by, as_json=as_json, form=form)
 
 
 @app.command("library")

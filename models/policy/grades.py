@@ -148,7 +148,7 @@ class GradeScheme:
                 return lvl
         valid = "、".join(n for lvl in self.levels for n in lvl.names)
         raise PolicyError(
-            f"未知等级“{name}”，可用：{valid} / unknown grade {name!r} in scheme {self.id!r}"
+            f"未知等级“{name}”，可用：{valid}"
         )
 
     @property
@@ -204,18 +204,18 @@ def decide_regrade(
     downgrades need an actor, a reason and an approver, else ``PolicyError``."""
     old, new = scheme.level(current), scheme.level(proposed)
     if old.id == new.id:
-        raise PolicyError(f"等级未变化（{old.label}） / grade unchanged ({old.id})")
+        raise PolicyError(f"等级未变化（{old.label}）")
     upgrade = new.rank < old.rank
     if not upgrade:
         missing = [
             n
-            for n, v in (("actor", actor), ("reason", reason), ("approver", approver))
+            for n, v in (("申请人", actor), ("理由", reason), ("审批人", approver))
             if not (v and v.strip())
         ]
         if missing:
             raise PolicyError(
                 f"降级（{old.label}→{new.label}）须由具体人员提出、说明理由并经审批人同意，"
-                f"缺少：{', '.join(missing)} / a downgrade needs actor, reason and approver"
+                f"缺少：{'、'.join(missing)}"
             )
     return RegradeDecision(
         from_grade=old.id,

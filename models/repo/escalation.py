@@ -24,7 +24,6 @@ from models.policy.escalation import (
     ObligationPlan,
     QuietHours,
     escalation_times,
-    format_late,
     plan_obligation,
     quiet_until,
     reminder_at,
@@ -33,7 +32,8 @@ from models.policy.notices import Notice, NoticeKind
 from models.policy.policy import EscalationRule
 from models.policy.routing import NoAckStep, Routing, plan_no_ack
 from models.policy.states import Chain, EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.policy.wording import late_text
+from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open, who
 from models.repo.changes import Change
 from models.repo.directory import Directory, load_directory
 from models.store.tables import (
@@ -329,7 +329,7 @@ def _fire_level(
         case.id,
         EventKind.DEADLINE_LAPSED,
         now,
-        f"{obligation.title}超时 {format_late(step.late_by)}：第{step.level}级催办"
+        f"{obligation.title}{late_text(step.late_by)}：第{step.level}级催办"
         f"（{rung.label}）{dual}，通知 {len(people)} 人",
         {
             "obligation": obligation.key,
@@ -563,14 +563,14 @@ def escalate_now(
         kind=EventKind.ESCALATED,
         at=at,
         actor=actor,
-        message=f"{actor} 上报：{obligation.title} 第{level}级（{rung.label}），"
+        message=f"{who(session, actor)} 上报：{obligation.title} 第{level}级（{rung.label}），"
         f"理由：{reason}，通知 {len(people)} 人",
         data={"obligation": obligation_key, "level": level, "recipients": people},
     )
     notice = Notice(
         kind=NoticeKind.LAPSE,
         occasion=f"{Chain.NO_COMPLETION.value}{level}",
-        headline=f"{rung.label}（{actor} 上报）",
+        headline=f"{rung.label}（{who(session, actor)} 上报）",
         case_id=case_id,
         roles=roles,
         obligation_id=obligation.id,

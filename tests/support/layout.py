@@ -34,7 +34,8 @@ _SCRIPT = """() => {
   for (const el of document.body.querySelectorAll("*")) {
     const box = el.getBoundingClientRect();
     if (box.width > 0 && box.right > viewport + 1 && wide.length < 8) {
-      wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + Math.round(box.right));
+      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "");
+      wide.push(name + " " + Math.round(box.right));
     }
   }
   return {width, viewport, narrow, wide};

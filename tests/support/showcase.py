@@ -30,7 +30,9 @@ class Showcase:
     link: str  # a signed 签收 link of 王芳's on the late case (path and token)
 
 
-def _act(runtime: Runtime, action: str, case_id: int, actor: str, minutes: int, **form: str) -> None:
+def _act(
+    runtime: Runtime, action: str, case_id: int, actor: str, minutes: int, **form: str
+) -> None:
     subject = form.pop("subject", None)
     at = T0 + timedelta(minutes=minutes)
     actions.perform(
@@ -46,7 +48,9 @@ def build(runtime: Runtime) -> Showcase:
     _act(runtime, "dispatch", busy, "王芳", 15)
     _act(runtime, "verify", busy, "张伟", 30, result="经核查，食堂一批蔬菜存放不当，已封存整改")
     _act(runtime, "draft", busy, "王芳", 40, text="市一中已对食堂问题立即整改。")
-    late = new_case(runtime.engine, grade="二级", at=T0 - timedelta(hours=3), title="某小学放学拥堵")
+    late = new_case(
+        runtime.engine, grade="二级", at=T0 - timedelta(hours=3), title="某小学放学拥堵"
+    )
     done = new_case(runtime.engine, grade="三级", title="市民建议增设护学岗")
     for action, actor, form in (
         ("report", "王芳", {}),
@@ -64,7 +68,10 @@ def build(runtime: Runtime) -> Showcase:
     ctx = context_for(runtime)
     for hours in (1, 2, 3):
         run_cycle(
-            runtime.engine, now=T0 + timedelta(hours=hours), ctx=ctx, channel_url=runtime.channel_url
+            runtime.engine,
+            now=T0 + timedelta(hours=hours),
+            ctx=ctx,
+            channel_url=runtime.channel_url,
         )
     month = parse_period(ReportKind.MONTHLY, month="2026-11", today=NOW.date())
     build_report(runtime, kind=ReportKind.MONTHLY, period=month, format="xlsx", now=NOW)

@@ -1,36 +1,31 @@
 """The case console: the board of open cases, one case in full with the action forms the
-signed-in person's roles allow (`models.policy.permissions`) and the case's stage permits, the
-requests they may decide, acting on a case through `yuqing.actions` (the app's runner then
-carries out what the action causes), registering a case by hand, and the case library. Signing
+signed-in person may use (the catalogue's permission: their roles and where they reach) and the
+case's stage permits, the requests they may decide, acting on a case (`yuqing.web.act`: one task
+run, then the one hand-off of its steps), registering a case by hand, and the case library.
+Every case a page names is one the person may see; any other answers 403. Signing
 in and out is `yuqing.web.signin`. Every form carries the session's CSRF token; every action is
 taken as the signed-in account's person, at the app's clock; a refused action answers 4xx with
 the reason, naming the field."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from models.policy import StageEvent
-from models.policy.forms import ACTION_FIELDS, FormField
-from models.policy.permissions import allowed_actions, may_decide
-from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, ObligationStatus
+from models.policy.catalogue import CATALOGUE
+from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS
+from models.repo.access import Forbidden, sees_case
 from models.repo.board import Cursor
-from models.repo.cases import CaseError, CaseNotFound
-from models.repo.changes import Change
+from models.repo.cases import CaseError, CaseNotFound, get_case
 from models.repo.library import library
-from models.repo.lifecycle import is_legal
 from models.repo.stuck import REASON_LABELS, find_stuck
 from models.store.db import session_scope
-from models.store.tables import Case
-from tasks.runtime import Runtime
-from yuqing import actions
+from yuqing.web.act import perform
 from yuqing.web.board import board, counts_cache
+from yuqing.web.case_forms import case_forms
 from yuqing.web.pages import chrome, csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.register import register_from_form, register_page
 from yuqing.web.security import SignedIn
@@ -40,24 +35,6 @@ from yuqing.web.validate import year as year_of
 from yuqing.web.views import case_page
 
 router = APIRouter(tags=["console"], dependencies=[Depends(valid_path_ids)])
-OBLIGATION_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate")
-# The case-level forms, in the order of the lifecycle, each with the stage event that must be
-# legal now for it to show (None: any stage of an open case).
-STAGE_FORMS: tuple[tuple[str, StageEvent | None], ...] = (
-    ("report", StageEvent.report),
-    ("assess", StageEvent.assess),
-    ("dispatch", StageEvent.dispatch),
-    ("verify", StageEvent.verify),
-    ("draft", StageEvent.approve_statement),
-    ("respond", StageEvent.respond),
-    ("track", StageEvent.track),
-    ("close", StageEvent.close),
-    ("review", StageEvent.review),
-    ("reopen", StageEvent.reopen),
-    ("upgrade", None),
-    ("downgrade", None),
-    ("refer", None),
-)
 
 
 def _to_login(request: Request) -> RedirectResponse:
@@ -174,8 +151,6 @@ async def new_case(request: Request) -> Response:
         return _to_login(request)
     if not csrf_valid(request, form.get("csrf")):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
-    if "register" not in allowed_actions(user.roles):
-        return _message(request, user, "您的角色不能登记案件", 403)
     return await run_in_threadpool(register_from_form, request, user, form, chrome(request, user))
 
 
@@ -189,6 +164,10 @@ def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Respo
     runtime = runtime_of(request)
     try:
         with session_scope(runtime.engine) as session:
+            get_case(session, case_id)
+            if not sees_case(session, user.standing, case_id, runtime.policy):
+                message = f"案件 {case_id} 不在您的职责范围内，无权查看"
+                return _message(request, user, message, 403)
             data = case_page(
                 session,
                 runtime.policy,
@@ -196,48 +175,24 @@ def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Respo
                 now=now_of(request),
                 timeline_page=int(timeline_page),
             )
+            forms = case_forms(
+                session,
+                runtime.policy,
+                user.standing,
+                data.case,
+                [d["o"] for d in data.deadlines],
+                [a["r"] for a in data.approvals],
+            )
     except CaseError as exc:
         return _message(request, user, str(exc), 404)
     context = {
         "p": data,
-        "forms": _forms(runtime, user, data.deadlines, data.case),
+        "forms": forms,
         "people": [(p.id, p.name) for p in runtime.settings.people],
         "grades": [(g.id, g.label) for g in runtime.policy.scheme.by_rank()],
         "units": [(u.id, u.name) for u in runtime.settings.units if not u.external],
     }
     return page(request, "case.html", {**chrome(request, user), **context})
-
-
-def _forms(
-    runtime: Runtime, user: SignedIn, deadlines: list[dict[str, Any]], case: Case
-) -> dict[str, Any]:
-    """The forms this person may use now: per open obligation, for the whole case (the stage
-    actions the template allows from the current stage), and the requests they may decide."""
-    allowed = allowed_actions(user.roles)
-    assert case.id is not None
-    per: dict[str, list[tuple[str, str, tuple[FormField, ...]]]] = {}
-    for row in deadlines:
-        o = row["o"]
-        if o.status != ObligationStatus.OPEN or case.closed_at is not None:
-            continue
-        for name in OBLIGATION_ACTIONS:
-            if name not in allowed or (name == "ack" and o.acked_at is not None):
-                continue
-            fields = actions.fields_for(runtime, name, case_id=case.id, subject=o.key)
-            per.setdefault(o.key, []).append((name, actions.ACTION_LABELS[name], fields))
-    case_level = [
-        (name, actions.ACTION_LABELS[name], ACTION_FIELDS[name])
-        for name, event in STAGE_FORMS
-        if name in allowed
-        and (is_legal(runtime.policy, case, event) if event else case.closed_at is None)
-    ]
-    return {
-        "per": per,
-        "case": case_level,
-        "may_decide": lambda kind: may_decide(
-            runtime.policy, kind=kind, grade=case.grade, roles=user.roles
-        ),
-    }
 
 
 @router.post("/cases/{case_id}/act", response_class=HTMLResponse)
@@ -246,37 +201,21 @@ async def act(request: Request, case_id: int) -> Response:
     user = await run_in_threadpool(current_user, request)
     if user is None:
         return _to_login(request)
-    if not csrf_valid(request, form.get("csrf")):
+    if not csrf_valid(request, form.pop("csrf", None)):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
-    name = form.get("action", "")
-    needed = "decide" if name in actions.DECISIONS else name  # who decides: `may_decide`
-    if needed not in allowed_actions(user.roles) or name not in actions.ACTION_LABELS:
-        return _message(request, user, f"您的角色不能执行此操作（{name[:40]}）", 403)
+    name = form.pop("action", "")
+    subject = form.get("obligation") or None
+    if name in CATALOGUE and CATALOGUE[name].decision and form.get("request"):
+        subject = f"req{form['request']}"
     try:
-        change = await run_in_threadpool(_perform, request, user, case_id, name, form)
+        change = await run_in_threadpool(perform, request, user, name, case_id, form, subject)
+    except Forbidden as exc:
+        return _message(request, user, f"无权办理：{exc}", 403, back=f"/cases/{case_id}")
     except CaseNotFound as exc:
         return _message(request, user, str(exc), 404)
     except CaseError as exc:  # nothing changed: the reason names the field or the rule
         return _message(request, user, f"未能办理：{exc}", 422, back=f"/cases/{case_id}")
-    request.app.state.after_change(change.case_id)
-    return redirect(f"/cases/{case_id}", flash=change.message)
-
-
-def _perform(
-    request: Request, user: SignedIn, case_id: int, name: str, form: Mapping[str, str]
-) -> Change:
-    subject = form.get("obligation") or None
-    if name in actions.DECISIONS and form.get("request"):
-        subject = f"req{form['request']}"
-    return actions.perform(
-        runtime_of(request),
-        name,
-        case_id=case_id,
-        subject=subject,
-        actor=user.person,
-        at=now_of(request),
-        form=form,
-    )
+    return redirect(f"/cases/{change.case_id}", flash=change.message)
 
 
 def _message(

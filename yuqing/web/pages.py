@@ -7,7 +7,7 @@ after a redirect, and the Chinese formatting of times and countdowns."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -16,8 +16,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from models.policy.escalation import format_late
-from models.policy.permissions import allowed_actions
+from models.policy.permissions import actions_of
+from models.policy.wording import deadline_text, left_text
 from tasks.runtime import Runtime, prepare
 from yuqing.web.security import (
     SignedIn,
@@ -94,6 +94,7 @@ def page(
         "csrf": context.get("csrf") or form_token(request),
         "flash": unquote(request.cookies.get(FLASH_COOKIE, "")),
         "when": lambda at: local_time(at, tz),
+        "deadline": lambda at: "—" if at is None else deadline_text(at, tz),
         **context,
     }
     response = HTMLResponse(ENV.get_template(template).render(values), status_code=status)
@@ -117,17 +118,14 @@ def local_time(at: datetime | None, tz: Any) -> str:
 
 
 def countdown(due: datetime, now: datetime) -> tuple[str, bool]:
-    """('剩余 2小时5分钟', False) or ('已超时 15分钟', True)."""
-    left = due - now
-    if left >= timedelta(0):
-        return f"剩余 {format_late(left)}", False
-    return f"已超时 {format_late(-left)}", True
+    """('剩余 2小时5分钟', False), ('刚刚超时', True) or ('已超时 15分钟', True)."""
+    return left_text(due, now)
 
 
 def chrome(request: Request, user: SignedIn) -> dict[str, Any]:
     """What every page of a signed-in person shows around its content (base.html)."""
     return {
         "user": user,
-        "allowed": allowed_actions(user.roles),
+        "allowed": actions_of(user.roles),
         "server_now": now_of(request).isoformat(),
     }

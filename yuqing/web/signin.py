@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.policy.throttle import Backoff
+from models.repo.access import standing_of
 from models.repo.signins import next_try, record_attempt, settle_attempt
 from models.repo.websessions import end_session, live_session, open_session
 from models.store.db import session_scope
@@ -38,7 +39,6 @@ from yuqing.web.security import (
     new_session_id,
     password_tag,
     session_digest,
-    signed_in,
     verify_password,
 )
 from yuqing.web.validate import read_form
@@ -68,8 +68,12 @@ def current_user(request: Request) -> SignedIn | None:
             reason = "account_removed" if user is None else "password_changed"
             end_session(session, digest, at=now, reason=reason)
             return None
+        bound = tuple(user.roles) or None
+        standing = standing_of(session, user.person, bound=bound)
+    if standing is None:  # the account's person is gone from the directory
+        return None
     request.state.session_id = session_id
-    return signed_in(runtime.settings, user)
+    return SignedIn(username=user.username, standing=standing, bound=bound)
 
 
 def client_address(request: Request) -> str:
