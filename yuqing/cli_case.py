@@ -13,13 +13,15 @@ from rich.table import Table
 
 from models.policy.catalogue import CATALOGUE
 from models.policy.stages import STAGE_LABELS
-from models.policy.states import CATEGORY_HELP
+from models.policy.states import CATEGORY_HELP, category_label
+from models.policy.wording import deadline_text
 from models.repo.cases import (
     CaseError,
     case_items,
     case_obligations,
     case_timeline,
     get_case,
+    who,
 )
 from models.repo.cases import list_cases as query_cases
 from models.repo.library import library
@@ -72,17 +74,26 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
                     "provisional": o.provisional,
                     "acked_at": o.acked_at,
                     "acked_by": o.acked_by,
+                    "acked_by_name": who(session, o.acked_by) if o.acked_by else None,
+                    "due_text": deadline_text(o.due_at, runtime.settings.tz),
                 }
                 for o in obligations
             ],
         }
+        data["category_label"] = category_label(case.category)
         if full:
             data["items"] = [
                 {"url": i.url, "title": i.title, "clicks": i.clicks, "comments": i.comments}
                 for i in case_items(session, case.id)
             ]
             data["timeline"] = [
-                {"at": e.at, "kind": e.kind.value, "actor": e.actor, "message": e.message}
+                {
+                    "at": e.at,
+                    "kind": e.kind.value,
+                    "actor": e.actor,
+                    "actor_name": who(session, e.actor),
+                    "message": e.message,
+                }
                 for e in case_timeline(session, case.id)
             ]
     return data
@@ -116,7 +127,7 @@ def list_cases(
             row["grade_label"],
             row["stage_label"],
             escape(row["title"]),
-            nearest.astimezone(tz).strftime("%m-%d %H:%M") if nearest else "—",
+            deadline_text(nearest, tz) if nearest else "—",
             f"{len(open_ones)} 项待办",
         )
     console.print(table)
@@ -147,17 +158,19 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
     tz = runtime.settings.tz
     console.print(
         f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
-        f"{data['grade_label']} · 阶段：{data['stage_label']}"
+        f"{data['grade_label']} · 阶段：{data['stage_label']} · 类别：{data['category_label']}"
     )
     table = Table("事项", "计时", "截止", "状态", "催办级别", "签收")
     for o in data["obligations"]:
         acked = (
-            f"{o['acked_by']} {o['acked_at'].astimezone(tz):%m-%d %H:%M}" if o["acked_at"] else ""
+            f"{o['acked_by_name']} {o['acked_at'].astimezone(tz):%m-%d %H:%M}"
+            if o["acked_at"]
+            else ""
         )
         table.add_row(
             o["title"],
             CLOCK_LABELS.get(o["clock"], o["clock"]),
-            f"{o['due_at'].astimezone(tz):%Y-%m-%d %H:%M}",
+            o["due_text"],
             STATUS_LABELS.get(o["status"], o["status"]),
             str(o["level"]),
             acked,

@@ -150,7 +150,7 @@ def play(config: str, receiver: WebhookReceiver) -> int:
     names = {pid: name for pid, name, *_ in PEOPLE}
     for minutes, who, action, message in steps:
         when = local(start + timedelta(minutes=minutes))
-        say(f"{when} {names[who]} {label(action)}：{message}")
+        say(f"{when} {names[who]}{label(action)}：{message}")
     print_case(runtime, show_data(runtime, case_id))
     return verdict(receiver, case_id, lapse=bool(lapse))
 

@@ -65,9 +65,7 @@ def extend_due(
             "must be later than the current due"
         )
     if cap is not None and new_due > cap.at:
-        raise PolicyError(
-            f"延期不得超过预案上限 {cap.at.isoformat()}（{obligation}）"
-        )
+        raise PolicyError(f"延期不得超过预案上限 {cap.at.isoformat()}（{obligation}）")
     return Extension(obligation, current.at, new_due, requested_by, approver, reason)
 
 

@@ -147,9 +147,7 @@ class GradeScheme:
             if wanted in lvl.names or wanted.lower() == lvl.id:
                 return lvl
         valid = "、".join(n for lvl in self.levels for n in lvl.names)
-        raise PolicyError(
-            f"未知等级“{name}”，可用：{valid}"
-        )
+        raise PolicyError(f"未知等级“{name}”，可用：{valid}")
 
     @property
     def ids(self) -> tuple[str, ...]:

@@ -107,6 +107,18 @@ CATEGORY_LABELS = {
     Category.SUGGESTION: "建设性意见",
     Category.CORRUPTION: "涉腐涉纪",
 }
+
+
+def category_label(category: str | None) -> str:
+    """A category's one name (未分类 for none; the code itself for one unknown)."""
+    if not category:
+        return "未分类"
+    try:
+        return CATEGORY_LABELS[Category(category)]
+    except ValueError:
+        return category
+
+
 CATEGORY_HELP = " | ".join(f"{c.value}（{label}）" for c, label in CATEGORY_LABELS.items())
 OUTCOME_LABELS = {
     Outcome.SUBSIDED: "平息",

@@ -18,14 +18,14 @@ import pytest
 from sqlmodel import select
 
 from models.policy.permissions import actions_of
-from models.repo.access import Forbidden
 from models.policy.states import EventKind, ObligationStatus
+from models.repo.access import Forbidden
 from models.repo.cases import CaseError, case_obligations, case_timeline, get_case
 from models.repo.changes import Change
 from models.store.db import session_scope
 from models.store.tables import Obligation
-from tasks.cycle import context_for
 from tasks.act import ActionRequest, record_action
+from tasks.cycle import context_for
 from tasks.runtime import Runtime, prepare
 from tasks.steps import claim, perform_step
 from tests.support.configs import OFFICE, write_office_config
@@ -189,9 +189,11 @@ def test_completing_verification_needs_its_result_and_moves_the_stage(runtime: R
         result="经核查，食堂留样正常",
     )
     assert done.data["stage"] == "verified"
-    assert (EventKind.NOTE, "zhangwei", "张伟 提交核查反馈结果：核查结果：经核查，食堂留样正常") in (
-        timeline(runtime, case_id)
-    )
+    assert (
+        EventKind.NOTE,
+        "zhangwei",
+        "张伟 提交核查反馈结果：核查结果：经核查，食堂留样正常",
+    ) in (timeline(runtime, case_id))
 
 
 def test_completing_out_of_stage_completes_only_that_obligation_and_checks_the_url(
