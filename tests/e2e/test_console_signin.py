@@ -31,6 +31,9 @@ from yuqing.cli import app as cli
 from yuqing.localservers import WebhookReceiver
 from yuqing.web.security import hash_password, session_digest
 
+# Every action is a task run of its own: the app reports it to a Prefect API.
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
 PER_ADDRESS = 4  # failures from one address before it must wait (default 20)
 
 

@@ -41,6 +41,9 @@ from tests.support.web import (
 from yuqing.localservers import WebhookReceiver
 from yuqing.web.security import csrf_token
 
+# Every action is a task run of its own: the app reports it to a Prefect API.
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
 ALERTED = T0 + timedelta(minutes=31)  # the 一级 quick report (due 09:30) has lapsed
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 

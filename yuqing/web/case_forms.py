@@ -44,13 +44,13 @@ def case_forms(
     facts = case_facts(session, case, policy)
     if case.closed_at is None:
         forms.per = _per_obligation(session, policy, standing, case, facts, obligations)
-        forms.case = [
-            (s.name, s.label, s.fields)
-            for s in CATALOGUE.values()
-            if s.subject == "case"
-            and _stage_allows(policy, case, s)
-            and refusal(s, standing, case=facts) is None
-        ]
+    forms.case = [
+        (s.name, s.label, s.fields)
+        for s in CATALOGUE.values()
+        if s.subject == "case"
+        and _stage_allows(policy, case, s)
+        and refusal(s, standing, case=facts) is None
+    ]
     approve = CATALOGUE["approve"]
     for r in requests:
         if r.id is None or r.requested_by == standing.person:
@@ -61,7 +61,10 @@ def case_forms(
 
 
 def _stage_allows(policy: Policy, case: Case, spec: ActionSpec) -> bool:
-    return spec.event is None or is_legal(policy, case, spec.event)
+    """Its stage event legal now; an action without one (升级, 移送…) while the case is open."""
+    if spec.event is None:
+        return case.closed_at is None
+    return is_legal(policy, case, spec.event)
 
 
 def _per_obligation(

@@ -204,8 +204,10 @@ async def act(request: Request, case_id: int) -> Response:
     if not csrf_valid(request, form.pop("csrf", None)):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
     name = form.pop("action", "")
+    if name not in CATALOGUE or CATALOGUE[name].subject == "none":  # 登记: its own page
+        return _message(request, user, f"未知操作 {name[:40]!r}", 422, back=f"/cases/{case_id}")
     subject = form.get("obligation") or None
-    if name in CATALOGUE and CATALOGUE[name].decision and form.get("request"):
+    if CATALOGUE[name].decision and form.get("request"):
         subject = f"req{form['request']}"
     try:
         change = await run_in_threadpool(perform, request, user, name, case_id, form, subject)
