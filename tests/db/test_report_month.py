@@ -209,7 +209,7 @@ def test_the_monthly_ledger_files_open_with_one_row_per_case_and_local_times(
     rows = [[c.value for c in row] for row in ledger.iter_rows(min_row=4)]
     assert [r[6] for r in rows] == [ids[n] for n in ("c5", "c1", "c2", "c3", "c4")]  # one per case
     c2 = rows[2]
-    assert c2[1] == "市民反映某医院挂号难（二级，询问、置疑、诉求）"
+    assert c2[1] == "市民反映某医院挂号难（二级，询问、质疑、诉求）"
     assert c2[3] == "处置中（跟踪）"
     assert c2[4] == "发布权威信息（截止 2026-11-11 02:00）"  # the earliest still open
     assert "首次获知来自外部转办（网信办转办）" in c2[5] and "逾期5项" in c2[5]
