@@ -18,7 +18,16 @@ from models.policy.forms import FormField, choice, field
 from models.policy.stages import StageEvent
 from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, REFERRAL_LABELS
 
-__all__ = ["CATALOGUE", "ActionSpec", "Subject", "label", "spec"]
+__all__ = [
+    "CATALOGUE",
+    "OFFICE_ACTIONS",
+    "PAGES",
+    "ActionSpec",
+    "PageSpec",
+    "Subject",
+    "label",
+    "spec",
+]
 
 Subject = Literal["obligation", "request", "case", "none"]
 OFFICE_STAFF = frozenset({"office_staff", "office_head"})
@@ -193,6 +202,50 @@ CATALOGUE: Mapping[str, ActionSpec] = _entries(
         (field("reason", "重新打开理由", "textarea"),), event=StageEvent.reopen,
     ),
 )  # fmt: skip
+
+
+# What people do in the console besides acting on a case: judging an accountability record
+# (问责研判) and re-running a stuck report. Each is checked like a case action's roles; their
+# records are scoped by the case they concern.
+OFFICE_ACTIONS: Mapping[str, ActionSpec] = _entries(
+    ActionSpec(
+        "judge", "问责研判", "Judge", "none", LEADERS | {"office_head", "approver"},
+        "研判一条逾期记录：理由是否成立、依据，以及处理建议",
+    ),
+    ActionSpec(
+        "rerun_report", "重跑报告", "Re-run report", "none", OFFICE_STAFF | {"operator"},
+        "重跑生成或发送失败的报告，不重复发送",
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A console page: who may open it. `office`: the office roles only (it shows the whole
+    office's data); else everyone signed in, each seeing only the cases in their scope."""
+
+    name: str
+    label: str
+    path: str
+    office: bool = False
+
+
+PAGES: Mapping[str, PageSpec] = {
+    p.name: p
+    for p in (
+        PageSpec("board", "案件看板", "/"),
+        PageSpec("my", "我的待办", "/my"),
+        PageSpec("approvals", "待我审批", "/approvals"),
+        PageSpec("case", "案件详情", "/cases/{id}"),
+        PageSpec("library", "案例库", "/library"),
+        PageSpec("accountability", "问责台账", "/accountability"),
+        PageSpec("stats", "统计", "/stats", office=True),
+        PageSpec("stuck", "卡住的案件", "/stuck", office=True),
+        PageSpec("reports", "报告下载", "/reports", office=True),
+        PageSpec("channels", "通知渠道", "/channels", office=True),
+        PageSpec("register", "人工登记", "/cases/new"),  # as the `register` action allows
+    )
+}
 
 
 def spec(name: str) -> ActionSpec:

@@ -42,6 +42,23 @@ class MediaLevel(StrEnum):
     none = "none"
 
 
+MEDIA_LABELS = {
+    MediaLevel.central: "中央级媒体",
+    MediaLevel.national_portal: "全国门户网站",
+    MediaLevel.provincial: "省级媒体",
+    MediaLevel.city: "市级媒体",
+    MediaLevel.local: "本地网站",
+    MediaLevel.none: "无媒体",
+}
+
+
+def media_label(level: str) -> str:
+    try:
+        return MEDIA_LABELS[MediaLevel(level)]
+    except ValueError:
+        return level
+
+
 class Metric(StrEnum):
     """A field of ``CaseMetrics`` that a condition can test."""
 

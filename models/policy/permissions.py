@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from models.policy.catalogue import CATALOGUE, ActionSpec
+from models.policy.catalogue import CATALOGUE, OFFICE_ACTIONS, ActionSpec, PageSpec
 
 __all__ = [
     "ROLE_LABELS",
@@ -25,6 +25,8 @@ __all__ = [
     "RequestFacts",
     "Standing",
     "actions_of",
+    "office_refusal",
+    "page_refusal",
     "refusal",
     "role_names",
 ]
@@ -178,3 +180,21 @@ def _decision(
 def actions_of(roles: Collection[str]) -> tuple[str, ...]:
     """The catalogue's actions (decisions aside) someone holding `roles` may take somewhere."""
     return tuple(name for name, s in CATALOGUE.items() if s.roles & set(roles))
+
+
+def page_refusal(page: PageSpec, standing: Standing) -> str | None:
+    """Why the person may not open the page (None: they may; its content is scoped)."""
+    if page.name == "register":
+        return refusal(CATALOGUE["register"], standing)
+    if page.office and not standing.reaching(Reach.OFFICE):
+        who = f"{standing.name}（{role_names(sorted(standing.roles))}）"
+        return f"{page.label}只对办公室人员开放：{who}无权查看"
+    return None
+
+
+def office_refusal(name: str, standing: Standing) -> str | None:
+    """Why the person may not take an office action (问责研判, 重跑报告), or None."""
+    spec = OFFICE_ACTIONS[name]
+    if standing.roles & spec.roles:
+        return None
+    return f"{standing.name}（{role_names(sorted(standing.roles))}）不能{spec.label}"

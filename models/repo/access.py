@@ -6,7 +6,8 @@ for the lists (the board, my work, the ledger, the reports)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import String, and_, cast, exists, false, or_, true
@@ -100,33 +101,69 @@ def check(
 # --- who sees which case, as SQL ------------------------------------------------------------
 
 
-def visible(standing: Standing | None, policy: Policy, case_id: Any = None) -> Any:
-    """The condition on `case_id` (default `Case.id`) that keeps the cases the person sees:
-    everything for an office role, else their unit's cases, the cases of obligations they hold
-    and of the requests awaiting their roles; nothing for nobody."""
-    case_id = col(Case.id) if case_id is None else case_id
+@dataclass(frozen=True)
+class Scope:
+    """Who sees which cases, as plain values (hashable: the board caches its counts per scope):
+    everything (an office role), or the cases of a unit, of the obligations a person holds
+    (and, for outside roles, those owned by their roles), of the requests awaiting them."""
+
+    everything: bool
+    person: str = ""
+    unit: str | None = None
+    own_roles: frozenset[str] = frozenset()
+    awaiting: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (request kind, grade names)
+
+
+EVERYTHING = Scope(everything=True)
+NOTHING = Scope(everything=False)
+
+
+def scope_of(standing: Standing | None, policy: Policy) -> Scope:
+    """The scope of `standing` (nobody: sees nothing)."""
     if standing is None:
-        return false()
+        return NOTHING
     if standing.reaching(Reach.OFFICE):
+        return Scope(everything=True)
+    awaiting = tuple(
+        (kind.value, level.names)
+        for kind in ApprovalKind
+        for level in policy.scheme.by_rank()
+        if standing.roles & set(policy.approver_roles(kind.value, level.id))
+    )
+    unit = standing.unit if standing.reaching(Reach.UNIT) else None
+    own = standing.reaching(Reach.OWN)
+    return Scope(False, standing.person, unit, own, awaiting)
+
+
+def visible(scope: Scope, case_id: Any = None) -> Any:
+    """The condition on `case_id` (default `Case.id`) that keeps the cases `scope` sees."""
+    case_id = col(Case.id) if case_id is None else case_id
+    if scope == NOTHING:
+        return false()
+    if scope.everything:
         return true()
     o = select(col(Obligation.case_id)).where(col(Obligation.status) == ObligationStatus.OPEN)
-    ways = [case_id.in_(o.where(col(Obligation.assignee_id) == standing.person))]
-    own = standing.reaching(Reach.OWN)
-    if own:
-        ways.append(
-            case_id.in_(
-                o.where(col(Obligation.assignee_id).is_(None), col(Obligation.owner_role).in_(own))
-            )
+    ways = [case_id.in_(o.where(col(Obligation.assignee_id) == scope.person))]
+    if scope.own_roles:
+        owned = o.where(
+            col(Obligation.assignee_id).is_(None), col(Obligation.owner_role).in_(scope.own_roles)
         )
-    if standing.reaching(Reach.UNIT) and standing.unit:
-        ways.append(case_id.in_(select(col(Case.id)).where(_of_unit(standing.unit))))
-    awaiting = _awaiting(standing.roles, policy)
-    if awaiting is not None:
-        ways.append(case_id.in_(awaiting))
+        ways.append(case_id.in_(owned))
+    if scope.unit:
+        ways.append(case_id.in_(select(col(Case.id)).where(of_unit(scope.unit))))
+    if scope.awaiting:
+        pairs = [
+            and_(col(ApprovalRequest.kind) == kind, col(ApprovalRequest.grade).in_(grades))
+            for kind, grades in scope.awaiting
+        ]
+        pending = select(col(ApprovalRequest.case_id)).where(
+            col(ApprovalRequest.status) == ApprovalStatus.PENDING, or_(*pairs)
+        )
+        ways.append(case_id.in_(pending))
     return or_(*ways)
 
 
-def _of_unit(unit: str) -> Any:
+def of_unit(unit: str) -> Any:
     """The case names `unit` as responsible or lead (ids are [a-z0-9_-]: `_` is escaped)."""
     pattern = '%"' + unit.replace("_", "\\_") + '"%'
     return or_(
@@ -134,29 +171,7 @@ def _of_unit(unit: str) -> Any:
     )
 
 
-def _awaiting(roles: frozenset[str], policy: Policy) -> Any:
-    """The cases with a pending request the roles may decide, by its kind and grade."""
-    pairs = [
-        and_(col(ApprovalRequest.kind) == kind, col(ApprovalRequest.grade).in_(level.names))
-        for kind in ApprovalKind
-        for level in policy.scheme.by_rank()
-        if roles & set(policy.approver_roles(kind.value, level.id))
-    ]
-    if not pairs:
-        return None
-    return select(col(ApprovalRequest.case_id)).where(
-        col(ApprovalRequest.status) == ApprovalStatus.PENDING, or_(*pairs)
-    )
-
-
 def sees_case(session: Session, standing: Standing | None, case_id: int, policy: Policy) -> bool:
     """The SQL rule for one case (the console asks before showing a page)."""
-    if standing is None:
-        return False
-    query = select(exists().where(col(Case.id) == case_id, visible(standing, policy)))
-    return bool(session.exec(query).one())
-
-
-def people_named(session: Session, ids: Sequence[str]) -> dict[str, str]:
-    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(ids))).all()
-    return dict(rows)
+    condition = visible(scope_of(standing, policy))
+    return bool(session.exec(select(exists().where(col(Case.id) == case_id, condition))).one())

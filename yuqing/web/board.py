@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +17,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.policy import Policy
+from models.policy.routing import Shift
 from models.policy.stages import STAGE_LABELS
+from models.repo.access import EVERYTHING, Scope
 from models.repo.board import BoardFilter, Cursor, board_counts, board_page
+from models.repo.directory import load_directory
+from models.repo.mywork import who_must_act
 from models.store.db import session_scope
 from yuqing.web.pages import countdown
 
@@ -41,6 +45,7 @@ class BoardLine:
     overdue: bool
     open_count: int
     units: tuple[str, ...]  # unit names
+    who: str = ""  # who must act on the nearest obligation (names)
 
 
 @dataclass(frozen=True)
@@ -124,10 +129,12 @@ def board(
     after: Cursor | None = None,
     limit: int = BOARD_PAGE,
     cache: CountsCache | None = None,
+    scope: Scope = EVERYTHING,
+    shifts: Sequence[Shift] = (),
 ) -> Board:
-    """One page of the board after `after` (None: the first), and the counts (from `cache`
-    when it has them)."""
-    filters = BoardFilter(grades=grade_names(policy, grade), unit=unit)
+    """One page of the board after `after` (None: the first) of the cases `scope` sees, and
+    the counts (from `cache` when it has them)."""
+    filters = BoardFilter(grades=grade_names(policy, grade), unit=unit, scope=scope)
     page = board_page(session, filters=filters, after=after, limit=limit)
 
     engine = session.get_bind()
@@ -139,7 +146,21 @@ def board(
 
     counted_at, (total, late) = (cache or CountsCache()).get(filters, now, count)
     lines = []
+    directory = load_directory(session)
     for row in page.rows:
+        who = (
+            who_must_act(
+                session,
+                directory,
+                owner_role=row.owner_role,
+                assignee=row.assignee,
+                units=row.case_units,
+                at=now,
+                shifts=shifts,
+            )
+            if row.owner_role
+            else []
+        )
         text, overdue = countdown(row.nearest_due, now) if row.nearest_due else ("—", False)
         lines.append(
             BoardLine(
@@ -153,6 +174,7 @@ def board(
                 overdue=overdue,
                 open_count=row.open_count,
                 units=tuple(sorted(unit_names.get(u, u) for u in row.units)),
+                who="、".join(who) or ("无人（请转办）" if row.owner_role else "—"),
             )
         )
     cursor = page.next.encode() if page.next else None

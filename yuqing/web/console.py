@@ -16,17 +16,28 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.policy.catalogue import CATALOGUE
+from models.policy.grades import media_label
 from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS
-from models.repo.access import Forbidden, sees_case
+from models.repo.access import Forbidden, scope_of, sees_case
 from models.repo.board import Cursor
 from models.repo.cases import CaseError, CaseNotFound, get_case
 from models.repo.library import library
 from models.repo.stuck import REASON_LABELS, find_stuck
 from models.store.db import session_scope
 from yuqing.web.act import perform
+from yuqing.web.admit import admit, refused
 from yuqing.web.board import board, counts_cache
 from yuqing.web.case_forms import case_forms
-from yuqing.web.pages import chrome, csrf_valid, now_of, page, redirect, runtime_of
+from yuqing.web.pages import (
+    channel_labels,
+    chrome,
+    csrf_valid,
+    now_of,
+    page,
+    redirect,
+    runtime_of,
+    shifts_of,
+)
 from yuqing.web.register import register_from_form, register_page
 from yuqing.web.security import SignedIn
 from yuqing.web.signin import current_user
@@ -35,6 +46,7 @@ from yuqing.web.validate import year as year_of
 from yuqing.web.views import case_page
 
 router = APIRouter(tags=["console"], dependencies=[Depends(valid_path_ids)])
+RETURNS = ("/my", "/approvals")  # where a one-tap form comes back to (else the case page)
 
 
 def _to_login(request: Request) -> RedirectResponse:
@@ -44,9 +56,9 @@ def _to_login(request: Request) -> RedirectResponse:
 @router.get("/", response_class=HTMLResponse)
 def board_page(request: Request, unit: str = "", grade: str = "", after: str = "") -> Response:
     """The board: one page of open cases, filtered and ordered in the database."""
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    user = admit(request, "board")
+    if not isinstance(user, SignedIn):
+        return user
     runtime = runtime_of(request)
     grades = [(g.id, g.label) for g in runtime.policy.scheme.by_rank()]
     grade = grade if grade in {g for g, _ in grades} else ""
@@ -66,6 +78,8 @@ def board_page(request: Request, unit: str = "", grade: str = "", after: str = "
             grade=grade or None,
             after=cursor,
             cache=counts_cache(request.app.state),
+            scope=scope_of(user.standing, runtime.policy),
+            shifts=shifts_of(runtime),
         )
     context = {"b": shown, "units": units, "grades": grades, "unit": unit, "grade": grade}
     return page(request, "board.html", {**chrome(request, user), **context, "paged": bool(after)})
@@ -74,9 +88,9 @@ def board_page(request: Request, unit: str = "", grade: str = "", after: str = "
 @router.get("/stuck", response_class=HTMLResponse)
 def stuck_page(request: Request) -> Response:
     """Cases whose last step failed or whose deadline or outbox stopped moving (`case rerun`)."""
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    user = admit(request, "stuck")
+    if not isinstance(user, SignedIn):
+        return user
     runtime = runtime_of(request)
     with session_scope(runtime.engine) as session:
         stuck = find_stuck(session, now=now_of(request), policy=runtime.policy)
@@ -100,10 +114,10 @@ def library_page(
     unit: str = "",
     year: str = "",
 ) -> Response:
-    """案例库: reviewed cases with their summary, cause and lessons, searchable."""
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    """案例库: reviewed cases (those the person sees) with their summary, cause and lessons."""
+    user = admit(request, "library")
+    if not isinstance(user, SignedIn):
+        return user
     runtime = runtime_of(request)
     grades = [(g.id, g.label) for g in runtime.policy.scheme.by_rank()]
     picked_year = year_of(year)
@@ -120,6 +134,7 @@ def library_page(
             unit=unit or None,
             year=picked_year,
             words=q[:200] or None,
+            scope=scope_of(user.standing, runtime.policy),
         )
     filters = {"category": category, "grade": grade, "unit": unit, "year": picked_year}
     context = {
@@ -137,18 +152,18 @@ def library_page(
 
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case_page(request: Request) -> Response:
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    user = admit(request, "register")
+    if not isinstance(user, SignedIn):
+        return user
     return register_page(request, chrome(request, user))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
 async def new_case(request: Request) -> Response:
     form = await read_form(request)
-    user = await run_in_threadpool(current_user, request)
-    if user is None:
-        return _to_login(request)
+    user = await run_in_threadpool(admit, request, "register")
+    if not isinstance(user, SignedIn):
+        return user
     if not csrf_valid(request, form.get("csrf")):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
     return await run_in_threadpool(register_from_form, request, user, form, chrome(request, user))
@@ -156,9 +171,9 @@ async def new_case(request: Request) -> Response:
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Response:
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    user = admit(request, "case")
+    if not isinstance(user, SignedIn):
+        return user
     if not timeline_page.isdigit() or int(timeline_page) < 1:
         return _message(request, user, "参数 timeline_page 无效（时间线页码，从 1 开始）", 400)
     runtime = runtime_of(request)
@@ -174,6 +189,7 @@ def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Respo
                 case_id,
                 now=now_of(request),
                 timeline_page=int(timeline_page),
+                shifts=shifts_of(runtime),
             )
             forms = case_forms(
                 session,
@@ -191,6 +207,10 @@ def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Respo
         "people": [(p.id, p.name) for p in runtime.settings.people],
         "grades": [(g.id, g.label) for g in runtime.policy.scheme.by_rank()],
         "units": [(u.id, u.name) for u in runtime.settings.units if not u.external],
+        "topics": {t.id: t.name for t in runtime.settings.topics},
+        "grade_labels": {g.id: g.label for g in runtime.policy.scheme.by_rank()},
+        "channels": channel_labels(runtime.settings),
+        "media": media_label,
     }
     return page(request, "case.html", {**chrome(request, user), **context})
 
@@ -217,12 +237,9 @@ async def act(request: Request, case_id: int) -> Response:
         return _message(request, user, str(exc), 404)
     except CaseError as exc:  # nothing changed: the reason names the field or the rule
         return _message(request, user, f"未能办理：{exc}", 422, back=f"/cases/{case_id}")
-    return redirect(f"/cases/{change.case_id}", flash=change.message)
+    back = form.get("next", "")
+    target = back if back in RETURNS else f"/cases/{change.case_id}"
+    return redirect(target, flash=change.message)
 
 
-def _message(
-    request: Request, user: SignedIn | None, message: str, status: int, *, back: str = ""
-) -> HTMLResponse:
-    around = chrome(request, user) if user else {}
-    context = {**around, "message": message, "back": back}
-    return page(request, "message.html", context, status=status)
+_message = refused

@@ -16,8 +16,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from models.policy.permissions import actions_of
+from models.policy.permissions import Reach, actions_of, role_names
+from models.policy.routing import Shift
 from models.policy.wording import deadline_text, left_text
+from notifications.context import build_context
 from tasks.runtime import Runtime, prepare
 from yuqing.web.security import (
     SignedIn,
@@ -42,6 +44,44 @@ ENV = Environment(
 
 def runtime_of(request: Request) -> Runtime:
     return prepare(request.app.state.config)
+
+
+CHANNEL_KINDS = {  # an Apprise URL's scheme → what office staff call the channel
+    "wecombot": "企业微信",
+    "wxteams": "企业微信",
+    "wecom": "企业微信",
+    "dingtalk": "钉钉",
+    "feishu": "飞书",
+    "lark": "飞书",
+    "mailto": "邮件",
+    "mailtos": "邮件",
+    "json": "Webhook",
+    "jsons": "Webhook",
+    "form": "Webhook",
+    "forms": "Webhook",
+    "xml": "Webhook",
+    "xmls": "Webhook",
+}
+
+
+def channel_labels(settings: Any) -> dict[str, str]:
+    """Channel id → its name in people's words: whose channel and what kind (王芳的企业微信)."""
+    owners: dict[str, list[str]] = {}
+    for person in settings.people:
+        for channel in person.channels:
+            owners.setdefault(channel, []).append(person.name)
+    labels = {}
+    for channel, secret in settings.secrets.channels.items():
+        scheme = secret.get_secret_value().split("://", 1)[0].lower()
+        kind = CHANNEL_KINDS.get(scheme, "短信" if "sms" in scheme else "通知渠道")
+        who = "、".join(owners.get(channel, []))
+        labels[channel] = f"{who}的{kind}" if who else kind
+    return labels
+
+
+def shifts_of(runtime: Runtime) -> tuple[Shift, ...]:
+    """The duty roster's shifts (who holds a rostered role when)."""
+    return build_context(runtime.settings, runtime.policy).routing.shifts
 
 
 def now_of(request: Request) -> datetime:
@@ -127,5 +167,7 @@ def chrome(request: Request, user: SignedIn) -> dict[str, Any]:
     return {
         "user": user,
         "allowed": actions_of(user.roles),
+        "office": bool(user.standing.reaching(Reach.OFFICE)),
+        "roles": role_names(sorted(user.roles)),
         "server_now": now_of(request).isoformat(),
     }
