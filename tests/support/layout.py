@@ -1,7 +1,7 @@
 """How a console page lays out in a real browser, measured the way a person holding a phone
 would notice it: the page's width against the viewport's (anything wider scrolls sideways), and
 every piece of text wrapped about one character per line (a column too narrow for its words:
-剩/余/1/小/时). `measure` runs one script in the page; `SIZES` are the two screens every page is
+剩/余/1/小/时), with every folded form (<details>) opened first, so forms count too. `measure` runs one script in the page; `SIZES` are the two screens every page is
 checked at (a phone held upright and a small laptop)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ SIZES = {"phone": (390, 844), "laptop": (1366, 900)}
 # client rects grouped by top). Text wrapped about one character per line has as many lines as
 # characters (a ratio under 1.5 characters a line counts).
 _SCRIPT = """() => {
+  document.querySelectorAll("details").forEach(d => { d.open = true; });  // every form shown
   const root = document.documentElement;
   const viewport = root.clientWidth;
   const width = Math.max(root.scrollWidth, document.body.scrollWidth);

@@ -92,6 +92,8 @@ def pages(show: Showcase) -> dict[str, str]:
     """Page name → path, for a signed-in person (the link pages need no sign-in)."""
     return {
         "看板": "/",
+        "我的待办": "/my",
+        "待我审批": "/approvals",
         "看板（筛选）": "/?unit=school&grade=g1",
         "案件（联系单）": f"/cases/{show.busy}",
         "案件（超时）": f"/cases/{show.late}",

@@ -19,7 +19,12 @@ from yuqing.web.server import start_web_thread
 
 LINK_KEY = "7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
 PASSWORD = "正确的口令-2026"
-USERS = (("wang", "wangfang"), ("li", "liqiang"), ("chen", "chenjun"))  # username, person
+USERS = (  # username, person
+    ("wang", "wangfang"),
+    ("li", "liqiang"),
+    ("chen", "chenjun"),
+    ("zhang", "zhangwei"),  # the school's responsible person
+)
 _HASH = hash_password(PASSWORD)  # scrypt is slow on purpose: hash once per test session
 LINK_RE = re.compile(r"^(签收|完成|申请延期|转办|上报|升级|同意|退回)：(http\S+)$", re.MULTILINE)
 LABELS = {"签收": "ack", "完成": "complete", "申请延期": "extend", "转办": "reassign"}
