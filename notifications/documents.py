@@ -2,7 +2,9 @@
 an .xlsx workbook (openpyxl, write-only: a sheet per table, the form's preamble above a bold
 header that stays frozen, Chinese titles, local times as real date cells), CSV (UTF-8 with a
 BOM, so Excel opens Chinese text right; one table per file), Markdown, JSON, and the
-quick-report document as .docx (python-docx)."""
+quick-report document as .docx (python-docx). A text cell beginning with `=`, `+`, `-`, `@`, a
+tab or a carriage return is written as inert text in both spreadsheets (a scraped title is not
+a formula)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,9 @@ MIME = {
 }
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 CJK_FONT = "SimSun"  # 宋体, what an office's Word expects for body text
+# What makes a spreadsheet read a cell as a formula (or a DDE call): scraped titles and
+# people's text beginning so are written as text, never run.
+ACTIVE = ("=", "+", "-", "@", "\t", "\r")
 
 
 def render(document: Document, format: str, *, table: str | None = None) -> bytes:
@@ -86,15 +91,29 @@ def _cell(sheet: WriteOnlyWorksheet, value: Cell) -> Any:
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = DATE_FORMAT
         return cell
+    if isinstance(value, str) and value.startswith(ACTIVE):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text, never a formula (openpyxl makes `=…` one)
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        return cell
     return value
 
 
 def to_csv(table: Table) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
-    writer.writerow(table.headers)
-    writer.writerows([_text(value) for value in row] for row in table.rows)
+    writer.writerow([_inert(title) for title in table.headers])
+    writer.writerows(
+        [_inert(_text(value)) if isinstance(value, str) else _text(value) for value in row]
+        for row in table.rows
+    )
     return out.getvalue().encode("utf-8-sig")
+
+
+def _inert(text: str) -> str:
+    """A text cell a spreadsheet will not run: one beginning like a formula gets a leading
+    apostrophe (OWASP's CSV-injection advice), which spreadsheets show as plain text."""
+    return f"'{text}" if text.startswith(ACTIVE) else text
 
 
 def _text(value: Cell) -> str:

@@ -10,7 +10,6 @@ Skipped only when /usr/bin/chromium is missing outside CI; with $CI set that is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

@@ -1,8 +1,9 @@
-"""How a console page lays out in a real browser, measured the way a person holding a phone
-would notice it: the page's width against the viewport's (anything wider scrolls sideways), and
-every piece of text wrapped about one character per line (a column too narrow for its words:
-剩/余/1/小/时), with every folded form (<details>) opened first, so forms count too. `measure` runs one script in the page; `SIZES` are the two screens every page is
-checked at (a phone held upright and a small laptop)."""
+"""How a console page lays out in a real browser, measured the way a person holding a phone would
+notice it: the page's width against the viewport's (anything wider scrolls sideways), and every
+piece of text wrapped about one character per line (a column too narrow for its words:
+剩/余/1/小/时), with every folded form (<details>) opened first, so forms count too. `measure` runs
+one script in the page; `SIZES` are the two screens every page is checked at (a phone held
+upright and a small laptop)."""
 
 from __future__ import annotations
 
