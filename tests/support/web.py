@@ -47,6 +47,7 @@ def write_web_config(
     link_key: str | None = LINK_KEY,
     hashes: Mapping[str, str] | None = None,
     web_toml: str = "",
+    base_url: str | None = None,
 ) -> Path:
     """The office of `write_office_config`, its links pointing at 127.0.0.1:`port`; every
     account's password is PASSWORD unless `hashes` gives one its own hash; `web_toml` adds lines
@@ -60,7 +61,8 @@ def write_web_config(
         f'password_hash = "{(hashes or {}).get(name, _HASH)}"\n\n'
         for name, person in USERS
     )
-    web = f'\n[web]\nport = {port}\nbase_url = "http://127.0.0.1:{port}"\n{web_toml}\n\n{users}'
+    base = base_url or f"http://127.0.0.1:{port}"
+    web = f'\n[web]\nport = {port}\nbase_url = "{base}"\n{web_toml}\n\n{users}'
     config.write_text(config.read_text(encoding="utf-8") + web, encoding="utf-8")
     return config
 

@@ -239,7 +239,7 @@ async def act(request: Request, case_id: int) -> Response:
         return _message(request, user, f"未能办理：{exc}", 422, back=f"/cases/{case_id}")
     back = form.get("next", "")
     target = back if back in RETURNS else f"/cases/{change.case_id}"
-    return redirect(target, flash=change.message)
+    return redirect(target, flash=change.message, request=request)
 
 
 _message = refused

@@ -140,16 +140,27 @@ def page(
     response = HTMLResponse(ENV.get_template(template).render(values), status_code=status)
     fresh = getattr(request.state, "csrf_seed", None)
     if fresh is not None and CSRF_COOKIE not in request.cookies:
-        response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="lax")
+        secure = secure_cookies(request)
+        response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="lax", secure=secure)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE)
     return response
 
 
-def redirect(url: str, *, flash: str = "") -> RedirectResponse:
+def secure_cookies(request: Request) -> bool:
+    """Cookies only over HTTPS when the console's public address is https (behind a TLS proxy
+    the app itself may see plain HTTP), or the request came over HTTPS."""
+    base = runtime_of(request).settings.web.base_url or ""
+    return base.startswith("https://") or request.url.scheme == "https"
+
+
+def redirect(url: str, *, flash: str = "", request: Request | None = None) -> RedirectResponse:
     response = RedirectResponse(url, status_code=303)
     if flash:
-        response.set_cookie(FLASH_COOKIE, quote(flash), httponly=True, samesite="lax", max_age=60)
+        secure = request is not None and secure_cookies(request)
+        response.set_cookie(
+            FLASH_COOKIE, quote(flash), httponly=True, samesite="lax", max_age=60, secure=secure
+        )
     return response
 
 

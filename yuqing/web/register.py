@@ -92,6 +92,5 @@ def register_from_form(
     except CaseError as exc:
         return register_page(request, chrome, errors=[str(exc)], values=form, status=422)
     item, case_id = change.data["item_id"], change.case_id
-    return redirect(
-        f"/cases/{case_id}", flash=f"登记成功：信息 {item} → 案件 {case_id}（登记人 {user.name}）"
-    )
+    flash = f"登记成功：信息 {item} → 案件 {case_id}（登记人 {user.name}）"
+    return redirect(f"/cases/{case_id}", flash=flash, request=request)

@@ -124,8 +124,8 @@ async def judge(request: Request, record_id: int) -> Response:
             consequence=Consequence(form.get("consequence", "")),
         )
     except CaseError as exc:
-        return redirect(back, flash=f"未能记录研判：{exc}")
-    return redirect(back, flash=f"已记录对逾期记录 {record_id} 的研判")
+        return redirect(back, flash=f"未能记录研判：{exc}", request=request)
+    return redirect(back, flash=f"已记录对逾期记录 {record_id} 的研判", request=request)
 
 
 @router.get("/accountability/export")
@@ -246,8 +246,8 @@ async def rerun(request: Request, report_id: int) -> Response:
             rerun_reports, runtime_of(request), now=now_of(request), report_ids=[report_id]
         )
     except CaseError as exc:
-        return redirect("/reports", flash=f"未能重跑：{exc}")
-    return redirect("/reports", flash=f"报告 {report_id} 已重跑")
+        return redirect("/reports", flash=f"未能重跑：{exc}", request=request)
+    return redirect("/reports", flash=f"报告 {report_id} 已重跑", request=request)
 
 
 def stuck_report_rows(request: Request) -> list[Mapping[str, Any]]:

@@ -31,7 +31,7 @@ from models.repo.websessions import end_session, live_session, open_session
 from models.store.db import session_scope
 from settings import Settings, WebUser
 from tasks.runtime import Runtime
-from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of
+from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of, secure_cookies
 from yuqing.web.security import (
     SignedIn,
     find_user,
@@ -174,7 +174,7 @@ def _open(
         max_age=minutes * 60,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
     return response
 
@@ -208,6 +208,6 @@ def _logout(request: Request, form: Mapping[str, str]) -> Response:
         runtime, digest = runtime_of(request), session_digest(request.state.session_id)
         with session_scope(runtime.engine) as session:
             end_session(session, digest, at=now_of(request), reason="signed_out")
-        response = redirect("/login", flash="已退出")
+        response = redirect("/login", flash="已退出", request=request)
     response.delete_cookie(SESSION_COOKIE)
     return response
