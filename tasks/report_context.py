@@ -41,7 +41,9 @@ def office_for(settings: Settings, *, filler: str = "") -> Office:
     return Office(
         name=name,
         head="、".join(heads),
-        filler=names.get(filler, filler) if filler != "schedule" else "系统自动生成",
+        # 填表人 is a person of the directory, never an OS user: a report the schedule built says
+        # so, one asked for without a person leaves the line to be filled in by hand.
+        filler="系统自动生成" if filler == "schedule" else names.get(filler, ""),
         phone=settings.reports.phone,
     )
 

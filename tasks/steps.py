@@ -74,7 +74,10 @@ def carry_out_step(step_id: int, at: datetime, config: str | None = None) -> int
 def attach_quick_document(runtime: Runtime, *, step_id: int, case_id: int, now: datetime) -> None:
     """The quick report goes with its document (S1-4 §13: the paper report after the phone one):
     issued once per step (its key), attached where the channel takes files, fetchable by all."""
-    built = build_quick(runtime, case_id=case_id, now=now, by="system", key=f"quick|step{step_id}")
+    with session_scope(runtime.engine) as session:
+        step = session.get(CaseStep, step_id)
+        by = str(Notice.from_json(step.payload).extra.get("by", "system")) if step else "system"
+    built = build_quick(runtime, case_id=case_id, now=now, by=by, key=f"quick|step{step_id}")
     with session_scope(runtime.engine) as session:
         step = session.get(CaseStep, step_id)
         assert step is not None

@@ -7,7 +7,6 @@ the stuck list (`yuqing report rerun`)."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from models.policy.clocks import utc_now
-from models.repo.cases import CaseError
+from models.repo.cases import CLI_ACTOR, CaseError
 from models.repo.report_store import get_report, list_reports, sending, stuck_reports
 from models.reports.periods import KIND_LABELS, PeriodError, ReportKind, local_day, parse_period
 from models.store.db import session_scope
@@ -29,7 +28,7 @@ from tasks.report_rerun import rerun_reports
 from tasks.reports import Filters, ReportFailed, build_report, send_report
 from tasks.runtime import Runtime, prepare
 from yuqing import cli_ledger
-from yuqing.cli_common import config_arg, console, errors, print_json, refusals
+from yuqing.cli_common import config_arg, console, errors, print_json, refusals, who_acts
 
 app = typer.Typer(
     help="报告：每日汇总、周报、月度台账、半年与年度报告、快报、问责台账", no_args_is_help=True
@@ -106,7 +105,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
         table: str = typer.Option(None, "--table", help="CSV 输出哪张表（默认主表）"),
         out: Path = typer.Option(None, "--out", help="保存到文件；不给则输出到屏幕"),
         send: bool = typer.Option(False, "--send", help="生成后发给该报告的接收人"),
-        by: str = typer.Option(None, "--by", help="填表人（默认：当前系统用户）"),
+        by: str = typer.Option(None, "--by", help="填表人：人员编号或姓名（默认：[cli] operator）"),
     ) -> None:
         with failures():
             runtime = prepare(config_arg())
@@ -125,7 +124,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
                     period=period,
                     format=fmt_,
                     now=now,
-                    requested_by=by or getpass.getuser(),
+                    requested_by=who_acts(runtime, by).person or CLI_ACTOR,
                     filters=filters,
                     table=table,
                     say=say,
@@ -164,12 +163,12 @@ def quick(
     gist: str = typer.Option("", "--gist", help="网友留言大概内容（默认摘录采集到的信息）"),
     out: Path = typer.Option(None, "--out", help="保存 .docx 到文件"),
     send: bool = typer.Option(False, "--send", help="发给快报对象（附文档）"),
-    by: str = typer.Option(None, "--by", help="报送人（默认：当前系统用户）"),
+    by: str = typer.Option(None, "--by", help="报送人：人员编号或姓名（默认：[cli] operator）"),
 ) -> None:
     """生成案件的舆情快报（.docx，含网络名、舆情信息、网友留言大概内容、出处、类别、等级）。"""
     with failures():
         runtime = prepare(config_arg())
-        who = by or getpass.getuser()
+        who = who_acts(runtime, by).person or CLI_ACTOR
         if send:
             result = send_quick(runtime, case_id=case_id, now=utc_now(), by=who, gist=gist)
             report_id = int(result["report_id"])

@@ -212,6 +212,7 @@ def stage_notices(
                 case_id=case_id,
                 roles=roles,
                 lines=(*quick_report_lines(session, case, policy), *lines),
+                extra={"by": actor},  # the document's 报送人
             )
         ]
     if event is StageEvent.dispatch:
