@@ -10,11 +10,13 @@ from typing import Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlmodel import select
 
 from models.policy.catalogue import CATALOGUE
 from models.policy.stages import STAGE_LABELS
 from models.policy.states import CATEGORY_HELP, category_label
 from models.policy.wording import deadline_text
+from models.repo.access import Forbidden, scope_of, standing_of, visible
 from models.repo.cases import (
     CaseError,
     case_items,
@@ -29,9 +31,10 @@ from models.store.db import session_scope
 from models.store.tables import Case
 from tasks.runtime import Runtime, prepare
 from yuqing import cli_act, cli_rerun
-from yuqing.cli_common import config_arg, console, print_json, refusals
+from yuqing.cli_common import config_arg, console, print_json, refusals, who_acts
 
 NO_CASE = 0  # a registration's case: it opens (or joins) one
+SEEN_BY = "只显示此人（人员编号或姓名）职责范围内的案件（默认：[cli] operator，未配置则全部）"
 
 STATUS_LABELS = {
     "open": "待办",
@@ -104,15 +107,21 @@ def list_cases(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
     include_closed: bool = typer.Option(False, "--all", help="包括已办结案件"),
     stuck: bool = typer.Option(False, "--stuck", help="只列卡住的案件（步骤失败或时限、通知停摆）"),
+    by: str = typer.Option(None, "--by", help=SEEN_BY),
 ) -> None:
-    """列出案件（默认只列未办结的；--stuck 只列卡住的）。"""
+    """列出案件（默认只列未办结的；--stuck 只列卡住的；--by 只列此人职责范围内的）。"""
     if stuck:
         cli_rerun.list_stuck(as_json)
         return
     with refusals():
         runtime = prepare(config_arg())
+        scope = _scope(runtime, by)
         with session_scope(runtime.engine) as session:
-            cases = list(query_cases(session, include_closed=include_closed))
+            cases = [
+                c
+                for c in query_cases(session, include_closed=include_closed)
+                if scope is None or c.id in scope
+            ]
         rows = [_case_data(runtime, case, full=False) for case in cases]
     if as_json:
         print_json(rows)
@@ -137,15 +146,30 @@ def list_cases(
 def show_case(
     case_id: int = typer.Argument(..., help="案件编号"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    by: str = typer.Option(None, "--by", help=SEEN_BY),
 ) -> None:
     """显示一个案件：信息来源、各项时限、完整时间线。"""
     with refusals():
         runtime = prepare(config_arg())
         data = show_data(runtime, case_id)
+        scope = _scope(runtime, by)
+        if scope is not None and case_id not in scope:
+            raise Forbidden(f"案件 {case_id} 不在 {by or '配置的操作人'} 的职责范围内，无权查看")
     if as_json:
         print_json(data)
         return
     print_case(runtime, data)
+
+
+def _scope(runtime: Runtime, by: str | None) -> set[int] | None:
+    """The cases the person acting sees (`--by`, else the configured operator); None: the
+    command line without a person sees them all."""
+    person = who_acts(runtime, by).person
+    if person is None:
+        return None
+    with session_scope(runtime.engine) as session:
+        seen = scope_of(standing_of(session, person), runtime.policy)
+        return {i for i in session.exec(select(Case.id).where(visible(seen))).all() if i}
 
 
 def show_data(runtime: Runtime, case_id: int) -> dict[str, Any]:
