@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from deployments.prefect_api import PrefectUnavailable, prefect_api
 from models.policy import PolicyError
 from models.policy.clocks import utc_now
+from models.repo.access import Forbidden
 from models.repo.cases import CaseError
 from models.repo.directory import find_person
 from models.store.db import session_scope
@@ -60,6 +61,9 @@ def refusals() -> Iterator[None]:
     except SettingsError as exc:
         for problem in exc.problems:
             errors.print(f"[red]配置错误[/red] {shown(problem)}")
+        raise typer.Exit(2) from None
+    except Forbidden as exc:  # not this person's to do (the catalogue's permission)
+        errors.print(f"[red]无权办理[/red] {shown(str(exc))}")
         raise typer.Exit(2) from None
     except (CaseError, PolicyError, PrefectUnavailable, LinkRefused) as exc:
         errors.print(f"[red]无法执行[/red] {shown(str(exc))}")

@@ -96,9 +96,11 @@ def _allowed(
     if spec.decision:
         found = _request_of(session, claim)
         reason = refusal(spec, standing, case=facts, request=request_facts(found, runtime.policy))
-    else:
+    elif spec.subject == "obligation":
         o = find_obligation(session, case_id=claim.case_id, key=claim.obligation_key)
         reason = refusal(spec, standing, case=facts, obligation=obligation_facts(session, o))
+    else:  # a case-wide action (升级): the link names an obligation only to say where it is
+        reason = refusal(spec, standing, case=facts)
     if reason is not None:
         raise LinkRefused("forbidden", f"此链接已不能使用：{reason}", claim)
 
