@@ -48,13 +48,14 @@ def write_web_config(
     hashes: Mapping[str, str] | None = None,
     web_toml: str = "",
     base_url: str | None = None,
+    roles: Mapping[str, list[str]] | None = None,
 ) -> Path:
     """The office of `write_office_config`, its links pointing at 127.0.0.1:`port`; every
     account's password is PASSWORD unless `hashes` gives one its own hash; `web_toml` adds lines
     to the [web] section."""
     secrets = f'link_key = "{link_key}"' if link_key else ""
     config = write_office_config(
-        directory, database_url=database_url, receiver=receiver, extra_secrets=secrets
+        directory, database_url=database_url, receiver=receiver, extra_secrets=secrets, roles=roles
     )
     users = "".join(
         f'[[web.users]]\nusername = "{name}"\nperson = "{person}"\n'
