@@ -19,7 +19,10 @@ from models.policy.stages import StageEvent
 from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, REFERRAL_LABELS
 
 __all__ = [
+    "ALERT_LINKS",
     "CATALOGUE",
+    "DECISION_LINKS",
+    "LINK_ACTIONS",
     "OFFICE_ACTIONS",
     "PAGES",
     "ActionSpec",
@@ -246,6 +249,13 @@ PAGES: Mapping[str, PageSpec] = {
         PageSpec("register", "人工登记", "/cases/new"),  # as the `register` action allows
     )
 }
+
+
+# The one-click links: every action marked `link`; an alert about an obligation offers those
+# acting on it (and 升级), a request for a decision 同意 and 退回.
+LINK_ACTIONS: tuple[str, ...] = tuple(n for n, s in CATALOGUE.items() if s.link)
+ALERT_LINKS: tuple[str, ...] = tuple(n for n in LINK_ACTIONS if not CATALOGUE[n].decision)
+DECISION_LINKS: tuple[str, ...] = tuple(n for n in LINK_ACTIONS if CATALOGUE[n].decision)
 
 
 def spec(name: str) -> ActionSpec:

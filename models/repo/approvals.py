@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.policy import DueTime, Policy, StageEvent, WorkCalendar, extend_due, extension_cap
+from models.policy.catalogue import DECISION_LINKS
 from models.policy.escalation import escalation_times, reminder_at
 from models.policy.notices import Notice, NoticeKind
 from models.policy.states import APPROVAL_LABELS, ApprovalKind, ApprovalStatus, EventKind
@@ -23,8 +24,6 @@ from models.repo.directory import find_person
 from models.repo.lifecycle import advance, regrade, stage_notices
 from models.repo.stages import regrade_target
 from models.store.tables import ApprovalRequest, Case, Obligation, Person
-
-DECISION_LINKS = ("approve", "reject")
 
 
 def _person(session: Session, ref: str, *, field: str) -> Person:

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from models.policy import Policy
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.escalation import (
     LapseStep,
     ObligationPlan,
@@ -47,7 +48,6 @@ from models.store.tables import (
 
 OBLIGATIONS = Obligation.__table__  # type: ignore[attr-defined]
 
-LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 NO_ACK_LABELS = {1: "未签收：改用下一渠道", 2: "未签收：转代理人或值班领导"}
 
 
@@ -272,7 +272,7 @@ def _reminder(
         level=0,
         late_by=now - obligation.due_at,
         ack_window=rule.ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
     )
@@ -352,7 +352,7 @@ def _fire_level(
         level=step.level,
         late_by=step.late_by,
         ack_window=policy.escalation_for(case.grade).ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=step.due_at.isoformat(),
     )
@@ -516,7 +516,7 @@ def _follow_up(
             level=step.step,
             late_by=now - obligation.due_at,
             ack_window=rule.ack_window if step.step < 2 else None,
-            links=LINKS,
+            links=ALERT_LINKS,
             link_subject=obligation.key,
             sort_at=obligation.due_at.isoformat(),
         )
@@ -578,7 +578,7 @@ def escalate_now(
         level=level,
         late_by=at - obligation.due_at,
         ack_window=policy.escalation_for(grade).ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
     )

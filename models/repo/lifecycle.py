@@ -31,6 +31,7 @@ from models.policy import (
     decide_regrade,
     plan_regrade,
 )
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import CATEGORY_LABELS, Category, EventKind, ObligationStatus
@@ -38,8 +39,6 @@ from models.repo.cases import CaseError, add_event, case_items, get_case, open_o
 from models.repo.rerun import open_missing
 from models.repo.stuck import load_states
 from models.store.tables import Case, Obligation, Unit
-
-ALERT_LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 
 
 def advance(

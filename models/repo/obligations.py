@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.policy import Policy, StageEvent, WorkCalendar
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.forms import completion_fields, validated
 from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS
@@ -21,8 +22,6 @@ from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.repo.lifecycle import advance, is_legal, settle, stage_notices
 from models.store.tables import Obligation
-
-LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 
 
 def acknowledge(
@@ -198,7 +197,7 @@ def reassign(
         chain=Chain.REMINDER if at < obligation.due_at else Chain.NO_COMPLETION,
         level=obligation.level,
         late_by=at - obligation.due_at,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
     )
