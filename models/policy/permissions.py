@@ -29,6 +29,7 @@ __all__ = [
     "page_refusal",
     "refusal",
     "role_names",
+    "role_table",
 ]
 
 
@@ -198,3 +199,27 @@ def office_refusal(name: str, standing: Standing) -> str | None:
     if standing.roles & spec.roles:
         return None
     return f"{standing.name}（{role_names(sorted(standing.roles))}）不能{spec.label}"
+
+
+SEES: Mapping[Reach, str] = {
+    Reach.OFFICE: "全部案件",
+    Reach.UNIT: "本单位负责或牵头的案件（其中本单位的事项）",
+    Reach.OWN: "本人承办的事项、等待其审批的申请所在的案件",
+}
+
+
+def role_table(approvers: Collection[str]) -> list[str]:
+    """The README's role table as Markdown lines: each role, what it sees, what it may do
+    (the catalogue's actions, the office's pages and actions; 审批 when the policy names it in
+    `approvers`)."""
+    lines = ["| 角色 | | 看到 | 可以办理 |", "|---|---|---|---|"]
+    for role, name in ROLE_LABELS.items():
+        reach = ROLE_REACH[role]
+        may = [CATALOGUE[a].label for a in actions_of([role])]
+        may += [s.label for s in OFFICE_ACTIONS.values() if role in s.roles]
+        if role in approvers:
+            may.append("审批（同意、退回）")
+        if reach is Reach.OFFICE:
+            may.append("统计、卡住的案件、报告下载、通知渠道")
+        lines.append(f"| {name} | `{role}` | {SEES[reach]} | {'、'.join(may) or '—（只看）'} |")
+    return lines

@@ -180,3 +180,15 @@ def test_an_alert_sent_as_the_deadline_passes_says_just_overdue() -> None:
     )
     _, body = render_alert(facts, tz=TZ)
     assert "事项：快报，截止 2026-11-22 24:00，刚刚超时" in body and "0分钟" not in body
+
+
+def test_the_readmes_role_table_is_the_catalogues() -> None:
+    from pathlib import Path
+
+    from models.policy.permissions import role_table
+    from models.store.presets import default_policy
+
+    policy = default_policy()
+    approvers = {r for by in policy.approvers.values() for rs in by.values() for r in rs}
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    assert all(line in readme for line in role_table(approvers))
