@@ -280,7 +280,7 @@ def library_cmd(
         table.add_row(
             str(e.case_id),
             runtime.policy.scheme.level(e.grade).label,
-            e.category or "—",
+            category_label(e.category),
             escape(e.title),
             escape(e.summary),
             escape(e.lessons),

@@ -17,6 +17,7 @@ from models.policy import DueTime, Policy, StageEvent, WorkCalendar, extend_due,
 from models.policy.catalogue import DECISION_LINKS
 from models.policy.escalation import escalation_times, reminder_at
 from models.policy.notices import Notice, NoticeKind
+from models.policy.permissions import role_names
 from models.policy.states import APPROVAL_LABELS, ApprovalKind, ApprovalStatus, EventKind
 from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
 from models.repo.changes import Change
@@ -88,7 +89,7 @@ def _request(
     )
     return Change(
         case.id,
-        f"已提交{label}申请 {request.id}，待审批（审批角色：{'、'.join(roles)}）",
+        f"已提交{label}申请 {request.id}，待审批（审批：{role_names(roles)}）",
         {"case_id": case.id, "request_id": request.id, "kind": kind.value, "status": "pending"},
         (notice,),
     )
