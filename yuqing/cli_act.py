@@ -49,6 +49,8 @@ def act(
     form: Mapping[str, str | None] | None = None,
     subject: str | None = None,
 ) -> None:
+    """Record the action as one task run (as `--by`, the configured operator or the command
+    line), hand its steps on, print the outcome; exit 2 on a refusal."""
     from deployments.handoff import hand_off
     from models.repo.cases import get_case
     from models.store.db import session_scope
@@ -75,18 +77,15 @@ def act(
         with session_scope(runtime.engine) as session:
             stage = get_case(session, change.case_id).stage.value
     if as_json:
-        data: dict[str, Any] = {
-            "stage": stage,
-            **change.data,
-            "notices": len(change.notices),
-            "carried_out": carried,
-        }
-        print_json(data)
+        print_json(
+            {"stage": stage, **change.data, "notices": len(change.notices), "carried_out": carried}
+        )
         return
     console.print(escape(change.message))
 
 
 def register(app: typer.Typer) -> None:
+    """Add every verb to the `case` command group, described by the catalogue."""
     for command in COMMANDS:
         name = command.__name__.removesuffix("_cmd")
         app.command(name, help=CATALOGUE[name].summary + "。")(command)

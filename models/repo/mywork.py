@@ -7,7 +7,7 @@ unit roles, the duty roster overlaid)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from models.policy.routing import Shift
 from models.policy.states import ApprovalStatus, ObligationStatus
 from models.repo.access import of_unit, scope_of, visible
 from models.repo.directory import Directory
-from models.store.tables import ApprovalRequest, Case, Obligation, Person
+from models.store.tables import ApprovalRequest, Case, Obligation
 
 LIMIT = 200  # rows of one list: a person's work, not the office's archive
 
@@ -84,8 +84,8 @@ def awaiting_me(
 
 
 def who_must_act(
-    session: Session,
     directory: Directory,
+    names: Mapping[str, str],
     *,
     owner_role: str,
     assignee: str | None,
@@ -93,11 +93,8 @@ def who_must_act(
     at: datetime,
     shifts: Sequence[Shift] = (),
 ) -> list[str]:
-    """The names of the people who must act on an obligation now."""
+    """The names of the people who must act on an obligation now (no database read)."""
     ids = directory.people(
         [owner_role], units=units, shifts=shifts, at=at, owner_role=owner_role, assignee=assignee
     )
-    if not ids:
-        return []
-    names = dict(session.exec(select(Person.id, Person.name).where(col(Person.id).in_(ids))).all())
     return [names.get(i, i) for i in ids]

@@ -20,8 +20,8 @@ from models.policy import Policy
 from models.policy.routing import Shift
 from models.policy.stages import STAGE_LABELS
 from models.repo.access import EVERYTHING, Scope
-from models.repo.board import BoardFilter, Cursor, board_counts, board_page
-from models.repo.directory import load_directory
+from models.repo.board import BoardFilter, BoardRow, Cursor, board_counts, board_page
+from models.repo.directory import Directory
 from models.repo.mywork import who_must_act
 from models.store.db import session_scope
 from yuqing.web.pages import countdown
@@ -113,6 +113,29 @@ def counts_cache(state: Any) -> CountsCache:
     return found
 
 
+def _who(
+    directory: Directory,
+    names: Mapping[str, str],
+    row: BoardRow,
+    *,
+    now: datetime,
+    shifts: Sequence[Shift],
+) -> str:
+    """Who must act on the row's nearest obligation, by name."""
+    if not row.owner_role:
+        return "—"
+    found = who_must_act(
+        directory,
+        names,
+        owner_role=row.owner_role,
+        assignee=row.assignee,
+        units=row.case_units,
+        at=now,
+        shifts=shifts,
+    )
+    return "、".join(found) or "无人（请转办）"
+
+
 def grade_names(policy: Policy, grade: str | None) -> tuple[str, ...]:
     """Every name a case of `grade`'s level may be stored under; () for no grade filter."""
     return policy.scheme.level(grade).names if grade else ()
@@ -131,6 +154,8 @@ def board(
     cache: CountsCache | None = None,
     scope: Scope = EVERYTHING,
     shifts: Sequence[Shift] = (),
+    directory: Directory | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Board:
     """One page of the board after `after` (None: the first) of the cases `scope` sees, and
     the counts (from `cache` when it has them)."""
@@ -146,21 +171,8 @@ def board(
 
     counted_at, (total, late) = (cache or CountsCache()).get(filters, now, count)
     lines = []
-    directory = load_directory(session)
     for row in page.rows:
-        who = (
-            who_must_act(
-                session,
-                directory,
-                owner_role=row.owner_role,
-                assignee=row.assignee,
-                units=row.case_units,
-                at=now,
-                shifts=shifts,
-            )
-            if row.owner_role
-            else []
-        )
+        who = _who(directory, names or {}, row, now=now, shifts=shifts) if directory else ""
         text, overdue = countdown(row.nearest_due, now) if row.nearest_due else ("—", False)
         lines.append(
             BoardLine(
@@ -174,7 +186,7 @@ def board(
                 overdue=overdue,
                 open_count=row.open_count,
                 units=tuple(sorted(unit_names.get(u, u) for u in row.units)),
-                who="、".join(who) or ("无人（请转办）" if row.owner_role else "—"),
+                who=who,
             )
         )
     cursor = page.next.encode() if page.next else None

@@ -21,6 +21,7 @@ from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS
 from models.repo.access import Forbidden, scope_of, sees_case
 from models.repo.board import Cursor
 from models.repo.cases import CaseError, CaseNotFound, get_case
+from models.repo.directory import directory_of
 from models.repo.library import library
 from models.repo.stuck import REASON_LABELS, find_stuck
 from models.store.db import session_scope
@@ -80,6 +81,8 @@ def board_page(request: Request, unit: str = "", grade: str = "", after: str = "
             cache=counts_cache(request.app.state),
             scope=scope_of(user.standing, runtime.policy),
             shifts=shifts_of(runtime),
+            directory=directory_of(runtime.settings.people),
+            names={p.id: p.name for p in runtime.settings.people},
         )
     context = {"b": shown, "units": units, "grades": grades, "unit": unit, "grade": grade}
     return page(request, "board.html", {**chrome(request, user), **context, "paged": bool(after)})

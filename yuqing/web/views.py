@@ -173,9 +173,10 @@ def _next_step(
         return None
     first = min(open_ones, key=lambda d: d["o"].due_at)
     o = first["o"]
+    names = {p.id: p.name for p in session.exec(select(Person)).all()}
     people = who_must_act(
-        session,
         load_directory(session),
+        names,
         owner_role=o.owner_role,
         assignee=o.assignee_id,
         units=case.units,
