@@ -19,6 +19,7 @@ from models.policy.escalation import escalation_times, reminder_at
 from models.policy.notices import Notice, NoticeKind
 from models.policy.permissions import role_names
 from models.policy.states import APPROVAL_LABELS, ApprovalKind, ApprovalStatus, EventKind
+from models.policy.wording import deadline_text
 from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
 from models.repo.changes import Change
 from models.repo.directory import find_person
@@ -35,7 +36,7 @@ def _person(session: Session, ref: str, *, field: str) -> Person:
 
 
 def _local(at: datetime, policy: Policy) -> str:
-    return f"{at.astimezone(ZoneInfo(policy.timezone)):%Y-%m-%d %H:%M}"
+    return deadline_text(at, ZoneInfo(policy.timezone))
 
 
 def _request(

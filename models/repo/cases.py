@@ -24,6 +24,7 @@ from models.policy import (
 )
 from models.policy.forms import MAX_ID
 from models.policy.states import EventKind, ObligationStatus
+from models.policy.wording import deadline_text
 from models.store.tables import Case, CaseEvent, Item, Obligation, Person
 
 ORIGIN = "origin"  # the session.info key of the action's origin (see `add_event`)
@@ -176,7 +177,7 @@ def open_obligation(
     session.add(obligation)
     if not note_opening:
         return obligation
-    local_due = due.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    local_due = deadline_text(due.at, tz)
     note = "（暂定：该年度节假日安排未知）" if due.provisional else ""
     add_event(
         session,

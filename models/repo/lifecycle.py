@@ -35,6 +35,7 @@ from models.policy.catalogue import ALERT_LINKS
 from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import CATEGORY_LABELS, Category, EventKind, ObligationStatus
+from models.policy.wording import deadline_text
 from models.repo.cases import CaseError, add_event, case_items, get_case, open_obligation, who
 from models.repo.rerun import open_missing
 from models.repo.stuck import load_states
@@ -272,7 +273,7 @@ def contact_sheet(
         if o.status == ObligationStatus.OPEN and o.owner_role == "unit_responsible"
     ]
     owned.sort(key=lambda o: o.due_at)
-    deadlines = [f"{o.title}：截止 {o.due_at.astimezone(tz):%Y-%m-%d %H:%M}" for o in owned]
+    deadlines = [f"{o.title}：截止 {deadline_text(o.due_at, tz)}" for o in owned]
     return Notice(
         kind=NoticeKind.CONTACT_SHEET,
         occasion=occasion,

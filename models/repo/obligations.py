@@ -17,6 +17,7 @@ from models.policy.forms import completion_fields, validated
 from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS
 from models.policy.states import Chain, EventKind, ObligationStatus
+from models.policy.wording import deadline_text
 from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open, who
 from models.repo.changes import Change
 from models.repo.directory import find_person
@@ -174,7 +175,7 @@ def reassign(
         raise CaseError(f"事项 {obligation_key!r} 已转办给 {person.name}，无需重复转办")
     previous, obligation.assignee_id = obligation.assignee_id, person.id
     session.add(obligation)
-    due = f"{obligation.due_at.astimezone(ZoneInfo(tz_name)):%Y-%m-%d %H:%M}"
+    due = deadline_text(obligation.due_at, ZoneInfo(tz_name))
     entry = add_event(
         session,
         case_id=case_id,
