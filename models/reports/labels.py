@@ -20,19 +20,6 @@ from models.policy.states import (
 )
 from models.reports.rows import NO_UNIT
 
-ROLE_LABELS = {
-    "monitor": "监测员",
-    "office_staff": "办公室工作人员",
-    "office_head": "办公室负责人",
-    "leader_in_charge": "分管领导",
-    "principal_leader": "主要领导",
-    "group_head": "领导小组组长",
-    "duty_officer": "值班人员",
-    "unit_responsible": "责任单位负责人",
-    "unit_liaison": "责任单位联络员",
-    "approver": "审批人",
-    "operator": "系统管理员",
-}
 CONSEQUENCE_LABELS = {
     "notice": "通报处理",
     "rating": "不得评优",

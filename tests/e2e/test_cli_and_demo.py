@@ -163,8 +163,6 @@ def test_case_register_opens_a_case_and_refuses_bad_input(tmp_path: Path) -> Non
         "市民来电：某中学食堂饭菜变质",
         "--text",
         "家长反映孩子腹泻",
-        "--by",
-        "王芳",
         "--json",
         cwd=tmp_path,
     )
@@ -174,6 +172,10 @@ def test_case_register_opens_a_case_and_refuses_bad_input(tmp_path: Path) -> Non
     shown = run("case", "show", str(registered["case_id"]), "--json", cwd=tmp_path)
     assert json.loads(shown.stdout)["title"] == "市民来电：某中学食堂饭菜变质"
 
+    stranger = run("case", "register", "--title", "x", "--by", "王芳", cwd=tmp_path)
+    assert (
+        stranger.returncode == 2 and "字段 --by（办理人）：人员名录中没有 '王芳'" in stranger.stderr
+    )
     blank = run("case", "register", "--title", "  ", cwd=tmp_path)
     assert blank.returncode == 2 and "缺少字段 title（标题）" in blank.stderr
     wrong = run("case", "register", "--title", "x", "--category", "gossip", cwd=tmp_path)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from models.policy.catalogue import CATALOGUE, LINK_ACTIONS
 from tests.support.configs import write_office_config
 from yuqing.localservers import WebhookReceiver
 from yuqing.web.security import hash_password
@@ -26,9 +27,8 @@ USERS = (  # username, person
     ("zhang", "zhangwei"),  # the school's responsible person
 )
 _HASH = hash_password(PASSWORD)  # scrypt is slow on purpose: hash once per test session
-LINK_RE = re.compile(r"^(签收|完成|申请延期|转办|上报|升级|同意|退回)：(http\S+)$", re.MULTILINE)
-LABELS = {"签收": "ack", "完成": "complete", "申请延期": "extend", "转办": "reassign"}
-LABELS |= {"上报": "escalate", "升级": "upgrade", "同意": "approve", "退回": "reject"}
+LABELS = {CATALOGUE[name].label: name for name in LINK_ACTIONS}  # as messages name them
+LINK_RE = re.compile(rf"^({'|'.join(LABELS)})：(http\S+)$", re.MULTILINE)
 
 
 def free_port() -> int:

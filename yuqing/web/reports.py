@@ -13,12 +13,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from models.policy.permissions import office_refusal
+from models.policy.permissions import ROLE_LABELS, office_refusal
 from models.repo.access import scope_of, sees_case
 from models.repo.cases import CaseError
 from models.repo.report_store import get_report, list_reports, sending, stuck_reports
 from models.reports.accountability import LedgerFilter, Verdict, verdict_text
-from models.reports.labels import CONSEQUENCE_LABELS, ROLE_LABELS
+from models.reports.labels import CONSEQUENCE_LABELS
 from models.reports.periods import KIND_LABELS, Period, PeriodError, ReportKind
 from models.reports.status import DELIVERY_LABELS, Consequence
 from models.store.db import session_scope
