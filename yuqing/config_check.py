@@ -1,8 +1,9 @@
 """What `yuqing config check` checks, in order, collecting every problem: the file loads (its
 secrets file and the environment included) and every field is valid; every channel URL is one
-Apprise can use (shown only masked); the active policy loads; and every obligation of that policy
-reaches somebody at every chain level (an error at the first level, a warning above it). Any
-file at all gives a report, never an exception."""
+Apprise can use (shown only masked); a console account's roles are its person's (a warning
+otherwise: they could only narrow them); the active policy loads; and every obligation of that
+policy reaches somebody at every chain level (an error at the first level, a warning above it).
+Any file at all gives a report, never an exception."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.policy import Policy, PolicyError, PolicyInvalid
+from models.policy.permissions import ROLE_LABELS
 from notifications.channels import is_valid_url, privacy_url
 from settings import Settings, SettingsError, load_settings
 from tasks.runtime import load_policy, reach_problems
@@ -30,6 +32,7 @@ def check_configuration(path: Path) -> Report:
         report.problems = exc.problems
         return report
     report.problems += channel_problems(settings)
+    report.warnings += account_warnings(settings)
     policy = _policy(settings, report)
     if policy is not None:
         errors, warnings = reach_problems(settings, policy)
@@ -40,6 +43,22 @@ def check_configuration(path: Path) -> Report:
         f"{len(settings.people)} 人，策略 {policy.id if policy else '（无法载入）'}"
     )
     return report
+
+
+def account_warnings(settings: Settings) -> list[str]:
+    """A console account's roles only narrow its person's: a role the person does not hold
+    grants nothing there."""
+    held = {p.id: (p.name, set(p.roles)) for p in settings.people}
+    found = []
+    for n, user in enumerate(settings.web.users):
+        name, roles = held.get(user.person, (user.person, set()))
+        for role in user.roles:
+            if role not in roles:
+                found.append(
+                    f"web.users.{n}.roles: {name} 不担任 {ROLE_LABELS.get(role, role)}（{role}），"
+                    "账号的角色只能收窄本人的角色，此项不起作用"
+                )
+    return found
 
 
 def channel_problems(settings: Settings) -> list[str]:

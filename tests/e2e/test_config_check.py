@@ -159,3 +159,20 @@ def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "无法连接数据库" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_account_role_its_person_does_not_hold_is_a_warning(tmp_path: Path) -> None:
+    account = (
+        '\n[[web.users]]\nusername = "wang"\nperson = "wang"\nroles = ["office_staff", "approver"]\n'
+        'password_hash = "scrypt$16384$8$1$c2FsdA$aGFzaA"\n'
+    )
+    code, out = check(tmp_path, OFFICE + HEAD + account)
+    assert code == 0, out
+    assert "web.users.0.roles: 王芳 不担任 审批人（approver）" in out.replace("\n", "")
+    assert "office_staff" not in out  # she holds that one: it narrows nothing wrongly
+    unknown = OFFICE + HEAD + account.replace('"wang"\nroles', '"nobody"\nroles')
+    code, out = check(tmp_path, unknown)
+    assert code == 2 and "web.users.0.person: unknown person 'nobody'" in out.replace("\n", "")
+    operator = OFFICE + HEAD + '\n[cli]\noperator = "ghost"\n'
+    code, out = check(tmp_path, operator)
+    assert code == 2 and "cli.operator: unknown person 'ghost'" in out.replace("\n", "")
