@@ -163,8 +163,8 @@ def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def test_an_account_role_its_person_does_not_hold_is_a_warning(tmp_path: Path) -> None:
     account = (
-        '\n[[web.users]]\nusername = "wang"\nperson = "wang"\nroles = ["office_staff", "approver"]\n'
-        'password_hash = "scrypt$16384$8$1$c2FsdA$aGFzaA"\n'
+        '\n[[web.users]]\nusername = "wang"\nperson = "wang"\n'
+        'roles = ["office_staff", "approver"]\npassword_hash = "scrypt$16384$8$1$c2FsdA$aGFzaA"\n'
     )
     code, out = check(tmp_path, OFFICE + HEAD + account)
     assert code == 0, out
