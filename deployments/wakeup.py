@@ -1,14 +1,15 @@
 """The serve process's wake-up loop: instead of waiting for the next scheduled sweep, it sleeps
-until the earliest due time in the database (a deadline's next check, an ack window, a retry, a case
-step waiting for its flow) and acts then: it runs the `case` flow for each case with waiting steps
-(what people's actions caused: the quick report, the contact sheet, the approvers' requests…), then
-the escalation cycle. It looks again at least every `dispatch.wake_poll_seconds`, so work recorded
-by another process (collect, the CLI) is seen within that time, and at once when this process's
-console pokes it (`Waker.poke`). The scheduled sweep deployment stays as the backstop if this thread
-ever stops. With `kick` (serve's dispatch service) the cycle sweeps and kicks the dispatchers, which
-send on their own threads or processes while the loop sweeps on; without it, the cycle dispatches
-one round itself. In the distributed setup the loop hands the escalation to the work pool (`work`);
-case steps still run here, as the case flow."""
+until the earliest due time in the database (a deadline's next check, an ack window, a retry, a
+case step waiting for its flow) and acts then: it runs the `case` flow for each case with
+waiting steps (what people's actions caused: the quick report, the contact sheet, the approvers'
+requests…; `deployments.handoff`, the one hand-off), then the escalation cycle. It looks again
+at least every `dispatch.wake_poll_seconds`, so work recorded by another process (collect, the
+CLI) is seen within that time, and at once when this process's console pokes it (`Waker.poke`).
+The scheduled sweep deployment stays as the backstop if this thread ever stops. With `kick`
+(serve's dispatch service) the cycle sweeps and kicks the dispatchers, which send on their own
+threads or processes while the loop sweeps on; without it, the cycle dispatches one round
+itself. In the distributed setup the loop hands the escalation to the work pool (`work`); case
+steps still run here, as the case flow."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from deployments.handoff import run_steps
 from models.policy.clocks import utc_now
-from models.repo.steps import cases_waiting, next_step_due
+from models.repo.steps import next_step_due
 from models.store.db import session_scope
 from tasks.cycle import context_for, next_wake, run_cycle
 from tasks.runtime import Runtime
@@ -49,20 +51,6 @@ def seconds_until(wake: datetime | None, *, now: datetime, poll: float) -> float
     if wake is None:
         return poll
     return max(0.0, min(poll, (wake - now).total_seconds()))
-
-
-def carry_out_steps(runtime: Runtime, config: str | None, *, now: datetime) -> int:
-    """Run the `case` flow for every case with waiting steps; how many cases."""
-    from flows.case import StepsFailed, advance_case
-
-    with session_scope(runtime.engine) as session:
-        waiting = cases_waiting(session, now=now)
-    for case_id in waiting:
-        try:
-            advance_case(case_id, config)
-        except StepsFailed as exc:  # recorded on the case: it is on the stuck list
-            log.warning("%s", exc)
-    return len(waiting)
 
 
 def wake_loop(
@@ -98,7 +86,7 @@ def wake_loop(
                     )
             wake = min((d for d in due if d is not None), default=None)
             if wake is not None and wake <= now:
-                carry_out_steps(runtime, config, now=now)
+                run_steps(runtime, config, now=now)
                 pause = MIN_PAUSE
                 if escalate and work is not None:
                     pause = MIN_PAUSE if work(now) else options.wake_poll_seconds

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.policy.catalogue import label
 from notifications.envelope import Button, Section, SmsVars
-from notifications.render import LINK_LABELS
 
 GROUP_PREFIX = "@"  # a link's recipient field naming a group channel instead of a person
 
@@ -62,8 +62,7 @@ def card(
 
 
 def buttons(links: Any, language: str = "zh") -> tuple[Button, ...]:
-    labels = LINK_LABELS["en" if language == "en" else "zh"]
-    return tuple(Button(labels.get(action, action), url) for action, url in links or ())
+    return tuple(Button(label(action, language), url) for action, url in links or ())
 
 
 def personal_section(data: dict[str, Any], notification_id: str, language: str) -> Section:

@@ -4,7 +4,9 @@ header that stays frozen, Chinese titles, local times as real date cells, rates 
 as percentages; every sheet prints landscape on A4, one page wide; a form to be filed — a table
 with a preamble, S0-14's — has its title merged across the columns and every cell bordered and
 wrapped), CSV (UTF-8 with a BOM, so Excel opens Chinese text right; one table per file),
-Markdown, JSON, and the quick-report document as .docx (`notifications.quick_document`)."""
+Markdown, JSON, and the quick-report document as .docx (`notifications.quick_document`). A text
+cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is written as inert text in
+both spreadsheets (a scraped title is not a formula)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,9 @@ _LINE = Side(style="thin")
 BOX = Border(left=_LINE, right=_LINE, top=_LINE, bottom=_LINE)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CJK_FONT = "SimSun"  # 宋体, what an office's Word expects for body text
+# What makes a spreadsheet read a cell as a formula (or a DDE call): scraped titles and
+# people's text beginning so are written as text, never run.
+ACTIVE = ("=", "+", "-", "@", "\t", "\r")
 
 
 def render(document: Document, format: str, *, table: str | None = None) -> bytes:
@@ -111,13 +116,17 @@ def _print_setup(sheet: WriteOnlyWorksheet, header_row: int) -> None:
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Cell, *, form: bool = False) -> Any:
-    if not form and not isinstance(value, datetime | Rate):
+    active = isinstance(value, str) and value.startswith(ACTIVE)
+    if not form and not active and not isinstance(value, datetime | Rate):
         return value
     cell = WriteOnlyCell(sheet, value=float(value) if isinstance(value, Rate) else value)
     if isinstance(value, datetime):
         cell.number_format = DATE_FORMAT
     elif isinstance(value, Rate):
         cell.number_format = PERCENT_FORMAT
+    elif active:
+        cell.data_type = "s"  # text, never a formula (openpyxl makes `=…` one)
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
     if form:
         cell.border, cell.alignment = BOX, WRAP
     return cell
@@ -126,9 +135,18 @@ def _cell(sheet: WriteOnlyWorksheet, value: Cell, *, form: bool = False) -> Any:
 def to_csv(table: Table) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
-    writer.writerow(table.headers)
-    writer.writerows([_text(value) for value in row] for row in table.rows)
+    writer.writerow([_inert(title) for title in table.headers])
+    writer.writerows(
+        [_inert(_text(value)) if isinstance(value, str) else _text(value) for value in row]
+        for row in table.rows
+    )
     return out.getvalue().encode("utf-8-sig")
+
+
+def _inert(text: str) -> str:
+    """A text cell a spreadsheet will not run: one beginning like a formula gets a leading
+    apostrophe (OWASP's CSV-injection advice), which spreadsheets show as plain text."""
+    return f"'{text}" if text.startswith(ACTIVE) else text
 
 
 def _text(value: Cell) -> str:

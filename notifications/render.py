@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.policy.escalation import format_late
+from models.policy.catalogue import label
 from models.policy.states import Chain
+from models.policy.wording import deadline_text, left_text
 
 # How a receiver finds the notification ids in a message (one per alert, several when merged),
 # to drop a repeat it has already seen.
@@ -36,30 +37,6 @@ class AlertFacts:
     provisional: bool = False  # due in a year whose holiday arrangement is not known (暂定)
 
 
-LINK_LABELS = {
-    "zh": {
-        "ack": "签收",
-        "complete": "完成",
-        "extend": "申请延期",
-        "reassign": "转办",
-        "escalate": "上报",
-        "upgrade": "升级",
-        "approve": "同意",
-        "reject": "退回",
-    },
-    "en": {
-        "ack": "Acknowledge",
-        "complete": "Complete",
-        "extend": "Request extension",
-        "reassign": "Reassign",
-        "escalate": "Escalate now",
-        "upgrade": "Upgrade",
-        "approve": "Approve",
-        "reject": "Reject",
-    },
-}
-
-
 _STATE = {
     "zh": {Chain.REMINDER: "即将到期", Chain.NO_COMPLETION: "已超时", Chain.NO_ACK: "未签收"},
     "en": {
@@ -71,11 +48,9 @@ _STATE = {
 
 
 def _timing(facts: AlertFacts, language: str) -> str:
-    if facts.late_by < timedelta(0):
-        left = format_late(-facts.late_by, language=language)
-        return f"{left} left" if language == "en" else f"剩余 {left}"
-    late = format_late(facts.late_by, language=language)
-    return f"overdue by {late}" if language == "en" else f"已超时 {late}"
+    """剩余 / 已超时 / 刚刚超时, as every page and message writes it."""
+    due = facts.due_at
+    return left_text(due, due + facts.late_by, language=language)[0]
 
 
 def render_alert(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> tuple[str, str]:
@@ -117,7 +92,7 @@ def alert_item(facts: AlertFacts, language: str = "zh") -> str:
 
 def alert_lines(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> list[str]:
     """The alert's facts, one a line (no salutation, no actions, no id)."""
-    due = facts.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    due = deadline_text(facts.due_at, tz)
     if facts.provisional:
         due += " (provisional)" if language == "en" else "（暂定：该年度节假日安排未知）"
     timing = _timing(facts, language)
@@ -147,11 +122,10 @@ def alert_compact(facts: AlertFacts, language: str = "zh") -> str:
 
 def _actions(facts: AlertFacts, language: str) -> list[str]:
     """One line per signed link, else how to acknowledge from the command line."""
-    labels = LINK_LABELS[language]
     sep = ": " if language == "en" else "："
     if facts.links:
-        return [f"{labels[action]}{sep}{url}" for action, url in facts.links]
-    return [f"{labels['ack']}{sep}yuqing case ack {facts.case_id}"]
+        return [f"{label(action, language)}{sep}{url}" for action, url in facts.links]
+    return [f"{label('ack', language)}{sep}yuqing case ack {facts.case_id}"]
 
 
 def render_batch(messages: Sequence[tuple[str, str]], *, language: str = "zh") -> tuple[str, str]:
@@ -185,9 +159,8 @@ def render_notice(facts: NoticeFacts, *, language: str = "zh") -> tuple[str, str
     """(subject, body) of a notice; one about no case (a monitoring gap) has the headline as
     its subject."""
     head = [f"To: {facts.recipient_name}" if language == "en" else f"{facts.recipient_name}："]
-    labels = LINK_LABELS["en" if language == "en" else "zh"]
     sep = ": " if language == "en" else "："
-    actions = [f"{labels[action]}{sep}{url}" for action, url in facts.links]
+    actions = [f"{label(action, language)}{sep}{url}" for action, url in facts.links]
     if not actions and facts.command:
         actions = [f"{'Command' if language == 'en' else '办理'}{sep}{facts.command}"]
     tail = (

@@ -34,6 +34,7 @@ from settings.reports import (
 )
 from settings.risks import RiskPointConfig
 from settings.sections import (
+    Cli,
     Collect,
     Database,
     Dispatch,
@@ -55,6 +56,7 @@ __all__ = [
     "ID_PATTERN",
     "AnnualReport",
     "Calendar",
+    "Cli",
     "Collect",
     "DailyReport",
     "Database",

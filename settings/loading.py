@@ -26,6 +26,7 @@ from settings.organisation import (
 from settings.reports import Reports
 from settings.risks import RiskPointConfig
 from settings.sections import (
+    Cli,
     Collect,
     Database,
     Dispatch,
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     escalation: Escalation = Escalation()
     dispatch: Dispatch = Dispatch()
     web: Web = Web()
+    cli: Cli = Cli()
     serve: Serve = Serve()
     reports: Reports = Reports()
     secrets: Secrets = Secrets()
@@ -147,6 +149,8 @@ def _reference_problems(settings: Settings) -> list[str]:
     for n, user in enumerate(settings.web.users):
         if user.person not in person_ids:
             problems.append(f"web.users.{n}.person: unknown person {user.person!r}")
+    if settings.cli.operator is not None and settings.cli.operator not in person_ids:
+        problems.append(f"cli.operator: unknown person {settings.cli.operator!r}")
     return problems
 
 

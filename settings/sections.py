@@ -269,6 +269,17 @@ class WebUser(Section):
         return value
 
 
+class Cli(Section):
+    """Who the command line acts as when a command names nobody with `--by`."""
+
+    operator: str | None = Field(
+        None,
+        description="Person id the CLI's actions are recorded as without --by; unset: actions "
+        "that need an identified person (requests, decisions) are refused without --by, the "
+        "others are recorded as the command line with the OS user running it.",
+    )
+
+
 class Serve(Section):
     prefect_host: str = Field(
         "127.0.0.1", description="Address of the Prefect server `yuqing serve` starts (local only)."
@@ -319,6 +330,11 @@ class Web(Section):
         900.0, gt=0, le=86_400, description="The longest wait between two sign-in attempts."
     )
     users: list[WebUser] = Field(default_factory=list, description="Console accounts.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks, e.g. 10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For / X-Forwarded-Proto are believed; from any other peer they are ignored.",
+    )
     intake_max_bytes: int = Field(
         1_000_000, ge=1_000, le=50_000_000, description="Largest body the intake endpoint reads."
     )
@@ -329,6 +345,18 @@ class Web(Section):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
         return None if value is None else value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for n, text in enumerate(value):
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(f"{n}: not an IP address or network: {text[:64]!r}") from None
+        return value
 
     @field_validator("users")
     @classmethod

@@ -56,17 +56,15 @@ def risk_points(settings: Settings) -> tuple[RiskPoint, ...]:
 def filler_for(settings: Settings, by: str | None, *, strict: bool = False) -> str:
     """Who fills in (填表人) or sends (报送人) a report, as a person of the directory (their
     id): `by` (an id or a name; unknown: refused when `strict`, else as if not given), else
-    `[reports] filled_by`, else the first office staff member; "" when the directory has nobody
-    to name. Never an OS account."""
+    `[reports] filled_by`; "" when nobody is named (the form's line is then left to be filled
+    in by hand). Never an OS account, never a guess."""
     people = settings.people
     found = next((p for p in people if by in (p.id, p.name)), None) if by else None
     if found is not None:
         return found.id
     if by and strict:
         raise CaseError(f"未知人员 {by!r}：填表人/报送人须是人员名录中的人（编号或姓名）")
-    if settings.reports.filled_by:
-        return settings.reports.filled_by
-    return next((p.id for p in people if "office_staff" in p.roles), "")
+    return settings.reports.filled_by or ""
 
 
 def office_for(settings: Settings, *, filler: str = "") -> Office:
@@ -77,7 +75,12 @@ def office_for(settings: Settings, *, filler: str = "") -> Office:
     names = {p.id: p.name for p in settings.people}
     person = filler_for(settings, None) if filler in ("", "schedule", "system") else filler
     return Office(
-        name=name, head="、".join(heads), filler=names.get(person, ""), phone=settings.reports.phone
+        name=name,
+        head="、".join(heads),
+        # 填表人 is a person of the directory, never an OS user: a report the schedule built says
+        # so; one asked for without a person names `[reports] filled_by` or the office staff.
+        filler="系统自动生成" if filler == "schedule" else names.get(person, ""),
+        phone=settings.reports.phone,
     )
 
 

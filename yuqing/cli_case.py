@@ -10,13 +10,19 @@ from typing import Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlmodel import select
 
+from models.policy.catalogue import CATALOGUE
 from models.policy.stages import STAGE_LABELS
+from models.policy.states import category_label
+from models.policy.wording import deadline_text
+from models.repo.access import Forbidden, scope_of, standing_of, visible
 from models.repo.cases import (
     case_items,
     case_obligations,
     case_timeline,
     get_case,
+    who,
 )
 from models.repo.cases import list_cases as query_cases
 from models.repo.library import library
@@ -24,7 +30,9 @@ from models.store.db import session_scope
 from models.store.tables import Case
 from tasks.runtime import Runtime, prepare
 from yuqing import cli_act, cli_archive, cli_register, cli_rerun
-from yuqing.cli_common import AT, config_arg, console, print_json, refusals
+from yuqing.cli_common import AT, config_arg, console, print_json, refusals, who_acts
+
+SEEN_BY = "只显示此人（人员编号或姓名）职责范围内的案件（默认：[cli] operator，未配置则全部）"
 
 STATUS_LABELS = {
     "open": "待办",
@@ -36,7 +44,8 @@ CLOCK_LABELS = {"wall": "自然时间", "calendar_days": "自然日", "working_d
 app = typer.Typer(help="案件：列表、详情、登记与办理 (cases)", no_args_is_help=True)
 app.command("rerun")(cli_rerun.rerun_case)
 app.command("archive")(cli_archive.archive)
-app.command("register")(cli_register.register_case)
+REGISTER_HELP = CATALOGUE["register"].summary + "；时限从预案规定的起算点（发现、发帖或发生）起算。"
+app.command("register", help=REGISTER_HELP)(cli_register.register_case)
 cli_act.register(app)
 
 
@@ -71,17 +80,26 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
                     "provisional": o.provisional,
                     "acked_at": o.acked_at,
                     "acked_by": o.acked_by,
+                    "acked_by_name": who(session, o.acked_by) if o.acked_by else None,
+                    "due_text": deadline_text(o.due_at, runtime.settings.tz),
                 }
                 for o in obligations
             ],
         }
+        data["category_label"] = category_label(case.category)
         if full:
             data["items"] = [
                 {"url": i.url, "title": i.title, "clicks": i.clicks, "comments": i.comments}
                 for i in case_items(session, case.id)
             ]
             data["timeline"] = [
-                {"at": e.at, "kind": e.kind.value, "actor": e.actor, "message": e.message}
+                {
+                    "at": e.at,
+                    "kind": e.kind.value,
+                    "actor": e.actor,
+                    "actor_name": who(session, e.actor),
+                    "message": e.message,
+                }
                 for e in case_timeline(session, case.id)
             ]
     return data
@@ -92,16 +110,22 @@ def list_cases(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
     include_closed: bool = typer.Option(False, "--all", help="包括已办结案件"),
     stuck: bool = typer.Option(False, "--stuck", help="只列卡住的案件（步骤失败或时限、通知停摆）"),
+    by: str = typer.Option(None, "--by", help=SEEN_BY),
     at: str = AT,
 ) -> None:
-    """列出案件（默认只列未办结的；--stuck 只列卡住的）。"""
+    """列出案件（默认只列未办结的；--stuck 只列卡住的；--by 只列此人职责范围内的）。"""
     if stuck:
         cli_rerun.list_stuck(as_json)
         return
     with refusals():
         runtime = prepare(config_arg())
+        scope = _scope(runtime, by)
         with session_scope(runtime.engine) as session:
-            cases = list(query_cases(session, include_closed=include_closed))
+            cases = [
+                c
+                for c in query_cases(session, include_closed=include_closed)
+                if scope is None or c.id in scope
+            ]
         rows = [_case_data(runtime, case, full=False) for case in cases]
     if as_json:
         print_json(rows)
@@ -116,7 +140,7 @@ def list_cases(
             row["grade_label"],
             row["stage_label"],
             escape(row["title"]),
-            nearest.astimezone(tz).strftime("%m-%d %H:%M") if nearest else "—",
+            deadline_text(nearest, tz) if nearest else "—",
             f"{len(open_ones)} 项待办",
         )
     console.print(table)
@@ -126,15 +150,30 @@ def list_cases(
 def show_case(
     case_id: int = typer.Argument(..., help="案件编号"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    by: str = typer.Option(None, "--by", help=SEEN_BY),
 ) -> None:
     """显示一个案件：信息来源、各项时限、完整时间线。"""
     with refusals():
         runtime = prepare(config_arg())
         data = show_data(runtime, case_id)
+        scope = _scope(runtime, by)
+        if scope is not None and case_id not in scope:
+            raise Forbidden(f"案件 {case_id} 不在 {by or '配置的操作人'} 的职责范围内，无权查看")
     if as_json:
         print_json(data)
         return
     print_case(runtime, data)
+
+
+def _scope(runtime: Runtime, by: str | None) -> set[int] | None:
+    """The cases the person acting sees (`--by`, else the configured operator); None: the
+    command line without a person sees them all."""
+    person = who_acts(runtime, by).person
+    if person is None:
+        return None
+    with session_scope(runtime.engine) as session:
+        seen = scope_of(standing_of(session, person), runtime.policy)
+        return {i for i in session.exec(select(Case.id).where(visible(seen))).all() if i}
 
 
 def show_data(runtime: Runtime, case_id: int) -> dict[str, Any]:
@@ -147,7 +186,7 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
     tz = runtime.settings.tz
     console.print(
         f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
-        f"{data['grade_label']} · 阶段：{data['stage_label']}"
+        f"{data['grade_label']} · 阶段：{data['stage_label']} · 类别：{data['category_label']}"
     )
     known = [
         f"{label} {data[key].astimezone(tz):%Y-%m-%d %H:%M}"
@@ -162,13 +201,14 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
     table = Table("事项", "计时", "截止", "状态", "催办级别", "签收")
     for o in data["obligations"]:
         acked = (
-            f"{o['acked_by']} {o['acked_at'].astimezone(tz):%m-%d %H:%M}" if o["acked_at"] else ""
+            f"{o['acked_by_name']} {o['acked_at'].astimezone(tz):%m-%d %H:%M}"
+            if o["acked_at"]
+            else ""
         )
         table.add_row(
             o["title"],
             CLOCK_LABELS.get(o["clock"], o["clock"]),
-            f"{o['due_at'].astimezone(tz):%Y-%m-%d %H:%M}"
-            + ("（暂定）" if o["provisional"] else ""),
+            o["due_text"] + ("（暂定）" if o["provisional"] else ""),
             STATUS_LABELS.get(o["status"], o["status"]),
             str(o["level"]),
             acked,
@@ -231,7 +271,7 @@ def library_cmd(
         table.add_row(
             str(e.case_id),
             runtime.policy.scheme.level(e.grade).label,
-            e.category or "—",
+            category_label(e.category),
             escape(e.title),
             escape(e.summary),
             escape(e.lessons),

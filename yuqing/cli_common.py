@@ -1,12 +1,15 @@
 """Helpers shared by the command modules: the console, the config path chosen on the command
-line, and turning a refused request into a message and exit code 2 instead of a traceback: a
-broken configuration, a refused action, a Prefect API or a database that cannot be reached."""
+line, who a command acts as (`--by`, the configured operator, the OS user on the record), and
+turning a refused request into a message and exit code 2 instead of a traceback: a broken
+configuration, a refused action, a Prefect API or a database that cannot be reached."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +22,13 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from deployments.prefect_api import PrefectUnavailable, prefect_api
 from models.policy import PolicyError
 from models.policy.clocks import require_aware, utc_now
+from models.repo.access import Forbidden
 from models.repo.cases import CaseError
+from models.repo.directory import find_person
+from models.store.db import session_scope
+from notifications.links import LinkRefused
 from settings import SettingsError, load_settings
-from tasks.runtime import database_unreachable
+from tasks.runtime import Runtime, database_unreachable
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -82,7 +89,10 @@ def refusals() -> Iterator[None]:
         for problem in exc.problems:
             errors.print(f"[red]配置错误[/red] {shown(problem)}")
         raise typer.Exit(2) from None
-    except (CaseError, PolicyError, PrefectUnavailable) as exc:
+    except Forbidden as exc:  # not this person's to do (the catalogue's permission)
+        errors.print(f"[red]无权办理[/red] {shown(str(exc))}")
+        raise typer.Exit(2) from None
+    except (CaseError, PolicyError, PrefectUnavailable, LinkRefused) as exc:
         errors.print(f"[red]无法执行[/red] {shown(str(exc))}")
         raise typer.Exit(2) from None
     except (OperationalError, ArgumentError) as exc:
@@ -112,3 +122,26 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who a command acts as: a person of the directory (by `--by`, else the configured
+    `[cli] operator`), or None for the command line itself; and the OS user running it, which
+    the record keeps beside either."""
+
+    person: str | None
+    os_user: str
+
+
+def who_acts(runtime: Runtime, by: str | None) -> Who:
+    """The person `--by` names (exit 2 naming the field when nobody is found), else the
+    configured operator, else nobody."""
+    os_user = getpass.getuser()
+    if by is not None:
+        with session_scope(runtime.engine) as session:
+            person = find_person(session, by.strip())
+        if person is None:
+            raise CaseError(f"字段 --by（办理人）：人员名录中没有 {by[:40]!r}，请用人员编号或姓名")
+        return Who(person.id, os_user)
+    return Who(runtime.settings.cli.operator, os_user)

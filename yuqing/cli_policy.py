@@ -70,14 +70,14 @@ def _overrides(pairs: list[str] | None) -> dict[str, Any]:
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise PolicyError(f"--set 须写成 路径=值：{pair!r} / --set needs path=value")
+            raise PolicyError(f"--set 须写成 路径=值：{pair!r}")
         out[key.strip()] = int(value) if value.strip().isdigit() else value.strip()
     return out
 
 
 def _policy(preset: str | None, file: Path | None, pairs: list[str] | None) -> Policy:
     if preset and file:
-        raise PolicyError("--preset 与 --file 只能选一个 / give --preset or --file, not both")
+        raise PolicyError("--preset 与 --file 只能选一个")
     if file is not None:
         return load_policy_file(file, _overrides(pairs))
     return load_preset(preset or "default", _overrides(pairs))
@@ -87,9 +87,7 @@ def _parse_at(text: str, tz: ZoneInfo) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise PolicyError(
-            f"无法识别的时间 {text!r}，请用 ISO 8601，如 2026-09-30T16:00 / not an ISO 8601 time"
-        ) from None
+        raise PolicyError(f"无法识别的时间 {text!r}，请用 ISO 8601，如 2026-09-30T16:00") from None
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
@@ -217,6 +215,18 @@ def explain(
             escape(row["source"]),
         )
     console.print(table)
+
+
+@app.command("roles")
+def roles(preset: str = PRESET_OPT, file: Path = FILE_OPT) -> None:
+    """每个角色看到什么、可以办理什么（Markdown 表格；审批角色按策略）。"""
+    from models.policy.permissions import role_table
+
+    with refusals():
+        policy = _policy(preset, file, None)
+        approvers = {r for by in policy.approvers.values() for rs in by.values() for r in rs}
+    for line in role_table(approvers):
+        typer.echo(line)
 
 
 @app.command("check")

@@ -18,7 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from models.policy.clocks import utc_now
-from models.repo.cases import CaseError
+from models.repo.cases import CLI_ACTOR, CaseError
 from models.repo.report_store import get_report, list_reports, sending, stuck_reports
 from models.reports.periods import KIND_LABELS, PeriodError, ReportKind, local_day, parse_period
 from models.store.db import session_scope
@@ -29,7 +29,7 @@ from tasks.report_rerun import rerun_reports
 from tasks.reports import Filters, ReportFailed, build_report, send_report
 from tasks.runtime import Runtime, prepare
 from yuqing import cli_ledger
-from yuqing.cli_common import AT, config_arg, console, errors, print_json, refusals
+from yuqing.cli_common import AT, config_arg, console, errors, print_json, refusals, who_acts
 from yuqing.cli_common import now as now_
 
 app = typer.Typer(
@@ -110,13 +110,13 @@ def _build(kind: ReportKind) -> Callable[..., None]:
         by: str = typer.Option(
             None,
             "--by",
-            help="填表人：人员编号或姓名（默认 [reports] filled_by，否则首位办公室人员）",
+            help="填表人：人员编号或姓名（默认：[cli] operator，否则 [reports] filled_by）",
         ),
         at: str = AT,
     ) -> None:
         with failures():
             runtime = prepare(config_arg())
-            who = filler_for(runtime.settings, by, strict=True)
+            who = filler_for(runtime.settings, who_acts(runtime, by).person)
             now = now_()
             today = local_day(now, runtime.settings.tz)
             period = parse_period(kind, day=date, month=month, year=year, today=today)
@@ -132,7 +132,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
                     period=period,
                     format=fmt_,
                     now=now,
-                    requested_by=who,
+                    requested_by=who or CLI_ACTOR,
                     filters=filters,
                     table=table,
                     say=say,
@@ -173,7 +173,7 @@ def quick(
     out: Path = typer.Option(None, "--out", help="保存 .docx 到文件"),
     send: bool = typer.Option(False, "--send", help="发给快报对象（附文档）"),
     by: str = typer.Option(
-        None, "--by", help="报送人：人员编号或姓名（默认 reports.filled_by，或首位办公室人员）"
+        None, "--by", help="报送人：人员编号或姓名（默认 [cli] operator，否则 [reports] filled_by）"
     ),
     at: str = AT,
 ) -> None:
@@ -181,7 +181,8 @@ def quick(
     同一案件再次生成沿用原期号。"""
     with failures():
         runtime = prepare(config_arg())
-        who, moment = filler_for(runtime.settings, by, strict=True), now_()
+        who = filler_for(runtime.settings, who_acts(runtime, by).person) or CLI_ACTOR
+        moment = now_()
         if send:
             result = send_quick(runtime, case_id=case_id, now=moment, by=who, gist=gist)
             report_id = int(result["report_id"])

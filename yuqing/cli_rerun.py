@@ -5,7 +5,6 @@ alert. Registered on the `case` command group by `yuqing.cli_case`."""
 
 from __future__ import annotations
 
-import getpass
 from datetime import timedelta
 from typing import Any
 
@@ -14,11 +13,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from models.policy.stages import STAGE_LABELS
-from models.repo.cases import get_case
+from models.repo.cases import CLI_ACTOR, get_case
 from models.repo.stuck import REASON_LABELS, find_stuck
 from models.store.db import session_scope
 from tasks.runtime import prepare
-from yuqing.cli_common import AT, config_arg, console, flow_api, now, print_json, refusals
+from yuqing.cli_common import AT, config_arg, console, flow_api, now, print_json, refusals, who_acts
 
 
 def list_stuck(as_json: bool) -> None:
@@ -63,7 +62,7 @@ def list_stuck(as_json: bool) -> None:
 
 def rerun_case(
     case_id: int = typer.Argument(..., help="案件编号"),
-    by: str = typer.Option(None, "--by", help="操作人（默认：当前系统用户）"),
+    by: str = typer.Option(None, "--by", help="操作人：人员编号或姓名（默认：[cli] operator）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
     at: str = AT,
 ) -> None:
@@ -76,7 +75,10 @@ def rerun_case(
 
         with flow_api():
             summary = rerun_flow(
-                case_id=case_id, config=config_arg(), at=now(), actor=by or getpass.getuser()
+                case_id=case_id,
+                config=config_arg(),
+                at=now(),
+                actor=who_acts(runtime, by).person or CLI_ACTOR,
             )
     if as_json:
         print_json(summary)

@@ -5,7 +5,8 @@ can be @mentioned, no bot under two ids, channels that never delivered); the act
 loads; and it tells nobody never (`models.policy.reach`): each grade's report targets are held by
 someone reachable, and every obligation reaches somebody at every chain level (an error at the
 first level, a warning above it); the calendar file loads, and the calendar knows this year (and
-from 1 December next year), else a warning. Any file at all gives a report, never an exception."""
+from 1 December next year), else a warning; a console account's roles are its person's (a warning
+otherwise: they could only narrow them). Any file at all gives a report, never an exception."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from models.policy import Policy, PolicyError, PolicyInvalid
 from models.policy.calendar import calendar_warnings
+from models.policy.policy import ROLE_LABELS
 from models.store.calendar_file import load_calendar
 from settings import Settings, SettingsError, load_settings
 from tasks.runtime import load_policy, reach_problems
@@ -37,7 +39,7 @@ def check_configuration(path: Path, *, now: datetime) -> Report:
         return report
     errors, warnings = channel_problems(settings)
     report.problems += errors
-    report.warnings += warnings + never_delivered(settings)
+    report.warnings += warnings + never_delivered(settings) + account_warnings(settings)
     _calendar(settings, report, now)
     policy = _policy(settings, report)
     if policy is not None:
@@ -58,6 +60,22 @@ def _calendar(settings: Settings, report: Report, now: datetime) -> None:
         report.problems.append(str(exc))
         return
     report.warnings += calendar_warnings(calendar, now.astimezone(settings.tz).date())
+
+
+def account_warnings(settings: Settings) -> list[str]:
+    """A console account's roles only narrow its person's: a role the person does not hold
+    grants nothing there."""
+    held = {p.id: (p.name, set(p.roles)) for p in settings.people}
+    found = []
+    for n, user in enumerate(settings.web.users):
+        name, roles = held.get(user.person, (user.person, set()))
+        for role in user.roles:
+            if role not in roles:
+                found.append(
+                    f"web.users.{n}.roles: {name} 不担任 {ROLE_LABELS.get(role, role)}（{role}），"
+                    "账号的角色只能收窄本人的角色，此项不起作用"
+                )
+    return found
 
 
 def _policy(settings: Settings, report: Report) -> Policy | None:

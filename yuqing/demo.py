@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from deployments.prefect_api import prefect_api
+from models.policy.catalogue import label
 from models.policy.clocks import utc_now
 from tasks.runtime import Runtime
 from yuqing.demo_platforms import Platforms, SimClock
@@ -158,91 +159,66 @@ def play(config: str, platforms: Platforms) -> int:
         say("办公室企业微信群收到的超时告警（群里看到的原样，@ 的是要办理的人）：")
         print(lapse[0])
     steps = life_of_a_case(runtime, config, case_id, start=start, clock=platforms.clock)
+    names = {pid: name for pid, name, *_ in PEOPLE}
     for minutes, who, action, message in steps:
-        say(f"{local(start + timedelta(minutes=minutes))} {who}{ACTION_NAMES[action]}：{message}")
+        when = local(start + timedelta(minutes=minutes))
+        say(f"{when} {names[who]}{label(action)}：{message}")
     print_case(runtime, show_data(runtime, case_id))
     return verdict(platforms, case_id, lapse=bool(lapse))
-
-
-ACTION_NAMES = {
-    "ack": "签收",
-    "report": "报送快报",
-    "assess": "研判",
-    "dispatch": "下发联系单",
-    "complete": "反馈核查结果",
-    "draft": "提交通稿",
-    "approve": "审定通稿",
-    "respond": "发布回应",
-    "track": "转入跟踪",
-    "close": "办结",
-    "review": "总结评估",
-}
 
 
 def life_of_a_case(
     runtime: Runtime, config: str, case_id: int, *, start: datetime, clock: SimClock
 ) -> list[tuple[int, str, str, str]]:
-    """Each person's action in turn, each followed by the case flow that tells the people it
-    concerns (what `yuqing serve` does by itself within a second)."""
-    from flows.case import advance_case
-    from yuqing.actions import perform
+    """Each person's action in turn, each as the task run every front uses, its steps handed
+    to the case flow that tells the people it concerns (what `yuqing serve` does by itself within
+    a second)."""
+    from deployments.handoff import hand_off
+    from tasks.act import ActionRequest
+    from yuqing.actions import run
 
     script: list[tuple[int, str, str, str | None, dict[str, str]]] = [
-        (33, "王芳", "ack", "quick_report", {}),
-        (35, "王芳", "report", None, {"text": "已电话报告，书面快报随后"}),
+        (33, "wangfang", "ack", "quick_report", {}),
+        (35, "wangfang", "report", None, {"text": "已电话报告，书面快报随后"}),
         (
             40,
-            "李强",
+            "liqiang",
             "assess",
             None,
             {"grade": "一级", "category": "inquiry", "units": "yizhong"},
         ),
-        (45, "王芳", "dispatch", None, {}),
-        (
-            90,
-            "张伟",
-            "complete",
-            "verification",
-            {"result": "经核查，食堂一批蔬菜存放不当，已封存整改"},
-        ),
-        (
-            100,
-            "王芳",
-            "draft",
-            None,
-            {"text": "市一中已对食堂问题立即整改，相关责任人停职调查。"},
-        ),
-        (110, "陈军", "approve", None, {"note": "同意发布"}),
-        (120, "王芳", "respond", None, {"url": "https://www.example.gov.cn/notice/1"}),
-        (180, "王芳", "track", None, {}),
+        (45, "wangfang", "dispatch", None, {}),
+        (90, "zhangwei", "complete", "verification", {"result": VERIFIED}),
+        (100, "wangfang", "draft", None, {"text": STATEMENT}),
+        (110, "chenjun", "approve", None, {"note": "同意发布"}),
+        (120, "wangfang", "respond", None, {"url": "https://www.example.gov.cn/notice/1"}),
+        (180, "wangfang", "track", None, {}),
         (
             2880,
-            "王芳",
+            "wangfang",
             "close",
             None,
             {"outcome": "subsided", "reason": "家长认可整改，舆情平息"},
         ),
-        (
-            2940,
-            "王芳",
-            "review",
-            None,
-            {
-                "summary": "快报及时，核查到位",
-                "cause": "食堂管理疏漏",
-                "lessons": "加强食品安全日常检查",
-            },
-        ),
+        (2940, "wangfang", "review", None, REVIEW),
     ]
     played = []
     for minutes, who, action, subject, form in script:
         at = clock.at = start + timedelta(minutes=minutes)
-        change = perform(
-            runtime, action, case_id=case_id, subject=subject, actor=who, at=at, form=form
-        )
-        advance_case(case_id, config, at)
+        asked = ActionRequest(action, case_id, who, at, "demo", form, subject)
+        change = run(config, asked)
+        hand_off(runtime, config, case_id, at=at)
         played.append((minutes, who, action, change.message))
     return played
+
+
+VERIFIED = "经核查，食堂一批蔬菜存放不当，已封存整改"
+STATEMENT = "市一中已对食堂问题立即整改，相关责任人停职调查。"
+REVIEW = {
+    "summary": "快报及时，核查到位",
+    "cause": "食堂管理疏漏",
+    "lessons": "加强食品安全日常检查",
+}
 
 
 def verdict(platforms: Platforms, case_id: int, *, lapse: bool) -> int:

@@ -29,14 +29,14 @@ class PolicyInvalid(PolicyError):
 class IllegalTransition(PolicyError):
     """An event that the case's current stage (or its template) does not allow."""
 
-    def __init__(self, stage: str, event: str, detail: str = "") -> None:
+    def __init__(
+        self, stage: str, event: str, detail: str = "", *, names: tuple[str, str] | None = None
+    ) -> None:
         self.stage = stage
         self.event = event
         extra = f"（{detail}）" if detail else ""
-        super().__init__(
-            f"阶段“{stage}”不允许事件“{event}”{extra} / "
-            f"illegal transition: event {event!r} is not allowed in stage {stage!r}"
-        )
+        shown_stage, shown_event = names or (stage, event)
+        super().__init__(f"案件处于“{shown_stage}”阶段，不能{shown_event}{extra}")
 
 
 class UnknownCalendarYear(PolicyError):

@@ -121,6 +121,13 @@ class Directory:
         return recipients(roles, holders=holders)
 
 
+def directory_of(people: Sequence[PersonLike]) -> Directory:
+    """The directory the configuration describes (what `sync_directory` stores), read without
+    the database: who holds which role in which unit."""
+    rows = sorted((role, p.id, p.unit) for p in people for role in dict.fromkeys(p.roles))
+    return Directory(tuple(rows))
+
+
 def load_directory(session: Session) -> Directory:
     rows = session.exec(
         select(RoleAssignment).order_by(col(RoleAssignment.role), col(RoleAssignment.person_id))

@@ -19,12 +19,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from models.policy import Policy
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.escalation import (
     LapseStep,
     ObligationPlan,
     QuietHours,
     escalation_times,
-    format_late,
     plan_obligation,
     quiet_until,
     reminder_at,
@@ -33,7 +33,8 @@ from models.policy.notices import Notice, NoticeKind
 from models.policy.policy import EscalationRule
 from models.policy.routing import NoAckStep, Routing, plan_no_ack
 from models.policy.states import Chain, EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.policy.wording import late_text
+from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open, who
 from models.repo.changes import Change
 from models.repo.directory import Directory, load_directory
 from models.store.tables import (
@@ -47,7 +48,6 @@ from models.store.tables import (
 
 OBLIGATIONS = Obligation.__table__  # type: ignore[attr-defined]
 
-LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 NO_ACK_LABELS = {1: "未签收：改用下一渠道", 2: "未签收：转代理人或值班领导"}
 
 
@@ -272,7 +272,7 @@ def _reminder(
         level=0,
         late_by=now - obligation.due_at,
         ack_window=rule.ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
     )
@@ -329,7 +329,7 @@ def _fire_level(
         case.id,
         EventKind.DEADLINE_LAPSED,
         now,
-        f"{obligation.title}超时 {format_late(step.late_by)}：第{step.level}级催办"
+        f"{obligation.title}{late_text(step.late_by)}：第{step.level}级催办"
         f"（{rung.label}）{dual}，通知 {len(people)} 人",
         {
             "obligation": obligation.key,
@@ -352,7 +352,7 @@ def _fire_level(
         level=step.level,
         late_by=step.late_by,
         ack_window=policy.escalation_for(case.grade).ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=step.due_at.isoformat(),
     )
@@ -516,7 +516,7 @@ def _follow_up(
             level=step.step,
             late_by=now - obligation.due_at,
             ack_window=rule.ack_window if step.step < 2 else None,
-            links=LINKS,
+            links=ALERT_LINKS,
             link_subject=obligation.key,
             sort_at=obligation.due_at.isoformat(),
         )
@@ -563,14 +563,14 @@ def escalate_now(
         kind=EventKind.ESCALATED,
         at=at,
         actor=actor,
-        message=f"{actor} 上报：{obligation.title} 第{level}级（{rung.label}），"
+        message=f"{who(session, actor)} 上报：{obligation.title} 第{level}级（{rung.label}），"
         f"理由：{reason}，通知 {len(people)} 人",
         data={"obligation": obligation_key, "level": level, "recipients": people},
     )
     notice = Notice(
         kind=NoticeKind.LAPSE,
         occasion=f"{Chain.NO_COMPLETION.value}{level}",
-        headline=f"{rung.label}（{actor} 上报）",
+        headline=f"{rung.label}（{who(session, actor)} 上报）",
         case_id=case_id,
         roles=roles,
         obligation_id=obligation.id,
@@ -578,7 +578,7 @@ def escalate_now(
         level=level,
         late_by=at - obligation.due_at,
         ack_window=policy.escalation_for(grade).ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
     )

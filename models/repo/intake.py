@@ -22,7 +22,7 @@ from models.parse.urls import canonical_url, link_problem
 from models.policy import Policy, WorkCalendar
 from models.policy.notices import Notice
 from models.policy.states import EventKind
-from models.repo.cases import CaseError, add_event, get_case
+from models.repo.cases import CaseError, add_event, get_case, who
 from models.repo.changes import Change
 from models.repo.items import StoreContext, store_items
 from models.repo.lifecycle import regrade
@@ -218,7 +218,7 @@ def register(
         kind=EventKind.NOTE,
         at=now,
         actor=actor,
-        message=f"{actor} 人工登记（{via}{asked}）：{title.strip()}",
+        message=f"{who(session, actor)} 人工登记（{via}{asked}）：{title.strip()}",
         data={"item": intake.item_id, "via": via},
     )
     notices: list[Notice] = []
@@ -237,7 +237,7 @@ def register(
         )
     return Change(
         intake.case_id,
-        f"已登记：信息 {intake.item_id} → 案件 {intake.case_id}（登记人 {actor}）",
+        f"已登记：信息 {intake.item_id} → 案件 {intake.case_id}（登记人 {who(session, actor)}）",
         {"case_id": intake.case_id, "item_id": intake.item_id, "created": intake.created},
         tuple(notices),
     )
@@ -252,7 +252,7 @@ def _check_registration(
     occurred_at: datetime | None,
 ) -> None:
     if not title.strip():
-        raise CaseError("标题不能为空 (--title is empty)")
+        raise CaseError("缺少字段 title（标题）")
     if category is not None and category not in CATEGORIES:
         raise CaseError(f"未知类别 {category!r}，可选：{', '.join(CATEGORIES)}")
     for name, label, value in (

@@ -31,15 +31,15 @@ from models.policy import (
     decide_regrade,
     plan_regrade,
 )
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import CATEGORY_LABELS, Category, EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, case_items, get_case, open_obligation
+from models.policy.wording import deadline_text
+from models.repo.cases import CaseError, add_event, case_items, get_case, open_obligation, who
 from models.repo.rerun import open_missing
 from models.repo.stuck import load_states
 from models.store.tables import Case, Obligation, Unit
-
-ALERT_LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 
 
 def advance(
@@ -78,7 +78,7 @@ def advance(
         kind=EventKind.STAGE_CHANGED,
         at=at,
         actor=actor,
-        message=f"{actor}：阶段 {old} → {new}",
+        message=f"{who(session, actor)}：阶段 {old} → {new}",
         data={
             "from": transition.from_stage.value,
             "to": transition.to_stage.value,
@@ -208,7 +208,7 @@ def stage_notices(
             Notice(
                 kind=NoticeKind.QUICK_REPORT,
                 occasion=occasion,
-                headline=f"舆情快报（{actor} 报送）",
+                headline=f"舆情快报（{who(session, actor)} 报送）",
                 case_id=case_id,
                 roles=roles,
                 lines=(*quick_report_lines(session, case, policy), *lines),
@@ -223,7 +223,7 @@ def stage_notices(
         Notice(
             kind=NoticeKind.STAGE,
             occasion=occasion,
-            headline=f"阶段变更：{old} → {new}（{actor}）",
+            headline=f"阶段变更：{old} → {new}（{who(session, actor)}）",
             case_id=case_id,
             roles=roles,
             lines=tuple(lines),
@@ -273,7 +273,7 @@ def contact_sheet(
         if o.status == ObligationStatus.OPEN and o.owner_role == "unit_responsible"
     ]
     owned.sort(key=lambda o: o.due_at)
-    deadlines = [f"{o.title}：截止 {o.due_at.astimezone(tz):%Y-%m-%d %H:%M}" for o in owned]
+    deadlines = [f"{o.title}：截止 {deadline_text(o.due_at, tz)}" for o in owned]
     return Notice(
         kind=NoticeKind.CONTACT_SHEET,
         occasion=occasion,
@@ -356,7 +356,7 @@ def regrade(
     upgraded = policy.scheme.level(grade).rank < policy.scheme.level(case.grade).rank
     case.grade, case.updated_at = decision.to_grade, at
     session.add(case)
-    who = actor or "系统（指标越档自动升级）"
+    name = who(session, actor) if actor else "系统（指标越档自动升级）"
     shift = "；时限调整：" + "，".join(diff) if diff else "；时限无需调整"
     shift += "；事项按新等级：" + "，".join(renamed) if renamed else ""
     entry = add_event(
@@ -365,7 +365,7 @@ def regrade(
         kind=EventKind.GRADE_CHANGED,
         at=at,
         actor=actor or "system",
-        message=f"{who}：等级 {old_label} → {new_label}，理由：{reason}{shift}",
+        message=f"{name}：等级 {old_label} → {new_label}，理由：{reason}{shift}",
         data={
             "from": plan.from_grade,
             "to": plan.to_grade,
@@ -397,7 +397,7 @@ def regrade(
         case_id=case_id,
         roles=policy.chain[0].recipients(owner) if policy.chain else (),
         lines=(
-            f"{old_label} → {new_label}（{who}），理由：{reason}",
+            f"{old_label} → {new_label}（{name}），理由：{reason}",
             "相关时限已按新等级缩短" + (f"：{'，'.join(diff)}" if diff else ""),
         ),
     )

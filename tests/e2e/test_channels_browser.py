@@ -82,7 +82,7 @@ def test_the_channel_page_shows_which_channels_are_down(
         expect(page.locator('#channels tr[data-channel="sunli_hook"]')).to_contain_text(
             "尚无发送记录"
         )
-        expect(page.locator("#down")).to_contain_text("wangfang_hook")
+        expect(page.locator("#down")).to_contain_text("王芳的Webhook")  # named, not its id
     runtime.engine.dispose()
 
 

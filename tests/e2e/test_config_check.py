@@ -265,3 +265,20 @@ def test_a_channels_own_limits_are_read_and_an_unknown_channel_is_named(tmp_path
     assert code == 2 and "dispatch.limits.nosuch: no channel 'nosuch' in the secrets" in out
     code, out = check(tmp_path, "[dispatch.limits.wang_hook]\nper_minute = 0\n\n" + OFFICE + HEAD)
     assert code == 2 and "dispatch.limits.wang_hook.per_minute" in out
+
+
+def test_an_account_role_its_person_does_not_hold_is_a_warning(tmp_path: Path) -> None:
+    account = (
+        '\n[[web.users]]\nusername = "wang"\nperson = "wang"\n'
+        'roles = ["office_staff", "approver"]\npassword_hash = "scrypt$16384$8$1$c2FsdA$aGFzaA"\n'
+    )
+    code, out = check(tmp_path, OFFICE + HEAD + account)
+    assert code == 0, out
+    assert "web.users.0.roles: 王芳 不担任 审批人（approver）" in out.replace("\n", "")
+    assert "office_staff" not in out  # she holds that one: it narrows nothing wrongly
+    unknown = OFFICE + HEAD + account.replace('"wang"\nroles', '"nobody"\nroles')
+    code, out = check(tmp_path, unknown)
+    assert code == 2 and "web.users.0.person: unknown person 'nobody'" in out.replace("\n", "")
+    operator = OFFICE + HEAD + '\n[cli]\noperator = "ghost"\n'
+    code, out = check(tmp_path, operator)
+    assert code == 2 and "cli.operator: unknown person 'ghost'" in out.replace("\n", "")

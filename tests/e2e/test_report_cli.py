@@ -133,12 +133,15 @@ def test_digest_quick_report_list_get_and_ledger_from_the_command_line(
         (("report", "quick", "999"), "999"),
         (("report", "get", "999"), "999"),
         (("report", "ledger", "--verdict", "maybe"), "--verdict"),
-        (("report", "judge", "1", "--unjustified", "--reason", " "), "理由"),
-        (("report", "judge", "999", "--justified", "--reason", "x"), "999"),
+        (("report", "judge", "1", "--unjustified", "--reason", " ", "--by", "chenjun"), "理由"),
+        (("report", "judge", "999", "--justified", "--reason", "x", "--by", "chenjun"), "999"),
         (
             ("report", "judge", "1", "--justified", "--reason", "x", "--consequence", "fire"),
             "--consequence",
         ),
+        (("report", "judge", "1", "--justified", "--reason", "x"), "须注明研判人"),
+        (("report", "judge", "1", "--justified", "--reason", "x", "--by", "nobody"), "--by"),
+        (("report", "judge", "1", "--justified", "--reason", "x", "--by", "王芳"), "不能问责研判"),
     ],
 )
 def test_bad_input_is_refused_with_exit_2_naming_what_is_wrong(

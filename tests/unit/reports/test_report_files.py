@@ -160,3 +160,25 @@ def test_a_download_link_opens_until_it_expires_and_only_as_signed() -> None:
     other = DownloadSigner.from_secret("j" * 40, base_url="https://yq.test", ttl=timedelta(days=1))
     with pytest.raises(DownloadRefused):
         other.check(report_id=5, recipient="wangfang", expires=query["e"], tag=query["s"], now=now)
+
+
+ACTIVE = ('=HYPERLINK("http://evil.example","点我")', "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd")
+INERT = Table("inert", "注入", ("标题", "点击"), [(text, -5) for text in ACTIVE])
+
+
+@pytest.mark.parametrize("text", ACTIVE, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_a_workbook_cell_that_begins_like_a_formula_is_text(text: str) -> None:
+    document = Document("注入", "", (INERT,), "inert", {})
+    sheet = load_workbook(io.BytesIO(render(document, "xlsx")))["注入"]
+    (cell,) = [row[0] for row in sheet.iter_rows(min_row=2) if row[0].value == text]
+    assert cell.data_type == "s" and cell.quotePrefix  # shown and kept as text, never run
+    assert sheet.cell(row=cell.row, column=2).value == -5  # a number stays a number
+
+
+@pytest.mark.parametrize("text", ACTIVE, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_a_csv_cell_that_begins_like_a_formula_is_text(text: str) -> None:
+    content = render(Document("注入", "", (INERT,), "inert", {}), "csv")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+    assert [text] == [r[0][1:] for r in rows[1:] if r[0][1:] == text]
+    (row,) = [r for r in rows[1:] if r[0][1:] == text]
+    assert row[0] == "'" + text and row[1] == "-5"  # the apostrophe makes it text; -5 a number

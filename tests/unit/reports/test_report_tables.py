@@ -256,7 +256,7 @@ def test_the_quick_report_carries_the_mandated_fields() -> None:
     assert document.field("舆情信息") == "某中学食堂饭菜变质。家长称孩子吃到变质饭菜"
     assert document.field("网友留言大概内容") == "家长称孩子吃到变质饭菜"
     assert "本地论坛：http://forum.test/1" in document.field("出处及链接")
-    assert (document.field("类别"), document.field("等级")) == ("询问、置疑、诉求", "一级")
+    assert (document.field("类别"), document.field("等级")) == ("询问、质疑、诉求", "一级")
     assert document.field("传播情况") == "相关信息 2 条，点击 3300，评论 145"
     assert document.issue_line.startswith("2026年第3期")
     written = QuickFacts(7, "x", "g1", None, T, items, gist="网友质疑食品安全监管")
