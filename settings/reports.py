@@ -90,7 +90,7 @@ class Reports(Section):
     filled_by: str | None = Field(
         None,
         description="填表人/报送人 of scheduled reports and when --by is not given: a person id; "
-        "default: the first office_staff.",
+        "default: nobody (the form says 系统自动生成, or leaves the line blank).",
     )
     link_ttl_hours: float = Field(
         24 * 30, gt=0, le=24 * 366, description="How long a report's download link works."

@@ -77,9 +77,10 @@ def office_for(settings: Settings, *, filler: str = "") -> Office:
     return Office(
         name=name,
         head="、".join(heads),
-        # 填表人 is a person of the directory, never an OS user: a report the schedule built says
-        # so; one asked for without a person names `[reports] filled_by` or the office staff.
-        filler="系统自动生成" if filler == "schedule" else names.get(person, ""),
+        # 填表人 is a person of the directory, never an OS user or a guess: whoever asked for it,
+        # else `[reports] filled_by`; else a report the schedule built says so, and one asked
+        # for without a person leaves the line to be filled in by hand.
+        filler=names.get(person) or ("系统自动生成" if filler == "schedule" else ""),
         phone=settings.reports.phone,
     )
 

@@ -36,8 +36,16 @@ Subject = Literal["obligation", "request", "case", "none"]
 OFFICE_STAFF = frozenset({"office_staff", "office_head"})
 LEADERS = frozenset({"leader_in_charge", "principal_leader", "group_head"})
 UNIT = frozenset({"unit_responsible", "unit_liaison"})
-OUTSIDE = frozenset(
-    {"approver", "propaganda_dept", "cyberspace_office", "party_committee", "superior_group"}
+OUTSIDE = frozenset(  # approvers and outside bodies: only what is theirs (permissions.Reach.OWN)
+    {
+        "approver",
+        "propaganda_dept",
+        "cyberspace_office",
+        "party_committee",
+        "superior_group",
+        "government_leader",
+        "political_legal",
+    }
 )
 
 
@@ -225,12 +233,14 @@ OFFICE_ACTIONS: Mapping[str, ActionSpec] = _entries(
 @dataclass(frozen=True)
 class PageSpec:
     """A console page: who may open it. `office`: the office roles only (it shows the whole
-    office's data); else everyone signed in, each seeing only the cases in their scope."""
+    office's data); else everyone signed in, each seeing only the cases in their scope.
+    `roles`, when given, narrows it further to those roles."""
 
     name: str
     label: str
     path: str
     office: bool = False
+    roles: frozenset[str] = frozenset()
 
 
 PAGES: Mapping[str, PageSpec] = {
@@ -246,7 +256,8 @@ PAGES: Mapping[str, PageSpec] = {
         PageSpec("stuck", "卡住的案件", "/stuck", office=True),
         PageSpec("reports", "报告下载", "/reports", office=True),
         PageSpec("channels", "通知渠道", "/channels", office=True),
-        PageSpec("archive", "导出案卷", "/cases/{id}/archive", office=True),  # 立卷归档
+        # 立卷归档: the office files a case (an export of its whole record, F23)
+        PageSpec("archive", "导出案卷", "/cases/{id}/archive", True, OFFICE_STAFF),
         PageSpec("register", "人工登记", "/cases/new"),  # as the `register` action allows
     )
 }

@@ -14,8 +14,15 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from models.policy.catalogue import CATALOGUE, OFFICE_ACTIONS, ActionSpec, PageSpec
-from models.policy.policy import ROLE_LABELS
+from models.policy.catalogue import (
+    CATALOGUE,
+    OFFICE_ACTIONS,
+    OUTSIDE,
+    PAGES,
+    ActionSpec,
+    PageSpec,
+)
+from models.policy.policy import ROLE_LABELS, UNIT_ROLES
 
 __all__ = [
     "ROLE_LABELS",
@@ -28,6 +35,7 @@ __all__ = [
     "actions_of",
     "office_refusal",
     "page_refusal",
+    "pages_of",
     "refusal",
     "role_names",
     "role_table",
@@ -40,20 +48,8 @@ class Reach(StrEnum):
     OWN = "own"  # the obligations the person holds, the requests awaiting their role
 
 
-_UNIT_ROLES = frozenset({"unit_responsible", "unit_liaison"})
-_OWN_ROLES = frozenset(
-    {
-        "approver",
-        "propaganda_dept",
-        "cyberspace_office",
-        "party_committee",
-        "superior_group",
-        "government_leader",
-        "political_legal",
-    }
-)
 ROLE_REACH: Mapping[str, Reach] = {
-    role: Reach.UNIT if role in _UNIT_ROLES else Reach.OWN if role in _OWN_ROLES else Reach.OFFICE
+    role: Reach.UNIT if role in UNIT_ROLES else Reach.OWN if role in OUTSIDE else Reach.OFFICE
     for role in ROLE_LABELS
 }
 
@@ -114,7 +110,7 @@ def _holds(standing: Standing, role: str, case: CaseFacts, o: ObligationFacts) -
     if o.assignee is not None:
         return o.assignee == standing.person
     if reach is Reach.UNIT:
-        return o.owner_role in _UNIT_ROLES and standing.unit in case.units
+        return o.owner_role in UNIT_ROLES and standing.unit in case.units
     return reach is Reach.OWN and o.owner_role == role
 
 
@@ -179,10 +175,17 @@ def page_refusal(page: PageSpec, standing: Standing) -> str | None:
     """Why the person may not open the page (None: they may; its content is scoped)."""
     if page.name == "register":
         return refusal(CATALOGUE["register"], standing)
+    who = f"{standing.name}（{role_names(sorted(standing.roles))}）"
     if page.office and not standing.reaching(Reach.OFFICE):
-        who = f"{standing.name}（{role_names(sorted(standing.roles))}）"
         return f"{page.label}只对办公室人员开放：{who}无权查看"
+    if page.roles and not standing.roles & page.roles:
+        return f"{page.label}只对{role_names(sorted(page.roles))}开放：{who}无权查看"
     return None
+
+
+def pages_of(standing: Standing) -> frozenset[str]:
+    """The pages the person may open."""
+    return frozenset(n for n, p in PAGES.items() if page_refusal(p, standing) is None)
 
 
 def office_refusal(name: str, standing: Standing) -> str | None:
@@ -212,6 +215,9 @@ def role_table(approvers: Collection[str]) -> list[str]:
         if role in approvers:
             may.append("审批（同意、退回）")
         if reach is Reach.OFFICE:
-            may.append("统计、卡住的案件、报告下载、通知渠道")
+            pages = [
+                p.label for p in PAGES.values() if p.office and (not p.roles or role in p.roles)
+            ]
+            may.append("、".join(pages))
         lines.append(f"| {name} | `{role}` | {SEES[reach]} | {'、'.join(may) or '—（只看）'} |")
     return lines

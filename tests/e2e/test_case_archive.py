@@ -158,7 +158,10 @@ def test_the_console_gives_the_same_file_to_the_office_only(console: Console) ->
         check_archive(files_of(got.content, case_id), case_id)
         assert "/archive" not in li.get(f"/cases/{case_id}").text  # a leader: no link…
         refused = li.get(f"/cases/{case_id}/archive")  # …and no file
-        assert refused.status_code == 403 and "只有办公室人员可以导出案卷" in refused.text
+        assert (
+            refused.status_code == 403
+            and "导出案卷只对办公室负责人、办公室工作人员开放" in refused.text
+        )
         assert wang.get("/cases/99/archive").status_code == 404
         away = nobody.get(f"/cases/{case_id}/archive", follow_redirects=False)
         assert away.status_code in (302, 303) and "/login" in away.headers["location"]

@@ -132,7 +132,7 @@ def test_new_year_is_never_a_working_day_and_the_guess_says_so(
     assert handling["provisional"] is True
     shown = yq(config, "case", "show", str(case))
     assert "（暂定）" in shown.stdout  # the deadline table (wrapped to the terminal)
-    assert "截止 2027-01-06 00:00（暂定：该年度节假日安排未知）" in shown.stdout  # the timeline
+    assert "截止 2027-01-05 24:00（暂定：该年度节假日安排未知）" in shown.stdout  # the timeline
     swept = ok(yq(config, "sweep", "--at", "2027-01-06T00:01+08:00"))  # --at after the verb
     assert swept["at"] == "2027-01-05T16:01:00+00:00"
     alerts = [

@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from models.policy.permissions import Reach, actions_of, role_names
+from models.policy.permissions import Reach, actions_of, pages_of, role_names
 from models.policy.routing import Shift
 from models.policy.wording import deadline_text, left_text
 from notifications.context import build_context
@@ -179,6 +179,7 @@ def chrome(request: Request, user: SignedIn) -> dict[str, Any]:
         "user": user,
         "allowed": actions_of(user.roles),
         "office": bool(user.standing.reaching(Reach.OFFICE)),
+        "may_open": pages_of(user.standing),
         "roles": role_names(sorted(user.roles)),
         "server_now": now_of(request).isoformat(),
     }
