@@ -33,18 +33,15 @@ from sqlalchemy.exc import OperationalError
 from deployments.prefect_api import (
     LocalServer,
     PrefectUnavailable,
-    ServeRecord,
     drain_prefect,
-    read_serve,
-    remove_serve,
-    running_serve,
     start_server,
     use_api,
-    write_serve,
 )
 from deployments.reaper import end_leftovers, mark_children, start_watchdog
+from deployments.serve_record import ServeRecord, read_serve, remove_serve, serve_alive, write_serve
+from models.store.outages import database_unreachable
 from settings import SettingsError
-from tasks.runtime import Runtime, database_unreachable, prepare, reach_problems
+from tasks.runtime import Runtime, prepare, reach_problems
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -121,7 +118,7 @@ def _prefect_server(runtime: Runtime, say: Say) -> Iterator[tuple[str, LocalServ
 
 
 def _refuse_second_serve(data_dir: Path) -> None:
-    running = running_serve(data_dir)
+    running = serve_alive(data_dir)
     if running is not None:
         raise PrefectUnavailable(
             f"已有 yuqing serve 在运行（进程 {running.pid}，Prefect {running.prefect_api}）"

@@ -38,7 +38,7 @@ def find_api(data_dir: Path) -> str:
     if configured:
         return configured
     serve = running_serve(data_dir)
-    if serve is not None:
+    if serve is not None and serve.prefect_api is not None:
         return serve.prefect_api
     raise PrefectUnavailable(
         "找不到 Prefect 服务：请设置 PREFECT_API_URL（分布式部署中 Prefect 服务的地址），"

@@ -34,13 +34,6 @@ class Runtime:
         return None if secret is None else secret.get_secret_value()
 
 
-def database_unreachable(exc: BaseException) -> str:
-    """One line saying why the database cannot be used: the driver's own words, never the URL
-    (which may carry a password)."""
-    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"无法连接数据库：{lines[0] if lines else type(exc).__name__}"[:300]
-
-
 def reachable_holders(settings: Settings) -> dict[str, list[str]]:
     """Role → the people holding it who have at least one channel, rostered shifts included
     (whoever is on a shift can be on duty when a lapse comes)."""

@@ -1,7 +1,11 @@
 """The `yuqing` command line: the demo, the serve process, configuration and database upkeep,
 one-off collection and sweep runs, and the `case`, `policy` and `channels` command groups. Exit
 codes: 0 done, 2 refused (bad input, broken configuration, not allowed), with the reason
-printed."""
+printed.
+
+Starting a command costs only what it uses: this module and the command modules import typer,
+rich and the standard library at the top, and everything else (the database, Prefect, the
+report writers) inside the command that needs it (`tests/unit/test_quick_cli.py` keeps it so)."""
 
 from __future__ import annotations
 
@@ -12,9 +16,6 @@ from pathlib import Path
 
 import typer
 
-from models.policy.clocks import require_aware
-from models.store.db import upgrade_database
-from settings import load_settings
 from yuqing import cli_case, cli_channels, cli_policy, cli_report
 from yuqing.cli_common import (
     State,
@@ -56,6 +57,8 @@ def main_options(
     State.config = config
     State.at = None
     if at is not None:
+        from models.policy.clocks import require_aware
+
         try:
             State.at = require_aware(datetime.fromisoformat(at), name="--at")
         except ValueError:
@@ -83,6 +86,9 @@ def config_check(file: Path = typer.Argument(None, help="要检查的配置文�
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """把数据库迁移到最新结构。"""
+    from models.store.db import upgrade_database
+    from settings import load_settings
+
     with refusals():
         settings = load_settings(State.config)
         upgrade_database(settings.database_url())

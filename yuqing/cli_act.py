@@ -16,11 +16,6 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from models.repo.cases import get_case
-from models.store.db import session_scope
-from tasks.runtime import prepare
-from yuqing import actions
-from yuqing.carry import carry_out
 from yuqing.cli_common import config_arg, console, now, print_json, progress, refusals
 
 CASE = typer.Argument(..., help="案件编号", min=1, max=2**31 - 1)
@@ -38,6 +33,12 @@ def act(
     subject: str | None = None,
 ) -> None:
     """Record the action, hand its steps on, print the outcome (exit 2 on a refusal)."""
+    from models.repo.cases import get_case
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+    from yuqing import actions
+    from yuqing.carry import carry_out
+
     with refusals():
         config = config_arg()
         runtime = prepare(config)

@@ -6,29 +6,17 @@ refusal exits 2 with the reason."""
 from __future__ import annotations
 
 import getpass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from models.policy.stages import STAGE_LABELS
-from models.repo.cases import (
-    CaseError,
-    case_items,
-    case_obligations,
-    case_timeline,
-    get_case,
-)
-from models.repo.cases import list_cases as query_cases
-from models.repo.intake import register
-from models.repo.library import library
-from models.store.db import session_scope
-from models.store.tables import Case
-from tasks.act import record
-from tasks.runtime import Runtime, prepare
 from yuqing import cli_act, cli_rerun
 from yuqing.cli_common import config_arg, console, now, print_json, refusals
+
+if TYPE_CHECKING:
+    from models.store.tables import Case
+    from tasks.runtime import Runtime
 
 STATUS_LABELS = {
     "open": "待办",
@@ -43,6 +31,10 @@ cli_act.register(app)
 
 
 def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
+    from models.policy.stages import STAGE_LABELS
+    from models.repo.cases import case_items, case_obligations, case_timeline
+    from models.store.db import session_scope
+
     assert case.id is not None
     level = runtime.policy.scheme.level(case.grade)
     with session_scope(runtime.engine) as session:
@@ -97,6 +89,12 @@ def list_cases(
     if stuck:
         cli_rerun.list_stuck(as_json)
         return
+    from rich.table import Table
+
+    from models.repo.cases import list_cases as query_cases
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         with session_scope(runtime.engine) as session:
@@ -127,6 +125,8 @@ def show_case(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """显示一个案件：信息来源、各项时限、完整时间线。"""
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         data = show_data(runtime, case_id)
@@ -137,12 +137,17 @@ def show_case(
 
 
 def show_data(runtime: Runtime, case_id: int) -> dict[str, Any]:
+    from models.repo.cases import get_case
+    from models.store.db import session_scope
+
     with session_scope(runtime.engine) as session:
         case = get_case(session, case_id)
     return _case_data(runtime, case, full=True)
 
 
 def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
+    from rich.table import Table
+
     tz = runtime.settings.tz
     console.print(
         f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
@@ -183,6 +188,11 @@ def register_case(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """人工登记（市民来电、信访、网信办转办等）：总会立案，或并入相似的未结案件。"""
+    from models.repo.cases import CaseError
+    from models.repo.intake import register
+    from tasks.act import record
+    from tasks.runtime import prepare
+
     with refusals():
         if title is None:
             raise CaseError("缺少字段 title（标题）：请用 --title 指明")
@@ -224,6 +234,12 @@ def library_cmd(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """案例库：已总结评估的案件，可按类别、等级、单位、年份筛选，按关键词检索。"""
+    from rich.table import Table
+
+    from models.repo.library import library
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         grade_id = runtime.policy.scheme.level(grade).id if grade else None

@@ -6,15 +6,16 @@ failure, when a channel that is down will be probed, and the alerts waiting on i
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
 
-from models.store.db import session_scope
-from notifications.channel_status import ChannelStatus, channel_report
-from tasks.runtime import prepare
 from yuqing.cli_common import config_arg, console, print_json, refusals
+
+if TYPE_CHECKING:
+    from notifications.channel_status import ChannelStatus
 
 app = typer.Typer(help="通知渠道 (channels)", no_args_is_help=True)
 STYLE = {"up": "green", "down": "red", "probing": "yellow", "unknown": "dim"}
@@ -23,6 +24,10 @@ STYLE = {"up": "green", "down": "red", "probing": "yellow", "unknown": "dim"}
 @app.command("status")
 def status(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """各通知渠道的健康状况：正常、故障（已熔断）或探测中，以及待发送的通知数。"""
+    from models.store.db import session_scope
+    from notifications.channel_status import channel_report
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         with session_scope(runtime.engine) as session:

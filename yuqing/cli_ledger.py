@@ -11,14 +11,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from models.policy.clocks import utc_now
-from models.repo.cases import CaseError
-from models.reports.accountability import LedgerFilter, Verdict
 from models.reports.periods import PeriodError, ReportKind, local_day, parse_period
-from models.reports.status import Consequence
-from notifications.documents import FORMATS, render
-from tasks.accountability import judge_record, ledger_document
-from tasks.runtime import prepare
 from yuqing.cli_common import config_arg, console, errors, refusals
 
 
@@ -30,6 +23,12 @@ def ledger(
     out: Path = typer.Option(None, "--out", help="保存到文件"),
 ) -> None:
     """问责台账：每次逾期的证据（首次获知、首次报告、截止、完成、超时、责任人）与人工研判。"""
+    from models.policy.clocks import utc_now
+    from models.reports.accountability import LedgerFilter, Verdict
+    from notifications.documents import FORMATS, render
+    from tasks.accountability import ledger_document
+    from tasks.runtime import prepare
+
     with refusals():
         try:
             runtime = prepare(config_arg())
@@ -68,6 +67,12 @@ def judge(
     by: str = typer.Option(None, "--by", help="研判人（默认：当前系统用户）"),
 ) -> None:
     """研判一条逾期记录：理由是否成立、依据，以及（不成立时）处理建议。"""
+    from models.policy.clocks import utc_now
+    from models.repo.cases import CaseError
+    from models.reports.status import Consequence
+    from tasks.accountability import judge_record
+    from tasks.runtime import prepare
+
     with refusals():
         if justified is None:
             raise CaseError("请选择 --justified（理由成立）或 --unjustified（理由不成立）")

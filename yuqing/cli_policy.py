@@ -9,25 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from models.policy import (
-    Clock,
-    ObligationRule,
-    Policy,
-    PolicyError,
-    PolicyInvalid,
-    WorkCalendar,
-    due_at,
-)
-from models.policy.policy import describe_duration
-from models.store.presets import list_presets, load_policy_file, load_preset
+if TYPE_CHECKING:
+    from models.policy import ObligationRule, Policy
 
 app = typer.Typer(help="处置策略：预设、时限矩阵、到期时间 (policies)", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -44,7 +34,8 @@ WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日"
 
 @contextmanager
 def refusals() -> Iterator[None]:
-    """Turn policy errors into a message on stderr and exit code 2."""
+    from models.policy import PolicyError, PolicyInvalid  # the commands below import it anyway
+
     try:
         yield
     except PolicyInvalid as exc:
@@ -59,6 +50,8 @@ def refusals() -> Iterator[None]:
 
 
 def _overrides(pairs: list[str] | None) -> dict[str, Any]:
+    from models.policy import PolicyError
+
     out: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
@@ -69,6 +62,9 @@ def _overrides(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def _policy(preset: str | None, file: Path | None, pairs: list[str] | None) -> Policy:
+    from models.policy import PolicyError
+    from models.store.presets import load_policy_file, load_preset
+
     if preset and file:
         raise PolicyError("--preset 与 --file 只能选一个 / give --preset or --file, not both")
     if file is not None:
@@ -77,6 +73,8 @@ def _policy(preset: str | None, file: Path | None, pairs: list[str] | None) -> P
 
 
 def _parse_at(text: str, tz: ZoneInfo) -> datetime:
+    from models.policy import PolicyError
+
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -96,6 +94,8 @@ def _local_text(iso: str) -> str:
 
 
 def _duration_iso(rule: ObligationRule) -> str:
+    from models.policy import Clock
+
     if rule.clock is Clock.wall and rule.duration is not None:
         minutes = int(rule.duration.total_seconds() // 60)
         hours, mins = divmod(minutes, 60)
@@ -106,6 +106,10 @@ def _duration_iso(rule: ObligationRule) -> str:
 @app.command("presets")
 def presets(as_json: bool = JSON_OPT) -> None:
     """列出内置预设：编号、名称、所据种子方案。"""
+    from rich.table import Table
+
+    from models.store.presets import list_presets
+
     with refusals():
         infos = list_presets()
     if as_json:
@@ -126,6 +130,10 @@ def show(
     pairs: list[str] = SET_OPT,
 ) -> None:
     """显示策略的“等级 × 义务”时限矩阵及督办规则。"""
+    from rich.table import Table
+
+    from models.policy.policy import describe_duration
+
     with refusals():
         policy = _policy(preset, file, pairs)
         grades = [policy.scheme.level(grade)] if grade else list(policy.scheme.by_rank())
@@ -152,6 +160,8 @@ def show(
 
 
 def _explain_rows(policy: Policy, grade: str, at: datetime) -> list[dict[str, Any]]:
+    from models.policy import WorkCalendar, due_at
+
     tz = ZoneInfo(policy.timezone)
     calendar = WorkCalendar.default()
     rows = []
@@ -185,6 +195,8 @@ def explain(
     pairs: list[str] = SET_OPT,
 ) -> None:
     """假定所有锚点事件都发生在 --at，列出该等级每项义务的截止时间。"""
+    from rich.table import Table
+
     with refusals():
         policy = _policy(preset, file, pairs)
         level = policy.scheme.level(grade)
@@ -216,6 +228,8 @@ def check(
     pairs: list[str] = SET_OPT,
 ) -> None:
     """检查策略文件：全部正确退出 0，否则列出每个问题并退出 2。"""
+    from models.store.presets import load_policy_file
+
     with refusals():
         policy = load_policy_file(file, _overrides(pairs))
     count = sum(len(rules) for rules in policy.obligations.values())
