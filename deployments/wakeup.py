@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from models.policy.clocks import utc_now
 from models.repo.steps import cases_waiting, next_step_due
 from models.store.db import session_scope
-from tasks.cycle import context_for, next_wake, run_cycle
-from tasks.runtime import Runtime
+from tasks.escalation import Send, dispatching, kicking, next_due
+from tasks.escalation import escalate as escalate_now
+from tasks.runtime import Runtime, context_for
 
 log = logging.getLogger(__name__)
 Work = Callable[[datetime], bool]
@@ -81,6 +82,7 @@ def wake_loop(
     poll, or when poked)."""
     ctx = context_for(runtime)
     options = runtime.settings.dispatch
+    send = _sending(runtime, kick)
     timeout = timedelta(seconds=options.claimer_timeout_seconds)
     pause = 0.0
     while not waker.stop.is_set():
@@ -94,7 +96,7 @@ def wake_loop(
                 due = [next_step_due(session)]
                 if escalate:
                     due.append(
-                        next_wake(session, now=now, claimer_timeout=timeout, sends=kick is None)
+                        next_due(session, now=now, claimer_timeout=timeout, sends=kick is None)
                     )
             wake = min((d for d in due if d is not None), default=None)
             if wake is not None and wake <= now:
@@ -103,20 +105,25 @@ def wake_loop(
                 if escalate and work is not None:
                     pause = MIN_PAUSE if work(now) else options.wake_poll_seconds
                 elif escalate:
-                    run_cycle(
-                        runtime.engine,
-                        now=now,
-                        ctx=ctx,
-                        channel_url=runtime.channel_url,
-                        batch_size=runtime.settings.sweep.batch_size,
-                        options=options,
-                        kick=kick,
-                    )
+                    batch = runtime.settings.sweep.batch_size
+                    escalate_now(runtime.engine, now=now, ctx=ctx, send=send, batch_size=batch)
                 continue
             pause = seconds_until(wake, now=clock(), poll=options.wake_poll_seconds)
         except Exception:  # keep waking: the scheduled sweep is only the backstop
             log.exception("wake-up cycle failed; retrying after one poll")
             pause = options.wake_poll_seconds
+
+
+def _sending(runtime: Runtime, kick: Callable[[], None] | None) -> Send:
+    """serve's dispatch service sends (kick it); without one, a dispatch round here."""
+    if kick is not None:
+        return kicking(kick)
+    return dispatching(
+        runtime.engine,
+        channel_url=runtime.channel_url,
+        options=runtime.settings.dispatch,
+        language=runtime.settings.general.language,
+    )
 
 
 def start_wake_thread(

@@ -1,6 +1,6 @@
 """The escalation run, for the distributed setup: when `yuqing serve` finds something due it asks
 the work pool for one, and a worker carries it out. As the runbook says it: while anything is due,
-sweep it and send the outbox (the same two tasks as the sweep flow); then wait for the next due
+run the escalation runbook (sweep, then send: the sweep flow's task); then wait for the next due
 time, polling, for `linger_seconds` (so a stream of lapses is served by one process, not a new
 one each); end after `max_seconds` at most. Runs on several workers at once share the work
 safely: the sweep claims deadlines with row locks that skip locked rows and the dispatcher claims
@@ -18,7 +18,7 @@ from prefect import flow
 
 from models.policy.clocks import utc_now
 from tasks.runtime import prepare
-from tasks.sweep import dispatch_outbox, seconds_until_due, sweep_due
+from tasks.sweep import escalate_due, seconds_until_due
 
 
 @flow(name="escalate")
@@ -34,11 +34,10 @@ def escalate(
         now = utc_now()
         wait = seconds_until_due(now, config)
         if wait == 0:
-            swept, sent = sweep_due(now, config), dispatch_outbox(now, config)
-            totals.update(swept)
-            totals.update(sent)
+            done = escalate_due(now, config)
+            totals.update(done)
             cycles += 1
-            if swept["claimed"] or swept["queued"] or sent["sent"] or sent["failed"]:
+            if done["claimed"] or done["queued"] or done["sent"] or done["failed"]:
                 idle_since = time.monotonic()
                 continue
             # Due, but held by another run (locked, or being sent): look again after a poll.

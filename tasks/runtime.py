@@ -18,6 +18,7 @@ from models.repo.directory import sync_directory
 from models.repo.sources import sync_sources
 from models.store.db import make_engine, session_scope, upgrade_database
 from models.store.presets import load_policy_file, load_preset
+from notifications.context import EscalationContext, build_context
 from settings import Settings, load_settings
 
 
@@ -32,6 +33,11 @@ class Runtime:
     def channel_url(self, channel_id: str) -> str | None:
         secret = self.settings.secrets.channels.get(channel_id)
         return None if secret is None else secret.get_secret_value()
+
+
+def context_for(runtime: Runtime) -> EscalationContext:
+    """What delivering notices needs beyond the tables (policy, routing, quiet hours, links)."""
+    return build_context(runtime.settings, runtime.policy)
 
 
 def reachable_holders(settings: Settings) -> dict[str, list[str]]:

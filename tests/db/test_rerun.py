@@ -32,7 +32,7 @@ from notifications.claims import claim
 from notifications.health import breaker_rule
 from settings import Dispatch
 from tasks.act import record
-from tasks.cycle import sweep_all
+from tasks.escalation import sweep
 from tasks.rerun import repair
 from tasks.steps import claim as claim_steps
 from tasks.steps import perform_step, record_failure
@@ -271,7 +271,7 @@ def test_outbox_left_by_a_killed_process_is_sent_once(worlds: tuple[World, World
     cycle(a.engine, swept, a.urls)
     # B's process was killed after the sweep committed and after its dispatcher claimed one
     # message (committed `sending`, before the send): the rows a SIGKILL leaves.
-    sweep_all(b.engine, now=swept, ctx=CTX, batch_size=200)
+    sweep(b.engine, now=swept, ctx=CTX, batch_size=200)
     with session_scope(b.engine) as session:
         options = Dispatch()
         rule = breaker_rule(options)

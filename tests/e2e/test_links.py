@@ -26,9 +26,8 @@ from models.store.db import session_scope
 from models.store.tables import ApprovalRequest, LinkAttempt, LinkUse
 from notifications.links import derive_key, sign_link
 from settings.faults import FAULTS_ENV
-from tasks.cycle import context_for, run_cycle
-from tasks.runtime import Runtime, prepare
-from tests.support.escalation import T0, new_case
+from tasks.runtime import Runtime, context_for, prepare
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import (
     LINK_KEY,
     Clock,
@@ -60,9 +59,7 @@ def alerted(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Ite
     config = write_web_config(tmp_path, database_url=database_url, receiver=receiver, port=port)
     runtime = prepare(str(config))
     case_id = new_case(runtime.engine)
-    run_cycle(
-        runtime.engine, now=ALERTED, ctx=context_for(runtime), channel_url=runtime.channel_url
-    )
+    cycle(runtime.engine, ALERTED, runtime.channel_url, ctx=context_for(runtime))
     [message] = messages_to(receiver, "wangfang")
     clock = Clock(ALERTED + timedelta(minutes=1))
     with served(config, clock, port=port) as url, httpx.Client(base_url=url) as client:
@@ -334,9 +331,7 @@ def test_without_a_link_key_alerts_name_the_cli_command(
     )
     runtime = prepare(str(config))
     case_id = new_case(runtime.engine)
-    run_cycle(
-        runtime.engine, now=ALERTED, ctx=context_for(runtime), channel_url=runtime.channel_url
-    )
+    cycle(runtime.engine, ALERTED, runtime.channel_url, ctx=context_for(runtime))
     [message] = messages_to(receiver, "wangfang")
     assert f"签收：yuqing case ack {case_id}" in message and "/l/" not in message
     assert links_in(message) == {}
