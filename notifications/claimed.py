@@ -30,6 +30,8 @@ class Alert:
     ack_window_seconds: int | None
     acked: bool  # its obligation was acknowledged when claimed
     attachment: str | None = None  # a stored report's reference ("report:<id>")
+    unreachable_since: datetime | None = None  # every channel failed, the first time
+    rounds: int = 0  # times every channel failed
 
 
 @dataclass(frozen=True)
@@ -119,4 +121,6 @@ def alert_of(row: Any, acked: set[int]) -> Alert:
         ack_window_seconds=row.ack_window_seconds,
         acked=row.obligation_id in acked,
         attachment=row.attachment,
+        unreachable_since=row.unreachable_since,
+        rounds=row.rounds,
     )

@@ -53,6 +53,8 @@ CLAIMED = (  # what sending and recording need of a claimed row
     N.http_attempts,
     N.ack_window_seconds,
     N.attachment,
+    N.unreachable_since,
+    N.rounds,
 )
 
 

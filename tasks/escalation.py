@@ -8,7 +8,10 @@ sends one dispatch round itself (`dispatching`).
    reminders due by now, their timeline entries and accountability records, and the alerts they
    cause in the outbox (`models.repo.lapses`).
 2. The no-acknowledgement chain, likewise (`models.repo.unacked`).
-3. Send.
+3. Tell the office roles and the duty officer about each person none of whose channels delivers
+   any more, and about each one reached again (`models.repo.unreachable`), and note the sweep
+   (`yuqing status` shows when it last ran).
+4. Send.
 
 `next_due` is the earliest moment anything in the database becomes due, which the wake-up loop
 sleeps until and an escalation run waits for. Plain functions (no Prefect): `tasks.sweep` wraps
@@ -24,7 +27,9 @@ from sqlmodel import Session, col, select
 
 from models.policy.states import NotificationStatus, ObligationStatus
 from models.repo.lapses import escalate_due
+from models.repo.lastrun import note_run
 from models.repo.unacked import follow_up_unacked
+from models.repo.unreachable import Telling, pending_telling, tell
 from models.store.db import session_scope
 from models.store.tables import Dispatcher, Notification, Obligation
 from notifications.context import EscalationContext
@@ -50,7 +55,7 @@ def sweep(
     """Escalate everything due by `now`, one transaction per batch (a lapse and the alerts it
     causes commit together), until nothing is left: the no-completion chain, then the
     no-acknowledgement chain."""
-    totals = {"claimed": 0, "levels_fired": 0, "queued": 0, "reminders": 0, "held": 0}
+    totals = {"claimed": 0, "levels_fired": 0, "queued": 0, "reminders": 0, "held": 0, "told": 0}
     while True:
         with session_scope(engine) as session:
             lapsed = escalate_due(
@@ -73,7 +78,14 @@ def sweep(
             )
             totals["queued"] += deliver(session, unacked.notices, ctx=ctx, now=now)
         if unacked.claimed == 0:
-            return totals
+            break
+    with session_scope(engine) as session:
+        telling = Telling(ctx.unreachable_roles, ctx.routing, ctx.give_up_after, ctx.tz)
+        told = tell(session, now=now, telling=telling)
+        totals["queued"] += deliver(session, told, ctx=ctx, now=now)
+        totals["told"] = len(told)
+        note_run(session, "sweep", at=now, detail=totals)
+    return totals
 
 
 def kicking(kick: Callable[[], None]) -> Send:
@@ -114,9 +126,10 @@ def dispatching(
 def next_due(
     session: Session, *, now: datetime, claimer_timeout: timedelta, sends: bool = True
 ) -> datetime | None:
-    """The earliest due time of an open obligation or an ack window, and (`sends`: when no
-    dispatcher runs beside) of a pending send or of the takeover of rows `sending` under a
-    claimer that may have stopped (its last beat plus the timeout)."""
+    """The earliest due time of an open obligation, an ack window or an unreachable person not
+    yet told of, and (`sends`: when no dispatcher runs beside) of a pending send or of the
+    takeover of rows `sending` under a claimer that may have stopped (its last beat plus the
+    timeout)."""
     candidates = [
         session.exec(
             select(func.min(Obligation.next_check_at)).where(
@@ -124,6 +137,7 @@ def next_due(
             )
         ).one(),
         session.exec(select(func.min(Notification.ack_due_at))).one(),
+        pending_telling(session),
     ]
     if sends:
         candidates.append(next_send(session, now=now))

@@ -33,6 +33,7 @@ cli_act.register(app)
 def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
     from models.policy.stages import STAGE_LABELS
     from models.repo.cases import case_items, case_obligations, case_timeline
+    from models.repo.unreachable import on_case
     from models.store.db import session_scope
 
     assert case.id is not None
@@ -66,6 +67,7 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
                 }
                 for o in obligations
             ],
+            "unreachable": [who.as_dict() for who in on_case(session, case.id)],
         }
         if full:
             data["items"] = [
@@ -167,6 +169,14 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
             acked,
         )
     console.print(table)
+    for who in data["unreachable"]:
+        retry, since = who["retry_at"], who["since"].astimezone(tz)
+        console.print(
+            f"[red]无法联系[/red]：{escape(who['name'])}（自 {since:%m-%d %H:%M}"
+            f" 起所有通知渠道均发送失败，已重试 {who['rounds']} 轮"
+            + (f"，下次 {retry.astimezone(tz):%H:%M:%S}" if retry else "")
+            + "；已告知办公室与值班人员）"
+        )
     console.print("[bold]时间线[/bold]")
     for event in data["timeline"]:
         console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")
