@@ -213,6 +213,11 @@ def start_server(
             "PREFECT_HOME": str(home),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_UI_ENABLED": "true" if ui else "false",
+            # The UI asks this address for its API, not Prefect's default port 4200 (an
+            # operator's own PREFECT_UI_API_URL wins: a server behind a proxy).
+            "PREFECT_UI_API_URL": os.environ.get("PREFECT_UI_API_URL") or url,
+            "PREFECT_SERVER_API_HOST": host,
+            "PREFECT_SERVER_API_PORT": str(port),
             "DO_NOT_TRACK": "1",
             **(env or {}),
         }

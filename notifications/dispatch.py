@@ -21,7 +21,10 @@ wait for the takeover, without a repeat; nothing else is held.
 
 `Dispatcher.round(now)` sends everything due by `now` and returns (the sweep flow, the tests);
 `Dispatcher.serve(stop)` runs until stopped, looking for due alerts every `poll_seconds` with a
-cheap read, at once when kicked (the serve process's dispatch service)."""
+cheap read, at once when kicked (the serve process's dispatch service). A serving dispatcher
+rides out a database that is read-only, locked, full or gone: it keeps what it holds, tries
+again each heartbeat and logs no traceback for it (serve's monitor says the database's state
+once); any other error is a bug and is logged in full."""
 
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ from sqlalchemy import Engine
 from models.policy.clocks import utc_now
 from models.policy.sending import Outcome
 from models.store.db import session_scope
+from models.store.outages import database_fault
 from notifications.channels import Attempt, send
 from notifications.claimed import Message
 from notifications.claims import claim
@@ -143,8 +147,8 @@ class Dispatcher:
             try:
                 with session_scope(self.engine) as session:
                     retire(session, me=self.me)
-            except Exception:  # the database is gone: the rows are taken over after the timeout
-                log.exception("dispatcher %s could not sign off", self.me)
+            except Exception as error:  # the rows are taken over after the claimer timeout
+                _log_failure(error, "dispatcher %s could not sign off", self.me)
         return loop.tally
 
     def send_chain(self, chain: list[Message]) -> None:
@@ -262,8 +266,8 @@ class _Loop:
         try:
             with session_scope(self.d.engine) as session:
                 earliest = next_due(session, now=now)
-        except Exception:
-            log.exception("dispatcher %s could not read the outbox", self.d.me)
+        except Exception as error:
+            _log_failure(error, "dispatcher %s could not read the outbox", self.d.me)
             return False
         return earliest is not None and earliest <= now
 
@@ -309,13 +313,21 @@ class _Loop:
     def _failed(self, error: BaseException) -> None:
         """A transaction failed (the database is away). A round stops claiming and, once the
         sends in flight are back, raises; a serving dispatcher keeps what it has and retries."""
-        log.exception("dispatcher %s: transaction failed", self.d.me)
+        _log_failure(error, "dispatcher %s: transaction failed", self.d.me)
         if not self.serving:
             self.error = self.error or error
             if self.in_flight == 0:
                 self.done = []  # stranded `sending` rows are taken over after the timeout
             return
         time.sleep(min(1.0, self.d.options.heartbeat_seconds))
+
+
+def _log_failure(error: BaseException, message: str, *args: object) -> None:
+    """A database fault quietly (it is said once, where it is watched); anything else in full."""
+    if database_fault(error) is not None:
+        log.debug(message + ": %s", *args, error)
+    else:
+        log.error(message, *args, exc_info=error)
 
 
 def dispatch_pending(
