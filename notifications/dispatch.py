@@ -24,7 +24,10 @@ wait for the takeover, without a repeat; nothing else is held.
 cheap read, at once when kicked (the serve process's dispatch service). A serving dispatcher
 rides out a database that is read-only, locked, full or gone: it keeps what it holds, tries
 again each heartbeat and logs no traceback for it (serve's monitor says the database's state
-once); any other error is a bug and is logged in full."""
+once); any other error is a bug and is logged in full. A transaction cut off by the database
+(a restart) may have committed or not: the next one that succeeds puts back any row still
+`sending` under this dispatcher that it is not sending, so no person waits behind an alert
+nobody sends."""
 
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ from notifications.claims import claim
 from notifications.delivery import Sent, Tally, record
 from notifications.health import breaker_rule
 from notifications.liveness import beat, forget_silent, live_claimers, new_identity, retire
-from notifications.outbox import next_due, take_over
+from notifications.outbox import next_due, release_strays, take_over
 from notifications.render import render_batch
 from settings import Dispatch
 from settings.faults import Faults
@@ -196,6 +199,8 @@ class _Loop:
         self.next_look = 0.0  # monotonic: when an idle dispatcher looks again
         self.last_beat = -math.inf
         self.error: BaseException | None = None
+        self.held: set[str] = set()  # ids claimed and not yet recorded
+        self.unsure = False  # a transaction failed: what it claimed may have committed
 
     @property
     def serving(self) -> bool:
@@ -280,6 +285,8 @@ class _Loop:
         try:
             with session_scope(d.engine) as session:
                 beat(session, me=d.me, now=self.stamp(mono))
+                if self.unsure:
+                    release_strays(session, me=d.me, holding=self.held)
                 if takeover:
                     timeout = timedelta(seconds=options.claimer_timeout_seconds)
                     live = live_claimers(now, timeout=timeout)
@@ -297,8 +304,10 @@ class _Loop:
             self._failed(error)
             return
         self.last_beat = mono
+        self.unsure = False
         self.tally.add(tally)
         if done:
+            self.held -= {a.id for item in done for a in item.message.alerts}
             self.done = []
             if self.in_flight:
                 d.faults.reached("recorded")
@@ -307,6 +316,7 @@ class _Loop:
             if chains:
                 d.faults.reached("claimed")
         for chain in chains:
+            self.held |= {a.id for message in chain for a in message.alerts}
             pool.submit(d.send_chain, chain)
             self.in_flight += len(chain)
 
@@ -314,6 +324,7 @@ class _Loop:
         """A transaction failed (the database is away). A round stops claiming and, once the
         sends in flight are back, raises; a serving dispatcher keeps what it has and retries."""
         _log_failure(error, "dispatcher %s: transaction failed", self.d.me)
+        self.unsure = True
         if not self.serving:
             self.error = self.error or error
             if self.in_flight == 0:

@@ -34,14 +34,29 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _stale_connections)
         return engine
     if parsed.get_backend_name() == "postgresql":
         # Short queries only: no JIT (it compiled for 60-130 ms before the board's page, which
         # the planner over-costs) and no parallel workers (starting them took 130 ms on a busy
         # machine, more than the whole query); this application runs no long analytical ones.
         options = "-c jit=off -c max_parallel_workers_per_gather=0"
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"options": options})
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"options": options})
+        event.listen(engine, "handle_error", _stale_connections)
+        return engine
     raise ValueError(f"database url: unsupported backend {parsed.get_backend_name()!r}")
+
+
+# Errors after which a connection is no use even once the database recovers: one opened while
+# the SQLite file could not be written stays read-only, a PostgreSQL session begun read-only
+# stays so. They are dropped (the pool's others with them) and the next use opens fresh ones.
+_STALE = ("readonly database", "read-only transaction", "disk i/o error")
+
+
+def _stale_connections(context: Any) -> None:
+    text = str(context.original_exception).lower()
+    if any(sign in text for sign in _STALE):
+        context.is_disconnect = True
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
