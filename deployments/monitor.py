@@ -88,7 +88,9 @@ class Monitor:
             if fault is None:
                 raise
             self.database_ok = False
-            self.board.begin("database", fault.line, now=now, recovered="数据库已恢复")
+            self.board.begin(
+                "database", fault.line, now=now, recovered="数据库已恢复", kind=fault.state
+            )
             return
         self.database_ok = True
         self.board.end("database", now=now)

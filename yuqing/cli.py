@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from yuqing import cli_case, cli_channels, cli_policy, cli_report
+from yuqing import cli_case, cli_channels, cli_policy, cli_report, cli_status
 from yuqing.cli_common import (
     State,
     config_arg,
@@ -43,6 +45,7 @@ app.add_typer(cli_policy.app, name="policy")
 app.add_typer(cli_report.app, name="report")
 app.add_typer(cli_channels.app, name="channels")
 app.add_typer(web_cli.app, name="web")
+app.command("status")(cli_status.status)
 
 
 @app.callback()
@@ -138,17 +141,20 @@ def demo(
 @app.command()
 def serve() -> None:
     """按计划运行采集和时限检查，并提供控制台，直到 Ctrl-C。"""
-    from deployments.serve import serve_forever
-    from yuqing.web.server import start_web_thread
-
+    progress_line("正在启动 yuqing serve…")
     config = config_arg()
+
+    def start_web(_runtime: object, poke: Callable[[int], None]) -> Any:
+        # The console's modules are imported once sending runs: they take seconds.
+        from yuqing.web.server import start_web_thread
+
+        return start_web_thread(config, after_change=poke)
+
     # Ctrl-C is how an operator stops serve: a clean exit, not an error.
     with refusals(), contextlib.suppress(KeyboardInterrupt):
-        serve_forever(
-            config,
-            start_web=lambda _runtime, poke: start_web_thread(config, after_change=poke),
-            say=progress_line,
-        )
+        from deployments.serve import serve_forever
+
+        serve_forever(config, start_web=start_web, say=progress_line)
     console.print("yuqing serve 已停止")
 
 

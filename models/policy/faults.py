@@ -21,6 +21,7 @@ class Fault:
     what: str
     since: datetime
     recovered: str
+    kind: str = ""  # the state (read-only, gone…): a new kind is a new state, new words are not
 
     def to_json(self) -> dict[str, str]:
         return {"key": self.key, "what": self.what, "since": self.since.isoformat()}
@@ -37,22 +38,26 @@ def lasted(span: timedelta) -> str:
 
 
 class FaultBoard:
-    """The fault states open now. `begin` says the first line of a state (a state whose
-    description changes, e.g. read-only becoming gone, is a new state and is said again);
-    `end` says the last line, with how long it lasted; repeating either says nothing."""
+    """The fault states open now. `begin` says the first line of a state (one whose kind
+    changes, e.g. read-only becoming gone, is a new state and is said again; the same state in
+    other words is not); `end` says the last line, with how long it lasted; repeating either
+    says nothing."""
 
     def __init__(self, say: Callable[[str], None]) -> None:
         self.say = say
         self._open: dict[str, Fault] = {}
         self._lock = threading.Lock()
 
-    def begin(self, key: str, what: str, *, now: datetime, recovered: str) -> bool:
+    def begin(
+        self, key: str, what: str, *, now: datetime, recovered: str, kind: str | None = None
+    ) -> bool:
+        kind = what if kind is None else kind
         with self._lock:
             known = self._open.get(key)
-            if known is not None and known.what == what:
+            if known is not None and known.kind == kind:
                 return False
             since = known.since if known is not None else now
-            self._open[key] = Fault(key, what, since, recovered)
+            self._open[key] = Fault(key, what, since, recovered, kind)
         self.say(f"故障：{what}")
         return True
 

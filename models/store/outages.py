@@ -19,7 +19,7 @@ class DatabaseState(StrEnum):
 
 
 STATE_LABELS = {
-    DatabaseState.READ_ONLY: "数据库只读，无法写入",
+    DatabaseState.READ_ONLY: "数据库无法写入（只读）",
     DatabaseState.LOCKED: "数据库被锁定",
     DatabaseState.FULL: "数据库磁盘已满",
     DatabaseState.GONE: "无法连接数据库",
@@ -28,7 +28,11 @@ STATE_LABELS = {
 
 # Fragments of the drivers' messages, lower case, per state (SQLite first, then PostgreSQL).
 _SIGNS = (
-    (DatabaseState.READ_ONLY, ("readonly database", "read-only transaction", "read only")),
+    # A file that cannot be written: new connections say read-only, open ones an I/O error.
+    (
+        DatabaseState.READ_ONLY,
+        ("readonly database", "read-only transaction", "read only", "disk i/o error"),
+    ),
     (DatabaseState.LOCKED, ("database is locked", "table is locked", "lock timeout")),
     (
         DatabaseState.FULL,
@@ -38,7 +42,6 @@ _SIGNS = (
         DatabaseState.GONE,
         (
             "unable to open database",
-            "disk i/o error",
             "connection refused",
             "could not connect",
             "connection failed",

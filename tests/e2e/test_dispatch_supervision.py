@@ -55,8 +55,9 @@ def unsent(engine: Engine) -> str:
     """What is left, for a failure's message: statuses, claimers, the dispatchers' beats."""
     with session_scope(engine) as session:
         rows = session.exec(
-            select(Notification.status, Notification.claimed_by, Notification.next_attempt_at)
-            .where(Notification.status != NotificationStatus.SENT)
+            select(
+                Notification.status, Notification.claimed_by, Notification.next_attempt_at
+            ).where(Notification.status != NotificationStatus.SENT)
         ).all()
         beats = session.exec(select(Dispatcher.id, Dispatcher.beat_at)).all()
     return f"{len(rows)} unsent: {Counter((r[0], r[1]) for r in rows)}; beats {beats}; {utc_now()}"

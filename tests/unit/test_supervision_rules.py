@@ -78,7 +78,7 @@ def test_a_fault_is_said_once_when_it_starts_and_once_when_it_ends() -> None:
         ("database or disk is full", DatabaseState.FULL),
         ("could not extend file: No space left on device", DatabaseState.FULL),
         ("unable to open database file", DatabaseState.GONE),
-        ("disk I/O error", DatabaseState.GONE),
+        ("disk I/O error", DatabaseState.READ_ONLY),
         ('connection failed: connection to server at "127.0.0.1" failed', DatabaseState.GONE),
         ("terminating connection due to administrator command", DatabaseState.GONE),
         ("syntax error near x", DatabaseState.ERROR),

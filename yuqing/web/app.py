@@ -25,6 +25,7 @@ from yuqing.web import errors
 from yuqing.web.channels import router as channels_router
 from yuqing.web.console import router as console_router
 from yuqing.web.headers import SecurityHeaders
+from yuqing.web.health import router as health_router
 from yuqing.web.intake import router as intake_router
 from yuqing.web.link_pages import router as link_router
 from yuqing.web.reports import mount as mount_reports
@@ -54,5 +55,6 @@ def create_app(
     app.include_router(signin_router)
     app.include_router(console_router)
     app.include_router(channels_router)
+    app.include_router(health_router)
     mount_reports(app)
     return app
