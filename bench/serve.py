@@ -144,7 +144,7 @@ def start_serve(config: Path) -> tuple[subprocess.Popen[bytes], float]:
     )
     while True:
         found = read_serve(config.parent / "data")
-        if found is not None and found.pid == serve.pid:
+        if found is not None and found.pid == serve.pid and found.prefect_api:
             return serve, time.monotonic() - began
         assert serve.poll() is None and time.monotonic() - began < 600, "serve did not start"
         time.sleep(0.05)

@@ -89,6 +89,13 @@ def serve_alive(data_dir: Path) -> ServeRecord | None:
     return record
 
 
+def serve_ready(data_dir: Path) -> ServeRecord | None:
+    """The serve of `data_dir` once all of it is up: its Prefect API recorded, not only its
+    sending (what a test or a benchmark waits for before using serve's Prefect)."""
+    record = serve_alive(data_dir)
+    return record if record is not None and record.prefect_api is not None else None
+
+
 def write_status(data_dir: Path, status: dict[str, Any]) -> None:
     _write(data_dir / STATUS_FILE, status)
 

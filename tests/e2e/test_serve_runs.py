@@ -54,7 +54,7 @@ def start(config: Path, output: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 300
     while serve.poll() is None and time.monotonic() < deadline:
         found = read_serve(config.parent / "data")
-        if found is not None and found.pid == serve.pid:
+        if found is not None and found.pid == serve.pid and found.prefect_api:
             return serve
         time.sleep(0.2)
     raise AssertionError(f"serve did not come up ({record}): {output.read_text()[-2000:]}")
