@@ -136,8 +136,8 @@ class Serving:
             with prefect_server(self.runtime, self.say) as (api, server):
                 try:
                     self.view.prefect_api = api
-                    self._record(api=api, server_pid=server.process.pid if server else None)
                     self._start_deployments()
+                    self._record(api=api, server_pid=server.process.pid if server else None)
                     self.say(f"Prefect 界面：{api.removesuffix('/api')}（PREFECT_API_URL={api}）")
                     self.say("yuqing serve 已就绪；Ctrl-C 停止")
                     while True:

@@ -6,7 +6,8 @@ one each); end after `max_seconds` at most. Runs on several workers at once shar
 safely: the sweep claims deadlines with row locks that skip locked rows and the dispatcher claims
 its rows compare-and-set, so none fires or sends twice; a run killed midway leaves its claims to
 lapse (rows locked in its open transaction are released; rows it had claimed for sending go
-back after the sending lease)."""
+back after the sending lease). The run beats while it lives (`tasks.run_beat`), so serve sees
+within seconds that its worker died and asks for another."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 from prefect import flow
 
 from models.policy.clocks import utc_now
+from tasks.run_beat import beating
 from tasks.runtime import prepare
 from tasks.sweep import escalate_due, seconds_until_due
 
@@ -26,6 +28,13 @@ def escalate(
     config: str | None = None, linger_seconds: float = 60.0, max_seconds: float = 600.0
 ) -> dict[str, Any]:
     """Escalate and send whatever falls due while this run lives."""
+    from prefect.runtime import flow_run
+
+    with beating(prepare(config), flow_run.get_id()):
+        return _escalate(config, linger_seconds, max_seconds)
+
+
+def _escalate(config: str | None, linger_seconds: float, max_seconds: float) -> dict[str, Any]:
     poll = prepare(config).settings.dispatch.wake_poll_seconds
     began = idle_since = time.monotonic()
     totals: Counter[str] = Counter()
