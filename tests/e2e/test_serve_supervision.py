@@ -263,7 +263,7 @@ def test_a_database_made_read_only_is_said_once_and_serve_recovers_by_itself(
         output
     )
     assert "Traceback" not in output and "ERROR" not in output, output
-    assert "✓ 数据库：可读写" in after.stdout, after.stdout
+    assert after.returncode == 0 and "✓ 数据库：可读写" in after.stdout, after.stdout
     assert_once_by_id(database_url, receiver)
     began = serve.when("故障：数据库") or 0
     print(f"read-only: said once at {datetime.fromtimestamp(began, UTC):%H:%M:%S}, and its end")
