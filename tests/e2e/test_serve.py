@@ -102,6 +102,7 @@ def test_serve_delivers_a_lapsed_deadline_and_stops_on_ctrl_c(
         serve.send_signal(signal.SIGINT)
         output, _ = serve.communicate(timeout=90)
     assert serve.returncode == 0, output[-3000:]
+    assert "Traceback" not in output and "ERROR" not in output, output[-3000:]  # a clean Ctrl-C
     assert f"控制台：http://127.0.0.1:{port}/" in output
     assert f"Prefect 界面：http://127.0.0.1:{prefect_port}" in output
     assert "yuqing serve 已停止" in output

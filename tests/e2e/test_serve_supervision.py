@@ -36,6 +36,7 @@ from models.policy.clocks import utc_now
 from models.policy.states import EventKind, NotificationStatus
 from models.store.db import make_engine, session_scope, upgrade_database
 from models.store.tables import CaseEvent, Notification
+from tests.e2e.test_status import status
 from tests.support.configs import write_office_config
 from tests.support.escalation import new_case
 from tests.support.postgres import PostgresAdmin
@@ -219,19 +220,6 @@ def read_only(database_url: str, admin: PostgresAdmin | None) -> Iterator[None]:
     finally:
         with admin._engine.connect() as conn:
             conn.exec_driver_sql(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
-
-
-def status(config: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    return subprocess.run(
-        [YUQING, "--config", str(config), "status"],
-        cwd=config.parent,
-        env={**env, "COLUMNS": "300"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_a_database_made_read_only_is_said_once_and_serve_recovers_by_itself(
