@@ -109,12 +109,9 @@ def wake_loop(
         now = clock()
         try:
             with session_scope(runtime.engine) as session:
-                due = [next_step_due(session)] if steps_ready() else []
-                if escalate:
-                    due.append(
-                        next_due(session, now=now, claimer_timeout=timeout, sends=kick is None)
-                    )
-            wake = min((d for d in due if d is not None), default=None)
+                steps = next_step_due(session) if steps_ready() else None
+                chains = next_due(session, now=now, claimer_timeout=timeout, sends=kick is None)
+            wake = min((d for d in (steps, chains if escalate else None) if d), default=None)
             if wake is not None and wake <= now:
                 pause = loop.act(now, escalate=escalate)
                 continue

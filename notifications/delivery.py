@@ -160,26 +160,41 @@ def _record_send(
                     _attempt_entry(message, alert, attempt, number, at, merged=merged)
                 )
         values = _outcome(alert, step, last, ended, following, options)
-        if step is Next.GIVE_UP:
-            values |= exhausted(alert, message, ended, options)
-            rows.unreachable.setdefault(alert.recipient_id, values["unreachable_since"])
         values["http_attempts"] = alert.http_attempts + len(attempts)
+        _follow(rows, message, alert, step, values, last, ended, following, options)
         rows.updates.append(
             {"b_id": alert.id, "b_me": me, **{f"v_{k}": v for k, v in values.items()}}
         )
-        if alert.case_id is not None and step is Next.FALL_OVER:
-            rows.timeline.append(_after_entry(message, alert, last, ended, following))
-        elif alert.case_id is not None and step is Next.GIVE_UP:
-            rows.timeline.append(exhausted_entry(message, alert, values, last, ended))
-        if step is Next.DONE:
-            rows.reached[alert.recipient_id] = ended
-            tally.sent += 1
-        else:
-            tally.failed += 1
-            tally.fell_over += step is Next.FALL_OVER
+        tally.sent += step is Next.DONE
+        tally.failed += step is not Next.DONE
+        tally.fell_over += step is Next.FALL_OVER
     rows.health.append(
         SendResult(message.channel, last.ok, message.probe, ended, last.outcome.value, last.reason)
     )
+
+
+def _follow(
+    rows: _Rows,
+    message: Message,
+    alert: Alert,
+    step: Next,
+    values: dict[str, Any],
+    last: Attempt,
+    ended: datetime,
+    following: str | None,
+    options: Dispatch,
+) -> None:
+    """What follows a send beyond its row's values: the fall-over's timeline entry; every
+    channel failed (a new round, the person unreachable); the person reached."""
+    if step is Next.DONE:
+        rows.reached[alert.recipient_id] = ended
+    elif step is Next.GIVE_UP:
+        values |= exhausted(alert, message, ended, options)
+        rows.unreachable.setdefault(alert.recipient_id, values["unreachable_since"])
+        if alert.case_id is not None:
+            rows.timeline.append(exhausted_entry(message, alert, values, last, ended))
+    elif step is Next.FALL_OVER and alert.case_id is not None:
+        rows.timeline.append(_after_entry(message, alert, last, ended, following))
 
 
 def _outcome(
