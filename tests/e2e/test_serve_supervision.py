@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
@@ -192,11 +193,22 @@ def test_after_kill_9_serve_sends_again_before_its_new_prefect_is_up(
     )
 
 
+def can_make_immutable(directory: Path) -> bool:
+    probe = directory / "immutable-probe"
+    probe.write_text("x", encoding="utf-8")
+    made = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, check=False)
+    subprocess.run(["chattr", "-i", str(probe)], capture_output=True, check=False)
+    probe.unlink()
+    return made.returncode == 0
+
+
 @contextmanager
 def read_only(database_url: str, admin: PostgresAdmin | None) -> Iterator[None]:
     """The database refuses writes for the block (and takes them again after)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        if not can_make_immutable(Path(str(url.database)).parent):
+            pytest.skip("a file cannot be made immutable here (chattr +i: root, ext4/xfs/btrfs)")
         files = [Path(str(url.database)), Path(f"{url.database}-wal")]
         files = [f for f in files if f.exists()]
         for path in files:

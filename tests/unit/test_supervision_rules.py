@@ -112,3 +112,9 @@ def test_give_up_after_is_written_as_people_write_a_duration(written: object, se
 def test_a_give_up_after_that_cannot_be_used_is_refused_naming_the_field(written: object) -> None:
     with pytest.raises(ValidationError, match="give_up_after"):
         Dispatch(give_up_after=written)
+
+
+def test_a_dispatcher_process_that_keeps_dying_waits_longer_each_time() -> None:
+    from deployments.dispatcher import restart_wait
+
+    assert [restart_wait(n) for n in (1, 2, 3, 4, 7, 8, 20)] == [0, 1, 2, 4, 32, 60, 60]
