@@ -198,6 +198,10 @@ class _Loop:
         self.idle = False  # the last claim found nothing to send
         self.next_look = 0.0  # monotonic: when an idle dispatcher looks again
         self.last_beat = -math.inf
+        # The last takeover, on its own clock: a dispatcher busy with transactions many times
+        # a second (due alerts it cannot claim while a dead claimer holds their person) still
+        # takes over once a heartbeat.
+        self.last_takeover = -math.inf
         self.error: BaseException | None = None
         self.held: set[str] = set()  # ids claimed and not yet recorded
         self.unsure = False  # a transaction failed: what it claimed may have committed
@@ -280,7 +284,7 @@ class _Loop:
         d, options = self.d, self.d.options
         now = self.due()
         mono = time.monotonic()
-        takeover = mono - self.last_beat >= options.heartbeat_seconds
+        takeover = mono - self.last_takeover >= options.heartbeat_seconds
         done = self.done if record_now else []
         try:
             with session_scope(d.engine) as session:
@@ -304,6 +308,7 @@ class _Loop:
             self._failed(error)
             return
         self.last_beat = mono
+        self.last_takeover = mono if takeover else self.last_takeover
         self.unsure = False
         self.tally.add(tally)
         if done:

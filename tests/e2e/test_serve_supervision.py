@@ -137,6 +137,11 @@ def settled(url: str, cases: int) -> bool:
     )
 
 
+def outbox_state(url: str) -> str:
+    """For a failure's message: the outbox by status and channel."""
+    return str(Counter((n.status.value, n.channel) for n in rows(url)))
+
+
 def lapses(engine: Engine, cases: int, *, first: datetime, every: float) -> None:
     """`cases` 一级 quick reports (30 min) falling due from `first`, `every` seconds apart."""
     for n in range(cases):
@@ -168,14 +173,16 @@ def test_after_kill_9_serve_sends_again_before_its_new_prefect_is_up(
     lapses(engine, cases, first=utc_now() + timedelta(seconds=5), every=0.7)
     with serving(config) as first:
         flowing = lambda: len(receiver.delivered) >= 12  # noqa: E731
-        assert wait_for(flowing), first.output()
+        assert wait_for(flowing), f"{outbox_state(database_url)}\n{first.output()}"
         first.process.send_signal(signal.SIGKILL)
         first.process.wait()
     held = {n.id for n in rows(database_url) if n.status == NotificationStatus.SENDING}
     shutil.rmtree(tmp_path / "data" / "prefect", ignore_errors=True)  # a home never used
     restarted = time.time()
     with serving(config) as second:
-        assert wait_for(lambda: settled(database_url, cases)), second.output()
+        assert wait_for(lambda: settled(database_url, cases)), (
+            f"{outbox_state(database_url)}\n{second.output()}"
+        )
         assert wait_for(lambda: second.when("Prefect 服务已就绪") is not None), second.output()
         ready = second.when("Prefect 服务已就绪")
     assert ready is not None
