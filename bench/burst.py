@@ -14,7 +14,15 @@ written to the outbox in one commit, as a set-based sweep would (the dispatch si
 the sweep alone on the same 1,000 deadlines in this process (`tasks.escalation.sweep`, no
 dispatch beside it): its cost per lapse.
 
+Then the group storm (`bench/group_storm.py`): 1,000 lapses to 200 people sharing 10 WeCom
+group bots (20 a minute each) plus personal SMS, against the platforms' stand-ins: seconds
+until every person has been told of every lapse, the platforms' refusals, and the floor the
+limits allow.
+
     uv run python bench/burst.py [--backend sqlite|postgresql] [--processes N]
+                                 [--only webhook|group] [--lapses N]
+
+`--lapses N` runs both storms with N lapses instead of 1,000 (a smoke run).
 
 The final line is one JSON object."""
 
@@ -28,6 +36,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import group_storm
 from common import database, median, percentile
 from peers import Receiver, alertmanager, apprise_pool, post_alerts
 from serving import add_deadlines, serving, set_due, write_serve_config
@@ -194,15 +203,26 @@ def peers(receiver: Receiver) -> dict[str, float]:
     return result | {f"alertmanager_{k}": v for k, v in figures(am).items()}
 
 
+def option(name: str, default: str) -> str:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 def main() -> None:
-    backend = sys.argv[sys.argv.index("--backend") + 1] if "--backend" in sys.argv else "sqlite"
-    processes = int(sys.argv[sys.argv.index("--processes") + 1]) if "--processes" in sys.argv else 1
-    print(f"{DEADLINES} deadlines due in one second, {backend}, {processes} dispatcher(s):")
-    with Receiver() as receiver, database(backend) as url, tempfile.TemporaryDirectory() as d:
-        summary: dict[str, float | int | str] = {"alerts": DEADLINES, "backend": backend}
-        summary |= storm(url, receiver, Path(d), processes)
-        summary |= peers(receiver)
-    summary["sweep_ms_per_lapse"] = round(sweep_alone(backend), 2)
+    global DEADLINES
+    backend = option("--backend", "sqlite")
+    processes = int(option("--processes", "1"))
+    only = option("--only", "")
+    DEADLINES = group_storm.LAPSES = int(option("--lapses", str(DEADLINES)))
+    summary: dict[str, float | int | str] = {"alerts": DEADLINES, "backend": backend}
+    if only != "group":
+        print(f"{DEADLINES} deadlines due in one second, {backend}, {processes} dispatcher(s):")
+        with Receiver() as receiver, database(backend) as url, tempfile.TemporaryDirectory() as d:
+            summary |= storm(url, receiver, Path(d), processes)
+            summary |= peers(receiver)
+        summary["sweep_ms_per_lapse"] = round(sweep_alone(backend), 2)
+    if only != "webhook":
+        with database(backend) as url, tempfile.TemporaryDirectory() as d:
+            summary |= group_storm.group_storm(url, Path(d))
     if "alertmanager_p99_ms" in summary:
         ratio = float(summary["yuqing_p99_ms"]) / max(1.0, float(summary["alertmanager_p99_ms"]))
         summary["p99_ratio_to_alertmanager"] = round(ratio, 2)

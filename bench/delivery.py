@@ -7,6 +7,11 @@ raw Apprise (`notifications.channels.send`, no database) sequential and on 16 th
 process, and Prometheus Alertmanager (when `bench/setup-peers` has installed it) fed the same
 number of alerts in one request, one group per alert, `group_wait` 0.
 
+The IM path beside it, in the same run: the same alerts to 50 WeCom group bots (one per
+person) on the WeCom stand-in in its own process, through yuqing's own Apprise plugin (httpx,
+kept-alive connections, the platform's errcode read), one dispatcher process, each bot's limit
+raised out of the way (`[dispatch.limits]`; the stand-in's too) so the path itself is measured.
+
 Each dispatcher run starts its processes on an empty outbox, waits until all of them beat (so
 their start-up, ~6 s of imports here, is not measured), then commits COUNT alerts at once; the
 rate is COUNT over the time from that commit to the last arrival. Also printed: the
@@ -30,6 +35,7 @@ from pathlib import Path
 
 from common import database
 from peers import Receiver, alertmanager, apprise_pool, post_alerts
+from platform_peer import Platforms
 from sqlalchemy import func, select
 
 from models.policy.clocks import utc_now
@@ -129,6 +135,25 @@ def peers(receiver: Receiver, count: int, received: int) -> tuple[dict[str, floa
     return figures, received
 
 
+def im_path(url: str, count: int, run: int) -> tuple[float, float]:
+    """(notifications per second, CPU ms per notification): one dispatcher process sending to
+    the WeCom stand-in, one group bot per person, limits out of the way."""
+    raised = "".join(
+        f"\n[dispatch.limits.{p}_hook]\nper_second = 10000\nper_minute = 100000\n" for p in PEOPLE
+    )
+    with (
+        Platforms(bots=[f"bot{p}" for p in PEOPLE], unlimited=True) as platforms,
+        tempfile.TemporaryDirectory() as directory,
+    ):
+        urls = {f"{p}_hook": platforms.urls[f"bot{p}"] for p in PEOPLE}
+        config = write_dispatch_config(
+            Path(directory), database_url=url, channel_urls=urls, dispatch_toml=DISPATCH + raised
+        )
+        rate, cpu = run_dispatchers(url, config, platforms, count, 1, run, count)
+        assert platforms.refused() == [], "the WeCom stand-in refused messages"
+    return rate, cpu
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     count = int(args[0]) if args else 2000
@@ -159,6 +184,13 @@ def main() -> None:
                     )
                     summary[f"{backend}_{n}proc_per_s"] = round(rate, 1)
                     summary[f"{backend}_{n}proc_cpu_ms_per_notification"] = round(cpu_ms, 3)
+                rate, cpu_ms = im_path(url, count, len(PROCESSES) + 1)
+                print(
+                    f"  {backend}, IM path (WeCom stand-in, 1 process): {rate:7.0f}/s, "
+                    f"{cpu_ms:.2f} ms CPU per notification"
+                )
+                summary[f"{backend}_im_1proc_per_s"] = round(rate, 1)
+                summary[f"{backend}_im_1proc_cpu_ms_per_notification"] = round(cpu_ms, 3)
     summary["per_s"] = round(best, 1)
     if "alertmanager_per_s" in summary:
         summary["ratio_to_alertmanager"] = round(best / float(summary["alertmanager_per_s"]), 3)

@@ -8,6 +8,7 @@ equal) and timed, and the ratio engine / SQL is printed. Targets: â‰¤ 10 s and â
     uv run python bench/reports.py                 # both backends, 100k cases, 1M deliveries
     uv run python bench/reports.py --quick         # 10k cases, 100k deliveries
     uv run python bench/reports.py --backend sqlite
+    uv run python bench/reports.py --cases 200 --backend sqlite   # a smoke run
 
 The final line is one JSON object with unit-bearing keys."""
 
@@ -166,6 +167,9 @@ def main() -> None:
         return
     quick = "--quick" in sys.argv
     cases, deliveries = (10_000, 100_000) if quick else (100_000, 1_000_000)
+    if "--cases" in sys.argv:  # a smoke run at any size: N cases, 10 N deliveries
+        cases = int(sys.argv[sys.argv.index("--cases") + 1])
+        deliveries = 10 * cases
     backends = ["sqlite", "postgresql"]
     if "--backend" in sys.argv:
         backends = [sys.argv[sys.argv.index("--backend") + 1]]

@@ -27,9 +27,10 @@ from deployments.prefect_api import (
     use_api,
 )
 from deployments.serve_record import read_serve, remove_serve, serve_alive
+from models.policy.clocks import utc_now
 from models.store.outages import database_unreachable
 from settings import SettingsError
-from tasks.runtime import Runtime, prepare, reach_problems
+from tasks.runtime import Runtime, calendar_gaps, prepare, reach_problems
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -74,7 +75,7 @@ def prepare_patiently(
             say(f"{database_unreachable(exc)}；{wait:.0f} 秒后重试（第 {attempt} 次）")
             sleep(wait)
     problems, warnings = reach_problems(runtime.settings, runtime.policy)
-    for warning in warnings:
+    for warning in [*warnings, *calendar_gaps(runtime, utc_now())]:
         say(f"警告：{warning}")
     if problems:
         raise SettingsError(problems)

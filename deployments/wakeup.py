@@ -1,14 +1,15 @@
 """The serve process's wake-up loop: instead of waiting for the next scheduled sweep, it sleeps
-until the earliest due time in the database (a deadline's next check, an ack window, a retry, a case
-step waiting for its flow) and acts then: it runs the `case` flow for each case with waiting steps
-(what people's actions caused: the quick report, the contact sheet, the approvers' requests…), then
-the escalation cycle. It looks again at least every `dispatch.wake_poll_seconds`, so work recorded
-by another process (collect, the CLI) is seen within that time, and at once when this process's
-console pokes it (`Waker.poke`). The scheduled sweep deployment stays as the backstop if this thread
-ever stops. With `kick` (serve's dispatch service) the cycle sweeps and kicks the dispatchers, which
-send on their own threads or processes while the loop sweeps on; without it, the cycle dispatches
-one round itself. In the distributed setup the loop hands the escalation to the work pool (`work`);
-case steps still run here, as the case flow.
+until the earliest due time in the database (a deadline's next check, an ack window, a retry, a
+case step waiting for its flow) and acts then: it runs the `case` flow for each case with
+waiting steps (what people's actions caused: the quick report, the contact sheet, the approvers'
+requests…; `deployments.handoff`, the one hand-off), then the escalation cycle. It looks again
+at least every `dispatch.wake_poll_seconds`, so work recorded by another process (collect, the
+CLI) is seen within that time, and at once when this process's console pokes it (`Waker.poke`).
+The scheduled sweep deployment stays as the backstop if this thread ever stops. With `kick`
+(serve's dispatch service) the cycle sweeps and kicks the dispatchers, which send on their own
+threads or processes while the loop sweeps on; without it, the cycle dispatches one round
+itself. In the distributed setup the loop hands the escalation to the work pool (`work`); case
+steps still run here, as the case flow.
 
 Escalation needs the database only: the loop starts as soon as it answers, and carries out case
 steps (Prefect flow runs) only once `steps_ready` says Prefect's API is there. When the pool
@@ -24,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from deployments.handoff import run_steps
 from models.policy.clocks import utc_now
 from models.policy.faults import FaultBoard
-from models.repo.steps import cases_waiting, next_step_due
+from models.repo.steps import next_step_due
 from models.store.db import session_scope
 from models.store.outages import database_fault
 from tasks.escalation import Send, dispatching, kicking, next_due
@@ -64,20 +66,6 @@ def seconds_until(wake: datetime | None, *, now: datetime, poll: float) -> float
     if wake is None:
         return poll
     return max(0.0, min(poll, (wake - now).total_seconds()))
-
-
-def carry_out_steps(runtime: Runtime, config: str | None, *, now: datetime) -> int:
-    """Run the `case` flow for every case with waiting steps; how many cases."""
-    from flows.case import StepsFailed, advance_case
-
-    with session_scope(runtime.engine) as session:
-        waiting = cases_waiting(session, now=now)
-    for case_id in waiting:
-        try:
-            advance_case(case_id, config)
-        except StepsFailed as exc:  # recorded on the case: it is on the stuck list
-            log.warning("%s", exc)
-    return len(waiting)
 
 
 def wake_loop(
@@ -144,7 +132,7 @@ class _Loop:
     def act(self, now: datetime, *, escalate: bool) -> float:
         """Carry out the case steps and escalate; seconds to pause before looking again."""
         if self.steps_ready():
-            carry_out_steps(self.runtime, self.config, now=now)
+            run_steps(self.runtime, self.config, now=now)
         if not escalate:
             return MIN_PAUSE
         if self.work is not None and self._handed_off(now):

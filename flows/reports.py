@@ -1,7 +1,8 @@
-"""The report runbooks. A scheduled report: read the clock once, build the report of the period
-the run stands for (once: a second run of the same period finds it built), send it to its
-recipients through the outbox. Re-running stuck reports: build again what failed, put back in
-the outbox what some recipient never got, dispatch."""
+"""The report runbooks. A scheduled report: read the clock once, build the report of the period the
+run stands for (once: a second run of the same period finds it built), send it to its recipients
+through the outbox; the daily run also tells the operators, once, of a year the working-day
+calendar lacks (from 1 December, next year). Re-running stuck reports: build again what failed,
+put back in the outbox what some recipient never got, dispatch."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from models.policy.clocks import require_aware, utc_now
+from tasks.calendar_notice import warn_calendar_gaps
 from tasks.report_rerun import rerun_reports as rerun_stored
 from tasks.reports import build_scheduled, send_stored
 from tasks.runtime import prepare
@@ -21,12 +23,13 @@ from tasks.runtime import prepare
 def scheduled_report(
     kind: str, config: str | None = None, at: datetime | None = None
 ) -> dict[str, Any]:
-    """Build and send the `kind` report (daily, weekly, monthly, halfyear, annual) due at `at`
-    (default now)."""
+    """Build and send the `kind` report (daily, weekly, monthly, quarterly, halfyear, annual)
+    due at `at` (default now)."""
     now = require_aware(at, name="at") if at else utc_now()
     built = build_scheduled(kind, now, config)
     sent = send_stored(built["report_id"], now, config)
-    return {"at": now.isoformat(), "kind": kind, **built, "sent": sent}
+    told = warn_calendar_gaps(now, config) if kind == "daily" else 0  # a year the calendar lacks
+    return {"at": now.isoformat(), "kind": kind, **built, "sent": sent, "calendar_notices": told}
 
 
 @task(cache_policy=NO_CACHE)

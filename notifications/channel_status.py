@@ -1,11 +1,12 @@
 """Channel health as people read it (`yuqing channels status`, the console's channel page):
 every configured channel with who uses it, its address in privacy form, its state (正常,
 故障（已熔断）, 探测中), failures in a row, the last success and the last failure with its
-outcome, when the next probe may go, its counts, and the alerts waiting on it now."""
+outcome (and the platform's code), when the next probe may go, its counts, the alerts waiting
+on it now, and the platforms' refusals counted by code with what each code means."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +14,11 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models.policy.breaker import STATE_LABELS, ChannelState
+from models.policy.platforms import rule_for
 from models.policy.sending import OUTCOME_LABELS, Outcome
 from models.policy.states import NotificationStatus
-from models.store.tables import ChannelHealth
-from notifications.channels import privacy_url
+from models.store.tables import ChannelHealth, Delivery
+from notifications.channels import platform_of, privacy_url
 from notifications.health import all_health
 from notifications.outbox import N
 from settings import Settings
@@ -39,9 +41,47 @@ class ChannelStatus:
     sent: int = 0
     failed: int = 0
     waiting: int = 0  # alerts pending or being sent on it now
+    last_code: str | None = None  # the platform's code of the last failure
+    refusals: tuple[Refusal, ...] = ()  # the platform's refusals, by code
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "people": list(self.people)}
+        return {
+            **self.__dict__,
+            "people": list(self.people),
+            "refusals": [r.__dict__ for r in self.refusals],
+        }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How often a channel's platform refused with one code, what the code means, and when
+    it last did."""
+
+    channel: str
+    code: str
+    meaning: str
+    count: int
+    last_at: datetime | None
+
+
+D = Delivery.__table__.c  # type: ignore[attr-defined]
+
+
+def refusals_by_code(session: Session, settings: Settings) -> list[Refusal]:
+    """Every channel's refusals by the platform's code (attempts not delivered), most first."""
+    rows = session.execute(
+        select(D.channel, D.code, func.count(), func.max(D.at))
+        .where(D.code.is_not(None), D.ok.is_(False))
+        .group_by(D.channel, D.code)
+    ).all()
+    secrets = settings.secrets.channels
+    found = []
+    for channel, code, count, last in rows:
+        url = secrets[channel].get_secret_value() if channel in secrets else None
+        platform = platform_of(url) if url else None
+        meaning = rule_for(platform, code).meaning if platform is not None else ""
+        found.append(Refusal(channel, code, meaning, int(count), last))
+    return sorted(found, key=lambda r: (-r.count, r.channel, r.code))
 
 
 def channel_report(session: Session, settings: Settings) -> list[ChannelStatus]:
@@ -60,13 +100,19 @@ def channel_report(session: Session, settings: Settings) -> list[ChannelStatus]:
         ).all()
     )
     names = sorted({*users, *secrets, *health})
+    refused: dict[str, list[Refusal]] = {}
+    for refusal in refusals_by_code(session, settings):
+        refused.setdefault(refusal.channel, []).append(refusal)
     return [
-        _status(
-            name,
-            users.get(name, []),
-            secrets[name].get_secret_value() if name in secrets else None,
-            health.get(name),
-            int(waiting.get(name, 0)),
+        replace(
+            _status(
+                name,
+                users.get(name, []),
+                secrets[name].get_secret_value() if name in secrets else None,
+                health.get(name),
+                int(waiting.get(name, 0)),
+            ),
+            refusals=tuple(refused.get(name, ())),
         )
         for name in names
     ]
@@ -98,4 +144,5 @@ def _status(
         sent=row.sent,
         failed=row.failed,
         waiting=waiting,
+        last_code=row.last_code,
     )

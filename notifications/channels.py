@@ -1,13 +1,19 @@
-"""The only module that imports apprise: validate a channel URL, show it in privacy form, and
-send one message, every HTTP attempt of it told apart by outcome class (`models.policy.sending`
-has the classes, the one retry predicate and the table of worst cases).
+"""Where yuqing meets Apprise (with yuqing's own Apprise plugins, `notifications.platforms`, the
+only modules importing apprise): validate a channel URL, show it in privacy form, tell a group
+channel from a personal one, and send one message, every HTTP attempt of it told apart by
+outcome class (`models.policy.sending` has the classes, the one retry predicate and the table of
+worst cases).
 
-Apprise 2.x answers a send with SUCCESS or FAILURE only; what happened on the wire is in the
-log lines its plugins write during the call ("error=500", "Socket Exception: ... Read timed
-out"), which Apprise captures per call. This module reads those captured lines and nothing
-else: the Apprise logger is set to keep its socket-exception lines (debug) and warnings, and
-not to pass them on to the application's logs, because they can carry a URL's secrets. What is
-kept of them is a short reason in Chinese, never the text.
+For the platforms of `notifications.platforms` (WeCom, DingTalk, Feishu, Lark, Aliyun and
+Tencent SMS) the platform's own answer decides: the plugin keeps it (`answer`: the HTTP status
+and the code in the body) and `models.policy.platforms.judge` classes it by the platform's code
+table; the message goes in the platform's rich form when an `Envelope` is handed over. For every
+other Apprise plugin Apprise 2.x answers SUCCESS or FAILURE only; what happened on the wire is in
+the log lines its plugins write during the call ("error=500", "Socket Exception: ... Read timed
+out"), which Apprise captures per call. This module reads those captured lines: the Apprise
+logger is set to keep its socket-exception lines (debug) and warnings, and not to pass them on
+to the application's logs, because they can carry a URL's secrets. What is kept of them is a
+short reason in Chinese, never the text.
 
 The second-scale retries within a send are tenacity's, each attempt its own `Attempt` with its
 own start time (minute-scale retries and fall-over are the outbox's). Apprise runs each send in
@@ -35,37 +41,16 @@ import apprise
 from apprise.attachment.memory import AttachMemory
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_never
 
-from models.policy.sending import Outcome, classify_status, retry_within_send
+from models.policy.platforms import Platform, judge
+from models.policy.platforms import platform_of as scheme_platform
+from models.policy.sending import Outcome, retry_within_send
+from notifications.envelope import Envelope
+from notifications.platforms import PlatformPlugin, register
+from notifications.wire_lines import SOCKET, classify
 
 log = logging.getLogger(__name__)
 _ASSET = apprise.AppriseAsset(service_timeout=0)
-_STATUS = re.compile(r"error=(\d{3})\b")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}")
-_SOCKET = "Socket Exception"
-# Exception texts (requests, urllib3, smtplib) of a request that never left this machine.
-_NEVER_SENT = (
-    ("Failed to establish a new connection", "连接被拒绝"),
-    ("Connection refused", "连接被拒绝"),
-    ("NameResolutionError", "域名解析失败"),
-    ("Failed to resolve", "域名解析失败"),
-    ("Name or service not known", "域名解析失败"),
-    ("ConnectTimeout", "连接超时"),
-    ("connect timeout", "连接超时"),
-    ("No route to host", "网络不可达"),
-    ("Network is unreachable", "网络不可达"),
-    ("SSLError", "TLS 握手失败"),
-    ("CERTIFICATE_VERIFY_FAILED", "TLS 证书无效"),
-)
-# ... and of one that went out with no answer back: it may have arrived.
-_MAYBE_SENT = (
-    ("Read timed out", "读取超时"),
-    ("timed out", "超时"),
-    ("Connection aborted", "连接中断"),
-    ("RemoteDisconnected", "连接中断"),
-    ("Connection reset", "连接被重置"),
-    ("Broken pipe", "连接中断"),
-    ("IncompleteRead", "应答不完整"),
-)
 
 
 @dataclass(frozen=True)
@@ -90,6 +75,7 @@ class Attempt:
     status: int | None = None
     reason: str = ""
     retry_after: float | None = None
+    code: str | None = None  # the platform's own code (errcode / code / Code), when it gave one
 
     @property
     def ok(self) -> bool:
@@ -100,7 +86,7 @@ class _KeepWireLines(logging.Filter):
     """Of Apprise's log records keep the warnings and the socket-exception lines (debug)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or str(record.msg).startswith(_SOCKET)
+        return record.levelno >= logging.WARNING or str(record.msg).startswith(SOCKET)
 
 
 def _quiet_apprise_logger() -> None:
@@ -112,6 +98,7 @@ def _quiet_apprise_logger() -> None:
 
 
 _quiet_apprise_logger()
+register()
 
 
 def _plugin(url: str) -> object | None:
@@ -125,6 +112,26 @@ def _plugin(url: str) -> object | None:
 def is_valid_url(url: str) -> bool:
     """True when Apprise knows the scheme and can parse the URL."""
     return _plugin(url) is not None
+
+
+@lru_cache(maxsize=1024)
+def platform_of(url: str) -> Platform | None:
+    """The platform a URL sends to through yuqing's own plugins (None: any other channel)."""
+    if scheme_platform(url) is None:
+        return None
+    plugin = _plugin(url)
+    return plugin.platform if isinstance(plugin, PlatformPlugin) else None
+
+
+@lru_cache(maxsize=1024)
+def is_group_url(url: str) -> bool:
+    """True for a channel that posts into a group chat (a WeCom, DingTalk, Feishu or Lark bot,
+    unless its URL says `group=no`): its messages name everyone they concern, and its action
+    links ask who is pressing them."""
+    if scheme_platform(url) is None:
+        return False
+    plugin = _plugin(url)
+    return isinstance(plugin, PlatformPlugin) and plugin.group
 
 
 @lru_cache(maxsize=1024)
@@ -142,39 +149,24 @@ def privacy_url(url: str) -> str:
     return f"{scheme}://****" if _SCHEME.fullmatch(scheme) else "****"
 
 
-def classify(ok: bool, lines: list[str]) -> tuple[Outcome, int | None, str]:
-    """(class, HTTP status, reason) of one attempt from Apprise's result and captured lines."""
-    if ok:
-        return Outcome.DELIVERED, None, ""
-    for line in lines:
-        found = _STATUS.search(line)
-        if found:
-            status = int(found.group(1))
-            return classify_status(status), status, f"HTTP {status}"
-    for line in (line for line in lines if line.startswith(_SOCKET)):
-        for patterns, outcome in ((_NEVER_SENT, Outcome.REFUSED), (_MAYBE_SENT, Outcome.UNKNOWN)):
-            for pattern, reason in patterns:
-                if pattern in line:
-                    return outcome, None, reason
-    return Outcome.UNKNOWN, None, "原因不明"  # no repeat where it may have arrived
-
-
 def send(
     url: str | None,
     *,
     title: str,
     body: str,
     attach: Sequence[Attachment] = (),
+    envelope: Envelope | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Attempt, ...]:
-    """Send one message to one channel URL, with `attach` where the channel takes files; every
-    attempt made, in order (one, when the first was delivered or must not be repeated)."""
+    """Send one message to one channel URL, with `attach` where the channel takes files and in
+    the platform's rich form (`envelope`) where the channel is a platform's; every attempt made,
+    in order (one, when the first was delivered or must not be repeated)."""
     if url is None:
         return (Attempt(time.monotonic(), 0.0, Outcome.INVALID, reason="渠道未配置地址"),)
     attempts: list[Attempt] = []
 
     def once() -> Attempt:
-        attempts.append(_attempt(url, title=title, body=body, attach=attach))
+        attempts.append(_attempt(url, title=title, body=body, attach=attach, envelope=envelope))
         if not attempts[-1].ok:
             log.warning(
                 "send to %s: %s (%s), attempt %d",
@@ -207,13 +199,23 @@ def _wait(state: RetryCallState) -> float:
     return _wait_before_next(last, state.attempt_number) or 0.0
 
 
-def _attempt(url: str, *, title: str, body: str, attach: Sequence[Attachment]) -> Attempt:
+def _attempt(
+    url: str,
+    *,
+    title: str,
+    body: str,
+    attach: Sequence[Attachment],
+    envelope: Envelope | None,
+) -> Attempt:
     started = time.monotonic()
     notifier = _checkout(url)
     if notifier is None:
         reason = f"Apprise 无法识别该地址：{privacy_url(url)}"
         return Attempt(started, 0.0, Outcome.INVALID, reason=reason)
     lines: list[str] = []
+    platform = next((p for p in notifier if isinstance(p, PlatformPlugin)), None)
+    if platform is not None:
+        platform.envelope, platform.answer = envelope, None
     try:
         result = notifier.notify(
             title=title,
@@ -222,10 +224,22 @@ def _attempt(url: str, *, title: str, body: str, attach: Sequence[Attachment]) -
             log_callback=lambda entry, _service: lines.append(str(entry.message)),
             log_level=logging.DEBUG,
         )
+        answer = platform.answer if platform is not None else None
     finally:
+        if platform is not None:
+            platform.envelope = platform.answer = None
         _checkin(url, notifier)
+    elapsed = time.monotonic() - started
+    if answer is not None:  # the platform's own answer decides
+        verdict = judge(answer)
+        return Attempt(
+            started, elapsed, verdict.outcome, answer.http_status, verdict.reason,
+            verdict.retry_after, answer.code,
+        )  # fmt: skip
     outcome, status, reason = classify(bool(result), lines)
-    return Attempt(started, time.monotonic() - started, outcome, status, reason)
+    if platform is not None and outcome is Outcome.DELIVERED:  # the plugin never got to answer
+        outcome, reason = Outcome.UNKNOWN, "平台插件没有给出应答"
+    return Attempt(started, elapsed, outcome, status, reason)
 
 
 def _attachments(notifier: apprise.Apprise, attach: Sequence[Attachment]) -> Any:

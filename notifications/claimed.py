@@ -1,7 +1,9 @@
 """What a dispatcher claims, as plain values: a `Message` is one send (a person's next alert, or
-several merged, on one channel), carrying each `Alert` with what sending it and recording the
-outcome need; a `Lane` is one person's due alerts in order, as a claim first reads them, and
-a `Plan` the alerts a claim means to send them before it marks them."""
+several merged, on one channel; on a group channel, the alerts of one or more events to
+everyone they concern), carrying each `Alert` with what sending it and recording the outcome
+need (its recipient's channels, for fall-over); a `Lane` is one person's due alerts in order, as
+a claim first reads them, and a `Plan` the alerts a claim means to send them before it marks
+them."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from notifications.channels import Attachment
+    from notifications.envelope import Mention
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,14 @@ class Alert:
     attachment: str | None = None  # a stored report's reference ("report:<id>")
     unreachable_since: datetime | None = None  # every channel failed, the first time
     rounds: int = 0  # times every channel failed
+    recipient_name: str = ""
+    channels: tuple[str, ...] = ()  # the recipient's channels, in order of preference
+    card: dict[str, Any] | None = None  # its structured form (`notifications.cards`)
+    key: str = ""  # its outbox key: the event it is about is the key less recipient and channel
+
+    @property
+    def event(self) -> str:
+        return self.key.rsplit(":", 2)[0] if self.key.count(":") >= 2 else self.id
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class Message:
     alerts: tuple[Alert, ...]
     probe: bool = False  # sent as the probe of a channel that was down
     files: tuple[Attachment, ...] = ()  # its alerts' files, where the channel takes them
+    group: bool = False  # to a group chat: one message naming everyone its alerts concern
+    mentions: tuple[Mention, ...] = ()  # the people it names, with their platform ids
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ class Lane:
     channels: tuple[str, ...]
     rows: list[Any]  # (id, channel) of the first due alerts, in order
     due: int  # due alerts in all
+    mention: Mention | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +100,11 @@ def messages_of(
     first are left out)."""
     lane, chain = plan.lane, []
     for ids in plan.messages:
-        alerts = tuple(alert_of(rows[i], acked) for i in ids if i in rows)
+        alerts = tuple(
+            alert_of(rows[i], acked, name=lane.name, channels=lane.channels)
+            for i in ids
+            if i in rows
+        )
         if alerts:
             chain.append(
                 Message(
@@ -101,12 +119,13 @@ def messages_of(
                         for a in alerts
                         if a.attachment and a.attachment in (files or {})
                     ),
+                    mentions=(lane.mention,) if lane.mention else (),
                 )
             )
     return chain
 
 
-def alert_of(row: Any, acked: set[int]) -> Alert:
+def alert_of(row: Any, acked: set[int], *, name: str = "", channels: tuple[str, ...] = ()) -> Alert:
     return Alert(
         id=row.id,
         case_id=row.case_id,
@@ -123,4 +142,8 @@ def alert_of(row: Any, acked: set[int]) -> Alert:
         attachment=row.attachment,
         unreachable_since=row.unreachable_since,
         rounds=row.rounds,
+        recipient_name=name or row.recipient_id,
+        channels=channels,
+        card=row.card,
+        key=row.key,
     )

@@ -1,5 +1,7 @@
-"""Claiming the next messages to send, a slice no larger than what is about to be sent: for up to
-`lanes` people, each person's next message only (the dispatcher asks for as many as it has
+"""Claiming the next messages to send, a slice no larger than what is about to be sent: first the
+group channels' next messages (`notifications.group_claims`: one message per event naming
+everyone it concerns, within the endpoint's limits), then, for up to the `lanes` left, each
+person's next message on their personal channels (the dispatcher asks for as many as it has
 senders for, plus a few next in line), so a crash strands no more than those. Per person, alerts
 leave in their stored order (due time, then level, then key): a person whose alert is being sent
 (by anyone) is not claimed again until it is recorded, and a merged message carries the leading
@@ -11,51 +13,35 @@ up) and only then checks that none of their alerts is `sending`; on SQLite the t
 already holds the one writer's lock (its first statement was the claimer's heartbeat).
 
 Channel health decides before anything is sent (`notifications.gates`: a channel that is down is
-skipped, or probed when its time comes); the per-person rate limit merges the rest."""
+skipped, or probed when its time comes); the limits merge the rest (`notifications.allowances`:
+per person and channel, per phone for SMS, and the endpoint's own where it is shared)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, true, update
 from sqlmodel import Session
 
 from models.policy.breaker import BreakerRule
+from models.policy.limits import split_sizes
 from models.policy.states import NotificationStatus
-from models.store.tables import Obligation, Person
-from notifications.attachments import load_attachments
-from notifications.claimed import Lane, Message, Plan, messages_of
+from notifications.allowances import Allowances
+from notifications.claimed import Lane, Message, Plan
+from notifications.endpoints import Endpoints
 from notifications.gates import route
-from notifications.outbox import OUTBOX, N, due_filter, messages_sent_since
+from notifications.group_claims import claim_groups
+from notifications.marking import PERSON, mark, mention_of
+from notifications.outbox import OUTBOX, N, due_filter
 from settings import Dispatch
 
-PERSON = Person.__table__  # type: ignore[attr-defined]
 P = PERSON.c
-O = Obligation.__table__.c  # type: ignore[attr-defined]  # noqa: E741
-MINUTE = timedelta(minutes=1)
 ORDER = (N.due_at, N.level, N.created_at, N.key)  # the stored sort key of a person's alerts
 FALL_THROUGH = 3  # down channels one claim walks past per person before it moves on
 CHAIN = 4  # messages claimed for one person at once, sent one after the other by one sender
-CLAIMED = (  # what sending and recording need of a claimed row
-    N.id,
-    N.case_id,
-    N.obligation_id,
-    N.recipient_id,
-    N.channel,
-    N.subject,
-    N.body,
-    N.due_at,
-    N.attempts,
-    N.http_attempts,
-    N.ack_window_seconds,
-    N.attachment,
-    N.unreachable_since,
-    N.rounds,
-)
 
 
 def claim(
@@ -66,65 +52,81 @@ def claim(
     lanes: int,
     options: Dispatch,
     rule: BreakerRule,
+    endpoints: Endpoints | None = None,
 ) -> list[list[Message]]:
-    """Claim up to `lanes` messages, for as many people (moving alerts off channels that are
-    down first), marking their alerts `sending` under `me`: per person, their next messages in
-    order (up to CHAIN, one sender sends them one after the other), for as many people as
-    there is room."""
+    """Claim up to `lanes` chains of messages, marking their alerts `sending` under `me`: the
+    group channels' first, then per person their next messages in order (up to CHAIN, one
+    sender sends them one after the other), for as many people as there is room."""
     if lanes <= 0:
         return []
-    due = _free_people(session, now=now, limit=lanes)
+    endpoints = endpoints or Endpoints(lambda _channel: None, options)
+    groups = endpoints.groups(session)
+    chains = []
+    if groups:
+        chains = claim_groups(
+            session, me=me, now=now, room=lanes, options=options, rule=rule,
+            endpoints=endpoints, groups=groups,
+        )  # fmt: skip
+    room = lanes - len(chains)
+    if room <= 0:
+        return chains
+    planned = _plan_people(
+        session, me=me, now=now, room=room, rule=rule, groups=groups, options=options,
+        endpoints=endpoints,
+    )  # fmt: skip
+    if planned is None:
+        return chains
+    kept = _rate_limit(session, planned[0], planned[1], room=room, now=now, options=options)
+    return chains + mark(session, kept, me=me, now=now)
+
+
+def _plan_people(
+    session: Session,
+    *,
+    me: str,
+    now: datetime,
+    room: int,
+    rule: BreakerRule,
+    groups: frozenset[str],
+    options: Dispatch,
+    endpoints: Endpoints,
+) -> tuple[list[Plan], Allowances] | None:
+    """Each free person's next messages on their personal channels, moving alerts off
+    channels that are down (up to FALL_THROUGH of them); None when nobody is due."""
+    personal = N.channel.not_in(groups) if groups else true()
+    due = _free_people(session, now=now, limit=room, personal=personal)
     if not due:
-        return []
-    recent = messages_sent_since(session, recipients=due, since=now - MINUTE)
-    depth = max(_depth(due[p], _budget(recent, p, None, options), options) for p in due)
+        return None
+    allowances = Allowances(session, list(due), now=now, options=options, endpoints=endpoints)
+    who = _people(session, list(due))
+    depth = max(_depth(due[p], allowances.least(p, who[p][1]), options) for p in due)
     people, planned = list(due), list[Plan]()
     for _ in range(FALL_THROUGH):
         if not people:
             break
-        loaded = _load(session, due, people, now=now, depth=depth)
+        loaded = _load(session, due, people, who, now=now, depth=depth, groups=groups)
         moved = route(session, loaded, me=me, now=now, rule=rule, planned=planned)
         people = [lane.recipient_id for lane in loaded if lane.recipient_id in moved]
-    kept = _rate_limit(session, planned, recent, room=lanes, now=now, options=options)
-    return _mark(session, kept, me=me, now=now)
+    return planned, allowances
 
 
-def _depth(due: int, budget: int, options: Dispatch) -> int:
+def _depth(due: int, allowance: int, options: Dispatch) -> int:
     """How many of the person's due alerts a claim may need: a chain of single alerts, or
-    one merged message."""
-    size = _size(due, budget, options)
-    return CHAIN if size == 1 else size
+    one merged message (as full as a message may be)."""
+    if due <= allowance:
+        return CHAIN
+    return min(options.batch_max, due) if allowance > 0 else 0
 
 
-def _budget(
-    recent: dict[tuple[str, str], tuple[int, datetime]],
-    person: str,
-    channel: str | None,
-    options: Dispatch,
-) -> int:
-    """Messages the person may still get this minute on `channel` (None: the busiest one)."""
-    used = [n for (p, c), (n, _) in recent.items() if p == person and channel in (None, c)]
-    return options.per_recipient_per_minute - max(used, default=0)
-
-
-def _size(due: int, budget: int, options: Dispatch) -> int:
-    """Alerts in the person's next message: one while the minute's budget covers every due
-    alert, else enough merged that the budget will (at most `batch_max`); 0: none this
-    minute."""
-    if due <= budget:
-        return 1
-    return min(options.batch_max, math.ceil(due / budget)) if budget > 0 else 0
-
-
-def _free_people(session: Session, *, now: datetime, limit: int) -> dict[str, int]:
-    """Up to `limit` people with due alerts (with how many), most overdue first, none of whose
-    alerts is being sent; on PostgreSQL locked for this transaction, skipping those another
-    claimer holds."""
+def _free_people(session: Session, *, now: datetime, limit: int, personal: Any) -> dict[str, int]:
+    """Up to `limit` people with due alerts on personal channels (with how many), most overdue
+    first, none of whose alerts is being sent; on PostgreSQL locked for this transaction,
+    skipping those another claimer holds."""
     counts = {
         person: int(count)
         for person, count in session.execute(
             select(N.recipient_id, func.count())
-            .where(due_filter(now))
+            .where(due_filter(now), personal)
             .group_by(N.recipient_id)
             .order_by(func.min(N.due_at), N.recipient_id)
             .limit(limit * 3)
@@ -156,36 +158,51 @@ def _free_people(session: Session, *, now: datetime, limit: int) -> dict[str, in
     return {c: counts[c] for c in [c for c in candidates if c not in busy][:limit]}
 
 
-def _load(
-    session: Session, due: dict[str, int], people: Sequence[str], *, now: datetime, depth: int
-) -> list[Lane]:
-    """Each person's first `depth` due alerts (enough for their next messages), in order: ids
-    and channels only (the claiming statement returns the rest of the rows it takes)."""
-    if depth <= CHAIN:
-        rows = _heads(session, people, now, depth)
-    else:
-        rows = sorted(session.execute(_leading(people, now, depth)), key=lambda r: r.rn)
-    who = {
-        row.id: (row.name, tuple(row.channels))
-        for row in session.execute(select(P.id, P.name, P.channels).where(P.id.in_(people)))
+def _people(session: Session, people: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...], Any]]:
+    """Name, channels and who the platforms know them as, per person."""
+    found = {
+        row.id: (row.name, tuple(row.channels), mention_of(row))
+        for row in session.execute(select(PERSON).where(P.id.in_(people)))
     }
+    return {p: found.get(p, (p, (), None)) for p in people}
+
+
+def _load(
+    session: Session,
+    due: dict[str, int],
+    people: Sequence[str],
+    who: dict[str, tuple[str, tuple[str, ...], Any]],
+    *,
+    now: datetime,
+    depth: int,
+    groups: frozenset[str],
+) -> list[Lane]:
+    """Each person's first `depth` due alerts on personal channels (enough for their next
+    messages), in order: ids and channels only (the claiming statement returns the rest)."""
+    if depth <= CHAIN:
+        rows = _heads(session, people, now, depth, groups)
+    else:
+        rows = sorted(session.execute(_leading(people, now, depth, groups)), key=lambda r: r.rn)
     by_person: dict[str, list[Any]] = {}
     for row in rows:
         by_person.setdefault(row.recipient_id, []).append(row)
     return [
-        Lane(p, who.get(p, (p, ()))[0], who.get(p, (p, ()))[1], by_person[p], due[p])
+        Lane(p, who[p][0], who[p][1], by_person[p], due[p], mention=who[p][2])
         for p in people
         if p in by_person
     ]
 
 
-def _heads(session: Session, people: Sequence[str], now: datetime, depth: int) -> list[Any]:
+def _heads(
+    session: Session, people: Sequence[str], now: datetime, depth: int, groups: frozenset[str]
+) -> list[Any]:
     """Each person's first `depth` due alerts, in order: a short index walk per person and
     position (`ix_notification_recipient_order`), then their channels."""
     head = OUTBOX.alias("head")
+    personal = head.c.channel.not_in(groups) if groups else true()
     nth = [
         select(head.c.id)
-        .where(head.c.recipient_id == P.id, due_filter(now, head.c))
+        .where(head.c.recipient_id == P.id, due_filter(now, head.c), personal)
         .order_by(*[head.c[c.name] for c in ORDER])
         .limit(1)
         .offset(n)
@@ -202,8 +219,9 @@ def _heads(session: Session, people: Sequence[str], now: datetime, depth: int) -
     return [found[i] for row in heads for i in row[1:] if i in found]
 
 
-def _leading(people: Sequence[str], now: datetime, depth: int) -> Any:
+def _leading(people: Sequence[str], now: datetime, depth: int, groups: frozenset[str]) -> Any:
     """Each person's first `depth` due alerts (a merged message), numbered in order."""
+    personal = N.channel.not_in(groups) if groups else true()
     numbered = (
         select(
             N.id,
@@ -211,7 +229,7 @@ def _leading(people: Sequence[str], now: datetime, depth: int) -> Any:
             N.channel,
             func.row_number().over(partition_by=N.recipient_id, order_by=ORDER).label("rn"),
         )
-        .where(N.recipient_id.in_(people), due_filter(now))
+        .where(N.recipient_id.in_(people), due_filter(now), personal)
         .subquery()
     )
     return select(numbered).where(numbered.c.rn <= depth)
@@ -220,65 +238,35 @@ def _leading(people: Sequence[str], now: datetime, depth: int) -> Any:
 def _rate_limit(
     session: Session,
     planned: list[Plan],
-    recent: dict[tuple[str, str], tuple[int, datetime]],
+    allowances: Allowances,
     *,
     room: int,
     now: datetime,
     options: Dispatch,
 ) -> list[Plan]:
-    """Within each person's per-minute budget one alert per message; beyond it the leading
-    alerts merged (up to `batch_max`); with no budget left, none until the minute rolls over.
-    Each person gets their next message; what `room` is left goes to chaining each person's
+    """Within what the person's limits leave one alert per message; beyond it the leading
+    alerts merged (up to `batch_max`); with nothing left, none until the limits free. Each
+    person gets their next message; what `room` is left goes to chaining each person's
     following single-alert messages (up to CHAIN)."""
     kept: list[Plan] = []
     for plan in planned:
         person, channel = plan.lane.recipient_id, plan.lane.rows[0].channel
-        size = _size(plan.lane.due, _budget(recent, person, channel, options), options)
-        if plan.probe or size:
-            kept.append(replace(plan, messages=(plan.ids[: 1 if plan.probe else size],)))
+        allowance = allowances.of(person, channel)
+        sizes = split_sizes(plan.lane.due, allowance, most=options.batch_max)
+        if plan.probe or sizes:
+            kept.append(replace(plan, messages=(plan.ids[: 1 if plan.probe else sizes[0]],)))
             continue
-        _, earliest = recent.get((person, channel), (0, now))
         session.execute(
             update(OUTBOX)
             .where(N.recipient_id == person, N.channel == channel, due_filter(now))
-            .values(next_attempt_at=earliest + MINUTE)
+            .values(next_attempt_at=allowance.free_at or allowances.retry_at(now))
         )
     room -= len(kept)
     for n, plan in enumerate(kept):
         if room <= 0 or plan.probe or len(plan.messages[0]) > 1:
             continue
-        budget = _budget(recent, plan.lane.recipient_id, plan.lane.rows[0].channel, options)
-        more = plan.ids[1 : min(CHAIN, budget, len(plan.ids), room + 1)]
+        left = allowances.of(plan.lane.recipient_id, plan.lane.rows[0].channel).now
+        more = plan.ids[1 : min(CHAIN, left, len(plan.ids), room + 1)]
         kept[n] = replace(plan, messages=(*plan.messages, *((i,) for i in more)))
         room -= len(more)
     return kept
-
-
-def _mark(session: Session, planned: list[Plan], *, me: str, now: datetime) -> list[list[Message]]:
-    """Move the planned alerts to `sending` under `me` (compare-and-set on `pending`), reading
-    the claimed rows in the same statement, and whether their obligations were acknowledged
-    already; alerts another claimer took first are left out."""
-    ids = [i for plan in planned for message in plan.messages for i in message]
-    if not ids:
-        return []
-    rows = {
-        row.id: row
-        for row in session.execute(
-            update(OUTBOX)
-            .where(N.id.in_(ids), N.status == NotificationStatus.PENDING)
-            .values(status=NotificationStatus.SENDING, claimed_by=me, claimed_at=now)
-            .returning(*CLAIMED)
-            .execution_options(synchronize_session=False)
-        )
-    }
-    obligations = {row.obligation_id for row in rows.values() if row.obligation_id}
-    acked: set[int] = set()
-    if obligations:
-        acked = set(
-            session.execute(
-                select(O.id).where(O.id.in_(obligations), O.acked_at.is_not(None))
-            ).scalars()
-        )
-    files = load_attachments(session, [row.attachment for row in rows.values()])
-    chains = [messages_of(plan, rows, acked, files) for plan in planned]
-    return [chain for chain in chains if chain]

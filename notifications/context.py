@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from models.policy import Policy
 from models.policy.escalation import QuietHours
 from models.policy.routing import Routing, Shift
+from notifications.channels import is_group_url
 from notifications.links import LinkSigner, derive_key
 from settings import Settings
 
@@ -26,6 +27,7 @@ class EscalationContext:
     # Who is told that a person cannot be reached, and how long their alerts are tried.
     unreachable_roles: tuple[str, ...] = ("office_staff", "office_head", "duty_officer")
     give_up_after: timedelta = timedelta(hours=24)
+    groups: frozenset[str] = frozenset()  # channel ids that post into a group chat
 
     @property
     def tz(self) -> ZoneInfo:
@@ -59,6 +61,16 @@ def build_context(settings: Settings, policy: Policy) -> EscalationContext:
         links=link_signer(settings),
         unreachable_roles=tuple(settings.dispatch.unreachable_roles),
         give_up_after=settings.dispatch.give_up_after,
+        groups=group_channels(settings),
+    )
+
+
+def group_channels(settings: Settings) -> frozenset[str]:
+    """The channels that post into a group chat (an IM bot, unless its URL says `group=no`)."""
+    return frozenset(
+        cid
+        for cid, url in settings.secrets.channels.items()
+        if is_group_url(url.get_secret_value())
     )
 
 

@@ -143,8 +143,8 @@ def _record_send(
     merged = len(message.alerts) > 1
     tally.messages += 1
     tally.attempts += len(attempts)
-    following = next_channel(message.channels, message.channel)
     for alert in message.alerts:
+        following = next_channel(alert.channels or message.channels, message.channel)
         step = after_send(
             last.outcome,
             channel_sends=alert.attempts + 1,
@@ -169,7 +169,15 @@ def _record_send(
         tally.failed += step is not Next.DONE
         tally.fell_over += step is Next.FALL_OVER
     rows.health.append(
-        SendResult(message.channel, last.ok, message.probe, ended, last.outcome.value, last.reason)
+        SendResult(
+            message.channel,
+            last.ok,
+            message.probe,
+            ended,
+            last.outcome.value,
+            last.reason,
+            last.code,
+        )
     )
 
 
@@ -245,6 +253,7 @@ def _delivery(alert: Alert, attempt: Attempt, number: int, at: datetime, me: str
         "elapsed_ms": round(attempt.elapsed * 1000),
         "late_seconds": round((at - alert.due_at).total_seconds(), 3),
         "dispatcher": me,
+        "code": attempt.code,
     }
 
 
@@ -254,7 +263,8 @@ def _attempt_entry(
     """The DELIVERED / DELIVERY_FAILED timeline entry of one HTTP attempt."""
     late = lateness(at - alert.due_at)
     how = f"第{number}次尝试{'（合并发送）' if merged else ''}{'（探测）' if message.probe else ''}"
-    to = f"致 {message.recipient_name}（{alert.channel}）"
+    where = f"{alert.channel}，群消息" if message.group else alert.channel
+    to = f"致 {alert.recipient_name or message.recipient_name}（{where}）"
     if attempt.ok:
         text = f"已送达：{to}，{how}，{late}"
     else:
@@ -277,6 +287,8 @@ def _attempt_entry(
             "merged": merged,
             "probe": message.probe,
             "subject": alert.subject,
+            "code": attempt.code,
+            "group": message.group,
         },
     }
 
@@ -285,9 +297,10 @@ def _after_entry(
     message: Message, alert: Alert, last: Attempt, ended: datetime, following: str | None
 ) -> dict[str, Any]:
     """The CHANNEL_FAILOVER entry, timed at the failed send's end."""
+    reason = f"（{last.reason}）" if last.reason else ""
     text = (
-        f"渠道 {alert.channel} {OUTCOME_LABELS[last.outcome]}，改用 {following} 通知 "
-        f"{message.recipient_name}（同一通知编号）"
+        f"渠道 {alert.channel} {OUTCOME_LABELS[last.outcome]}{reason}，改用 {following} 通知 "
+        f"{alert.recipient_name or message.recipient_name}（同一通知编号）"
     )
     return {
         "case_id": alert.case_id,

@@ -47,14 +47,15 @@ from models.policy.clocks import utc_now
 from models.policy.sending import Outcome
 from models.store.db import session_scope
 from models.store.outages import database_fault
-from notifications.channels import Attempt, send
+from notifications.channels import Attempt, platform_of, send
 from notifications.claimed import Message
 from notifications.claims import claim
+from notifications.compose import compose
 from notifications.delivery import Sent, Tally, record
+from notifications.endpoints import Endpoints
 from notifications.health import breaker_rule
 from notifications.liveness import beat, forget_silent, live_claimers, new_identity, retire
 from notifications.outbox import next_due, release_strays, take_over
-from notifications.render import render_batch
 from settings import Dispatch
 from settings.faults import Faults
 
@@ -101,6 +102,7 @@ class Dispatcher:
         self.capacity = self.workers * CLAIM_AHEAD
         self.me = me or new_identity()
         self.rule = breaker_rule(self.options)
+        self.endpoints = Endpoints(channel_url, self.options)
         self.faults = Faults()
         self._inbox: queue.Queue[Sent | str] = queue.Queue()
 
@@ -169,11 +171,10 @@ class Dispatcher:
 
     def _send(self, message: Message) -> tuple[Attempt, ...]:
         try:
-            subject, body = render_batch(
-                [(a.subject, a.body) for a in message.alerts], language=self.language
-            )
             url = self.channel_url(message.channel)
-            return send(url, title=subject, body=body, attach=message.files)
+            platform = platform_of(url) if url else None
+            title, body, envelope = compose(message, platform=platform, language=self.language)
+            return send(url, title=title, body=body, attach=message.files, envelope=envelope)
         except Exception:  # a bug, not the channel: recorded as unknown, tried again later
             log.exception("send to %s failed inside yuqing", message.channel)
             return (Attempt(time.monotonic(), 0.0, Outcome.UNKNOWN, reason="发送程序内部错误"),)
@@ -300,7 +301,15 @@ class _Loop:
                     session, done, me=d.me, stamp=self.stamp, options=options, rule=d.rule
                 )
                 chains = (
-                    claim(session, me=d.me, now=now, lanes=lanes, options=options, rule=d.rule)
+                    claim(
+                        session,
+                        me=d.me,
+                        now=now,
+                        lanes=lanes,
+                        options=options,
+                        rule=d.rule,
+                        endpoints=d.endpoints,
+                    )
                     if lanes
                     else []
                 )

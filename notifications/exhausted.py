@@ -37,7 +37,8 @@ def exhausted(alert: Alert, message: Message, ended: datetime, options: Dispatch
     values: dict[str, Any] = {"unreachable_since": since, "rounds": rounds}
     if restart is None:
         return {**values, "status": NotificationStatus.FAILED}
-    first = message.channels[0] if message.channels else alert.channel
+    channels = alert.channels or message.channels  # a group message carries several people
+    first = channels[0] if channels else alert.channel
     return {
         **values,
         "status": NotificationStatus.PENDING,
@@ -52,7 +53,8 @@ def exhausted_entry(
 ) -> dict[str, Any]:
     """The case's timeline entry: every channel failed; when it is tried again, or that it no
     longer is (people must reach the person)."""
-    to = f"致 {message.recipient_name} 的所有渠道均发送失败（{OUTCOME_LABELS[last.outcome]}）"
+    name = alert.recipient_name or message.recipient_name
+    to = f"致 {name} 的所有渠道均发送失败（{OUTCOME_LABELS[last.outcome]}）"
     rounds, since = values["rounds"], values["unreachable_since"]
     if values["status"] == NotificationStatus.FAILED:
         text = f"{to}：已重试 {lasted(ended - since)}，不再重试，请人工联系"

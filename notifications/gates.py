@@ -42,12 +42,14 @@ def route(
             health[channel] = load(session, [channel])[channel]
         elif verdict is Gate.SEND:
             planned.append(plan_of(lane))
-        elif _skip_down_channel(session, lane, channel, now=now, hold=_hold(health[channel], now)):
+        elif skip_down_channel(
+            session, lane, channel, now=now, hold=hold_until(health[channel], now)
+        ):
             moved.add(lane.recipient_id)
     return moved
 
 
-def _hold(health: Health, now: datetime) -> datetime:
+def hold_until(health: Health, now: datetime) -> datetime:
     """Until when alerts wait on a person's last channel while it is down: its probe time, or
     a second while another alert is its probe."""
     if health.state is ChannelState.DOWN and health.retry_at is not None:
@@ -55,7 +57,7 @@ def _hold(health: Health, now: datetime) -> datetime:
     return now + timedelta(seconds=1)
 
 
-def _skip_down_channel(
+def skip_down_channel(
     session: Session, lane: Lane, channel: str, *, now: datetime, hold: datetime
 ) -> bool:
     """Move the person's pending alerts on `channel` (down) to their next channel, same ids;

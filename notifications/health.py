@@ -41,6 +41,7 @@ class SendResult:
     at: datetime
     outcome: str
     reason: str
+    code: str | None = None  # the platform's own code
 
 
 def _health(row: Any) -> Health:
@@ -87,7 +88,7 @@ def record(session: Session, results: Sequence[SendResult], *, rule: BreakerRule
     current = _locked(session, channels)
     missing = [c for c in channels if c not in current]
     if missing:
-        _ensure(session, missing)
+        ensure(session, missing)
         current |= _locked(session, missing)
     values = []
     for channel in channels:
@@ -111,6 +112,7 @@ _FOLDED = (
     "last_failure_at",
     "last_outcome",
     "last_reason",
+    "last_code",
     "state",
     "failures",
     "retry_at",
@@ -136,6 +138,7 @@ def _fold(row: Any, results: list[SendResult], rule: BreakerRule) -> dict[str, A
         "last_failure_at": row.last_failure_at,
         "last_outcome": row.last_outcome,
         "last_reason": row.last_reason,
+        "last_code": row.last_code,
     }
     down_since = row.down_since
     for result in results:
@@ -144,6 +147,7 @@ def _fold(row: Any, results: list[SendResult], rule: BreakerRule) -> dict[str, A
         values["last_ok_at" if result.ok else "last_failure_at"] = result.at
         if not result.ok:  # what the last failure was (a success does not erase it)
             values["last_outcome"], values["last_reason"] = result.outcome, result.reason[:200]
+            values["last_code"] = result.code
         if health.state is ChannelState.UP:
             down_since = None
         elif down_since is None:
@@ -161,7 +165,7 @@ def _fold(row: Any, results: list[SendResult], rule: BreakerRule) -> dict[str, A
     return values
 
 
-def _ensure(session: Session, channels: Sequence[str]) -> None:
+def ensure(session: Session, channels: Sequence[str]) -> None:
     """Insert the rows of channels never recorded (racing dispatchers: the first one wins)."""
     fresh = [{"channel": c, "state": "up", "failures": 0, "backoff_seconds": 0.0} for c in channels]
     for row in fresh:

@@ -23,13 +23,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from models.policy.catalogue import ALERT_LINKS, DECISION_LINKS, LINK_ACTIONS
 from models.policy.forms import MAX_ID
 from models.store.db import session_scope
 from models.store.tables import LinkAttempt, LinkUse
 
-LINK_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade", "approve", "reject")
-ALERT_ACTIONS = LINK_ACTIONS[:6]  # what an alert about an obligation offers
-DECISION_ACTIONS = ("approve", "reject")  # what a request for a decision offers (subject: reqN)
+ALERT_ACTIONS = ALERT_LINKS  # what an alert about an obligation offers (the catalogue's)
+DECISION_ACTIONS = DECISION_LINKS  # what a request for a decision offers (subject: reqN)
 SEPARATOR = "~"
 SIGNATURE_BYTES = 16  # a 128-bit HMAC tag: short enough for a chat message, far from guessable
 _NUMBER = re.compile(r"[0-9]{1,12}")  # ASCII digits: str.isdigit() also accepts "²"

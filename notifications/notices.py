@@ -12,21 +12,21 @@ lapse and its alerts commit together) or the `case` flow's step."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from models.policy.notices import Notice, NoticeKind
+from models.policy.notices import Notice
 from models.policy.states import EventKind
 from models.repo.directory import Directory, load_directory
 from models.store.tables import Case, Obligation, Person
+from notifications.cards import card, group_recipient
 from notifications.context import EscalationContext
+from notifications.nobody import NobodyToTell, asked_for_someone, nobody_entry, reason_for
+from notifications.notice_render import links_for, render_for
 from notifications.outbox import KEY_CHUNK, TIMELINE, Outgoing, enqueue, new_notification_id
-from notifications.render import AlertFacts, NoticeFacts, render_alert, render_notice
-
-ALERT_KINDS = frozenset({NoticeKind.REMINDER, NoticeKind.LAPSE, NoticeKind.NO_ACK})
 
 
 class _Cache:
@@ -79,26 +79,28 @@ class _Cache:
 
 
 def deliver(
-    session: Session, notices: Sequence[Notice], *, ctx: EscalationContext, now: datetime
+    session: Session,
+    notices: Sequence[Notice],
+    *,
+    ctx: EscalationContext,
+    now: datetime,
+    strict: bool = False,
 ) -> int:
     """Queue every notice to each of its recipients; returns how many messages were queued.
     Set-based: the messages are rendered first, then inserted in one statement (those whose key
-    is queued already left out) with their timeline entries in another."""
+    is queued already left out) with their timeline entries in another. A notice that reaches
+    nobody raises NobodyToTell when `strict` (a case step), else is on the timeline as such."""
     cache = _Cache(session)
     cache.preload(notices)
     planned: list[tuple[Notice, Person, Outgoing]] = []
     entries: list[dict[str, Any] | tuple[Notice, Person, Outgoing]] = []
     with session.no_autoflush:
         for notice in notices:
-            for person_id in recipients_of(cache, notice, ctx, now):
-                person = cache.person(person_id)
-                if person is None or not person.channels:
-                    entries.append(_unreachable(notice, person_id, now))
-                    continue
-                channel = notice.channel or person.channels[0]
-                message = _message(cache, notice, person, channel, ctx, now)
-                planned.append((notice, person, message))
-                entries.append(planned[-1])
+            if not _plan(cache, notice, ctx, now, planned, entries) and asked_for_someone(notice):
+                reason = _nobody(cache, notice, ctx)
+                if strict:
+                    raise NobodyToTell(reason)
+                entries.append(nobody_entry(notice, reason, now))
     queued = {m.notification_id for m in enqueue(session, [m for _, _, m in planned])}
     session.flush()  # the caller's own timeline entries come first
     events = [
@@ -110,6 +112,39 @@ def deliver(
     if events:
         session.execute(insert(TIMELINE), events)
     return len(queued)
+
+
+def _plan(
+    cache: _Cache,
+    notice: Notice,
+    ctx: EscalationContext,
+    now: datetime,
+    planned: list[tuple[Notice, Person, Outgoing]],
+    entries: list[dict[str, Any] | tuple[Notice, Person, Outgoing]],
+) -> bool:
+    """Plan the notice's message to each recipient with a channel (noting those without);
+    whether it reaches anybody."""
+    reached = False
+    for person_id in recipients_of(cache, notice, ctx, now):
+        person = cache.person(person_id)
+        if person is None or not person.channels:
+            entries.append(_unreachable(notice, person_id, now))
+            continue
+        channel = notice.channel or person.channels[0]
+        planned.append((notice, person, _message(cache, notice, person, channel, ctx, now)))
+        entries.append(planned[-1])
+        reached = True
+    return reached
+
+
+def _nobody(cache: _Cache, notice: Notice, ctx: EscalationContext) -> str:
+    case, obligation = cache.case(notice.case_id), cache.obligation(notice.obligation_id)
+    return reason_for(
+        notice,
+        grade_label=ctx.policy.scheme.level(case.grade).label if case is not None else "",
+        owner_role=obligation.owner_role if obligation is not None else None,
+        title=obligation.title if obligation is not None else "",
+    )
 
 
 def recipients_of(
@@ -137,7 +172,9 @@ def _message(
     now: datetime,
 ) -> Outgoing:
     notification_id = new_notification_id()
-    subject, body = _render(cache, notice, person, notification_id, ctx, now)
+    links = links_for(notice, person.id, ctx, now)
+    case, obligation = cache.case(notice.case_id), cache.obligation(notice.obligation_id)
+    subject, body, facts = render_for(case, obligation, notice, person, notification_id, ctx, links)
     window = notice.ack_window
     obligation = cache.obligation(notice.obligation_id)
     return Outgoing(
@@ -155,6 +192,16 @@ def _message(
         ack_window_seconds=None if window is None else int(window.total_seconds()),
         occasion=notice.occasion,
         attachment=notice.attachment,
+        card=card(
+            facts,
+            links=links,
+            group_links=links_for(notice, group_recipient(channel), ctx, now)
+            if channel in ctx.groups
+            else (),
+            group_channel=channel if channel in ctx.groups else None,
+            base_url=ctx.links.base_url if ctx.links is not None else None,
+            tz=ctx.tz,
+        ),
     )
 
 
@@ -197,65 +244,3 @@ def _event(
         "message": message,
         "data": data,
     }
-
-
-def _render(
-    cache: _Cache,
-    notice: Notice,
-    person: Person,
-    notification_id: str,
-    ctx: EscalationContext,
-    now: datetime,
-) -> tuple[str, str]:
-    case = cache.case(notice.case_id)
-    links = _links(notice, person, ctx, now)
-    obligation = cache.obligation(notice.obligation_id)
-    grade = ctx.policy.scheme.level(case.grade).label if case is not None else ""
-    if notice.kind in ALERT_KINDS and case is not None and obligation is not None:
-        assert case.id is not None
-        facts = AlertFacts(
-            notification_id=notification_id,
-            case_id=case.id,
-            case_title=case.title,
-            grade_label=grade,
-            obligation_title=obligation.title,
-            due_at=obligation.due_at,
-            late_by=notice.late_by or timedelta(0),
-            level=notice.level,
-            level_label=notice.headline,
-            recipient_name=person.name,
-            chain=notice.chain,
-            links=links,
-        )
-        return render_alert(facts, tz=ctx.tz, language=ctx.language)
-    command = notice.extra.get("command")
-    return render_notice(
-        NoticeFacts(
-            notification_id=notification_id,
-            recipient_name=person.name,
-            headline=notice.headline,
-            lines=notice.lines,
-            case_id=notice.case_id,
-            case_title=case.title if case is not None else "",
-            grade_label=grade,
-            links=links,
-            command=str(command).replace("{person}", person.id) if command else None,
-        ),
-        language=ctx.language,
-    )
-
-
-def _links(
-    notice: Notice, person: Person, ctx: EscalationContext, now: datetime
-) -> tuple[tuple[str, str], ...]:
-    """The recipient's own signed links (none without a signer, or for a notice offering none)."""
-    if ctx.links is None or not notice.links or notice.link_subject is None:
-        return ()
-    assert notice.case_id is not None
-    return ctx.links.alert_links(
-        case_id=notice.case_id,
-        obligation_key=notice.link_subject,
-        recipient=person.id,
-        now=now,
-        actions=notice.links,
-    )

@@ -3,13 +3,13 @@ each under a unique key (case, obligation, chain and level, recipient, channel),
 sweep finds the row already there and adds nothing. Each row stores its sort key (the due time
 it is about, then its level), which orders a person's alerts. The dispatchers claim rows
 (`notifications.claims`) under their own identity; this module also has the queries around
-that: when the next row falls due, how many messages a person got in the last minute, and the
-takeover of rows whose claimer is gone (`notifications.liveness` says who is)."""
+that: when the next row falls due, and the takeover of rows whose claimer is gone
+(`notifications.liveness` says who is)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +55,7 @@ class Outgoing:
     ack_window_seconds: int | None = None  # None: no no-ack follow-up for this alert
     occasion: str | None = None  # default: the chain and level
     attachment: str | None = None  # a stored report's reference ("report:<id>")
+    card: dict[str, Any] | None = None  # its structured form (`notifications.cards`)
 
     @property
     def key(self) -> str:
@@ -105,6 +106,7 @@ def _row(key: str, message: Outgoing) -> dict[str, Any]:
         "due_at": message.due_at,
         "ack_window_seconds": message.ack_window_seconds,
         "attachment": message.attachment,
+        "card": message.card,
     }
 
 
@@ -192,32 +194,4 @@ def _recovered(row: Any, now: datetime) -> dict[str, Any]:
         "message": f"发送中断（发送进程已退出），以同一通知编号重发：致 {row.recipient_id}"
         f"（{row.channel}）",
         "data": {"notification": row.id, "recipient": row.recipient_id, "channel": row.channel},
-    }
-
-
-def messages_sent_since(
-    session: Session, *, recipients: Iterable[str], since: datetime
-) -> dict[tuple[str, str], tuple[int, datetime]]:
-    """Per (recipient, channel) of `recipients`: messages (a merged message counts once) sent
-    since `since`, and the earliest of them; pairs with none are left out. One query."""
-    people = set(recipients)
-    if not people:
-        return {}
-    query = (
-        select(
-            N.recipient_id,
-            N.channel,
-            func.count(func.distinct(N.sent_at)),
-            func.min(N.sent_at),
-        )
-        .where(
-            N.recipient_id.in_(people),
-            N.sent_at > since,
-            N.status == NotificationStatus.SENT,
-        )
-        .group_by(N.recipient_id, N.channel)
-    )
-    return {
-        (recipient, channel): (int(count), earliest)
-        for recipient, channel, count, earliest in session.execute(query).all()
     }

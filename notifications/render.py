@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.policy.escalation import format_late
+from models.policy.catalogue import label
 from models.policy.states import Chain
+from models.policy.wording import deadline_text, left_text
 
 # How a receiver finds the notification ids in a message (one per alert, several when merged),
 # to drop a repeat it has already seen.
@@ -33,30 +34,7 @@ class AlertFacts:
     recipient_name: str
     chain: Chain = Chain.NO_COMPLETION
     links: tuple[tuple[str, str], ...] = ()  # (action, signed URL); empty: the CLI command
-
-
-LINK_LABELS = {
-    "zh": {
-        "ack": "签收",
-        "complete": "完成",
-        "extend": "申请延期",
-        "reassign": "转办",
-        "escalate": "上报",
-        "upgrade": "升级",
-        "approve": "同意",
-        "reject": "退回",
-    },
-    "en": {
-        "ack": "Acknowledge",
-        "complete": "Complete",
-        "extend": "Request extension",
-        "reassign": "Reassign",
-        "escalate": "Escalate now",
-        "upgrade": "Upgrade",
-        "approve": "Approve",
-        "reject": "Reject",
-    },
-}
+    provisional: bool = False  # due in a year whose holiday arrangement is not known (暂定)
 
 
 _STATE = {
@@ -70,50 +48,84 @@ _STATE = {
 
 
 def _timing(facts: AlertFacts, language: str) -> str:
-    if facts.late_by < timedelta(0):
-        left = format_late(-facts.late_by, language=language)
-        return f"{left} left" if language == "en" else f"剩余 {left}"
-    late = format_late(facts.late_by, language=language)
-    return f"overdue by {late}" if language == "en" else f"已超时 {late}"
+    """剩余 / 已超时 / 刚刚超时, as every page and message writes it."""
+    due = facts.due_at
+    return left_text(due, due + facts.late_by, language=language)[0]
 
 
 def render_alert(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> tuple[str, str]:
     """(subject, body) of one alert."""
-    due = facts.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    state = _STATE["en" if language == "en" else "zh"][facts.chain]
-    timing = _timing(facts, language)
+    subject = alert_subject(facts, language)
     if language == "en":
-        subject = f"[{facts.grade_label}] {state}: {facts.obligation_title} — case {facts.case_id}"
         lines = [
             f"To: {facts.recipient_name}",
-            f"Case: {facts.case_id} {facts.case_title}",
-            f"Grade: {facts.grade_label}",
-            f"Obligation: {facts.obligation_title}, due {due}, {timing}",
-            f"Escalation level: {facts.level} ({facts.level_label})",
+            *alert_lines(facts, tz=tz, language=language),
             *_actions(facts, "en"),
             f"Notification id: {facts.notification_id}",
         ]
         return subject, "\n".join(lines)
-    subject = f"【{facts.grade_label}舆情】{facts.obligation_title}{state}：案件{facts.case_id}"
     lines = [
         f"{facts.recipient_name}：",
-        f"案件：{facts.case_id}号 {facts.case_title}",
-        f"等级：{facts.grade_label}",
-        f"事项：{facts.obligation_title}，截止 {due}，{timing}",
-        f"催办级别：第{facts.level}级（{facts.level_label}）",
+        *alert_lines(facts, tz=tz, language=language),
         *_actions(facts, "zh"),
         f"通知编号：{facts.notification_id}",
     ]
     return subject, "\n".join(lines)
 
 
+def alert_subject(facts: AlertFacts, language: str = "zh") -> str:
+    state = _STATE["en" if language == "en" else "zh"][facts.chain]
+    if language == "en":
+        return f"[{facts.grade_label}] {state}: {facts.obligation_title} — case {facts.case_id}"
+    return f"【{facts.grade_label}舆情】{facts.obligation_title}{state}：案件{facts.case_id}"
+
+
+def alert_item(facts: AlertFacts, language: str = "zh") -> str:
+    """What the alert is about, short: 快报已超时."""
+    state = _STATE["en" if language == "en" else "zh"][facts.chain]
+    return (
+        f"{facts.obligation_title} {state}"
+        if language == "en"
+        else f"{facts.obligation_title}{state}"
+    )
+
+
+def alert_lines(facts: AlertFacts, *, tz: ZoneInfo, language: str = "zh") -> list[str]:
+    """The alert's facts, one a line (no salutation, no actions, no id)."""
+    due = deadline_text(facts.due_at, tz)
+    if facts.provisional:
+        due += " (provisional)" if language == "en" else "（暂定：该年度节假日安排未知）"
+    timing = _timing(facts, language)
+    if language == "en":
+        return [
+            f"Case: {facts.case_id} {facts.case_title}",
+            f"Grade: {facts.grade_label}",
+            f"Obligation: {facts.obligation_title}, due {due}, {timing}",
+            f"Escalation level: {facts.level} ({facts.level_label})",
+        ]
+    return [
+        f"案件：{facts.case_id}号 {facts.case_title}",
+        f"等级：{facts.grade_label}",
+        f"事项：{facts.obligation_title}，截止 {due}，{timing}",
+        f"催办级别：第{facts.level}级（{facts.level_label}）",
+    ]
+
+
+def alert_compact(facts: AlertFacts, language: str = "zh") -> str:
+    """The alert on one line: case, title (short), what, how late."""
+    title = facts.case_title if len(facts.case_title) <= 16 else facts.case_title[:15] + "…"
+    item, timing = alert_item(facts, language), _timing(facts, language)
+    if language == "en":
+        return f"Case {facts.case_id} {title}: {item}, {timing}"
+    return f"{facts.case_id}号 {title}：{item}，{timing}"
+
+
 def _actions(facts: AlertFacts, language: str) -> list[str]:
     """One line per signed link, else how to acknowledge from the command line."""
-    labels = LINK_LABELS[language]
     sep = ": " if language == "en" else "："
     if facts.links:
-        return [f"{labels[action]}{sep}{url}" for action, url in facts.links]
-    return [f"{labels['ack']}{sep}yuqing case ack {facts.case_id}"]
+        return [f"{label(action, language)}{sep}{url}" for action, url in facts.links]
+    return [f"{label('ack', language)}{sep}yuqing case ack {facts.case_id}"]
 
 
 def render_batch(messages: Sequence[tuple[str, str]], *, language: str = "zh") -> tuple[str, str]:
@@ -146,28 +158,9 @@ class NoticeFacts:
 def render_notice(facts: NoticeFacts, *, language: str = "zh") -> tuple[str, str]:
     """(subject, body) of a notice; one about no case (a monitoring gap) has the headline as
     its subject."""
-    if facts.case_id is None:
-        subject = facts.headline
-        head = [f"{facts.recipient_name}："]
-    elif language == "en":
-        subject = f"[{facts.grade_label}] {facts.headline} — case {facts.case_id}"
-        head = [
-            f"To: {facts.recipient_name}",
-            f"Case: {facts.case_id} {facts.case_title}",
-            f"Grade: {facts.grade_label}",
-            facts.headline,
-        ]
-    else:
-        subject = f"【{facts.grade_label}舆情】{facts.headline}：案件{facts.case_id}"
-        head = [
-            f"{facts.recipient_name}：",
-            f"案件：{facts.case_id}号 {facts.case_title}",
-            f"等级：{facts.grade_label}",
-            facts.headline,
-        ]
-    labels = LINK_LABELS["en" if language == "en" else "zh"]
+    head = [f"To: {facts.recipient_name}" if language == "en" else f"{facts.recipient_name}："]
     sep = ": " if language == "en" else "："
-    actions = [f"{labels[action]}{sep}{url}" for action, url in facts.links]
+    actions = [f"{label(action, language)}{sep}{url}" for action, url in facts.links]
     if not actions and facts.command:
         actions = [f"{'Command' if language == 'en' else '办理'}{sep}{facts.command}"]
     tail = (
@@ -175,4 +168,39 @@ def render_notice(facts: NoticeFacts, *, language: str = "zh") -> tuple[str, str
         if language == "en"
         else (f"通知编号：{facts.notification_id}")
     )
-    return subject, "\n".join([*head, *facts.lines, *actions, tail])
+    lines = [*head, *notice_lines(facts, language), *actions, tail]
+    return notice_subject(facts, language), "\n".join(lines)
+
+
+def notice_subject(facts: NoticeFacts, language: str = "zh") -> str:
+    if facts.case_id is None:
+        return facts.headline
+    if language == "en":
+        return f"[{facts.grade_label}] {facts.headline} — case {facts.case_id}"
+    return f"【{facts.grade_label}舆情】{facts.headline}：案件{facts.case_id}"
+
+
+def notice_lines(facts: NoticeFacts, language: str = "zh") -> list[str]:
+    """The notice's facts, one a line (no salutation, no actions, no id)."""
+    if facts.case_id is None:
+        return list(facts.lines)
+    if language == "en":
+        head = [
+            f"Case: {facts.case_id} {facts.case_title}",
+            f"Grade: {facts.grade_label}",
+            facts.headline,
+        ]
+    else:
+        head = [
+            f"案件：{facts.case_id}号 {facts.case_title}",
+            f"等级：{facts.grade_label}",
+            facts.headline,
+        ]
+    return [*head, *facts.lines]
+
+
+def notice_compact(facts: NoticeFacts) -> str:
+    if facts.case_id is None:
+        return facts.headline
+    title = facts.case_title if len(facts.case_title) <= 16 else facts.case_title[:15] + "…"
+    return f"{facts.case_id}号 {title}：{facts.headline}"

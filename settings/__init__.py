@@ -12,6 +12,7 @@ beside the settings file; keep it out of version control) and, above it, from
 """
 
 from settings.base import CHANNEL_ID_PATTERN, ID_PATTERN, Role, Section, SettingsError
+from settings.calendar import Calendar
 from settings.loading import Settings, config_path, load_settings
 from settings.organisation import (
     JsonMapping,
@@ -27,13 +28,17 @@ from settings.reports import (
     DailyReport,
     HalfYearReport,
     MonthlyReport,
+    QuarterlyReport,
     Reports,
     WeeklyReport,
 )
+from settings.risks import RiskPointConfig
 from settings.sections import (
+    Cli,
     Collect,
     Database,
     Dispatch,
+    EndpointLimit,
     Escalation,
     General,
     Policy,
@@ -50,10 +55,13 @@ __all__ = [
     "CHANNEL_ID_PATTERN",
     "ID_PATTERN",
     "AnnualReport",
+    "Calendar",
+    "Cli",
     "Collect",
     "DailyReport",
     "Database",
     "Dispatch",
+    "EndpointLimit",
     "Escalation",
     "General",
     "HalfYearReport",
@@ -62,8 +70,10 @@ __all__ = [
     "MonthlyReport",
     "PersonConfig",
     "Policy",
+    "QuarterlyReport",
     "QuietHoursConfig",
     "Reports",
+    "RiskPointConfig",
     "Role",
     "Secrets",
     "Section",

@@ -27,6 +27,8 @@ Role = Literal[
     "cyberspace_office",
     "party_committee",
     "superior_group",
+    "government_leader",
+    "political_legal",
 ]
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 CHANNEL_ID_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"  # env-var friendly: no dashes

@@ -15,6 +15,7 @@ from pydantic import model_validator as _model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from settings.base import SettingsError
+from settings.calendar import Calendar
 from settings.organisation import (
     PersonConfig,
     Secrets,
@@ -23,7 +24,9 @@ from settings.organisation import (
     UnitConfig,
 )
 from settings.reports import Reports
+from settings.risks import RiskPointConfig
 from settings.sections import (
+    Cli,
     Collect,
     Database,
     Dispatch,
@@ -46,15 +49,18 @@ class Settings(BaseSettings):
     general: General = General()
     database: Database = Database()
     policy: Policy = Policy()
+    calendar: Calendar = Calendar()
     collect: Collect = Collect()
     sweep: Sweep = Sweep()
     sources: list[SourceConfig] = Field(default_factory=list)
     topics: list[TopicConfig] = Field(default_factory=list)
     units: list[UnitConfig] = Field(default_factory=list)
     people: list[PersonConfig] = Field(default_factory=list)
+    risk_points: list[RiskPointConfig] = Field(default_factory=list)
     escalation: Escalation = Escalation()
     dispatch: Dispatch = Dispatch()
     web: Web = Web()
+    cli: Cli = Cli()
     serve: Serve = Serve()
     reports: Reports = Reports()
     secrets: Secrets = Secrets()
@@ -111,6 +117,7 @@ def _reference_problems(settings: Settings) -> list[str]:
         ("topics", settings.topics),
         ("units", settings.units),
         ("people", settings.people),
+        ("risk_points", settings.risk_points),
     ):
         ids = [item.id for item in items]
         problems += [
@@ -132,9 +139,35 @@ def _reference_problems(settings: Settings) -> list[str]:
                     f"people.{n}.channels.{c}: channel {channel!r} has no URL; set "
                     f"YUQING_SECRETS__CHANNELS__{channel.upper()} or put it in the secrets file"
                 )
+    problems += _risk_point_problems(settings, unit_ids)
+    filler = settings.reports.filled_by
+    if filler is not None and filler not in person_ids:
+        problems.append(f"reports.filled_by: unknown person {filler!r}")
+    for channel in settings.dispatch.limits:
+        if channel not in settings.secrets.channels:
+            problems.append(f"dispatch.limits.{channel}: no channel {channel!r} in the secrets")
     for n, user in enumerate(settings.web.users):
         if user.person not in person_ids:
             problems.append(f"web.users.{n}.person: unknown person {user.person!r}")
+    if settings.cli.operator is not None and settings.cli.operator not in person_ids:
+        problems.append(f"cli.operator: unknown person {settings.cli.operator!r}")
+    return problems
+
+
+def _risk_point_problems(settings: Settings, unit_ids: set[str]) -> list[str]:
+    topic_ids = {topic.id for topic in settings.topics}
+    problems = []
+    for n, risk in enumerate(settings.risk_points):
+        for field, known, what in (
+            ("lead_units", unit_ids, "unit"),
+            ("units", unit_ids, "unit"),
+            ("topics", topic_ids, "topic"),
+        ):
+            problems += [
+                f"risk_points.{n}.{field}: unknown {what} {value!r}"
+                for value in getattr(risk, field)
+                if value not in known
+            ]
     return problems
 
 
@@ -200,7 +233,7 @@ def _read_toml(file: Path, *, required: bool, what: str) -> dict[str, Any]:
 
 def _resolve_relative_paths(data: dict[str, Any], *, base: Path) -> None:
     # Paths in a settings file are relative to the file, not to wherever the command runs.
-    for section, key in (("general", "data_dir"), ("policy", "file")):
+    for section, key in (("general", "data_dir"), ("policy", "file"), ("calendar", "file")):
         table = data.get(section)
         if not isinstance(table, dict):  # missing, or not a table: validation names it
             continue

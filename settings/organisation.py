@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic import model_validator as _model_validator
 
 from settings.base import CHANNEL_ID_PATTERN, ID_PATTERN, Role, Section
 from settings.sections import database_url_problem
 
+PERSON_IDS = {
+    "mobile": (
+        r"(\+86)?1[3-9][0-9]{9}|\+[1-9][0-9]{6,14}",
+        "不是手机号（11 位 1 开头，或 +国家码）",
+    ),
+    "wecom_userid": (
+        r"[A-Za-z0-9_.@-]{1,64}",
+        "不是企业微信 userid（字母、数字、_.@-，至多 64 位）",
+    ),
+    "dingtalk_userid": (r"[A-Za-z0-9_$-]{1,64}", "不是钉钉 userId（字母、数字、_$-，至多 64 位）"),
+    "feishu_open_id": (r"ou_[A-Za-z0-9]{8,64}", "不是飞书 open_id（ou_ 开头）"),
+}
 MediaLevelName = Literal["central", "national_portal", "provincial", "city", "local", "none"]
 
 
@@ -92,6 +104,22 @@ class PersonConfig(Section):
     roles: list[Role] = Field(min_length=1)
     channels: list[str] = Field(default_factory=list, description="Channel ids, by preference.")
     deputy: str | None = None
+    mobile: str | None = Field(
+        None, description="Mobile number: SMS goes to it; WeCom/DingTalk groups @mention by it."
+    )
+    wecom_userid: str | None = Field(None, description="WeCom user id (@ in markdown).")
+    dingtalk_userid: str | None = Field(None, description="DingTalk user id (atUserIds).")
+    feishu_open_id: str | None = Field(None, description="Feishu/Lark open_id (ou_…).")
+
+    @field_validator("mobile", "wecom_userid", "dingtalk_userid", "feishu_open_id")
+    @classmethod
+    def _platform_ids(cls, value: str | None, info: ValidationInfo) -> str | None:
+        import re
+
+        rule, what = PERSON_IDS[str(info.field_name)]
+        if value is not None and not re.fullmatch(rule, value):
+            raise ValueError(what)
+        return value
 
 
 class Secrets(Section):

@@ -55,6 +55,15 @@ class MonthlyReport(Section):
     format: FileFormat = "xlsx"
 
 
+class QuarterlyReport(Section):
+    enabled: bool = True
+    at: time = Field(time(9, 0), description="Local time on 1 January, April, July and October.")
+    roles: list[Role] = Field(
+        default_factory=lambda: _roles("office_head", "leader_in_charge", "principal_leader")
+    )
+    format: FileFormat = "xlsx"
+
+
 class HalfYearReport(Section):
     enabled: bool = True
     at: time = Field(time(9, 0), description="Local time on 1 July and 1 January.")
@@ -78,12 +87,18 @@ class AnnualReport(Section):
 class Reports(Section):
     office_name: str = Field("", description="填报单位; default: the first configured unit.")
     phone: str = Field("", description="联系电话 on the S0-14 form.")
+    filled_by: str | None = Field(
+        None,
+        description="填表人/报送人 of scheduled reports and when --by is not given: a person id; "
+        "default: the first office_staff.",
+    )
     link_ttl_hours: float = Field(
         24 * 30, gt=0, le=24 * 366, description="How long a report's download link works."
     )
     daily: DailyReport = Field(default_factory=DailyReport)
     weekly: WeeklyReport = Field(default_factory=WeeklyReport)
     monthly: MonthlyReport = Field(default_factory=MonthlyReport)
+    quarterly: QuarterlyReport = Field(default_factory=QuarterlyReport)
     halfyear: HalfYearReport = Field(default_factory=HalfYearReport)
     annual: AnnualReport = Field(default_factory=AnnualReport)
 

@@ -189,6 +189,16 @@ class Escalation(Section):
     roster: list[ShiftConfig] = Field(default_factory=list, description="The duty roster.")
 
 
+class EndpointLimit(Section):
+    """A channel's endpoint limits (a bot key, an SMS account: shared by everyone using it),
+    replacing its platform's defaults (WeCom and DingTalk 20 a minute, Feishu 100 a minute and
+    5 a second). Unset fields: no limit of that span."""
+
+    per_second: int | None = Field(None, ge=1, le=10_000, description="Messages a second.")
+    per_minute: int | None = Field(None, ge=1, le=100_000, description="Messages a minute.")
+    per_hour: int | None = Field(None, ge=1, le=1_000_000, description="Messages an hour.")
+
+
 class Dispatch(Section):
     attempts_per_channel: int = Field(
         3, ge=1, le=20, description="Sends (of up to 3 HTTP attempts each) before fall-over."
@@ -240,6 +250,10 @@ class Dispatch(Section):
         default_factory=lambda: _unreachable_roles(),
         description="Who is told that a person cannot be reached on any channel.",
     )
+    limits: dict[str, EndpointLimit] = Field(
+        default_factory=dict,
+        description="Per channel id: its endpoint's send limits, replacing the platform's.",
+    )
 
     @_model_validator(mode="after")
     def _beats_within_timeout(self) -> Dispatch:
@@ -268,6 +282,17 @@ class WebUser(Section):
         if len(parts) != 6 or parts[0] != "scrypt" or not all(p.isdigit() for p in parts[1:4]):
             raise ValueError("not a password hash; make one with `yuqing web hash-password`")
         return value
+
+
+class Cli(Section):
+    """Who the command line acts as when a command names nobody with `--by`."""
+
+    operator: str | None = Field(
+        None,
+        description="Person id the CLI's actions are recorded as without --by; unset: actions "
+        "that need an identified person (requests, decisions) are refused without --by, the "
+        "others are recorded as the command line with the OS user running it.",
+    )
 
 
 class Serve(Section):
@@ -320,6 +345,11 @@ class Web(Section):
         900.0, gt=0, le=86_400, description="The longest wait between two sign-in attempts."
     )
     users: list[WebUser] = Field(default_factory=list, description="Console accounts.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks, e.g. 10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For / X-Forwarded-Proto are believed; from any other peer they are ignored.",
+    )
     intake_max_bytes: int = Field(
         1_000_000, ge=1_000, le=50_000_000, description="Largest body the intake endpoint reads."
     )
@@ -330,6 +360,18 @@ class Web(Section):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
         return None if value is None else value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for n, text in enumerate(value):
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(f"{n}: not an IP address or network: {text[:64]!r}") from None
+        return value
 
     @field_validator("users")
     @classmethod

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.policy.stages import StageEvent
+from models.repo.access import EVERYTHING, Scope, visible
 from models.repo.accountability import accountability_rows, judge
 from models.reports.accountability import LedgerFilter, accountability_table, select
 from models.reports.document import Document, Table
@@ -16,7 +17,7 @@ from models.reports.periods import Period
 from models.reports.rows import AccountabilityRow
 from models.reports.status import Consequence
 from models.store.db import session_scope
-from models.store.tables import AccountabilityJudgement
+from models.store.tables import AccountabilityJudgement, AccountabilityRecord
 from tasks.report_context import closing_keys, labels_for, office_for
 from tasks.runtime import Runtime
 
@@ -24,41 +25,52 @@ ALL = LedgerFilter()
 
 
 def ledger_rows(
-    runtime: Runtime, *, period: Period | None = None, where: LedgerFilter = ALL
+    runtime: Runtime,
+    *,
+    period: Period | None = None,
+    where: LedgerFilter = ALL,
+    scope: Scope = EVERYTHING,
 ) -> list[AccountabilityRow]:
-    """The records of `period` (all of them when None) that pass the filter, oldest first."""
+    """The records of `period` (all of them when None) about the cases `scope` sees that pass
+    the filter, oldest first."""
     bounds = period.bounds(runtime.settings.tz) if period else (None, None)
     with Session(runtime.engine) as session:
         rows = accountability_rows(
             session,
             start=bounds[0],
             end=bounds[1],
+            where=visible(scope, col(AccountabilityRecord.case_id)),
             report_keys=closing_keys(runtime.policy, StageEvent.report),
         )
     return select(rows, where)
 
 
 def ledger_document(
-    runtime: Runtime, *, now: datetime, period: Period | None = None, where: LedgerFilter = ALL
+    runtime: Runtime,
+    *,
+    now: datetime,
+    period: Period | None = None,
+    where: LedgerFilter = ALL,
+    scope: Scope = EVERYTHING,
 ) -> Document:
-    rows = ledger_rows(runtime, period=period, where=where)
+    rows = ledger_rows(runtime, period=period, where=where, scope=scope)
     labels = labels_for(runtime)
-    scope = f"{period.label}（{period.describe()}）" if period else "全部"
+    span = f"{period.label}（{period.describe()}）" if period else "全部"
     about = Table(
         "about",
         "说明",
         ("项目", "内容"),
         [
-            ("范围", scope),
+            ("范围", span),
             ("研判", where.verdict.value if where.verdict else "全部"),
             ("口径", "逾期证据由系统记录；是否追责由人研判，系统不作结论。"),
         ],
         widths=(10, 80),
     )
-    title = f"{office_for(runtime.settings).name}问责台账（{scope}）"
+    title = f"{office_for(runtime.settings).name}问责台账（{span}）"
     summary = {"records": len(rows), "unjudged": sum(1 for r in rows if r.judgement is None)}
     table = accountability_table(rows, labels, as_of=now)
-    return Document(title, scope, (table, about), "accountability", summary)
+    return Document(title, span, (table, about), "accountability", summary)
 
 
 def judge_record(

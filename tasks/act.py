@@ -1,53 +1,119 @@
-"""A person's action, recorded: the one transaction in which a repository function changes the
-case, the notices it causes become the case flow's steps, and (for a signed link) the link's
-single-use nonce is spent — all three commit together or not at all. It answers at once; the
-`case` flow carries out the steps (`tasks.steps`, `flows.case`). A policy refusal (an illegal
-stage, a bad extension) is a `CaseError` whose message names the field or the reason."""
+"""A person's action, recorded: one Prefect task run (`act`, named after the action and the case)
+whose one transaction looks up what it acts on, checks that the person may (the catalogue and
+its scope), changes the case, writes the notices it causes as the case flow's steps and (for a
+signed link) spends the link's single-use nonce — all of it commits together or not at all.
+Every timeline entry it writes says where the action came from (the console, a link, the command
+line and the OS user running it). A refusal is an answer, not a failure: the task run completes
+with the reason (`Acted.refused`), which the front door shows; only a fault fails the run. The
+steps are handed to the `case` flow afterwards (`deployments.handoff`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models.policy import PolicyError
-from models.repo.cases import CaseError
+from models.repo.access import Forbidden, standing_of
+from models.repo.acting import Acting, perform
+from models.repo.cases import ORIGIN, CaseError, CaseNotFound
 from models.repo.changes import Change
 from models.repo.steps import add_steps
 from models.store.db import session_scope
-from notifications.links import LinkClaim, LinkRefused, link_used, spend_link
+from notifications.context import build_context
+from notifications.links import LinkClaim, link_used, spend_link
 from settings.faults import inject
-from tasks.runtime import Runtime
+from tasks.runtime import Runtime, prepare
 
-Work = Callable[[Session], Change]
+NO_CASE = 0  # the case number of a registration, which opens (or joins) one
 
 
 @dataclass(frozen=True)
-class Recorded:
-    """The change and the ids of the steps it left for the case flow."""
+class ActionRequest:
+    """What a front door asks for, in small values (Prefect shows them as the run's parameters):
+    the action, its case and subject, the person (None: the command line without `--by`), a
+    console account's roles that bound the person's, the form, and where it came from."""
 
-    change: Change
-    steps: tuple[int, ...]
+    action: str
+    case_id: int
+    person: str | None
+    at: datetime
+    via: str  # console | link | cli | demo
+    form: dict[str, str] = field(default_factory=dict)
+    subject: str | None = None  # an obligation key, or `reqN`
+    bound: tuple[str, ...] | None = None
+    os_user: str | None = None  # the command line's OS user, on the record
+    account: str | None = None  # the console account
+    link: LinkClaim | None = None
+
+    def origin(self) -> dict[str, str]:
+        found = {"via": self.via, "os_user": self.os_user, "account": self.account}
+        return {k: v for k, v in found.items() if v}
 
 
-def record(
-    runtime: Runtime, work: Work, *, at: datetime, link: LinkClaim | None = None
-) -> Recorded:
-    """Run `work` in one transaction with its notices written as steps (and `link` spent)."""
+@dataclass(frozen=True)
+class Acted:
+    """The change and its steps, or why nothing changed: `refused` (a Chinese sentence) with
+    its kind: forbidden (not this person's to do), not_found (no such case), refused (a rule
+    or a field), used (a link that a racing click spent first)."""
+
+    change: Change | None = None
+    steps: tuple[int, ...] = ()
+    refused: str = ""
+    kind: str = ""
+
+
+def record_action(runtime: Runtime, request: ActionRequest) -> Acted:
+    """The action in one transaction; a refusal as a value (nothing written)."""
     try:
         with session_scope(runtime.engine) as session:
-            change = work(session)
-            steps = add_steps(session, case_id=change.case_id, notices=change.notices, at=at)
-            if link is not None:
-                spend_link(session, link, at=at)
+            session.info[ORIGIN] = request.origin()
+            change = _perform(runtime, session, request)
+            steps = add_steps(
+                session, case_id=change.case_id, notices=change.notices, at=request.at
+            )
+            if request.link is not None:
+                spend_link(session, request.link, at=request.at)
             inject("act.record")  # a test makes the transaction fail here, in a real process
-    except PolicyError as exc:
-        raise CaseError(str(exc)) from exc
+    except Forbidden as exc:
+        return Acted(refused=str(exc), kind="forbidden")
+    except CaseNotFound as exc:
+        return Acted(refused=str(exc), kind="not_found")
+    except (CaseError, PolicyError) as exc:
+        return Acted(refused=str(exc), kind="refused")
     except IntegrityError:
-        if link is not None and link_used(runtime.engine, link):  # two clicks raced: one acts
-            raise LinkRefused("used", "此链接刚刚已被使用：每个链接只能使用一次", link) from None
+        if request.link is not None and link_used(runtime.engine, request.link):
+            return Acted(refused="此链接刚刚已被使用：每个链接只能使用一次", kind="used")
         raise
-    return Recorded(change, tuple(s.id for s in steps if s.id is not None))
+    return Acted(change, tuple(s.id for s in steps if s.id is not None))
+
+
+def _perform(runtime: Runtime, session: Session, request: ActionRequest) -> Change:
+    standing = None
+    if request.person is not None:
+        standing = standing_of(session, request.person, bound=request.bound)
+        if standing is None:
+            raise CaseError(f"办理人 {request.person!r} 不在人员名录中")
+    acting = Acting(
+        case_id=request.case_id,
+        actor=standing.person if standing else "cli",
+        at=request.at,
+        form=request.form,
+        policy=runtime.policy,
+        calendar=runtime.calendar,
+        subject=request.subject,
+        routing=build_context(runtime.settings, runtime.policy).routing,
+        horizon_days=runtime.settings.general.horizon_days,
+        topics=runtime.topics,
+    )
+    return perform(session, request.action, acting, standing)
+
+
+@task(name="act", cache_policy=NO_CACHE)
+def act(request: ActionRequest, config: str | None = None) -> Acted:
+    """One person's action as a task run of its own (see the module docstring)."""
+    return record_action(prepare(config), request)

@@ -1,32 +1,32 @@
 """The quick-report document (舆情快报, S1-4 §13: the paper report after the phone one) of one
-case: numbered by year, rendered as .docx from the case and its items, stored like any report
-(so it can be fetched and sent again, and a failed build is on the stuck list), and sent to the
-report targets with the document attached. The lead's `report` step can call `send_quick`."""
+case: one issue per case and report (its first report; 续报 will be further ones), numbered by
+year with the number stored, so issuing it again — the case flow's step, `yuqing report quick`,
+a re-export — rebuilds the same issue (期号, date and 报送人 kept, the facts brought up to date);
+rendered as .docx on A4 from the case and its items, stored like any report (so it can be fetched
+and sent again, and a failed build is on the stuck list), and sent to the report targets with
+the document attached. The 报送人 is a person of the directory, never an OS account."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from models.repo.cases import get_case
-from models.repo.quick import next_issue, quick_facts
+from models.repo.quick import next_issue, quick_facts, quick_key
 from models.repo.report_store import get_report, mark_built, mark_failed, register
-from models.reports.periods import ReportKind, period_containing
+from models.reports.periods import ReportKind
 from models.reports.quick import quick_report
 from models.store.db import session_scope
+from models.store.tables import StoredReport
 from notifications.documents import quick_docx
 from tasks.report_context import labels_for, office_for
 from tasks.reports import Built, ReportFailed, send_report
 from tasks.runtime import Runtime
 
-
-@dataclass(frozen=True)
-class Issue:
-    year: int
-    number: int
+ATTEMPTS = 3  # two issuers taking the same number at once: the loser takes the next one
 
 
 def build_quick(
@@ -39,32 +39,18 @@ def build_quick(
     report_id: int | None = None,
     key: str | None = None,
 ) -> Built:
-    """Issue (or, with `report_id`, build again) the quick report of a case; CaseError when
-    there is no such case, ReportFailed (stored as failed) when it cannot be rendered. A `key`
-    names the issue (the case flow's step): issued again under it, it is the same report."""
-    tz = runtime.settings.tz
+    """Issue the case's quick report (the first time under `key`, default its first report's),
+    or build that issue again (`report_id`, or the same key); CaseError when there is no such
+    case, ReportFailed (stored as failed) when it cannot be rendered. `by` is the person (id)
+    who sends it; `gist`, when given, replaces the comments' gist."""
+    if report_id is None:
+        report_id = _issue(runtime, case_id=case_id, now=now, by=by, gist=gist, key=key)
     with session_scope(runtime.engine) as session:
-        if report_id is None:
-            get_case(session, case_id)  # an unknown case: CaseError before anything is stored
-            issue = _next(session, now.astimezone(tz).date(), runtime)
-            report = register(
-                session,
-                key=key or f"quick|{issue.year}|{issue.number}",
-                kind=ReportKind.QUICK,
-                label=f"{issue.year}年第{issue.number}期",
-                format="docx",
-                filename=f"quick-{issue.year}-{issue.number:03d}-case{case_id}.docx",
-                at=now,
-                requested_by=by,
-                case_id=case_id,
-                params={"year": issue.year, "issue": issue.number, "gist": gist},
-            )
-        else:
-            report = get_report(session, report_id)
-        assert report.id is not None
-        report_id, params = report.id, report.summary.get("params", {})
+        report = get_report(session, report_id)
+        params, issued = report.summary.get("params", {}), report.created_at
+        reporter, filename = report.requested_by, report.filename  # as first issued
     try:
-        content, summary = _render(runtime, case_id, params, now, report.requested_by)
+        content, summary = _render(runtime, case_id, params, issued, reporter)
     except Exception as exc:
         with session_scope(runtime.engine) as session:
             mark_failed(session, get_report(session, report_id), error=str(exc), at=now)
@@ -72,17 +58,61 @@ def build_quick(
     with session_scope(runtime.engine) as session:
         stored = get_report(session, report_id)
         mark_built(session, stored, content=content, summary=summary, at=now)
-    return Built(report_id, report.filename, content, summary)
+    return Built(report_id, filename, content, summary)
 
 
-def _next(session: Session, today: date, runtime: Runtime) -> Issue:
-    year = period_containing(ReportKind.ANNUAL, today)
-    start, end = year.bounds(runtime.settings.tz)
-    return Issue(today.year, next_issue(session, year_start=start, year_end=end))
+def _issue(
+    runtime: Runtime, *, case_id: int, now: datetime, by: str, gist: str, key: str | None
+) -> int:
+    """The stored report under the key, created with the year's next number if there is none."""
+    key = key or quick_key(case_id)
+    year = now.astimezone(runtime.settings.tz).year
+    for attempt in range(ATTEMPTS):
+        try:
+            with session_scope(runtime.engine) as session:
+                get_case(session, case_id)  # an unknown case: CaseError before anything is stored
+                return _stored(
+                    session, key=key, case_id=case_id, year=year, now=now, by=by, gist=gist
+                )
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _stored(
+    session: Session, *, key: str, case_id: int, year: int, now: datetime, by: str, gist: str
+) -> int:
+    found = session.exec(select(StoredReport).where(StoredReport.key == key)).first()
+    if found is not None:
+        assert found.id is not None
+        if gist:  # a new gist is the facts brought up to date; the issue stays the same
+            params = found.summary.get("params", {})
+            found.summary = {**found.summary, "params": {**params, "gist": gist}}
+            session.add(found)
+        return found.id
+    number = next_issue(session, year=year)
+    report = register(
+        session,
+        key=key,
+        kind=ReportKind.QUICK,
+        label=f"{year}年第{number}期",
+        format="docx",
+        filename=f"quick-{year}-{number:03d}-case{case_id}.docx",
+        at=now,
+        requested_by=by,
+        case_id=case_id,
+        params={"year": year, "issue": number, "gist": gist},
+    )
+    report.issue_year, report.issue_no = year, number
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    return report.id
 
 
 def _render(
-    runtime: Runtime, case_id: int, params: dict[str, Any], now: datetime, by: str
+    runtime: Runtime, case_id: int, params: dict[str, Any], issued: datetime, by: str
 ) -> tuple[bytes, dict[str, Any]]:
     labels = labels_for(runtime)
     with Session(runtime.engine) as session:
@@ -93,7 +123,7 @@ def _render(
         issue=int(params["issue"]),
         year=int(params["year"]),
         office=office_for(runtime.settings).name,
-        at=now,
+        at=issued,
         by=by,
     )
     lines = [document.issue_line, *(f"{name}：{value}" for name, value in document.fields)]

@@ -9,9 +9,11 @@ from datetime import time, timedelta
 
 from models.policy import Policy
 from models.policy.stages import StageEvent
+from models.repo.cases import CaseError
 from models.reports.build import Office
 from models.reports.labels import Labels
 from models.reports.periods import PERIODIC, ReportKind
+from models.reports.risks import RiskPoint
 from models.reports.schedule import Timing
 from notifications.report_links import DownloadSigner
 from settings import Settings
@@ -28,20 +30,56 @@ def labels_for(runtime: Runtime) -> Labels:
         ranks={level.id: level.rank for level in scheme.by_rank()},
         units={unit.id: unit.name for unit in settings.units},
         people={person.id: person.name for person in settings.people},
+        topics={topic.id: topic.name for topic in settings.topics},
         base_url=settings.web.base_url,
     )
 
 
+def risk_points(settings: Settings) -> tuple[RiskPoint, ...]:
+    """The plan's risk points (`[[risk_points]]`), as the ledger's rows."""
+    return tuple(
+        RiskPoint(
+            id=r.id,
+            title=r.title,
+            measures=r.measures.strip(),
+            next_steps=r.next_steps.strip(),
+            lead_units=tuple(r.lead_units),
+            units=tuple(r.units),
+            deadline=r.deadline,
+            topics=frozenset(r.topics),
+            categories=frozenset(r.categories),
+        )
+        for r in settings.risk_points
+    )
+
+
+def filler_for(settings: Settings, by: str | None, *, strict: bool = False) -> str:
+    """Who fills in (填表人) or sends (报送人) a report, as a person of the directory (their
+    id): `by` (an id or a name; unknown: refused when `strict`, else as if not given), else
+    `[reports] filled_by`; "" when nobody is named (the form's line is then left to be filled
+    in by hand). Never an OS account, never a guess."""
+    people = settings.people
+    found = next((p for p in people if by in (p.id, p.name)), None) if by else None
+    if found is not None:
+        return found.id
+    if by and strict:
+        raise CaseError(f"未知人员 {by!r}：填表人/报送人须是人员名录中的人（编号或姓名）")
+    return settings.reports.filled_by or ""
+
+
 def office_for(settings: Settings, *, filler: str = "") -> Office:
     """The form's header: the office (configured, else the first unit), its head (the holders
-    of office_head), who filled it in, the phone."""
+    of office_head), who filled it in (a person of the directory: `filler_for`), the phone."""
     name = settings.reports.office_name or (settings.units[0].name if settings.units else "")
     heads = [p.name for p in settings.people if "office_head" in p.roles]
     names = {p.id: p.name for p in settings.people}
+    person = filler_for(settings, None) if filler in ("", "schedule", "system") else filler
     return Office(
         name=name,
         head="、".join(heads),
-        filler=names.get(filler, filler) if filler != "schedule" else "系统自动生成",
+        # 填表人 is a person of the directory, never an OS user: a report the schedule built says
+        # so; one asked for without a person names `[reports] filled_by` or the office staff.
+        filler="系统自动生成" if filler == "schedule" else names.get(person, ""),
         phone=settings.reports.phone,
     )
 
@@ -66,6 +104,8 @@ def timing(runtime: Runtime, kind: ReportKind) -> Timing:
     if kind is ReportKind.MONTHLY:
         monthly = reports.monthly
         return Timing(kind, monthly.at, day=monthly.day, december_day=monthly.december_day)
+    if kind is ReportKind.QUARTERLY:
+        return Timing(kind, reports.quarterly.at)
     if kind is ReportKind.HALFYEAR:
         return Timing(kind, reports.halfyear.at)
     return Timing(kind, reports.annual.at, day=reports.annual.day, month=reports.annual.month)

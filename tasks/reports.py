@@ -43,6 +43,7 @@ from tasks.report_context import (
     format_for,
     labels_for,
     office_for,
+    risk_points,
     roles_for,
 )
 from tasks.runtime import Runtime, context_for, prepare
@@ -194,6 +195,7 @@ def report_input(
             report_keys=closing_keys(runtime.policy, StageEvent.report),
             office=office_for(runtime.settings, filler=requested_by),
             per_case=per_case(period.kind),
+            risks=risk_points(runtime.settings),
             say=say,
         )
 

@@ -6,6 +6,7 @@ step with the settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from sqlalchemy import Engine
 
 from models.parse.topics import Topic
 from models.policy import Policy, WorkCalendar
-from models.policy.reach import unreachable_levels
+from models.policy.calendar import calendar_warnings
+from models.policy.reach import holders_of, reach_report
 from models.repo.directory import sync_directory
 from models.repo.sources import sync_sources
+from models.store.calendar_file import load_calendar
 from models.store.db import make_engine, session_scope, upgrade_database
 from models.store.presets import load_policy_file, load_preset
 from notifications.context import EscalationContext, build_context
@@ -41,30 +44,23 @@ def context_for(runtime: Runtime) -> EscalationContext:
 
 
 def reachable_holders(settings: Settings) -> dict[str, list[str]]:
-    """Role → the people holding it who have at least one channel, rostered shifts included
-    (whoever is on a shift can be on duty when a lapse comes)."""
-    reachable = {person.id: person for person in settings.people if person.channels}
-    holders: dict[str, list[str]] = {}
-    for person in reachable.values():
-        for role in person.roles:
-            holders.setdefault(role, []).append(person.id)
-    for shift in settings.escalation.roster:
-        if shift.person in reachable and shift.person not in holders.get(shift.role, []):
-            holders.setdefault(shift.role, []).append(shift.person)
-    return holders
+    """Role → the people holding it who have a channel, rostered shifts included."""
+    return holders_of(
+        ((p.id, p.roles, bool(p.channels)) for p in settings.people),
+        ((shift.person, shift.role) for shift in settings.escalation.roster),
+    )
 
 
 def reach_problems(settings: Settings, policy: Policy) -> tuple[list[str], list[str]]:
-    """(errors, warnings): chain levels of the active policy that would alert nobody."""
-    errors: list[str] = []
-    warnings: list[str] = []
-    for gap in unreachable_levels(policy, reachable_holders(settings)):
-        (errors if gap.first else warnings).append(
-            f"people.roles: 策略 {policy.id} 的义务“{gap.title}”（{'、'.join(gap.grades)}）"
-            f"第{gap.level}级（{gap.label}）无人可通知：没有人担任 {'、'.join(gap.roles)} "
-            "之一，或担任者没有通知渠道"
-        )
-    return errors, warnings
+    """(errors, warnings): report targets and chain levels of the policy that reach nobody
+    (the rules: `models.policy.reach`)."""
+    return reach_report(policy, reachable_holders(settings))
+
+
+def calendar_gaps(runtime: Runtime, now: datetime) -> list[str]:
+    """The calendar's missing years operators must hear of at `now` (this year; from 1 December
+    next year too)."""
+    return calendar_warnings(runtime.calendar, now.astimezone(runtime.settings.tz).date())
 
 
 def load_policy(settings: Settings) -> Policy:
@@ -90,7 +86,7 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         engine=make_engine(settings.database_url()),
         policy=load_policy(settings),
-        calendar=WorkCalendar.default(),
+        calendar=load_calendar(settings.calendar.file),
         topics=topics,
     )
 

@@ -24,6 +24,7 @@ from notifications.context import EscalationContext
 from notifications.notices import deliver
 from settings.faults import inject
 from tasks.quick_reports import build_quick
+from tasks.report_context import filler_for
 from tasks.runtime import Runtime, context_for, prepare
 
 
@@ -41,7 +42,7 @@ def perform_step(engine: Engine, ctx: EscalationContext, *, step_id: int, now: d
         step = session.get(CaseStep, step_id)
         assert step is not None, f"unknown step {step_id}"
         inject(f"case_step:{step.kind}")
-        queued = deliver(session, [Notice.from_json(step.payload)], ctx=ctx, now=now)
+        queued = deliver(session, [Notice.from_json(step.payload)], ctx=ctx, now=now, strict=True)
         finish_step(session, step_id, at=now)
     return queued
 
@@ -72,8 +73,15 @@ def carry_out_step(step_id: int, at: datetime, config: str | None = None) -> int
 
 def attach_quick_document(runtime: Runtime, *, step_id: int, case_id: int, now: datetime) -> None:
     """The quick report goes with its document (S1-4 §13: the paper report after the phone one):
-    issued once per step (its key), attached where the channel takes files, fetchable by all."""
-    built = build_quick(runtime, case_id=case_id, now=now, by="system", key=f"quick|step{step_id}")
+    the case's one issue (its key; sent by the person who reported), attached where the channel
+    takes files, fetchable by all."""
+    with session_scope(runtime.engine) as session:
+        step = session.get(CaseStep, step_id)
+        assert step is not None
+        reporter = filler_for(
+            runtime.settings, Notice.from_json(step.payload).extra.get("reporter")
+        )
+    built = build_quick(runtime, case_id=case_id, now=now, by=reporter)
     with session_scope(runtime.engine) as session:
         step = session.get(CaseStep, step_id)
         assert step is not None

@@ -12,19 +12,21 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from yuqing import cli_case, cli_channels, cli_policy, cli_report, cli_status
+from yuqing import cli_calendar, cli_case, cli_channels, cli_policy, cli_report, cli_status
 from yuqing.cli_common import (
+    AT,
     State,
     config_arg,
     console,
     errors,
     flow_api,
+    now,
+    parse_at,
     print_json,
     refusals,
     shown,
@@ -44,6 +46,7 @@ app.add_typer(cli_case.app, name="case")
 app.add_typer(cli_policy.app, name="policy")
 app.add_typer(cli_report.app, name="report")
 app.add_typer(cli_channels.app, name="channels")
+app.add_typer(cli_calendar.app, name="calendar")
 app.add_typer(web_cli.app, name="web")
 app.command("status")(cli_status.status)
 
@@ -58,25 +61,16 @@ def main_options(
     ),
 ) -> None:
     State.config = config
-    State.at = None
-    if at is not None:
-        from models.policy.clocks import require_aware
-
-        try:
-            State.at = require_aware(datetime.fromisoformat(at), name="--at")
-        except ValueError:
-            example = "例 2026-11-30T09:00+08:00"
-            errors.print(f"[red]无法执行[/red] --at：须是带时区的 ISO 时间，{example}：{at[:40]!r}")
-            raise typer.Exit(2) from None
+    State.at = None if at is None else parse_at(at)
 
 
 @config_app.command("check")
-def config_check(file: Path = typer.Argument(None, help="要检查的配置文件")) -> None:
+def config_check(file: Path = typer.Argument(None, help="要检查的配置文件"), at: str = AT) -> None:
     """检查配置文件：全部正确退出 0，否则列出每个问题（字段路径 + 原因）并退出 2。"""
     from yuqing.config_check import check_configuration
 
     path = file or State.config or Path("yuqing.toml")
-    report = check_configuration(path)
+    report = check_configuration(path, now=now())
     for warning in report.warnings:
         errors.print(f"[yellow]⚠[/yellow] {shown(warning)}")
     for problem in report.problems:
@@ -99,7 +93,9 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def collect(source: str = typer.Option(None, "--source", help="只采集这个来源")) -> None:
+def collect(
+    source: str = typer.Option(None, "--source", help="只采集这个来源"), at: str = AT
+) -> None:
     """立即运行一次采集。"""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -118,7 +114,7 @@ def collect(source: str = typer.Option(None, "--source", help="只采集这个�
 
 
 @app.command()
-def sweep() -> None:
+def sweep(at: str = AT) -> None:
     """立即检查一次到期时限并发送催办通知。"""
     from flows.sweep import sweep as sweep_flow
 

@@ -1,26 +1,43 @@
-"""`yuqing case VERB ID ...`: every action a person takes on a case, one verb each, through
-`yuqing.actions.perform` (the same as the console and the signed links): 签收 ack, 完成 complete,
-申请延期 extend, 转办 reassign, 上报 escalate, 升级 upgrade, 申请降级 downgrade, 快报 report,
-研判 assess, 下发联系单 dispatch, 核查 verify, 通稿 draft, 审批 approve / reject, 回应 respond,
-跟踪 track, 办结 close, 总结评估 review, 移送 refer, 重新打开 reopen. Each takes `--by` (the
-person acting, on the record; requests and decisions need a person in the directory) and
-`--json`; exit 0 done, 2 refused with the reason. The steps a change causes (telling people) are
-carried out by the running `yuqing serve`, or here when none runs."""
+"""`yuqing case VERB ID ...`: every action a person takes on a case, one verb each, named and
+described by the catalogue (`models.policy.catalogue`): 签收 ack, 完成 complete, 申请延期
+extend, 转办 reassign, 上报 escalate, 升级 upgrade, 申请降级 downgrade, 快报 report, 研判
+assess, 下发联系单 dispatch, 核查 verify, 通稿 draft, 审批 approve / reject, 回应 respond, 跟踪
+track, 办结 close, 总结评估 review, 移送 refer, 重新打开 reopen. Each takes `--by` (a person of
+the directory, by id or name; else the configured `[cli] operator`; requests and decisions are
+refused without one) and `--json`; the record keeps that it came from the command line and the
+OS user who ran it. One Prefect task run per action (`yuqing.actions.run`); exit 0 done, 2
+refused with the reason. The steps it causes are handed on by `deployments.handoff`."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Mapping
 from typing import Any
 
 import typer
 from rich.markup import escape
 
-from yuqing.cli_common import config_arg, console, now, print_json, progress, refusals
+from models.policy.catalogue import CATALOGUE, spec
+from models.policy.states import CATEGORY_HELP, OUTCOME_HELP, REFERRAL_HELP
+from yuqing.cli_common import (
+    AT,
+    config_arg,
+    console,
+    flow_api,
+    now,
+    print_json,
+    progress,
+    refusals,
+    who_acts,
+)
 
 CASE = typer.Argument(..., help="案件编号", min=1, max=2**31 - 1)
-BY = typer.Option(None, "--by", help="操作人：人员编号或姓名（默认：当前系统用户）")
+BY = typer.Option(None, "--by", help="办理人：人员编号或姓名（默认：配置的 [cli] operator）")
 JSON = typer.Option(False, "--json", help="输出 JSON")
+
+
+def opt(action: str, name: str, flag: str) -> Any:
+    """An option named after the catalogue's field of `action`."""
+    return typer.Option(None, flag, help=spec(action).field(name).label)
 
 
 def act(
@@ -32,46 +49,47 @@ def act(
     form: Mapping[str, str | None] | None = None,
     subject: str | None = None,
 ) -> None:
-    """Record the action, hand its steps on, print the outcome (exit 2 on a refusal)."""
+    """Record the action as one task run (as `--by`, the configured operator or the command
+    line), hand its steps on, print the outcome; exit 2 on a refusal."""
+    from deployments.handoff import hand_off
     from models.repo.cases import get_case
     from models.store.db import session_scope
+    from tasks.act import ActionRequest
     from tasks.runtime import prepare
-    from yuqing import actions
-    from yuqing.carry import carry_out
+    from yuqing.actions import run
 
     with refusals():
         config = config_arg()
         runtime = prepare(config)
-        at = now()
-        change = actions.perform(
-            runtime,
-            action,
+        who, at = who_acts(runtime, by), now()
+        request = ActionRequest(
+            action=action,
             case_id=case_id,
-            subject=subject,
-            actor=by or getpass.getuser(),
+            person=who.person,
             at=at,
+            via="cli",
             form={k: v for k, v in (form or {}).items() if v is not None},
+            subject=subject,
+            os_user=who.os_user,
         )
-        steps = len(change.notices)
-        carried = carry_out(runtime, case_id, config=config, at=at, say=progress) if steps else {}
+        with flow_api():
+            change = run(config, request)
+            carried = hand_off(runtime, config, change.case_id, at=at, say=progress)
         with session_scope(runtime.engine) as session:
-            stage = get_case(session, case_id).stage.value
+            stage = get_case(session, change.case_id).stage.value
     if as_json:
-        data: dict[str, Any] = {
-            "stage": stage,
-            **change.data,
-            "notices": steps,
-            "carried_out": carried,
-        }
-        print_json(data)
+        print_json(
+            {"stage": stage, **change.data, "notices": len(change.notices), "carried_out": carried}
+        )
         return
     console.print(escape(change.message))
 
 
 def register(app: typer.Typer) -> None:
-    """Add every verb to the `case` command group."""
+    """Add every verb to the `case` command group, described by the catalogue."""
     for command in COMMANDS:
-        app.command(command.__name__.removesuffix("_cmd"))(command)
+        name = command.__name__.removesuffix("_cmd")
+        app.command(name, help=CATALOGUE[name].summary + "。")(command)
 
 
 def ack_cmd(
@@ -79,8 +97,8 @@ def ack_cmd(
     obligation: str = typer.Option(None, "--obligation", help="事项代码，默认最早到期的未签收项"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """签收：停止未签收提醒；事项完成前仍按时限催办。"""
     act("ack", case_id, by=by, as_json=as_json, subject=obligation)
 
 
@@ -92,8 +110,8 @@ def complete_cmd(
     note: str = typer.Option(None, "--note", help="办理说明"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """完成事项：停止该事项的全部催办；事项对应的阶段事件合法时，案件进入下一阶段。"""
     form = {"result": result, "url": url, "note": note}
     act("complete", case_id, by=by, as_json=as_json, form=form, subject=obligation)
 
@@ -105,8 +123,8 @@ def extend_cmd(
     reason: str = typer.Option(None, "--reason", help="延期理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """申请延期：须经审批人同意（yuqing case approve）才改变截止时间。"""
     form = {"until": until, "reason": reason}
     act("extend", case_id, by=by, as_json=as_json, form=form, subject=obligation)
 
@@ -118,8 +136,8 @@ def reassign_cmd(
     reason: str = typer.Option(None, "--reason", help="转办理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """转办：事项交给另一人办理并通知其本人；时限不重新计算。"""
     form = {"to_person": to, "reason": reason}
     act("reassign", case_id, by=by, as_json=as_json, form=form, subject=obligation)
 
@@ -130,8 +148,8 @@ def escalate_cmd(
     reason: str = typer.Option(None, "--reason", help="上报理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """上报：事项的催办链立即上升一级并通知该级人员。"""
     act("escalate", case_id, by=by, as_json=as_json, form={"reason": reason}, subject=obligation)
 
 
@@ -141,8 +159,8 @@ def upgrade_cmd(
     reason: str = typer.Option(None, "--reason", help="升级理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """升级：未完成事项的时限按新等级缩短，并通知督办链第一级。"""
     act("upgrade", case_id, by=by, as_json=as_json, form={"grade": grade, "reason": reason})
 
 
@@ -152,8 +170,8 @@ def downgrade_cmd(
     reason: str = typer.Option(None, "--reason", help="降级理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """申请降级：须由该等级的审批人（非申请人本人）同意后生效；已有时限不会延长。"""
     act("downgrade", case_id, by=by, as_json=as_json, form={"grade": grade, "reason": reason})
 
 
@@ -163,8 +181,8 @@ def report_cmd(
     unit: list[str] = typer.Option(None, "--unit", help="发生责任单位（预案要求通知时）"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """快报：按等级报送快报（网站、信息、网友留言要点、来源链接、类别、等级）。"""
     form = {"text": text, "units": ",".join(unit or [])}
     act("report", case_id, by=by, as_json=as_json, form=form)
 
@@ -172,16 +190,14 @@ def report_cmd(
 def assess_cmd(
     case_id: int = CASE,
     grade: str = typer.Option(None, "--grade", help="确认等级（如 一级）"),
-    category: str = typer.Option(
-        None, "--category", help="inquiry | hype | rumour | suggestion | corruption"
-    ),
+    category: str = typer.Option(None, "--category", help=f"类别：{CATEGORY_HELP}"),
     unit: list[str] = typer.Option(None, "--unit", help="责任单位编号（可多次）"),
     lead: str = typer.Option(None, "--lead", help="牵头单位（多个单位时，默认第一个）"),
     note: str = typer.Option(None, "--note", help="研判意见"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """研判：确认等级与类别，指定责任单位（多个单位时指定牵头单位）。"""
     form = {"grade": grade, "category": category, "units": ",".join(unit or []), "lead": lead}
     act("assess", case_id, by=by, as_json=as_json, form={**form, "note": note})
 
@@ -192,8 +208,8 @@ def dispatch_cmd(
     lead: str = typer.Option(None, "--lead", help="牵头单位"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """下发联系单：发给责任单位的负责人和联络员，核查与办结时限开始计算。"""
     form = {"units": ",".join(unit or []), "lead": lead}
     act("dispatch", case_id, by=by, as_json=as_json, form=form)
 
@@ -203,8 +219,8 @@ def verify_cmd(
     result: str = typer.Option(None, "--result", help="核查结果"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """核查反馈：记录核查结果，案件进入核查阶段。"""
     act("verify", case_id, by=by, as_json=as_json, form={"result": result})
 
 
@@ -213,8 +229,8 @@ def draft_cmd(
     text: str = typer.Option(None, "--text", help="通稿内容"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """提交通稿：送该等级的审批人审定（本人不能审批自己的通稿）。"""
     act("draft", case_id, by=by, as_json=as_json, form={"text": text})
 
 
@@ -224,8 +240,8 @@ def approve_cmd(
     note: str = typer.Option(None, "--note", help="审批意见"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """同意：通稿审定、降级或延期申请（须持有该等级的审批角色，且不是申请人）。"""
     form = {"request": None if request is None else str(request), "note": note}
     act("approve", case_id, by=by, as_json=as_json, form=form)
 
@@ -236,8 +252,8 @@ def reject_cmd(
     reason: str = typer.Option(None, "--reason", help="退回理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """退回：通稿、降级或延期申请不予同意，并通知申请人。"""
     form = {"request": None if request is None else str(request), "reason": reason}
     act("reject", case_id, by=by, as_json=as_json, form=form)
 
@@ -248,8 +264,8 @@ def respond_cmd(
     text: str = typer.Option(None, "--text", help="回应内容"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """回应发布：记录公开回应的链接与内容。"""
     act("respond", case_id, by=by, as_json=as_json, form={"url": url, "text": text})
 
 
@@ -258,21 +274,19 @@ def track_cmd(
     note: str = typer.Option(None, "--note", help="跟踪说明"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """跟踪：持续监测，指标变化仍可触发升级。"""
     act("track", case_id, by=by, as_json=as_json, form={"note": note})
 
 
 def close_cmd(
     case_id: int = CASE,
-    outcome: str = typer.Option(
-        None, "--outcome", help="subsided 平息 | eliminated 消除 | stabilised 趋于平稳 | completed"
-    ),
+    outcome: str = typer.Option(None, "--outcome", help=f"办结结果：{OUTCOME_HELP}"),
     reason: str = typer.Option(None, "--reason", help="办结说明"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """办结：记录办结结果，其余未完成事项取消，开始善后观察与总结评估计时。"""
     act("close", case_id, by=by, as_json=as_json, form={"outcome": outcome, "reason": reason})
 
 
@@ -283,22 +297,20 @@ def review_cmd(
     lessons: str = typer.Option(None, "--lessons", help="经验教训"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """总结评估：填写总结、原因与经验教训，案件归入案例库。"""
     form = {"summary": summary, "cause": cause, "lessons": lessons}
     act("review", case_id, by=by, as_json=as_json, form=form)
 
 
 def refer_cmd(
     case_id: int = CASE,
-    to: str = typer.Option(
-        None, "--to", help="public_security | discipline | cyberspace_office | propaganda"
-    ),
+    to: str = typer.Option(None, "--to", help=f"移送单位：{REFERRAL_HELP}"),
     note: str = typer.Option(None, "--note", help="移送说明"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """移送：记录移送公安、纪检、网信办或宣传部（作为案件结果记录）。"""
     act("refer", case_id, by=by, as_json=as_json, form={"to": to, "note": note})
 
 
@@ -307,8 +319,8 @@ def reopen_cmd(
     reason: str = typer.Option(None, "--reason", help="重新打开理由"),
     by: str = BY,
     as_json: bool = JSON,
+    at: str = AT,
 ) -> None:
-    """重新打开：善后观察期内已办结的案件回到跟踪阶段。"""
     act("reopen", case_id, by=by, as_json=as_json, form={"reason": reason})
 
 

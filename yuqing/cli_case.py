@@ -5,18 +5,20 @@ refusal exits 2 with the reason."""
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from yuqing import cli_act, cli_rerun
-from yuqing.cli_common import config_arg, console, now, print_json, refusals
+from models.policy.catalogue import CATALOGUE
+from yuqing import cli_act, cli_archive, cli_register, cli_rerun
+from yuqing.cli_common import AT, config_arg, console, print_json, refusals, who_acts
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
     from models.store.tables import Case
     from tasks.runtime import Runtime
+
+SEEN_BY = "只显示此人（人员编号或姓名）职责范围内的案件（默认：[cli] operator，未配置则全部）"
 
 STATUS_LABELS = {
     "open": "待办",
@@ -27,12 +29,17 @@ CLOCK_LABELS = {"wall": "自然时间", "calendar_days": "自然日", "working_d
 
 app = typer.Typer(help="案件：列表、详情、登记与办理 (cases)", no_args_is_help=True)
 app.command("rerun")(cli_rerun.rerun_case)
+app.command("archive")(cli_archive.archive)
+REGISTER_HELP = CATALOGUE["register"].summary + "；时限从预案规定的起算点（发现、发帖或发生）起算。"
+app.command("register", help=REGISTER_HELP)(cli_register.register_case)
 cli_act.register(app)
 
 
 def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
     from models.policy.stages import STAGE_LABELS
-    from models.repo.cases import case_items, case_obligations, case_timeline
+    from models.policy.states import category_label
+    from models.policy.wording import deadline_text
+    from models.repo.cases import case_items, case_obligations, case_timeline, who
     from models.repo.unreachable import on_case
     from models.store.db import session_scope
 
@@ -50,6 +57,8 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
             "topic": case.topic_id,
             "category": case.category,
             "discovered_at": case.discovered_at,
+            "posted_at": case.posted_at,
+            "occurred_at": case.occurred_at,
             "closed_at": case.closed_at,
             "obligations": [
                 {
@@ -64,18 +73,27 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
                     "provisional": o.provisional,
                     "acked_at": o.acked_at,
                     "acked_by": o.acked_by,
+                    "acked_by_name": who(session, o.acked_by) if o.acked_by else None,
+                    "due_text": deadline_text(o.due_at, runtime.settings.tz),
                 }
                 for o in obligations
             ],
-            "unreachable": [who.as_dict() for who in on_case(session, case.id)],
+            "unreachable": [u.as_dict() for u in on_case(session, case.id)],
         }
+        data["category_label"] = category_label(case.category)
         if full:
             data["items"] = [
                 {"url": i.url, "title": i.title, "clicks": i.clicks, "comments": i.comments}
                 for i in case_items(session, case.id)
             ]
             data["timeline"] = [
-                {"at": e.at, "kind": e.kind.value, "actor": e.actor, "message": e.message}
+                {
+                    "at": e.at,
+                    "kind": e.kind.value,
+                    "actor": e.actor,
+                    "actor_name": who(session, e.actor),
+                    "message": e.message,
+                }
                 for e in case_timeline(session, case.id)
             ]
     return data
@@ -86,21 +104,29 @@ def list_cases(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
     include_closed: bool = typer.Option(False, "--all", help="包括已办结案件"),
     stuck: bool = typer.Option(False, "--stuck", help="只列卡住的案件（步骤失败或时限、通知停摆）"),
+    by: str = typer.Option(None, "--by", help=SEEN_BY),
+    at: str = AT,
 ) -> None:
-    """列出案件（默认只列未办结的；--stuck 只列卡住的）。"""
+    """列出案件（默认只列未办结的；--stuck 只列卡住的；--by 只列此人职责范围内的）。"""
     if stuck:
         cli_rerun.list_stuck(as_json)
         return
     from rich.table import Table
 
+    from models.policy.wording import deadline_text
     from models.repo.cases import list_cases as query_cases
     from models.store.db import session_scope
     from tasks.runtime import prepare
 
     with refusals():
         runtime = prepare(config_arg())
+        scope = _scope(runtime, by)
         with session_scope(runtime.engine) as session:
-            cases = list(query_cases(session, include_closed=include_closed))
+            cases = [
+                c
+                for c in query_cases(session, include_closed=include_closed)
+                if scope is None or c.id in scope
+            ]
         rows = [_case_data(runtime, case, full=False) for case in cases]
     if as_json:
         print_json(rows)
@@ -115,7 +141,7 @@ def list_cases(
             row["grade_label"],
             row["stage_label"],
             escape(row["title"]),
-            nearest.astimezone(tz).strftime("%m-%d %H:%M") if nearest else "—",
+            deadline_text(nearest, tz) if nearest else "—",
             f"{len(open_ones)} 项待办",
         )
     console.print(table)
@@ -125,17 +151,39 @@ def list_cases(
 def show_case(
     case_id: int = typer.Argument(..., help="案件编号"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    by: str = typer.Option(None, "--by", help=SEEN_BY),
 ) -> None:
     """显示一个案件：信息来源、各项时限、完整时间线。"""
+    from models.repo.access import Forbidden
     from tasks.runtime import prepare
 
     with refusals():
         runtime = prepare(config_arg())
         data = show_data(runtime, case_id)
+        scope = _scope(runtime, by)
+        if scope is not None and case_id not in scope:
+            raise Forbidden(f"案件 {case_id} 不在 {by or '配置的操作人'} 的职责范围内，无权查看")
     if as_json:
         print_json(data)
         return
     print_case(runtime, data)
+
+
+def _scope(runtime: Runtime, by: str | None) -> set[int] | None:
+    """The cases the person acting sees (`--by`, else the configured operator); None: the
+    command line without a person sees them all."""
+    from sqlmodel import select
+
+    from models.repo.access import scope_of, standing_of, visible
+    from models.store.db import session_scope
+    from models.store.tables import Case
+
+    person = who_acts(runtime, by).person
+    if person is None:
+        return None
+    with session_scope(runtime.engine) as session:
+        seen = scope_of(standing_of(session, person), runtime.policy)
+        return {i for i in session.exec(select(Case.id).where(visible(seen))).all() if i}
 
 
 def show_data(runtime: Runtime, case_id: int) -> dict[str, Any]:
@@ -153,85 +201,45 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
     tz = runtime.settings.tz
     console.print(
         f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
-        f"{data['grade_label']} · 阶段：{data['stage_label']}"
+        f"{data['grade_label']} · 阶段：{data['stage_label']} · 类别：{data['category_label']}"
     )
+    known = [
+        f"{label} {data[key].astimezone(tz):%Y-%m-%d %H:%M}"
+        for key, label in (
+            ("discovered_at", "发现"),
+            ("posted_at", "发帖"),
+            ("occurred_at", "发生"),
+        )
+        if data[key] is not None
+    ]
+    console.print("时间：" + "，".join(known))
     table = Table("事项", "计时", "截止", "状态", "催办级别", "签收")
     for o in data["obligations"]:
         acked = (
-            f"{o['acked_by']} {o['acked_at'].astimezone(tz):%m-%d %H:%M}" if o["acked_at"] else ""
+            f"{o['acked_by_name']} {o['acked_at'].astimezone(tz):%m-%d %H:%M}"
+            if o["acked_at"]
+            else ""
         )
         table.add_row(
             o["title"],
             CLOCK_LABELS.get(o["clock"], o["clock"]),
-            f"{o['due_at'].astimezone(tz):%Y-%m-%d %H:%M}",
+            o["due_text"] + ("（暂定）" if o["provisional"] else ""),
             STATUS_LABELS.get(o["status"], o["status"]),
             str(o["level"]),
             acked,
         )
     console.print(table)
-    for who in data["unreachable"]:
-        retry, since = who["retry_at"], who["since"].astimezone(tz)
+    for gone in data["unreachable"]:
+        retry, since = gone["retry_at"], gone["since"].astimezone(tz)
         console.print(
-            f"[red]无法联系[/red]：{escape(who['name'])}（自 {since:%m-%d %H:%M}"
-            f" 起所有通知渠道均发送失败，已重试 {who['rounds']} 轮"
+            f"[red]无法联系[/red]：{escape(gone['name'])}（自 {since:%m-%d %H:%M}"
+            f" 起所有通知渠道均发送失败，已重试 {gone['rounds']} 轮"
             + (f"，下次 {retry.astimezone(tz):%H:%M:%S}" if retry else "")
             + "；已告知办公室与值班人员）"
         )
     console.print("[bold]时间线[/bold]")
     for event in data["timeline"]:
         console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")
-
-
-@app.command("register")
-def register_case(
-    title: str = typer.Option(None, "--title", help="标题（如：市民来电反映某中学食堂问题）"),
-    text: str = typer.Option("", "--text", help="内容摘要"),
-    url: str = typer.Option(None, "--url", help="原帖链接（如有）"),
-    by: str = typer.Option(None, "--by", help="登记人（默认：当前系统用户）"),
-    via: str = typer.Option("命令行登记", "--via", help="来源：群众反映、热线电话、网信办转办等"),
-    category: str = typer.Option(
-        None, "--category", help="inquiry | hype | rumour | suggestion | corruption"
-    ),
-    grade: str = typer.Option(None, "--grade", help="登记人提出的等级（高于规则判定时采用）"),
-    clicks: int = typer.Option(0, "--clicks", min=0, max=2**62, help="点击量"),
-    comments: int = typer.Option(0, "--comments", min=0, max=2**62, help="评论数"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """人工登记（市民来电、信访、网信办转办等）：总会立案，或并入相似的未结案件。"""
-    from models.repo.cases import CaseError
-    from models.repo.intake import register
-    from tasks.act import record
-    from tasks.runtime import prepare
-
-    with refusals():
-        if title is None:
-            raise CaseError("缺少字段 title（标题）：请用 --title 指明")
-        runtime = prepare(config_arg())
-        actor, at = by or getpass.getuser(), now()
-        recorded = record(
-            runtime,
-            lambda session: register(
-                session,
-                title=title,
-                text=text,
-                actor=actor,
-                via=via,
-                topics=runtime.topics,
-                policy=runtime.policy,
-                calendar=runtime.calendar,
-                now=at,
-                url=url,
-                category=category,
-                clicks=clicks,
-                comments=comments,
-                grade=grade,
-            ),
-            at=at,
-        )
-    if as_json:
-        print_json(recorded.change.data)
-        return
-    console.print(recorded.change.message)
 
 
 @app.command("library")
@@ -246,6 +254,7 @@ def library_cmd(
     """案例库：已总结评估的案件，可按类别、等级、单位、年份筛选，按关键词检索。"""
     from rich.table import Table
 
+    from models.policy.states import category_label
     from models.repo.library import library
     from models.store.db import session_scope
     from tasks.runtime import prepare
@@ -292,7 +301,7 @@ def library_cmd(
         table.add_row(
             str(e.case_id),
             runtime.policy.scheme.level(e.grade).label,
-            e.category or "—",
+            category_label(e.category),
             escape(e.title),
             escape(e.summary),
             escape(e.lessons),

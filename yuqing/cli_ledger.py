@@ -5,14 +5,17 @@ judges. Registered on the `report` command group by `yuqing.cli_report`."""
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
 from models.reports.periods import PeriodError, ReportKind, local_day, parse_period
-from yuqing.cli_common import config_arg, console, errors, refusals
+from yuqing.cli_common import config_arg, console, errors, refusals, who_acts
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
+    from tasks.runtime import Runtime
 
 
 def ledger(
@@ -64,7 +67,7 @@ def judge(
     ),
     reason: str = typer.Option(..., "--reason", help="研判理由"),
     consequence: str = typer.Option("", "--consequence", help="notice|rating|appraisal"),
-    by: str = typer.Option(None, "--by", help="研判人（默认：当前系统用户）"),
+    by: str = typer.Option(None, "--by", help="研判人：人员编号或姓名（默认：[cli] operator）"),
 ) -> None:
     """研判一条逾期记录：理由是否成立、依据，以及（不成立时）处理建议。"""
     from models.policy.clocks import utc_now
@@ -81,14 +84,43 @@ def judge(
                 "--consequence 只能是 notice（通报）、rating（不得评优）或 appraisal（纳入考核）"
             )
         runtime = prepare(config_arg())
+        judge = judge_of(runtime, by, record_id)
         judgement = judge_record(
             runtime,
             record_id=record_id,
             justified=justified,
             reason=reason,
-            by=by or getpass.getuser(),
+            by=judge,
             at=utc_now(),
             consequence=Consequence(consequence),
         )
     verdict = "理由成立，不予追责" if judgement.justified else "理由不成立，需追责"
     console.print(escape(f"已记录研判（记录 {record_id}）：{verdict}"))
+
+
+def judge_of(runtime: Runtime, by: str | None, record_id: int) -> str:
+    """The person judging: named (`--by`, else the configured operator), holding a judging
+    role, and seeing the record's case; CaseError (exit 2) saying what is missing."""
+    from models.repo.cases import CaseError
+    from models.store.db import session_scope
+
+    from models.policy.permissions import office_refusal
+    from models.repo.access import Forbidden, sees_case, standing_of
+    from models.store.tables import AccountabilityRecord
+
+    person = who_acts(runtime, by).person
+    if person is None:
+        raise CaseError("问责研判须注明研判人：请用 --by 指明人员编号或姓名")
+    with session_scope(runtime.engine) as session:
+        standing = standing_of(session, person)
+        assert standing is not None
+        reason = office_refusal("judge", standing)
+        record = session.get(AccountabilityRecord, record_id)
+        outside = record is not None and not sees_case(
+            session, standing, record.case_id, runtime.policy
+        )
+        if reason is None and outside:
+            reason = f"问责记录 {record_id} 所属案件不在 {standing.name} 的职责范围内"
+    if reason is not None:
+        raise Forbidden(reason)
+    return person

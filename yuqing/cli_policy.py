@@ -5,19 +5,32 @@ file. Bad input prints the reason in Simplified Chinese and exits 2, never a tra
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
-if TYPE_CHECKING:
-    from models.policy import ObligationRule, Policy
+from models.policy import (
+    Clock,
+    ObligationRule,
+    Policy,
+    PolicyError,
+    PolicyInvalid,
+    WorkCalendar,
+    due_at,
+)
+from models.policy.policy import describe_duration
+from yuqing.cli_common import State
+
+# The presets, the calendar file and the settings are imported by the commands that read them.
 
 app = typer.Typer(help="处置策略：预设、时限矩阵、到期时间 (policies)", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -34,8 +47,7 @@ WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日"
 
 @contextmanager
 def refusals() -> Iterator[None]:
-    from models.policy import PolicyError, PolicyInvalid  # the commands below import it anyway
-
+    """Turn policy errors into a message on stderr and exit code 2."""
     try:
         yield
     except PolicyInvalid as exc:
@@ -47,40 +59,40 @@ def refusals() -> Iterator[None]:
     except PolicyError as exc:
         errors.print(f"[red]无法执行[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    except Exception as exc:
+        settings = sys.modules.get("settings.base")  # loaded: the only way it was raised
+        if settings is None or not isinstance(exc, settings.SettingsError):
+            raise
+        for problem in exc.problems:
+            errors.print(f"[red]配置错误[/red] {escape(problem)}")
+        raise typer.Exit(2) from None
 
 
 def _overrides(pairs: list[str] | None) -> dict[str, Any]:
-    from models.policy import PolicyError
-
     out: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise PolicyError(f"--set 须写成 路径=值：{pair!r} / --set needs path=value")
+            raise PolicyError(f"--set 须写成 路径=值：{pair!r}")
         out[key.strip()] = int(value) if value.strip().isdigit() else value.strip()
     return out
 
 
 def _policy(preset: str | None, file: Path | None, pairs: list[str] | None) -> Policy:
-    from models.policy import PolicyError
     from models.store.presets import load_policy_file, load_preset
 
     if preset and file:
-        raise PolicyError("--preset 与 --file 只能选一个 / give --preset or --file, not both")
+        raise PolicyError("--preset 与 --file 只能选一个")
     if file is not None:
         return load_policy_file(file, _overrides(pairs))
     return load_preset(preset or "default", _overrides(pairs))
 
 
 def _parse_at(text: str, tz: ZoneInfo) -> datetime:
-    from models.policy import PolicyError
-
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise PolicyError(
-            f"无法识别的时间 {text!r}，请用 ISO 8601，如 2026-09-30T16:00 / not an ISO 8601 time"
-        ) from None
+        raise PolicyError(f"无法识别的时间 {text!r}，请用 ISO 8601，如 2026-09-30T16:00") from None
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
@@ -94,8 +106,6 @@ def _local_text(iso: str) -> str:
 
 
 def _duration_iso(rule: ObligationRule) -> str:
-    from models.policy import Clock
-
     if rule.clock is Clock.wall and rule.duration is not None:
         minutes = int(rule.duration.total_seconds() // 60)
         hours, mins = divmod(minutes, 60)
@@ -106,11 +116,9 @@ def _duration_iso(rule: ObligationRule) -> str:
 @app.command("presets")
 def presets(as_json: bool = JSON_OPT) -> None:
     """列出内置预设：编号、名称、所据种子方案。"""
-    from rich.table import Table
-
-    from models.store.presets import list_presets
-
     with refusals():
+        from models.store.presets import list_presets
+
         infos = list_presets()
     if as_json:
         rows = [{"id": p.id, "title": p.title, "seed": p.seed} for p in infos]
@@ -130,10 +138,6 @@ def show(
     pairs: list[str] = SET_OPT,
 ) -> None:
     """显示策略的“等级 × 义务”时限矩阵及督办规则。"""
-    from rich.table import Table
-
-    from models.policy.policy import describe_duration
-
     with refusals():
         policy = _policy(preset, file, pairs)
         grades = [policy.scheme.level(grade)] if grade else list(policy.scheme.by_rank())
@@ -159,11 +163,10 @@ def show(
         console.print(f"督办第{rung.level}级：{escape(rung.label)}（{', '.join(rung.roles)}）")
 
 
-def _explain_rows(policy: Policy, grade: str, at: datetime) -> list[dict[str, Any]]:
-    from models.policy import WorkCalendar, due_at
-
+def _explain_rows(
+    policy: Policy, grade: str, at: datetime, calendar: WorkCalendar
+) -> list[dict[str, Any]]:
     tz = ZoneInfo(policy.timezone)
-    calendar = WorkCalendar.default()
     rows = []
     for rule in policy.obligations_for(grade):
         due = due_at(rule, at, calendar=calendar, tz=tz, closing_time=policy.closing_time)
@@ -195,13 +198,15 @@ def explain(
     pairs: list[str] = SET_OPT,
 ) -> None:
     """假定所有锚点事件都发生在 --at，列出该等级每项义务的截止时间。"""
-    from rich.table import Table
-
     with refusals():
         policy = _policy(preset, file, pairs)
         level = policy.scheme.level(grade)
         moment = _parse_at(at, ZoneInfo(policy.timezone))
-        rows = _explain_rows(policy, level.id, moment)
+        from models.store.calendar_file import load_calendar
+        from settings import load_settings
+
+        calendar = load_calendar(load_settings(State.config).calendar.file)
+        rows = _explain_rows(policy, level.id, moment, calendar)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -222,15 +227,27 @@ def explain(
     console.print(table)
 
 
+@app.command("roles")
+def roles(preset: str = PRESET_OPT, file: Path = FILE_OPT) -> None:
+    """每个角色看到什么、可以办理什么（Markdown 表格；审批角色按策略）。"""
+    from models.policy.permissions import role_table
+
+    with refusals():
+        policy = _policy(preset, file, None)
+        approvers = {r for by in policy.approvers.values() for rs in by.values() for r in rs}
+    for line in role_table(approvers):
+        typer.echo(line)
+
+
 @app.command("check")
 def check(
     file: Path = typer.Argument(..., help="要检查的策略文件（TOML）"),
     pairs: list[str] = SET_OPT,
 ) -> None:
     """检查策略文件：全部正确退出 0，否则列出每个问题并退出 2。"""
-    from models.store.presets import load_policy_file
-
     with refusals():
+        from models.store.presets import load_policy_file
+
         policy = load_policy_file(file, _overrides(pairs))
     count = sum(len(rules) for rules in policy.obligations.values())
     console.print(

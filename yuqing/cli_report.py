@@ -1,13 +1,12 @@
-"""`yuqing report ...`: build a report for a period (daily, weekly, monthly, halfyear, annual)
-to a file or the screen and optionally send it; the quick-report document of a case; the stored
-reports (list, get); the stuck ones and their re-run; the accountability ledger and a person's
-judgement of a lapse. A long build shows its steps on stderr; a refusal (a period, unit, grade
-or format that cannot be used) exits 2 with the reason; a build that fails exits 1 and is on
-the stuck list (`yuqing report rerun`)."""
+"""`yuqing report ...`: build a report for a period (daily, weekly, monthly, quarterly, halfyear,
+annual) to a file or the screen and optionally send it; the quick-report document of a case; the
+stored reports (list, get); the stuck ones and their re-run; the accountability ledger and a
+person's judgement of a lapse. A long build shows its steps on stderr; a refusal (a period,
+unit, grade or format that cannot be used) exits 2 with the reason; a build that fails exits 1
+and is on the stuck list (`yuqing report rerun`)."""
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from models.reports.periods import KIND_LABELS, PeriodError, ReportKind, local_day, parse_period
 from yuqing import cli_ledger
-from yuqing.cli_common import config_arg, console, errors, print_json, refusals
+from yuqing.cli_common import AT, config_arg, console, errors, print_json, refusals, who_acts
+from yuqing.cli_common import now as now_
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
     from tasks.reports import Filters
     from tasks.runtime import Runtime
 
@@ -43,7 +44,7 @@ def failures() -> Iterator[None]:
             errors.print(f"[red]无法执行[/red] {exc}")
             raise typer.Exit(2) from None
         except Exception as exc:
-            reports = sys.modules.get("tasks.reports")
+            reports = sys.modules.get("tasks.reports")  # loaded: the only way it was raised
             if reports is None or not isinstance(exc, reports.ReportFailed):
                 raise
             errors.print(f"[red]{escape(str(exc))}[/red]")
@@ -52,7 +53,7 @@ def failures() -> Iterator[None]:
 
 
 def _format(fmt: str | None, out: Path | None) -> str:
-    from notifications.documents import FORMATS  # the writers: imported by report commands only
+    from notifications.documents import FORMATS
 
     if fmt is not None:
         if fmt not in FORMATS:
@@ -97,6 +98,11 @@ def _progress() -> Iterator[Callable[[str], None]]:
 
 
 def _build(kind: ReportKind) -> Callable[..., None]:
+    from models.repo.cases import CLI_ACTOR
+    from tasks.report_context import filler_for
+    from tasks.reports import Filters, build_report, send_report
+    from tasks.runtime import prepare
+
     def command(
         date: str = typer.Option(None, "--date", help="包含该日的期间，如 2026-11-22"),
         month: str = typer.Option(None, "--month", help="月份，如 2026-11"),
@@ -108,15 +114,17 @@ def _build(kind: ReportKind) -> Callable[..., None]:
         table: str = typer.Option(None, "--table", help="CSV 输出哪张表（默认主表）"),
         out: Path = typer.Option(None, "--out", help="保存到文件；不给则输出到屏幕"),
         send: bool = typer.Option(False, "--send", help="生成后发给该报告的接收人"),
-        by: str = typer.Option(None, "--by", help="填表人（默认：当前系统用户）"),
+        by: str = typer.Option(
+            None,
+            "--by",
+            help="填表人：人员编号或姓名（默认：[cli] operator，否则 [reports] filled_by）",
+        ),
+        at: str = AT,
     ) -> None:
-        from models.policy.clocks import utc_now
-        from tasks.reports import Filters, build_report, send_report
-        from tasks.runtime import prepare
-
         with failures():
             runtime = prepare(config_arg())
-            now = utc_now()
+            who = filler_for(runtime.settings, who_acts(runtime, by).person)
+            now = now_()
             today = local_day(now, runtime.settings.tz)
             period = parse_period(kind, day=date, month=month, year=year, today=today)
             fmt_ = _format(fmt, out)
@@ -131,7 +139,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
                     period=period,
                     format=fmt_,
                     now=now,
-                    requested_by=by or getpass.getuser(),
+                    requested_by=who or CLI_ACTOR,
                     filters=filters,
                     table=table,
                     say=say,
@@ -142,7 +150,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
                     f"已生成 {out}（报告编号 {built.report_id}，{len(built.content)} 字节）"
                 )
             if send:
-                _sent(send_report(runtime, built.report_id, now=utc_now()))
+                _sent(send_report(runtime, built.report_id, now=now))
 
     command.__doc__ = (
         f"生成{KIND_LABELS[kind]}；--send 发给接收人（邮件带附件，其他渠道带下载链接）。"
@@ -152,6 +160,7 @@ def _build(kind: ReportKind) -> Callable[..., None]:
 
 for _kind in (ReportKind.DAILY, ReportKind.WEEKLY, ReportKind.MONTHLY):
     app.command(_kind.value)(_build(_kind))
+app.command("quarterly")(_build(ReportKind.QUARTERLY))
 app.command("halfyear")(_build(ReportKind.HALFYEAR))
 app.command("annual")(_build(ReportKind.ANNUAL))
 
@@ -170,24 +179,30 @@ def quick(
     gist: str = typer.Option("", "--gist", help="网友留言大概内容（默认摘录采集到的信息）"),
     out: Path = typer.Option(None, "--out", help="保存 .docx 到文件"),
     send: bool = typer.Option(False, "--send", help="发给快报对象（附文档）"),
-    by: str = typer.Option(None, "--by", help="报送人（默认：当前系统用户）"),
+    by: str = typer.Option(
+        None, "--by", help="报送人：人员编号或姓名（默认 [cli] operator，否则 [reports] filled_by）"
+    ),
+    at: str = AT,
 ) -> None:
-    """生成案件的舆情快报（.docx，含网络名、舆情信息、网友留言大概内容、出处、类别、等级）。"""
-    from models.policy.clocks import utc_now
+    """生成案件的舆情快报（.docx，A4，含网络名、舆情信息、网友留言大概内容、出处、类别、等级）。
+    同一案件再次生成沿用原期号。"""
+    from models.repo.cases import CLI_ACTOR
     from models.repo.report_store import get_report
     from models.store.db import session_scope
     from tasks.quick_reports import build_quick, send_quick
+    from tasks.report_context import filler_for
     from tasks.runtime import prepare
 
     with failures():
         runtime = prepare(config_arg())
-        who = by or getpass.getuser()
+        who = filler_for(runtime.settings, who_acts(runtime, by).person) or CLI_ACTOR
+        moment = now_()
         if send:
-            result = send_quick(runtime, case_id=case_id, now=utc_now(), by=who, gist=gist)
+            result = send_quick(runtime, case_id=case_id, now=moment, by=who, gist=gist)
             report_id = int(result["report_id"])
         else:
             report_id = build_quick(
-                runtime, case_id=case_id, now=utc_now(), by=who, gist=gist
+                runtime, case_id=case_id, now=moment, by=who, gist=gist
             ).report_id
         with session_scope(runtime.engine) as session:
             report = get_report(session, report_id)
@@ -202,8 +217,6 @@ def quick(
 @app.command("list")
 def list_command(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """已生成的报告（最新在前），及其发送情况。"""
-    from rich.table import Table
-
     from models.repo.report_store import list_reports, sending
     from models.reports.status import DELIVERY_LABELS
     from models.store.db import session_scope

@@ -5,21 +5,19 @@ alert. Registered on the `case` command group by `yuqing.cli_case`."""
 
 from __future__ import annotations
 
-import getpass
 from datetime import timedelta
 from typing import Any
 
 import typer
 from rich.markup import escape
 
-from yuqing.cli_common import config_arg, console, flow_api, print_json, refusals
+from yuqing.cli_common import AT, config_arg, console, flow_api, now, print_json, refusals, who_acts
 
 
 def list_stuck(as_json: bool) -> None:
     """Print the stuck cases (a table, or JSON with every finding)."""
     from rich.table import Table
 
-    from models.policy.clocks import utc_now
     from models.policy.stages import STAGE_LABELS
     from models.repo.stuck import REASON_LABELS, find_stuck
     from models.store.db import session_scope
@@ -29,7 +27,7 @@ def list_stuck(as_json: bool) -> None:
         runtime = prepare(config_arg())
         lease = timedelta(seconds=runtime.settings.dispatch.sending_lease_seconds)
         with session_scope(runtime.engine) as session:
-            stuck = find_stuck(session, now=utc_now(), policy=runtime.policy, lease=lease)
+            stuck = find_stuck(session, now=now(), policy=runtime.policy, lease=lease)
     rows: list[dict[str, Any]] = [
         {
             "id": s.case_id,
@@ -65,11 +63,12 @@ def list_stuck(as_json: bool) -> None:
 
 def rerun_case(
     case_id: int = typer.Argument(..., help="案件编号"),
-    by: str = typer.Option(None, "--by", help="操作人（默认：当前系统用户）"),
+    by: str = typer.Option(None, "--by", help="操作人：人员编号或姓名（默认：[cli] operator）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    at: str = AT,
 ) -> None:
     """重跑卡住的案件：按原起算时间补建缺失的时限、恢复计时、补发通知；不重新计时，不重复发送。"""
-    from models.repo.cases import get_case
+    from models.repo.cases import CLI_ACTOR, get_case
     from models.store.db import session_scope
     from tasks.runtime import prepare
 
@@ -81,7 +80,10 @@ def rerun_case(
 
         with flow_api():
             summary = rerun_flow(
-                case_id=case_id, config=config_arg(), actor=by or getpass.getuser()
+                case_id=case_id,
+                config=config_arg(),
+                at=now(),
+                actor=who_acts(runtime, by).person or CLI_ACTOR,
             )
     if as_json:
         print_json(summary)

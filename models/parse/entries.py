@@ -42,6 +42,7 @@ class FeedItem:
     site: str = ""  # empty: the URL's host
     media_level: str | None = None  # None: the source's level
     external_id: str | None = None
+    occurred_at: datetime | None = None  # when the event itself happened, if the sender knows
 
 
 @dataclass(frozen=True, slots=True)

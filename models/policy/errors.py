@@ -29,14 +29,14 @@ class PolicyInvalid(PolicyError):
 class IllegalTransition(PolicyError):
     """An event that the case's current stage (or its template) does not allow."""
 
-    def __init__(self, stage: str, event: str, detail: str = "") -> None:
+    def __init__(
+        self, stage: str, event: str, detail: str = "", *, names: tuple[str, str] | None = None
+    ) -> None:
         self.stage = stage
         self.event = event
         extra = f"（{detail}）" if detail else ""
-        super().__init__(
-            f"阶段“{stage}”不允许事件“{event}”{extra} / "
-            f"illegal transition: event {event!r} is not allowed in stage {stage!r}"
-        )
+        shown_stage, shown_event = names or (stage, event)
+        super().__init__(f"案件处于“{shown_stage}”阶段，不能{shown_event}{extra}")
 
 
 class UnknownCalendarYear(PolicyError):
@@ -45,7 +45,9 @@ class UnknownCalendarYear(PolicyError):
     def __init__(self, year: int) -> None:
         self.year = year
         super().__init__(
-            f"日历缺少 {year} 年的官方节假日与调休数据，请在日历覆盖文件中补充该年 / "
+            f"日历缺少 {year} 年的国务院节假日与调休安排：请把该年的放假日期（holidays）"
+            "和调休上班日期（workdays）写入配置 [calendar] file 指定的日历文件"
+            f"（yuqing calendar show {year} 查看）/ "
             f"no official holiday and make-up workday data for year {year}; "
-            "add it to the calendar override file"
+            "list its days in the file named by the [calendar] file setting"
         )

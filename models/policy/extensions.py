@@ -54,20 +54,18 @@ def extend_due(
     """Approve an extension to ``new_due``; refused without approver, reason, a later time,
     or beyond ``cap`` (see ``extension_cap``)."""
     if not (approver and approver.strip()):
-        raise PolicyError(f"延期须经审批人同意（{obligation}）/ an extension needs an approver")
+        raise PolicyError(f"延期须经审批人同意（{obligation}）")
     if not reason.strip():
-        raise PolicyError(f"延期须说明理由（{obligation}）/ an extension needs a reason")
+        raise PolicyError(f"缺少字段 reason（延期理由）：{obligation}")
     if new_due.tzinfo is None:
-        raise PolicyError("延期时间缺少时区 / the new due time must be timezone-aware")
+        raise PolicyError("延期时间缺少时区")
     if new_due <= current.at:
         raise PolicyError(
             f"延期后的时限须晚于原时限 {current.at.isoformat()} / "
             "must be later than the current due"
         )
     if cap is not None and new_due > cap.at:
-        raise PolicyError(
-            f"延期不得超过预案上限 {cap.at.isoformat()}（{obligation}）/ beyond the plan's cap"
-        )
+        raise PolicyError(f"延期不得超过预案上限 {cap.at.isoformat()}（{obligation}）")
     return Extension(obligation, current.at, new_due, requested_by, approver, reason)
 
 

@@ -1,7 +1,8 @@
 """What each action on a case needs from the person doing it, and the check of what they gave.
 
-The same field lists serve every front (the CLI's options, the console's forms, a signed link's
-confirmation page) and the repository, which refuses a missing or malformed value with a message
+Each action's fields are in its catalogue entry (`models.policy.catalogue`); the same lists
+serve every front (the CLI's options, the console's forms, a signed link's confirmation page)
+and the repository, which refuses a missing or malformed value with a message
 naming the field. Completing an obligation needs what proves it done: the verification result,
 the reply's link, or an optional note. Standard library only.
 """
@@ -19,14 +20,14 @@ from zoneinfo import ZoneInfo
 from models.policy.errors import PolicyError
 from models.policy.policy import ObligationRule
 from models.policy.stages import StageEvent
-from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, REFERRAL_LABELS
 
 __all__ = [
-    "ACTION_FIELDS",
     "MAX_ID",
     "FieldRefused",
     "FormField",
+    "choice",
     "completion_fields",
+    "field",
     "parse_count",
     "parse_id",
     "parse_time",
@@ -61,64 +62,23 @@ class FormField:
     choices: tuple[tuple[str, str], ...] = ()  # (value, label) for "choice"
 
 
-def _f(name: str, label: str, kind: FieldKind, required: bool = True) -> FormField:
+def field(name: str, label: str, kind: FieldKind, required: bool = True) -> FormField:
     return FormField(name, label, kind, required)
 
 
-def _choice(name: str, label: str, labels: Mapping[E, str]) -> FormField:
+def choice(name: str, label: str, labels: Mapping[E, str]) -> FormField:
+    """A required choice among an enum's values, shown by their labels."""
     return FormField(name, label, "choice", True, tuple((k.value, v) for k, v in labels.items()))
-
-
-ACTION_FIELDS: Mapping[str, tuple[FormField, ...]] = {
-    "ack": (),
-    "extend": (_f("until", "延至", "datetime"), _f("reason", "延期理由", "textarea")),
-    "reassign": (_f("to_person", "转办给", "person"), _f("reason", "转办理由", "textarea")),
-    "escalate": (_f("reason", "上报理由", "textarea"),),
-    "upgrade": (
-        _f("grade", "升至等级（默认升一级）", "grade", required=False),
-        _f("reason", "升级理由", "textarea"),
-    ),
-    "downgrade": (
-        _f("grade", "降至等级（默认降一级）", "grade", required=False),
-        _f("reason", "降级理由", "textarea"),
-    ),
-    "report": (
-        _f("text", "报送说明", "textarea", required=False),
-        _f("units", "发生责任单位（需通知时）", "units", required=False),
-    ),
-    "assess": (
-        _f("grade", "确认等级", "grade"),
-        _choice("category", "类别", CATEGORY_LABELS),
-        _f("units", "责任单位", "units"),
-        _f("lead", "牵头单位（多个单位时）", "unit", required=False),
-        _f("note", "研判意见", "textarea", required=False),
-    ),
-    "dispatch": (_f("units", "责任单位（研判未指定时）", "units", required=False),),
-    "verify": (_f("result", "核查结果", "textarea"),),
-    "draft": (_f("text", "通稿内容", "textarea"),),
-    "approve": (_f("note", "审批意见", "textarea", required=False),),
-    "reject": (_f("reason", "退回理由", "textarea"),),
-    "respond": (_f("url", "回应链接", "url"), _f("text", "回应内容", "textarea", required=False)),
-    "track": (_f("note", "跟踪说明", "textarea", required=False),),
-    "close": (_choice("outcome", "办结结果", OUTCOME_LABELS), _f("reason", "办结说明", "textarea")),
-    "review": (
-        _f("summary", "总结", "textarea"),
-        _f("cause", "原因分析", "textarea"),
-        _f("lessons", "经验教训", "textarea"),
-    ),
-    "refer": (_choice("to", "移送单位", REFERRAL_LABELS), _f("note", "移送说明", "textarea")),
-    "reopen": (_f("reason", "重新打开理由", "textarea"),),
-}
 
 
 def completion_fields(rule: ObligationRule) -> tuple[FormField, ...]:
     """What completing the obligation needs: the verification text, the reply's URL, or
     (otherwise) an optional note."""
     if rule.closed_by is StageEvent.verify:
-        return (_f("result", "核查结果", "textarea"),)
+        return (field("result", "核查结果", "textarea"),)
     if rule.closed_by is StageEvent.respond or rule.key in URL_KEYS:
-        return (_f("url", "回应链接", "url"),)
-    return (_f("note", "办理说明", "textarea", required=False),)
+        return (field("url", "回应链接", "url"),)
+    return (field("note", "办理说明", "textarea", required=False),)
 
 
 def validated(fields: Sequence[FormField], form: Mapping[str, str]) -> dict[str, str]:

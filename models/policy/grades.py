@@ -42,6 +42,23 @@ class MediaLevel(StrEnum):
     none = "none"
 
 
+MEDIA_LABELS = {
+    MediaLevel.central: "中央级媒体",
+    MediaLevel.national_portal: "全国门户网站",
+    MediaLevel.provincial: "省级媒体",
+    MediaLevel.city: "市级媒体",
+    MediaLevel.local: "本地网站",
+    MediaLevel.none: "无媒体",
+}
+
+
+def media_label(level: str) -> str:
+    try:
+        return MEDIA_LABELS[MediaLevel(level)]
+    except ValueError:
+        return level
+
+
 class Metric(StrEnum):
     """A field of ``CaseMetrics`` that a condition can test."""
 
@@ -147,9 +164,7 @@ class GradeScheme:
             if wanted in lvl.names or wanted.lower() == lvl.id:
                 return lvl
         valid = "、".join(n for lvl in self.levels for n in lvl.names)
-        raise PolicyError(
-            f"未知等级“{name}”，可用：{valid} / unknown grade {name!r} in scheme {self.id!r}"
-        )
+        raise PolicyError(f"未知等级“{name}”，可用：{valid}")
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -204,18 +219,18 @@ def decide_regrade(
     downgrades need an actor, a reason and an approver, else ``PolicyError``."""
     old, new = scheme.level(current), scheme.level(proposed)
     if old.id == new.id:
-        raise PolicyError(f"等级未变化（{old.label}） / grade unchanged ({old.id})")
+        raise PolicyError(f"等级未变化（{old.label}）")
     upgrade = new.rank < old.rank
     if not upgrade:
         missing = [
             n
-            for n, v in (("actor", actor), ("reason", reason), ("approver", approver))
+            for n, v in (("申请人", actor), ("理由", reason), ("审批人", approver))
             if not (v and v.strip())
         ]
         if missing:
             raise PolicyError(
                 f"降级（{old.label}→{new.label}）须由具体人员提出、说明理由并经审批人同意，"
-                f"缺少：{', '.join(missing)} / a downgrade needs actor, reason and approver"
+                f"缺少：{'、'.join(missing)}"
             )
     return RegradeDecision(
         from_grade=old.id,

@@ -1,71 +1,217 @@
-"""Who may do what to a case, by role: the console shows a person only the forms their roles
-allow, and a signed link or a form for anything else is refused. Deciding a request (approving
-a statement, a downgrade, an extension) is not a role-wide right: it depends on the request's
-kind and the case's grade (``Policy.approver_roles``), and never on being its requester.
-Standard library only."""
+"""Who may do what, and where: the catalogue (`models.policy.catalogue`) names the roles that may
+take each action; here each role's right has a reach. Office roles (the office, its leaders, the
+monitors, the duty officer, the operator) reach every case. Unit roles (a responsible unit's
+responsible person and liaison) reach the cases their unit is responsible for or leads, and
+there only their unit's obligations. Outside contacts and approvers reach only what is theirs:
+an obligation they hold, a request that awaits their role. An obligation handed to a person
+(转办) is theirs alone among the unit and outside roles. A decision (approve, reject) needs a
+role the policy names for the request's kind and the case's grade. Every refusal is one Chinese
+sentence saying what is missing. Standard library only."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-from models.policy.policy import Policy
+from models.policy.catalogue import CATALOGUE, OFFICE_ACTIONS, ActionSpec, PageSpec
+from models.policy.policy import ROLE_LABELS
 
-__all__ = ["ACTIONS", "ROLE_ACTIONS", "allowed_actions", "may_decide"]
+__all__ = [
+    "ROLE_LABELS",
+    "ROLE_REACH",
+    "CaseFacts",
+    "ObligationFacts",
+    "Reach",
+    "RequestFacts",
+    "Standing",
+    "actions_of",
+    "office_refusal",
+    "page_refusal",
+    "refusal",
+    "role_names",
+    "role_table",
+]
 
-_RESPOND = frozenset({"ack", "complete", "extend", "reassign", "escalate"})
-_OFFICE = _RESPOND | frozenset(
+
+class Reach(StrEnum):
+    OFFICE = "office"  # every case and obligation
+    UNIT = "unit"  # the unit's cases, and there the unit's obligations
+    OWN = "own"  # the obligations the person holds, the requests awaiting their role
+
+
+_UNIT_ROLES = frozenset({"unit_responsible", "unit_liaison"})
+_OWN_ROLES = frozenset(
     {
-        "upgrade",
-        "downgrade",
-        "register",
-        "report",
-        "assess",
-        "dispatch",
-        "verify",
-        "draft",
-        "respond",
-        "track",
-        "close",
-        "review",
-        "refer",
-        "reopen",
+        "approver",
+        "propaganda_dept",
+        "cyberspace_office",
+        "party_committee",
+        "superior_group",
+        "government_leader",
+        "political_legal",
     }
 )
-_LEADER = frozenset({"ack", "complete", "reassign", "escalate", "upgrade", "downgrade"}) | {
-    "assess",
-    "close",
-    "refer",
+ROLE_REACH: Mapping[str, Reach] = {
+    role: Reach.UNIT if role in _UNIT_ROLES else Reach.OWN if role in _OWN_ROLES else Reach.OFFICE
+    for role in ROLE_LABELS
 }
-ROLE_ACTIONS: Mapping[str, frozenset[str]] = {
-    "monitor": frozenset({"register", "report", "upgrade"}),
-    "office_staff": _OFFICE,
-    "office_head": _OFFICE,
-    "duty_officer": frozenset({"ack", "complete", "reassign", "escalate", "upgrade", "register"})
-    | {"report"},
-    "unit_responsible": _RESPOND | {"verify", "draft"},
-    "unit_liaison": frozenset({"ack", "complete", "extend", "escalate", "verify"}),
-    "leader_in_charge": _LEADER,
-    "principal_leader": _LEADER,
-    "group_head": _LEADER,
-    "approver": frozenset({"ack"}),
-    "operator": frozenset(),
-    "propaganda_dept": frozenset({"ack"}),
-    "cyberspace_office": frozenset({"ack"}),
-    "party_committee": frozenset({"ack"}),
-    "superior_group": frozenset({"ack"}),
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Who is acting, as far as permission goes: a person, their unit and the roles they may use
+    now (a console account's roles bound the person's)."""
+
+    person: str
+    name: str
+    unit: str | None
+    roles: frozenset[str]
+    unit_name: str = ""
+
+    def reaching(self, reach: Reach) -> frozenset[str]:
+        return frozenset(r for r in self.roles if ROLE_REACH.get(r) is reach)
+
+
+@dataclass(frozen=True)
+class ObligationFacts:
+    key: str
+    title: str
+    owner_role: str
+    assignee: str | None = None
+    assignee_name: str = ""
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    id: int
+    kind: str
+    kind_label: str
+    approvers: tuple[str, ...]  # the roles the policy names for its kind and the case's grade
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What permission needs of a case: its responsible units (the lead among them), who holds
+    its open obligations, and the roles its pending requests await."""
+
+    case_id: int
+    grade_label: str
+    units: tuple[str, ...] = ()
+    obligations: tuple[ObligationFacts, ...] = ()
+    awaiting: frozenset[str] = field(default_factory=frozenset)  # approver roles of pending ones
+
+
+def role_names(roles: Iterable[str]) -> str:
+    return "、".join(ROLE_LABELS.get(r, r) for r in roles) or "无"
+
+
+def _holds(standing: Standing, role: str, case: CaseFacts, o: ObligationFacts) -> bool:
+    """Whether `role` of the person reaches obligation `o`."""
+    reach = ROLE_REACH.get(role)
+    if reach is Reach.OFFICE:
+        return True
+    if o.assignee is not None:
+        return o.assignee == standing.person
+    if reach is Reach.UNIT:
+        return o.owner_role in _UNIT_ROLES and standing.unit in case.units
+    return reach is Reach.OWN and o.owner_role == role
+
+
+def _in_unit(standing: Standing, role: str, case: CaseFacts) -> bool:
+    reach = ROLE_REACH.get(role)
+    return reach is Reach.OFFICE or (reach is Reach.UNIT and standing.unit in case.units)
+
+
+def refusal(
+    spec: ActionSpec,
+    standing: Standing,
+    *,
+    case: CaseFacts | None = None,
+    obligation: ObligationFacts | None = None,
+    request: RequestFacts | None = None,
+) -> str | None:
+    """Why the person may not take the action here (one Chinese sentence), or None."""
+    if spec.decision:
+        return _decision(spec, standing, case, request)
+    roles = standing.roles & spec.roles
+    if not roles:
+        return f"{standing.name}（{role_names(sorted(standing.roles))}）不能{spec.label}"
+    if case is None:
+        return None
+    if obligation is not None:
+        if any(_holds(standing, r, case, obligation) for r in roles):
+            return None
+        if obligation.assignee is not None:
+            who = obligation.assignee_name or obligation.assignee
+            return f"事项“{obligation.title}”已转办给 {who}，{standing.name} 不能{spec.label}"
+        return f"事项“{obligation.title}”不由 {_whose(standing)} 办理，不能{spec.label}"
+    if any(_in_unit(standing, r, case) for r in roles):
+        return None
+    return f"案件 {case.case_id} 不在 {_whose(standing)} 的职责范围内，不能{spec.label}"
+
+
+def _whose(standing: Standing) -> str:
+    return standing.unit_name or standing.name
+
+
+def _decision(
+    spec: ActionSpec, standing: Standing, case: CaseFacts | None, request: RequestFacts | None
+) -> str | None:
+    if request is None or case is None:
+        return None  # the repository names the missing request
+    roles = standing.roles & set(request.approvers)
+    if roles and any(
+        ROLE_REACH.get(r) is not Reach.UNIT or _in_unit(standing, r, case) for r in roles
+    ):
+        return None
+    needed = role_names(request.approvers)
+    what = f"{case.grade_label}案件的{request.kind_label}"
+    return f"{standing.name} 无权审批{what}（须由 {needed} 审批）"
+
+
+def actions_of(roles: Collection[str]) -> tuple[str, ...]:
+    """The catalogue's actions (decisions aside) someone holding `roles` may take somewhere."""
+    return tuple(name for name, s in CATALOGUE.items() if s.roles & set(roles))
+
+
+def page_refusal(page: PageSpec, standing: Standing) -> str | None:
+    """Why the person may not open the page (None: they may; its content is scoped)."""
+    if page.name == "register":
+        return refusal(CATALOGUE["register"], standing)
+    if page.office and not standing.reaching(Reach.OFFICE):
+        who = f"{standing.name}（{role_names(sorted(standing.roles))}）"
+        return f"{page.label}只对办公室人员开放：{who}无权查看"
+    return None
+
+
+def office_refusal(name: str, standing: Standing) -> str | None:
+    """Why the person may not take an office action (问责研判, 重跑报告), or None."""
+    spec = OFFICE_ACTIONS[name]
+    if standing.roles & spec.roles:
+        return None
+    return f"{standing.name}（{role_names(sorted(standing.roles))}）不能{spec.label}"
+
+
+SEES: Mapping[Reach, str] = {
+    Reach.OFFICE: "全部案件",
+    Reach.UNIT: "本单位负责或牵头的案件（其中本单位的事项）",
+    Reach.OWN: "本人承办的事项、等待其审批的申请所在的案件",
 }
-ACTIONS = frozenset().union(*ROLE_ACTIONS.values()) | {"decide"}
 
 
-def allowed_actions(roles: Collection[str]) -> frozenset[str]:
-    """What a person with `roles` may do; unknown role names grant nothing. Everyone may try
-    to decide a request (`decide`): whether they may is `may_decide`'s question."""
-    allowed: set[str] = {"decide"}
-    for role in roles:
-        allowed |= ROLE_ACTIONS.get(role, frozenset())
-    return frozenset(allowed)
-
-
-def may_decide(policy: Policy, *, kind: str, grade: str, roles: Collection[str]) -> bool:
-    """Whether someone holding `roles` may decide a request of `kind` on a case of `grade`."""
-    return bool(set(roles) & set(policy.approver_roles(kind, grade)))
+def role_table(approvers: Collection[str]) -> list[str]:
+    """The README's role table as Markdown lines: each role, what it sees, what it may do
+    (the catalogue's actions, the office's pages and actions; 审批 when the policy names it in
+    `approvers`)."""
+    lines = ["| 角色 | | 看到 | 可以办理 |", "|---|---|---|---|"]
+    for role, name in ROLE_LABELS.items():
+        reach = ROLE_REACH[role]
+        may = [CATALOGUE[a].label for a in actions_of([role])]
+        may += [s.label for s in OFFICE_ACTIONS.values() if role in s.roles]
+        if role in approvers:
+            may.append("审批（同意、退回）")
+        if reach is Reach.OFFICE:
+            may.append("统计、卡住的案件、报告下载、通知渠道")
+        lines.append(f"| {name} | `{role}` | {SEES[reach]} | {'、'.join(may) or '—（只看）'} |")
+    return lines

@@ -29,6 +29,7 @@ from models.policy.stages import StageEvent, StageTemplate
 __all__ = [
     "OWNER",
     "ROLES",
+    "ROLE_LABELS",
     "ChainLevel",
     "EscalationRule",
     "ObligationRule",
@@ -52,7 +53,28 @@ ROLES: tuple[str, ...] = (
     "cyberspace_office",
     "party_committee",
     "superior_group",
+    "government_leader",  # 上级政府领导（市/县政府分管或主要领导, S0-7）
+    "political_legal",  # 政法委 (S1-5, S4)
 )
+ROLE_LABELS: Mapping[str, str] = {
+    "monitor": "监测员",
+    "office_staff": "办公室工作人员",
+    "office_head": "办公室负责人",
+    "leader_in_charge": "分管领导",
+    "principal_leader": "主要领导",
+    "group_head": "领导小组组长",
+    "duty_officer": "值班人员",
+    "unit_responsible": "责任单位负责人",
+    "unit_liaison": "责任单位联络员",
+    "approver": "审批人",
+    "operator": "系统管理员",
+    "propaganda_dept": "宣传部",
+    "cyberspace_office": "网信办",
+    "party_committee": "市委（党委）",
+    "superior_group": "上级领导小组",
+    "government_leader": "政府领导",
+    "political_legal": "政法委",
+}
 OWNER = "owner"
 UNIT_ROLES = frozenset({"unit_responsible", "unit_liaison"})  # resolved within the case's units
 DEFAULT_CHAIN = "default"

@@ -18,6 +18,7 @@ from models.policy.errors import IllegalTransition, PolicyError
 
 __all__ = [
     "CANONICAL_ORDER",
+    "EVENT_LABELS",
     "EVENT_TARGET",
     "REOPENABLE",
     "Stage",
@@ -87,6 +88,26 @@ STAGE_LABELS: Mapping[Stage, str] = {
 }
 
 
+EVENT_LABELS: Mapping[StageEvent, str] = {
+    StageEvent.report: "报送快报",
+    StageEvent.assess: "研判",
+    StageEvent.dispatch: "下发联系单",
+    StageEvent.verify: "核查反馈",
+    StageEvent.approve_statement: "审定通稿",
+    StageEvent.respond: "回应发布",
+    StageEvent.track: "转入跟踪",
+    StageEvent.close: "办结",
+    StageEvent.review: "总结评估",
+    StageEvent.reopen: "重新打开",
+}
+
+
+def illegal(stage: Stage, event: StageEvent, detail: str = "") -> IllegalTransition:
+    """The refusal of `event` in `stage`, in the office's words."""
+    names = (STAGE_LABELS[stage], EVENT_LABELS[event])
+    return IllegalTransition(stage, event, detail, names=names)
+
+
 @dataclass(frozen=True)
 class StageTemplate:
     """The stages an organisation uses, in order; ``optional`` stages may be skipped."""
@@ -107,16 +128,16 @@ class StageTemplate:
     def target(self, stage: Stage, event: StageEvent) -> Stage:
         """The stage ``event`` moves a case in ``stage`` to; raises ``IllegalTransition``."""
         if stage not in self.stages:
-            raise IllegalTransition(stage, event, f"模板“{self.id}”没有此阶段")
+            raise illegal(stage, event, f"预案的阶段模板“{self.id}”没有此阶段")
         if event is StageEvent.reopen:
             if stage not in REOPENABLE:
-                raise IllegalTransition(stage, event, "只有已办结的案件可在善后期内重新打开")
+                raise illegal(stage, event, "只有已办结的案件可在善后期内重新打开")
             return self.reopen_stage
         to = EVENT_TARGET[event]
         if to not in self.stages:
-            raise IllegalTransition(stage, event, f"模板“{self.id}”没有目标阶段“{to}”")
+            raise illegal(stage, event, f"预案的阶段模板没有“{STAGE_LABELS[to]}”阶段")
         if to not in self._reachable_from(stage):
-            raise IllegalTransition(stage, event, f"须先完成“{STAGE_LABELS[stage]}”之后的阶段")
+            raise illegal(stage, event, f"须先完成“{STAGE_LABELS[stage]}”之后的阶段")
         return to
 
     @property

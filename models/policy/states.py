@@ -75,7 +75,7 @@ class StepStatus(StrEnum):
 class Category(StrEnum):
     """Content categories that steer handling (seeds-spec §5)."""
 
-    INQUIRY = "inquiry"  # 询问、置疑、诉求
+    INQUIRY = "inquiry"  # 询问、质疑、诉求
     HYPE = "hype"  # 恶意传播或炒作
     RUMOUR = "rumour"  # 捏造、歪曲、谣言
     SUGGESTION = "suggestion"  # 建设性意见
@@ -101,12 +101,25 @@ class ReferralBody(StrEnum):
 
 
 CATEGORY_LABELS = {
-    Category.INQUIRY: "询问、置疑、诉求",
+    Category.INQUIRY: "询问、质疑、诉求",
     Category.HYPE: "恶意传播或炒作",
     Category.RUMOUR: "捏造、歪曲、谣言",
     Category.SUGGESTION: "建设性意见",
     Category.CORRUPTION: "涉腐涉纪",
 }
+
+
+def category_label(category: str | None) -> str:
+    """A category's one name (未分类 for none; the code itself for one unknown)."""
+    if not category:
+        return "未分类"
+    try:
+        return CATEGORY_LABELS[Category(category)]
+    except ValueError:
+        return category
+
+
+CATEGORY_HELP = " | ".join(f"{c.value}（{label}）" for c, label in CATEGORY_LABELS.items())
 OUTCOME_LABELS = {
     Outcome.SUBSIDED: "平息",
     Outcome.ELIMINATED: "消除",
@@ -119,6 +132,8 @@ REFERRAL_LABELS = {
     ReferralBody.CYBERSPACE_OFFICE: "网信办",
     ReferralBody.PROPAGANDA: "宣传部",
 }
+OUTCOME_HELP = " | ".join(f"{o.value}（{label}）" for o, label in OUTCOME_LABELS.items())
+REFERRAL_HELP = " | ".join(f"{r.value}（{label}）" for r, label in REFERRAL_LABELS.items())
 APPROVAL_LABELS = {
     ApprovalKind.STATEMENT: "通稿审定",
     ApprovalKind.DOWNGRADE: "降级审批",

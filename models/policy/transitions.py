@@ -18,7 +18,7 @@ from datetime import datetime
 from models.policy.clocks import Anchor
 from models.policy.errors import IllegalTransition, PolicyError
 from models.policy.policy import DEFAULT_NOTIFY, ObligationRule, Policy
-from models.policy.stages import Stage, StageEvent
+from models.policy.stages import Stage, StageEvent, illegal
 
 __all__ = ["EVENT_ANCHORS", "Transition", "apply_event", "initial_obligations"]
 
@@ -82,7 +82,7 @@ def apply_event(
     cancel: tuple[str, ...] = ()
     if ev is StageEvent.reopen:
         if closed_at is not None and at > closed_at + policy.aftercare:
-            raise IllegalTransition(src, ev, f"善后观察期（{policy.aftercare}）已过")
+            raise illegal(src, ev, f"善后观察期（{policy.aftercare}）已过")
         cancel = _keys(rules, frozenset({Anchor.closure}))
     return Transition(
         from_stage=src,
@@ -105,11 +105,11 @@ def _stage(stage: Stage | str, event: StageEvent | str) -> Stage:
     try:
         return Stage(stage)
     except ValueError:
-        raise IllegalTransition(str(stage), str(event), "未知阶段 / unknown stage") from None
+        raise IllegalTransition(str(stage), str(event), "未知阶段") from None
 
 
 def _event(stage: Stage | str, event: StageEvent | str) -> StageEvent:
     try:
         return StageEvent(event)
     except ValueError:
-        raise IllegalTransition(str(stage), str(event), "未知事件 / unknown event") from None
+        raise IllegalTransition(str(stage), str(event), "未知事件") from None

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from models.policy.states import EventKind
-from models.repo.cases import CaseError, add_event
+from models.repo.cases import CaseError, add_event, who
 from models.reports.labels import CONSEQUENCE_LABELS
 from models.reports.rows import AccountabilityRow, Judgement
 from models.reports.status import Consequence
@@ -232,7 +232,7 @@ def judge(
     unknown, the reason is missing, or a consequence is proposed for a justified lapse."""
     record = session.get(AccountabilityRecord, record_id)
     if record is None:
-        raise CaseError(f"问责记录 {record_id} 不存在 (unknown accountability record)")
+        raise CaseError(f"问责记录 {record_id} 不存在")
     reason = reason.strip()
     if not reason:
         raise CaseError("研判理由（reason）不能为空：请写明认定的依据")
@@ -258,8 +258,8 @@ def judge(
         kind=EventKind.ACCOUNTABILITY,
         at=at,
         actor=by,
-        message=f"{by} 研判逾期记录 {record_id}（{record.obligation_title}）：{verdict}{proposal}；"
-        f"理由：{reason}",
+        message=f"{who(session, by)} 研判逾期记录 {record_id}（{record.obligation_title}）："
+        f"{verdict}{proposal}；理由：{reason}",
         data={"record": record_id, "judgement": judgement.id, "justified": justified},
     )
     return judgement

@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 
 from models.policy import Stage
 from models.policy.states import ObligationStatus
+from models.repo.access import EVERYTHING, Scope, visible
 from models.store.tables import Case, Obligation, Person, RoleAssignment
 
 OPEN = ObligationStatus.OPEN
@@ -33,6 +34,7 @@ UNIT_SEPARATOR = "\x1f"
 class BoardFilter:
     grades: tuple[str, ...] = ()  # every stored name of one grade (id, label, aliases); (): all
     unit: str | None = None
+    scope: Scope = EVERYTHING  # the cases the viewer may see (`models.repo.access`)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class BoardRow:
     nearest_due: datetime | None
     open_count: int
     units: tuple[str, ...]  # unit ids, sorted
+    owner_role: str | None = None  # the nearest obligation's: who must act on it
+    assignee: str | None = None
+    case_units: tuple[str, ...] = ()  # the case's responsible units (研判)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ def board_counts(session: Session, *, now: datetime, filters: BoardFilter) -> tu
         cases = select(col(late.case_id)).where(col(late.status) == OPEN, col(late.due_at) < now)
         overdue = col(Case.id).in_(cases)
     where: list[ColumnElement[bool]] = [col(Case.closed_at).is_(None)]
+    if not filters.scope.everything:
+        where.append(visible(filters.scope))
     if filters.grades:
         where.append(col(Case.grade).in_(filters.grades))
     if filters.unit is not None and per_case:
@@ -136,6 +143,8 @@ def _with_deadlines(
             col(first.case_id).label("case_id"),
             col(first.due_at).label("due_at"),
             col(first.title).label("nearest_title"),
+            col(first.owner_role).label("owner_role"),
+            col(first.assignee_id).label("assignee"),
         )
         .join(Case, col(Case.id) == col(first.case_id))
         .where(col(first.status) == OPEN, col(Case.closed_at).is_(None), is_first)
@@ -161,6 +170,9 @@ def _with_deadlines(
             col(Case.stage),
             _open_count(page.c.case_id),
             _units(page.c.case_id),
+            page.c.owner_role,
+            page.c.assignee,
+            col(Case.units),
         )
         .join(Case, col(Case.id) == page.c.case_id)
         .order_by(page.c.due_at, page.c.case_id)
@@ -190,6 +202,8 @@ def _without_deadlines(
 
 def _case_filters(filters: BoardFilter, case_id: Any) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
+    if not filters.scope.everything:
+        found.append(visible(filters.scope, case_id))
     if filters.grades:
         found.append(col(Case.grade).in_(filters.grades))
     if filters.unit is not None:
@@ -258,6 +272,9 @@ def _row(
     stage: Stage,
     open_count: int,
     units: str | None,
+    owner_role: str | None = None,
+    assignee: str | None = None,
+    case_units: list[str] | None = None,
 ) -> BoardRow:
     return BoardRow(
         case_id=case_id,
@@ -268,4 +285,7 @@ def _row(
         nearest_due=due,
         open_count=int(open_count),
         units=tuple(sorted(set(units.split(UNIT_SEPARATOR)))) if units else (),
+        owner_role=owner_role,
+        assignee=assignee,
+        case_units=tuple(case_units or ()),
     )

@@ -24,7 +24,10 @@ from models.policy import (
 )
 from models.policy.forms import MAX_ID
 from models.policy.states import EventKind, ObligationStatus
-from models.store.tables import Case, CaseEvent, Item, Obligation
+from models.policy.wording import deadline_text
+from models.store.tables import Case, CaseEvent, Item, Obligation, Person
+
+ORIGIN = "origin"  # the session.info key of the action's origin (see `add_event`)
 
 
 class CaseError(Exception):
@@ -46,14 +49,35 @@ def add_event(
     data: dict[str, Any] | None = None,
 ) -> CaseEvent | None:
     """Append to the case's timeline; events of notifications about no case (a monitoring gap)
-    have no timeline: their Delivery rows are the record."""
+    have no timeline: their Delivery rows are the record. A person's entry carries where the
+    action came from (`session.info["origin"]`: the console, a link, the command line and its
+    OS user), set by the transaction that records the action."""
     if case_id is None:
         return None
+    origin = session.info.get(ORIGIN, {}) if actor != "system" else {}
     event = CaseEvent(
-        case_id=case_id, at=at, kind=kind, actor=actor, message=message, data=data or {}
+        case_id=case_id,
+        at=at,
+        kind=kind,
+        actor=actor,
+        message=message,
+        data={**origin, **(data or {})},
     )
     session.add(event)
     return event
+
+
+CLI_ACTOR = "cli"  # the command line acting without a person named (`--by`)
+
+
+def who(session: Session, actor: str | None) -> str:
+    """An actor as people read it: a person's name, 系统 or 命令行."""
+    if actor is None or actor == "system":
+        return "系统"
+    if actor == CLI_ACTOR:
+        return "命令行"
+    person = session.get(Person, actor)
+    return person.name if person is not None else actor
 
 
 def open_case(
@@ -65,6 +89,7 @@ def open_case(
     calendar: WorkCalendar,
     discovered_at: datetime,
     occurred_at: datetime | None = None,
+    posted_at: datetime | None = None,
     topic_id: str | None = None,
     category: str | None = None,
     reason: str = "",
@@ -80,6 +105,7 @@ def open_case(
         category=category,
         discovered_at=discovered_at,
         occurred_at=occurred_at,
+        posted_at=posted_at,
         created_at=discovered_at,
         updated_at=discovered_at,
     )
@@ -111,9 +137,14 @@ def open_case(
 
 
 def registration_anchors(case: Case) -> dict[Anchor, datetime]:
-    """The anchor times a case has from the moment it is registered."""
-    known = case.occurred_at or case.discovered_at
-    return {Anchor.discovery: case.discovered_at, Anchor.occurrence: known, Anchor.post_time: known}
+    """The anchor times a case has from the moment it is registered: the event (舆情发生) is
+    its own time, else the post's; the post (网民发帖) its own, else the event's; either unknown
+    is the discovery. Neither is ever later than the discovery (a sender's clock running fast
+    must not push a deadline back)."""
+    found = case.discovered_at
+    occurred = min(case.occurred_at or case.posted_at or found, found)
+    posted = min(case.posted_at or case.occurred_at or found, found)
+    return {Anchor.discovery: found, Anchor.occurrence: occurred, Anchor.post_time: posted}
 
 
 def open_obligation(
@@ -153,7 +184,7 @@ def open_obligation(
     session.add(obligation)
     if not note_opening:
         return obligation
-    local_due = due.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    local_due = deadline_text(due.at, tz)
     note = "（暂定：该年度节假日安排未知）" if due.provisional else ""
     add_event(
         session,
@@ -175,7 +206,7 @@ def get_case(session: Session, case_id: int) -> Case:
     # An id past the integer column's range names no case (and would overflow the driver).
     case = session.get(Case, case_id) if 1 <= case_id <= MAX_ID else None
     if case is None:
-        raise CaseNotFound(f"案件 {case_id} 不存在 (unknown case {case_id})")
+        raise CaseNotFound(f"案件 {case_id} 不存在")
     return case
 
 
@@ -184,16 +215,16 @@ def find_obligation(session: Session, *, case_id: int, key: str) -> Obligation:
     query = select(Obligation).where(Obligation.case_id == case_id, Obligation.key == key)
     obligation = session.exec(query).first()
     if obligation is None:
-        raise CaseError(f"案件 {case_id} 没有事项 {key!r} (unknown obligation)")
+        raise CaseError(f"案件 {case_id} 没有事项 {key!r}")
     return obligation
 
 
 def require_open(obligation: Obligation) -> None:
     """Refuse to act on an obligation that is already completed or cancelled."""
     if obligation.status == ObligationStatus.COMPLETED:
-        raise CaseError(f"事项 {obligation.key!r} 已完成 (already completed)")
+        raise CaseError(f"事项“{obligation.title}”已完成")
     if obligation.status == ObligationStatus.CANCELLED:
-        raise CaseError(f"事项 {obligation.key!r} 已取消 (cancelled)")
+        raise CaseError(f"事项“{obligation.title}”已取消")
 
 
 def list_cases(session: Session, *, include_closed: bool = False) -> Sequence[Case]:

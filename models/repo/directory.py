@@ -17,6 +17,8 @@ from models.policy.escalation import recipients
 from models.policy.routing import Shift, overlay_roster
 from models.store.tables import Person, RoleAssignment, Unit
 
+MENTION_FIELDS = ("mobile", "wecom_userid", "dingtalk_userid", "feishu_open_id")
+
 
 class UnitLike(Protocol):
     @property
@@ -64,6 +66,7 @@ def sync_directory(
                 unit_id=person.unit,
                 deputy_id=person.deputy,
                 channels=list(person.channels),
+                **{name: getattr(person, name, None) for name in MENTION_FIELDS},
             )
         )
     session.flush()
@@ -116,6 +119,13 @@ class Directory:
         if owner_role is not None and assignee is not None:
             holders[owner_role] = [assignee]
         return recipients(roles, holders=holders)
+
+
+def directory_of(people: Sequence[PersonLike]) -> Directory:
+    """The directory the configuration describes (what `sync_directory` stores), read without
+    the database: who holds which role in which unit."""
+    rows = sorted((role, p.id, p.unit) for p in people for role in dict.fromkeys(p.roles))
+    return Directory(tuple(rows))
 
 
 def load_directory(session: Session) -> Directory:

@@ -10,14 +10,15 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.policy import Policy
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.escalation import escalation_times
 from models.policy.notices import Notice, NoticeKind
 from models.policy.routing import Routing
 from models.policy.states import Chain, EventKind
-from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open, who
 from models.repo.changes import Change
 from models.repo.directory import load_directory
-from models.repo.levels import LINKS, Move, advance_levels, chain_people, level_roles
+from models.repo.levels import Move, advance_levels, chain_people, level_roles
 
 
 def escalate_now(
@@ -56,14 +57,14 @@ def escalate_now(
         kind=EventKind.ESCALATED,
         at=at,
         actor=actor,
-        message=f"{actor} 上报：{obligation.title} 第{level}级（{rung.label}），"
+        message=f"{who(session, actor)} 上报：{obligation.title} 第{level}级（{rung.label}），"
         f"理由：{reason}，通知 {len(people)} 人",
         data={"obligation": obligation_key, "level": level, "recipients": people},
     )
     notice = Notice(
         kind=NoticeKind.LAPSE,
         occasion=f"{Chain.NO_COMPLETION.value}{level}",
-        headline=f"{rung.label}（{actor} 上报）",
+        headline=f"{rung.label}（{who(session, actor)} 上报）",
         case_id=case_id,
         roles=roles,
         obligation_id=obligation.id,
@@ -71,7 +72,7 @@ def escalate_now(
         level=level,
         late_by=at - obligation.due_at,
         ack_window=policy.escalation_for(grade).ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
     )

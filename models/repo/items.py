@@ -30,14 +30,17 @@ from models.repo.clustering import ClusterIndex, load_index, place_item
 CHUNK = 900  # bound parameters per IN (...) list
 
 
-def opening_grade(item: FeedItem, topic: Topic | None, policy: Policy) -> str:
-    """The grade the item's metrics call for, raised to the topic's hint when more severe."""
+def opening_grade(
+    item: FeedItem, topic: Topic | None, policy: Policy, proposed: str | None = None
+) -> str:
+    """The grade the item's metrics call for, raised to the topic's hint or the grade a
+    registrar proposed when more severe."""
     metrics = CaseMetrics(clicks=item.clicks, comments=item.comments, reposts=item.reposts)
     grade = evaluate_grade(policy.scheme, metrics)
-    if topic is None or topic.grade_hint is None:
-        return grade
-    hint = policy.scheme.level(topic.grade_hint)
-    return hint.id if hint.rank < policy.scheme.level(grade).rank else grade
+    for floor in (topic.grade_hint if topic else None, proposed):
+        if floor is not None and policy.scheme.level(floor).rank < policy.scheme.level(grade).rank:
+            grade = policy.scheme.level(floor).id
+    return grade
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class StoreContext:
     window: timedelta = timedelta(hours=72)
     force_case: bool = False  # manual registration: a case even without a topic
     category: str | None = None
+    grade: str | None = None  # manual registration: the grade the registrar proposed
 
 
 @dataclass
@@ -122,7 +126,7 @@ def _cluster(
         item=item,
         topic=topic,
         similar_case=index.similar_case(sig) if sig else None,
-        grade=opening_grade(item, topic, ctx.policy),
+        grade=opening_grade(item, topic, ctx.policy, ctx.grade),
         policy=ctx.policy,
         calendar=ctx.calendar,
         now=ctx.now,

@@ -19,11 +19,11 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from models.policy import Policy
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.escalation import (
     LapseStep,
     ObligationPlan,
     QuietHours,
-    format_late,
     plan_obligation,
     quiet_until,
     reminder_at,
@@ -32,9 +32,10 @@ from models.policy.notices import Notice, NoticeKind
 from models.policy.policy import EscalationRule
 from models.policy.routing import Routing
 from models.policy.states import Chain, EventKind, ObligationStatus
+from models.policy.wording import late_text
 from models.repo.accountability import lapse_record
 from models.repo.directory import Directory, load_directory
-from models.repo.levels import LINKS, Move, advance_levels, chain_people, level_roles
+from models.repo.levels import Move, advance_levels, chain_people, level_roles
 from models.store.tables import AccountabilityRecord, Case, CaseEvent, Obligation
 
 
@@ -192,7 +193,7 @@ def _reminder(
         level=0,
         late_by=now - obligation.due_at,
         ack_window=rule.ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
     )
@@ -238,7 +239,7 @@ def _fire_level(
         case.id,
         EventKind.DEADLINE_LAPSED,
         now,
-        f"{obligation.title}超时 {format_late(step.late_by)}：第{step.level}级催办"
+        f"{obligation.title}{late_text(step.late_by)}：第{step.level}级催办"
         f"（{rung.label}）{dual}，通知 {len(people)} 人",
         {
             "obligation": obligation.key,
@@ -261,7 +262,7 @@ def _fire_level(
         level=step.level,
         late_by=step.late_by,
         ack_window=policy.escalation_for(case.grade).ack_window,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=step.due_at.isoformat(),
     )

@@ -22,7 +22,6 @@ from models.repo.directory import Directory
 from models.store.tables import Case, Obligation
 
 OBLIGATIONS = Obligation.__table__  # type: ignore[attr-defined]
-LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")  # offered on each alert
 MOVE_CHUNK = 300  # obligations per statement: well under both backends' parameter limits
 
 

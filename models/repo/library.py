@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from models.repo.access import EVERYTHING, Scope, of_unit, visible
 from models.store.tables import Case, CaseReview
 
 LIMIT = 500
@@ -42,9 +43,10 @@ def library(
     year: int | None = None,
     words: str | None = None,
     limit: int = LIMIT,
+    scope: Scope = EVERYTHING,
 ) -> list[LibraryEntry]:
-    """The library's entries matching every filter given (grade as an id; year of the review in
-    the office's time zone)."""
+    """The library's entries of the cases `scope` sees matching every filter given (grade as an
+    id; year of the review in the office's time zone)."""
     latest = (
         select(CaseReview.case_id, func.max(CaseReview.id).label("review_id"))
         .group_by(col(CaseReview.case_id))
@@ -55,12 +57,14 @@ def library(
         .join(latest, col(Case.id) == latest.c.case_id)
         .join(CaseReview, col(CaseReview.id) == latest.c.review_id)
     )
+    if not scope.everything:
+        query = query.where(visible(scope))
     if category:
         query = query.where(Case.category == category)
     if grade:
         query = query.where(Case.grade == grade)
     if unit:  # the JSON array's text holds each id quoted, on SQLite and PostgreSQL alike
-        query = query.where(cast(Case.units, String).like(f'%"{unit}"%'))
+        query = query.where(of_unit(unit))
     if year:
         start = datetime(year, 1, 1, tzinfo=tz)
         query = query.where(CaseReview.at >= start, CaseReview.at < start.replace(year=year + 1))

@@ -31,15 +31,15 @@ from models.policy import (
     decide_regrade,
     plan_regrade,
 )
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import CATEGORY_LABELS, Category, EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, case_items, get_case, open_obligation
+from models.policy.wording import deadline_text
+from models.repo.cases import CaseError, add_event, case_items, get_case, open_obligation, who
 from models.repo.rerun import open_missing
 from models.repo.stuck import load_states
 from models.store.tables import Case, Obligation, Unit
-
-ALERT_LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 
 
 def advance(
@@ -78,7 +78,7 @@ def advance(
         kind=EventKind.STAGE_CHANGED,
         at=at,
         actor=actor,
-        message=f"{actor}：阶段 {old} → {new}",
+        message=f"{who(session, actor)}：阶段 {old} → {new}",
         data={
             "from": transition.from_stage.value,
             "to": transition.to_stage.value,
@@ -208,10 +208,11 @@ def stage_notices(
             Notice(
                 kind=NoticeKind.QUICK_REPORT,
                 occasion=occasion,
-                headline=f"舆情快报（{actor} 报送）",
+                headline=f"舆情快报（{who(session, actor)} 报送）",
                 case_id=case_id,
                 roles=roles,
                 lines=(*quick_report_lines(session, case, policy), *lines),
+                extra={"reporter": actor},  # the quick-report document's 报送人
             )
         ]
     if event is StageEvent.dispatch:
@@ -222,7 +223,7 @@ def stage_notices(
         Notice(
             kind=NoticeKind.STAGE,
             occasion=occasion,
-            headline=f"阶段变更：{old} → {new}（{actor}）",
+            headline=f"阶段变更：{old} → {new}（{who(session, actor)}）",
             case_id=case_id,
             roles=roles,
             lines=tuple(lines),
@@ -272,7 +273,7 @@ def contact_sheet(
         if o.status == ObligationStatus.OPEN and o.owner_role == "unit_responsible"
     ]
     owned.sort(key=lambda o: o.due_at)
-    deadlines = [f"{o.title}：截止 {o.due_at.astimezone(tz):%Y-%m-%d %H:%M}" for o in owned]
+    deadlines = [f"{o.title}：截止 {deadline_text(o.due_at, tz)}" for o in owned]
     return Notice(
         kind=NoticeKind.CONTACT_SHEET,
         occasion=occasion,
@@ -350,19 +351,21 @@ def regrade(
                 f"{obligation.title} {change.old.at.astimezone(tz):%m-%d %H:%M} → "
                 f"{change.new.at.astimezone(tz):%m-%d %H:%M}"
             )
+    renamed = retitle(obligations, policy, grade)
     old_label, new_label = (policy.scheme.level(g).label for g in (case.grade, grade))
     upgraded = policy.scheme.level(grade).rank < policy.scheme.level(case.grade).rank
     case.grade, case.updated_at = decision.to_grade, at
     session.add(case)
-    who = actor or "系统（指标越档自动升级）"
+    name = who(session, actor) if actor else "系统（指标越档自动升级）"
     shift = "；时限调整：" + "，".join(diff) if diff else "；时限无需调整"
+    shift += "；事项按新等级：" + "，".join(renamed) if renamed else ""
     entry = add_event(
         session,
         case_id=case_id,
         kind=EventKind.GRADE_CHANGED,
         at=at,
         actor=actor or "system",
-        message=f"{who}：等级 {old_label} → {new_label}，理由：{reason}{shift}",
+        message=f"{name}：等级 {old_label} → {new_label}，理由：{reason}{shift}",
         data={
             "from": plan.from_grade,
             "to": plan.to_grade,
@@ -394,11 +397,26 @@ def regrade(
         case_id=case_id,
         roles=policy.chain[0].recipients(owner) if policy.chain else (),
         lines=(
-            f"{old_label} → {new_label}（{who}），理由：{reason}",
+            f"{old_label} → {new_label}（{name}），理由：{reason}",
             "相关时限已按新等级缩短" + (f"：{'，'.join(diff)}" if diff else ""),
         ),
     )
     return moved, [notice]
+
+
+def retitle(obligations: Sequence[Obligation], policy: Policy, grade: str) -> list[str]:
+    """Open obligations take the new grade's title and owner where its rule differs (S1-18:
+    a 一般 case's 报分管领导 becomes 通知发生责任单位 at 重特大); the changes, for the timeline."""
+    rules = {rule.key: rule for rule in policy.obligations_for(grade)}
+    changed = []
+    for obligation in obligations:
+        rule = rules.get(obligation.key)
+        if obligation.status != ObligationStatus.OPEN or rule is None:
+            continue
+        if (obligation.title, obligation.owner_role) != (rule.title, rule.owner_role):
+            changed.append(f"“{obligation.title}”改为“{rule.title}”")
+            obligation.title, obligation.owner_role = rule.title, rule.owner_role
+    return changed
 
 
 def open_ones_of(session: Session, case_id: int) -> list[Obligation]:

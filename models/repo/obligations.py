@@ -12,17 +12,17 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.policy import Policy, StageEvent, WorkCalendar
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.forms import completion_fields, validated
 from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS
 from models.policy.states import Chain, EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.policy.wording import deadline_text
+from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open, who
 from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.repo.lifecycle import advance, is_legal, settle, stage_notices
 from models.store.tables import Obligation
-
-LINKS = ("ack", "complete", "extend", "reassign", "escalate", "upgrade")
 
 
 def acknowledge(
@@ -37,7 +37,7 @@ def acknowledge(
         require_open(obligation)
         if obligation.acked_at is not None:
             raise CaseError(
-                f"事项 {obligation.key!r} 已由 {obligation.acked_by} 签收 (already acknowledged)"
+                f"事项“{obligation.title}”已由 {who(session, obligation.acked_by)} 签收"
             )
     else:
         query = select(Obligation).where(
@@ -47,9 +47,10 @@ def acknowledge(
         )
         found = session.exec(query.order_by(col(Obligation.due_at))).first()
         if found is None:
-            raise CaseError(f"案件 {case_id} 没有待签收的事项 (nothing open to acknowledge)")
+            raise CaseError(f"案件 {case_id} 没有待签收的事项")
         obligation = found
     obligation.acked_at, obligation.acked_by = at, actor
+    name = who(session, actor)
     case.updated_at = at
     session.add_all([obligation, case])
     add_event(
@@ -58,12 +59,12 @@ def acknowledge(
         kind=EventKind.ACKNOWLEDGED,
         at=at,
         actor=actor,
-        message=f"{actor} 签收：{obligation.title}（不再发未签收提醒；完成前仍按时限催办）",
+        message=f"{name} 签收：{obligation.title}（不再发未签收提醒；完成前仍按时限催办）",
         data={"obligation": obligation.key},
     )
     return Change(
         case_id,
-        f"已签收：案件 {case_id} · {obligation.title}（{actor}），完成前仍按时限催办",
+        f"已签收：案件 {case_id} · {obligation.title}（{name}），完成前仍按时限催办",
         {"case_id": case_id, "obligation": obligation.key, "acked_by": actor, "acked_at": at},
         obligation_key=obligation.key,
     )
@@ -93,7 +94,7 @@ def complete(
         )
     fields = completion_fields(rule)
     values = validated(fields, form)
-    title, old_stage = obligation.title, case.stage
+    title, old_stage, name = obligation.title, case.stage, who(session, actor)
     shown = "；".join(f"{f.label}：{values[f.name]}" for f in fields if f.name in values)
     if values:
         add_event(
@@ -102,7 +103,7 @@ def complete(
             kind=EventKind.NOTE,
             at=at,
             actor=actor,
-            message=f"{actor} 提交{title}结果：{shown}",
+            message=f"{name} 提交{title}结果：{shown}",
             data={"obligation": obligation.key, "result": values},
         )
     notices: list[Notice] = []
@@ -140,7 +141,7 @@ def complete(
         moved = f"，阶段 {STAGE_LABELS[old_stage]} → {STAGE_LABELS[stage]}"
     return Change(
         case_id,
-        f"已完成：案件 {case_id} · {title}（{actor}）{moved}",
+        f"已完成：案件 {case_id} · {title}（{name}）{moved}",
         {
             "case_id": case_id,
             "obligation": obligation_key,
@@ -174,14 +175,14 @@ def reassign(
         raise CaseError(f"事项 {obligation_key!r} 已转办给 {person.name}，无需重复转办")
     previous, obligation.assignee_id = obligation.assignee_id, person.id
     session.add(obligation)
-    due = f"{obligation.due_at.astimezone(ZoneInfo(tz_name)):%Y-%m-%d %H:%M}"
+    due = deadline_text(obligation.due_at, ZoneInfo(tz_name))
     entry = add_event(
         session,
         case_id=case_id,
         kind=EventKind.REASSIGNED,
         at=at,
         actor=actor,
-        message=f"{actor} 转办：{obligation.title} → {person.name}，理由：{reason}"
+        message=f"{who(session, actor)} 转办：{obligation.title} → {person.name}，理由：{reason}"
         f"（时限不变，截止 {due}）",
         data={"obligation": obligation_key, "from": previous, "to": person.id},
     )
@@ -190,14 +191,14 @@ def reassign(
     notice = Notice(
         kind=NoticeKind.REMINDER if at < obligation.due_at else NoticeKind.LAPSE,
         occasion=f"reassign@{entry.id}",
-        headline=f"转办：{actor} 转给 {person.name}，理由：{reason}",
+        headline=f"转办：{who(session, actor)} 转给 {person.name}，理由：{reason}",
         case_id=case_id,
         people=(person.id,),
         obligation_id=obligation.id,
         chain=Chain.REMINDER if at < obligation.due_at else Chain.NO_COMPLETION,
         level=obligation.level,
         late_by=at - obligation.due_at,
-        links=LINKS,
+        links=ALERT_LINKS,
         link_subject=obligation.key,
         sort_at=obligation.due_at.isoformat(),
     )

@@ -1,16 +1,15 @@
 """The facts a quick report (舆情快报) is written from: the case and its items, oldest first;
-and the issue number the next one takes (快报 are numbered by year, S1-13 counts them). Reads
-only; keyword-only functions over a Session."""
+the key a case's report is stored under (its first report, later its 续报, each one issue) and
+the issue number (期号) the next new one takes: 快报 are numbered by year (S1-13 counts them),
+the number stored with the report, so a re-export keeps it. Keyword-only functions over a
+Session."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.repo.cases import get_case
-from models.reports.periods import ReportKind
 from models.reports.quick import ItemFacts, QuickFacts
 from models.store.tables import Item, Source, StoredReport
 
@@ -50,13 +49,16 @@ def quick_facts(session: Session, *, case_id: int, gist: str = "") -> QuickFacts
     )
 
 
-def next_issue(session: Session, *, year_start: datetime, year_end: datetime) -> int:
-    """1 + the quick reports issued in the year [year_start, year_end)."""
-    count = session.exec(
-        select(func.count()).where(
-            StoredReport.kind == ReportKind.QUICK,
-            col(StoredReport.created_at) >= year_start,
-            col(StoredReport.created_at) < year_end,
-        )
+def quick_key(case_id: int, ordinal: int = 1) -> str:
+    """The key of the case's `ordinal`-th quick report (1: the first, 快报): issuing it again —
+    from the case flow's step or `yuqing report quick` — is the same report and number."""
+    return f"quick|case{case_id}|{ordinal}"
+
+
+def next_issue(session: Session, *, year: int) -> int:
+    """1 + the highest issue number given in `year` (the stored number, not a count: a report
+    deleted or re-exported never shifts the others)."""
+    highest = session.exec(
+        select(func.max(StoredReport.issue_no)).where(StoredReport.issue_year == year)
     ).one()
-    return int(count) + 1
+    return int(highest or 0) + 1

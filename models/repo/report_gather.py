@@ -5,7 +5,7 @@ statistics of a long period, only how each lapse was judged). Keyword-only; read
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -27,6 +27,7 @@ from models.reports.figures import SlaTally
 from models.reports.labels import Labels
 from models.reports.ledger import Progress
 from models.reports.periods import Period
+from models.reports.risks import RiskPoint
 from models.reports.rows import AccountabilityRow
 
 Say = Callable[[str], None]
@@ -43,6 +44,7 @@ def gather(
     report_keys: frozenset[str],
     office: Office,
     per_case: bool = True,
+    risks: Sequence[RiskPoint] = (),
     say: Say | None = None,
 ) -> ReportInput:
     """Run every query of the period and feed the figures; `per_case=False` (a report with no
@@ -85,4 +87,5 @@ def gather(
         deliveries=delivery_tallies(session, scope),
         office=office,
         scope=scope.describe(labels),
+        risks=risks,
     )

@@ -113,6 +113,7 @@ def case_rows(session: Session, scope: Scope) -> list[CaseRow]:
             type_coerce(Source.kind, String),
             col(Item.url),
             col(Item.site),
+            col(Case.topic_id),
         )
         .outerjoin(first, first.c.case_id == Case.id)
         .outerjoin(Item, col(Item.id) == first.c.item_id)
@@ -136,6 +137,7 @@ def case_rows(session: Session, scope: Scope) -> list[CaseRow]:
             source_kind=r[11],
             url=r[12],
             site=r[13] or None,
+            topic=r[14],
         )
         for r in _rows(session, query)
     ]

@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.policy import Policy, StageEvent, WorkCalendar
-from models.policy.forms import ACTION_FIELDS, validated
+from models.policy.catalogue import spec
+from models.policy.forms import validated
 from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS
 from models.policy.states import (
@@ -25,7 +26,7 @@ from models.policy.states import (
     Outcome,
     ReferralBody,
 )
-from models.repo.cases import CaseError, add_event, get_case
+from models.repo.cases import CaseError, add_event, get_case, who
 from models.repo.changes import Change
 from models.repo.directory import internal_unit
 from models.repo.lifecycle import advance, cancel_open, regrade, stage_notices
@@ -62,7 +63,7 @@ def _stage_change(
     old, new = STAGE_LABELS[transition.from_stage], STAGE_LABELS[transition.to_stage]
     return Change(
         case_id,
-        f"案件 {case_id}：{old} → {new}（{actor}）",
+        f"案件 {case_id}：{old} → {new}（{who(session, actor)}）",
         {"case_id": case_id, "stage": transition.to_stage.value, **(data or {})},
         tuple(notices),
     )
@@ -220,7 +221,7 @@ def verify(
     result: str,
 ) -> Change:
     """核查: the unit's verification result, on the record; what it satisfies completes."""
-    values = validated(ACTION_FIELDS["verify"], {"result": result})
+    values = validated(spec("verify").fields, {"result": result})
     _note(session, case_id, actor, at, f"核查结果：{values['result']}", values)
     return _stage_change(
         session,
@@ -246,7 +247,7 @@ def respond(
     text: str = "",
 ) -> Change:
     """回应发布: the public reply's link (and text), on the record."""
-    values = validated(ACTION_FIELDS["respond"], {"url": url, "text": text})
+    values = validated(spec("respond").fields, {"url": url, "text": text})
     lines = [f"回应链接：{values['url']}"] + (
         [f"回应内容：{values['text']}"] if "text" in values else []
     )
@@ -302,10 +303,10 @@ def close(
     """办结: with an outcome (平息, 消除, 趋于平稳, 按期办结) and a reason; what is still open is
     cancelled (a closed case is chased no more), the review starts counting, and aftercare
     opens: new matching items reopen the case within the window."""
-    values = validated(ACTION_FIELDS["close"], {"outcome": outcome, "reason": reason})
+    values = validated(spec("close").fields, {"outcome": outcome, "reason": reason})
     case = get_case(session, case_id)
     if case.closed_at is not None:
-        raise CaseError(f"案件 {case_id} 已办结 (already closed)")
+        raise CaseError(f"案件 {case_id} 已办结")
     label = OUTCOME_LABELS[Outcome(values["outcome"])]
     transition, entry = advance(
         session,
@@ -356,7 +357,7 @@ def reopen(
     reason: str,
 ) -> Change:
     """重新打开: a closed case returns to tracking within the aftercare window."""
-    values = validated(ACTION_FIELDS["reopen"], {"reason": reason})
+    values = validated(spec("reopen").fields, {"reason": reason})
     if get_case(session, case_id).closed_at is None:
         raise CaseError(f"案件 {case_id} 未办结，无需重新打开")
     change = _stage_change(
@@ -375,7 +376,7 @@ def reopen(
         kind=EventKind.REOPENED,
         at=at,
         actor=actor,
-        message=f"{actor} 重新打开案件，理由：{values['reason']}",
+        message=f"{who(session, actor)} 重新打开案件，理由：{values['reason']}",
         data={"reason": values["reason"]},
     )
     return change
@@ -395,7 +396,7 @@ def review(
 ) -> Change:
     """总结评估: the summary, the cause and the lessons file the case in the case library."""
     form = {"summary": summary, "cause": cause, "lessons": lessons}
-    values = validated(ACTION_FIELDS["review"], form)
+    values = validated(spec("review").fields, form)
     change = _stage_change(
         session,
         case_id,
@@ -430,7 +431,7 @@ def refer(
     note: str,
 ) -> Change:
     """移送: the case referred to an outside body, recorded as an outcome (seeds-spec §5)."""
-    values = validated(ACTION_FIELDS["refer"], {"to": to, "note": note})
+    values = validated(spec("refer").fields, {"to": to, "note": note})
     case = get_case(session, case_id)
     label = REFERRAL_LABELS[ReferralBody(values["to"])]
     session.add(
@@ -442,7 +443,7 @@ def refer(
         kind=EventKind.REFERRED,
         at=at,
         actor=actor,
-        message=f"{actor} 移送{label}：{values['note']}",
+        message=f"{who(session, actor)} 移送{label}：{values['note']}",
         data={"to": values["to"], "note": values["note"]},
     )
     session.flush()
@@ -450,7 +451,7 @@ def refer(
     notice = Notice(
         kind=NoticeKind.REFERRAL,
         occasion=f"refer@{entry.id}",
-        headline=f"案件已移送{label}（{actor}）",
+        headline=f"案件已移送{label}（{who(session, actor)}）",
         case_id=case_id,
         roles=REFERRAL_WATCHERS,
         lines=(f"移送说明：{values['note']}",),
@@ -475,7 +476,7 @@ def upgrade(
     grade: str | None = None,
 ) -> Change:
     """升级 (None: one grade up): open deadlines shorten and the chain's first level is told."""
-    values = validated(ACTION_FIELDS["upgrade"], {"reason": reason, "grade": grade or ""})
+    values = validated(spec("upgrade").fields, {"reason": reason, "grade": grade or ""})
     case = get_case(session, case_id)
     target = regrade_target(policy, case.grade, values.get("grade"), up=True)
     old = policy.scheme.level(case.grade).label
@@ -531,6 +532,6 @@ def _note(
         kind=EventKind.NOTE,
         at=at,
         actor=actor,
-        message=f"{actor} {text}",
+        message=f"{who(session, actor)} {text}",
         data=dict(data),
     )

@@ -52,6 +52,7 @@ class StuckReason(StrEnum):
     OUTBOX_OVERDUE = "outbox_overdue"
     UNDELIVERED = "undelivered"
     UNREACHABLE = "unreachable"
+    NOBODY = "nobody"
 
 
 REASON_LABELS = {
@@ -63,6 +64,7 @@ REASON_LABELS = {
     StuckReason.OUTBOX_OVERDUE: "通知积压未发",
     StuckReason.UNDELIVERED: "通知各渠道均未送达",
     StuckReason.UNREACHABLE: "收件人暂时无法联系（仍在重试）",
+    StuckReason.NOBODY: "无人可通知",
 }
 
 
@@ -110,6 +112,7 @@ class CaseState:
     steps: list[CaseStep] = field(default_factory=list)  # the case flow's steps not yet done
     outbox: list[Notification] = field(default_factory=list)  # rows not sent
     sent: set[tuple[Any, ...]] = field(default_factory=set)  # occasions delivered somewhere
+    nobody: list[CaseEvent] = field(default_factory=list)  # escalation levels told to nobody
 
 
 def find_stuck(
@@ -163,6 +166,12 @@ def load_states(session: Session, ids: Sequence[int]) -> list[CaseState]:
         )
         for event in session.exec(events.order_by(col(CaseEvent.at), col(CaseEvent.id))):
             by_id[event.case_id].events.append(event)
+        failures = select(CaseEvent).where(
+            col(CaseEvent.case_id).in_(chunk), CaseEvent.kind == EventKind.DELIVERY_FAILED
+        )
+        for event in session.exec(failures):
+            if event.data.get("nobody"):  # notifications.nobody.NOBODY_MARK
+                by_id[event.case_id].nobody.append(event)
         steps = select(CaseStep).where(
             col(CaseStep.case_id).in_(chunk), CaseStep.status != StepStatus.DONE
         )
@@ -219,7 +228,20 @@ def diagnose(
             findings.append(Finding(StuckReason.STEP_WAITING, detail, step=step.id))
     findings += _deadline_findings(state, now=now, policy=policy, grace=grace, tz=tz)
     findings += _outbox_findings(state, now=now, grace=grace, lease=lease, tz=tz)
+    findings += _nobody_findings(state)
     return tuple(findings)
+
+
+def _nobody_findings(state: CaseState) -> list[Finding]:
+    """An escalation level of a still open obligation that reached nobody."""
+    open_ = {o.id: o for o in state.obligations if o.status == ObligationStatus.OPEN}
+    found = []
+    for event in state.nobody:
+        obligation = open_.get(event.data.get("obligation_id"))
+        if obligation is not None:
+            detail = str(event.data.get("reason") or event.message)[:300]
+            found.append(Finding(StuckReason.NOBODY, detail, obligation=obligation.key))
+    return found
 
 
 def _deadline_findings(

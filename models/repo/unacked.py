@@ -14,12 +14,12 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.policy import Policy
+from models.policy.catalogue import ALERT_LINKS
 from models.policy.notices import Notice, NoticeKind
 from models.policy.routing import NoAckStep, Routing, plan_no_ack
 from models.policy.states import Chain, EventKind, ObligationStatus
 from models.repo.cases import add_event, get_case
 from models.repo.directory import load_directory
-from models.repo.levels import LINKS
 from models.store.tables import Notification, Obligation, Person
 
 NO_ACK_LABELS = {1: "未签收：改用下一渠道", 2: "未签收：转代理人或值班领导"}
@@ -125,7 +125,7 @@ def _follow_up(
             level=step.step,
             late_by=now - obligation.due_at,
             ack_window=rule.ack_window if step.step < 2 else None,
-            links=LINKS,
+            links=ALERT_LINKS,
             link_subject=obligation.key,
             sort_at=obligation.due_at.isoformat(),
         )

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from models.policy.permissions import ROLE_LABELS
 from models.reports.document import Cell, Table
-from models.reports.labels import CONSEQUENCE_LABELS, ROLE_LABELS, Labels, duration_text
+from models.reports.labels import CONSEQUENCE_LABELS, Labels, duration_text
 from models.reports.rows import AccountabilityRow
 
 HEADERS = (

@@ -18,12 +18,13 @@ from models.reports.accountability import (
     accountability_table,
 )
 from models.reports.changes import count_decisions, count_referrals, count_regrades
-from models.reports.document import Cell, Document, Table
+from models.reports.document import Cell, Document, Table, rate_cell
 from models.reports.figures import Cell as Counts
 from models.reports.figures import Durations, SlaTally, count_cases, opened_in
-from models.reports.labels import MANUAL_SOURCE, Labels, duration_text, percent
+from models.reports.labels import MANUAL_SOURCE, Labels, duration_text
 from models.reports.ledger import Progress, case_table, ledger_table, referrals_by_case
 from models.reports.periods import KIND_LABELS, Period, ReportKind
+from models.reports.risks import RiskPoint, group_cases
 from models.reports.rows import (
     AccountabilityRow,
     ApprovalRow,
@@ -34,7 +35,8 @@ from models.reports.rows import (
 )
 from models.reports.timeline import opened_over_time
 
-PER_CASE_KINDS = (ReportKind.DAILY, ReportKind.WEEKLY, ReportKind.MONTHLY)
+PER_CASE_KINDS = (ReportKind.DAILY, ReportKind.WEEKLY, ReportKind.MONTHLY, ReportKind.QUARTERLY)
+LEDGER_KINDS = {ReportKind.MONTHLY: "月度台账", ReportKind.QUARTERLY: "季度台账"}
 DAILY_TABLES = ("new", "open")  # models.reports.digest
 STATISTICS = (
     "about",
@@ -97,16 +99,18 @@ class ReportInput:
     deliveries: Sequence[DeliveryTally] = ()
     office: Office = field(default_factory=Office)
     scope: str = "全部"  # the filters, in words
+    risks: Sequence[RiskPoint] = ()  # the plan's risk points (S0-14), in its order
 
 
 def table_keys(kind: ReportKind) -> tuple[str, ...]:
-    """The tables a report of `kind` has (what `--table` may name): the monthly ledger has one
-    row per case in S0-14's form, the weekly report a case list, the half-yearly and annual
-    reports the statistics only (the cases are in the months' ledgers)."""
+    """The tables a report of `kind` has (what `--table` may name): the monthly and quarterly
+    ledgers have one row per risk point in S0-14's form and the case list beside it, the weekly
+    report a case list, the half-yearly and annual reports the statistics only (the cases are in
+    the months' ledgers)."""
     if kind is ReportKind.DAILY:
         return DAILY_TABLES
-    if kind is ReportKind.MONTHLY:
-        return tuple(key for key in PERIODIC_TABLES if key != "cases")
+    if kind in LEDGER_KINDS:
+        return PERIODIC_TABLES
     if kind is ReportKind.WEEKLY:
         return tuple(key for key in PERIODIC_TABLES if key != "ledger")
     return STATISTICS
@@ -124,9 +128,12 @@ def periodic_document(data: ReportInput) -> Document:
     keys = table_keys(period.kind)
     tables = [_about(data)]
     if "ledger" in keys:
-        bodies = referrals_by_case(data.referrals)
+        groups = group_cases(data.cases, data.risks, labels.topics)
+        bodies, name = referrals_by_case(data.referrals), LEDGER_KINDS[period.kind]
         preamble = _form_header(data)
-        tables.append(ledger_table(data.cases, data.progress, bodies, labels, preamble=preamble))
+        tables.append(
+            ledger_table(groups, data.progress, bodies, labels, preamble=preamble, name=name)
+        )
     if "cases" in keys:
         tables.append(case_table(data.cases, data.progress, labels))
     tables += [
@@ -143,7 +150,7 @@ def periodic_document(data: ReportInput) -> Document:
         tables.append(accountability_summary(data.verdicts))
     tables.append(_deliveries(data.deliveries))
     title = f"{data.office.name}{KIND_LABELS[period.kind]}（{period.label}）"
-    primary = {ReportKind.MONTHLY: "ledger", ReportKind.WEEKLY: "cases"}.get(period.kind, "sla")
+    primary = "ledger" if "ledger" in keys else {ReportKind.WEEKLY: "cases"}.get(period.kind, "sla")
     return Document(title, period.describe(), tuple(tables), primary, summary(data, opened))
 
 
@@ -231,7 +238,7 @@ SLA_HEADERS = (
 
 
 def _counts_row(c: Counts) -> tuple[Cell, ...]:
-    return (c.due, c.on_time, c.late, c.unmet, c.pending, percent(c.rate))
+    return (c.due, c.on_time, c.late, c.unmet, c.pending, rate_cell(c.rate))
 
 
 def _sla(tally: SlaTally, labels: Labels) -> Table:
@@ -255,7 +262,7 @@ def _times(spans: Durations) -> tuple[str, ...]:
 
 def _units(tally: SlaTally, labels: Labels) -> Table:
     rows: list[tuple[Cell, ...]] = [
-        (rank, labels.unit(unit), c.due, c.on_time, c.late, c.unmet, c.lapsed, percent(c.rate))
+        (rank, labels.unit(unit), c.due, c.on_time, c.late, c.unmet, c.lapsed, rate_cell(c.rate))
         for rank, (unit, c) in enumerate(tally.overdue_units(), start=1)
     ]
     headers = ("排名", "单位", "应完成", "按时", "超时完成", "未完成已超时", "逾期合计", "按时率")
@@ -292,7 +299,7 @@ def _deliveries(rows: Sequence[DeliveryTally]) -> Table:
             r.attempts,
             r.delivered,
             r.failed,
-            percent(r.delivered / r.attempts if r.attempts else None),
+            rate_cell(r.delivered / r.attempts if r.attempts else None),
         )
         for r in rows
     ]

@@ -1,7 +1,8 @@
 """A report as plain data, ready for any file format: a title, named tables (one sheet each in
-a workbook) whose cells are text, numbers or naive local times, and the headline figures kept
-with the stored report. `notifications.documents` turns it into .xlsx, CSV, Markdown or JSON.
-Standard library only."""
+a workbook) whose cells are text, numbers, rates (a number shown as a percentage) or naive local
+times, and the headline figures kept with the stored report. A table with a `preamble` is a form
+to be filed (S0-14's): its title is merged across the columns, its cells bordered and wrapped.
+`notifications.documents` turns it into .xlsx, CSV, Markdown or JSON. Standard library only."""
 
 from __future__ import annotations
 
@@ -9,6 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+
+class Rate(float):
+    """A share from 0 to 1 kept as a number: a workbook shows it as 93.3% and can sum it; text
+    formats print the percentage."""
+
+    def __str__(self) -> str:
+        return f"{self * 100:.1f}%"
+
+
+def rate_cell(value: float | None) -> Rate | None:
+    """The cell of a rate that may be undefined (nothing due: an empty cell, not 0%)."""
+    return None if value is None else Rate(value)
+
 
 Cell = str | int | float | datetime | None
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.policy.policy import ROLE_LABELS as ROLE_LABELS  # the one table, re-exported
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import (
     APPROVAL_LABELS,
@@ -20,19 +21,6 @@ from models.policy.states import (
 )
 from models.reports.rows import NO_UNIT
 
-ROLE_LABELS = {
-    "monitor": "监测员",
-    "office_staff": "办公室工作人员",
-    "office_head": "办公室负责人",
-    "leader_in_charge": "分管领导",
-    "principal_leader": "主要领导",
-    "group_head": "领导小组组长",
-    "duty_officer": "值班人员",
-    "unit_responsible": "责任单位负责人",
-    "unit_liaison": "责任单位联络员",
-    "approver": "审批人",
-    "operator": "系统管理员",
-}
 CONSEQUENCE_LABELS = {
     "notice": "通报处理",
     "rating": "不得评优",
@@ -51,6 +39,7 @@ class Labels:
     ranks: Mapping[str, int]  # grade id → rank (1 = most severe)
     units: Mapping[str, str] = field(default_factory=dict)  # unit id → name
     people: Mapping[str, str] = field(default_factory=dict)  # person id → name
+    topics: Mapping[str, str] = field(default_factory=dict)  # topic id → name
     base_url: str | None = None  # the console's public address, for case links
 
     def grade(self, grade: str) -> str:

@@ -1,13 +1,13 @@
 """Report kinds and the periods they cover, as pure functions of local dates.
 
-A period is a half-open range of local days [start, end) in the office's time zone, with a
-label people recognise (2026-11-22, 2026-W47, 2026-11, 2026-H2, 2026). A scheduled report run on
-local day D reports the last whole period before D's (the weekly run on Monday the week that
+A period is a half-open range of local days [start, end) in the office's time zone, with a label
+people recognise (2026-11-22, 2026-W47, 2026-11, 2026-Q4, 2026-H2, 2026). A scheduled report run
+on local day D reports the last whole period before D's (the weekly run on Monday the week that
 ended on Sunday, the monthly run the month before), except where the seeds ask for a report
 before its period ends: S0-14's December form, due on a configured day of December, covers
-December up to that day, and an annual report run in December (S0-14: by 20 December) covers
-the year so far. The daily digest reports the run day itself (seeds-spec §3.4 P01).
-Standard library only."""
+December up to that day, and an annual report run in December (S0-14: by 20 December) covers the
+year so far. The daily digest reports the run day itself (seeds-spec §3.4 P01). Standard library
+only."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class ReportKind(StrEnum):
     DAILY = "daily"  # 每日汇总 17:00 (S1-5)
     WEEKLY = "weekly"  # 信息周报 (S0-4)
     MONTHLY = "monthly"  # 月度台账 (S0-14)
+    QUARTERLY = "quarterly"  # 季度报告：存在问题及处置情况 (S0-12; S3-9a P14/P15)
     HALFYEAR = "halfyear"  # 半年报告 (S0-12)
     ANNUAL = "annual"  # 年度报告 (S0-14, S0-12)
     QUICK = "quick"  # 舆情快报: one case's quick-report document (S1-4 §13)
@@ -32,6 +33,7 @@ PERIODIC = (
     ReportKind.DAILY,
     ReportKind.WEEKLY,
     ReportKind.MONTHLY,
+    ReportKind.QUARTERLY,
     ReportKind.HALFYEAR,
     ReportKind.ANNUAL,
 )
@@ -39,6 +41,7 @@ KIND_LABELS = {
     ReportKind.DAILY: "每日舆情汇总",
     ReportKind.WEEKLY: "舆情信息周报",
     ReportKind.MONTHLY: "月度工作台账",
+    ReportKind.QUARTERLY: "季度舆情工作报告",
     ReportKind.HALFYEAR: "半年舆情工作报告",
     ReportKind.ANNUAL: "年度舆情工作报告",
     ReportKind.QUICK: "舆情快报",
@@ -86,6 +89,10 @@ def period_containing(kind: ReportKind, day: date) -> Period:
     if kind is ReportKind.MONTHLY:
         start = day.replace(day=1)
         return Period(kind, start, _add_months(start, 1), f"{start:%Y-%m}")
+    if kind is ReportKind.QUARTERLY:
+        quarter = (day.month - 1) // 3 + 1
+        start = date(day.year, 3 * quarter - 2, 1)
+        return Period(kind, start, _add_months(start, 3), f"{day.year}-Q{quarter}")
     if kind is ReportKind.HALFYEAR:
         half = 1 if day.month <= 6 else 2
         start = date(day.year, 1 if half == 1 else 7, 1)
@@ -127,7 +134,8 @@ def parse_period(
     today: date,
 ) -> Period:
     """The period a person names on the command line: `--date 2026-11-22` (any kind: the period
-    containing that day), `--month 2026-11` (the month, or the half year containing it), `--year
+    containing that day), `--month 2026-11` (the month, or the quarter or half year containing
+    it), `--year
     2026` (annual only); none: the period the scheduled
     run of today reports. PeriodError naming the option when a value cannot be read."""
     if day is not None:

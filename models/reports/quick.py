@@ -83,8 +83,16 @@ def quick_report(
         heading="舆情快报",
         issue_line=f"{year}年第{issue}期    {office}    {labels.text(at)}",
         fields=fields,
-        footer=f"报送人：{labels.person(by)}。监测仍在继续，如有新情况将续报。",
+        footer=f"{_sender(labels, by, office)}。监测仍在继续，如有新情况将续报。",
     )
+
+
+def _sender(labels: Labels, by: str, office: str) -> str:
+    """报送人 is a person of the directory; without one (built by the system or the command
+    line without `--by`) the office reports it — never an OS user's name."""
+    if by in labels.people:
+        return f"报送人：{labels.people[by]}"
+    return f"报送单位：{office}"
 
 
 def _gist(items: Sequence[ItemFacts]) -> str:

@@ -31,6 +31,7 @@ class CaseRow:
     source_kind: str | None = None
     url: str | None = None
     site: str | None = None
+    topic: str | None = None
 
     @property
     def lead(self) -> str | None:

@@ -45,6 +45,11 @@ class Person(SQLModel, table=True):
     deputy_id: str | None = Field(default=None, max_length=64)
     # Channel ids in order of preference; their Apprise URLs are secrets and never stored here.
     channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Who the platforms @mention by (group messages), and the number SMS goes to.
+    mobile: str | None = Field(default=None, max_length=64)
+    wecom_userid: str | None = Field(default=None, max_length=64)
+    dingtalk_userid: str | None = Field(default=None, max_length=64)
+    feishu_open_id: str | None = Field(default=None, max_length=64)
 
 
 class RoleAssignment(SQLModel, table=True):
@@ -108,7 +113,8 @@ class Case(SQLModel, table=True):
     lead_unit_id: str | None = Field(default=None, max_length=64)
     outcome: str | None = Field(default=None, max_length=32)  # 办结: subsided, eliminated…
     discovered_at: datetime = _ts(index=True)  # reports ask "opened in the period"
-    occurred_at: datetime | None = _ts(nullable=True)
+    occurred_at: datetime | None = _ts(nullable=True)  # 事件发生 (registration, intake)
+    posted_at: datetime | None = _ts(nullable=True)  # 网民发帖 (the item's publication)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     closed_at: datetime | None = _ts(nullable=True)
@@ -335,6 +341,9 @@ class Notification(SQLModel, table=True):
     # or `dispatch.give_up_after` has passed since then.
     unreachable_since: datetime | None = _ts(nullable=True)
     rounds: int = 0
+    # Its structured form (`notifications.cards`): sections, links, the SMS variables; None:
+    # only the text (the message is then shown as text everywhere).
+    card: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class AccountabilityRecord(SQLModel, table=True):
@@ -372,7 +381,10 @@ class StoredReport(SQLModel, table=True):
     case, for a quick report), the file itself, and how building it went. `key` makes a
     scheduled run that runs twice build one report."""
 
-    __table_args__ = (Index("ix_storedreport_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_storedreport_status_created", "status", "created_at"),
+        UniqueConstraint("issue_year", "issue_no", name="uq_storedreport_issue"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)
@@ -393,12 +405,18 @@ class StoredReport(SQLModel, table=True):
     created_at: datetime = _ts()
     built_at: datetime | None = _ts(nullable=True)
     send_requested_at: datetime | None = _ts(nullable=True)  # its sending was asked for
+    # A quick report's issue number (期号, numbered by year): given once, kept on re-export.
+    issue_year: int | None = None
+    issue_no: int | None = None
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class Delivery(SQLModel, table=True):
     """One HTTP attempt to deliver a notification (retries within a send included), with its
     own time and what the channel answered."""
+
+    # The per-endpoint limits count a channel's recent sends.
+    __table_args__ = (Index("ix_delivery_channel_at", "channel", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     notification_id: str = Field(foreign_key="notification.id", index=True)
@@ -412,6 +430,7 @@ class Delivery(SQLModel, table=True):
     elapsed_ms: int | None = None
     late_seconds: float | None = None  # `at` - the alert's due time (negative: before it)
     dispatcher: str | None = Field(default=None, max_length=80)
+    code: str | None = Field(default=None, max_length=64)  # the platform's own code, if any
 
 
 class Dispatcher(SQLModel, table=True):
@@ -439,6 +458,7 @@ class ChannelHealth(SQLModel, table=True):
     last_failure_at: datetime | None = _ts(nullable=True)
     last_outcome: str | None = Field(default=None, max_length=20)  # of the last failure
     last_reason: str | None = Field(default=None, max_length=200)
+    last_code: str | None = Field(default=None, max_length=64)  # the platform's, of that failure
     down_since: datetime | None = _ts(nullable=True)
     sent: int = 0  # sends delivered, ever
     failed: int = 0  # sends failed, ever

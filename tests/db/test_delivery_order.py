@@ -106,6 +106,9 @@ def test_a_catch_up_reaches_each_person_in_due_order(
     engine: Engine, receiver: WebhookReceiver, per_minute: int
 ) -> None:
     order = catch_up(engine)
+    # Each answer takes a moment, as across a network: one dispatcher cannot finish the 40
+    # merged messages before the other has started, so both must take part.
+    receiver.slow(0.05)
     urls = {f"{p}_hook": receiver.apprise_url(f"/{p}") for p in PEOPLE}
     options = Dispatch(per_recipient_per_minute=per_minute)
     assert two_dispatchers(engine, urls, options) == LAPSES
@@ -117,8 +120,8 @@ def test_a_catch_up_reaches_each_person_in_due_order(
         messages[person] = messages.get(person, 0) + 1
     assert arrived == order  # every alert once, each person's in due order
     assert not receiver.repeats
-    if per_minute == 4:  # 25 alerts each, merged into the four messages the minute allows
-        assert set(messages.values()) == {4}
+    if per_minute == 4:  # 25 alerts each, merged as full as a message may be (20): two
+        assert set(messages.values()) == {2}
     with session_scope(engine) as session:
         statuses = set(session.exec(select(Notification.status)).all())
     assert statuses == {NotificationStatus.SENT}

@@ -173,7 +173,9 @@ def test_a_storm_reaches_each_person_merged_within_the_rate_limit(
     urls = hook_urls(receiver, EVERYONE)
     cycle(engine, DUE, urls, options=options)
     per_person = Counter(r.path for r in receiver.received)
-    assert per_person == {"/hook/wang": 3, "/hook/li": 3, "/hook/zhao": 3}
+    # 12 alerts each over a limit of 3 a minute: merged as full as a message may be (10),
+    # spread evenly: two messages of six, the minute's third message left for what follows
+    assert per_person == {"/hook/wang": 2, "/hook/li": 2, "/hook/zhao": 2}
     alerts = ids_at(receiver)
     assert len(alerts) == 36 and len(set(alerts)) == 36  # 12 lapses × 3 people, each once
     assert any("合并发送" in r.json()["title"] for r in receiver.received)

@@ -54,9 +54,28 @@ DONE = [
 ]
 
 
+RISK_POINTS = """
+[[risk_points]]
+id = "food"
+title = "学校食品安全事件向意识形态领域传导的风险"
+measures = "一是强化信息发布审查；二是加强舆情监控。"
+lead_units = ["edu"]
+units = ["edu", "health"]
+deadline = "12月底前稳控化解到位，并长期坚持"
+topics = ["school"]
+
+[[risk_points]]
+id = "graft"
+title = "涉腐舆情风险"
+categories = ["corruption"]
+"""
+
+
 @pytest.fixture
 def month(tmp_path: Path, database_url: str, receiver: WebhookReceiver) -> Iterator[Month]:
-    config = write_month_config(tmp_path, database_url=database_url, receiver=receiver)
+    config = write_month_config(
+        tmp_path, database_url=database_url, receiver=receiver, extra=RISK_POINTS
+    )
     played = play_month(config)
     yield played
     played.runtime.engine.dispose()
@@ -165,9 +184,13 @@ def test_the_months_figures_equal_what_was_built(month: Month) -> None:
     assert NO_UNIT not in health.sla.by_unit
 
 
-def test_the_monthly_ledger_files_open_with_one_row_per_case_and_local_times(
+def test_the_monthly_ledger_is_s0_14s_form_with_a_row_per_risk_point(
     month: Month, tmp_path: Path
 ) -> None:
+    """S0-14 附件 as filed: one row per risk point of the plan (`[[risk_points]]`; cases under
+    none grouped, here 其他), the plan's measures and the month's handling counted, the plan's
+    units and 化解时限, the figures as numbers; the cases themselves on their own sheet, local
+    times as date cells."""
     runtime, ids = month.runtime, month.ids
     built = build_report(
         runtime,
@@ -181,6 +204,7 @@ def test_the_monthly_ledger_files_open_with_one_row_per_case_and_local_times(
     assert book.sheetnames == [
         "说明",
         "月度台账",
+        "案件清单",
         "分类统计",
         "新增趋势",
         "时限统计",
@@ -192,6 +216,7 @@ def test_the_monthly_ledger_files_open_with_one_row_per_case_and_local_times(
     ]
     ledger = book["月度台账"]
     assert ledger["A1"].value == "意识形态领域风险防范化解工作信息填报表（2026-11）"
+    assert {str(r) for r in ledger.merged_cells.ranges} >= {"A1:L1", "A2:L2"}
     assert (
         "填报单位（盖章）：区委网信办" in ledger["A2"].value
         and "联系电话：0571-1234" in ledger["A2"].value
@@ -206,33 +231,57 @@ def test_the_monthly_ledger_files_open_with_one_row_per_case_and_local_times(
         "备注",
     ]
     assert ledger.freeze_panes == "A4"
-    rows = [[c.value for c in row] for row in ledger.iter_rows(min_row=4)]
-    assert [r[6] for r in rows] == [ids[n] for n in ("c5", "c1", "c2", "c3", "c4")]  # one per case
-    c2 = rows[2]
-    assert c2[1] == "市民反映某医院挂号难（二级，询问、置疑、诉求）"
-    assert c2[3] == "处置中（跟踪）"
-    assert c2[4] == "发布权威信息（截止 2026-11-11 02:00）"  # the earliest still open
-    assert "首次获知来自外部转办（网信办转办）" in c2[5] and "逾期5项" in c2[5]
-    assert (c2[8], c2[9]) == ("卫健委", "卫健委、教育局")
-    assert c2[10] == datetime(2026, 11, 18, 0, 0)  # noqa: DTZ001 - the local 化解时限
     headers = [c.value for c in ledger[3]]
-    found = {r[6]: dict(zip(headers, r, strict=True)) for r in rows}
-    c1 = found[ids["c1"]]
+    rows = [
+        dict(zip(headers, r, strict=True)) for r in ledger.iter_rows(min_row=4, values_only=True)
+    ]
+    assert [r["存在风险点"] for r in rows] == [
+        "学校食品安全事件向意识形态领域传导的风险",
+        "涉腐舆情风险",
+        "其他网络舆情风险（未列入方案风险点）",
+    ]
+    food, graft, other = rows
+    assert food["具体应对措施"].startswith("一是强化信息发布审查；二是加强舆情监控。\n")
+    assert "本期处置相关舆情1起" in food["具体应对措施"] and "移送网信办1次" in food["具体应对措施"]
+    assert food["风险防范化解成效"].startswith("相关舆情1起，已办结1起（平息1起），在办0起")
+    assert (food["牵头单位"], food["责任单位"]) == ("教育局", "教育局、卫健委")
+    assert food["化解时限"] == "12月底前稳控化解到位，并长期坚持"
+    assert (food["涉及舆情（起）"], food["已办结（起）"]) == (1, 1)
+    assert (graft["涉及舆情（起）"], other["涉及舆情（起）"]) == (1, 3)
+    assert "首次获知来自外部转办" in other["备注"] and "逾期事项" in other["备注"]
+    assert all(" 09:" not in r["具体应对措施"] for r in rows)  # counted, not steps with times
+    rate_cell = ledger.cell(row=4, column=12)
+    assert isinstance(rate_cell.value, float) and rate_cell.number_format == "0.0%"
+    cases = book["案件清单"]
+    case_headers = [c.value for c in cases[1]]
+    listed = [
+        dict(zip(case_headers, r, strict=True))
+        for r in cases.iter_rows(min_row=2, values_only=True)
+    ]
+    assert [r["案件编号"] for r in listed] == [ids[n] for n in ("c5", "c1", "c2", "c3", "c4")]
+    c1 = next(r for r in listed if r["案件编号"] == ids["c1"])
     assert c1["发现时间"] == datetime(2026, 11, 3, 9, 0)  # noqa: DTZ001 - Shanghai, not UTC
-    assert ledger.cell(row=4 + [r[6] for r in rows].index(ids["c1"]), column=12).is_date
-    assert c1["风险防范化解成效"] == "已办结：平息（2026-11-06）"
-    assert c1["存在风险点"] == "某中学食堂饭菜变质谣言（一级，捏造、歪曲、谣言）"
     assert (c1["原文链接"], c1["来源"]) == ("http://forum.test/c1", "本地论坛")
     units = [r for r in book["逾期单位"].iter_rows(min_row=2, values_only=True)]
     assert [(r[1], r[6]) for r in units] == [("办公室", 9), ("卫健委", 1)]
-    # CSV: the ledger as Excel reads it (UTF-8 with a BOM), one row per case.
+    # CSV: the form as Excel reads it (UTF-8 with a BOM), one row per risk point; the cases too.
     csv_built = build_report(
         runtime, kind=ReportKind.MONTHLY, period=NOVEMBER, format="csv", now=month.as_of
     )
     assert csv_built.content.startswith(b"\xef\xbb\xbf")
     table = list(csv.DictReader(io.StringIO(csv_built.content.decode("utf-8-sig"), newline="")))
-    assert [int(r["案件编号"]) for r in table] == [r[6] for r in rows]
-    assert table[1]["化解时限"] == "2026-11-11 00:00"
+    assert [r["存在风险点"] for r in table] == [r["存在风险点"] for r in rows]
+    assert table[0]["时限按时率"].endswith("%")
+    listed_csv = build_report(
+        runtime,
+        kind=ReportKind.MONTHLY,
+        period=NOVEMBER,
+        format="csv",
+        now=month.as_of,
+        table="cases",
+    )
+    reader = csv.DictReader(io.StringIO(listed_csv.content.decode("utf-8-sig"), newline=""))
+    assert [int(r["案件编号"]) for r in reader] == [r["案件编号"] for r in listed]
     # Judgements: a person judges; the ledger and its export show it beside the evidence.
     records = {
         (r.case_id, r.obligation): r.id
@@ -272,3 +321,17 @@ def test_the_monthly_ledger_files_open_with_one_row_per_case_and_local_times(
     assert (judged[late_reply]["处理建议"], judged[late_reply]["研判人"]) == ("通报处理", "陈军")
     assert judged[late_reply]["超时"] == "1小时30分钟"
     assert sum(1 for r in judged.values() if r["研判结论"] == "待研判") == 6
+
+
+def test_the_quarterly_report_files_the_quarters_form(month: Month) -> None:
+    """S0-12: at each quarter's end, the problems and their handling — the S0-14 form for the
+    quarter, with its case list and figures."""
+    quarter = period_containing(ReportKind.QUARTERLY, date(2026, 11, 15))
+    built = build_report(
+        month.runtime, kind=ReportKind.QUARTERLY, period=quarter, format="xlsx", now=month.as_of
+    )
+    book = load_workbook(io.BytesIO(built.content))
+    assert book.sheetnames[:3] == ["说明", "季度台账", "案件清单"]
+    assert book["季度台账"]["A1"].value == "意识形态领域风险防范化解工作信息填报表（2026-Q4）"
+    assert "填表人：王芳" in book["季度台账"]["A2"].value  # [reports] filled_by unset: office staff
+    assert built.summary["kind"] == "quarterly" and built.summary["period"] == "2026-Q4"

@@ -5,20 +5,27 @@ local receiver (one channel refusing); the quick report is numbered by year."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import docx
 import pytest
+from alembic import command
 from sqlalchemy import text
+from sqlmodel import Session, col, select
 
 from models.repo.cases import open_case
+from models.repo.quick import next_issue
 from models.repo.report_store import get_report, stuck_reports
 from models.reports.periods import ReportKind, period_containing
 from models.reports.status import ReportStatus
-from models.store.db import session_scope
+from models.store.db import alembic_config, make_engine, session_scope
+from models.store.tables import Notification
 from notifications.dispatch import dispatch_pending
 from notifications.outbox import Outgoing, enqueue, new_notification_id
+from tasks.calendar_notice import tell_calendar_gaps
 from tasks.quick_reports import build_quick
 from tasks.report_rerun import rerun_reports
 from tasks.reports import ReportFailed, build_report, report_input
@@ -125,14 +132,28 @@ def test_deliveries_are_counted_per_channel_from_the_delivery_rows(
     assert later.deliveries == []
 
 
-def test_quick_reports_are_numbered_by_year(runtime: Runtime) -> None:
+def test_quick_reports_are_numbered_by_year_one_issue_per_case(runtime: Runtime) -> None:
+    """快报 are numbered by year (S1-13 counts 54 issues); a case's quick report is one issue:
+    issued again (the case flow, a re-export) it keeps its number, date and 报送人."""
     first, second = _case(runtime), _case(runtime, "市一中校门口拥堵")
     one = build_quick(runtime, case_id=first, now=local(11, 22, 9, 20), by="wangfang")
     two = build_quick(runtime, case_id=second, now=local(11, 22, 9, 40), by="wangfang")
+    again = build_quick(runtime, case_id=first, now=local(11, 23, 10), by="chenjun", gist="新留言")
+    third = build_quick(
+        runtime, case_id=_case(runtime, "某小学"), now=local(11, 24, 9), by="wangfang"
+    )
     with session_scope(runtime.engine) as session:
-        labels = [get_report(session, r.report_id).label for r in (one, two)]
-    assert labels == ["2026年第1期", "2026年第2期"]
+        stored = [get_report(session, r.report_id) for r in (one, two, again, third)]
+        labels = [r.label for r in stored]
+        numbers = [(r.issue_year, r.issue_no) for r in stored]
+    assert labels == ["2026年第1期", "2026年第2期", "2026年第1期", "2026年第3期"]
+    assert numbers == [(2026, 1), (2026, 2), (2026, 1), (2026, 3)]
+    assert again.report_id == one.report_id
     assert two.summary["subject"] == "【舆情快报】2026年第2期：市一中校门口拥堵"
+    text = again.summary["message"]
+    assert "2026-11-22 09:20" in text and "新留言" in text  # issued when first issued, facts now
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(again.content)).paragraphs]
+    assert paragraphs[-1].startswith("报送人：王芳")  # who first sent it, from the directory
 
 
 def test_a_build_that_fails_is_kept_as_failed_and_rerun_builds_it(
@@ -183,3 +204,42 @@ def test_a_build_that_fails_is_kept_as_failed_and_rerun_builds_it(
         "/hook/zhaomin",
     }
     runtime.engine.dispose()
+
+
+def test_the_migration_keeps_the_numbers_quick_reports_were_issued_with(database_url: str) -> None:
+    """0019: a quick report stored before the numbers were stored keeps its 期号 (its file
+    says it), and the next one issued takes the number after it."""
+    config = alembic_config(database_url)
+    command.upgrade(config, "0015_delivery")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO storedreport (key, kind, label, format, filename, size, status,"
+                    " attempts, requested_by, created_at, summary) VALUES ('quick|2026|7', 'quick',"
+                    " '2026年第7期', 'docx', 'q.docx', 0, 'built', 1, 'wangfang', :at, :summary)"
+                ),
+                {"at": local(11, 22, 9), "summary": '{"params": {"year": 2026, "issue": 7}}'},
+            )
+        command.upgrade(config, "heads")
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT issue_year, issue_no FROM storedreport")).one()
+        assert tuple(row) == (2026, 7)
+        with Session(engine) as session:
+            assert next_issue(session, year=2026) == 8
+    finally:
+        engine.dispose()
+
+
+def test_a_missing_calendar_year_is_told_to_the_operators_once(runtime: Runtime) -> None:
+    """From 1 December the daily run tells those told of the system's gaps (the duty officer
+    here) that next year's 放假安排 is missing — once, however many days it stays missing."""
+    assert tell_calendar_gaps(runtime, local(11, 30, 17)) == 0
+    assert tell_calendar_gaps(runtime, local(12, 1, 17)) == 1  # zhaomin, the duty officer
+    assert tell_calendar_gaps(runtime, local(12, 2, 17)) == 0
+    with session_scope(runtime.engine) as session:
+        (told,) = session.exec(
+            select(Notification).where(col(Notification.subject).contains("日历缺少2027年"))
+        ).all()
+        assert told.recipient_id == "zhaomin" and "[calendar] file" in told.body

@@ -25,13 +25,13 @@ from sqlmodel import col, select
 from models.policy import WorkCalendar
 from models.policy.states import EventKind
 from models.repo.rerun import Repair
+from models.repo.steps import add_steps
 from models.repo.stuck import StuckReason, find_stuck
 from models.store.db import make_engine, session_scope, upgrade_database
 from models.store.tables import CaseEvent, Notification, Obligation
 from notifications.claims import claim
 from notifications.health import breaker_rule
 from settings import Dispatch
-from tasks.act import record
 from tasks.escalation import sweep
 from tasks.rerun import repair
 from tasks.steps import claim as claim_steps
@@ -325,7 +325,7 @@ def test_a_case_step_that_failed_is_listed_until_a_rerun_carries_it_out(
     a, b = worlds
     at = T0 + timedelta(minutes=10)
     for world in (a, b):  # 王芳 sends the quick report: its step tells the report targets
-        record(_Runtime(world.engine), _report(world.case_id, at), at=at)
+        _report(world.engine, world.case_id, at)
     carry_out(a, at)
     cycle(a.engine, at, a.urls)
     # In B the step's delivery failed after its retries, as the case flow records it.
@@ -340,20 +340,17 @@ def test_a_case_step_that_failed_is_listed_until_a_rerun_carries_it_out(
     assert_rerun_changes_nothing(b, at + timedelta(minutes=1))
 
 
-def _report(case_id: int, at: Any) -> Any:
+def _report(engine: Engine, case_id: int, at: Any) -> None:
+    """The quick report recorded as an action records it: the change and its steps, in one
+    transaction (`tasks.act.record_action`, without the people around it)."""
     from models.repo.stages import report
 
-    return lambda session: report(
-        session, case_id=case_id, actor="王芳", at=at, policy=POLICY,
-        calendar=WorkCalendar.default(),
-    )  # fmt: skip
-
-
-@dataclass
-class _Runtime:
-    """`record` reads only the engine of its runtime."""
-
-    engine: Engine
+    with session_scope(engine) as session:
+        change = report(
+            session, case_id=case_id, actor="wang", at=at, policy=POLICY,
+            calendar=WorkCalendar.default(),
+        )  # fmt: skip
+        add_steps(session, case_id=case_id, notices=change.notices, at=at)
 
 
 def test_rerun_of_a_healthy_case_changes_nothing(worlds: tuple[World, World]) -> None:

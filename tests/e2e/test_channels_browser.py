@@ -81,5 +81,45 @@ def test_the_channel_page_shows_which_channels_are_down(
         expect(page.locator('#channels tr[data-channel="sunli_hook"]')).to_contain_text(
             "尚无发送记录"
         )
-        expect(page.locator("#down")).to_contain_text("wangfang_hook")
+        expect(page.locator("#down")).to_contain_text("王芳的Webhook")  # named, not its id
+    runtime.engine.dispose()
+
+
+def test_the_channel_page_counts_refusals_by_the_platforms_code(
+    page: Page, tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    """王芳's first channel is a WeCom bot whose key was revoked: the platform answers 93000, the
+    alert goes to her next channel, and the page lists the refusal by its code and meaning."""
+    from yuqing.standins import WeComStandIn
+
+    port = free_port()
+    config = write_web_config(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
+    )
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace('channels = ["wangfang_hook"]', 'channels = ["office_bot", "wangfang_hook"]'),
+        encoding="utf-8",
+    )
+    with WeComStandIn() as wecom:
+        secrets = tmp_path / "secrets.toml"
+        revoked = wecom.url("revokedkey")
+        secrets.write_text(secrets.read_text(encoding="utf-8") + f'office_bot = "{revoked}"\n')
+        runtime = prepare(str(config))
+        new_case(runtime.engine)
+        ctx = context_for(runtime)
+        cycle(runtime.engine, DUE, runtime.channel_url, ctx=ctx)
+    assert [i for p, i in receiver.delivered if p == "/hook/wangfang"]  # fell over
+    with served(config, Clock(DUE + timedelta(minutes=1)), port=port) as base:
+        page.goto(f"{base}/login?next=/channels")
+        page.get_by_label("用户名").fill("wang")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("heading", name="平台拒收（按错误码）")).to_be_visible()
+        row = page.locator('#refusals tr[data-channel="office_bot"][data-code="93000"]')
+        expect(row).to_contain_text("机器人 webhook 地址无效，或机器人已被移出群聊")
+        expect(row.locator("td").nth(3)).to_have_text("1")
+        bot = page.locator('#channels tr[data-channel="office_bot"]')
+        expect(bot).to_contain_text("企业微信错误码 93000")
+        expect(bot).not_to_contain_text("revokedkey")
     runtime.engine.dispose()

@@ -85,7 +85,7 @@ def test_extend_request_then_approve(config: str) -> None:
     assert request["status"] == "pending"
     request_id = str(request["request_id"])
 
-    refused(yq(config, "approve", case, "--by", "王芳"), "不能由申请人 王芳 本人审批")
+    refused(yq(config, "approve", case, "--by", "王芳"), "王芳 无权审批三级案件的延期审批")
     approved = yq(config, "approve", case, "--request", request_id, "--by", "李强")
     assert approved.exit_code == 0 and "已批准延期审批申请" in approved.stdout
     refused(
@@ -150,7 +150,8 @@ def test_upgrade_and_downgrade(config: str) -> None:
 def test_a_whole_life_through_the_verbs(config: str) -> None:
     case = register(config)
     refused(
-        yq(config, "close", case, "--outcome", "subsided", "--reason", "x"), "不允许事件“close”"
+        yq(config, "close", case, "--outcome", "subsided", "--reason", "x"),
+        "案件处于“发现”阶段，不能办结",
     )
     refused(yq(config, "reopen", case, "--reason", "新帖"), "未办结，无需重新打开")
     steps: list[list[str]] = [

@@ -1,6 +1,8 @@
-"""The `yuqing` command as a person runs it, in real subprocesses: the demo delivers its alert and
-exits 0, its kept database shows the quick report acknowledged and then completed, `config check`
-names the broken field and exits 2, and a request about an unknown case is refused with exit 2."""
+"""The `yuqing` command as a person runs it, in real subprocesses: the demo delivers its alert to
+its office's WeCom group (and the contact sheet to the school's DingTalk group, the approval by
+SMS), with no refusal by the platforms' stand-ins, and exits 0, its kept database shows the
+quick report acknowledged and then completed, `config check` names the broken field and exits
+2, and a request about an unknown case is refused with exit 2."""
 
 from __future__ import annotations
 
@@ -77,17 +79,19 @@ def test_demo_plays_a_whole_case_and_every_step_reaches_its_people(
     _, result = demo_run
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "接收端收到的超时告警（原样）" in out
+    # the lapse as the office's WeCom group saw it: one message naming the three who must act
+    assert "办公室企业微信群收到的超时告警" in out
     assert "【一级舆情】快报已超时：案件1" in out
-    for step in (
+    assert "<@liqiang> <@wangfang> <@zhaomin>" in out and "~@office_wecom~" in out
+    for step in (  # each person and the action's name in the catalogue
         "王芳签收",
         "王芳报送快报",
         "李强研判",
         "王芳下发联系单",
-        "张伟反馈核查结果",
+        "张伟完成",
         "王芳提交通稿",
-        "陈军审定通稿",
-        "王芳发布回应",
+        "陈军同意",
+        "王芳回应发布",
         "王芳办结",
         "王芳总结评估",
     ):
@@ -95,7 +99,8 @@ def test_demo_plays_a_whole_case_and_every_step_reaches_its_people(
     for got in ("超时告警", "快报", "联系单（责任单位）", "通稿待审批", "办结通知"):
         assert f"接收端已收到：{got}" in out
     assert "网络舆情联系单" in out and "责任单位：市第一中学" in out
-    assert "阶段：总结评估" in out and "演示成功" in out
+    assert "市一中钉钉群收到的联系单" in out and "@13800000006 @13800000005" in out
+    assert "阶段：总结评估" in out and "演示成功" in out and "平台拒收 0 条" in out
 
 
 def test_kept_demo_database_shows_the_reviewed_case_in_the_library(
@@ -108,7 +113,11 @@ def test_kept_demo_database_shows_the_reviewed_case_in_the_library(
     case = json.loads(shown.stdout)
     assert (case["stage"], case["grade_label"]) == ("reviewed", "一级")
     quick = next(o for o in case["obligations"] if o["key"] == "quick_report")
-    assert (quick["status"], quick["acked_by"]) == ("completed", "王芳")
+    assert (quick["status"], quick["acked_by"], quick["acked_by_name"]) == (
+        "completed",
+        "wangfang",
+        "王芳",
+    )
     kinds = [event["kind"] for event in case["timeline"]]
     assert kinds.index("delivered") < kinds.index("acknowledged") < kinds.index("completed")
     library = run("--config", str(config), "case", "library", "--json", cwd=directory)
@@ -159,8 +168,6 @@ def test_case_register_opens_a_case_and_refuses_bad_input(tmp_path: Path) -> Non
         "市民来电：某中学食堂饭菜变质",
         "--text",
         "家长反映孩子腹泻",
-        "--by",
-        "王芳",
         "--json",
         cwd=tmp_path,
     )
@@ -170,8 +177,12 @@ def test_case_register_opens_a_case_and_refuses_bad_input(tmp_path: Path) -> Non
     shown = run("case", "show", str(registered["case_id"]), "--json", cwd=tmp_path)
     assert json.loads(shown.stdout)["title"] == "市民来电：某中学食堂饭菜变质"
 
+    stranger = run("case", "register", "--title", "x", "--by", "王芳", cwd=tmp_path)
+    assert (
+        stranger.returncode == 2 and "字段 --by（办理人）：人员名录中没有 '王芳'" in stranger.stderr
+    )
     blank = run("case", "register", "--title", "  ", cwd=tmp_path)
-    assert blank.returncode == 2 and "标题不能为空" in blank.stderr
+    assert blank.returncode == 2 and "缺少字段 title（标题）" in blank.stderr
     wrong = run("case", "register", "--title", "x", "--category", "gossip", cwd=tmp_path)
     assert wrong.returncode == 2 and "未知类别 'gossip'" in wrong.stderr
     missing = run("case", "register", cwd=tmp_path)

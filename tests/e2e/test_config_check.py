@@ -16,6 +16,7 @@ from tests.e2e.test_cli_and_demo import run
 from yuqing.cli import app
 
 SECRET = "wecombot-SUPERSECRET-0123456789"
+NOVEMBER = "2026-11-20T09:00+08:00"  # before 1 December: next year's calendar not yet due
 OFFICE = """
 [[units]]
 id = "office"
@@ -51,7 +52,7 @@ def check(tmp_path: Path, text: str | bytes, secrets: str = CHANNELS) -> tuple[i
     config = tmp_path / "yuqing.toml"
     config.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     (tmp_path / "secrets.toml").write_text(secrets, encoding="utf-8")
-    result = CliRunner().invoke(app, ["config", "check", str(config)])
+    result = CliRunner().invoke(app, ["--at", NOVEMBER, "config", "check", str(config)])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"config check raised {result.exception!r}") from result.exception
     return result.exit_code, result.output
@@ -149,6 +150,10 @@ def test_the_duty_roster_counts_as_holding_its_role(tmp_path: Path) -> None:
     )
     code, out = check(tmp_path, office + HEAD + roster)
     assert code == 0, out
+    # 分管领导, a report target of every grade held by nobody, is a warning (the quick report
+    # still reaches the office head and the duty officer).
+    warned = [line for line in out.splitlines() if line.startswith("⚠")]
+    assert sum("的报送对象 分管领导 无人担任" in line for line in warned) == 3, out
 
 
 def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -159,3 +164,121 @@ def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "无法连接数据库" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _everyone_but(roles_left_out: set[str]) -> str:
+    """An office where each role is held by a person of its own with a channel, but these."""
+    from models.policy.policy import ROLES
+
+    people = ""
+    for n, role in enumerate(r for r in ROLES if r not in roles_left_out):
+        people += (
+            f'[[people]]\nid = "p{n}"\nname = "人{n}"\nunit = "office"\nroles = ["{role}"]\n'
+            f'channels = ["p{n}_hook"]\n\n'
+        )
+    return '[[units]]\nid = "office"\nname = "办公室"\n\n' + people
+
+
+def _hooks() -> str:
+    from models.policy.policy import ROLES
+
+    lines = "".join(f'p{n}_hook = "json://127.0.0.1:9/p{n}"\n' for n in range(len(ROLES)))
+    return "[channels]\n" + lines
+
+
+PRESET_IDS = [info.id for info in __import__("models.store.presets").store.presets.list_presets()]
+# S1-6 leaves its hours blank ("务必x小时内上报"): the office supplies them.
+BLANKS = {
+    "s1-6": {
+        "obligations.g1.upward_report.duration": "1h",
+        "obligations.g2.upward_report.duration": "2h",
+        **{f"obligations.g{g}.golden_hours.duration": "2h" for g in (1, 2, 3, 4)},
+    }
+}
+
+
+def _policy_section(preset: str) -> str:
+    overrides = "".join(f'"{k}" = "{v}"\n' for k, v in BLANKS.get(preset, {}).items())
+    return f'[policy]\npreset = "{preset}"\n[policy.overrides]\n{overrides}'
+
+
+@pytest.mark.parametrize("preset", PRESET_IDS)
+def test_each_preset_with_a_report_target_nobody_holds_is_refused_naming_grade_and_role(
+    tmp_path: Path, preset: str
+) -> None:
+    """For every preset: its most serious grade's report targets held by nobody (the quick
+    report would reach nobody): refused, naming the grade and the roles."""
+    from models.policy import StageEvent
+    from models.policy.policy import ROLE_LABELS, UNIT_ROLES
+    from models.policy.reach import nobody_reason
+    from models.store.presets import load_preset
+
+    policy = load_preset(preset, BLANKS.get(preset))
+    top = policy.scheme.by_rank()[0]
+    targets = [r for r in policy.notify_roles(StageEvent.report, top.id) if r not in UNIT_ROLES]
+    assert targets, f"{preset} reports {top.label} to nobody at all"
+    code, out = check(tmp_path, _policy_section(preset) + _everyone_but(set(targets)),
+                      secrets=_hooks())  # fmt: skip
+    assert code == 2, out
+    assert nobody_reason(top.label, targets) in out.replace("\n", "")
+    assert all(ROLE_LABELS[role] in out for role in targets)
+    code, out = check(tmp_path, _policy_section(preset) + _everyone_but(set()),
+                      secrets=_hooks())  # fmt: skip
+    assert code == 0, out  # everyone there: it passes
+
+
+def test_s1_13_red_reports_to_the_party_committee(tmp_path: Path) -> None:
+    code, out = check(
+        tmp_path, '[policy]\npreset = "s1-13"\n' + _everyone_but({"party_committee"}),
+        secrets=_hooks(),
+    )  # fmt: skip
+    assert code == 2 and "红色预警的报送对象 市委（党委） 无人担任" in out.replace("\n", "")
+
+
+def test_platform_ids_are_checked_and_people_must_be_reachable_on_their_platform(
+    tmp_path: Path,
+) -> None:
+    bot = "wecombot://groupkey01"
+    sms = "aliyunsms://KEYID:SECRET@SMS_1/?sign=%E7%BD%91%E4%BF%A1%E5%8A%9E"
+    office = OFFICE.replace('channels = ["wang_hook"]', 'channels = ["office_bot", "wang_sms"]')
+    secrets = CHANNELS + f'office_bot = "{bot}"\nwang_sms = "{sms}"\nsame_bot = "{bot}"\n'
+    code, out = check(tmp_path, office + HEAD, secrets=secrets)
+    assert code == 2, out
+    assert "people.0.mobile: 王芳 使用短信渠道 wang_sms，需要填写手机号 mobile" in out
+    assert "群渠道 office_bot 的消息无法 @王芳：请填写 wecom_userid 或 mobile" in out
+    assert "office_bot、same_bot 指向同一个机器人或短信账号" in out
+    assert "groupkey01" not in out and "SECRET" not in out
+    with_ids = office.replace('name = "王芳"', 'name = "王芳"\nmobile = "13800000001"')
+    code, out = check(tmp_path, with_ids + HEAD, secrets=secrets.replace("same_bot", "# "))
+    assert code == 0 and "无法 @" not in out, out
+    wrong = office.replace('name = "王芳"', 'name = "王芳"\nmobile = "12345"\nfeishu_open_id = "x"')
+    code, out = check(tmp_path, wrong + HEAD, secrets=secrets)
+    assert code == 2 and "people.0.mobile: 不是手机号" in out
+    assert "people.0.feishu_open_id: 不是飞书 open_id" in out
+
+
+def test_a_channels_own_limits_are_read_and_an_unknown_channel_is_named(tmp_path: Path) -> None:
+    limits = "[dispatch.limits.wang_hook]\nper_minute = 10\nper_second = 2\n\n"
+    code, out = check(tmp_path, limits + OFFICE + HEAD)
+    assert code == 0, out
+    code, out = check(tmp_path, "[dispatch.limits.nosuch]\nper_minute = 10\n\n" + OFFICE + HEAD)
+    assert code == 2 and "dispatch.limits.nosuch: no channel 'nosuch' in the secrets" in out
+    code, out = check(tmp_path, "[dispatch.limits.wang_hook]\nper_minute = 0\n\n" + OFFICE + HEAD)
+    assert code == 2 and "dispatch.limits.wang_hook.per_minute" in out
+
+
+def test_an_account_role_its_person_does_not_hold_is_a_warning(tmp_path: Path) -> None:
+    account = (
+        '\n[[web.users]]\nusername = "wang"\nperson = "wang"\n'
+        'roles = ["office_staff", "approver"]\npassword_hash = "scrypt$16384$8$1$c2FsdA$aGFzaA"\n'
+    )
+    code, out = check(tmp_path, OFFICE + HEAD + account)
+    assert code == 0, out
+    assert "web.users.0.roles: 王芳 不担任 审批人（approver）" in out.replace("\n", "")
+    assert "office_staff" not in out  # she holds that one: it narrows nothing wrongly
+    unknown = OFFICE + HEAD + account.replace('"wang"\nroles', '"nobody"\nroles')
+    code, out = check(tmp_path, unknown)
+    assert code == 2 and "web.users.0.person: unknown person 'nobody'" in out.replace("\n", "")
+    operator = OFFICE + HEAD + '\n[cli]\noperator = "ghost"\n'
+    code, out = check(tmp_path, operator)
+    assert code == 2 and "cli.operator: unknown person 'ghost'" in out.replace("\n", "")

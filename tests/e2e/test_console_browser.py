@@ -36,6 +36,9 @@ from tests.support.web import (
 )
 from yuqing.localservers import WebhookReceiver
 
+# Every action is a task run of its own: the app reports it to a Prefect API.
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
 require_chromium()
 
 from playwright.sync_api import Page, expect  # noqa: E402

@@ -29,6 +29,9 @@ from tests.support.web import (
 )
 from yuqing.localservers import FeedServer, WebhookReceiver
 
+# Every action is a task run of its own: the app reports it to a Prefect API.
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 

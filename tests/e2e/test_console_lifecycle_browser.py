@@ -108,7 +108,7 @@ def test_a_whole_case_through_the_console_and_the_contact_sheets_link(
             case_form(page, "assess")
             form = page.locator("#act-case-assess")
             form.get_by_label("确认等级").select_option(label="一级")
-            form.get_by_label("类别").select_option(label="询问、置疑、诉求")
+            form.get_by_label("类别").select_option(label="询问、质疑、诉求")
             form.get_by_label("责任单位", exact=True).select_option(["school"])
             submit(page, "assess", "研判", "快报 → 研判")
             expect(page.locator("#units")).to_have_text("市一中")

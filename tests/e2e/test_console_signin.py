@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from models.store.db import session_scope
 from models.store.tables import SignInAttempt, WebSession
 from tasks.runtime import prepare
-from tests.support.console import Console, csrf_of, running_console, sign_in
+from tests.support.console import PROXY_HERE, Console, csrf_of, running_console, sign_in
 from tests.support.dbstate import changed, snapshot
 from tests.support.escalation import T0, new_case
 from tests.support.web import PASSWORD, free_port, served, write_web_config
@@ -31,12 +31,15 @@ from yuqing.cli import app as cli
 from yuqing.localservers import WebhookReceiver
 from yuqing.web.security import hash_password, session_digest
 
+# Every action is a task run of its own: the app reports it to a Prefect API.
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
 PER_ADDRESS = 4  # failures from one address before it must wait (default 20)
 
 
 @pytest.fixture
 def console(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Iterator[Console]:
-    web_toml = f"signin_free_failures_per_address = {PER_ADDRESS}"
+    web_toml = f"signin_free_failures_per_address = {PER_ADDRESS}\n{PROXY_HERE}"
     with running_console(database_url, tmp_path, receiver, web_toml=web_toml) as running:
         yield running
 

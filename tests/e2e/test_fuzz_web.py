@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 from tests.support.webfuzz import SURFACES, World, world
 from yuqing.localservers import WebhookReceiver
 
+# Every action is a task run of its own: the app reports it to a Prefect API.
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
 EXAMPLES = int(os.environ.get("YUQING_FUZZ_EXAMPLES", "25"))
 
 

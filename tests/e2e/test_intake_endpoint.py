@@ -236,3 +236,25 @@ def test_counts_helper_sees_rows(config: str, client: TestClient) -> None:
     assert client.post("/intake/referrals", json=RECORD, headers=AUTH).status_code == 201
     items, receipts, cases, events = counts(config)
     assert (items, receipts, cases) == (1, 1, 1) and events > 0
+
+
+def test_a_referral_says_when_the_item_was_posted_and_the_event_occurred(
+    config: str, client: TestClient
+) -> None:
+    """The anchors the seeds count from (S1-12: 24 h from the posting): `published_at` is when
+    the item was posted, `occurred_at` when the event occurred; local times without a zone."""
+    record = {**RECORD, "external_id": "ZB-2026-009", "occurred_at": "2026-11-22T20:00:00+08:00"}
+    done = client.post("/intake/referrals", json=record, headers=AUTH)
+    assert done.status_code == 201, done.text
+    with session_scope(prepare(config).engine) as session:
+        case = session.get(Case, done.json()["case_id"])
+        assert case is not None
+        assert case.posted_at is not None and case.occurred_at is not None
+        assert case.posted_at.isoformat() == "2026-11-23T01:30:00+00:00"  # 09:30 Shanghai
+        assert case.occurred_at.isoformat() == "2026-11-22T12:00:00+00:00"
+    before = counts(config)
+    bad = {**RECORD, "external_id": "ZB-2026-010", "occurred_at": "0001-01-01T00:00:00"}
+    refused = client.post("/intake/referrals", json=bad, headers=AUTH)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "occurred_at"]
+    assert counts(config) == before

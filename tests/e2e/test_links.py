@@ -26,7 +26,9 @@ from models.store.db import session_scope
 from models.store.tables import ApprovalRequest, LinkAttempt, LinkUse
 from notifications.links import derive_key, sign_link
 from settings.faults import FAULTS_ENV
+from tasks.act import ActionRequest, record_action
 from tasks.runtime import Runtime, context_for, prepare
+from tasks.steps import claim, perform_step
 from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import (
     LINK_KEY,
@@ -38,7 +40,10 @@ from tests.support.web import (
     write_web_config,
 )
 from yuqing.localservers import WebhookReceiver
-from yuqing.web.security import csrf_token
+from yuqing.web.security import csrf_token, forms_key
+
+# Every action is a task run of its own: the app reports it to a Prefect API.
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 ALERTED = T0 + timedelta(minutes=31)  # the 一级 quick report (due 09:30) has lapsed
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -335,4 +340,78 @@ def test_without_a_link_key_alerts_name_the_cli_command(
     [message] = messages_to(receiver, "wangfang")
     assert f"签收：yuqing case ack {case_id}" in message and "/l/" not in message
     assert links_in(message) == {}
+    runtime.engine.dispose()
+
+
+def test_the_link_of_someone_demoted_since_is_refused(
+    alerted: Alerted, database_url: str, tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    """王芳 was office staff when alerted; the office made her a monitor and restarted. Her
+    links are checked against her roles now: refused, opened or confirmed, and nothing acts."""
+    before = state(alerted)
+    port = free_port()
+    (tmp_path / "demoted").mkdir()
+    config = write_web_config(
+        tmp_path / "demoted",
+        database_url=database_url,
+        receiver=receiver,
+        port=port,
+        roles={"wangfang": ["monitor"]},
+    )
+    old = str(alerted.client.base_url).rstrip("/")
+    with served(config, alerted.clock, port=port) as url, httpx.Client(base_url=url) as phone:
+        for action in ("ack", "complete", "escalate", "extend"):
+            link = alerted.links[action].replace(old, url)
+            opened = phone.get(link)
+            assert opened.status_code == 403, opened.text
+            assert "此链接已不能使用" in opened.text and "王芳（监测员）不能" in opened.text
+            nonce = link.rsplit("~", 2)[1]
+            key = forms_key(prepare(str(config)).settings)
+            assert key is not None
+            seed = phone.cookies.get("yq_csrf") or ""
+            form = {"csrf": csrf_token(key, seed, bound=nonce)}  # a good form: only who is wrong
+            confirmed = phone.post(link, data=form)
+            assert confirmed.status_code == 403 and "王芳（监测员）不能" in confirmed.text
+    assert state(alerted) == before
+    refusals = [reason for outcome, reason, _ in attempts(alerted) if outcome == "refused"]
+    assert refusals == ["forbidden"] * 8
+    prepare(str(config)).engine.dispose()
+
+
+def test_the_old_link_of_an_obligation_handed_to_someone_else_is_refused(
+    database_url: str, tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    """张伟 (the school's responsible person) got the contact sheet with its 完成 link for the
+    verification; the office then handed the verification to 刘洋. 张伟's link is refused, and
+    the verification is not completed."""
+    port = free_port()
+    config = write_web_config(tmp_path, database_url=database_url, receiver=receiver, port=port)
+    runtime = prepare(str(config))
+    case_id = new_case(runtime.engine)
+    at = T0 + timedelta(minutes=5)
+    for action, person, form in (
+        ("report", "wangfang", {}),
+        ("assess", "liqiang", {"grade": "一级", "category": "inquiry", "units": "school"}),
+        ("dispatch", "wangfang", {}),
+    ):
+        assert record_action(
+            runtime, ActionRequest(action, case_id, person, at, "test", form)
+        ).change
+        for step_id, _ in claim(runtime.engine, case_id=case_id, now=at, failed=False):
+            perform_step(runtime.engine, context_for(runtime), step_id=step_id, now=at)
+        cycle(runtime.engine, at, runtime.channel_url, ctx=context_for(runtime))
+    [sheet] = [m for m in messages_to(receiver, "zhangwei") if "联系单" in m]
+    complete = links_in(sheet)["complete"]
+    handed = {"to_person": "liuyang", "reason": "张伟出差"}
+    request = ActionRequest("reassign", case_id, "wangfang", at, "test", handed, "verification")
+    assert record_action(runtime, request).change is not None
+    with served(config, Clock(at), port=port), httpx.Client() as phone:
+        opened = phone.get(complete)
+        assert opened.status_code == 403, opened.text
+        assert "已转办给 刘洋" in opened.text
+    with session_scope(runtime.engine) as session:
+        verification = next(
+            o for o in case_obligations(session, case_id) if o.key == "verification"
+        )
+    assert (verification.status.value, verification.assignee_id) == ("open", "liuyang")
     runtime.engine.dispose()

@@ -6,10 +6,15 @@ approved by the grade's approver, 回应, 跟踪, 办结, 总结评估 — as fa
 At each step the test checks, from its own table of who holds which role (not from yuqing's
 routing), that exactly the people the preset names for that stage and grade got the message:
 the quick report's targets, the unit's responsible person and liaison for the contact sheet, the
-approvers for the statement. Every deadline a step starts is checked against the preset's own
-numbers: wall clocks by adding the duration, day clocks against the `chinese_calendar` package
-(the State Council calendar with its 调休 make-up days) as an independent oracle. The final
-timeline holds every stage change in order."""
+approvers for the statement. Where the seed itself names who is told or who decides
+(`tests.support.seed_rules`, each row citing its section: S0-7 五.2's 市政府分管领导 and 宣传部,
+S1-1's 主要领导, S1-2's 办公室主任, S1-5's 组长, S1-6's 党组/上级/县网信办, S1-13's 市委, S4's
+政法委/宣传部/网信办…), that table decides, not the preset. Every deadline a step starts is checked
+against the preset's own numbers: wall clocks by adding the duration, day clocks against the
+`chinese_calendar` package (the State Council calendar with its 调休 make-up days) as an
+independent oracle. The final timeline holds every stage change in order. A case of the lowest
+grade is reported where its seed says, and one upgraded to the top grade is chased under the top
+grade's titles."""
 
 from __future__ import annotations
 
@@ -26,9 +31,11 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from models.policy import Clock, ObligationRule, Policy, StageEvent
+from models.policy.grades import GradeLevel
 from models.policy.stages import EVENT_TARGET, STAGE_LABELS, Stage
-from models.store.presets import list_presets
+from models.store.presets import list_presets, load_preset
 from tasks.runtime import prepare
+from tests.support.seed_rules import SEEDS, Rule, Seed
 from yuqing.cli import app
 from yuqing.localservers import WebhookReceiver
 
@@ -51,6 +58,8 @@ OFFICE: dict[str, tuple[str, str, list[str]]] = {
     "wangxin": ("网信办值班", "cac", ["cyberspace_office"]),
     "dangwei": ("镇党委", "party", ["party_committee"]),
     "xianzu": ("县领导小组", "county", ["superior_group"]),
+    "shizhengfu": ("市政府分管领导", "government", ["government_leader"]),
+    "zhengfawei": ("县委政法委", "politics", ["political_legal"]),
 }
 UNITS = {
     "office": ("领导小组办公室", False),
@@ -59,6 +68,8 @@ UNITS = {
     "cac": ("县网信办", True),
     "party": ("镇党委", True),
     "county": ("县领导小组", True),
+    "government": ("市政府", True),
+    "politics": ("县委政法委", True),
 }
 # S1-6 leaves these numbers blank ("x小时"): an office using it supplies them.
 OVERRIDES = {
@@ -138,9 +149,22 @@ def expected_due(rule: ObligationRule, anchor: datetime) -> datetime:
 # --- the scenario -----------------------------------------------------------------------------
 
 
+def told_roles(
+    preset: str, policy: Policy, event: StageEvent, level: GradeLevel
+) -> tuple[str, ...]:
+    """Who must hear of `event` at the grade: the seed's own words where it has them, else the
+    preset's routing (the product's defaults for what the seed leaves open)."""
+    seed = SEEDS.get(preset, Seed())
+    found = Seed.at(seed.report, policy.scheme, level.id) if event is StageEvent.report else None
+    if event is StageEvent.review and seed.review is not None:
+        found = seed.review
+    return tuple(found.roles) if found else policy.notify_roles(event, level.id)
+
+
 class Office:
-    def __init__(self, config: str, receiver: WebhookReceiver, policy: Policy) -> None:
+    def __init__(self, config: str, receiver: WebhookReceiver, policy: Policy, preset: str) -> None:
         self.config, self.receiver, self.policy = config, receiver, policy
+        self.preset = preset
         self.clock = T0
 
     def cli(self, *args: str, at: datetime | None = None) -> Result:
@@ -176,7 +200,7 @@ def office(
     preset = request.node.callspec.params["preset"]
     config = write_config(tmp_path, preset, database_url, receiver)
     runtime = prepare(config)
-    yield Office(config, receiver, runtime.policy)
+    yield Office(config, receiver, runtime.policy, preset)
     runtime.engine.dispose()
 
 
@@ -239,7 +263,7 @@ def test_a_case_lives_its_whole_life_under_the_preset(office: Office, preset: st
         event = next(
             e for e, s in EVENT_TARGET.items() if s is stage and e is not StageEvent.reopen
         )
-        expected = holders(policy.notify_roles(event, top.id), units=units)
+        expected = holders(told_roles(office.preset, policy, event, top), units=units)
         marker = {
             Stage.reported: "舆情快报",
             Stage.dispatched: "联系单",
@@ -264,7 +288,8 @@ def statement(office: Office, case_id: int, top: str, before: int) -> dict[str, 
     """通稿: drafted by the office, approved by a person holding the grade's approving role
     (the drafter may not approve it); returns what the approval told."""
     policy = office.policy
-    roles = policy.approver_roles("statement", top)
+    seed = Seed.at(SEEDS.get(office.preset, Seed()).statement, policy.scheme, top)
+    roles = tuple(seed.roles) if seed else policy.approver_roles("statement", top)
     approver = sorted(holders(roles, units=[]))[0]
     asked = office.ok("draft", str(case_id), "--text", "已立即整改", "--by", "王芳")
     assert asked["status"] == "pending"
@@ -275,9 +300,71 @@ def statement(office: Office, case_id: int, top: str, before: int) -> dict[str, 
     }
     assert got == holders(roles, units=[])
     refused = office.cli("approve", str(case_id), "--by", "王芳")
-    assert refused.exit_code == 2 and "不能由申请人" in refused.stderr
+    if "wangfang" in holders(roles, units=[]):  # she may approve such statements, not her own
+        assert refused.exit_code == 2 and "不能由申请人 王芳 本人审批" in refused.stderr
+    else:  # she may not approve statements at all: the catalogue refuses first
+        assert refused.exit_code == 2 and "无权办理 王芳 无权审批" in refused.stderr
     office.clock += timedelta(minutes=3)
     mark = len(office.receiver.received)
     approved = office.ok("approve", str(case_id), "--by", approver)
     assert approved["status"] == "approved"
     return office.received_since(mark)
+
+
+def _bottom(preset: str) -> Rule | None:
+    scheme = load_preset(preset, OVERRIDES.get(preset)).scheme
+    return Seed.at(SEEDS[preset].report, scheme, scheme.by_rank()[-1].id)
+
+
+BOTTOM_ROWS = [preset for preset in SEEDS if _bottom(preset) is not None]
+
+
+@pytest.mark.parametrize("preset", BOTTOM_ROWS)
+def test_bottom_grade_reports_and_an_upgrade_takes_the_top_grades_titles(
+    office: Office, preset: str
+) -> None:
+    """The quick report of the lowest grade goes where the seed says (the row's section); a case
+    upgraded to the top grade is chased under the top grade's titles (S1-18: a 重特大 alert never
+    reads 报分管领导)."""
+    policy = office.policy
+    top, bottom = policy.scheme.by_rank()[0], policy.scheme.by_rank()[-1]
+    reported = office.ok("register", "--title", "某中学食堂饭菜变质", "--grade", bottom.id)[
+        "case_id"
+    ]
+    office.clock += timedelta(minutes=5)
+    before = len(office.receiver.received)
+    office.ok("report", str(reported), "--unit", "school", "--by", "王芳")
+    told = {
+        p
+        for p, titles in office.received_since(before).items()
+        if any("舆情快报" in t for t in titles)
+    }
+    seed = _bottom(preset)
+    assert seed is not None
+    assert told == holders(tuple(seed.roles), units=["school"]), seed.cite
+
+    upgraded = office.ok("register", "--title", "某小学校车超载", "--grade", bottom.id)["case_id"]
+    office.ok(
+        "upgrade", str(upgraded), "--grade", top.id, "--reason", "主流媒体介入", "--by", "王芳"
+    )
+    tops = {r.key: r.title for r in policy.obligations_for(top.id)}
+    lower = {
+        r.title for r in policy.obligations_for(bottom.id) if tops.get(r.key, r.title) != r.title
+    }
+    for key, o in office.obligations(upgraded).items():
+        if o["status"] == "open" and key in tops:
+            assert o["title"] == tops[key], (key, o["title"])
+    mark = len(office.receiver.received)
+    late = office.clock + timedelta(days=10)
+    swept = CliRunner().invoke(app, ["--config", office.config, "sweep", "--at", late.isoformat()])
+    assert swept.exit_code == 0, swept.output
+    alerts = [
+        r.json()["title"]
+        for r in office.receiver.received[mark:]
+        if f"案件{upgraded}" in r.json()["title"] and "已超时" in r.json()["title"]
+    ]
+    assert alerts, "the upgraded case's lapsed deadlines were alerted"
+    assert all(top.label in title for title in alerts)
+    assert not [title for title in alerts if any(old in title for old in lower)], lower
+    if preset == "s1-18":
+        assert "报分管领导" in lower and any("通知发生责任单位已超时" in t for t in alerts)

@@ -1,9 +1,11 @@
 """`yuqing report` as a person runs it, in real subprocesses. The acceptance command on the demo's
-kept database (`yuqing demo --keep d`, then `yuqing --config d/yuqing.toml report monthly --month
-2026-11 --format xlsx --out ledger.xlsx`) writes a workbook with one ledger row per case of the
-month; the digest prints as Markdown; the quick report of the demo's case is a Word document with
-the mandated fields; stored reports can be listed and fetched again; the accountability ledger is
-exported; and bad input is refused with exit 2 naming the option, never a traceback."""
+kept database (`yuqing demo --keep d`, then `yuqing --config d/yuqing.toml report monthly
+--month 2026-11 --format xlsx --out ledger.xlsx`) writes S0-14's form with one row per risk
+point (the demo's plan names none: its cases grouped by topic) and the month's cases on the
+sheet beside it; the digest prints as Markdown; the quick report of the demo's case is a Word
+document with the mandated fields; stored reports can be listed and fetched again; the
+accountability ledger is exported; and bad input is refused with exit 2 naming the option, never
+a traceback."""
 
 from __future__ import annotations
 
@@ -41,15 +43,19 @@ def test_the_acceptance_command_writes_the_monthly_ledger_of_the_demo(
     kept: tuple[Path, Path],
 ) -> None:
     directory, _ = kept
+    cases = json.loads(yq(kept, "case", "list", "--all", "--json").stdout)
+    month = min(  # the demo plays on the real clock: its month, not a fixed one
+        datetime.fromisoformat(c["discovered_at"]).astimezone(SHANGHAI) for c in cases
+    ).strftime("%Y-%m")
     result = yq(
-        kept, "report", "monthly", "--month", "2026-11", "--format", "xlsx", "--out", "ledger.xlsx"
+        kept, "report", "monthly", "--month", month, "--format", "xlsx", "--out", "ledger.xlsx"
     )
     assert result.returncode == 0, result.stderr
     assert "已生成 ledger.xlsx" in result.stdout
     book = load_workbook(directory / "ledger.xlsx")
-    assert book.sheetnames[:3] == ["说明", "月度台账", "分类统计"]
+    assert book.sheetnames[:3] == ["说明", "月度台账", "案件清单"]
     ledger = book["月度台账"]
-    assert ledger["A1"].value == "意识形态领域风险防范化解工作信息填报表（2026-11）"
+    assert ledger["A1"].value == f"意识形态领域风险防范化解工作信息填报表（{month}）"
     assert [c.value for c in ledger[3]][:6] == [
         "序号",
         "存在风险点",
@@ -58,17 +64,22 @@ def test_the_acceptance_command_writes_the_monthly_ledger_of_the_demo(
         "下步重点工作",
         "备注",
     ]
-    cases = json.loads(yq(kept, "case", "list", "--all", "--json").stdout)
-    november = [
+    in_month = [
         c
         for c in cases
         if datetime.fromisoformat(c["discovered_at"]).astimezone(SHANGHAI).strftime("%Y-%m")
-        == "2026-11"
+        == month
     ]
-    rows = [row for row in ledger.iter_rows(min_row=4, values_only=True)]
-    assert [row[6] for row in rows] == [c["id"] for c in november]
-    for row, case in zip(rows, november, strict=True):
-        assert str(row[1]).startswith(case["title"])
+    headers = [c.value for c in ledger[3]]
+    rows = [
+        dict(zip(headers, r, strict=True)) for r in ledger.iter_rows(min_row=4, values_only=True)
+    ]
+    assert rows and all(str(r["存在风险点"]).endswith("网络舆情风险") for r in rows)
+    assert sum(r["涉及舆情（起）"] for r in rows) == len(in_month)
+    listed = [row for row in book["案件清单"].iter_rows(min_row=2, values_only=True)]
+    assert [row[0] for row in listed] == [c["id"] for c in in_month]
+    for row, case in zip(listed, in_month, strict=True):
+        assert row[1] == case["title"]
 
 
 def test_digest_quick_report_list_get_and_ledger_from_the_command_line(
@@ -122,12 +133,15 @@ def test_digest_quick_report_list_get_and_ledger_from_the_command_line(
         (("report", "quick", "999"), "999"),
         (("report", "get", "999"), "999"),
         (("report", "ledger", "--verdict", "maybe"), "--verdict"),
-        (("report", "judge", "1", "--unjustified", "--reason", " "), "理由"),
-        (("report", "judge", "999", "--justified", "--reason", "x"), "999"),
+        (("report", "judge", "1", "--unjustified", "--reason", " ", "--by", "chenjun"), "理由"),
+        (("report", "judge", "999", "--justified", "--reason", "x", "--by", "chenjun"), "999"),
         (
             ("report", "judge", "1", "--justified", "--reason", "x", "--consequence", "fire"),
             "--consequence",
         ),
+        (("report", "judge", "1", "--justified", "--reason", "x"), "须注明研判人"),
+        (("report", "judge", "1", "--justified", "--reason", "x", "--by", "nobody"), "--by"),
+        (("report", "judge", "1", "--justified", "--reason", "x", "--by", "王芳"), "不能问责研判"),
     ],
 )
 def test_bad_input_is_refused_with_exit_2_naming_what_is_wrong(

@@ -46,7 +46,10 @@ def test_every_declared_deployment_imports_its_flow_and_takes_its_parameters(
         assert set(deployment.parameters) <= set(parameter_schema(flow).properties)
         assert all("secret" not in str(v).lower() for v in deployment.parameters.values())
     names = sorted(f"{d.flow_name}/{d.name}" for d in declared)
-    reports = [f"report/{kind}" for kind in ("annual", "daily", "halfyear", "monthly", "weekly")]
+    reports = [
+        f"report/{kind}"
+        for kind in ("annual", "daily", "halfyear", "monthly", "quarterly", "weekly")
+    ]
     assert names == [
         "collect/pool",
         "collect/scheduled",

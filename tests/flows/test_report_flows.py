@@ -84,6 +84,7 @@ def test_the_daily_digest_at_17_00_reaches_the_webhook_and_the_mailbox_with_the_
         at = local(11, 22, 17)
         result = scheduled_report(kind="daily", config=str(config), at=at)
         assert (result["period"], result["reused"]) == ("2026-11-22", False)
+        assert result["calendar_notices"] == 0  # November: 2026 is known, 2027 not yet due
         assert result["sent"]["recipients"] == ["wangfang", "chenjun", "zhaomin"]
 
         # The webhook (chenjun, office head): the digest's text and the workbook in the body.
@@ -150,7 +151,7 @@ def test_report_deployments_fire_on_the_offices_clock(
         s for s in served_deployments(str(config)) if s.flow in (scheduled_report, rerun_reports)
     ]
     found = {s.deployment.name: s.deployment for s in served}
-    assert set(found) == {"daily", "weekly", "monthly", "halfyear", "annual", "manual"}
+    assert set(found) == {"daily", "weekly", "monthly", "quarterly", "halfyear", "annual", "manual"}
     # Inside serve the scheduled ones collapse late runs into the latest; the re-run waits for a
     # person. On the pool the same reports, one run at a time, each worker with its own config.
     assert sorted(s.deployment.name for s in served if s.scheduled) == sorted(
@@ -159,7 +160,7 @@ def test_report_deployments_fire_on_the_offices_clock(
     on_pool = {
         d.name: d for d in pool(str(config), "yuqing") if d.flow_name in ("report", "rerun-reports")
     }
-    assert set(on_pool) == {"daily", "weekly", "monthly", "halfyear", "annual", "pool"}
+    assert set(on_pool) == {"daily", "weekly", "monthly", "quarterly", "halfyear", "annual", "pool"}
     assert on_pool["daily"].parameters == {"kind": "daily"}
     assert on_pool["daily"].schedules[0].schedule.cron == found["daily"].schedules[0].schedule.cron
     daily = found["daily"].schedules
@@ -182,6 +183,9 @@ def test_report_deployments_fire_on_the_offices_clock(
     )
     # November's ledger on 1 December, December's on 11 December (S0-14), none on 1 January.
     assert monthly[:3] == ["2026-12-01 09:00", "2026-12-11 09:00", "2027-02-01 09:00"]
+    quarterly = found["quarterly"].schedules[0].schedule
+    quarters = CronSchedule(cron=quarterly.cron, timezone=quarterly.timezone)
+    assert _next_local(quarters, start, 2) == ["2027-01-01 09:00", "2027-04-01 09:00"]  # S0-12
     weekly = found["weekly"].schedules[0].schedule
     assert _next_local(CronSchedule(cron=weekly.cron, timezone=weekly.timezone), start, 1) == [
         "2026-11-23 09:00"  # a Monday

@@ -117,7 +117,7 @@ def test_a_failed_step_is_listed_and_a_rerun_carries_it_out_once(
     assert "InjectedFault" in listed["findings"][0]["detail"]
 
     faults.write_text("", encoding="utf-8")  # the fault is gone: the re-run gets through
-    code, output = _cli(config, "rerun", str(case_id), "--by", "运维小刘")
+    code, output = _cli(config, "rerun", str(case_id), "--by", "赵敏")
     assert code == 0, output
     reports = [r.path for r in receiver.received if "舆情快报" in r.json()["title"]]
     # 一级's report targets: the office head (陈军), the leader in charge, the duty officer.

@@ -84,7 +84,7 @@ def test_item_to_case_to_delivered_alert_to_acknowledgement(
     assert kinds.index(EventKind.REMINDER_DUE) < kinds.index(EventKind.DEADLINE_LAPSED)
     lapsed = kinds.index(EventKind.DEADLINE_LAPSED)
     assert kinds[lapsed:].count(EventKind.DELIVERED) == 3  # level 1, after the lapse
-    assert kinds[-1] == EventKind.ACKNOWLEDGED and timeline[-1].actor == "王芳"
+    assert kinds[-1] == EventKind.ACKNOWLEDGED and timeline[-1].actor == "wangfang"
 
 
 def test_a_broken_source_is_reported_and_the_others_carry_on(

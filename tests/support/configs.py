@@ -4,6 +4,7 @@ producing a yuqing.toml (and a secrets.toml beside it) for one office."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from yuqing.localservers import WebhookReceiver
@@ -30,17 +31,21 @@ def write_office_config(
     sources_toml: str | None = None,
     collect_toml: str = "",
     extra_secrets: str = "",
+    roles: Mapping[str, list[str]] | None = None,
 ) -> Path:
     """An office with one feed source (or `sources_toml`), one topic and a full chain, each
-    person on the receiver; `collect_toml` adds lines to the [collect] section."""
+    person on the receiver; `collect_toml` adds lines to the [collect] section; `roles` gives
+    some people other roles (a promotion, a demotion)."""
     sources = (
         sources_toml or f'[[sources]]\nid = "forum"\nname = "本地论坛"\nurl = "{feed_url}"\n\n'
     )
 
+    changed = roles or {}
     people = "".join(
-        f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "{unit}"\nroles = {roles!r}\n'
-        f'channels = ["{pid}_hook"]\n\n'.replace("'", '"')
-        for pid, name, roles, unit in OFFICE
+        f'[[people]]\nid = "{pid}"\nname = "{name}"\nunit = "{unit}"\n'
+        f"roles = {json.dumps(changed.get(pid, held))}\n"
+        f'channels = ["{pid}_hook"]\n\n'
+        for pid, name, held, unit in OFFICE
     )
     config = directory / "yuqing.toml"
     config.write_text(

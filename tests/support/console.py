@@ -19,6 +19,7 @@ from tests.support.web import PASSWORD, Clock, free_port, served, write_web_conf
 from yuqing.localservers import WebhookReceiver
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+PROXY_HERE = 'trusted_proxies = ["127.0.0.1"]'  # a reverse proxy on this host
 
 
 @dataclass
@@ -37,11 +38,23 @@ class Console:
 
 @contextmanager
 def running_console(
-    database_url: str, directory: Path, receiver: WebhookReceiver, *, web_toml: str = ""
+    database_url: str,
+    directory: Path,
+    receiver: WebhookReceiver,
+    *,
+    web_toml: str = PROXY_HERE,
+    base_url: str | None = None,
 ) -> Iterator[Console]:
+    """The console behind a reverse proxy on this host (whose forwarded client addresses it
+    believes) unless `web_toml` says otherwise."""
     port = free_port()
     config = write_web_config(
-        directory, database_url=database_url, receiver=receiver, port=port, web_toml=web_toml
+        directory,
+        database_url=database_url,
+        receiver=receiver,
+        port=port,
+        web_toml=web_toml,
+        base_url=base_url,
     )
     runtime = prepare(str(config))
     clock = Clock(T0)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from models.policy.catalogue import CATALOGUE, LINK_ACTIONS
 from tests.support.configs import write_office_config
 from yuqing.localservers import WebhookReceiver
 from yuqing.web.security import hash_password
@@ -19,11 +20,15 @@ from yuqing.web.server import start_web_thread
 
 LINK_KEY = "7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
 PASSWORD = "正确的口令-2026"
-USERS = (("wang", "wangfang"), ("li", "liqiang"), ("chen", "chenjun"))  # username, person
+USERS = (  # username, person
+    ("wang", "wangfang"),
+    ("li", "liqiang"),
+    ("chen", "chenjun"),
+    ("zhang", "zhangwei"),  # the school's responsible person
+)
 _HASH = hash_password(PASSWORD)  # scrypt is slow on purpose: hash once per test session
-LINK_RE = re.compile(r"^(签收|完成|申请延期|转办|上报|升级|同意|退回)：(http\S+)$", re.MULTILINE)
-LABELS = {"签收": "ack", "完成": "complete", "申请延期": "extend", "转办": "reassign"}
-LABELS |= {"上报": "escalate", "升级": "upgrade", "同意": "approve", "退回": "reject"}
+LABELS = {CATALOGUE[name].label: name for name in LINK_ACTIONS}  # as messages name them
+LINK_RE = re.compile(rf"^({'|'.join(LABELS)})：(http\S+)$", re.MULTILINE)
 
 
 def free_port() -> int:
@@ -42,20 +47,23 @@ def write_web_config(
     link_key: str | None = LINK_KEY,
     hashes: Mapping[str, str] | None = None,
     web_toml: str = "",
+    base_url: str | None = None,
+    roles: Mapping[str, list[str]] | None = None,
 ) -> Path:
     """The office of `write_office_config`, its links pointing at 127.0.0.1:`port`; every
     account's password is PASSWORD unless `hashes` gives one its own hash; `web_toml` adds lines
     to the [web] section."""
     secrets = f'link_key = "{link_key}"' if link_key else ""
     config = write_office_config(
-        directory, database_url=database_url, receiver=receiver, extra_secrets=secrets
+        directory, database_url=database_url, receiver=receiver, extra_secrets=secrets, roles=roles
     )
     users = "".join(
         f'[[web.users]]\nusername = "{name}"\nperson = "{person}"\n'
         f'password_hash = "{(hashes or {}).get(name, _HASH)}"\n\n'
         for name, person in USERS
     )
-    web = f'\n[web]\nport = {port}\nbase_url = "http://127.0.0.1:{port}"\n{web_toml}\n\n{users}'
+    base = base_url or f"http://127.0.0.1:{port}"
+    web = f'\n[web]\nport = {port}\nbase_url = "{base}"\n{web_toml}\n\n{users}'
     config.write_text(config.read_text(encoding="utf-8") + web, encoding="utf-8")
     return config
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from models.policy.forms import ACTION_FIELDS
+from models.policy.catalogue import CATALOGUE
 from tests.support.web import PASSWORD
 from tests.support.webfuzz_world import (
     COMPLETION,
@@ -24,7 +24,6 @@ from tests.support.webfuzz_world import (
     spoiled,
     values,
 )
-from yuqing import actions
 from yuqing.web.security import csrf_token
 
 
@@ -74,9 +73,9 @@ def check_register(w: World, data: st.DataObject) -> None:
 
 
 def check_actions(w: World, data: st.DataObject) -> None:
-    action = data.draw(st.sampled_from(sorted(actions.ACTION_LABELS)))
+    action = data.draw(st.sampled_from(sorted(CATALOGUE)))
     browser = w.signed_in[data.draw(st.sampled_from(sorted(w.signed_in)))]
-    fields = COMPLETION if action == "complete" else ACTION_FIELDS[action]
+    fields = COMPLETION if action == "complete" else CATALOGUE[action].fields
     form = form_of(w, data, fields) | {
         "action": action,
         "obligation": data.draw(st.sampled_from(w.keys)),

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from hypothesis import strategies as st
 
-from models.policy.forms import ACTION_FIELDS
+from models.policy.catalogue import CATALOGUE
 from notifications.links import ALERT_ACTIONS, DECISION_ACTIONS, LINK_ACTIONS, sign_link
 from tests.support.webfuzz_world import (
     COMPLETION,
@@ -125,7 +125,8 @@ def check_link_post(w: World, data: st.DataObject) -> None:
     token = draw_token(w, data)
     parts = token.split("~")
     action, nonce = parts[0], parts[-2] if len(parts) > 1 else ""
-    fields = COMPLETION if action == "complete" else ACTION_FIELDS.get(action, ())
+    known = CATALOGUE.get(action)
+    fields = COMPLETION if action == "complete" else known.fields if known else ()
     form = form_of(w, data, fields) | {"csrf": csrf_token(forms_key(), SEED, bound=nonce)}
     form = spoiled(data, form, sorted(form))
     if rarely(data):  # a token of another link, or of the sign-in form

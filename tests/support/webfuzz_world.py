@@ -21,15 +21,16 @@ import httpx
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from models.policy.forms import ACTION_FIELDS, FormField
+from models.policy.catalogue import CATALOGUE
+from models.policy.forms import FormField
 from models.store.db import session_scope
 from models.store.tables import Obligation
 from notifications.links import derive_key, sign_link
+from tasks.act import ActionRequest, record_action
 from tasks.runtime import Runtime, prepare
 from tests.support.dbstate import audit_counts, changed, snapshot
 from tests.support.escalation import T0, new_case
 from tests.support.web import LINK_KEY, PASSWORD, Clock, write_web_config
-from yuqing import actions
 from yuqing.localservers import WebhookReceiver
 from yuqing.web.app import create_app
 from yuqing.web.security import csrf_token, session_csrf
@@ -104,7 +105,7 @@ EDGES = (  # numbers at the edges of what the columns and the drivers hold, and 
     "1_000",
     "Infinity",
 )
-FIELD_NAMES = sorted({f.name for fields in ACTION_FIELDS.values() for f in fields})
+FIELD_NAMES = sorted({f.name for spec in CATALOGUE.values() for f in spec.fields})
 # What completing may ask for (the verification result, the reply's link, a note).
 COMPLETION = (
     FormField("result", "核查结果", "textarea"),
@@ -169,15 +170,10 @@ def world(directory: Path, database_url: str, receiver: WebhookReceiver) -> Iter
     runtime = prepare(str(config))
     case_id = new_case(runtime.engine)
     clock = Clock(T0 + timedelta(minutes=5))
-    extension = actions.perform(
-        runtime,
-        "extend",
-        case_id=case_id,
-        subject="quick_report",
-        actor="wangfang",
-        at=clock.at,
-        form={"until": "2026-11-22T12:00", "reason": "等待核实"},
-    )
+    form = {"until": "2026-11-22T12:00", "reason": "等待核实"}
+    asked = ActionRequest("extend", case_id, "wangfang", clock.at, "test", form, "quick_report")
+    extension = record_action(runtime, asked).change
+    assert extension is not None
     with session_scope(runtime.engine) as session:
         keys = tuple(session.exec(select(Obligation.key).where(Obligation.case_id == case_id)))
     app = create_app(str(config), now=clock.now)

@@ -4,6 +4,7 @@ table is `tests/unit/test_delivery_rules.py`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,16 @@ def test_reminder_in_chinese_and_english() -> None:
     subject, body = render_alert(FACTS, tz=ZoneInfo("Asia/Shanghai"), language="en")
     assert subject == "[一级] due soon: 快报 — case 7"
     assert "due 2026-11-22 09:30, 7 min left" in body and "Notification id: n-1" in body
+
+
+def test_a_provisional_due_time_says_so() -> None:
+    """A deadline in a year whose holiday arrangement is unknown is marked 暂定 in the alert."""
+    provisional = replace(FACTS, provisional=True)
+    _, body = render_alert(provisional, tz=ZoneInfo("Asia/Shanghai"))
+    assert "截止 2026-11-22 09:30（暂定：该年度节假日安排未知），剩余 7分钟" in body
+    _, body = render_alert(provisional, tz=ZoneInfo("Asia/Shanghai"), language="en")
+    assert "due 2026-11-22 09:30 (provisional), 7 min left" in body
+    assert "暂定" not in render_alert(FACTS, tz=ZoneInfo("Asia/Shanghai"))[1]
 
 
 def test_a_merged_message_keeps_every_alert_and_id() -> None:

@@ -22,7 +22,7 @@ from yuqing.localservers import WebhookReceiver
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("prefect", "alembic", "openpyxl", "docx")
 # What `yuqing --help` may not load either: the database layer, HTTP, settings, Apprise.
-NOT_FOR_HELP = (*HEAVY, "sqlalchemy", "sqlmodel", "httpx", "pydantic", "apprise", "holidays")
+NOT_FOR_HELP = (*HEAVY, "sqlalchemy", "sqlmodel", "httpx", "pydantic", "apprise")
 
 RUN = """
 import json, sys

@@ -49,3 +49,31 @@ def test_a_missing_group_head_is_a_warning_on_the_third_level() -> None:
     holders = {role: people for role, people in EVERYONE.items() if role != "group_head"}
     gaps = unreachable_levels(default_policy(), holders)
     assert gaps and all(g.level == 3 and not g.first and g.roles == ("group_head",) for g in gaps)
+
+
+def test_a_grade_whose_quick_report_reaches_nobody_is_an_error_naming_grade_and_role() -> None:
+    from models.policy.reach import holders_of, reach_report, unreachable_targets
+    from models.store.presets import load_preset
+
+    s1_13 = load_preset("s1-13")
+    everyone = {**EVERYONE, "office_head": ["chen"]}
+    gaps = unreachable_targets(s1_13, everyone)
+    assert [(g.grade, g.roles, g.nobody) for g in gaps] == [("红色", ("party_committee",), True)]
+    errors, _ = reach_report(s1_13, everyone)
+    assert errors == [
+        "people.roles: 策略 s1-13：红色预警的报送对象 市委（党委） 无人担任（或担任者没有通知渠道）"
+    ]
+    # people without a channel hold nothing; a rostered shift holds its role
+    holders = holders_of(
+        [("a", ["party_committee"], False), ("b", ["monitor"], True)], [("b", "party_committee")]
+    )
+    assert holders == {"monitor": ["b"], "party_committee": ["b"]}
+
+
+def test_a_report_target_unheld_beside_reached_ones_is_a_warning() -> None:
+    from models.policy.reach import reach_report
+
+    holders = {role: people for role, people in EVERYONE.items() if role != "leader_in_charge"}
+    errors, warnings = reach_report(default_policy(), holders)
+    assert not any("报送对象" in e for e in errors)
+    assert sum("一级舆情的报送对象 分管领导 无人担任" in w for w in warnings) == 1

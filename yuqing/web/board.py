@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +17,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.policy import Policy
+from models.policy.routing import Shift
 from models.policy.stages import STAGE_LABELS
-from models.repo.board import BoardFilter, Cursor, board_counts, board_page
+from models.repo.access import EVERYTHING, Scope
+from models.repo.board import BoardFilter, BoardRow, Cursor, board_counts, board_page
+from models.repo.directory import Directory
+from models.repo.mywork import who_must_act
 from models.store.db import session_scope
 from yuqing.web.pages import countdown
 
@@ -41,6 +45,7 @@ class BoardLine:
     overdue: bool
     open_count: int
     units: tuple[str, ...]  # unit names
+    who: str = ""  # who must act on the nearest obligation (names)
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,29 @@ def counts_cache(state: Any) -> CountsCache:
     return found
 
 
+def _who(
+    directory: Directory,
+    names: Mapping[str, str],
+    row: BoardRow,
+    *,
+    now: datetime,
+    shifts: Sequence[Shift],
+) -> str:
+    """Who must act on the row's nearest obligation, by name."""
+    if not row.owner_role:
+        return "—"
+    found = who_must_act(
+        directory,
+        names,
+        owner_role=row.owner_role,
+        assignee=row.assignee,
+        units=row.case_units,
+        at=now,
+        shifts=shifts,
+    )
+    return "、".join(found) or "无人（请转办）"
+
+
 def grade_names(policy: Policy, grade: str | None) -> tuple[str, ...]:
     """Every name a case of `grade`'s level may be stored under; () for no grade filter."""
     return policy.scheme.level(grade).names if grade else ()
@@ -124,10 +152,14 @@ def board(
     after: Cursor | None = None,
     limit: int = BOARD_PAGE,
     cache: CountsCache | None = None,
+    scope: Scope = EVERYTHING,
+    shifts: Sequence[Shift] = (),
+    directory: Directory | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Board:
-    """One page of the board after `after` (None: the first), and the counts (from `cache`
-    when it has them)."""
-    filters = BoardFilter(grades=grade_names(policy, grade), unit=unit)
+    """One page of the board after `after` (None: the first) of the cases `scope` sees, and
+    the counts (from `cache` when it has them)."""
+    filters = BoardFilter(grades=grade_names(policy, grade), unit=unit, scope=scope)
     page = board_page(session, filters=filters, after=after, limit=limit)
 
     engine = session.get_bind()
@@ -140,6 +172,7 @@ def board(
     counted_at, (total, late) = (cache or CountsCache()).get(filters, now, count)
     lines = []
     for row in page.rows:
+        who = _who(directory, names or {}, row, now=now, shifts=shifts) if directory else ""
         text, overdue = countdown(row.nearest_due, now) if row.nearest_due else ("—", False)
         lines.append(
             BoardLine(
@@ -153,6 +186,7 @@ def board(
                 overdue=overdue,
                 open_count=row.open_count,
                 units=tuple(sorted(unit_names.get(u, u) for u in row.units)),
+                who=who,
             )
         )
     cursor = page.next.encode() if page.next else None

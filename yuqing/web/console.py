@@ -1,37 +1,44 @@
 """The case console: the board of open cases, one case in full with the action forms the
-signed-in person's roles allow (`models.policy.permissions`) and the case's stage permits, the
-requests they may decide, acting on a case through `yuqing.actions` (the app's runner then
-carries out what the action causes), registering a case by hand, and the case library. Signing
+signed-in person may use (the catalogue's permission: their roles and where they reach) and the
+case's stage permits, the requests they may decide, acting on a case (`yuqing.web.act`: one task
+run, then the one hand-off of its steps), registering a case by hand, and the case library.
+Every case a page names is one the person may see; any other answers 403. Signing
 in and out is `yuqing.web.signin`. Every form carries the session's CSRF token; every action is
 taken as the signed-in account's person, at the app's clock; a refused action answers 4xx with
 the reason, naming the field."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from models.policy import StageEvent
-from models.policy.forms import ACTION_FIELDS, FormField
-from models.policy.permissions import allowed_actions, may_decide
-from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, ObligationStatus
+from models.policy.catalogue import CATALOGUE
+from models.policy.grades import media_label
+from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS
+from models.repo.access import Forbidden, scope_of, sees_case
 from models.repo.board import Cursor
-from models.repo.cases import CaseError, CaseNotFound
-from models.repo.changes import Change
+from models.repo.cases import CaseError, CaseNotFound, get_case
+from models.repo.directory import directory_of
 from models.repo.library import library
-from models.repo.lifecycle import is_legal
 from models.repo.stuck import REASON_LABELS, find_stuck
 from models.store.db import session_scope
-from models.store.tables import Case
-from tasks.runtime import Runtime
-from yuqing import actions
+from yuqing.web.act import perform
+from yuqing.web.admit import admit, refused
 from yuqing.web.board import board, counts_cache
-from yuqing.web.pages import chrome, csrf_valid, now_of, page, redirect, runtime_of
+from yuqing.web.case_forms import case_forms
+from yuqing.web.pages import (
+    channel_labels,
+    chrome,
+    csrf_valid,
+    now_of,
+    page,
+    redirect,
+    runtime_of,
+    shifts_of,
+)
 from yuqing.web.register import register_from_form, register_page
 from yuqing.web.security import SignedIn
 from yuqing.web.signin import current_user
@@ -40,24 +47,7 @@ from yuqing.web.validate import year as year_of
 from yuqing.web.views import case_page
 
 router = APIRouter(tags=["console"], dependencies=[Depends(valid_path_ids)])
-OBLIGATION_ACTIONS = ("ack", "complete", "extend", "reassign", "escalate")
-# The case-level forms, in the order of the lifecycle, each with the stage event that must be
-# legal now for it to show (None: any stage of an open case).
-STAGE_FORMS: tuple[tuple[str, StageEvent | None], ...] = (
-    ("report", StageEvent.report),
-    ("assess", StageEvent.assess),
-    ("dispatch", StageEvent.dispatch),
-    ("verify", StageEvent.verify),
-    ("draft", StageEvent.approve_statement),
-    ("respond", StageEvent.respond),
-    ("track", StageEvent.track),
-    ("close", StageEvent.close),
-    ("review", StageEvent.review),
-    ("reopen", StageEvent.reopen),
-    ("upgrade", None),
-    ("downgrade", None),
-    ("refer", None),
-)
+RETURNS = ("/my", "/approvals")  # where a one-tap form comes back to (else the case page)
 
 
 def _to_login(request: Request) -> RedirectResponse:
@@ -67,9 +57,9 @@ def _to_login(request: Request) -> RedirectResponse:
 @router.get("/", response_class=HTMLResponse)
 def board_page(request: Request, unit: str = "", grade: str = "", after: str = "") -> Response:
     """The board: one page of open cases, filtered and ordered in the database."""
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    user = admit(request, "board")
+    if not isinstance(user, SignedIn):
+        return user
     runtime = runtime_of(request)
     grades = [(g.id, g.label) for g in runtime.policy.scheme.by_rank()]
     grade = grade if grade in {g for g, _ in grades} else ""
@@ -89,6 +79,10 @@ def board_page(request: Request, unit: str = "", grade: str = "", after: str = "
             grade=grade or None,
             after=cursor,
             cache=counts_cache(request.app.state),
+            scope=scope_of(user.standing, runtime.policy),
+            shifts=shifts_of(runtime),
+            directory=directory_of(runtime.settings.people),
+            names={p.id: p.name for p in runtime.settings.people},
         )
     context = {"b": shown, "units": units, "grades": grades, "unit": unit, "grade": grade}
     return page(request, "board.html", {**chrome(request, user), **context, "paged": bool(after)})
@@ -97,9 +91,9 @@ def board_page(request: Request, unit: str = "", grade: str = "", after: str = "
 @router.get("/stuck", response_class=HTMLResponse)
 def stuck_page(request: Request) -> Response:
     """Cases whose last step failed or whose deadline or outbox stopped moving (`case rerun`)."""
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    user = admit(request, "stuck")
+    if not isinstance(user, SignedIn):
+        return user
     runtime = runtime_of(request)
     with session_scope(runtime.engine) as session:
         stuck = find_stuck(session, now=now_of(request), policy=runtime.policy)
@@ -123,10 +117,10 @@ def library_page(
     unit: str = "",
     year: str = "",
 ) -> Response:
-    """案例库: reviewed cases with their summary, cause and lessons, searchable."""
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    """案例库: reviewed cases (those the person sees) with their summary, cause and lessons."""
+    user = admit(request, "library")
+    if not isinstance(user, SignedIn):
+        return user
     runtime = runtime_of(request)
     grades = [(g.id, g.label) for g in runtime.policy.scheme.by_rank()]
     picked_year = year_of(year)
@@ -143,6 +137,7 @@ def library_page(
             unit=unit or None,
             year=picked_year,
             words=q[:200] or None,
+            scope=scope_of(user.standing, runtime.policy),
         )
     filters = {"category": category, "grade": grade, "unit": unit, "year": picked_year}
     context = {
@@ -160,84 +155,67 @@ def library_page(
 
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case_page(request: Request) -> Response:
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    user = admit(request, "register")
+    if not isinstance(user, SignedIn):
+        return user
     return register_page(request, chrome(request, user))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
 async def new_case(request: Request) -> Response:
     form = await read_form(request)
-    user = await run_in_threadpool(current_user, request)
-    if user is None:
-        return _to_login(request)
+    user = await run_in_threadpool(admit, request, "register")
+    if not isinstance(user, SignedIn):
+        return user
     if not csrf_valid(request, form.get("csrf")):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
-    if "register" not in allowed_actions(user.roles):
-        return _message(request, user, "您的角色不能登记案件", 403)
     return await run_in_threadpool(register_from_form, request, user, form, chrome(request, user))
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Response:
-    user = current_user(request)
-    if user is None:
-        return _to_login(request)
+    user = admit(request, "case")
+    if not isinstance(user, SignedIn):
+        return user
     if not timeline_page.isdigit() or int(timeline_page) < 1:
         return _message(request, user, "参数 timeline_page 无效（时间线页码，从 1 开始）", 400)
     runtime = runtime_of(request)
     try:
         with session_scope(runtime.engine) as session:
+            get_case(session, case_id)
+            if not sees_case(session, user.standing, case_id, runtime.policy):
+                message = f"案件 {case_id} 不在您的职责范围内，无权查看"
+                return _message(request, user, message, 403)
             data = case_page(
                 session,
                 runtime.policy,
                 case_id,
                 now=now_of(request),
                 timeline_page=int(timeline_page),
+                shifts=shifts_of(runtime),
+            )
+            forms = case_forms(
+                session,
+                runtime.policy,
+                user.standing,
+                data.case,
+                [d["o"] for d in data.deadlines],
+                [a["r"] for a in data.approvals],
             )
     except CaseError as exc:
         return _message(request, user, str(exc), 404)
     context = {
         "p": data,
-        "forms": _forms(runtime, user, data.deadlines, data.case),
+        "forms": forms,
         "people": [(p.id, p.name) for p in runtime.settings.people],
         "grades": [(g.id, g.label) for g in runtime.policy.scheme.by_rank()],
         "units": [(u.id, u.name) for u in runtime.settings.units if not u.external],
+        "topics": {t.id: t.name for t in runtime.settings.topics},
+        "grade_labels": {g.id: g.label for g in runtime.policy.scheme.by_rank()},
+        "channels": channel_labels(runtime.settings),
+        "media": media_label,
     }
     return page(request, "case.html", {**chrome(request, user), **context})
-
-
-def _forms(
-    runtime: Runtime, user: SignedIn, deadlines: list[dict[str, Any]], case: Case
-) -> dict[str, Any]:
-    """The forms this person may use now: per open obligation, for the whole case (the stage
-    actions the template allows from the current stage), and the requests they may decide."""
-    allowed = allowed_actions(user.roles)
-    assert case.id is not None
-    per: dict[str, list[tuple[str, str, tuple[FormField, ...]]]] = {}
-    for row in deadlines:
-        o = row["o"]
-        if o.status != ObligationStatus.OPEN or case.closed_at is not None:
-            continue
-        for name in OBLIGATION_ACTIONS:
-            if name not in allowed or (name == "ack" and o.acked_at is not None):
-                continue
-            fields = actions.fields_for(runtime, name, case_id=case.id, subject=o.key)
-            per.setdefault(o.key, []).append((name, actions.ACTION_LABELS[name], fields))
-    case_level = [
-        (name, actions.ACTION_LABELS[name], ACTION_FIELDS[name])
-        for name, event in STAGE_FORMS
-        if name in allowed
-        and (is_legal(runtime.policy, case, event) if event else case.closed_at is None)
-    ]
-    return {
-        "per": per,
-        "case": case_level,
-        "may_decide": lambda kind: may_decide(
-            runtime.policy, kind=kind, grade=case.grade, roles=user.roles
-        ),
-    }
 
 
 @router.post("/cases/{case_id}/act", response_class=HTMLResponse)
@@ -246,42 +224,25 @@ async def act(request: Request, case_id: int) -> Response:
     user = await run_in_threadpool(current_user, request)
     if user is None:
         return _to_login(request)
-    if not csrf_valid(request, form.get("csrf")):
+    if not csrf_valid(request, form.pop("csrf", None)):
         return _message(request, user, "表单已失效，请刷新页面后重试", 403)
-    name = form.get("action", "")
-    needed = "decide" if name in actions.DECISIONS else name  # who decides: `may_decide`
-    if needed not in allowed_actions(user.roles) or name not in actions.ACTION_LABELS:
-        return _message(request, user, f"您的角色不能执行此操作（{name[:40]}）", 403)
+    name = form.pop("action", "")
+    if name not in CATALOGUE or CATALOGUE[name].subject == "none":  # 登记: its own page
+        return _message(request, user, f"未知操作 {name[:40]!r}", 422, back=f"/cases/{case_id}")
+    subject = form.get("obligation") or None
+    if CATALOGUE[name].decision and form.get("request"):
+        subject = f"req{form['request']}"
     try:
-        change = await run_in_threadpool(_perform, request, user, case_id, name, form)
+        change = await run_in_threadpool(perform, request, user, name, case_id, form, subject)
+    except Forbidden as exc:
+        return _message(request, user, f"无权办理：{exc}", 403, back=f"/cases/{case_id}")
     except CaseNotFound as exc:
         return _message(request, user, str(exc), 404)
     except CaseError as exc:  # nothing changed: the reason names the field or the rule
         return _message(request, user, f"未能办理：{exc}", 422, back=f"/cases/{case_id}")
-    request.app.state.after_change(change.case_id)
-    return redirect(f"/cases/{case_id}", flash=change.message)
+    back = form.get("next", "")
+    target = back if back in RETURNS else f"/cases/{change.case_id}"
+    return redirect(target, flash=change.message, request=request)
 
 
-def _perform(
-    request: Request, user: SignedIn, case_id: int, name: str, form: Mapping[str, str]
-) -> Change:
-    subject = form.get("obligation") or None
-    if name in actions.DECISIONS and form.get("request"):
-        subject = f"req{form['request']}"
-    return actions.perform(
-        runtime_of(request),
-        name,
-        case_id=case_id,
-        subject=subject,
-        actor=user.person,
-        at=now_of(request),
-        form=form,
-    )
-
-
-def _message(
-    request: Request, user: SignedIn | None, message: str, status: int, *, back: str = ""
-) -> HTMLResponse:
-    around = chrome(request, user) if user else {}
-    context = {**around, "message": message, "back": back}
-    return page(request, "message.html", context, status=status)
+_message = refused

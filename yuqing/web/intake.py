@@ -83,7 +83,8 @@ class IntakeRecord(BaseModel):
     title: Annotated[Text, Field(min_length=1, max_length=1000), AfterValidator(_plain)]
     text: Annotated[Text, Field(max_length=100_000)] = ""
     url: Annotated[Text | None, Field(max_length=2048), AfterValidator(_page)] = None
-    published_at: Annotated[datetime | None, AfterValidator(_in_range)] = None
+    published_at: Annotated[datetime | None, AfterValidator(_in_range)] = None  # 网民发帖
+    occurred_at: Annotated[datetime | None, AfterValidator(_in_range)] = None  # 事件发生
     author: Annotated[Text | None, Field(max_length=200)] = None
     site: Annotated[Text, Field(max_length=200)] = ""
     clicks: Count = 0
@@ -194,17 +195,25 @@ def _refusal(refused: Refused) -> JSONResponse:
     return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
 
 
+def _utc(moment: datetime, rt: Runtime) -> datetime:
+    """A sent time as aware UTC; one without a zone is the office's local time."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=rt.settings.tz)
+    return aware.astimezone(UTC)
+
+
 def _store(
     rt: Runtime, source_id: str, media_level: str, record: IntakeRecord, request: Request
 ) -> Intake:
-    published = record.published_at
-    if published is not None and published.tzinfo is None:
-        published = published.replace(tzinfo=rt.settings.tz)  # the office's local time
+    published, occurred = (
+        None if moment is None else _utc(moment, rt)
+        for moment in (record.published_at, record.occurred_at)
+    )
     item = FeedItem(
         url=record.url or f"urn:yuqing:{source_id}:{record.external_id}",
         title=plain_text(record.title),
         summary=plain_text(record.text),
-        published_at=published.astimezone(UTC) if published is not None else None,
+        published_at=published,
+        occurred_at=occurred,
         clicks=record.clicks,
         comments=record.comments,
         reposts=record.reposts,

@@ -1,7 +1,11 @@
 """The pages behind an alert's one-click links (DESIGN §6). `GET /l/{token}` checks the link and
-describes its action, changing nothing (a chat app's link preview acts on nothing); `POST` with
-the form checks it again and performs the action (`yuqing.actions.perform`, the link's recipient
-as the actor), the link's nonce spent in the action's own transaction, so it works once. A link
+describes its action with the deadline and the time left, changing nothing (a chat app's link
+preview acts on nothing); `POST` with the form checks it again and performs the action
+(`yuqing.web.act`: one task run, the link's nonce spent in the action's own transaction, so it
+works once). Who acts is decided in one place (`link_actor`: the link's recipient), and whether
+they may is checked when the link is used, against their roles now and the obligation's holder
+now: a link of someone demoted since, or of an obligation handed to someone else since, is
+refused. A link
 names an obligation (签收, 完成, 申请延期…) or a request `reqN` (同意, 退回). The confirmation
 form's CSRF token is bound to the browser's cookie and to this link's nonce, so it is good for
 this link only. Every attempt is audited (`notifications.links.audit`) whatever its outcome:
@@ -21,16 +25,23 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from models.policy.catalogue import CATALOGUE, ActionSpec
 from models.policy.forms import FormField
+from models.policy.permissions import refusal
 from models.policy.states import APPROVAL_LABELS, ApprovalStatus, ObligationStatus
+from models.repo.access import Forbidden, case_facts, obligation_facts, request_facts, standing_of
+from models.repo.acting import fields_for
+from models.repo.approvals import pending_request
 from models.repo.cases import CaseError, find_obligation, get_case
 from models.repo.changes import Change
+from models.repo.performers import request_id
 from models.store.db import session_scope
 from models.store.tables import ApprovalRequest, LinkUse, Person
 from notifications.links import LinkClaim, LinkRefused, audit, derive_key, read_link
 from tasks.runtime import Runtime
-from yuqing import actions
-from yuqing.web.pages import csrf_valid, form_token, now_of, page, runtime_of
+from yuqing.web.act import perform_link
+from yuqing.web.group_links import SIGN_IN, identify, sign_in_path
+from yuqing.web.pages import countdown, csrf_valid, form_token, now_of, page, runtime_of
 from yuqing.web.validate import Invalid, plain, read_form
 
 log = logging.getLogger(__name__)
@@ -44,9 +55,11 @@ STATE_LABELS = {
 
 @dataclass(frozen=True)
 class LinkView:
-    """What the confirmation page shows about a genuine, unused link."""
+    """What the confirmation page shows about a genuine, unused link: the action, the case, the
+    obligation (or request) and its deadline with the time left."""
 
     claim: LinkClaim
+    actor: str  # who acts: the link's recipient (`link_actor`)
     action_label: str
     case_title: str
     grade_label: str
@@ -54,6 +67,16 @@ class LinkView:
     obligation_state: str
     recipient_name: str
     fields: tuple[FormField, ...]
+    due_at: datetime | None = None  # the obligation's deadline (None: a request)
+    left: str = ""  # 剩余 2小时 / 已超时 15分钟 / 刚刚超时
+    overdue: bool = False
+
+
+def link_actor(runtime: Runtime, claim: LinkClaim, request: Request) -> str:
+    """Who acts when this link is used: the one place it is decided. A link names its
+    recipient, who acts; a link sent to a group arrives here already naming the member who
+    pressed it (`yuqing.web.group_links.identify`, run first so the audit names them too)."""
+    return claim.recipient
 
 
 def _claim(runtime: Runtime, token: str, *, now: datetime) -> LinkClaim:
@@ -63,47 +86,86 @@ def _claim(runtime: Runtime, token: str, *, now: datetime) -> LinkClaim:
     return read_link(derive_key(secret.get_secret_value(), "link"), token, now=now)
 
 
-def _subject(session: Session, claim: LinkClaim) -> tuple[str, str]:
-    """The link's subject and its state: an obligation, or a request to decide."""
-    if claim.action in actions.DECISIONS:
-        number = actions.request_id(claim.obligation_key, {})
-        request = session.get(ApprovalRequest, number) if number is not None else None
-        if request is None or request.case_id != claim.case_id:
-            raise CaseError(f"案件 {claim.case_id} 没有申请 {claim.obligation_key}")
+def _allowed(
+    session: Session, runtime: Runtime, spec: ActionSpec, claim: LinkClaim, actor: str
+) -> None:
+    """LinkRefused unless `actor`, as they stand now (their current roles), may take the link's
+    action on what it names as it stands now (its current holder, its pending request)."""
+    standing = standing_of(session, actor)
+    if standing is None or not spec.link:
+        raise LinkRefused("unknown_recipient", f"链接的收件人 {actor} 不在名录中", claim)
+    facts = case_facts(session, get_case(session, claim.case_id), runtime.policy)
+    if spec.decision:
+        found = _request_of(session, claim)
+        reason = refusal(spec, standing, case=facts, request=request_facts(found, runtime.policy))
+    elif spec.subject == "obligation":
+        o = find_obligation(session, case_id=claim.case_id, key=claim.obligation_key)
+        reason = refusal(spec, standing, case=facts, obligation=obligation_facts(session, o))
+    else:  # a case-wide action (升级): the link names an obligation only to say where it is
+        reason = refusal(spec, standing, case=facts)
+    if reason is not None:
+        raise LinkRefused("forbidden", f"此链接已不能使用：{reason}", claim)
+
+
+def _request_of(session: Session, claim: LinkClaim) -> ApprovalRequest:
+    number = request_id(claim.obligation_key, {})
+    if number is None:
+        raise CaseError(f"案件 {claim.case_id} 没有申请 {claim.obligation_key}")
+    return pending_request(session, case_id=claim.case_id, request_id=number)
+
+
+def _subject(session: Session, claim: LinkClaim) -> tuple[str, str, datetime | None]:
+    """The link's subject, its state and its deadline: an obligation, or a request."""
+    if CATALOGUE[claim.action].decision:
+        request = _request_of(session, claim)
         state = "待审批" if request.status == ApprovalStatus.PENDING else "已处理"
-        return f"{APPROVAL_LABELS[request.kind]}申请 {request.id}", state
+        return f"{APPROVAL_LABELS[request.kind]}申请 {request.id}", state, None
     obligation = find_obligation(session, case_id=claim.case_id, key=claim.obligation_key)
     state = STATE_LABELS[obligation.status]
     if obligation.acked_at is not None:
-        state += f"（{obligation.acked_by} 已签收）"
-    return obligation.title, state
+        by = session.get(Person, obligation.acked_by or "")
+        state += f"（{by.name if by else obligation.acked_by} 已签收）"
+    return obligation.title, state, obligation.due_at
 
 
-def _describe(runtime: Runtime, session: Session, claim: LinkClaim) -> LinkView:
-    """The link's action on this database, or LinkRefused: used, unknown recipient, or a case
-    and subject that do not go together."""
+def _describe(
+    runtime: Runtime, session: Session, claim: LinkClaim, actor: str, now: datetime
+) -> LinkView:
+    """The link's action on this database, or LinkRefused: used, unknown recipient, a case
+    and subject that do not go together, or someone who may no longer act there."""
     if session.get(LinkUse, claim.nonce) is not None:
         raise LinkRefused("used", "此链接已使用过：每个链接只能使用一次", claim)
-    person = session.get(Person, claim.recipient)
+    person = session.get(Person, actor)
     if person is None:
-        raise LinkRefused("unknown_recipient", f"链接的收件人 {claim.recipient} 不在名录中", claim)
+        raise LinkRefused("unknown_recipient", f"链接的收件人 {actor} 不在名录中", claim)
+    spec = CATALOGUE[claim.action]
     try:
         case = get_case(session, claim.case_id)
-        title, state = _subject(session, claim)
-        fields = actions.fields_for(
-            runtime, claim.action, case_id=claim.case_id, subject=claim.obligation_key
+        title, state, due = _subject(session, claim)
+        fields = fields_for(
+            session,
+            runtime.policy,
+            claim.action,
+            case_id=claim.case_id,
+            subject=claim.obligation_key,
         )
+        _allowed(session, runtime, spec, claim, actor)
     except CaseError as exc:
         raise LinkRefused("mismatch", f"链接与案件不符：{exc}", claim) from None
+    left, overdue = countdown(due, now) if due is not None else ("", False)
     return LinkView(
         claim=claim,
-        action_label=actions.ACTION_LABELS[claim.action],
+        actor=actor,
+        action_label=spec.label,
         case_title=case.title,
         grade_label=runtime.policy.scheme.level(case.grade).label,
         obligation_title=title,
         obligation_state=state,
         recipient_name=person.name,
         fields=fields,
+        due_at=due,
+        left=left,
+        overdue=overdue,
     )
 
 
@@ -137,32 +199,27 @@ def audited(runtime: Runtime, *, now: datetime) -> Iterator[Attempt]:
         audit(runtime.engine, at=now, outcome=attempt.outcome, reason="", claim=attempt.claim)
 
 
-def inspect_link(runtime: Runtime, claim: LinkClaim) -> LinkView:
+def inspect_link(runtime: Runtime, claim: LinkClaim, actor: str, now: datetime) -> LinkView:
     """Describe a genuine link's action on this database; LinkRefused when it cannot act."""
     with session_scope(runtime.engine) as session:
-        return _describe(runtime, session, claim)
+        return _describe(runtime, session, claim, actor, now)
 
 
 def use_link(
-    runtime: Runtime, claim: LinkClaim, *, form: Mapping[str, str], now: datetime
+    request: Request, runtime: Runtime, claim: LinkClaim, *, form: Mapping[str, str], now: datetime
 ) -> Change:
-    """Check the link against the database again and perform its action once; LinkRefused
-    otherwise. A refusal by the action itself (a missing field, an obligation already
-    completed) leaves the link unused, so the person can correct the form and confirm again."""
-    inspect_link(runtime, claim)
+    """Check the link against the database again and perform its action once (the task checks
+    the person once more, in the action's own transaction); LinkRefused otherwise. A refusal by
+    the action itself (a missing field, an obligation already completed) leaves the link
+    unused, so the person can correct the form and confirm again."""
+    actor = link_actor(runtime, claim, request)
+    inspect_link(runtime, claim, actor, now)
     try:
         for name, value in form.items():
             plain(name + value, name=name, label="表单字段")
-        return actions.perform(
-            runtime,
-            claim.action,
-            case_id=claim.case_id,
-            subject=claim.obligation_key,
-            actor=claim.recipient,
-            at=now,
-            form=form,
-            link=claim,
-        )
+        return perform_link(request, claim, form, person=actor, at=now)
+    except Forbidden as exc:
+        raise LinkRefused("forbidden", f"此链接已不能使用：{exc}", claim) from None
     except CaseError as exc:
         raise LinkRefused("refused", f"未能办理：{exc}", claim) from None
     except Invalid as exc:
@@ -179,10 +236,12 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
     try:
         with audited(runtime, now=now) as attempt:
             attempt.claim = _claim(runtime, token, now=now)
-            view = inspect_link(runtime, attempt.claim)
+            attempt.claim = identify(request, runtime, attempt.claim)  # a group's: who pressed
+            actor = link_actor(runtime, attempt.claim, request)
+            view = inspect_link(runtime, attempt.claim, actor, now)
             attempt.outcome = "viewed"
     except LinkRefused as refused:
-        return _refused(request, refused)
+        return _refused(request, refused, token=token)
     except Exception:  # audited as an error; logged here, answered in Chinese
         log.exception("一键办理链接页面出错")
         return _error(request)
@@ -204,16 +263,16 @@ def _act(request: Request, token: str, form: dict[str, str]) -> HTMLResponse:
     try:
         with audited(runtime, now=now) as attempt:
             claim = attempt.claim = _claim(runtime, token, now=now)
+            claim = attempt.claim = identify(request, runtime, claim)  # a group's: who pressed
             if not csrf_valid(request, form.pop("csrf", None), bound=claim.nonce):
                 message = "表单已失效，请重新打开通知中的链接再确认"
                 raise LinkRefused("bad_csrf", message, claim)
-            change = use_link(runtime, claim, form=form, now=now)
+            change = use_link(request, runtime, claim, form=form, now=now)
     except LinkRefused as refused:
         return _refused(request, refused, token=token)
     except Exception:  # audited as an error; the action's transaction was rolled back
         log.exception("一键办理出错")
         return _error(request)
-    request.app.state.after_change(change.case_id)
     return page(request, "link_done.html", {"message": change.message, "case_id": change.case_id})
 
 
@@ -221,9 +280,9 @@ def _refused(request: Request, refused: LinkRefused, *, token: str | None = None
     # An action's own refusal (a missing field) leaves the link usable: offer to try again.
     retry = token if refused.reason == "refused" else None
     status = 409 if refused.reason in ("used", "refused") else 403
-    return page(
-        request, "link_refused.html", {"message": refused.message, "retry": retry}, status=status
-    )
+    login = sign_in_path(token) if refused.reason == SIGN_IN and token else None
+    context = {"message": refused.message, "retry": retry, "login": login}
+    return page(request, "link_refused.html", context, status=status)
 
 
 def _error(request: Request) -> HTMLResponse:

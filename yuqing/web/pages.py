@@ -7,7 +7,7 @@ after a redirect, and the Chinese formatting of times and countdowns."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -16,8 +16,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from models.policy.escalation import format_late
-from models.policy.permissions import allowed_actions
+from models.policy.permissions import Reach, actions_of, role_names
+from models.policy.routing import Shift
+from models.policy.wording import deadline_text, left_text
+from notifications.context import build_context
 from tasks.runtime import Runtime, prepare
 from yuqing.web.security import (
     SignedIn,
@@ -42,6 +44,44 @@ ENV = Environment(
 
 def runtime_of(request: Request) -> Runtime:
     return prepare(request.app.state.config)
+
+
+CHANNEL_KINDS = {  # an Apprise URL's scheme → what office staff call the channel
+    "wecombot": "企业微信",
+    "wxteams": "企业微信",
+    "wecom": "企业微信",
+    "dingtalk": "钉钉",
+    "feishu": "飞书",
+    "lark": "飞书",
+    "mailto": "邮件",
+    "mailtos": "邮件",
+    "json": "Webhook",
+    "jsons": "Webhook",
+    "form": "Webhook",
+    "forms": "Webhook",
+    "xml": "Webhook",
+    "xmls": "Webhook",
+}
+
+
+def channel_labels(settings: Any) -> dict[str, str]:
+    """Channel id → its name in people's words: whose channel and what kind (王芳的企业微信)."""
+    owners: dict[str, list[str]] = {}
+    for person in settings.people:
+        for channel in person.channels:
+            owners.setdefault(channel, []).append(person.name)
+    labels = {}
+    for channel, secret in settings.secrets.channels.items():
+        scheme = secret.get_secret_value().split("://", 1)[0].lower()
+        kind = CHANNEL_KINDS.get(scheme, "短信" if "sms" in scheme else "通知渠道")
+        who = "、".join(owners.get(channel, []))
+        labels[channel] = f"{who}的{kind}" if who else kind
+    return labels
+
+
+def shifts_of(runtime: Runtime) -> tuple[Shift, ...]:
+    """The duty roster's shifts (who holds a rostered role when)."""
+    return build_context(runtime.settings, runtime.policy).routing.shifts
 
 
 def now_of(request: Request) -> datetime:
@@ -94,21 +134,33 @@ def page(
         "csrf": context.get("csrf") or form_token(request),
         "flash": unquote(request.cookies.get(FLASH_COOKIE, "")),
         "when": lambda at: local_time(at, tz),
+        "deadline": lambda at: "—" if at is None else deadline_text(at, tz),
         **context,
     }
     response = HTMLResponse(ENV.get_template(template).render(values), status_code=status)
     fresh = getattr(request.state, "csrf_seed", None)
     if fresh is not None and CSRF_COOKIE not in request.cookies:
-        response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="lax")
+        secure = secure_cookies(request)
+        response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="lax", secure=secure)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE)
     return response
 
 
-def redirect(url: str, *, flash: str = "") -> RedirectResponse:
+def secure_cookies(request: Request) -> bool:
+    """Cookies only over HTTPS when the console's public address is https (behind a TLS proxy
+    the app itself may see plain HTTP), or the request came over HTTPS."""
+    base = runtime_of(request).settings.web.base_url or ""
+    return base.startswith("https://") or request.url.scheme == "https"
+
+
+def redirect(url: str, *, flash: str = "", request: Request | None = None) -> RedirectResponse:
     response = RedirectResponse(url, status_code=303)
     if flash:
-        response.set_cookie(FLASH_COOKIE, quote(flash), httponly=True, samesite="lax", max_age=60)
+        secure = request is not None and secure_cookies(request)
+        response.set_cookie(
+            FLASH_COOKIE, quote(flash), httponly=True, samesite="lax", max_age=60, secure=secure
+        )
     return response
 
 
@@ -117,17 +169,16 @@ def local_time(at: datetime | None, tz: Any) -> str:
 
 
 def countdown(due: datetime, now: datetime) -> tuple[str, bool]:
-    """('剩余 2小时5分钟', False) or ('已超时 15分钟', True)."""
-    left = due - now
-    if left >= timedelta(0):
-        return f"剩余 {format_late(left)}", False
-    return f"已超时 {format_late(-left)}", True
+    """('剩余 2小时5分钟', False), ('刚刚超时', True) or ('已超时 15分钟', True)."""
+    return left_text(due, now)
 
 
 def chrome(request: Request, user: SignedIn) -> dict[str, Any]:
     """What every page of a signed-in person shows around its content (base.html)."""
     return {
         "user": user,
-        "allowed": allowed_actions(user.roles),
+        "allowed": actions_of(user.roles),
+        "office": bool(user.standing.reaching(Reach.OFFICE)),
+        "roles": role_names(sorted(user.roles)),
         "server_now": now_of(request).isoformat(),
     }

@@ -1,11 +1,13 @@
 """Registering a case by hand in the console (a citizen's report, a hotline call, a referral from
 the cyberspace office), as `yuqing case register` does: `models.repo.intake.register_manual_item`
 always opens a case or joins a similar open one; how the report came in is noted on the case
-timeline in the same transaction."""
+timeline in the same transaction. When the item was posted and when the event occurred (both
+optional, local time) are the anchors the policy's deadlines run from."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -14,9 +16,11 @@ from fastapi.responses import Response
 from models.parse.topics import CATEGORIES
 from models.parse.urls import link_problem
 from models.policy.forms import MAX_TEXT, FieldRefused, parse_count
+from models.policy.registration import registration_times
+from models.policy.states import CATEGORY_LABELS
+from models.repo.access import Forbidden
 from models.repo.cases import CaseError
-from models.repo.intake import register
-from tasks.act import record
+from yuqing.web.act import perform
 from yuqing.web.pages import now_of, page, redirect, runtime_of
 
 if TYPE_CHECKING:
@@ -29,14 +33,7 @@ CHANNELS = {
     "petition": "信访",
     "other": "其他",
 }
-CATEGORY_LABELS = {
-    "inquiry": "咨询诉求",
-    "hype": "恶意炒作",
-    "rumour": "造谣传谣",
-    "suggestion": "建设性意见",
-    "corruption": "涉腐问题",
-}
-assert set(CATEGORY_LABELS) == set(CATEGORIES)
+NO_CASE = 0  # a registration names no case: it opens (or joins) one
 COUNTS = {"clicks": "点击量", "comments": "评论数"}
 LENGTHS = {"title": ("标题", 500), "text": ("内容摘要", MAX_TEXT), "url": ("原帖链接", 2000)}
 
@@ -51,7 +48,7 @@ def register_page(
 ) -> Response:
     context = {
         "channels": CHANNELS,
-        "categories": CATEGORY_LABELS,
+        "categories": {c.value: label for c, label in CATEGORY_LABELS.items()},
         "errors": errors or [],
         "values": values or {},
     }
@@ -85,35 +82,25 @@ def _problems(form: Mapping[str, str]) -> list[str]:
 def register_from_form(
     request: Request, user: SignedIn, form: Mapping[str, str], chrome: Mapping[str, Any]
 ) -> Response:
+    runtime, now = runtime_of(request), now_of(request)
     problems = _problems(form)
+    horizon = timedelta(days=runtime.settings.general.horizon_days)
+    try:  # checked here to name every problem at once; the action reads them again
+        registration_times(form, runtime.settings.tz, now=now, within=horizon)
+    except FieldRefused as exc:
+        problems.append(str(exc))
     if problems:
         return register_page(request, chrome, errors=problems, values=form, status=422)
-    runtime, now = runtime_of(request), now_of(request)
-    channel = CHANNELS[form["channel"]]
+    fields = ("title", "text", "url", "category", "posted_at", "occurred_at")
+    values = {k: form.get(k, "").strip() for k in fields}
+    values |= {k: form.get(k, "").strip() for k in COUNTS}
+    values["via"] = CHANNELS[form["channel"]]
     try:
-        change = record(
-            runtime,
-            lambda session: register(
-                session,
-                title=form["title"],
-                text=form.get("text", "").strip(),
-                actor=user.person,
-                via=channel,
-                topics=runtime.topics,
-                policy=runtime.policy,
-                calendar=runtime.calendar,
-                now=now,
-                url=form.get("url", "").strip() or None,
-                category=form.get("category") or None,
-                clicks=parse_count(form.get("clicks", ""), name="clicks", label="点击量"),
-                comments=parse_count(form.get("comments", ""), name="comments", label="评论数"),
-            ),
-            at=now,
-        ).change
+        change = perform(request, user, "register", NO_CASE, values, None)
+    except Forbidden as exc:
+        return register_page(request, chrome, errors=[str(exc)], values=form, status=403)
     except CaseError as exc:
         return register_page(request, chrome, errors=[str(exc)], values=form, status=422)
-    request.app.state.after_change(change.case_id)
     item, case_id = change.data["item_id"], change.case_id
-    return redirect(
-        f"/cases/{case_id}", flash=f"登记成功：信息 {item} → 案件 {case_id}（登记人 {user.name}）"
-    )
+    flash = f"登记成功：信息 {item} → 案件 {case_id}（登记人 {user.name}）"
+    return redirect(f"/cases/{case_id}", flash=flash, request=request)

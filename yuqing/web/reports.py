@@ -9,32 +9,33 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from models.policy.permissions import ROLE_LABELS, office_refusal
+from models.repo.access import scope_of, sees_case
 from models.repo.cases import CaseError
 from models.repo.report_store import get_report, list_reports, sending, stuck_reports
 from models.reports.accountability import LedgerFilter, Verdict, verdict_text
-from models.reports.labels import CONSEQUENCE_LABELS, ROLE_LABELS
+from models.reports.labels import CONSEQUENCE_LABELS
 from models.reports.periods import KIND_LABELS, Period, PeriodError, ReportKind
 from models.reports.status import DELIVERY_LABELS, Consequence
 from models.store.db import session_scope
+from models.store.tables import AccountabilityRecord
 from notifications.documents import MIME, render
 from notifications.report_links import DownloadRefused
 from tasks.accountability import judge_record, ledger_document, ledger_rows
 from tasks.report_context import download_signer
 from tasks.report_rerun import rerun_reports
+from yuqing.web.admit import admit
 from yuqing.web.pages import ENV, chrome, csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.report_common import message, shown_period
-from yuqing.web.signin import current_user
+from yuqing.web.security import SignedIn
 from yuqing.web.stats import router as stats_router
+from yuqing.web.validate import read_form, valid_path_ids
 
-router = APIRouter(tags=["reports"])
-JUDGE_ROLES = frozenset(
-    {"office_head", "leader_in_charge", "principal_leader", "group_head", "approver"}
-)
-RERUN_ROLES = frozenset({"office_staff", "office_head", "operator"})
+router = APIRouter(tags=["reports"], dependencies=[Depends(valid_path_ids)])
 
 
 def mount(app: FastAPI) -> None:
@@ -55,9 +56,9 @@ def _ledger_query(request: Request) -> tuple[Period | None, LedgerFilter]:
 
 @router.get("/accountability", response_class=HTMLResponse)
 def ledger_page(request: Request) -> Response:
-    user = current_user(request)
-    if user is None:
-        return redirect(f"/login?next={request.url.path}")
+    user = admit(request, "accountability")
+    if not isinstance(user, SignedIn):
+        return user
     try:
         period, where = _ledger_query(request)
     except PeriodError as exc:
@@ -78,14 +79,16 @@ def ledger_page(request: Request) -> Response:
             if row.judgement
             else "",
         }
-        for row in ledger_rows(runtime, period=period, where=where)
+        for row in ledger_rows(
+            runtime, period=period, where=where, scope=scope_of(user.standing, runtime.policy)
+        )
     ]
     query = {k: v for k, v in request.query_params.items() if k in ("month", "verdict") and v}
     context = {
         "rows": rows,
         "month": request.query_params.get("month", ""),
         "verdict": where.verdict.value if where.verdict else "",
-        "can_judge": bool(JUDGE_ROLES & set(user.roles)),
+        "can_judge": office_refusal("judge", user.standing) is None,
         "consequences": [(c.value, CONSEQUENCE_LABELS[c.value]) for c in Consequence if c.value],
         "export": urlencode(query),
     }
@@ -94,14 +97,15 @@ def ledger_page(request: Request) -> Response:
 
 @router.post("/accountability/{record_id}/judge", response_class=HTMLResponse)
 async def judge(request: Request, record_id: int) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    user = current_user(request)
-    if user is None:
-        return redirect("/login?next=/accountability")
+    form = await read_form(request)
+    user = await run_in_threadpool(admit, request, "accountability")
+    if not isinstance(user, SignedIn):
+        return user
     if not csrf_valid(request, form.get("csrf")):
         return message(request, user, "表单已失效，请刷新页面后重试", 403)
-    if not JUDGE_ROLES & set(user.roles):
-        return message(request, user, "您的角色不能研判问责记录", 403)
+    reason = await run_in_threadpool(_may_judge, request, user, record_id)
+    if reason is not None:
+        return message(request, user, reason, 403)
     back = form.get("back") or "/accountability"
     back = back if back.startswith("/accountability") else "/accountability"
     try:
@@ -120,24 +124,43 @@ async def judge(request: Request, record_id: int) -> Response:
             consequence=Consequence(form.get("consequence", "")),
         )
     except CaseError as exc:
-        return redirect(back, flash=f"未能记录研判：{exc}")
-    return redirect(back, flash=f"已记录对逾期记录 {record_id} 的研判")
+        return redirect(back, flash=f"未能记录研判：{exc}", request=request)
+    return redirect(back, flash=f"已记录对逾期记录 {record_id} 的研判", request=request)
 
 
 @router.get("/accountability/export")
 def ledger_export(request: Request, format: str = "xlsx") -> Response:
-    user = current_user(request)
-    if user is None:
-        return redirect("/login?next=/accountability")
+    user = admit(request, "accountability")
+    if not isinstance(user, SignedIn):
+        return user
     if format not in ("xlsx", "csv"):
         return message(request, user, "导出格式只能是 xlsx 或 csv", 400)
     try:
         period, where = _ledger_query(request)
     except PeriodError as exc:
         return message(request, user, str(exc), 400)
-    document = ledger_document(runtime_of(request), now=now_of(request), period=period, where=where)
+    runtime = runtime_of(request)
+    scope = scope_of(user.standing, runtime.policy)
+    document = ledger_document(
+        runtime, now=now_of(request), period=period, where=where, scope=scope
+    )
     name = f"accountability-{period.label if period else 'all'}.{format}"
     return _file(render(document, format), name, format)
+
+
+def _may_judge(request: Request, user: SignedIn, record_id: int) -> str | None:
+    """Why the person may not judge this record (their roles, or a case outside their scope)."""
+    reason = office_refusal("judge", user.standing)
+    if reason is not None:
+        return reason
+    runtime = runtime_of(request)
+    with session_scope(runtime.engine) as session:
+        record = session.get(AccountabilityRecord, record_id)
+        if record is None:
+            return None  # the judgement names the unknown record
+        if not sees_case(session, user.standing, record.case_id, runtime.policy):
+            return f"问责记录 {record_id} 所属案件不在您的职责范围内，无权研判"
+    return None
 
 
 def _file(content: bytes, filename: str, format: str) -> Response:
@@ -151,9 +174,9 @@ def _file(content: bytes, filename: str, format: str) -> Response:
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request) -> Response:
-    user = current_user(request)
-    if user is None:
-        return redirect(f"/login?next={request.url.path}")
+    user = admit(request, "reports")
+    if not isinstance(user, SignedIn):
+        return user
     runtime = runtime_of(request)
     with session_scope(runtime.engine) as session:
         reports = list(list_reports(session))
@@ -168,15 +191,15 @@ def reports_page(request: Request) -> Response:
         }
         for r in reports
     ]
-    context = {"rows": rows, "can_rerun": bool(RERUN_ROLES & set(user.roles))}
+    context = {"rows": rows, "can_rerun": office_refusal("rerun_report", user.standing) is None}
     return page(request, "reports.html", {**chrome(request, user), **context})
 
 
 @router.get("/reports/{report_id}/file")
 def report_file(request: Request, report_id: int) -> Response:
-    user = current_user(request)
-    if user is None:
-        return redirect("/login?next=/reports")
+    user = admit(request, "reports")
+    if not isinstance(user, SignedIn):
+        return user
     return _stored(request, report_id) or message(request, user, "报告尚未生成成功", 404)
 
 
@@ -209,21 +232,22 @@ def signed_download(
 
 @router.post("/reports/{report_id}/rerun", response_class=HTMLResponse)
 async def rerun(request: Request, report_id: int) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    user = current_user(request)
-    if user is None:
-        return redirect("/login?next=/reports")
+    form = await read_form(request)
+    user = await run_in_threadpool(admit, request, "reports")
+    if not isinstance(user, SignedIn):
+        return user
     if not csrf_valid(request, form.get("csrf")):
         return message(request, user, "表单已失效，请刷新页面后重试", 403)
-    if not RERUN_ROLES & set(user.roles):
-        return message(request, user, "您的角色不能重跑报告", 403)
+    reason = office_refusal("rerun_report", user.standing)
+    if reason is not None:
+        return message(request, user, reason, 403)
     try:
         await run_in_threadpool(
             rerun_reports, runtime_of(request), now=now_of(request), report_ids=[report_id]
         )
     except CaseError as exc:
-        return redirect("/reports", flash=f"未能重跑：{exc}")
-    return redirect("/reports", flash=f"报告 {report_id} 已重跑")
+        return redirect("/reports", flash=f"未能重跑：{exc}", request=request)
+    return redirect("/reports", flash=f"报告 {report_id} 已重跑", request=request)
 
 
 def stuck_report_rows(request: Request) -> list[Mapping[str, Any]]:

@@ -14,6 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from models.policy.permissions import Standing
 from notifications.links import derive_key
 from settings import Settings, WebUser
 
@@ -63,22 +64,28 @@ def verify_password(password: str, stored: str) -> bool:
 
 @dataclass(frozen=True)
 class SignedIn:
-    """The person behind a console session, with what they may do."""
+    """The person behind a console session and where they stand now: the roles the directory
+    gives them, bounded by the account's own `roles` when it lists some."""
 
     username: str
-    person: str
-    name: str
-    roles: tuple[str, ...]
+    standing: Standing
+    bound: tuple[str, ...] | None = None  # the account's roles, when it lists some
+
+    @property
+    def person(self) -> str:
+        return self.standing.person
+
+    @property
+    def name(self) -> str:
+        return self.standing.name
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.standing.roles
 
 
 def find_user(settings: Settings, username: str) -> WebUser | None:
     return next((u for u in settings.web.users if u.username == username), None)
-
-
-def signed_in(settings: Settings, user: WebUser) -> SignedIn:
-    person = next(p for p in settings.people if p.id == user.person)
-    roles = tuple(user.roles or person.roles)
-    return SignedIn(username=user.username, person=person.id, name=person.name, roles=roles)
 
 
 # --- sessions ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Serving the web app with uvicorn: in the foreground (`yuqing web`) or in a background thread
-beside the Prefect deployments (`yuqing serve`, and the browser tests). A thread's server
+beside the Prefect deployments (`yuqing serve`, and the browser tests). Forwarded headers are
+believed only from `[web] trusted_proxies`. A thread's server
 installs no signal handlers, so Ctrl-C stays with the main thread; `stop` asks it to finish."""
 
 from __future__ import annotations
@@ -40,8 +41,19 @@ def _server(
     after_change: Callable[[int], None],
 ) -> uvicorn.Server:
     app = create_app(config, now=now, after_change=after_change)
+    trusted = prepare(config).settings.web.trusted_proxies
     return uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            # X-Forwarded-For / -Proto only from the configured reverse proxies: from anyone
+            # else they would let a client choose its address (and dodge the sign-in throttle).
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=list(trusted) or None,
+        )
     )
 
 

@@ -25,12 +25,13 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.policy.throttle import Backoff
+from models.repo.access import standing_of
 from models.repo.signins import next_try, record_attempt, settle_attempt
 from models.repo.websessions import end_session, live_session, open_session
 from models.store.db import session_scope
 from settings import Settings, WebUser
 from tasks.runtime import Runtime
-from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of
+from yuqing.web.pages import csrf_valid, now_of, page, redirect, runtime_of, secure_cookies
 from yuqing.web.security import (
     SignedIn,
     find_user,
@@ -38,7 +39,6 @@ from yuqing.web.security import (
     new_session_id,
     password_tag,
     session_digest,
-    signed_in,
     verify_password,
 )
 from yuqing.web.validate import read_form
@@ -68,8 +68,12 @@ def current_user(request: Request) -> SignedIn | None:
             reason = "account_removed" if user is None else "password_changed"
             end_session(session, digest, at=now, reason=reason)
             return None
+        bound = tuple(user.roles) or None
+        standing = standing_of(session, user.person, bound=bound)
+    if standing is None:  # the account's person is gone from the directory
+        return None
     request.state.session_id = session_id
-    return signed_in(runtime.settings, user)
+    return SignedIn(username=user.username, standing=standing, bound=bound)
 
 
 def client_address(request: Request) -> str:
@@ -170,7 +174,7 @@ def _open(
         max_age=minutes * 60,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
     return response
 
@@ -204,6 +208,6 @@ def _logout(request: Request, form: Mapping[str, str]) -> Response:
         runtime, digest = runtime_of(request), session_digest(request.state.session_id)
         with session_scope(runtime.engine) as session:
             end_session(session, digest, at=now_of(request), reason="signed_out")
-        response = redirect("/login", flash="已退出")
+        response = redirect("/login", flash="已退出", request=request)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -14,19 +14,20 @@ from models.reports.labels import percent
 from models.reports.periods import PeriodError, ReportKind
 from models.reports.timeline import series
 from tasks.reports import report_input
+from yuqing.web.admit import admit
 from yuqing.web.charts import rate_bars, stacked_columns
-from yuqing.web.pages import chrome, now_of, page, redirect, runtime_of
+from yuqing.web.pages import chrome, now_of, page, runtime_of
 from yuqing.web.report_common import message, shown_period
-from yuqing.web.signin import current_user
+from yuqing.web.security import SignedIn
 
 router = APIRouter(tags=["reports"])
 
 
 @router.get("/stats", response_class=HTMLResponse)
 def stats_page(request: Request, month: str = "", year: str = "") -> Response:
-    user = current_user(request)
-    if user is None:
-        return redirect(f"/login?next={request.url.path}")
+    user = admit(request, "stats")
+    if not isinstance(user, SignedIn):
+        return user
     try:
         period = shown_period(request, ReportKind.MONTHLY, month, year)
     except PeriodError as exc:

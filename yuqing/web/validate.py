@@ -12,7 +12,11 @@ from fastapi import Request
 
 from models.policy.forms import FieldRefused, parse_id
 
-PATH_IDS = {"case_id": "案件编号"}  # path parameters that number a record, with their labels
+PATH_IDS = {  # path parameters that number a record, with their labels
+    "case_id": "案件编号",
+    "record_id": "问责记录编号",
+    "report_id": "报告编号",
+}
 _YEAR = re.compile(r"[0-9]{4}")
 YEARS = (1970, 2100)
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.policy import Policy
+from models.policy.routing import Shift
 from models.policy.stages import STAGE_LABELS
 from models.policy.states import (
     APPROVAL_LABELS,
@@ -24,7 +25,9 @@ from models.policy.states import (
     EventKind,
     ObligationStatus,
     Outcome,
+    category_label,
 )
+from models.policy.wording import deadline_text
 from models.repo.case_records import (
     Slice,
     latest_events,
@@ -33,7 +36,9 @@ from models.repo.case_records import (
     latest_notifications,
 )
 from models.repo.case_records import timeline_page as records_page
-from models.repo.cases import case_obligations, get_case
+from models.repo.cases import CLI_ACTOR, case_obligations, get_case
+from models.repo.directory import load_directory
+from models.repo.mywork import who_must_act
 from models.repo.unreachable import CaseUnreachable, on_case
 from models.store.tables import (
     ApprovalRequest,
@@ -80,6 +85,8 @@ class CasePage:
     timeline: Sequence[CaseEvent]
     approvals: list[dict[str, Any]]
     units: list[str] = field(default_factory=list)  # responsible unit names, the lead first
+    next_step: dict[str, Any] | None = None  # the nearest open obligation: what, by whom, left
+    category_label: str = ""
     outcome_label: str = ""
     names: dict[str, str] = field(default_factory=dict)
     cut: dict[str, Slice[Any]] = field(default_factory=dict)  # each list, cut to RECENT
@@ -91,11 +98,18 @@ class CasePage:
 
 
 def case_page(
-    session: Session, policy: Policy, case_id: int, *, now: datetime, timeline_page: int = 1
+    session: Session,
+    policy: Policy,
+    case_id: int,
+    *,
+    now: datetime,
+    timeline_page: int = 1,
+    shifts: Sequence[Shift] = (),
 ) -> CasePage:
     """The case with every list bounded: the latest RECENT of each, the timeline paged."""
     case = get_case(session, case_id)
     names = {p.id: p.name for p in session.exec(select(Person)).all()}
+    names |= {"system": "系统", CLI_ACTOR: "命令行"}
     deadlines = []
     for o in case_obligations(session, case_id):
         text, overdue = countdown(o.due_at, now)
@@ -129,6 +143,8 @@ def case_page(
         timeline=timeline.rows,
         approvals=_approvals(session, case_id, policy),
         units=[_unit_name(session, u) for u in case.units],
+        next_step=_next_step(session, case, deadlines, now=now, shifts=shifts),
+        category_label=category_label(case.category),
         outcome_label=OUTCOME_LABELS.get(Outcome(case.outcome), "") if case.outcome else "",
         names=names,
         cut={
@@ -144,6 +160,33 @@ def case_page(
         timeline_pages=max(1, -(-(timeline.total or 0) // TIMELINE_PAGE)),
         timeline_total=timeline.total or 0,
     )
+
+
+def _next_step(
+    session: Session,
+    case: Case,
+    deadlines: list[dict[str, Any]],
+    *,
+    now: datetime,
+    shifts: Sequence[Shift],
+) -> dict[str, Any] | None:
+    """下一步: the open obligation due first, who must act on it and the time left."""
+    open_ones = [d for d in deadlines if d["o"].status == ObligationStatus.OPEN]
+    if not open_ones or case.closed_at is not None:
+        return None
+    first = min(open_ones, key=lambda d: d["o"].due_at)
+    o = first["o"]
+    names = {p.id: p.name for p in session.exec(select(Person)).all()}
+    people = who_must_act(
+        load_directory(session),
+        names,
+        owner_role=o.owner_role,
+        assignee=o.assignee_id,
+        units=case.units,
+        at=now,
+        shifts=shifts,
+    )
+    return {"o": o, "who": "、".join(people) or "无人（请转办）", **first}
 
 
 def _unit_name(session: Session, unit_id: str) -> str:
@@ -174,6 +217,19 @@ def _deliveries(
     ]
 
 
+def describe_request(session: Session, r: ApprovalRequest, policy: Policy) -> str:
+    """What a request asks for, in a line: the statement's text, the lower grade, the later
+    deadline."""
+    if r.kind == ApprovalKind.DOWNGRADE:
+        return f"降至{policy.scheme.level(r.payload['grade']).label}"
+    if r.kind == ApprovalKind.EXTENSION:
+        obligation = session.get(Obligation, r.obligation_id) if r.obligation_id else None
+        until = datetime.fromisoformat(r.payload["until"])
+        title = obligation.title if obligation else ""
+        return f"{title} 延至 {deadline_text(until, ZoneInfo(policy.timezone))}"
+    return str(r.payload.get("text", ""))
+
+
 def _approvals(session: Session, case_id: int, policy: Policy) -> list[dict[str, Any]]:
     """The case's requests (statements, downgrades, extensions) with what each asks for."""
     rows = session.exec(
@@ -181,23 +237,13 @@ def _approvals(session: Session, case_id: int, policy: Policy) -> list[dict[str,
         .where(ApprovalRequest.case_id == case_id)
         .order_by(col(ApprovalRequest.requested_at), col(ApprovalRequest.id))
     ).all()
-    tz = ZoneInfo(policy.timezone)
-    out = []
-    for r in rows:
-        asked = r.payload.get("text", "")
-        if r.kind == ApprovalKind.DOWNGRADE:
-            asked = f"降至{policy.scheme.level(r.payload['grade']).label}"
-        elif r.kind == ApprovalKind.EXTENSION:
-            obligation = session.get(Obligation, r.obligation_id) if r.obligation_id else None
-            until = datetime.fromisoformat(r.payload["until"]).astimezone(tz)
-            asked = f"{obligation.title if obligation else ''} 延至 {until:%Y-%m-%d %H:%M}"
-        out.append(
-            {
-                "r": r,
-                "label": APPROVAL_LABELS[r.kind],
-                "asked": asked,
-                "pending": r.status == ApprovalStatus.PENDING,
-                "status": DECISION_LABELS[r.status],
-            }
-        )
-    return out
+    return [
+        {
+            "r": r,
+            "label": APPROVAL_LABELS[r.kind],
+            "asked": describe_request(session, r, policy),
+            "pending": r.status == ApprovalStatus.PENDING,
+            "status": DECISION_LABELS[r.status],
+        }
+        for r in rows
+    ]

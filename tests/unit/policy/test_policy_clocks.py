@@ -143,12 +143,12 @@ def test_wall_clock_needs_no_calendar_year(cal: WorkCalendar) -> None:
     assert due.at == local("2031-01-01 12:00") and not due.provisional
 
 
-def test_provisional_due_counts_weekends_only(cal: WorkCalendar) -> None:
+def test_provisional_due_counts_weekends_and_days_off_by_law(cal: WorkCalendar) -> None:
     due = due_at_provisional(
         (1, Clock.working_days), local("2027-10-01 09:00"), calendar=cal, tz=SH
     )
     assert due.provisional is True
-    assert due.at == local("2027-10-05 00:00")  # Fri → Mon 10-04 (weekends only)
+    assert due.at == local("2027-10-05 00:00")  # Fri → Mon 10-04 (no swaps are guessed)
 
 
 def test_provisional_is_not_set_when_year_is_covered(cal: WorkCalendar) -> None:

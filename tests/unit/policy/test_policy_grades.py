@@ -138,11 +138,15 @@ def test_manual_upgrade_records_actor(policy: Policy) -> None:
     assert decision.upgrade and not decision.automatic and decision.actor == "张三"
 
 
-@pytest.mark.parametrize("missing", ["actor", "reason", "approver"])
-def test_downgrade_needs_actor_reason_and_approver(missing: str, policy: Policy) -> None:
+@pytest.mark.parametrize(
+    ("missing", "named"), [("actor", "申请人"), ("reason", "理由"), ("approver", "审批人")]
+)
+def test_downgrade_needs_actor_reason_and_approver(
+    missing: str, named: str, policy: Policy
+) -> None:
     args = {"actor": "张三", "reason": "已澄清", "approver": "李四"}
     args[missing] = ""
-    with pytest.raises(PolicyError, match=missing):
+    with pytest.raises(PolicyError, match=f"缺少：{named}$"):
         decide_regrade(policy.scheme, "g1", "g3", **args)
 
 

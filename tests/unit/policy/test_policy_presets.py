@@ -29,6 +29,7 @@ from models.policy import (
 )
 from models.policy.extensions import extension_cap
 from models.store.presets import list_presets, load_preset
+from tests.support.seed_rules import SEEDS, Rule
 
 E = StageEvent
 CAL = WorkCalendar.default()
@@ -344,3 +345,76 @@ def test_s4_closed_loop() -> None:
     assert p.due["feedback_report"] == local("2026-03-12 00:00")  # 3 working days after Fri
     with pytest.raises(PolicyError):
         apply_event(Stage.detected, E.report, at=local("2026-03-02 09:10"), policy=policy)
+
+
+# --- who is told and who decides, against the seeds' own words (tests/support/seed_rules.py) ---
+
+REPORT_ROWS = [
+    pytest.param(preset, grade, expected, id=f"{preset}-{grade}")
+    for preset, seed in SEEDS.items()
+    for grade, expected in seed.report.items()
+]
+STATEMENT_ROWS = [
+    pytest.param(preset, grade, expected, id=f"{preset}-{grade}")
+    for preset, seed in SEEDS.items()
+    for grade, expected in seed.statement.items()
+]
+
+
+def _policy(preset: str) -> Policy:
+    return load_preset(preset, S1_6_HOURS if preset == "s1-6" else None)
+
+
+S1_6_HOURS = {
+    "obligations.g1.upward_report.duration": "1h",
+    "obligations.g2.upward_report.duration": "2h",
+    **{f"obligations.g{g}.golden_hours.duration": "2h" for g in (1, 2, 3, 4)},
+}
+
+
+@pytest.mark.parametrize(("preset", "grade", "expected"), REPORT_ROWS)
+def test_the_quick_report_goes_where_the_seed_says(preset: str, grade: str, expected: Rule) -> None:
+    told = set(_policy(preset).notify_roles(StageEvent.report, grade))
+    assert told == expected.roles, expected.cite
+
+
+@pytest.mark.parametrize(("preset", "grade", "expected"), STATEMENT_ROWS)
+def test_the_statement_is_approved_by_whom_the_seed_names(
+    preset: str, grade: str, expected: Rule
+) -> None:
+    assert set(_policy(preset).approver_roles("statement", grade)) == expected.roles, expected.cite
+
+
+def test_s4_reports_the_handling_to_political_legal_propaganda_and_cyberspace() -> None:
+    expected = SEEDS["s4"].review
+    assert expected is not None
+    assert set(_policy("s4").notify_roles(StageEvent.review, "一级")) == expected.roles
+
+
+def test_s1_13_notice_to_the_city_committee_reaches_the_city_committee() -> None:
+    """S1-13 (三)：红色级舆情报至市委 — the chain's 通报：市委 goes to 市委, not the group head."""
+    policy, expected = _policy("s1-13"), SEEDS["s1-13"].top_chain
+    assert expected is not None
+    top = policy.chain[-1]
+    assert top.label == "通报：市委" and set(top.roles) == expected.roles
+
+
+def test_s1_6_titles_name_the_cyberspace_office_not_the_blank() -> None:
+    """S1-6 报告：上报党组、上级部门和县xx办 — the blank is read as 县网信办 (seeds-spec §2.1-B)."""
+    policy = _policy("s1-6")
+    titles = [rule.title for grade in policy.scheme.ids for rule in policy.obligations_for(grade)]
+    assert titles and all("xx" not in title for title in titles)
+    assert "上报党组、上级部门和县网信办" in titles
+
+
+def test_s1_18_titles_follow_the_grade() -> None:
+    """S1-18 三：重特大 通知发生责任单位并告知县网信办；重要 上报网信办；一般 报分管领导."""
+    policy = _policy("s1-18")
+    assert policy.rule("重特大", "notify").title == "通知发生责任单位"
+    assert policy.rule("一般", "notify").title == "报分管领导"
+
+
+def test_every_role_has_a_chinese_label() -> None:
+    from models.policy.policy import ROLE_LABELS, ROLES
+
+    assert set(ROLE_LABELS) == set(ROLES)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import docx
 import pytest
 from openpyxl import load_workbook
 
-from models.reports.document import Document, Table
+from models.reports.document import Document, Rate, Table
 from models.reports.quick import QuickReport
 from notifications.documents import quick_docx, render
 from notifications.report_links import DownloadRefused, DownloadSigner
@@ -56,6 +57,29 @@ def test_the_workbook_has_a_sheet_per_table_a_frozen_header_and_local_times() ->
     assert book["案件清单"].freeze_panes == "A2"
 
 
+def test_the_form_is_a_filed_form_and_rates_are_numbers() -> None:
+    """S0-14's form as an office files it: the title merged across the columns, every cell
+    bordered and wrapped, landscape A4 one page wide; a rate is a number shown as a percent."""
+    rated = Table("sla", "时限统计", ("事项", "按时率"), [("快报", Rate(0.9333)), ("办结", None)])
+    book = load_workbook(io.BytesIO(render(replace(DOC, tables=(*DOC.tables, rated)), "xlsx")))
+    form = book["月度台账"]
+    assert {str(r) for r in form.merged_cells.ranges} == {"A1:C1", "A2:C2"}
+    assert form["B5"].alignment.wrap_text and form["B5"].border.left.style == "thin"
+    assert form["A3"].border.bottom.style == "thin"
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    cell = book["时限统计"]["B2"]
+    assert cell.value == pytest.approx(0.9333) and cell.number_format == "0.0%"
+    assert book["时限统计"]["B3"].value is None  # nothing due: no rate, not 0%
+    text = render(replace(DOC, tables=(rated,), primary="sla"), "csv").decode("utf-8-sig")
+    assert text.splitlines()[1] == "快报,93.3%"
+    assert json.loads(render(replace(DOC, tables=(rated,)), "json"))["tables"]["sla"]["rows"][0][
+        "按时率"
+    ] == pytest.approx(0.9333)
+
+
 def test_csv_has_a_bom_and_reads_back_with_the_csv_module() -> None:
     content = render(DOC, "csv")
     assert content.startswith(b"\xef\xbb\xbf")
@@ -92,6 +116,9 @@ def test_the_quick_report_document_opens_in_word_with_its_fields() -> None:
     assert paragraphs[0] == "舆情快报" and "2026年第3期" in paragraphs[1]
     cells = [[c.text for c in row.cells] for row in word.tables[0].rows]
     assert cells == [["网络名", "forum.test"], ["舆情信息", "某中学食堂饭菜变质"], ["等级", "一级"]]
+    page = word.sections[0]  # A4 (not US Letter), with the margins of GB/T 9704
+    assert (round(page.page_width.mm), round(page.page_height.mm)) == (210, 297)
+    assert (round(page.top_margin.mm), round(page.left_margin.mm)) == (37, 28)
 
 
 def test_charts_are_svg_with_escaped_labels_and_red_bars_below_target() -> None:
@@ -133,3 +160,25 @@ def test_a_download_link_opens_until_it_expires_and_only_as_signed() -> None:
     other = DownloadSigner.from_secret("j" * 40, base_url="https://yq.test", ttl=timedelta(days=1))
     with pytest.raises(DownloadRefused):
         other.check(report_id=5, recipient="wangfang", expires=query["e"], tag=query["s"], now=now)
+
+
+ACTIVE = ('=HYPERLINK("http://evil.example","点我")', "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd")
+INERT = Table("inert", "注入", ("标题", "点击"), [(text, -5) for text in ACTIVE])
+
+
+@pytest.mark.parametrize("text", ACTIVE, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_a_workbook_cell_that_begins_like_a_formula_is_text(text: str) -> None:
+    document = Document("注入", "", (INERT,), "inert", {})
+    sheet = load_workbook(io.BytesIO(render(document, "xlsx")))["注入"]
+    (cell,) = [row[0] for row in sheet.iter_rows(min_row=2) if row[0].value == text]
+    assert cell.data_type == "s" and cell.quotePrefix  # shown and kept as text, never run
+    assert sheet.cell(row=cell.row, column=2).value == -5  # a number stays a number
+
+
+@pytest.mark.parametrize("text", ACTIVE, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_a_csv_cell_that_begins_like_a_formula_is_text(text: str) -> None:
+    content = render(Document("注入", "", (INERT,), "inert", {}), "csv")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+    assert [text] == [r[0][1:] for r in rows[1:] if r[0][1:] == text]
+    (row,) = [r for r in rows[1:] if r[0][1:] == text]
+    assert row[0] == "'" + text and row[1] == "-5"  # the apostrophe makes it text; -5 a number

@@ -20,10 +20,11 @@ from models.reports.periods import (
 from models.reports.schedule import Timing, crons
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-D, W, M, H, A = (
+D, W, M, Q, H, A = (
     ReportKind.DAILY,
     ReportKind.WEEKLY,
     ReportKind.MONTHLY,
+    ReportKind.QUARTERLY,
     ReportKind.HALFYEAR,
     ReportKind.ANNUAL,
 )
@@ -37,6 +38,8 @@ D, W, M, H, A = (
         (W, date(2026, 12, 31), date(2026, 12, 28), date(2027, 1, 4), "2026-W53"),
         (M, date(2026, 2, 14), date(2026, 2, 1), date(2026, 3, 1), "2026-02"),
         (M, date(2026, 12, 31), date(2026, 12, 1), date(2027, 1, 1), "2026-12"),
+        (Q, date(2026, 3, 31), date(2026, 1, 1), date(2026, 4, 1), "2026-Q1"),
+        (Q, date(2026, 11, 22), date(2026, 10, 1), date(2027, 1, 1), "2026-Q4"),
         (H, date(2026, 6, 30), date(2026, 1, 1), date(2026, 7, 1), "2026-H1"),
         (H, date(2026, 7, 1), date(2026, 7, 1), date(2027, 1, 1), "2026-H2"),
         (A, date(2026, 5, 5), date(2026, 1, 1), date(2027, 1, 1), "2026"),
@@ -64,6 +67,8 @@ def test_period_containing_a_day(
             date(2026, 11, 1),
             date(2026, 12, 1),
         ),  # any later day: last month
+        (Q, date(2026, 10, 1), None, date(2026, 7, 1), date(2026, 10, 1)),  # S0-12: quarter end
+        (Q, date(2027, 1, 1), None, date(2026, 10, 1), date(2027, 1, 1)),
         (H, date(2026, 7, 1), None, date(2026, 1, 1), date(2026, 7, 1)),
         (H, date(2027, 1, 1), None, date(2026, 7, 1), date(2027, 1, 1)),
         (A, date(2027, 1, 1), None, date(2026, 1, 1), date(2027, 1, 1)),
@@ -134,6 +139,7 @@ def test_unreadable_options_are_refused_naming_the_option(
             Timing(M, time(9), december_day=11),
             ("0 9 1 2-12 *", "0 9 11 12 *"),  # December's form on the 11th, no January run
         ),
+        (Timing(Q, time(9)), ("0 9 1 1,4,7,10 *",)),  # S0-12: each quarter's end
         (Timing(H, time(9)), ("0 9 1 1,7 *",)),
         (Timing(A, time(9), month=12, day=20), ("0 9 20 12 *",)),
     ],

@@ -1,8 +1,8 @@
-"""The tables people read, built from rows: the S0-14 ledger (columns in the form's order, what
-was done, the result, the next task, the remarks), the accountability ledger (evidence, hints,
-the judgement or 待研判, never a verdict by the machine), the daily digest (title + link, capped
-message) and the quick report's mandated fields; and that the pure core imports nothing but the
-standard library and the pure policy."""
+"""The tables people read, built from rows: the S0-14 ledger (one row per risk point, columns in
+the form's order: the measures, the results, the next task, the remarks, the figures as
+numbers), the accountability ledger (evidence, hints, the judgement or 待研判, never a verdict by
+the machine), the daily digest (title + link, capped message) and the quick report's mandated
+fields; and that the pure core imports nothing but the standard library and the pure policy."""
 
 from __future__ import annotations
 
@@ -22,11 +22,13 @@ from models.reports.accountability import (
 )
 from models.reports.build import ReportInput
 from models.reports.digest import MESSAGE_LINES, daily_document, digest_text
+from models.reports.document import Rate
 from models.reports.figures import SlaTally
 from models.reports.labels import Labels, duration_text
 from models.reports.ledger import LEDGER_HEADERS, Progress, ledger_table
 from models.reports.periods import ReportKind, period_containing
 from models.reports.quick import MANDATED, ItemFacts, QuickFacts, quick_report
+from models.reports.risks import RiskPoint, group_cases
 from models.reports.rows import AccountabilityRow, CaseRow, Judgement, ObligationRow, epoch
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -81,6 +83,10 @@ def obligation(
 
 
 def test_the_ledger_follows_the_s0_14_form() -> None:
+    """S0-14 附件: one row per risk point (存在风险点), its measures as the plan writes them plus
+    the period's handling counted (never internal steps with their times), its results, next
+    tasks and remarks; the plan's lead and responsible units and resolution deadline; the
+    figures as numbers. Cases under no risk point are grouped by topic, then the rest."""
     assert LEDGER_HEADERS[:6] == (
         "序号",
         "存在风险点",
@@ -103,37 +109,57 @@ def test_the_ledger_follows_the_s0_14_form() -> None:
         obligation("handling_completed", "办结", due=T + timedelta(days=5)),
     ):
         step.add(row, as_of=epoch(as_of), resolution_keys=keys)
-    table = ledger_table(
-        [
-            case(1),
-            case(
-                2,
-                closed_at=T + timedelta(days=2),
-                outcome="subsided",
-                units=(),
-                lead_unit=None,
-                source_kind="intake",
-                source="网信办转办",
-            ),
-        ],
-        {1: step},
-        {1: ["discipline"]},
-        LABELS,
-        preamble=("意识形态领域风险防范化解工作信息填报表（2026-11）",),
+    food = RiskPoint(
+        "food",
+        "学校食品安全事件向意识形态领域传导的风险",
+        measures="一是强化信息发布审查；二是加强舆情监控。",
+        lead_units=("edu",),
+        units=("edu", "health"),
+        deadline="12月底前稳控化解到位，并长期坚持",
+        topics=frozenset({"school"}),
     )
-    first, second = table.records()
-    assert first["序号"] == 1
-    assert first["存在风险点"] == "某中学事件1（一级，捏造、歪曲、谣言）"
-    assert first["具体应对措施"] == "快报（11-03 09:20）；首次回应（11-03 13:00）；移送纪检监察机关"
-    assert first["风险防范化解成效"] == "处置中（交办）"
-    assert first["下步重点工作"] == "书面快报（截止 2026-11-03 10:00）"
-    assert first["备注"] == "逾期2项：首次回应、书面快报"
+    religion = RiskPoint("religion", "宗教领域意识形态风险", categories=frozenset({"corruption"}))
+    cases = [
+        case(1, topic="school"),
+        case(
+            2,
+            topic="school",
+            closed_at=T + timedelta(days=2),
+            outcome="subsided",
+            source_kind="intake",
+            source="网信办转办",
+        ),
+        case(3, topic="traffic", category="inquiry"),
+        case(4, topic=None, category="suggestion"),
+    ]
+    groups = group_cases(cases, [food, religion], {"school": "学校", "traffic": "交通"})
+    table = ledger_table(
+        groups, {1: step}, {1: ["discipline"]}, LABELS, preamble=("填报表（2026-11）",)
+    )
+    first, second, third, fourth = table.records()
+    assert [r["序号"] for r in table.records()] == [1, 2, 3, 4]
+    assert first["存在风险点"] == "学校食品安全事件向意识形态领域传导的风险"
+    assert first["具体应对措施"] == (
+        "一是强化信息发布审查；二是加强舆情监控。\n本期处置相关舆情2起：已研判2起、"
+        "已交办核查2起、已公开回应1起、已办结1起；移送纪检监察机关1次。"
+    )
+    assert first["风险防范化解成效"] == (
+        "相关舆情2起，已办结1起（平息1起），在办1起；到期时限3项，按时完成1项，逾期2项。"
+    )
+    assert first["下步重点工作"] == "督促办结在办舆情：某中学事件1：书面快报（截止 11-03 10:00）"
+    assert first["备注"] == "逾期事项2项；1起首次获知来自外部转办"
     assert (first["牵头单位"], first["责任单位"]) == ("教育局", "教育局、卫健委")
-    assert first["化解时限"] == datetime(2026, 11, 8, 9, 0)  # noqa: DTZ001 - a local time
-    assert second["风险防范化解成效"] == "已办结：平息（2026-11-05）"
-    assert second["下步重点工作"] == "善后跟踪，防止反弹"
-    assert second["具体应对措施"] == "已登记，待处置"
-    assert "首次获知来自外部转办（网信办转办）" in str(second["备注"])
+    assert first["化解时限"] == "12月底前稳控化解到位，并长期坚持"
+    assert (first["涉及舆情（起）"], first["已办结（起）"]) == (2, 1)
+    assert isinstance(first["时限按时率"], Rate) and abs(first["时限按时率"] - 1 / 3) < 1e-9
+    assert second["存在风险点"] == "宗教领域意识形态风险"  # in the plan: listed with no cases
+    assert second["风险防范化解成效"] == "本期未发生相关舆情"
+    assert second["具体应对措施"] == "本期未发现相关舆情，保持常态监测"
+    assert second["时限按时率"] is None and second["涉及舆情（起）"] == 0
+    assert third["存在风险点"] == "涉交通网络舆情风险"
+    assert fourth["存在风险点"] == "其他网络舆情风险（未列入方案风险点）"
+    assert fourth["下步重点工作"] == "持续监测，防止反弹"
+    assert all("09:20" not in str(r["具体应对措施"]) for r in table.records())
 
 
 def record(record_id: int, **changes: object) -> AccountabilityRow:
@@ -230,7 +256,7 @@ def test_the_quick_report_carries_the_mandated_fields() -> None:
     assert document.field("舆情信息") == "某中学食堂饭菜变质。家长称孩子吃到变质饭菜"
     assert document.field("网友留言大概内容") == "家长称孩子吃到变质饭菜"
     assert "本地论坛：http://forum.test/1" in document.field("出处及链接")
-    assert (document.field("类别"), document.field("等级")) == ("询问、置疑、诉求", "一级")
+    assert (document.field("类别"), document.field("等级")) == ("询问、质疑、诉求", "一级")
     assert document.field("传播情况") == "相关信息 2 条，点击 3300，评论 145"
     assert document.issue_line.startswith("2026年第3期")
     written = QuickFacts(7, "x", "g1", None, T, items, gist="网友质疑食品安全监管")

@@ -4,7 +4,8 @@
 function yqFormat(ms) {
   var m = Math.floor(Math.abs(ms) / 60000), h = Math.floor(m / 60); m = m % 60;
   var t = h ? h + "小时" + m + "分钟" : m + "分钟";
-  return ms >= 0 ? "剩余 " + t : "已超时 " + t;
+  if (ms >= 0) return "剩余 " + t;
+  return ms > -60000 ? "刚刚超时" : "已超时 " + t;
 }
 function yqTick() {
   var now = Date.now() + (window.yqSkew || 0);

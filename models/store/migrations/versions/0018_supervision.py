@@ -3,7 +3,7 @@ how many rounds) instead of being given up; the people who cannot be reached, an
 office was told; when the sweep last ran
 
 Revision ID: 0018_supervision
-Revises: 0015_delivery
+Revises: 0019_seeds
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0018_supervision"
-down_revision: str | None = "0015_delivery"
+down_revision: str | None = "0019_seeds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
