@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.markup import escape
+
 from models.policy.calendar import DaySource, WorkCalendar
 from yuqing.cli_common import State, console, print_json, refusals
 

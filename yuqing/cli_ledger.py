@@ -101,11 +101,10 @@ def judge(
 def judge_of(runtime: Runtime, by: str | None, record_id: int) -> str:
     """The person judging: named (`--by`, else the configured operator), holding a judging
     role, and seeing the record's case; CaseError (exit 2) saying what is missing."""
-    from models.repo.cases import CaseError
-    from models.store.db import session_scope
-
     from models.policy.permissions import office_refusal
     from models.repo.access import Forbidden, sees_case, standing_of
+    from models.repo.cases import CaseError
+    from models.store.db import session_scope
     from models.store.tables import AccountabilityRecord
 
     person = who_acts(runtime, by).person

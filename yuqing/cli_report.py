@@ -98,11 +98,6 @@ def _progress() -> Iterator[Callable[[str], None]]:
 
 
 def _build(kind: ReportKind) -> Callable[..., None]:
-    from models.repo.cases import CLI_ACTOR
-    from tasks.report_context import filler_for
-    from tasks.reports import Filters, build_report, send_report
-    from tasks.runtime import prepare
-
     def command(
         date: str = typer.Option(None, "--date", help="包含该日的期间，如 2026-11-22"),
         month: str = typer.Option(None, "--month", help="月份，如 2026-11"),
@@ -121,6 +116,11 @@ def _build(kind: ReportKind) -> Callable[..., None]:
         ),
         at: str = AT,
     ) -> None:
+        from models.repo.cases import CLI_ACTOR
+        from tasks.report_context import filler_for
+        from tasks.reports import Filters, build_report, send_report
+        from tasks.runtime import prepare
+
         with failures():
             runtime = prepare(config_arg())
             who = filler_for(runtime.settings, who_acts(runtime, by).person)

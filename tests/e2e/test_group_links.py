@@ -21,11 +21,9 @@ from sqlmodel import col, select
 from models.repo.cases import case_obligations
 from models.store.db import session_scope
 from models.store.tables import LinkAttempt, LinkUse
-from tasks.runtime import context_for
-from tests.support.escalation import cycle
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 from tests.support.console import csrf_of, sign_in
-from tests.support.escalation import T0, new_case
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import Clock, free_port, served, write_web_config
 from yuqing.localservers import WebhookReceiver
 from yuqing.standins import WeComStandIn

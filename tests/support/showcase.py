@@ -12,12 +12,10 @@ from datetime import timedelta
 from models.reports.periods import ReportKind, parse_period
 from notifications.links import derive_key, sign_link
 from tasks.act import ActionRequest, record_action
-from tasks.runtime import context_for
-from tests.support.escalation import cycle
 from tasks.reports import build_report
-from tasks.runtime import Runtime
+from tasks.runtime import Runtime, context_for
 from tests.support.configs import OFFICE
-from tests.support.escalation import T0, new_case
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import LINK_KEY
 
 LONG = "某中学食堂饭菜变质，多名家长在论坛发帖称孩子在学校食堂吃到变质饭菜，要求学校公开说明"
