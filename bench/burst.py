@@ -11,7 +11,7 @@ they are due (no database: the floor of sending this many from one Python proces
 The storm's parts: due → first attempt, from serve's own record (the sweep writing the lapses
 and their outbox rows, batch by batch, then the claim); the same serve sending 1,000 alerts
 written to the outbox in one commit, as a set-based sweep would (the dispatch side alone); and
-the sweep alone on the same 1,000 deadlines in this process (`tasks.cycle.sweep_all`, no
+the sweep alone on the same 1,000 deadlines in this process (`tasks.escalation.sweep`, no
 dispatch beside it): its cost per lapse.
 
 Then the group storm (`bench/group_storm.py`): 1,000 lapses to 200 people sharing 10 WeCom
@@ -45,8 +45,8 @@ from sqlalchemy import Engine, func, select
 from models.policy.clocks import utc_now
 from models.store.db import session_scope
 from models.store.tables import Delivery, Notification
-from tasks.cycle import context_for, sweep_all
-from tasks.runtime import prepare
+from tasks.escalation import sweep
+from tasks.runtime import context_for, prepare
 from tests.support.outbox import add_people, fill_outbox
 
 PEOPLE = [f"p{n:02d}" for n in range(50)]
@@ -166,7 +166,7 @@ def sweep_alone(backend: str) -> float:
             runtime.engine, dict.fromkeys(add_deadlines(runtime.engine, owners, title="s"), due)
         )
         began = time.perf_counter()
-        done = sweep_all(
+        done = sweep(
             runtime.engine,
             now=utc_now(),
             ctx=context_for(runtime),

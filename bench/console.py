@@ -33,6 +33,7 @@ from common import database, median, percentile, rss_mb
 from serving import DESK_SECRET, DESK_TOML
 from sqlalchemy import insert
 
+from deployments.serve_record import serve_ready
 from models.policy import Stage
 from models.policy.states import EventKind, ObligationStatus
 from models.repo.directory import sync_directory
@@ -250,11 +251,10 @@ def run_backend(backend: str, cases: int, events: int, runs: int) -> dict[str, f
         sampler = Sampler(serve.pid)
         sampler.start()
         try:
-            record = Path(d) / "data" / "serve.json"
             deadline = time.monotonic() + 600
-            while not record.exists() and serve.poll() is None and time.monotonic() < deadline:
+            while serve_ready(Path(d) / "data") is None:
+                assert serve.poll() is None and time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.2)
-            assert record.exists(), "serve did not start"
             found = measure(f"http://127.0.0.1:{port}", cases, runs)
         finally:
             serve.send_signal(signal.SIGTERM)

@@ -63,6 +63,12 @@ def _serve_receiver(conn: Connection) -> None:
             arrivals.extend(Arrival(r.path, r.at, _ids(r.body)) for r in fresh if r.path != DESK)
             if request == "count":
                 conn.send(sum(len(a.ids) for a in arrivals))
+            elif request == "refuse":  # connections refused until "recover"
+                receiver.refuse()
+                conn.send(True)
+            elif request == "recover":
+                receiver.recover()
+                conn.send(True)
             else:  # "arrivals"
                 conn.send(arrivals)
 
@@ -90,6 +96,15 @@ class Receiver:
     def count(self) -> int:
         self._conn.send("count")
         return int(self._conn.recv())
+
+    def refuse(self) -> None:
+        """Stop listening: every connection is refused (a channel down), until `recover()`."""
+        self._conn.send("refuse")
+        self._conn.recv()
+
+    def recover(self) -> None:
+        self._conn.send("recover")
+        self._conn.recv()
 
     def arrivals(self) -> list[Arrival]:
         self._conn.send("arrivals")

@@ -28,8 +28,9 @@ from typing import Any
 from common import median, percentile, rss_mb
 from serving import DESK_SECRET, DESK_TOML
 
-from deployments.prefect_api import read_serve, use_api
+from deployments.prefect_api import use_api
 from deployments.reaper import MARK, owner_token
+from deployments.serve_record import read_serve
 from tests.support.web import free_port
 
 YUQING = str(Path(sys.executable).with_name("yuqing"))
@@ -143,7 +144,7 @@ def start_serve(config: Path) -> tuple[subprocess.Popen[bytes], float]:
     )
     while True:
         found = read_serve(config.parent / "data")
-        if found is not None and found.pid == serve.pid:
+        if found is not None and found.pid == serve.pid and found.prefect_api:
             return serve, time.monotonic() - began
         assert serve.poll() is None and time.monotonic() - began < 600, "serve did not start"
         time.sleep(0.05)

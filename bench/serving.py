@@ -20,6 +20,7 @@ from pathlib import Path
 from peers import DESK, free_port
 from sqlalchemy import Engine, bindparam, insert, update
 
+from deployments.serve_record import serve_ready
 from models.policy import Stage
 from models.policy.clocks import utc_now
 from models.policy.states import ObligationStatus
@@ -80,11 +81,12 @@ def serving(config: Path, *, limit: float = 300) -> Iterator[subprocess.Popen[st
         stderr=subprocess.STDOUT,
         text=True,
     )
-    record = config.parent / "data" / "serve.json"
     deadline = time.monotonic() + limit
-    while not record.exists() and serve.poll() is None and time.monotonic() < deadline:
+    while serve_ready(config.parent / "data") is None:
+        if serve.poll() is not None or time.monotonic() > deadline:
+            break
         time.sleep(0.2)
-    if not record.exists():
+    if serve_ready(config.parent / "data") is None:
         serve.kill()
         raise RuntimeError(f"serve did not come up: {(config.parent / 'serve.log').read_text()}")
     try:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from models.policy.states import ObligationStatus
 from models.repo.directory import sync_directory
-from models.repo.escalation import claim_due, escalate_due
+from models.repo.lapses import claim_due, escalate_due
 from models.store.db import make_engine, session_scope
 from models.store.presets import default_policy
 from models.store.tables import Obligation

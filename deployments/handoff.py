@@ -3,11 +3,13 @@ front: the CLI, the console, the action links and serve's wake-up loop.
 
 After an action (`hand_off`): the process's own runner is woken when it has one (`poke`: the
 wake-up loop of `yuqing serve` or `yuqing web`, which runs the flow within a moment); else a
-running `yuqing serve` on the same data directory (found by its address file) picks the steps
-up within `dispatch.wake_poll_seconds`, so the command only says so; else the flow runs here,
-against the Prefect API this process has, or the running serve's, or a local server started for
-it. The wake-up loop itself runs the flow for every case with waiting steps (`run_steps`).
-Steps never carried out stay on the stuck list."""
+running `yuqing serve` on the same data directory (found by its address file and its process,
+whether or not its Prefect server is up yet) picks the steps up within
+`dispatch.wake_poll_seconds`, so the command only says so and returns at once; else the flow
+runs here, against the Prefect API this process has, or the running serve's, or a local server
+started for it (saying so in one line, with how long that server took). The wake-up loop
+itself runs the flow for every case with waiting steps (`run_steps`). Steps never carried out
+stay on the stuck list. Prefect is imported only where a flow runs here."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from deployments.prefect_api import prefect_api, running_serve
+from deployments.serve_record import serve_alive
 from models.repo.steps import cases_waiting
 from models.store.db import session_scope
 from tasks.runtime import Runtime
@@ -73,10 +75,18 @@ def hand_off(
     if poke is not None:
         poke(case_id)
         return {"steps": "runner"}
-    serve = running_serve(runtime.settings.general.data_dir)
+    serve = serve_alive(runtime.settings.general.data_dir)
     if serve is not None:
         say(f"通知等后续步骤由运行中的 yuqing serve（进程 {serve.pid}）执行")
         return {"steps": "serve", "serve_pid": serve.pid}
-    with prefect_api(runtime.settings.general.data_dir, say=say):
+    from deployments.prefect_api import prefect_api
+
+    def started(seconds: float) -> None:
+        say(
+            f"未发现运行中的 yuqing serve：临时启动 Prefect 服务来执行后续步骤（用时 {seconds:.0f}"
+            " 秒；运行 yuqing serve 时命令即刻返回）"
+        )
+
+    with prefect_api(runtime.settings.general.data_dir, say=say, on_ready=started):
         done = run_steps(runtime, config, now=at, case_ids=[case_id], at=at, say=say)
     return {"steps": "failed" if done["failed"] else "done", **done}

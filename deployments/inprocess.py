@@ -61,7 +61,8 @@ class InProcessRunner:
         """Stop polling, give running flow runs `grace` seconds, then record the rest as
         cancelled; their ids."""
         self.stopping.set()
-        self._thread.join(timeout=self.poll_seconds + 5)
+        if self._thread.ident is not None:  # started (a stop may come while it registers)
+            self._thread.join(timeout=self.poll_seconds + 5)
         deadline = time.monotonic() + grace
         for item in self.served:
             if item.running is not None:
@@ -80,8 +81,11 @@ class InProcessRunner:
         while not self.stopping.wait(self.poll_seconds):
             try:
                 self.poll_once()
-            except Exception:  # the API may be restarting: try again at the next poll
-                log.exception("in-process runner: poll failed")
+            except Exception as error:  # the API may be restarting: try again at the next poll
+                if api_away(error):  # said once by serve's monitor, not per poll
+                    log.debug("in-process runner: Prefect API away: %s", error)
+                else:
+                    log.exception("in-process runner: poll failed")
 
     def poll_once(self) -> None:
         from prefect import get_client
@@ -119,6 +123,15 @@ class InProcessRunner:
             )
             item.running = (run.id, thread)
             thread.start()
+
+
+def api_away(error: BaseException) -> bool:
+    """The error says the Prefect API did not answer (not that yuqing has a bug)."""
+    names = {c.__module__.split(".")[0] for c in type(error).__mro__}
+    status = getattr(getattr(error, "response", None), "status_code", 0) or 0
+    return (
+        bool(names & {"httpx", "httpcore", "anyio"}) or isinstance(error, OSError) or status >= 500
+    )
 
 
 def _when(run: Any) -> datetime:

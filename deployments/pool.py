@@ -1,9 +1,16 @@
 """Serve's side of the distributed setup: the Prefect process work pool (created if missing), the
 pool's deployments registered (`deployments.declared.pool`), and the wake-ups handed to the
 workers: when the wake-up loop finds something due, `PoolEscalations` starts an `escalate/pool`
-run, keeping as many in flight as there are workers online (or `serve.escalation_runs`). A run
-that has been running longer than it may (`escalation_max_seconds` and a minute) no longer
-counts: its worker died under it; it is marked crashed so the Prefect UI says so."""
+run, keeping as many in flight as there are workers online (or `serve.escalation_runs`).
+
+A run whose worker died no longer counts, and is marked crashed so Prefect's UI says so: one
+claimed by a worker but not started within PENDING_LIMIT (the worker died between the claim and
+the start: Prefect leaves it PENDING for ever); one running that stopped beating (its beat, in
+yuqing's database, every `dispatch.heartbeat_seconds`: `tasks.run_beat`), or never beat within
+START_LIMIT of its start; one running longer than a run may (`escalation_max_seconds` and a
+minute). So the next escalation run is asked for within seconds of a worker's death, not when
+Prefect marks the worker offline. Prefect's own zombie detection (flow-run heartbeats and a
+proactive automation, `deployments.zombies`) marks every other pool run of a dead worker."""
 
 from __future__ import annotations
 
@@ -22,6 +29,9 @@ Say = Callable[[str], None]
 ESCALATE = "escalate"
 ASK_EVERY_S = 1.0  # at most one look at the pool's runs per second
 OVERRUN_S = 60.0
+PENDING_LIMIT = timedelta(seconds=45)  # a worker starts its run's process well within this
+START_LIMIT = timedelta(seconds=45)  # ... and the run beats well within this of its start
+Beating = Callable[[UUID], bool | None]  # the run beats: True, stopped: False, never: None
 
 
 def ensure_pool(name: str) -> None:
@@ -55,11 +65,16 @@ class PoolEscalations:
         runs: int | None,
         max_seconds: float,
         overrun: float = OVERRUN_S,
+        beating: Beating = lambda _run_id: None,
+        pending_limit: timedelta = PENDING_LIMIT,
+        start_limit: timedelta = START_LIMIT,
     ) -> None:
         self.deployment_id = deployment_id
         self.work_pool = work_pool
         self.runs = runs
         self.stale = timedelta(seconds=max_seconds + overrun)
+        self.beating = beating
+        self.pending_limit, self.start_limit = pending_limit, start_limit
         self.asked: list[UUID] = []
         self.last_look = 0.0
 
@@ -93,13 +108,29 @@ class PoolEscalations:
         for run in runs:
             if run.state is None or run.state.is_final():
                 continue
-            started = run.start_time
-            if run.state.is_running() and started and datetime.now(UTC) - started > self.stale:
-                message = "运行超时未结束：其 worker 可能已退出"
-                client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+            dead = self._dead(run, datetime.now(UTC))
+            if dead is not None:
+                client.set_flow_run_state(run.id, Crashed(message=dead), force=True)
+                log.warning("escalation run %s: %s", run.id, dead)
                 continue
             going.append(run.id)
         return going
+
+    def _dead(self, run: Any, now: datetime) -> str | None:
+        """Why the run's worker is gone (None: it is not)."""
+        state = run.state
+        if state.is_pending() and state.timestamp and now - state.timestamp > self.pending_limit:
+            return "已被 worker 领取但未启动：其 worker 可能已退出"
+        if not state.is_running():
+            return None
+        started, beat = run.start_time, self.beating(run.id)
+        if beat is False:
+            return "运行已停止心跳：其 worker 已退出"
+        if beat is None and started and now - started > self.start_limit:
+            return "运行启动后没有心跳：其 worker 可能已退出"
+        if started and now - started > self.stale:
+            return "运行超时未结束：其 worker 可能已退出"
+        return None
 
     def _wanted(self, client: Any) -> int:
         if self.runs is not None:
@@ -114,14 +145,33 @@ class PoolEscalations:
 
 
 def start_pool(config: str | None, runtime: Any, say: Say) -> PoolEscalations:
-    """Register the pool's deployments and give the wake-up loop its work."""
+    """Register the pool's deployments and Prefect's zombie automation, and give the wake-up
+    loop its work."""
+    from deployments.zombies import ensure_zombie_automation
+
     options = runtime.settings.serve
     work_pool = options.work_pool
     ids = register(config, work_pool)
     say(f"已在工作池 {work_pool} 登记部署：{'、'.join(sorted(ids))}")
+    ensure_zombie_automation(work_pool)
     return PoolEscalations(
         ids[ESCALATE],
         work_pool,
         runs=options.escalation_runs,
         max_seconds=options.escalation_max_seconds,
+        beating=beating_in(runtime),
     )
+
+
+def beating_in(runtime: Any) -> Beating:
+    """Whether a pool run beats, read from yuqing's database (a dispatcher's timeout twice)."""
+    from models.store.db import session_scope
+    from notifications.liveness import run_alive
+
+    timeout = timedelta(seconds=2 * runtime.settings.dispatch.claimer_timeout_seconds)
+
+    def beating(run_id: UUID) -> bool | None:
+        with session_scope(runtime.engine) as session:
+            return run_alive(session, str(run_id), now=datetime.now(UTC), timeout=timeout)
+
+    return beating

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import httpx
 
-SERVE_FILE = "serve.json"  # in the data directory, while `yuqing serve` runs
+from deployments.serve_record import ServeRecord, alive, serve_alive
+
 SERVER_RECORD = "yuqing-server.json"  # beside Prefect's database: who started its server
 STARTUP_LIMIT_S = 600.0  # a fresh home on two busy cores took 80 s; leave room
 PROGRESS_EVERY_S = 15.0
@@ -77,65 +78,15 @@ def healthy(url: str, *, timeout: float = 2.0) -> bool:
         return False
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
-# --- the running serve's address file -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ServeRecord:
-    """What a running `yuqing serve` tells other processes: its pid and addresses."""
-
-    pid: int
-    prefect_api: str
-    console: str | None = None
-    prefect_server_pid: int | None = None
-
-
-def serve_file(data_dir: Path) -> Path:
-    return data_dir / SERVE_FILE
-
-
-def read_serve(data_dir: Path) -> ServeRecord | None:
-    """The serve record of `data_dir`, whatever the state of its process (None: no record)."""
-    try:
-        raw = json.loads(serve_file(data_dir).read_text(encoding="utf-8"))
-        return ServeRecord(
-            pid=int(raw["pid"]),
-            prefect_api=str(raw["prefect_api"]),
-            console=raw.get("console"),
-            prefect_server_pid=raw.get("prefect_server_pid"),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+# --- the running serve -----------------------------------------------------------------------
 
 
 def running_serve(data_dir: Path) -> ServeRecord | None:
-    """The `yuqing serve` running on this data directory and answering, if any."""
-    record = read_serve(data_dir)
-    if record is None or not alive(record.pid) or not healthy(record.prefect_api):
+    """The `yuqing serve` running on this data directory whose Prefect API answers, if any."""
+    record = serve_alive(data_dir)
+    if record is None or record.prefect_api is None or not healthy(record.prefect_api):
         return None
     return record
-
-
-def write_serve(data_dir: Path, record: ServeRecord) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    temporary = serve_file(data_dir).with_suffix(".tmp")
-    temporary.write_text(json.dumps(record.__dict__), encoding="utf-8")
-    temporary.replace(serve_file(data_dir))
-
-
-def remove_serve(data_dir: Path) -> None:
-    with contextlib.suppress(OSError):
-        serve_file(data_dir).unlink()
 
 
 # --- a local server ---------------------------------------------------------------------------
@@ -242,10 +193,13 @@ def start_server(
     say: Say = _quiet,
     limit: float = STARTUP_LIMIT_S,
     env: dict[str, str] | None = None,
+    on_ready: Callable[[float], None] | None = None,
 ) -> LocalServer:
     """Start `prefect server start` on `home` and wait until it answers; PrefectUnavailable
     (one line) when it exits or does not answer within `limit` seconds. `env` adds to its
-    environment (e.g. PREFECT_SERVER_DATABASE_CONNECTION_URL for PostgreSQL)."""
+    environment (e.g. PREFECT_SERVER_DATABASE_CONNECTION_URL for PostgreSQL). It says when it
+    starts and when it is ready, or, with `on_ready`, hands that the seconds it took instead
+    (the caller says it in its own words); a long start is said every 15 s either way."""
     home = home.resolve()
     with _home_lock(home):
         end_orphan(home, say=say)
@@ -259,6 +213,11 @@ def start_server(
             "PREFECT_HOME": str(home),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_UI_ENABLED": "true" if ui else "false",
+            # The UI asks this address for its API, not Prefect's default port 4200 (an
+            # operator's own PREFECT_UI_API_URL wins: a server behind a proxy).
+            "PREFECT_UI_API_URL": os.environ.get("PREFECT_UI_API_URL") or url,
+            "PREFECT_SERVER_API_HOST": host,
+            "PREFECT_SERVER_API_PORT": str(port),
             "DO_NOT_TRACK": "1",
             **(env or {}),
         }
@@ -277,16 +236,19 @@ def start_server(
         record = {"pid": process.pid, "owner": os.getpid(), "url": url}
         (home / SERVER_RECORD).write_text(json.dumps(record), encoding="utf-8")
         try:
-            _wait_ready(server, say=say, limit=limit)
+            _wait_ready(server, say=say, limit=limit, on_ready=on_ready)
         except BaseException:
             server.stop(timeout=5)
             raise
     return server
 
 
-def _wait_ready(server: LocalServer, *, say: Say, limit: float) -> None:
+def _wait_ready(
+    server: LocalServer, *, say: Say, limit: float, on_ready: Callable[[float], None] | None
+) -> None:
     started = time.monotonic()
-    say(f"正在启动本地 Prefect 服务（{server.home}）…")
+    if on_ready is None:
+        say(f"正在启动本地 Prefect 服务（{server.home}）…")
     next_note = started + PROGRESS_EVERY_S
     while True:
         waited = time.monotonic() - started
@@ -295,7 +257,10 @@ def _wait_ready(server: LocalServer, *, say: Say, limit: float) -> None:
                 f"Prefect 服务启动失败（退出码 {server.process.returncode}），日志：{server.log}"
             )
         if healthy(server.url, timeout=1.0):
-            say(f"Prefect 服务已就绪：{server.url}（用时 {waited:.0f} 秒）")
+            if on_ready is None:
+                say(f"Prefect 服务已就绪：{server.url}（用时 {waited:.0f} 秒）")
+            else:
+                on_ready(waited)
             return
         if waited > limit:
             raise PrefectUnavailable(f"Prefect 服务 {limit:.0f} 秒内未就绪，日志：{server.log}")
@@ -353,19 +318,25 @@ def _reread_prefect_settings() -> None:
 
 
 @contextlib.contextmanager
-def prefect_api(data_dir: Path | None, *, say: Say = _quiet) -> Iterator[str]:
+def prefect_api(
+    data_dir: Path | None,
+    *,
+    say: Say = _quiet,
+    on_ready: Callable[[float], None] | None = None,
+) -> Iterator[str]:
     """The Prefect API for this process's flow runs: its own, the running serve's, or a local
-    server on Prefect's home started for the block (see the module docstring)."""
+    server on Prefect's home started for the block (see the module docstring; `on_ready` as
+    `start_server`'s)."""
     existing = current_api()
     if existing:
         yield existing
         return
     serve = running_serve(data_dir) if data_dir is not None else None
-    if serve is not None:
+    if serve is not None and serve.prefect_api is not None:
         with use_api(serve.prefect_api) as url:
             yield url
         return
-    server = start_server(prefect_home(), say=say)
+    server = start_server(prefect_home(), say=say, on_ready=on_ready)
     try:
         with use_api(server.url) as url:
             try:

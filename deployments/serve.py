@@ -1,61 +1,53 @@
-"""`yuqing serve`: the process an office runs. It says each start-up step, starts (or uses) the
-Prefect server, records its addresses in the data directory's `serve.json` so other commands find
-it, starts the wake-up loop and the web app the front door hands it, says where the console and
-Prefect's UI are, and runs until Ctrl-C or SIGTERM, which stop everything within seconds.
-
-Embedded (the default): collection on its interval, the backstop sweep and the manual re-run run
-inside this process (`deployments.inprocess`: no new interpreter per run, no pile-up), the wake-up
-loop alerts each lapse at its due time, and the dispatch service (`deployments.dispatcher`), which
-the wake-up loop kicks after each sweep, sends the alerts. Distributed (`serve.work_pool` and
-`PREFECT_API_URL`): the same deployments are registered for the pool's workers and the wake-up loop
-asks them for escalation runs (`deployments.pool`); serve keeps the console and the wake-ups. A
-database that does not answer yet is waited for, with back-off, each retry said
-(`prepare_patiently`).
+"""`yuqing serve`: the process an office runs. It says each start-up step as it happens
+(`deployments.startup`), and starts what sends alerts first: as soon as the database answers,
+the dispatch service (`deployments.dispatcher`, supervised: a dispatcher process that dies is
+started again) and the wake-up loop (`deployments.wakeup`), which alerts each lapse at its due
+time; then the web app the front door hands it, the monitor (`deployments.monitor`: each fault
+state said once when it starts and once when it ends, and `status.json`), and its address record
+(`serve.json`), so commands hand it their steps at once. Prefect's server starts beside all
+that (or the one `PREFECT_API_URL` names is used); once it answers, the case steps that people's
+actions caused are carried out (case flows), and the deployments are registered: run inside this
+process (`deployments.inprocess`: collection, the backstop sweep, re-runs, reports; no new
+interpreter per run, no pile-up) or, in the distributed setup (`serve.work_pool`), on the pool's
+workers, whom the wake-up loop asks for escalation runs (`deployments.pool`). Ctrl-C or SIGTERM
+stops everything within seconds, without a traceback.
 
 No process serve starts outlives it, even after `kill -9`, and a new serve ends whatever a crashed
-one left (`deployments.reaper`)."""
+one left (`deployments.reaper`); after a kill, what the old dispatchers held is sent again within
+the claimer timeout of the new serve's start, Prefect or not."""
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import logging
 import os
-import signal
+import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from types import FrameType
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.exc import OperationalError
-
-from deployments.prefect_api import (
-    LocalServer,
-    PrefectUnavailable,
-    ServeRecord,
-    drain_prefect,
-    read_serve,
-    remove_serve,
-    running_serve,
-    start_server,
-    use_api,
-    write_serve,
-)
+from deployments.monitor import Monitor, ServeView
 from deployments.reaper import end_leftovers, mark_children, start_watchdog
-from models.policy.clocks import utc_now
-from settings import SettingsError
-from tasks.runtime import Runtime, calendar_gaps, database_unreachable, prepare, reach_problems
+from deployments.serve_record import ServeRecord, remove_serve, write_serve
+from deployments.startup import (
+    check_channels,
+    prefect_server,
+    prepare_patiently,
+    refuse_second_serve,
+    stop_on_signals,
+)
+from deployments.wakeup import PoolNotReady, Waker, start_wake_thread
+from models.policy.faults import FaultBoard
+from tasks.runtime import Runtime
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
 # The stop budget (SIGINT/SIGTERM to exit, children included, within 10 s): seconds each step
 # may take at most. A flow run still going after its grace is recorded as cancelled.
 RUN_GRACE_S = 2.0
-DRAIN_S = 1.5
 WEB_S = 1.0
 DISPATCH_S = 3.0  # sends in flight finish and are recorded; a process still sending is killed
-PREFECT_SERVER_S = 3.0  # then SIGKILL; what is left after that, the watchdog ends
 
 
 class WebApp(Protocol):
@@ -71,186 +63,174 @@ class WebApp(Protocol):
 StartWeb = Callable[[Runtime, Callable[[int], None]], WebApp | None]
 
 
-def check_channels(runtime: Runtime) -> int:
-    """Refuse to start with a channel URL Apprise cannot use; log URLs in privacy form only."""
-    from notifications.channels import is_valid_url, privacy_url
-
-    problems = []
-    channels = runtime.settings.secrets.channels
-    for channel_id, secret in channels.items():
-        url = secret.get_secret_value()
-        if not is_valid_url(url):
-            problems.append(f"secrets.channels.{channel_id}: Apprise 无法识别 {privacy_url(url)}")
-        else:
-            log.info("channel %s: %s", channel_id, privacy_url(url))
-    if problems:
-        raise SettingsError(problems)
-    return len(channels)
-
-
-@contextlib.contextmanager
-def _prefect_server(runtime: Runtime, say: Say) -> Iterator[tuple[str, LocalServer | None]]:
-    """The operator's Prefect API (`PREFECT_API_URL`, the distributed setup), or serve's own
-    server on `serve.prefect_port` with its state under `data_dir/prefect`."""
-    configured = os.environ.get("PREFECT_API_URL")
-    if configured:
-        say(f"使用已配置的 Prefect 服务：{configured}")
-        yield configured, None
-        return
-    if runtime.settings.serve.work_pool:
-        raise PrefectUnavailable(
-            "serve.work_pool 已设置（分布式部署）：请用 PREFECT_API_URL 指明共用的 Prefect 服务"
-        )
-    options = runtime.settings.serve
-    server = start_server(
-        runtime.settings.general.data_dir / "prefect",
-        host=options.prefect_host,
-        port=options.prefect_port,
-        services=True,  # its scheduler creates the scheduled deployments' runs
-        ui=True,
-        say=say,
-    )
-    try:
-        with use_api(server.url):
-            try:
-                yield server.url, server
-            finally:
-                drain_prefect(timeout=DRAIN_S)
-    finally:
-        say("正在停止 Prefect 服务…")
-        server.stop(timeout=PREFECT_SERVER_S)
-
-
-def _refuse_second_serve(data_dir: Path) -> None:
-    running = running_serve(data_dir)
-    if running is not None:
-        raise PrefectUnavailable(
-            f"已有 yuqing serve 在运行（进程 {running.pid}，Prefect {running.prefect_api}）"
-        )
-    if read_serve(data_dir) is not None:  # a record left by a serve that was killed
-        remove_serve(data_dir)
-
-
-def _stop_on_signals() -> None:
-    """SIGTERM stops serve like Ctrl-C (SIGINT): through the same clean shutdown."""
-
-    def interrupt(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGINT, interrupt)
-
-
-def database_retry_wait(attempt: int) -> float:
-    """Seconds before trying an unreachable database again: 1, 2, 4 … at most 60."""
-    return float(min(60, 2 ** (attempt - 1)))
-
-
-def prepare_patiently(
-    config: str | None, say: Say, *, sleep: Callable[[float], None] = time.sleep
-) -> Runtime:
-    """The runtime, once the database answers (saying each retry), with every obligation of
-    the policy reaching somebody: an unreachable first chain level refuses to start, a later
-    one is said as a warning."""
-    for attempt in itertools.count(1):
-        try:
-            runtime = prepare(config)
-            break
-        except OperationalError as exc:
-            wait = database_retry_wait(attempt)
-            say(f"{database_unreachable(exc)}；{wait:.0f} 秒后重试（第 {attempt} 次）")
-            sleep(wait)
-    problems, warnings = reach_problems(runtime.settings, runtime.policy)
-    for warning in [*warnings, *calendar_gaps(runtime, utc_now())]:
-        say(f"警告：{warning}")
-    if problems:
-        raise SettingsError(problems)
-    return runtime
-
-
 def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -> None:
     """Start everything, say where it is, serve until Ctrl-C or SIGTERM, stop everything."""
-    _stop_on_signals()
-    say("检查配置并迁移数据库…")
-    runtime = prepare_patiently(config, say)
-    data_dir = runtime.settings.general.data_dir
-    say(f"数据库已就绪；通知渠道 {check_channels(runtime)} 个，全部可用")
-    _refuse_second_serve(data_dir)
-    left = end_leftovers("serve", data_dir)
-    if left:
-        say(f"已结束上次异常退出的 serve 遗留的进程 {len(left)} 个：{left}")
-    watchdog = start_watchdog(mark_children("serve", data_dir))
+    stop_on_signals()
     try:
-        with _prefect_server(runtime, say) as (api, server):
-            _serve(config, runtime, api, server, start_web, say)
+        say("检查配置并连接数据库…")
+        runtime = prepare_patiently(config, say)
+        data_dir = runtime.settings.general.data_dir
+        say(f"数据库已就绪；通知渠道 {check_channels(runtime)} 个，全部可用")
+        refuse_second_serve(data_dir)
+        left = end_leftovers("serve", data_dir)
+        if left:
+            say(f"已结束上次异常退出的 serve 遗留的进程 {len(left)} 个：{left}")
+    except KeyboardInterrupt:
+        say("收到停止信号，正在停止…")
+        return
+    token = mark_children("serve", data_dir)
+    watchdog = start_watchdog(token)
+    try:
+        Serving(config, runtime, token, say).run(start_web)
     finally:
         watchdog.finish()
 
 
-def _serve(
-    config: str | None,
-    runtime: Runtime,
-    api: str,
-    server: LocalServer | None,
-    start_web: StartWeb | None,
-    say: Say,
-) -> None:
-    from deployments.wakeup import start_wake_thread
+class PoolLater:
+    """The wake-up loop's work in the distributed setup, once the pool is registered (until
+    then the loop escalates by itself)."""
 
-    data_dir = runtime.settings.general.data_dir
-    work_pool = runtime.settings.serve.work_pool
+    def __init__(self) -> None:
+        self.pool: Callable[[datetime], bool] | None = None
+
+    def __call__(self, now: datetime) -> bool:
+        if self.pool is None:
+            raise PoolNotReady
+        return self.pool(now)
+
+
+@dataclass
+class Serving:
+    """The parts of one serve, started in order and stopped in reverse."""
+
+    config: str | None
+    runtime: Runtime
+    token: str
+    say: Say
+    board: FaultBoard = field(init=False)
+    view: ServeView = field(init=False)
+    dispatch: Any = None
+    waker: Waker | None = None
+    web: WebApp | None = None
+    monitor: Monitor | None = None
     runner: Any = None
-    work: Any = None
-    if work_pool:
-        from deployments.pool import start_pool
+    steps: threading.Event = field(default_factory=threading.Event)
+    work: PoolLater | None = None
+    wake_thread: threading.Thread | None = None
 
-        work = start_pool(config, runtime, say)
-    dispatch = None
-    if not work_pool:  # on the pool, the workers' escalation runs send
-        from deployments.dispatcher import DispatchService
+    def __post_init__(self) -> None:
+        self.board = FaultBoard(self.say)
+        self.view = ServeView(work_pool=self.runtime.settings.serve.work_pool)
 
-        dispatch = DispatchService(runtime, config, say=say)
-        dispatch.start()
-    kick = dispatch.kick if dispatch is not None else None
-    _, waker = start_wake_thread(runtime, config, work=work, kick=kick)
-    say(
-        "到期唤醒已启动：时限到点即发出催办，办理后的通知随即发出"
-        + ("（催办由工作池的 worker 发送）" if work else "")
-    )
-    web = start_web(runtime, waker.poke) if start_web is not None else None
-    write_serve(
-        data_dir,
-        ServeRecord(
-            pid=os.getpid(),
-            prefect_api=api,
-            console=web.url if web else None,
-            prefect_server_pid=server.process.pid if server else None,
-        ),
-    )
-    if web is not None:
-        say(f"控制台：{web.url}/")
-    say(f"Prefect 界面：{api.removesuffix('/api')}（PREFECT_API_URL={api}）")
-    try:
-        if not work_pool:
+    def run(self, start_web: StartWeb | None) -> None:
+        try:
+            self._start_sending()
+            if start_web is not None and self.waker is not None:
+                self.web = start_web(self.runtime, self.waker.poke)
+            self.view.console = self.web.url if self.web else None
+            if self.web is not None:
+                self.say(f"控制台：{self.web.url}/")
+            self._record(api=None, server_pid=None)
+            self.monitor = Monitor(self.runtime, self.board, self.view)
+            self.monitor.start()
+            with prefect_server(self.runtime, self.say) as (api, server):
+                try:
+                    self.view.prefect_api = api
+                    self._start_deployments()
+                    self._record(api=api, server_pid=server.process.pid if server else None)
+                    self.say(f"Prefect 界面：{api.removesuffix('/api')}（PREFECT_API_URL={api}）")
+                    self.say("yuqing serve 已就绪；Ctrl-C 停止")
+                    while True:
+                        time.sleep(1)
+                except KeyboardInterrupt:
+                    self.say("收到停止信号，正在停止…")
+                finally:
+                    self._stop_runs()  # while Prefect's server still answers
+        except KeyboardInterrupt:
+            self.say("收到停止信号，正在停止…")
+        finally:
+            self._stop()
+
+    def _start_sending(self) -> None:
+        """The dispatch service and the wake-up loop: they need the database only."""
+        work = PoolLater() if self.view.work_pool else None
+        if work is None:  # on the pool, the workers' escalation runs send
+            from deployments.dispatcher import DispatchService
+
+            service = DispatchService(self.runtime, self.config, say=self.say, board=self.board)
+            self.dispatch = service
+            self.dispatch.start()
+            self.view.dispatchers, self.view.restarts = self.dispatch.alive, self.dispatch.restarts
+        kick = self.dispatch.kick if self.dispatch is not None else None
+        self.wake_thread, self.waker = start_wake_thread(
+            self.runtime,
+            self.config,
+            work=work,
+            kick=kick,
+            board=self.board,
+            steps_ready=self.steps.is_set,
+        )
+        self.work = work
+        self.say(
+            "到期唤醒已启动：时限到点即发出催办"
+            + ("（催办由工作池的 worker 发送）" if work else "")
+            + "；办理后的通知在 Prefect 服务就绪后随即执行"
+        )
+
+    def _start_deployments(self) -> None:
+        """With Prefect's API: the deployments, then the case steps people's actions caused."""
+        work_pool = self.view.work_pool
+        if work_pool:
+            from deployments.pool import start_pool
+
+            assert isinstance(self.work, PoolLater)
+            self.work.pool = start_pool(self.config, self.runtime, self.say)
+            self.say(f"采集、后备检查与重跑由工作池 {work_pool} 的 worker 运行")
+        else:
             from deployments.declared import local
             from deployments.inprocess import InProcessRunner
 
-            runner = InProcessRunner(local(config))
+            runner = InProcessRunner(local(self.config))
             runner.start()
-            say("按计划运行采集与后备时限检查（在本进程内运行，不另起进程）；Ctrl-C 停止")
-        else:
-            say(f"采集、后备检查与重跑由工作池 {work_pool} 的 worker 运行；Ctrl-C 停止")
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        say("收到停止信号，正在停止…")
-    finally:
-        remove_serve(data_dir)
-        waker.halt()
-        if dispatch is not None:
-            dispatch.stop(timeout=DISPATCH_S)
-        if runner is not None:
-            for run_id in runner.stop(grace=RUN_GRACE_S):
-                say(f"流程运行 {run_id} 未在停止前完成，已记为取消")
-        if web is not None:
-            web.stop(timeout=WEB_S)
+            self.runner = runner
+            self.say("按计划运行采集与后备时限检查（在本进程内运行，不另起进程）")
+        self.steps.set()
+        self.view.steps_ready = True
+        if self.waker is not None:
+            self.waker.poke()
+
+    def _record(self, *, api: str | None, server_pid: int | None) -> None:
+        record = ServeRecord(
+            pid=os.getpid(),
+            prefect_api=api,
+            console=self.view.console,
+            prefect_server_pid=server_pid,
+            owner=self.token,
+        )
+        write_serve(self.runtime.settings.general.data_dir, record)
+
+    def _stop_runs(self) -> None:
+        """What needs Prefect stops first: the wake-up loop (a case flow it runs ends), the
+        runner's runs."""
+        self.steps.clear()
+        self.view.prefect_api = None
+        if self.waker is not None and self.wake_thread is not None:
+            self.waker.halt()
+            self.wake_thread.join(timeout=RUN_GRACE_S)
+        if self.runner is not None:
+            for run_id in self.runner.stop(grace=RUN_GRACE_S):
+                self.say(f"流程运行 {run_id} 未在停止前完成，已记为取消")
+            self.runner = None
+
+    def _stop(self) -> None:
+        remove_serve(self.runtime.settings.general.data_dir)
+        if self.waker is not None:
+            self.waker.halt()
+        if self.monitor is not None:
+            self.monitor.halt()
+        if self.dispatch is not None:
+            self.dispatch.stop(timeout=DISPATCH_S)
+        self._stop_runs()
+        if self.web is not None:
+            self.web.stop(timeout=WEB_S)
+        remove_serve(self.runtime.settings.general.data_dir)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from deployments.prefect_api import PrefectUnavailable, running_serve, use_api
 from deployments.reaper import end_leftovers, mark_children, start_watchdog
+from deployments.zombies import HEARTBEAT_SECONDS as ZOMBIE_HEARTBEAT_SECONDS
 from settings import load_settings
 
 Say = Callable[[str], None]
@@ -38,7 +39,7 @@ def find_api(data_dir: Path) -> str:
     if configured:
         return configured
     serve = running_serve(data_dir)
-    if serve is not None:
+    if serve is not None and serve.prefect_api is not None:
         return serve.prefect_api
     raise PrefectUnavailable(
         "找不到 Prefect 服务：请设置 PREFECT_API_URL（分布式部署中 Prefect 服务的地址），"
@@ -59,6 +60,8 @@ def run_worker(
     os.environ["YUQING_CONFIG"] = str(path)
     os.environ.setdefault("PREFECT_WORKER_QUERY_SECONDS", QUERY_SECONDS)
     os.environ.setdefault("PREFECT_WORKER_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
+    # Each flow run sends Prefect heartbeats, which its zombie automation watches.
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(ZOMBIE_HEARTBEAT_SECONDS))
     left = end_leftovers("worker", data_dir)
     if left:
         say(f"已结束上次异常退出遗留的进程 {len(left)} 个")

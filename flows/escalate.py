@@ -1,12 +1,13 @@
 """The escalation run, for the distributed setup: when `yuqing serve` finds something due it asks
 the work pool for one, and a worker carries it out. As the runbook says it: while anything is due,
-sweep it and send the outbox (the same two tasks as the sweep flow); then wait for the next due
+run the escalation runbook (sweep, then send: the sweep flow's task); then wait for the next due
 time, polling, for `linger_seconds` (so a stream of lapses is served by one process, not a new
 one each); end after `max_seconds` at most. Runs on several workers at once share the work
 safely: the sweep claims deadlines with row locks that skip locked rows and the dispatcher claims
 its rows compare-and-set, so none fires or sends twice; a run killed midway leaves its claims to
 lapse (rows locked in its open transaction are released; rows it had claimed for sending go
-back after the sending lease)."""
+back after the sending lease). The run beats while it lives (`tasks.run_beat`), so serve sees
+within seconds that its worker died and asks for another."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from typing import Any
 from prefect import flow
 
 from models.policy.clocks import utc_now
+from tasks.run_beat import beating
 from tasks.runtime import prepare
-from tasks.sweep import dispatch_outbox, seconds_until_due, sweep_due
+from tasks.sweep import escalate_due, seconds_until_due
 
 
 @flow(name="escalate")
@@ -26,6 +28,13 @@ def escalate(
     config: str | None = None, linger_seconds: float = 60.0, max_seconds: float = 600.0
 ) -> dict[str, Any]:
     """Escalate and send whatever falls due while this run lives."""
+    from prefect.runtime import flow_run
+
+    with beating(prepare(config), flow_run.get_id()):
+        return _escalate(config, linger_seconds, max_seconds)
+
+
+def _escalate(config: str | None, linger_seconds: float, max_seconds: float) -> dict[str, Any]:
     poll = prepare(config).settings.dispatch.wake_poll_seconds
     began = idle_since = time.monotonic()
     totals: Counter[str] = Counter()
@@ -34,11 +43,10 @@ def escalate(
         now = utc_now()
         wait = seconds_until_due(now, config)
         if wait == 0:
-            swept, sent = sweep_due(now, config), dispatch_outbox(now, config)
-            totals.update(swept)
-            totals.update(sent)
+            done = escalate_due(now, config)
+            totals.update(done)
             cycles += 1
-            if swept["claimed"] or swept["queued"] or sent["sent"] or sent["failed"]:
+            if done["claimed"] or done["queued"] or done["sent"] or done["failed"]:
                 idle_since = time.monotonic()
                 continue
             # Due, but held by another run (locked, or being sent): look again after a poll.

@@ -16,7 +16,9 @@ from prefect import flow
 from flows.case import advance_case
 from models.policy.clocks import require_aware, utc_now
 from tasks.rerun import repair_stuck_case
-from tasks.sweep import dispatch_outbox, sweep_due
+from tasks.sweep import escalate_due
+
+SWEPT = ("claimed", "levels_fired", "queued", "reminders", "held")
 
 
 @flow(name="rerun-case", flow_run_name="rerun-case-{case_id}")
@@ -30,12 +32,11 @@ def rerun_case(
     now = require_aware(at, name="at") if at else utc_now()
     repaired = repair_stuck_case(case_id, now, config, actor)
     steps = advance_case(case_id, config, now, rerun=True)
-    escalated = sweep_due(now, config)
-    dispatched = dispatch_outbox(now, config)
+    escalated = escalate_due(now, config)
     return {
         "at": now.isoformat(),
         **repaired,
         "steps": steps["queued"],
-        "sweep": escalated,
-        "dispatch": {k: steps[k] + dispatched[k] for k in ("sent", "failed", "recovered")},
+        "sweep": {k: v for k, v in escalated.items() if k in SWEPT},
+        "dispatch": {k: steps[k] + escalated[k] for k in ("sent", "failed", "recovered")},
     }

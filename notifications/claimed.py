@@ -33,6 +33,8 @@ class Alert:
     ack_window_seconds: int | None
     acked: bool  # its obligation was acknowledged when claimed
     attachment: str | None = None  # a stored report's reference ("report:<id>")
+    unreachable_since: datetime | None = None  # every channel failed, the first time
+    rounds: int = 0  # times every channel failed
     recipient_name: str = ""
     channels: tuple[str, ...] = ()  # the recipient's channels, in order of preference
     card: dict[str, Any] | None = None  # its structured form (`notifications.cards`)
@@ -138,6 +140,8 @@ def alert_of(row: Any, acked: set[int], *, name: str = "", channels: tuple[str, 
         ack_window_seconds=row.ack_window_seconds,
         acked=row.obligation_id in acked,
         attachment=row.attachment,
+        unreachable_since=row.unreachable_since,
+        rounds=row.rounds,
         recipient_name=name or row.recipient_id,
         channels=channels,
         card=row.card,

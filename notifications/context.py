@@ -24,6 +24,9 @@ class EscalationContext:
     quiet: QuietHours | None = None
     routing: Routing = field(default_factory=Routing)
     links: LinkSigner | None = None  # None: messages name the CLI command instead of links
+    # Who is told that a person cannot be reached, and how long their alerts are tried.
+    unreachable_roles: tuple[str, ...] = ("office_staff", "office_head", "duty_officer")
+    give_up_after: timedelta = timedelta(hours=24)
     groups: frozenset[str] = frozenset()  # channel ids that post into a group chat
 
     @property
@@ -56,6 +59,8 @@ def build_context(settings: Settings, policy: Policy) -> EscalationContext:
         quiet=quiet,
         routing=routing,
         links=link_signer(settings),
+        unreachable_roles=tuple(settings.dispatch.unreachable_roles),
+        give_up_after=settings.dispatch.give_up_after,
         groups=group_channels(settings),
     )
 

@@ -3,7 +3,8 @@ becomes a Delivery row and a timeline entry (送达 evidence) with its own time,
 and its lateness to the second; then, in causal order after the attempts, what follows the send
 (`models.policy.sending.after_send`): sent (the ack window starts), a later retry on the same
 channel (exponential back-off, Retry-After honoured), fall-over to the person's next channel
-under the same notification id (a CHANNEL_FAILOVER entry), or every channel exhausted. The
+under the same notification id (a CHANNEL_FAILOVER entry), or every channel exhausted: a new
+round from the first channel, the person noted as unreachable (`notifications.exhausted`). The
 outbox rows are updated with one executemany statement, each only while the recording
 dispatcher still holds it (a dispatcher presumed dead records its attempts, never a row another
 one has taken over)."""
@@ -22,9 +23,11 @@ from models.policy.breaker import BreakerRule
 from models.policy.routing import next_channel, retry_delay
 from models.policy.sending import OUTCOME_LABELS, Next, after_send, lateness
 from models.policy.states import EventKind, NotificationStatus
+from models.repo.unreachable import note_reach
 from models.store.tables import Delivery
 from notifications.channels import Attempt
 from notifications.claimed import Alert, Message
+from notifications.exhausted import exhausted, exhausted_entry
 from notifications.health import SendResult
 from notifications.health import record as record_health
 from notifications.outbox import OUTBOX, TIMELINE, N
@@ -64,6 +67,8 @@ class _Rows:
     updates: list[dict[str, Any]] = field(default_factory=list)
     health: list[SendResult] = field(default_factory=list)
     released: list[dict[str, Any]] = field(default_factory=list)
+    unreachable: dict[str, datetime] = field(default_factory=dict)  # person → since
+    reached: dict[str, datetime] = field(default_factory=dict)  # person → delivered at
 
 
 def record(
@@ -91,6 +96,7 @@ def record(
     if rows.released:
         session.execute(_RELEASE, rows.released)
     record_health(session, rows.health, rule=rule)
+    note_reach(session, unreachable=rows.unreachable, reached=rows.reached)
     return tally
 
 
@@ -103,6 +109,8 @@ _SET = (
     "next_attempt_at",
     "last_error",
     "ack_due_at",
+    "unreachable_since",
+    "rounds",
 )
 _UPDATE = (
     update(OUTBOX)
@@ -153,16 +161,13 @@ def _record_send(
                 )
         values = _outcome(alert, step, last, ended, following, options)
         values["http_attempts"] = alert.http_attempts + len(attempts)
+        _follow(rows, message, alert, step, values, last, ended, following, options)
         rows.updates.append(
             {"b_id": alert.id, "b_me": me, **{f"v_{k}": v for k, v in values.items()}}
         )
-        if alert.case_id is not None and step in (Next.FALL_OVER, Next.GIVE_UP):
-            rows.timeline.append(_after_entry(message, alert, step, last, ended, following))
-        if step is Next.DONE:
-            tally.sent += 1
-        else:
-            tally.failed += 1
-            tally.fell_over += step is Next.FALL_OVER
+        tally.sent += step is Next.DONE
+        tally.failed += step is not Next.DONE
+        tally.fell_over += step is Next.FALL_OVER
     rows.health.append(
         SendResult(
             message.channel,
@@ -174,6 +179,30 @@ def _record_send(
             last.code,
         )
     )
+
+
+def _follow(
+    rows: _Rows,
+    message: Message,
+    alert: Alert,
+    step: Next,
+    values: dict[str, Any],
+    last: Attempt,
+    ended: datetime,
+    following: str | None,
+    options: Dispatch,
+) -> None:
+    """What follows a send beyond its row's values: the fall-over's timeline entry; every
+    channel failed (a new round, the person unreachable); the person reached."""
+    if step is Next.DONE:
+        rows.reached[alert.recipient_id] = ended
+    elif step is Next.GIVE_UP:
+        values |= exhausted(alert, message, ended, options)
+        rows.unreachable.setdefault(alert.recipient_id, values["unreachable_since"])
+        if alert.case_id is not None:
+            rows.timeline.append(exhausted_entry(message, alert, values, last, ended))
+    elif step is Next.FALL_OVER and alert.case_id is not None:
+        rows.timeline.append(_after_entry(message, alert, last, ended, following))
 
 
 def _outcome(
@@ -192,6 +221,8 @@ def _outcome(
         "next_attempt_at": None,
         "last_error": None if last.ok else f"{last.outcome.value}: {last.reason}",
         "ack_due_at": None,
+        "unreachable_since": alert.unreachable_since,
+        "rounds": alert.rounds,
     }
     if step is Next.DONE:
         values["status"], values["sent_at"] = NotificationStatus.SENT, ended
@@ -206,8 +237,6 @@ def _outcome(
         )
     elif step is Next.FALL_OVER:
         values["channel"], values["attempts"] = following, 0
-    else:
-        values["status"] = NotificationStatus.FAILED
     return values
 
 
@@ -265,38 +294,24 @@ def _attempt_entry(
 
 
 def _after_entry(
-    message: Message,
-    alert: Alert,
-    step: Next,
-    last: Attempt,
-    ended: datetime,
-    following: str | None,
+    message: Message, alert: Alert, last: Attempt, ended: datetime, following: str | None
 ) -> dict[str, Any]:
-    """What followed a failed send, timed at its end: fall-over or every channel exhausted."""
-    if step is Next.FALL_OVER:
-        kind = EventKind.CHANNEL_FAILOVER
-        reason = f"（{last.reason}）" if last.reason else ""
-        text = (
-            f"渠道 {alert.channel} {OUTCOME_LABELS[last.outcome]}{reason}，改用 {following} 通知 "
-            f"{alert.recipient_name or message.recipient_name}（同一通知编号）"
-        )
-        data: dict[str, Any] = {
-            "notification": alert.id,
-            "channel": alert.channel,
-            "replacement": following,
-        }
-    else:
-        kind = EventKind.DELIVERY_FAILED
-        text = (
-            f"致 {alert.recipient_name or message.recipient_name} 的所有渠道均发送失败，请人工联系"
-        )
-        data = {"notification": alert.id, "recipient": alert.recipient_id, "exhausted": True}
-    data["outcome"] = last.outcome.value
+    """The CHANNEL_FAILOVER entry, timed at the failed send's end."""
+    reason = f"（{last.reason}）" if last.reason else ""
+    text = (
+        f"渠道 {alert.channel} {OUTCOME_LABELS[last.outcome]}{reason}，改用 {following} 通知 "
+        f"{alert.recipient_name or message.recipient_name}（同一通知编号）"
+    )
     return {
         "case_id": alert.case_id,
         "at": ended,
-        "kind": kind,
+        "kind": EventKind.CHANNEL_FAILOVER,
         "actor": "system",
         "message": text,
-        "data": data,
+        "data": {
+            "notification": alert.id,
+            "channel": alert.channel,
+            "replacement": following,
+            "outcome": last.outcome.value,
+        },
     }

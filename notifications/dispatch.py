@@ -21,7 +21,13 @@ wait for the takeover, without a repeat; nothing else is held.
 
 `Dispatcher.round(now)` sends everything due by `now` and returns (the sweep flow, the tests);
 `Dispatcher.serve(stop)` runs until stopped, looking for due alerts every `poll_seconds` with a
-cheap read, at once when kicked (the serve process's dispatch service)."""
+cheap read, at once when kicked (the serve process's dispatch service). A serving dispatcher
+rides out a database that is read-only, locked, full or gone: it keeps what it holds, tries
+again each heartbeat and logs no traceback for it (serve's monitor says the database's state
+once); any other error is a bug and is logged in full. A transaction cut off by the database
+(a restart) may have committed or not: the next one that succeeds puts back any row still
+`sending` under this dispatcher that it is not sending, so no person waits behind an alert
+nobody sends."""
 
 from __future__ import annotations
 
@@ -40,6 +46,7 @@ from sqlalchemy import Engine
 from models.policy.clocks import utc_now
 from models.policy.sending import Outcome
 from models.store.db import session_scope
+from models.store.outages import database_fault
 from notifications.channels import Attempt, platform_of, send
 from notifications.claimed import Message
 from notifications.claims import claim
@@ -48,7 +55,7 @@ from notifications.delivery import Sent, Tally, record
 from notifications.endpoints import Endpoints
 from notifications.health import breaker_rule
 from notifications.liveness import beat, forget_silent, live_claimers, new_identity, retire
-from notifications.outbox import next_due, take_over
+from notifications.outbox import next_due, release_strays, take_over
 from settings import Dispatch
 from settings.faults import Faults
 
@@ -145,8 +152,8 @@ class Dispatcher:
             try:
                 with session_scope(self.engine) as session:
                     retire(session, me=self.me)
-            except Exception:  # the database is gone: the rows are taken over after the timeout
-                log.exception("dispatcher %s could not sign off", self.me)
+            except Exception as error:  # the rows are taken over after the claimer timeout
+                _log_failure(error, "dispatcher %s could not sign off", self.me)
         return loop.tally
 
     def send_chain(self, chain: list[Message]) -> None:
@@ -192,7 +199,13 @@ class _Loop:
         self.idle = False  # the last claim found nothing to send
         self.next_look = 0.0  # monotonic: when an idle dispatcher looks again
         self.last_beat = -math.inf
+        # The last takeover, on its own clock: a dispatcher busy with transactions many times
+        # a second (due alerts it cannot claim while a dead claimer holds their person) still
+        # takes over once a heartbeat.
+        self.last_takeover = -math.inf
         self.error: BaseException | None = None
+        self.held: set[str] = set()  # ids claimed and not yet recorded
+        self.unsure = False  # a transaction failed: what it claimed may have committed
 
     @property
     def serving(self) -> bool:
@@ -263,8 +276,8 @@ class _Loop:
         try:
             with session_scope(self.d.engine) as session:
                 earliest = next_due(session, now=now)
-        except Exception:
-            log.exception("dispatcher %s could not read the outbox", self.d.me)
+        except Exception as error:
+            _log_failure(error, "dispatcher %s could not read the outbox", self.d.me)
             return False
         return earliest is not None and earliest <= now
 
@@ -272,11 +285,13 @@ class _Loop:
         d, options = self.d, self.d.options
         now = self.due()
         mono = time.monotonic()
-        takeover = mono - self.last_beat >= options.heartbeat_seconds
+        takeover = mono - self.last_takeover >= options.heartbeat_seconds
         done = self.done if record_now else []
         try:
             with session_scope(d.engine) as session:
                 beat(session, me=d.me, now=self.stamp(mono))
+                if self.unsure:
+                    release_strays(session, me=d.me, holding=self.held)
                 if takeover:
                     timeout = timedelta(seconds=options.claimer_timeout_seconds)
                     live = live_claimers(now, timeout=timeout)
@@ -302,8 +317,11 @@ class _Loop:
             self._failed(error)
             return
         self.last_beat = mono
+        self.last_takeover = mono if takeover else self.last_takeover
+        self.unsure = False
         self.tally.add(tally)
         if done:
+            self.held -= {a.id for item in done for a in item.message.alerts}
             self.done = []
             if self.in_flight:
                 d.faults.reached("recorded")
@@ -312,19 +330,29 @@ class _Loop:
             if chains:
                 d.faults.reached("claimed")
         for chain in chains:
+            self.held |= {a.id for message in chain for a in message.alerts}
             pool.submit(d.send_chain, chain)
             self.in_flight += len(chain)
 
     def _failed(self, error: BaseException) -> None:
         """A transaction failed (the database is away). A round stops claiming and, once the
         sends in flight are back, raises; a serving dispatcher keeps what it has and retries."""
-        log.exception("dispatcher %s: transaction failed", self.d.me)
+        _log_failure(error, "dispatcher %s: transaction failed", self.d.me)
+        self.unsure = True
         if not self.serving:
             self.error = self.error or error
             if self.in_flight == 0:
                 self.done = []  # stranded `sending` rows are taken over after the timeout
             return
         time.sleep(min(1.0, self.d.options.heartbeat_seconds))
+
+
+def _log_failure(error: BaseException, message: str, *args: object) -> None:
+    """A database fault quietly (it is said once, where it is watched); anything else in full."""
+    if database_fault(error) is not None:
+        log.debug(message + ": %s", *args, error)
+    else:
+        log.error(message, *args, exc_info=error)
 
 
 def dispatch_pending(

@@ -39,6 +39,20 @@ def beat(session: Session, *, me: str, now: datetime) -> None:
         )
 
 
+def run_identity(run_id: str) -> str:
+    """The identity a pool run beats under: its host, pid and Prefect flow-run id."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{run_id}"
+
+
+def run_alive(session: Session, run_id: str, *, now: datetime, timeout: timedelta) -> bool | None:
+    """Whether the pool run `run_id` beats: True (within `timeout`), False (it stopped), None
+    (it never beat: not started yet)."""
+    last = session.execute(
+        select(D.beat_at).where(D.id.endswith(f":{run_id}")).order_by(D.beat_at.desc()).limit(1)
+    ).scalar()
+    return None if last is None else bool(last >= now - timeout)
+
+
 def live_claimers(now: datetime, *, timeout: timedelta) -> Any:
     """A subquery of the identities that beat within `timeout` of `now`."""
     return select(D.id).where(D.beat_at >= now - timeout)

@@ -37,6 +37,8 @@ CLAIMED = (  # what sending and recording need of a claimed row
     N.ack_window_seconds,
     N.attachment,
     N.card,
+    N.unreachable_since,
+    N.rounds,
 )
 
 

@@ -164,6 +164,27 @@ def take_over(session: Session, *, live: Any, now: datetime, limit: int = 1000) 
     return len(rows)
 
 
+def release_strays(session: Session, *, me: str, holding: set[str]) -> int:
+    """Put back to `pending` the rows `sending` under `me` that `me` is not sending: claimed by
+    a transaction `me` saw fail although it committed (the database went away during the
+    commit). Never sent, so no recovery is recorded; how many."""
+    strays = [
+        row_id
+        for row_id in session.execute(
+            select(N.id).where(N.status == NotificationStatus.SENDING, N.claimed_by == me)
+        ).scalars()
+        if row_id not in holding
+    ]
+    for start in range(0, len(strays), KEY_CHUNK):
+        session.execute(
+            update(OUTBOX)
+            .where(N.id.in_(strays[start : start + KEY_CHUNK]), N.claimed_by == me)
+            .values(status=NotificationStatus.PENDING, claimed_by=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    return len(strays)
+
+
 def _recovered(row: Any, now: datetime) -> dict[str, Any]:
     return {
         "case_id": row.case_id,

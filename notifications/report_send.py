@@ -99,11 +99,15 @@ def _text(
 
 
 def rearm(session: Session, notification_ids: Sequence[str]) -> int:
-    """Put the given failed rows back in the outbox for one more try on their channel."""
+    """Put the given failed rows back in the outbox for one more try on their channel (those
+    every channel failed and that wait for their next round: now)."""
     count = 0
     for notification_id in notification_ids:
         row = session.get(Notification, notification_id)
-        if row is not None and row.status == NotificationStatus.FAILED:
+        waiting = row is not None and row.status == NotificationStatus.PENDING
+        if row is not None and (
+            row.status == NotificationStatus.FAILED or (waiting and row.unreachable_since)
+        ):
             row.status, row.next_attempt_at, row.claimed_at = NotificationStatus.PENDING, None, None
             session.add(row)
             count += 1

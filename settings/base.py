@@ -3,9 +3,11 @@ problem, and the frozen base class every section derives from."""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 # The same names as models.policy.ROLES (a Literal must spell them out for validation and mypy;
 # tests/unit/test_settings.py checks the two agree).
@@ -43,3 +45,22 @@ class SettingsError(Exception):
 class Section(BaseModel):
     # No infinite or NaN number anywhere in the settings: `inf` seconds is no interval at all.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|秒|m|min|分钟|h|小时|d|天)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "秒": 1, "m": 60, "min": 60, "分钟": 60, "h": 3600, "小时": 3600}
+_UNIT_SECONDS |= {"d": 86400, "天": 86400}
+
+
+def _span(value: Any) -> Any:
+    """A duration written for people: "24h", "90m", "30s", "2d" (or 小时, 分钟, 秒, 天), or a
+    number of seconds; anything else is left for pydantic to refuse."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (found := _SPAN.match(value)):
+        unit = (found.group(2) or "s").lower()
+        return timedelta(seconds=float(found.group(1)) * _UNIT_SECONDS[unit])
+    return value
+
+
+Span = Annotated[timedelta, BeforeValidator(_span)]

@@ -4,7 +4,7 @@ collection, sweep, quiet hours, the duty roster, escalation and dispatch."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic import model_validator as _model_validator
 
-from settings.base import Role, Section
+from settings.base import Role, Section, Span
 
 DATABASE_URL = re.compile(r"^(sqlite|postgresql|postgres)(\+[a-z0-9_]+)?://", re.IGNORECASE)
 
@@ -77,6 +77,10 @@ class Policy(Section):
     )
 
     _paths = field_validator("file")(_no_nul)
+
+
+def _unreachable_roles() -> list[Role]:
+    return ["office_staff", "office_head", "duty_officer"]
 
 
 def _gap_roles() -> list[Role]:
@@ -237,6 +241,15 @@ class Dispatch(Section):
         10.0, gt=0, description="How long a channel stays down before a probe; doubles."
     )
     breaker_cap_seconds: float = Field(300.0, gt=0, description="Longest down period.")
+    give_up_after: Span = Field(
+        timedelta(hours=24),
+        description="An alert every channel of whose person fails starts over on the first one"
+        ' (waits doubling up to retry_cap_seconds) until delivered or this long ("24h", "90m").',
+    )
+    unreachable_roles: list[Role] = Field(
+        default_factory=lambda: _unreachable_roles(),
+        description="Who is told that a person cannot be reached on any channel.",
+    )
     limits: dict[str, EndpointLimit] = Field(
         default_factory=dict,
         description="Per channel id: its endpoint's send limits, replacing the platform's.",
@@ -246,6 +259,8 @@ class Dispatch(Section):
     def _beats_within_timeout(self) -> Dispatch:
         if self.claimer_timeout_seconds < 2 * self.heartbeat_seconds:
             raise ValueError("claimer_timeout_seconds must be at least twice heartbeat_seconds")
+        if not timedelta(minutes=1) <= self.give_up_after <= timedelta(days=30):
+            raise ValueError("give_up_after must be between 1 minute and 30 days")
         return self
 
 

@@ -15,8 +15,7 @@ from models.policy.calendar import calendar_warning, missing_years
 from models.policy.notices import Notice, NoticeKind
 from models.store.db import session_scope
 from notifications.notices import deliver
-from tasks.cycle import context_for
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 
 
 def calendar_notices(runtime: Runtime, now: datetime) -> list[Notice]:

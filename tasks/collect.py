@@ -25,9 +25,8 @@ from models.store.db import session_scope
 from models.store.tables import Source
 from notifications.notices import deliver
 from settings import SourceConfig
-from tasks.cycle import context_for
 from tasks.http import Fetched, FetchError, FetchLimits, fetch
-from tasks.runtime import prepare
+from tasks.runtime import context_for, prepare
 
 
 class Items:

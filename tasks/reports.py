@@ -37,7 +37,6 @@ from models.store.db import session_scope
 from notifications.dispatch import dispatch_pending
 from notifications.documents import render
 from notifications.report_send import queue_report
-from tasks.cycle import context_for
 from tasks.report_context import (
     closing_keys,
     download_signer,
@@ -47,7 +46,7 @@ from tasks.report_context import (
     risk_points,
     roles_for,
 )
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 
 Say = Callable[[str], None]
 

@@ -21,6 +21,7 @@ from models.repo.sources import sync_sources
 from models.store.calendar_file import load_calendar
 from models.store.db import make_engine, session_scope, upgrade_database
 from models.store.presets import load_policy_file, load_preset
+from notifications.context import EscalationContext, build_context
 from settings import Settings, load_settings
 
 
@@ -37,11 +38,9 @@ class Runtime:
         return None if secret is None else secret.get_secret_value()
 
 
-def database_unreachable(exc: BaseException) -> str:
-    """One line saying why the database cannot be used: the driver's own words, never the URL
-    (which may carry a password)."""
-    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"无法连接数据库：{lines[0] if lines else type(exc).__name__}"[:300]
+def context_for(runtime: Runtime) -> EscalationContext:
+    """What delivering notices needs beyond the tables (policy, routing, quiet hours, links)."""
+    return build_context(runtime.settings, runtime.policy)
 
 
 def reachable_holders(settings: Settings) -> dict[str, list[str]]:

@@ -23,10 +23,9 @@ from models.store.tables import CaseStep
 from notifications.context import EscalationContext
 from notifications.notices import deliver
 from settings.faults import inject
-from tasks.cycle import context_for
 from tasks.quick_reports import build_quick
 from tasks.report_context import filler_for
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 
 
 def claim(engine: Engine, *, case_id: int, now: datetime, failed: bool) -> list[tuple[int, str]]:

@@ -1,19 +1,23 @@
 """The `yuqing` command line: the demo, the serve process, configuration and database upkeep,
 one-off collection and sweep runs, and the `case`, `policy` and `channels` command groups. Exit
 codes: 0 done, 2 refused (bad input, broken configuration, not allowed), with the reason
-printed."""
+printed.
+
+Starting a command costs only what it uses: this module and the command modules import typer,
+rich and the standard library at the top, and everything else (the database, Prefect, the
+report writers) inside the command that needs it (`tests/unit/test_quick_cli.py` keeps it so)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from models.store.db import upgrade_database
-from settings import load_settings
-from yuqing import cli_calendar, cli_case, cli_channels, cli_policy, cli_report
+from yuqing import cli_calendar, cli_case, cli_channels, cli_policy, cli_report, cli_status
 from yuqing.cli_common import (
     AT,
     State,
@@ -44,6 +48,7 @@ app.add_typer(cli_report.app, name="report")
 app.add_typer(cli_channels.app, name="channels")
 app.add_typer(cli_calendar.app, name="calendar")
 app.add_typer(web_cli.app, name="web")
+app.command("status")(cli_status.status)
 
 
 @app.callback()
@@ -78,6 +83,9 @@ def config_check(file: Path = typer.Argument(None, help="要检查的配置文�
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """把数据库迁移到最新结构。"""
+    from models.store.db import upgrade_database
+    from settings import load_settings
+
     with refusals():
         settings = load_settings(State.config)
         upgrade_database(settings.database_url())
@@ -129,17 +137,20 @@ def demo(
 @app.command()
 def serve() -> None:
     """按计划运行采集和时限检查，并提供控制台，直到 Ctrl-C。"""
-    from deployments.serve import serve_forever
-    from yuqing.web.server import start_web_thread
-
+    progress_line("正在启动 yuqing serve…")
     config = config_arg()
+
+    def start_web(_runtime: object, poke: Callable[[int], None]) -> Any:
+        # The console's modules are imported once sending runs: they take seconds.
+        from yuqing.web.server import start_web_thread
+
+        return start_web_thread(config, after_change=poke)
+
     # Ctrl-C is how an operator stops serve: a clean exit, not an error.
     with refusals(), contextlib.suppress(KeyboardInterrupt):
-        serve_forever(
-            config,
-            start_web=lambda _runtime, poke: start_web_thread(config, after_change=poke),
-            say=progress_line,
-        )
+        from deployments.serve import serve_forever
+
+        serve_forever(config, start_web=start_web, say=progress_line)
     console.print("yuqing serve 已停止")
 
 

@@ -18,7 +18,6 @@ from rich.markup import escape
 
 from models.policy.catalogue import CATALOGUE, spec
 from models.policy.states import CATEGORY_HELP, OUTCOME_HELP, REFERRAL_HELP
-from tasks.runtime import prepare
 from yuqing.cli_common import (
     AT,
     config_arg,
@@ -56,6 +55,7 @@ def act(
     from models.repo.cases import get_case
     from models.store.db import session_scope
     from tasks.act import ActionRequest
+    from tasks.runtime import prepare
     from yuqing.actions import run
 
     with refusals():

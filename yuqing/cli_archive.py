@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from tasks.runtime import prepare
 from yuqing.cli_common import AT, config_arg, console, now, refusals
 
 
@@ -24,6 +23,7 @@ def archive(
     附 SHA-256 清单。"""
     from tasks.archive import archive_case
     from tasks.report_context import filler_for
+    from tasks.runtime import prepare
 
     with refusals():
         runtime = prepare(config_arg())

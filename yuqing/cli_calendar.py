@@ -10,11 +10,8 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from models.policy.calendar import DaySource, WorkCalendar
-from models.store.calendar_file import load_calendar
-from settings import load_settings
 from yuqing.cli_common import State, console, print_json, refusals
 
 app = typer.Typer(help="工作日历：节假日与调休 (the working-day calendar)", no_args_is_help=True)
@@ -57,6 +54,11 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """列出该年的放假日与调休上班日及其来源；该年未知时说明如何补充。"""
+    from rich.table import Table
+
+    from models.store.calendar_file import load_calendar
+    from settings import load_settings
+
     with refusals():
         file = load_settings(State.config).calendar.file
         data = year_data(load_calendar(file), year, str(file) if file else None)

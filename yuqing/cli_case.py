@@ -5,32 +5,18 @@ refusal exits 2 with the reason."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
-from sqlmodel import select
 
 from models.policy.catalogue import CATALOGUE
-from models.policy.stages import STAGE_LABELS
-from models.policy.states import category_label
-from models.policy.wording import deadline_text
-from models.repo.access import Forbidden, scope_of, standing_of, visible
-from models.repo.cases import (
-    case_items,
-    case_obligations,
-    case_timeline,
-    get_case,
-    who,
-)
-from models.repo.cases import list_cases as query_cases
-from models.repo.library import library
-from models.store.db import session_scope
-from models.store.tables import Case
-from tasks.runtime import Runtime, prepare
 from yuqing import cli_act, cli_archive, cli_register, cli_rerun
 from yuqing.cli_common import AT, config_arg, console, print_json, refusals, who_acts
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
+    from models.store.tables import Case
+    from tasks.runtime import Runtime
 
 SEEN_BY = "只显示此人（人员编号或姓名）职责范围内的案件（默认：[cli] operator，未配置则全部）"
 
@@ -50,6 +36,13 @@ cli_act.register(app)
 
 
 def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
+    from models.policy.stages import STAGE_LABELS
+    from models.policy.states import category_label
+    from models.policy.wording import deadline_text
+    from models.repo.cases import case_items, case_obligations, case_timeline, who
+    from models.repo.unreachable import on_case
+    from models.store.db import session_scope
+
     assert case.id is not None
     level = runtime.policy.scheme.level(case.grade)
     with session_scope(runtime.engine) as session:
@@ -85,6 +78,7 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
                 }
                 for o in obligations
             ],
+            "unreachable": [u.as_dict() for u in on_case(session, case.id)],
         }
         data["category_label"] = category_label(case.category)
         if full:
@@ -117,6 +111,13 @@ def list_cases(
     if stuck:
         cli_rerun.list_stuck(as_json)
         return
+    from rich.table import Table
+
+    from models.policy.wording import deadline_text
+    from models.repo.cases import list_cases as query_cases
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         scope = _scope(runtime, by)
@@ -153,6 +154,9 @@ def show_case(
     by: str = typer.Option(None, "--by", help=SEEN_BY),
 ) -> None:
     """显示一个案件：信息来源、各项时限、完整时间线。"""
+    from models.repo.access import Forbidden
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         data = show_data(runtime, case_id)
@@ -168,6 +172,12 @@ def show_case(
 def _scope(runtime: Runtime, by: str | None) -> set[int] | None:
     """The cases the person acting sees (`--by`, else the configured operator); None: the
     command line without a person sees them all."""
+    from sqlmodel import select
+
+    from models.repo.access import scope_of, standing_of, visible
+    from models.store.db import session_scope
+    from models.store.tables import Case
+
     person = who_acts(runtime, by).person
     if person is None:
         return None
@@ -177,12 +187,17 @@ def _scope(runtime: Runtime, by: str | None) -> set[int] | None:
 
 
 def show_data(runtime: Runtime, case_id: int) -> dict[str, Any]:
+    from models.repo.cases import get_case
+    from models.store.db import session_scope
+
     with session_scope(runtime.engine) as session:
         case = get_case(session, case_id)
     return _case_data(runtime, case, full=True)
 
 
 def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
+    from rich.table import Table
+
     tz = runtime.settings.tz
     console.print(
         f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
@@ -214,6 +229,14 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
             acked,
         )
     console.print(table)
+    for gone in data["unreachable"]:
+        retry, since = gone["retry_at"], gone["since"].astimezone(tz)
+        console.print(
+            f"[red]无法联系[/red]：{escape(gone['name'])}（自 {since:%m-%d %H:%M}"
+            f" 起所有通知渠道均发送失败，已重试 {gone['rounds']} 轮"
+            + (f"，下次 {retry.astimezone(tz):%H:%M:%S}" if retry else "")
+            + "；已告知办公室与值班人员）"
+        )
     console.print("[bold]时间线[/bold]")
     for event in data["timeline"]:
         console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")
@@ -229,6 +252,13 @@ def library_cmd(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """案例库：已总结评估的案件，可按类别、等级、单位、年份筛选，按关键词检索。"""
+    from rich.table import Table
+
+    from models.policy.states import category_label
+    from models.repo.library import library
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         grade_id = runtime.policy.scheme.level(grade).id if grade else None

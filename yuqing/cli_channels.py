@@ -10,21 +10,17 @@ answer printed for every attempt (outcome, code, meaning); exit 0 delivered, 2 n
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
 
-from models.policy.sending import OUTCOME_LABELS
-from models.repo.directory import find_person
-from models.store.db import session_scope
-from notifications.channel_status import ChannelStatus, channel_report
-from notifications.channels import Attempt, privacy_url
-from notifications.health import breaker_rule
-from notifications.marking import mention_of
-from notifications.trial import record_trial, trial_envelope, try_channel
-from tasks.runtime import prepare
 from yuqing.cli_common import config_arg, console, errors, now, print_json, refusals, shown
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
+    from notifications.channel_status import ChannelStatus
+    from notifications.channels import Attempt
 
 app = typer.Typer(help="通知渠道 (channels)", no_args_is_help=True)
 STYLE = {"up": "green", "down": "red", "probing": "yellow", "unknown": "dim"}
@@ -33,6 +29,10 @@ STYLE = {"up": "green", "down": "red", "probing": "yellow", "unknown": "dim"}
 @app.command("status")
 def status(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """各通知渠道的健康状况：正常、故障（已熔断）或探测中，以及待发送的通知数。"""
+    from models.store.db import session_scope
+    from notifications.channel_status import channel_report
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         with session_scope(runtime.engine) as session:
@@ -71,6 +71,14 @@ def test(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """向渠道发送一条测试消息，并显示平台的应答（错误码及含义）。"""
+    from models.repo.directory import find_person
+    from models.store.db import session_scope
+    from notifications.channels import privacy_url
+    from notifications.health import breaker_rule
+    from notifications.marking import mention_of
+    from notifications.trial import record_trial, trial_envelope, try_channel
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         url = runtime.channel_url(name)
@@ -98,6 +106,8 @@ def test(
 
 
 def _print_trial(name: str, address: str, attempts: tuple[Attempt, ...], *, as_json: bool) -> None:
+    from models.policy.sending import OUTCOME_LABELS
+
     if as_json:
         print_json(
             {

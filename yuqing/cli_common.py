@@ -1,34 +1,30 @@
 """Helpers shared by the command modules: the console, the config path chosen on the command
 line, who a command acts as (`--by`, the configured operator, the OS user on the record), and
 turning a refused request into a message and exit code 2 instead of a traceback: a broken
-configuration, a refused action, a Prefect API or a database that cannot be reached."""
+configuration, a refused action, a Prefect API or a database that cannot be reached.
+
+Quick to import on purpose (`yuqing --help` loads every command module): the standard library,
+typer and rich only; the errors a refusal names are recognised by their classes once raised,
+so the libraries that define them are never imported here."""
 
 from __future__ import annotations
 
 import getpass
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import ArgumentError, OperationalError
 
-from deployments.prefect_api import PrefectUnavailable, prefect_api
-from models.policy import PolicyError
-from models.policy.clocks import require_aware, utc_now
-from models.repo.access import Forbidden
-from models.repo.cases import CaseError
-from models.repo.directory import find_person
-from models.store.db import session_scope
-from notifications.links import LinkRefused
-from settings import SettingsError, load_settings
-from tasks.runtime import Runtime, database_unreachable
+if TYPE_CHECKING:
+    from tasks.runtime import Runtime
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -41,11 +37,15 @@ class State:
 
 def now() -> datetime:
     """The command's clock: `--at` when given, else the real time."""
+    from models.policy.clocks import utc_now
+
     return State.at or utc_now()
 
 
 def parse_at(text: str) -> datetime:
     """`--at` as given: an ISO time with its zone, else a one-line refusal and exit 2."""
+    from models.policy.clocks import require_aware
+
     try:
         return require_aware(datetime.fromisoformat(text), name="--at")
     except ValueError:
@@ -80,23 +80,45 @@ def shown(text: str) -> str:
     return escape(text.encode("utf-8", "replace").decode("utf-8"))
 
 
+def _is(exc: BaseException, module: str, *names: str) -> bool:
+    """`exc` is one of `module`'s classes `names` (only if that module was ever imported: an
+    error of a library never loaded cannot have been raised)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, tuple(getattr(loaded, n) for n in names))
+
+
+def refusal(exc: BaseException) -> list[str] | None:
+    """The lines saying why a request was refused, or None for an error that is a bug."""
+    if _is(exc, "settings.base", "SettingsError"):
+        return [f"[red]配置错误[/red] {shown(problem)}" for problem in exc.problems]  # type: ignore[attr-defined]
+    if _is(exc, "models.repo.access", "Forbidden"):  # not this person's to do (the catalogue)
+        return [f"[red]无权办理[/red] {shown(str(exc))}"]
+    refused = (
+        _is(exc, "models.repo.cases", "CaseError")
+        or _is(exc, "models.policy.errors", "PolicyError")
+        or _is(exc, "deployments.prefect_api", "PrefectUnavailable")
+        or _is(exc, "notifications.links", "LinkRefused")
+    )
+    if refused:
+        return [f"[red]无法执行[/red] {shown(str(exc))}"]
+    if _is(exc, "sqlalchemy.exc", "OperationalError", "ArgumentError"):
+        from models.store.outages import database_unreachable
+
+        return [f"[red]无法执行[/red] {shown(database_unreachable(exc))}"]
+    return None
+
+
 @contextmanager
 def refusals() -> Iterator[None]:
     """Print a refused request's reason and exit 2; programming errors still raise."""
     try:
         yield
-    except SettingsError as exc:
-        for problem in exc.problems:
-            errors.print(f"[red]配置错误[/red] {shown(problem)}")
-        raise typer.Exit(2) from None
-    except Forbidden as exc:  # not this person's to do (the catalogue's permission)
-        errors.print(f"[red]无权办理[/red] {shown(str(exc))}")
-        raise typer.Exit(2) from None
-    except (CaseError, PolicyError, PrefectUnavailable, LinkRefused) as exc:
-        errors.print(f"[red]无法执行[/red] {shown(str(exc))}")
-        raise typer.Exit(2) from None
-    except (OperationalError, ArgumentError) as exc:
-        errors.print(f"[red]无法执行[/red] {shown(database_unreachable(exc))}")
+    except Exception as exc:
+        lines = refusal(exc)
+        if lines is None:
+            raise
+        for line in lines:
+            errors.print(line)
         raise typer.Exit(2) from None
 
 
@@ -109,6 +131,9 @@ def progress(text: str) -> None:
 def flow_api() -> Iterator[None]:
     """Where this command's flow runs report: the running `yuqing serve`'s Prefect API, or a
     local server started for the command (`deployments.prefect_api`); inside `refusals()`."""
+    from deployments.prefect_api import prefect_api
+    from settings import load_settings
+
     data_dir = load_settings(State.config).general.data_dir
     with prefect_api(data_dir, say=progress):
         yield
@@ -137,6 +162,10 @@ class Who:
 def who_acts(runtime: Runtime, by: str | None) -> Who:
     """The person `--by` names (exit 2 naming the field when nobody is found), else the
     configured operator, else nobody."""
+    from models.repo.cases import CaseError
+    from models.repo.directory import find_person
+    from models.store.db import session_scope
+
     os_user = getpass.getuser()
     if by is not None:
         with session_scope(runtime.engine) as session:

@@ -6,20 +6,16 @@ judges. Registered on the `report` command group by `yuqing.cli_report`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
-from models.policy.clocks import utc_now
-from models.repo.cases import CaseError
-from models.reports.accountability import LedgerFilter, Verdict
 from models.reports.periods import PeriodError, ReportKind, local_day, parse_period
-from models.reports.status import Consequence
-from models.store.db import session_scope
-from notifications.documents import FORMATS, render
-from tasks.accountability import judge_record, ledger_document
-from tasks.runtime import Runtime, prepare
 from yuqing.cli_common import config_arg, console, errors, refusals, who_acts
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
+    from tasks.runtime import Runtime
 
 
 def ledger(
@@ -30,6 +26,12 @@ def ledger(
     out: Path = typer.Option(None, "--out", help="保存到文件"),
 ) -> None:
     """问责台账：每次逾期的证据（首次获知、首次报告、截止、完成、超时、责任人）与人工研判。"""
+    from models.policy.clocks import utc_now
+    from models.reports.accountability import LedgerFilter, Verdict
+    from notifications.documents import FORMATS, render
+    from tasks.accountability import ledger_document
+    from tasks.runtime import prepare
+
     with refusals():
         try:
             runtime = prepare(config_arg())
@@ -68,6 +70,12 @@ def judge(
     by: str = typer.Option(None, "--by", help="研判人：人员编号或姓名（默认：[cli] operator）"),
 ) -> None:
     """研判一条逾期记录：理由是否成立、依据，以及（不成立时）处理建议。"""
+    from models.policy.clocks import utc_now
+    from models.repo.cases import CaseError
+    from models.reports.status import Consequence
+    from tasks.accountability import judge_record
+    from tasks.runtime import prepare
+
     with refusals():
         if justified is None:
             raise CaseError("请选择 --justified（理由成立）或 --unjustified（理由不成立）")
@@ -95,6 +103,8 @@ def judge_of(runtime: Runtime, by: str | None, record_id: int) -> str:
     role, and seeing the record's case; CaseError (exit 2) saying what is missing."""
     from models.policy.permissions import office_refusal
     from models.repo.access import Forbidden, sees_case, standing_of
+    from models.repo.cases import CaseError
+    from models.store.db import session_scope
     from models.store.tables import AccountabilityRecord
 
     person = who_acts(runtime, by).person

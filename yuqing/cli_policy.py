@@ -5,6 +5,7 @@ file. Bad input prints the reason in Simplified Chinese and exits 2, never a tra
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
@@ -27,10 +28,9 @@ from models.policy import (
     due_at,
 )
 from models.policy.policy import describe_duration
-from models.store.calendar_file import load_calendar
-from models.store.presets import list_presets, load_policy_file, load_preset
-from settings import SettingsError, load_settings
 from yuqing.cli_common import State
+
+# The presets, the calendar file and the settings are imported by the commands that read them.
 
 app = typer.Typer(help="处置策略：预设、时限矩阵、到期时间 (policies)", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -59,7 +59,10 @@ def refusals() -> Iterator[None]:
     except PolicyError as exc:
         errors.print(f"[red]无法执行[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    except SettingsError as exc:
+    except Exception as exc:
+        settings = sys.modules.get("settings.base")  # loaded: the only way it was raised
+        if settings is None or not isinstance(exc, settings.SettingsError):
+            raise
         for problem in exc.problems:
             errors.print(f"[red]配置错误[/red] {escape(problem)}")
         raise typer.Exit(2) from None
@@ -76,6 +79,8 @@ def _overrides(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def _policy(preset: str | None, file: Path | None, pairs: list[str] | None) -> Policy:
+    from models.store.presets import load_policy_file, load_preset
+
     if preset and file:
         raise PolicyError("--preset 与 --file 只能选一个")
     if file is not None:
@@ -112,6 +117,8 @@ def _duration_iso(rule: ObligationRule) -> str:
 def presets(as_json: bool = JSON_OPT) -> None:
     """列出内置预设：编号、名称、所据种子方案。"""
     with refusals():
+        from models.store.presets import list_presets
+
         infos = list_presets()
     if as_json:
         rows = [{"id": p.id, "title": p.title, "seed": p.seed} for p in infos]
@@ -195,6 +202,9 @@ def explain(
         policy = _policy(preset, file, pairs)
         level = policy.scheme.level(grade)
         moment = _parse_at(at, ZoneInfo(policy.timezone))
+        from models.store.calendar_file import load_calendar
+        from settings import load_settings
+
         calendar = load_calendar(load_settings(State.config).calendar.file)
         rows = _explain_rows(policy, level.id, moment, calendar)
     if as_json:
@@ -236,6 +246,8 @@ def check(
 ) -> None:
     """检查策略文件：全部正确退出 0，否则列出每个问题并退出 2。"""
     with refusals():
+        from models.store.presets import load_policy_file
+
         policy = load_policy_file(file, _overrides(pairs))
     count = sum(len(rules) for rules in policy.obligations.values())
     console.print(

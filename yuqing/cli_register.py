@@ -8,7 +8,6 @@ from __future__ import annotations
 import typer
 
 from models.policy.states import CATEGORY_HELP
-from models.repo.cases import CaseError
 from yuqing import cli_act
 from yuqing.cli_common import AT, refusals
 
@@ -35,6 +34,8 @@ def register_case(
     at: str = AT,
 ) -> None:
     if title is None:
+        from models.repo.cases import CaseError
+
         with refusals():
             raise CaseError("缺少字段 title（标题）：请用 --title 指明")
     form = {"title": title, "text": text, "url": url, "via": via, "category": category}

@@ -7,30 +7,24 @@ and is on the stuck list (`yuqing report rerun`)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from models.policy.clocks import utc_now
-from models.repo.cases import CLI_ACTOR, CaseError
-from models.repo.report_store import get_report, list_reports, sending, stuck_reports
 from models.reports.periods import KIND_LABELS, PeriodError, ReportKind, local_day, parse_period
-from models.store.db import session_scope
-from notifications.documents import FORMATS
-from tasks.quick_reports import build_quick, send_quick
-from tasks.report_context import filler_for
-from tasks.report_rerun import rerun_reports
-from tasks.reports import Filters, ReportFailed, build_report, send_report
-from tasks.runtime import Runtime, prepare
 from yuqing import cli_ledger
 from yuqing.cli_common import AT, config_arg, console, errors, print_json, refusals, who_acts
 from yuqing.cli_common import now as now_
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
+    from tasks.reports import Filters
+    from tasks.runtime import Runtime
 
 app = typer.Typer(
     help="报告：每日汇总、周报、月度台账、半年与年度报告、快报、问责台账", no_args_is_help=True
@@ -49,13 +43,18 @@ def failures() -> Iterator[None]:
         except PeriodError as exc:
             errors.print(f"[red]无法执行[/red] {exc}")
             raise typer.Exit(2) from None
-        except ReportFailed as exc:
+        except Exception as exc:
+            reports = sys.modules.get("tasks.reports")  # loaded: the only way it was raised
+            if reports is None or not isinstance(exc, reports.ReportFailed):
+                raise
             errors.print(f"[red]{escape(str(exc))}[/red]")
             errors.print(f"已记录为待重跑：yuqing report rerun {exc.report_id}")
             raise typer.Exit(1) from None
 
 
 def _format(fmt: str | None, out: Path | None) -> str:
+    from notifications.documents import FORMATS
+
     if fmt is not None:
         if fmt not in FORMATS:
             raise PeriodError(f"--format 只能是 {'、'.join(FORMATS)}，而不是 {fmt!r}")
@@ -67,6 +66,7 @@ def _format(fmt: str | None, out: Path | None) -> str:
 
 def _check_filters(runtime: Runtime, filters: Filters) -> Filters:
     from models.parse.topics import CATEGORIES
+    from tasks.reports import Filters
 
     units = {u.id for u in runtime.settings.units}
     if filters.unit is not None and filters.unit not in units:
@@ -89,6 +89,8 @@ def _write(content: bytes, fmt: str, out: Path | None) -> None:
 
 @contextmanager
 def _progress() -> Iterator[Callable[[str], None]]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True) as progress:
         task = progress.add_task("准备…", total=None)
@@ -114,6 +116,11 @@ def _build(kind: ReportKind) -> Callable[..., None]:
         ),
         at: str = AT,
     ) -> None:
+        from models.repo.cases import CLI_ACTOR
+        from tasks.report_context import filler_for
+        from tasks.reports import Filters, build_report, send_report
+        from tasks.runtime import prepare
+
         with failures():
             runtime = prepare(config_arg())
             who = filler_for(runtime.settings, who_acts(runtime, by).person)
@@ -179,6 +186,13 @@ def quick(
 ) -> None:
     """生成案件的舆情快报（.docx，A4，含网络名、舆情信息、网友留言大概内容、出处、类别、等级）。
     同一案件再次生成沿用原期号。"""
+    from models.repo.cases import CLI_ACTOR
+    from models.repo.report_store import get_report
+    from models.store.db import session_scope
+    from tasks.quick_reports import build_quick, send_quick
+    from tasks.report_context import filler_for
+    from tasks.runtime import prepare
+
     with failures():
         runtime = prepare(config_arg())
         who = filler_for(runtime.settings, who_acts(runtime, by).person) or CLI_ACTOR
@@ -203,7 +217,10 @@ def quick(
 @app.command("list")
 def list_command(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """已生成的报告（最新在前），及其发送情况。"""
+    from models.repo.report_store import list_reports, sending
     from models.reports.status import DELIVERY_LABELS
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
 
     with failures():
         runtime = prepare(config_arg())
@@ -240,6 +257,11 @@ def get(
     out: Path = typer.Option(None, "--out", help="保存路径（默认：报告的文件名）"),
 ) -> None:
     """取回已生成的报告文件。"""
+    from models.repo.cases import CaseError
+    from models.repo.report_store import get_report
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+
     with failures():
         runtime = prepare(config_arg())
         with session_scope(runtime.engine) as session:
@@ -255,6 +277,11 @@ def get(
 @app.command("stuck")
 def stuck(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """生成失败或未送达的报告。"""
+    from models.policy.clocks import utc_now
+    from models.repo.report_store import stuck_reports
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+
     with failures():
         runtime = prepare(config_arg())
         with session_scope(runtime.engine) as session:
@@ -286,6 +313,10 @@ def rerun(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """重跑报告：重新生成失败的，补发未送达的；已送达的不会重复发送。"""
+    from models.policy.clocks import utc_now
+    from tasks.report_rerun import rerun_reports
+    from tasks.runtime import prepare
+
     with failures():
         runtime = prepare(config_arg())
         ids = None if report_id is None else [report_id]

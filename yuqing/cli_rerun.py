@@ -10,18 +10,19 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from models.policy.stages import STAGE_LABELS
-from models.repo.cases import CLI_ACTOR, get_case
-from models.repo.stuck import REASON_LABELS, find_stuck
-from models.store.db import session_scope
-from tasks.runtime import prepare
 from yuqing.cli_common import AT, config_arg, console, flow_api, now, print_json, refusals, who_acts
 
 
 def list_stuck(as_json: bool) -> None:
     """Print the stuck cases (a table, or JSON with every finding)."""
+    from rich.table import Table
+
+    from models.policy.stages import STAGE_LABELS
+    from models.repo.stuck import REASON_LABELS, find_stuck
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         lease = timedelta(seconds=runtime.settings.dispatch.sending_lease_seconds)
@@ -67,6 +68,10 @@ def rerun_case(
     at: str = AT,
 ) -> None:
     """重跑卡住的案件：按原起算时间补建缺失的时限、恢复计时、补发通知；不重新计时，不重复发送。"""
+    from models.repo.cases import CLI_ACTOR, get_case
+    from models.store.db import session_scope
+    from tasks.runtime import prepare
+
     with refusals():
         runtime = prepare(config_arg())
         with session_scope(runtime.engine) as session:

@@ -35,6 +35,7 @@ class NoticeKind(StrEnum):
     LAPSE = "lapse"  # a chain level fired (催办 / 通报)
     NO_ACK = "no_ack"  # an alert not acknowledged in time, followed up
     MONITORING = "monitoring"  # 监测盲区: a source dark or back
+    UNREACHABLE = "unreachable"  # a person none of whose channels delivers, or reached again
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""The accountability ledger in the database: the evidence of every lapse recorded in a period
-(one query: the record, its case, when the case was first known and first reported, when the
-deadline was done, where the case first came from, and the latest judgement), and `judge`, which
-appends a person's judgement (justified or not, why, what they propose) and notes it on the
-case's timeline. The machine only ever flags. Keyword-only functions over a Session."""
+"""The accountability ledger in the database: the record of a lapse as the sweep writes it
+(`lapse_record`: evidence for people to judge, never a verdict), a case's records, the evidence
+of every lapse recorded in a period (one query: the record, its case, when the case was first
+known and first reported, when the deadline was done, where the case first came from, and the
+latest judgement), and `judge`, which appends a person's judgement (justified or not, why, what
+they propose) and notes it on the case's timeline. The machine only ever flags. Keyword-only
+functions over a Session."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, func, true, type_coerce
@@ -30,6 +32,45 @@ from models.store.tables import (
 )
 
 REASON_MAX = 2000
+
+
+def lapse_record(
+    case_id: int,
+    obligation: Obligation,
+    level: int,
+    late_by: timedelta,
+    responsible: list[str],
+    now: datetime,
+) -> tuple[dict[str, Any], str]:
+    """The accountability record of a lapse (a row to insert) and its timeline line: flagged
+    for review by people, never a verdict."""
+    assert obligation.id is not None
+    row = {
+        "case_id": case_id,
+        "obligation_id": obligation.id,
+        "obligation_title": obligation.title,
+        "owner_role": obligation.owner_role,
+        "responsible": responsible,
+        "level": level,
+        "due_at": obligation.due_at,
+        "recorded_at": now,
+        "late_seconds": int(late_by.total_seconds()),
+    }
+    who = "、".join(responsible) or "未配置"
+    return row, f"逾期记录（待人工研判）：{obligation.title}，责任人 {who}"
+
+
+def case_accountability(
+    session: Session, case_id: int
+) -> list[tuple[AccountabilityRecord, datetime | None]]:
+    """A case's accountability records, each with when the obligation was done (if it was)."""
+    query = (
+        select(AccountabilityRecord, Obligation.completed_at)
+        .join(Obligation, col(Obligation.id) == AccountabilityRecord.obligation_id)
+        .where(AccountabilityRecord.case_id == case_id)
+        .order_by(col(AccountabilityRecord.id))
+    )
+    return [(record, done) for record, done in session.exec(query).all()]
 
 
 def accountability_rows(

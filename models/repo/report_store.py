@@ -146,9 +146,11 @@ def _sending(report: StoredReport, rows: list[Notification]) -> Sending:
     delivered, waiting, failed, last = [], [], [], []
     for person, mine in by_person.items():
         statuses = {row.status for row in mine}
+        # Every channel failed and it is being tried again: not delivered, until it is.
+        unreached = all(row.unreachable_since is not None for row in mine)
         if NotificationStatus.SENT in statuses:
             delivered.append(person)
-        elif statuses & {NotificationStatus.PENDING, NotificationStatus.SENDING}:
+        elif statuses & {NotificationStatus.PENDING, NotificationStatus.SENDING} and not unreached:
             waiting.append(person)
         else:
             failed.append(person)

@@ -31,6 +31,7 @@ from models.repo.stuck import (
     lost_checks,
     missing_deadlines,
     undelivered,
+    unreachable,
 )
 from models.store.tables import CaseEvent, Notification, Obligation
 
@@ -79,7 +80,7 @@ def repair_case(
     lost = lost_checks(state, policy)
     missing = open_missing(session, state, policy=policy, calendar=calendar)
     restored = [_restore_check(session, obligation, check) for obligation, check in lost]
-    rearmed = [_rearm(session, row) for row in undelivered(state)]
+    rearmed = [_rearm(session, row) for row in [*undelivered(state), *unreachable(state)]]
     message = _summary(
         found, [rule.title for rule in missing], [o.title for o, _ in lost], len(rearmed)
     )

@@ -5,9 +5,11 @@ has happened (registration, or the first stage event that sets it) but whose obl
 missing and was not settled since; an open
 obligation with no next check while its chain still has levels to fire, or whose next check the
 sweep has left unhandled for longer than a grace period; outbox rows pending past their send
-time by the grace period, left `sending` past the lease (a killed dispatcher), or failed on
-every channel with no copy delivered. `find_stuck` lists them for the CLI and the console;
-`models.repo.rerun` repairs them. Reads only; keyword-only functions over a Session."""
+time by the grace period, left `sending` past the lease (a killed dispatcher), failed on every
+channel and being tried again (the person cannot be reached now), or failed on every channel
+for longer than `dispatch.give_up_after` with no copy delivered. `find_stuck` lists them for
+the CLI and the console; `models.repo.rerun` repairs them. Reads only; keyword-only functions
+over a Session."""
 
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ class StuckReason(StrEnum):
     CHECK_OVERDUE = "check_overdue"
     OUTBOX_OVERDUE = "outbox_overdue"
     UNDELIVERED = "undelivered"
+    UNREACHABLE = "unreachable"
     NOBODY = "nobody"
 
 
@@ -60,6 +63,7 @@ REASON_LABELS = {
     StuckReason.CHECK_OVERDUE: "到期未处理",
     StuckReason.OUTBOX_OVERDUE: "通知积压未发",
     StuckReason.UNDELIVERED: "通知各渠道均未送达",
+    StuckReason.UNREACHABLE: "收件人暂时无法联系（仍在重试）",
     StuckReason.NOBODY: "无人可通知",
 }
 
@@ -340,7 +344,24 @@ def _outbox_findings(
     for row in undelivered(state):
         detail = f"致 {row.recipient_id} 的通知在所有渠道均发送失败：{row.last_error or ''}"
         findings.append(Finding(StuckReason.UNDELIVERED, detail, notification=row.id))
+    for row in unreachable(state):
+        assert row.unreachable_since is not None
+        retry = f"，下次 {_local(row.next_attempt_at, tz)}" if row.next_attempt_at else ""
+        detail = (
+            f"致 {row.recipient_id} 的通知自 {_local(row.unreachable_since, tz)} 起所有渠道均发送"
+            f"失败，第{row.rounds}轮后仍在重试{retry}：{row.last_error or ''}"
+        )
+        findings.append(Finding(StuckReason.UNREACHABLE, detail, notification=row.id))
     return findings
+
+
+def unreachable(state: CaseState) -> list[Notification]:
+    """The rows waiting for another round: every channel of their person failed."""
+    return [
+        row
+        for row in state.outbox
+        if row.status == NotificationStatus.PENDING and row.unreachable_since is not None
+    ]
 
 
 def undelivered(state: CaseState) -> list[Notification]:

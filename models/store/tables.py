@@ -336,6 +336,11 @@ class Notification(SQLModel, table=True):
     ack_due_at: datetime | None = _ts(nullable=True, index=True)  # no-ack chain check time
     # A file the message carries ("report:<id>", a stored report); None: none.
     attachment: str | None = Field(default=None, max_length=64)
+    # Every channel of the person failed: since when (the first time), and how many times all
+    # of them did; the alert starts over on the first channel after a back-off until delivered
+    # or `dispatch.give_up_after` has passed since then.
+    unreachable_since: datetime | None = _ts(nullable=True)
+    rounds: int = 0
     # Its structured form (`notifications.cards`): sections, links, the SMS variables; None:
     # only the text (the message is then shown as text everywhere).
     card: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -512,3 +517,26 @@ class WebSession(SQLModel, table=True):
     expires_at: datetime = _ts()
     ended_at: datetime | None = _ts(nullable=True)
     ended_reason: str = Field(default="", max_length=40)
+
+
+class Unreachable(SQLModel, table=True):
+    """A person none of whose channels delivers: since when, the latest failure, and whether
+    the office roles and the duty officer were told (and, once an alert reached the person
+    again, told that too). Gone once both are told, or at once when the person was reached
+    again before anyone was told."""
+
+    person_id: str = Field(primary_key=True, foreign_key="person.id", max_length=64)
+    since: datetime = _ts()
+    last_failure_at: datetime = _ts()
+    told_at: datetime | None = _ts(nullable=True)
+    reached_at: datetime | None = _ts(nullable=True)  # an alert reached them again
+
+
+class LastRun(SQLModel, table=True):
+    """When something that runs over and over last ran, by name ("sweep"), and what it did:
+    `yuqing status` shows it wherever the run happened (serve, a worker)."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    at: datetime = _ts()
+    host: str = Field(default="", max_length=200)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

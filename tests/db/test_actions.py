@@ -25,8 +25,7 @@ from models.repo.changes import Change
 from models.store.db import session_scope
 from models.store.tables import Obligation
 from tasks.act import ActionRequest, record_action
-from tasks.cycle import context_for
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 from tasks.steps import claim, perform_step
 from tests.support.configs import OFFICE, write_office_config
 from tests.support.escalation import T0, cycle, hook_urls, new_case

@@ -14,7 +14,7 @@ from models.policy import WorkCalendar
 from models.policy.states import EventKind, NotificationStatus, ObligationStatus
 from models.repo.cases import CaseError, case_obligations, case_timeline, open_case
 from models.repo.directory import sync_directory
-from models.repo.escalation import escalate_due
+from models.repo.lapses import escalate_due
 from models.repo.obligations import acknowledge
 from models.store.db import session_scope
 from models.store.presets import default_policy

@@ -15,8 +15,7 @@ from sqlmodel import select
 from models.policy.states import EventKind, NotificationStatus
 from models.store.db import session_scope
 from models.store.tables import CaseEvent
-from tasks.cycle import run_cycle
-from tests.support.escalation import CTX, T0, hook_urls, ids_at, new_case, office, outbox
+from tests.support.escalation import CTX, T0, cycle, hook_urls, ids_at, new_case, office, outbox
 from yuqing.localservers import WebhookReceiver
 
 CASES = 60
@@ -36,7 +35,7 @@ def test_two_sweepers_at_once_never_double_fire(engine: Engine, receiver: Webhoo
     def sweeper() -> None:
         try:
             start.wait()
-            run_cycle(engine, now=at, ctx=CTX, channel_url=urls.get, batch_size=7)
+            cycle(engine, at, urls, ctx=CTX, batch_size=7)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

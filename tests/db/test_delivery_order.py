@@ -22,7 +22,7 @@ from models.store.tables import Case, Notification, Obligation
 from notifications.dispatch import Dispatcher, DispatchResult
 from notifications.render import NOTIFICATION_ID_RE
 from settings import Dispatch, PersonConfig, UnitConfig
-from tasks.cycle import sweep_all
+from tasks.escalation import sweep
 from tests.support.escalation import CTX, T0
 from yuqing.localservers import WebhookReceiver
 
@@ -70,7 +70,7 @@ def catch_up(engine: Engine) -> dict[str, list[str]]:
             for n, due in enumerate(dues)
         ]
         session.execute(insert(Obligation), rows)
-    assert sweep_all(engine, now=NOW, ctx=CTX, batch_size=200)["queued"] == LAPSES
+    assert sweep(engine, now=NOW, ctx=CTX, batch_size=200)["queued"] == LAPSES
     with session_scope(engine) as session:
         queued = session.exec(
             select(Notification.recipient_id, Notification.id, Obligation.due_at)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from models.policy.escalation import QuietHours
 from models.policy.routing import Routing, Shift
 from models.policy.states import EventKind
-from models.repo.escalation import accountability
+from models.repo.accountability import case_accountability
 from models.repo.obligations import acknowledge
 from models.store.db import session_scope
 from settings import Dispatch
@@ -113,7 +113,7 @@ def test_catch_up_after_downtime_fires_every_missed_level_marked_late(
     assert "已超时 2小时0分钟" in got["/hook/li"]  # level 1, due at the due time
     assert "已超时 1小时30分钟" in got["/hook/sun"]  # level 3, due 30 min after
     with session_scope(engine) as session:
-        (record, done), *_ = accountability(session, case_id)
+        (record, done), *_ = case_accountability(session, case_id)
     assert (record.obligation_title, record.responsible, done) == ("快报", ["wang"], None)
     assert record.late_seconds == 2 * 3600 and record.flagged
 

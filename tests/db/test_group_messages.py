@@ -25,7 +25,7 @@ from notifications.context import EscalationContext
 from notifications.dispatch import dispatch_pending
 from notifications.links import LinkSigner
 from settings import Dispatch, PersonConfig, UnitConfig
-from tasks.cycle import sweep_all
+from tasks.escalation import sweep
 from tests.support.escalation import NAMES, POLICY, ROLES, T0
 from tests.support.platforms import FakeClock
 from yuqing.localservers import WebhookReceiver
@@ -76,7 +76,7 @@ def office_on_one_bot(engine: Engine) -> int:
 
 def test_five_people_on_one_bot_and_a_hundred_lapses(engine: Engine) -> None:
     office_on_one_bot(engine)
-    queued = sweep_all(engine, now=NOW, ctx=CTX, batch_size=200)["queued"]
+    queued = sweep(engine, now=NOW, ctx=CTX, batch_size=200)["queued"]
     assert queued >= LAPSES * 2  # each lapse tells its owner and the leader and duty officer
     clock = FakeClock(NOW)
     with WeComStandIn(clock=clock) as wecom:
@@ -107,7 +107,7 @@ def test_a_revoked_group_bot_sends_each_person_their_alert_on_their_own_channel(
     engine: Engine, receiver: WebhookReceiver
 ) -> None:
     office_on_one_bot(engine)
-    sweep_all(engine, now=NOW, ctx=CTX, batch_size=200)
+    sweep(engine, now=NOW, ctx=CTX, batch_size=200)
     with WeComStandIn() as wecom:
         urls = {f"{p}_hook": receiver.apprise_url(f"/{p}") for p in ROLES}
         urls["office_bot"] = wecom.url("revokedbotkey")

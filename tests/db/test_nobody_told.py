@@ -25,7 +25,7 @@ from models.store.tables import CaseEvent, CaseStep, Notification
 from notifications.context import EscalationContext
 from notifications.nobody import NobodyToTell
 from settings import PersonConfig, UnitConfig
-from tasks.cycle import sweep_all
+from tasks.escalation import sweep
 from tasks.steps import perform_step, record_failure
 from tests.support.escalation import T0
 
@@ -91,7 +91,7 @@ def test_an_escalation_level_nobody_holds_is_on_the_timeline_and_keeps_the_case_
         case_id = case.id
     assert case_id is not None
     ctx = EscalationContext(policy=policy)
-    sweep_all(engine, now=T0 + timedelta(hours=2), ctx=ctx, batch_size=50)
+    sweep(engine, now=T0 + timedelta(hours=2), ctx=ctx, batch_size=50)
     with session_scope(engine) as session:
         told = session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()
         nobody = [e for e in told if e.data.get("nobody")]

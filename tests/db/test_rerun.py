@@ -32,7 +32,7 @@ from models.store.tables import CaseEvent, Notification, Obligation
 from notifications.claims import claim
 from notifications.health import breaker_rule
 from settings import Dispatch
-from tasks.cycle import sweep_all
+from tasks.escalation import sweep
 from tasks.rerun import repair
 from tasks.steps import claim as claim_steps
 from tasks.steps import perform_step, record_failure
@@ -271,7 +271,7 @@ def test_outbox_left_by_a_killed_process_is_sent_once(worlds: tuple[World, World
     cycle(a.engine, swept, a.urls)
     # B's process was killed after the sweep committed and after its dispatcher claimed one
     # message (committed `sending`, before the send): the rows a SIGKILL leaves.
-    sweep_all(b.engine, now=swept, ctx=CTX, batch_size=200)
+    sweep(b.engine, now=swept, ctx=CTX, batch_size=200)
     with session_scope(b.engine) as session:
         options = Dispatch()
         rule = breaker_rule(options)
@@ -297,16 +297,24 @@ def test_alerts_a_down_receiver_refused_are_delivered_by_the_rerun(
     at = DUE + timedelta(minutes=1)
     cycle(a.engine, at, a.urls)
     b.receiver.refuse()
-    once = Dispatch(attempts_per_channel=1)  # the dispatch step gives up: every channel failed
+    once = Dispatch(attempts_per_channel=1)  # every channel failed: tried again in a while
     assert cycle(b.engine, at, b.urls, options=once)["failed"] == 3
-    assert stuck(b, at) == {StuckReason.UNDELIVERED}
+    assert stuck(b, at) == {StuckReason.UNREACHABLE}
     b.receiver.recover()
     later = at + timedelta(minutes=2)
     cycle(a.engine, later, a.urls)
-    repaired = rerun(b, later)
+    repaired = rerun(b, later)  # now, not at the next round
+    cycle(b.engine, later, b.urls)  # the office hears the three are reachable again
 
     assert len(repaired.rearmed) == 3
-    assert_same(a, b, skip=DELIVERY)
+    # B's office was told, on no case, who could not be reached and who is reachable again.
+    told = [m for m in messages(b) if m[1].startswith(("无法联系：", "恢复联系："))]
+    assert {title for _, title, _ in told} == {
+        f"{what}：{name}" for what in ("无法联系", "恢复联系") for name in ("王芳", "李强", "赵敏")
+    }
+    assert [m for m in messages(b) if m not in told] == messages(a)
+    assert state(b) == state(a)
+    assert timeline(b, skip=DELIVERY | {EventKind.RERUN}) == timeline(a, skip=DELIVERY)
     assert kinds(b)[EventKind.DELIVERED] == 3 and not b.receiver.repeats
     assert_rerun_changes_nothing(b, later)
 

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from deployments.serve_record import serve_ready
 from tests.support.configs import write_office_config
 from tests.support.web import free_port
 from yuqing.localservers import WebhookReceiver
@@ -96,12 +97,13 @@ def serve(tmp_path: Path, receiver: WebhookReceiver) -> Iterator[Serve]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    record = tmp_path / "data" / "serve.json"
+    data = tmp_path / "data"
     try:
-        wait_for("serve to start", lambda: record.exists() or process.poll() is not None, 300)
+        ready = lambda: serve_ready(data) is not None or process.poll() is not None  # noqa: E731
+        wait_for("serve to start", ready, 300)
         assert process.poll() is None, process.communicate()[0]
         running = Serve(config, env, tmp_path)
-        running.api = json.loads(record.read_text())["prefect_api"]
+        running.api = json.loads((data / "serve.json").read_text())["prefect_api"]
         yield running
     finally:
         process.send_signal(signal.SIGINT)

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.cycle import context_for, run_cycle
-from tasks.runtime import prepare
-from tests.support.escalation import T0, new_case
+from tasks.runtime import context_for, prepare
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import PASSWORD, Clock, free_port, served, write_web_config
 from yuqing.localservers import WebhookReceiver
 
@@ -56,11 +55,11 @@ def test_the_channel_page_shows_which_channels_are_down(
     new_case(runtime.engine)  # 一级: level 1 to 王芳, 李强, 赵敏 at 09:30
     receiver.refuse()
     for seconds in (0, 10, 30):
-        run_cycle(
+        cycle(
             runtime.engine,
-            now=DUE + timedelta(seconds=seconds),
+            DUE + timedelta(seconds=seconds),
+            runtime.channel_url,
             ctx=context_for(runtime),
-            channel_url=runtime.channel_url,
         )
     with served(config, Clock(DUE + timedelta(minutes=1)), port=port) as base:
         page.goto(f"{base}/channels")
@@ -109,7 +108,7 @@ def test_the_channel_page_counts_refusals_by_the_platforms_code(
         runtime = prepare(str(config))
         new_case(runtime.engine)
         ctx = context_for(runtime)
-        run_cycle(runtime.engine, now=DUE, ctx=ctx, channel_url=runtime.channel_url)
+        cycle(runtime.engine, DUE, runtime.channel_url, ctx=ctx)
     assert [i for p, i in receiver.delivered if p == "/hook/wangfang"]  # fell over
     with served(config, Clock(DUE + timedelta(minutes=1)), port=port) as base:
         page.goto(f"{base}/login?next=/channels")

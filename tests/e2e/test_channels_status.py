@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from models.repo.cases import open_case
 from models.store.db import session_scope
-from tasks.cycle import context_for, run_cycle
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 from tests.support.configs import write_office_config
 from tests.support.escalation import T0
+from tests.support.escalation import cycle as run_escalation
 from yuqing.cli import app
 from yuqing.localservers import WebhookReceiver
 
@@ -54,11 +54,11 @@ def status(config: str) -> tuple[str, list[dict[str, object]]]:
 
 
 def cycle(runtime: Runtime, seconds: float) -> None:
-    run_cycle(
+    run_escalation(
         runtime.engine,
-        now=DUE + timedelta(seconds=seconds),
+        DUE + timedelta(seconds=seconds),
+        runtime.channel_url,
         ctx=context_for(runtime),
-        channel_url=runtime.channel_url,
         options=runtime.settings.dispatch,
     )
 

@@ -22,10 +22,9 @@ from models.policy.states import Chain
 from models.repo.cases import case_obligations
 from models.store.db import session_scope
 from models.store.tables import Notification
-from tasks.cycle import context_for, run_cycle
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 from tests.support.browser import require_chromium
-from tests.support.escalation import T0, new_case
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import (
     PASSWORD,
     Clock,
@@ -127,7 +126,7 @@ def test_the_link_in_the_received_alert_acknowledges_and_stops_the_no_ack_chain(
 
     def sweep(minutes: int) -> None:
         at = T0 + timedelta(minutes=minutes)
-        run_cycle(runtime.engine, now=at, ctx=ctx, channel_url=runtime.channel_url)
+        cycle(runtime.engine, at, runtime.channel_url, ctx=ctx)
 
     sweep(31)  # the quick report (due 09:30) lapsed: level 1 to wangfang and the duty officer
     [alert] = messages_to(receiver, "wangfang")

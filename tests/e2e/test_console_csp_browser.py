@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.cycle import context_for, run_cycle
-from tasks.runtime import Runtime, prepare
-from tests.support.escalation import T0, new_case
+from tasks.runtime import Runtime, context_for, prepare
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import (
     PASSWORD,
     Clock,
@@ -89,7 +88,7 @@ def test_every_page_runs_under_the_policy_without_a_violation(
     config, runtime, port = office
     case_id = new_case(runtime.engine, title="某中学食堂投诉")  # quick report due 09:30
     at = T0 + timedelta(minutes=31)
-    run_cycle(runtime.engine, now=at, ctx=context_for(runtime), channel_url=runtime.channel_url)
+    cycle(runtime.engine, at, runtime.channel_url, ctx=context_for(runtime))
     [alert] = messages_to(receiver, "wangfang")
     reported = listen(page)
     clock = Clock(T0 + timedelta(minutes=35))

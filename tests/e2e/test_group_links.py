@@ -21,10 +21,9 @@ from sqlmodel import col, select
 from models.repo.cases import case_obligations
 from models.store.db import session_scope
 from models.store.tables import LinkAttempt, LinkUse
-from tasks.cycle import context_for, run_cycle
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 from tests.support.console import csrf_of, sign_in
-from tests.support.escalation import T0, new_case
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import Clock, free_port, served, write_web_config
 from yuqing.localservers import WebhookReceiver
 from yuqing.standins import WeComStandIn
@@ -61,7 +60,7 @@ def group(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Itera
         runtime = prepare(str(config))
         case_id = new_case(runtime.engine)
         ctx = context_for(runtime)
-        run_cycle(runtime.engine, now=ALERTED, ctx=ctx, channel_url=runtime.channel_url)
+        cycle(runtime.engine, ALERTED, runtime.channel_url, ctx=ctx)
         [message] = [g.text for g in wecom.received]
         clock = Clock(ALERTED + timedelta(minutes=1))
         with served(config, clock, port=port) as url:

@@ -27,10 +27,9 @@ from models.store.tables import ApprovalRequest, LinkAttempt, LinkUse
 from notifications.links import derive_key, sign_link
 from settings.faults import FAULTS_ENV
 from tasks.act import ActionRequest, record_action
-from tasks.cycle import context_for, run_cycle
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime, context_for, prepare
 from tasks.steps import claim, perform_step
-from tests.support.escalation import T0, new_case
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import (
     LINK_KEY,
     Clock,
@@ -65,9 +64,7 @@ def alerted(database_url: str, tmp_path: Path, receiver: WebhookReceiver) -> Ite
     config = write_web_config(tmp_path, database_url=database_url, receiver=receiver, port=port)
     runtime = prepare(str(config))
     case_id = new_case(runtime.engine)
-    run_cycle(
-        runtime.engine, now=ALERTED, ctx=context_for(runtime), channel_url=runtime.channel_url
-    )
+    cycle(runtime.engine, ALERTED, runtime.channel_url, ctx=context_for(runtime))
     [message] = messages_to(receiver, "wangfang")
     clock = Clock(ALERTED + timedelta(minutes=1))
     with served(config, clock, port=port) as url, httpx.Client(base_url=url) as client:
@@ -339,9 +336,7 @@ def test_without_a_link_key_alerts_name_the_cli_command(
     )
     runtime = prepare(str(config))
     case_id = new_case(runtime.engine)
-    run_cycle(
-        runtime.engine, now=ALERTED, ctx=context_for(runtime), channel_url=runtime.channel_url
-    )
+    cycle(runtime.engine, ALERTED, runtime.channel_url, ctx=context_for(runtime))
     [message] = messages_to(receiver, "wangfang")
     assert f"签收：yuqing case ack {case_id}" in message and "/l/" not in message
     assert links_in(message) == {}
@@ -404,7 +399,7 @@ def test_the_old_link_of_an_obligation_handed_to_someone_else_is_refused(
         ).change
         for step_id, _ in claim(runtime.engine, case_id=case_id, now=at, failed=False):
             perform_step(runtime.engine, context_for(runtime), step_id=step_id, now=at)
-        run_cycle(runtime.engine, now=at, ctx=context_for(runtime), channel_url=runtime.channel_url)
+        cycle(runtime.engine, at, runtime.channel_url, ctx=context_for(runtime))
     [sheet] = [m for m in messages_to(receiver, "zhangwei") if "联系单" in m]
     complete = links_in(sheet)["complete"]
     handed = {"to_person": "liuyang", "reason": "张伟出差"}

@@ -19,14 +19,12 @@ import pytest
 from deployments.prefect_api import (
     SERVER_RECORD,
     PrefectUnavailable,
-    ServeRecord,
-    alive,
     end_orphan,
     healthy,
     running_serve,
     start_server,
-    write_serve,
 )
+from deployments.serve_record import ServeRecord, alive, write_serve
 
 
 def wait_gone(pid: int, seconds: float = 15) -> bool:

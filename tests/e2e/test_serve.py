@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from deployments.serve_record import read_serve
 from models.policy.clocks import utc_now
 from models.repo.cases import open_case
 from models.store.db import session_scope
@@ -77,6 +78,11 @@ def test_serve_delivers_a_lapsed_deadline_and_stops_on_ctrl_c(
             time.sleep(1)
         assert serve.poll() is None, "serve exited early"
         assert expected <= alerted_paths(receiver, case_id=case.id)
+        # Sending came first; the console and Prefect's API follow (their address record).
+        while time.monotonic() < deadline and not getattr(
+            read_serve(tmp_path / "data"), "prefect_api", None
+        ):
+            time.sleep(0.5)
         # The same process serves the console (and the action links) on web.port.
         sign_in = httpx.get(f"http://127.0.0.1:{port}/login", timeout=10)
         assert sign_in.status_code == 200 and "登录" in sign_in.text
@@ -96,6 +102,7 @@ def test_serve_delivers_a_lapsed_deadline_and_stops_on_ctrl_c(
         serve.send_signal(signal.SIGINT)
         output, _ = serve.communicate(timeout=90)
     assert serve.returncode == 0, output[-3000:]
+    assert "Traceback" not in output and "ERROR" not in output, output[-3000:]  # a clean Ctrl-C
     assert f"控制台：http://127.0.0.1:{port}/" in output
     assert f"Prefect 界面：http://127.0.0.1:{prefect_port}" in output
     assert "yuqing serve 已停止" in output

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from deployments.inprocess import SUPERSEDED
-from deployments.prefect_api import read_serve, use_api
+from deployments.prefect_api import use_api
 from deployments.reaper import MARK, owner_token
+from deployments.serve_record import read_serve
 from tests.e2e.test_reaper import gone
 from tests.e2e.test_serve import ONE_PERSON_CHANNEL, ONE_PERSON_OFFICE, children_of
 from tests.support.web import free_port
@@ -53,7 +54,7 @@ def start(config: Path, output: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 300
     while serve.poll() is None and time.monotonic() < deadline:
         found = read_serve(config.parent / "data")
-        if found is not None and found.pid == serve.pid:
+        if found is not None and found.pid == serve.pid and found.prefect_api:
             return serve
         time.sleep(0.2)
     raise AssertionError(f"serve did not come up ({record}): {output.read_text()[-2000:]}")

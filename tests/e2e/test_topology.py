@@ -6,7 +6,9 @@ sending. At the receiver (real Apprise, real HTTP): every alert is delivered onc
 id and none is lost, every deadline fired each level once, nothing is left in the outbox, the
 killed worker's flow-run processes are gone with it, and a second copy of an id arrives only
 after a recorded recovery of that id (the one window no sender can close: accepted by the
-channel, killed before the record committed). Runs on PostgreSQL only (several writers)."""
+channel, killed before the record committed). The killed worker's escalation run is marked
+crashed (serve sees it stopped beating) and the alerts go on; serve registered Prefect's zombie
+automation for the pool. Runs on PostgreSQL only (several writers)."""
 
 from __future__ import annotations
 
@@ -59,8 +61,9 @@ def flow_run_processes(worker_pid: int) -> set[int]:
     return children_of(worker_pid)
 
 
-def kill_one_mid_run(setup: Topology, receiver: WebhookReceiver) -> set[int]:
-    """SIGKILL a worker once alerts are flowing and it has a flow run going; its run's pids."""
+def kill_one_mid_run(setup: Topology, receiver: WebhookReceiver) -> tuple[set[int], float]:
+    """SIGKILL a worker once alerts are flowing and it has a flow run going; its run's pids
+    and when it was killed."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         with receiver.lock:
@@ -70,8 +73,9 @@ def kill_one_mid_run(setup: Topology, receiver: WebhookReceiver) -> set[int]:
             victim = busy[0]
             runs = flow_run_processes(victim.pid)
             victim.kill()
+            killed = time.time()
             victim.wait()
-            return runs
+            return runs, killed
         time.sleep(0.1)
     raise AssertionError("no moment with both workers running: " + setup.logs())
 
@@ -92,7 +96,7 @@ def test_two_workers_one_killed_mid_run_every_alert_once_none_lost(
         start = utc_now() + timedelta(seconds=5)
         for n in range(CASES):  # quick reports (30 min) falling due one every 0.5 s
             new_case(engine, at=start - timedelta(minutes=30) + n * timedelta(seconds=0.5))
-        killed_runs = kill_one_mid_run(setup, receiver)
+        killed_runs, killed_at = kill_one_mid_run(setup, receiver)
         assert killed_runs
         deadline = time.monotonic() + 240
         while not settled(setup.database_url) and time.monotonic() < deadline:
@@ -104,6 +108,14 @@ def test_two_workers_one_killed_mid_run_every_alert_once_none_lost(
             rows = session.exec(select(Notification)).all()
             events = session.exec(select(CaseEvent)).all()
         engine.dispose()
+        crashed = escalation_states(setup).count("CRASHED")
+        automations = zombie_automations(setup)
+    assert crashed >= 1  # the killed worker's escalation run, seen to stop beating
+    assert automations == 1
+    with receiver.lock:
+        after = sorted(r.at for r in receiver.received if r.at > killed_at)
+    gap = after[0] - killed_at if after else float("inf")
+    assert gap < 120  # a hang guard; the figure is printed (the aim: 30 s on a quiet machine)
     lapses = Counter(
         (e.case_id, e.data["obligation"], e.data["level"])
         for e in events
@@ -122,8 +134,32 @@ def test_two_workers_one_killed_mid_run_every_alert_once_none_lost(
     assert all(count <= recoveries[i] for i, count in extra.items()), (extra, recoveries)
     print(
         f"topology: {len(rows)} alerts delivered once by id; {sum(recoveries.values())} sends "
-        f"recovered after the kill, {len(receiver.repeats)} repeats dropped by the receiver"
+        f"recovered after the kill, {len(receiver.repeats)} repeats dropped by the receiver; "
+        f"the next alert {gap:.1f} s after the kill"
     )
+
+
+def escalation_states(setup: Topology) -> list[str]:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    from deployments.prefect_api import use_api
+
+    escalate = FlowFilter(name=FlowFilterName(any_=["escalate"]))
+    with use_api(setup.prefect.url), get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_filter=escalate)
+    return [r.state.type.value for r in runs if r.state is not None]
+
+
+def zombie_automations(setup: Topology) -> int:
+    from prefect import get_client
+
+    from deployments.prefect_api import use_api
+    from deployments.zombies import automation_name
+    from tests.support.topology import POOL
+
+    with use_api(setup.prefect.url), get_client(sync_client=True) as client:
+        return len(client.read_automations_by_name(automation_name(POOL)))
 
 
 def test_a_worker_with_no_prefect_api_to_use_says_so_in_one_line(tmp_path: Path) -> None:

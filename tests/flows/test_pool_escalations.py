@@ -67,3 +67,48 @@ def test_with_no_worker_online_one_run_is_wanted(prefect_harness: str, tmp_path:
     escalations = PoolEscalations(ids["escalate"], "idle-test", runs=None, max_seconds=60)
     ask(escalations, 4)
     assert list(runs_of(ids["escalate"], since).values()) == ["SCHEDULED"]
+
+
+def test_runs_whose_worker_died_no_longer_count_and_are_marked_crashed(
+    prefect_harness: str, tmp_path: Path
+) -> None:
+    """A run a worker claimed and never started (PENDING for ever, as Prefect leaves it), and a
+    running one that stopped beating in yuqing's database, are crashed and replaced at once; a
+    running one that beats counts."""
+    from datetime import timedelta
+
+    from prefect.states import Pending
+
+    from deployments.pool import beating_in
+    from models.store.db import session_scope
+    from notifications.liveness import beat, run_identity
+    from tasks.runtime import prepare
+
+    config = tmp_path / "yuqing.toml"
+    config.write_text('[general]\ndata_dir = "data"\n', encoding="utf-8")
+    runtime = prepare(str(config))
+    since = datetime.now(UTC)
+    ids = register(str(config), "dead-test")
+    escalations = PoolEscalations(
+        ids["escalate"],
+        "dead-test",
+        runs=3,
+        max_seconds=600,
+        beating=beating_in(runtime),
+        pending_limit=timedelta(0),
+    )
+    ask(escalations, 3)
+    pending, stopped, alive = list(runs_of(ids["escalate"], since))
+    now = datetime.now(UTC)
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(pending, Pending(), force=True)
+        client.set_flow_run_state(stopped, Running(), force=True)
+        client.set_flow_run_state(alive, Running(), force=True)
+    with session_scope(runtime.engine) as session:  # what each run's beat left
+        beat(session, me=run_identity(str(stopped)), now=now - timedelta(minutes=1))
+        beat(session, me=run_identity(str(alive)), now=now)
+    ask(escalations, 2)
+    runs = runs_of(ids["escalate"], since)
+    assert (runs[pending], runs[stopped], runs[alive]) == ("CRASHED", "CRASHED", "RUNNING")
+    assert sorted(runs.values()).count("SCHEDULED") == 2  # the two dead ones replaced
+    runtime.engine.dispose()

@@ -13,7 +13,7 @@ from models.store.db import make_engine
 from models.store.presets import default_policy
 from notifications.context import EscalationContext
 from settings import Dispatch
-from tasks.cycle import run_cycle
+from tests.support.escalation import cycle
 
 
 def main(database_url: str, urls_json: str) -> None:
@@ -23,9 +23,7 @@ def main(database_url: str, urls_json: str) -> None:
     options = Dispatch(heartbeat_seconds=0.25, claimer_timeout_seconds=1.0)
     print("ready", flush=True)
     while True:
-        run_cycle(
-            engine, now=utc_now(), ctx=ctx, channel_url=urls.get, batch_size=5, options=options
-        )
+        cycle(engine, utc_now(), urls, ctx=ctx, options=options, batch_size=5)
         time.sleep(0.005)
 
 

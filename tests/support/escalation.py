@@ -4,7 +4,7 @@ notification ids a receiver got."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -19,7 +19,7 @@ from models.store.tables import CaseEvent, Notification
 from notifications.context import EscalationContext
 from notifications.render import NOTIFICATION_ID_RE
 from settings import Dispatch, PersonConfig, UnitConfig
-from tasks.cycle import run_cycle
+from tasks.escalation import dispatching, escalate
 from yuqing.localservers import WebhookReceiver
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -87,12 +87,16 @@ def hook_urls(receiver: WebhookReceiver, people: list[str]) -> dict[str, str]:
 def cycle(
     engine: Engine,
     at: datetime,
-    urls: Mapping[str, str],
+    urls: Mapping[str, str] | Callable[[str], str | None],
     *,
     ctx: EscalationContext = CTX,
     options: Dispatch | None = None,
+    batch_size: int = 200,
 ) -> dict[str, int]:
-    return run_cycle(engine, now=at, ctx=ctx, channel_url=urls.get, options=options)
+    """The escalation runbook once, sending one dispatch round here (`urls`: channel → URL)."""
+    channel_url = urls.get if isinstance(urls, Mapping) else urls
+    send = dispatching(engine, channel_url=channel_url, options=options, language=ctx.language)
+    return escalate(engine, now=at, ctx=ctx, send=send, batch_size=batch_size)
 
 
 def ids_at(receiver: WebhookReceiver) -> list[tuple[str, str]]:

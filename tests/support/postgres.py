@@ -292,9 +292,11 @@ def running_postgres(
     database: str = "yuqing",
     bindir: Path | None = None,
     start_timeout: int = 60,
+    durable: bool = False,
 ) -> Iterator[PostgresServer]:
     """Start a private server, yield it with database `database` created for `user` (the
-    cluster's superuser), then stop it and delete every file it wrote."""
+    cluster's superuser), then stop it and delete every file it wrote. Fast and forgetful
+    unless `durable` (a test that crashes the server keeps what was committed)."""
     if not _DATABASE_NAME.match(database):
         raise ValueError(f"unsafe database name {database!r}")
     bindir = bindir if bindir is not None else find_bindir()
@@ -323,7 +325,8 @@ def running_postgres(
             raise PostgresStartError(_failure("initdb failed", result) + hint)
         init_seconds = time.perf_counter() - began
 
-        settings = dict(FAST_SETTINGS)
+        settings = {} if durable else dict(FAST_SETTINGS)
+        settings["timezone"] = FAST_SETTINGS["timezone"]
         settings["listen_addresses"] = "'127.0.0.1'"
         # The socket lives in our own directory: the system's /var/run/postgresql may not exist.
         settings["unix_socket_directories"] = _quote(str(directory))
@@ -379,6 +382,19 @@ def running_postgres(
             except PostgresStartError as exc:
                 print(f"warning: could not stop the test PostgreSQL server: {exc}", file=sys.stderr)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def restart_postgres(server: PostgresServer, *, mode: str = "fast") -> None:
+    """Restart the private server on its port (`fast`: sessions ended, a clean shutdown;
+    `immediate`: as after a crash, recovery at start), as an operator or a failover would."""
+    if mode not in ("smart", "fast", "immediate"):
+        raise ValueError(f"unknown shutdown mode {mode!r}")
+    datadir, log = server.directory / "data", server.directory / "server.log"
+    command: list[str | Path] = [server.bindir / "pg_ctl", "-D", datadir, "-l", log, "-m", mode]
+    command += ["-w", "-t", "60", "-o", f"-p {server.port}", "restart"]
+    result = _run(command, run_as=_server_user(), cwd=server.directory, timeout=120)
+    if result.returncode != 0:
+        raise PostgresStartError(_failure("pg_ctl could not restart the server", result, log))
 
 
 class PostgresAdmin:

@@ -30,8 +30,8 @@ from models.repo.lifecycle import advance, cancel_open, regrade, settle
 from models.repo.obligations import acknowledge
 from models.store.db import session_scope
 from models.store.tables import ApprovalRequest, Referral
-from tasks.cycle import context_for, sweep_all
-from tasks.runtime import Runtime, prepare
+from tasks.escalation import sweep
+from tasks.runtime import Runtime, context_for, prepare
 from yuqing.localservers import WebhookReceiver
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -255,7 +255,7 @@ class Month:
 
     def sweep(self, at: datetime) -> None:
         rt = self.runtime
-        sweep_all(rt.engine, now=at, ctx=context_for(rt), batch_size=200)
+        sweep(rt.engine, now=at, ctx=context_for(rt), batch_size=200)
 
 
 def play_month(config: Path) -> Month:

@@ -12,11 +12,10 @@ from datetime import timedelta
 from models.reports.periods import ReportKind, parse_period
 from notifications.links import derive_key, sign_link
 from tasks.act import ActionRequest, record_action
-from tasks.cycle import context_for, run_cycle
 from tasks.reports import build_report
-from tasks.runtime import Runtime
+from tasks.runtime import Runtime, context_for
 from tests.support.configs import OFFICE
-from tests.support.escalation import T0, new_case
+from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import LINK_KEY
 
 LONG = "某中学食堂饭菜变质，多名家长在论坛发帖称孩子在学校食堂吃到变质饭菜，要求学校公开说明"
@@ -68,12 +67,7 @@ def build(runtime: Runtime) -> Showcase:
         _act(runtime, action, done, actor, 50, **form)
     ctx = context_for(runtime)
     for hours in (1, 2, 3):
-        run_cycle(
-            runtime.engine,
-            now=T0 + timedelta(hours=hours),
-            ctx=ctx,
-            channel_url=runtime.channel_url,
-        )
+        cycle(runtime.engine, T0 + timedelta(hours=hours), runtime.channel_url, ctx=ctx)
     month = parse_period(ReportKind.MONTHLY, month="2026-11", today=NOW.date())
     build_report(runtime, kind=ReportKind.MONTHLY, period=month, format="xlsx", now=NOW)
     token = sign_link(

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from deployments.prefect_api import LocalServer, read_serve, start_server, use_api
+from deployments.prefect_api import LocalServer, start_server, use_api
+from deployments.serve_record import serve_ready
 from tests.support.configs import write_office_config
 from tests.support.postgres import PostgresAdmin, unique_database_name
 from tests.support.web import free_port
@@ -116,7 +117,7 @@ def topology(
         )
         found = Topology(directory, config, database_url, prefect, serve)
         deadline = time.monotonic() + 300
-        while read_serve(directory / "data") is None:
+        while serve_ready(directory / "data") is None:
             assert serve.poll() is None and time.monotonic() < deadline, found.logs()
             time.sleep(0.2)
         yield found

@@ -26,6 +26,7 @@ from yuqing.web.archive import mount as mount_archive
 from yuqing.web.channels import router as channels_router
 from yuqing.web.console import router as console_router
 from yuqing.web.headers import SecurityHeaders
+from yuqing.web.health import router as health_router
 from yuqing.web.intake import router as intake_router
 from yuqing.web.link_pages import router as link_router
 from yuqing.web.mywork import router as mywork_router
@@ -57,6 +58,7 @@ def create_app(
     app.include_router(console_router)
     app.include_router(mywork_router)
     app.include_router(channels_router)
+    app.include_router(health_router)
     mount_archive(app)
     mount_reports(app)
     return app

@@ -39,6 +39,7 @@ from models.repo.case_records import timeline_page as records_page
 from models.repo.cases import CLI_ACTOR, case_obligations, get_case
 from models.repo.directory import load_directory
 from models.repo.mywork import who_must_act
+from models.repo.unreachable import CaseUnreachable, on_case
 from models.store.tables import (
     ApprovalRequest,
     Case,
@@ -89,6 +90,7 @@ class CasePage:
     outcome_label: str = ""
     names: dict[str, str] = field(default_factory=dict)
     cut: dict[str, Slice[Any]] = field(default_factory=dict)  # each list, cut to RECENT
+    unreachable: list[CaseUnreachable] = field(default_factory=list)  # people no channel reaches
     timeline_page: int = 1  # 1: the newest entries
     timeline_pages: int = 1
     timeline_total: int = 0
@@ -153,6 +155,7 @@ def case_page(
             "deliveries": notes,
             "actions": acts,
         },
+        unreachable=on_case(session, case_id),
         timeline_page=max(timeline_page, 1),
         timeline_pages=max(1, -(-(timeline.total or 0) // TIMELINE_PAGE)),
         timeline_total=timeline.total or 0,
