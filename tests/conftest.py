@@ -2,7 +2,8 @@
 own profile and makes it quiet; the second gives tests a database on each selected backend:
 ``database_url`` is parametrised over ``sqlite`` (a new file under ``tmp_path``) and
 ``postgresql`` (a new database per test on a private server started once per session, or on the
-admin-capable server named by ``YUQING_TEST_DATABASE_URL``). ``YUQING_TEST_BACKENDS`` (comma
+admin-capable server named by ``YUQING_TEST_DATABASE_URL``), each a copy of a template migrated
+once per session, or empty for a test marked ``empty_database``. ``YUQING_TEST_BACKENDS`` (comma
 list, default ``sqlite,postgresql``) selects backends; the others' test ids are deselected. When
 PostgreSQL is selected but its server binaries are missing, its tests skip, unless
 ``YUQING_TEST_REQUIRE_POSTGRES=1`` makes that a failure at session start. Every test using
@@ -17,6 +18,7 @@ from __future__ import annotations
 # ================================================================================================
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -144,15 +146,48 @@ def postgres_admin() -> Iterator[PostgresAdmin]:
             admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session (per xdist worker), copied for each test: a
+    test's database starts where every migration has run, without running them again."""
+    from models.store.db import upgrade_database
+
+    path = tmp_path_factory.mktemp("template") / "yuqing.sqlite3"
+    upgrade_database(f"sqlite:///{path}")
+    with sqlite3.connect(path) as connection:  # nothing left in a -wal file beside it
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin: PostgresAdmin) -> Iterator[str]:
+    """A PostgreSQL database migrated once per session (per xdist worker), the template of each
+    test's database (CREATE DATABASE ... TEMPLATE copies its files)."""
+    from models.store.db import upgrade_database
+
+    name = unique_database_name("yuqing_template")
+    upgrade_database(postgres_admin.create_database(name))
+    try:
+        yield name
+    finally:
+        postgres_admin.drop_database(name)
+
+
 @pytest.fixture(params=BACKENDS, ids=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A SQLAlchemy URL of an empty database that belongs to this test alone."""
+    """A SQLAlchemy URL of a database that belongs to this test alone, with every migration
+    applied (a copy of the session's template); empty for a test marked ``empty_database``."""
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'yuqing.sqlite3'}"
+        path = tmp_path / "yuqing.sqlite3"
+        if not empty:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     admin: PostgresAdmin = request.getfixturevalue("postgres_admin")
+    template = None if empty else str(request.getfixturevalue("postgres_template"))
     name = unique_database_name()
-    url = admin.create_database(name)
+    url = admin.create_database(name, template=template)
     try:
         yield url
     finally:
@@ -161,7 +196,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on this test's database with every migration applied."""
+    """An engine on this test's database, every migration applied (a no-op but for tests marked
+    ``empty_database``)."""
     # Imported here so that collection works while models.store.db is still being written.
     from models.store.db import make_engine, upgrade_database
 

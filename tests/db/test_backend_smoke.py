@@ -14,6 +14,8 @@ import sqlalchemy as sa
 
 BEIJING = timezone(timedelta(hours=8))
 
+pytestmark = pytest.mark.empty_database
+
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[sa.Engine]:

@@ -206,6 +206,7 @@ def test_a_build_that_fails_is_kept_as_failed_and_rerun_builds_it(
     runtime.engine.dispose()
 
 
+@pytest.mark.empty_database
 def test_the_migration_keeps_the_numbers_quick_reports_were_issued_with(database_url: str) -> None:
     """0019: a quick report stored before the numbers were stored keeps its 期号 (its file
     says it), and the next one issued takes the number after it."""

@@ -418,11 +418,24 @@ class PostgresAdmin:
         """The SQLAlchemy URL of `database` on this server, password included."""
         return self.url.set(database=database).render_as_string(hide_password=False)
 
-    def create_database(self, name: str) -> str:
-        if not _DATABASE_NAME.match(name):
-            raise ValueError(f"unsafe database name {name!r}")
-        with self._engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create `name`, empty or as a copy of the database `template` (which no session may
+        be using: a moment's wait for one closing, then PostgreSQL's own error)."""
+        for unsafe in (name, template or name):
+            if not _DATABASE_NAME.match(unsafe):
+                raise ValueError(f"unsafe database name {unsafe!r}")
+        from sqlalchemy.exc import DBAPIError
+
+        statement = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        for attempt in range(50):
+            try:
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql(statement)
+                break
+            except DBAPIError as exc:
+                if template is None or "being accessed" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.1)
         return self.url_for(name)
 
     def drop_database(self, name: str) -> None:
