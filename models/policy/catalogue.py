@@ -120,12 +120,12 @@ CATALOGUE: Mapping[str, ActionSpec] = _entries(
     ActionSpec(
         "report", "报送快报", "Quick report", "case",
         OFFICE_STAFF | {"monitor", "duty_officer"},
-        "快报：按等级报送快报（网站、信息、网友留言要点、来源链接、类别、等级）",
+        "快报：按等级报送快报（网站、信息、网友留言要点、来源链接、类别、等级）；"
+        "此后每次报送为第N次续报，附上次报送以来的变化",
         (
             field("text", "报送说明", "textarea", required=False),
             field("units", "发生责任单位（需通知时）", "units", required=False),
         ),
-        event=StageEvent.report,
     ),
     ActionSpec(
         "assess", "研判", "Assess", "case", OFFICE_STAFF | LEADERS,

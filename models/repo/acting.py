@@ -16,7 +16,7 @@ from models.policy.forms import FormField, completion_fields
 from models.policy.permissions import Standing, refusal
 from models.policy.states import ObligationStatus
 from models.repo.access import Forbidden, case_facts, check, obligation_facts, request_facts
-from models.repo.approvals import pending_request
+from models.repo.requests import pending_request
 from models.repo.cases import CaseError, find_obligation, get_case
 from models.repo.changes import Change
 from models.repo.performers import PERFORMERS, Acting, request_id

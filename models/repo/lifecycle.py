@@ -37,6 +37,7 @@ from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import CATEGORY_LABELS, Category, EventKind, ObligationStatus
 from models.policy.wording import deadline_text
 from models.repo.cases import CaseError, add_event, case_items, get_case, open_obligation, who
+from models.repo.reported import report_rules_open
 from models.repo.rerun import open_missing
 from models.repo.stuck import load_states
 from models.store.tables import Case, Obligation, Unit
@@ -385,6 +386,15 @@ def regrade(
     open_missing(session, state, policy=policy, calendar=calendar)
     if not upgraded:
         return moved, []
+    owed = report_rules_open(
+        session,
+        case_id=case_id,
+        old_label=old_label,
+        new_grade=grade,
+        at=at,
+        policy=policy,
+        calendar=calendar,
+    )
     assert entry is not None and entry.id is not None
     owner = next(
         (o.owner_role for o in sorted(open_ones_of(session, case_id), key=lambda o: o.due_at)),
@@ -399,6 +409,7 @@ def regrade(
         lines=(
             f"{old_label} → {new_label}（{name}），理由：{reason}",
             "相关时限已按新等级缩短" + (f"：{'，'.join(diff)}" if diff else ""),
+            *(f"须向新等级的报送对象续报：{title}" for title in owed),
         ),
     )
     return moved, [notice]

@@ -21,7 +21,7 @@ from models.policy.catalogue import spec
 from models.policy.forms import FieldRefused, parse_count, parse_id, parse_time
 from models.policy.registration import registration_times
 from models.policy.routing import Routing
-from models.repo import approvals, escalation, intake, obligations, stages
+from models.repo import approvals, escalation, further, intake, obligations, stages
 from models.repo.cases import CaseError
 from models.repo.changes import Change
 
@@ -150,6 +150,11 @@ def _draft(s: Session, a: Acting) -> Change:
     return approvals.draft_statement(s, **a.common(), policy=a.policy, text=a.get("text"))
 
 
+def _report(s: Session, a: Acting) -> Change:
+    units = a.units()
+    return further.report(s, **a.common(), **a.rules(), text=a.get("text"), units=units)
+
+
 def _refer(s: Session, a: Acting) -> Change:
     return stages.refer(s, **a.common(), to=a.get("to"), note=a.get("note"))
 
@@ -180,7 +185,6 @@ def _register(s: Session, a: Acting) -> Change:
 
 _STAGED: Mapping[str, Callable[[Acting], dict[str, object]]] = {
     "upgrade": lambda a: {"reason": a.get("reason"), "grade": a.get("grade") or None},
-    "report": lambda a: {"text": a.get("text"), "units": a.units()},
     "assess": lambda a: {
         "grade": a.need("assess", "grade"),
         "category": a.need("assess", "category"),
@@ -215,6 +219,7 @@ PERFORMERS: Mapping[str, Performer] = {
     "downgrade": _downgrade,
     "draft": _draft,
     "refer": _refer,
+    "report": _report,
     "register": _register,
     **{name: _staged(name) for name in _STAGED},
 }

@@ -6,15 +6,20 @@ Session."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.repo.cases import get_case
+from models.policy import DEFAULT_TZ
+from models.repo.cases import get_case, who
 from models.reports.quick import ItemFacts, QuickFacts
-from models.store.tables import Item, Source, StoredReport
+from models.store.tables import Instruction, Item, Source, StoredReport
 
 
-def quick_facts(session: Session, *, case_id: int, gist: str = "") -> QuickFacts:
+def quick_facts(
+    session: Session, *, case_id: int, gist: str = "", tz: ZoneInfo = DEFAULT_TZ
+) -> QuickFacts:
     """CaseError when there is no such case."""
     case = get_case(session, case_id)
     query = (
@@ -37,6 +42,9 @@ def quick_facts(session: Session, *, case_id: int, gist: str = "") -> QuickFacts
         for item, source in session.exec(query)
     ]
     assert case.id is not None
+    given = session.exec(
+        select(Instruction).where(Instruction.case_id == case_id).order_by(col(Instruction.id))
+    ).all()
     return QuickFacts(
         case_id=case.id,
         title=case.title,
@@ -46,7 +54,14 @@ def quick_facts(session: Session, *, case_id: int, gist: str = "") -> QuickFacts
         items=items,
         stage=case.stage.value,
         gist=gist,
+        instructions=tuple(instruction_line(session, i, tz) for i in given),
     )
+
+
+def instruction_line(session: Session, instruction: Instruction, tz: ZoneInfo) -> str:
+    """One 批示 as the document quotes it: who, when, what."""
+    when = instruction.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return f"{who(session, instruction.given_by)}（{when}）：{instruction.text}"
 
 
 def quick_key(case_id: int, ordinal: int = 1) -> str:

@@ -512,3 +512,9 @@ class WebSession(SQLModel, table=True):
     expires_at: datetime = _ts()
     ended_at: datetime | None = _ts(nullable=True)
     ended_reason: str = Field(default="", max_length=40)
+
+
+# The tables of instructions and corrections live beside these (one noun a module) and are
+# registered on the same metadata by this import.
+from models.store.records import Correction as Correction  # noqa: E402
+from models.store.records import Instruction as Instruction  # noqa: E402

@@ -31,7 +31,7 @@ from models.policy.permissions import refusal
 from models.policy.states import APPROVAL_LABELS, ApprovalStatus, ObligationStatus
 from models.repo.access import Forbidden, case_facts, obligation_facts, request_facts, standing_of
 from models.repo.acting import fields_for
-from models.repo.approvals import pending_request
+from models.repo.requests import pending_request
 from models.repo.cases import CaseError, find_obligation, get_case
 from models.repo.changes import Change
 from models.repo.performers import request_id
