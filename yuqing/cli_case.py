@@ -25,6 +25,7 @@ from models.repo.cases import (
     who,
 )
 from models.repo.cases import list_cases as query_cases
+from models.repo.instructions import instruction_lines
 from models.repo.library import library
 from models.store.db import session_scope
 from models.store.tables import Case
@@ -38,6 +39,7 @@ STATUS_LABELS = {
     "open": "待办",
     "completed": "已完成",
     "cancelled": "已取消",
+    "waived": "不需要",
 }
 CLOCK_LABELS = {"wall": "自然时间", "calendar_days": "自然日", "working_days": "工作日"}
 
@@ -102,6 +104,8 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
                 }
                 for e in case_timeline(session, case.id)
             ]
+            data["units"] = list(case.units)
+            data["instructions"] = instruction_lines(session, case.id, runtime.settings.tz)
     return data
 
 
@@ -214,6 +218,8 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
             acked,
         )
     console.print(table)
+    for line in data.get("instructions", []):
+        console.print(f"领导批示：{escape(line)}")
     console.print("[bold]时间线[/bold]")
     for event in data["timeline"]:
         console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")

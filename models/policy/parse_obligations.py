@@ -16,8 +16,8 @@ from models.policy.clocks import Anchor, Clock
 from models.policy.fields import Problems
 from models.policy.grades import GradeScheme
 from models.policy.policy import DEFAULT_CHAIN, INSTANCE, MET_BY, ROLES, ObligationRule
-from models.policy.states import ReferralBody
 from models.policy.stages import EVENT_TARGET, StageEvent, StageTemplate
+from models.policy.states import ReferralBody
 
 __all__ = ["REQUIRED", "read_obligations", "read_rule"]
 
@@ -107,7 +107,7 @@ def read_rule(
         max_days=max_days,
         chain=_chain_name(merged.get("chain", DEFAULT_CHAIN), f"{path}.chain", problems),
         optional=_flag(merged.get("optional", False), f"{path}.optional", problems),
-        met_by=_met_by(merged.get("met_by", ""), f"{path}.met_by", problems),
+        met_by=_met_by(merged.get("met_by", []), f"{path}.met_by", problems),
     )
 
 
@@ -118,17 +118,27 @@ def _flag(value: Any, path: str, problems: Problems) -> bool:
     return value
 
 
-def _met_by(value: Any, path: str, problems: Problems) -> str:
-    """`instruct`, `plan`, `archive`, `report`, or `refer:BODY` (a referral body)."""
-    if value == "":
-        return ""
-    action, _, body = str(value).partition(":")
+def _met_by(value: Any, path: str, problems: Problems) -> tuple[str, ...]:
+    """One or a list of: `instruct`, `plan`, `archive`, `report`, `refer:BODY` (a referral
+    body); any one of them meets the obligation."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        problems.add(path, "须为字符串或字符串数组 / must be a string or an array of strings")
+        return ()
     bodies = {b.value for b in ReferralBody}
-    if action not in MET_BY or (action == "refer") != bool(body) or (body and body not in bodies):
-        known = "、".join([*(a for a in MET_BY if a != "refer"), *(f"refer:{b}" for b in bodies)])
-        problems.add(path, f"无效取值 {value!r}，可用：{known} / unknown action")
-        return ""
-    return str(value)
+    for one in values:
+        action, _, body = one.partition(":")
+        if (
+            action not in MET_BY
+            or (action == "refer") != bool(body)
+            or (body and body not in bodies)
+        ):
+            known = "、".join(
+                [*(a for a in MET_BY if a != "refer"), *(f"refer:{b}" for b in bodies)]
+            )
+            problems.add(path, f"无效取值 {one!r}，可用：{known} / unknown action")
+            return ()
+    return tuple(v for v in values if v)
 
 
 def _chain_name(value: Any, path: str, problems: Problems) -> str:

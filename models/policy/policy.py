@@ -29,6 +29,7 @@ from models.policy.stages import StageEvent, StageTemplate
 __all__ = [
     "INSTANCE",
     "MET_BY",
+    "OUTSIDE_ROLES",
     "OWNER",
     "ROLES",
     "ROLE_LABELS",
@@ -80,6 +81,17 @@ ROLE_LABELS: Mapping[str, str] = {
     "political_legal": "政法委",
 }
 OWNER = "owner"
+# Outside bodies: reached through their contacts, beyond the office's own chain (S4: 内外有别).
+OUTSIDE_ROLES = frozenset(
+    {
+        "propaganda_dept",
+        "cyberspace_office",
+        "party_committee",
+        "superior_group",
+        "government_leader",
+        "political_legal",
+    }
+)
 # The actions that meet an obligation besides a stage event (`ObligationRule.met_by`): a
 # leader's instruction (S2-4.3 批办), an approved handling plan (S1-2, S1-5), the case file
 # exported (S2-4.3 立卷归档), any quick report or 续报, a referral to the named body.
@@ -135,7 +147,7 @@ class ObligationRule:
     max_days: int | None = None  # extension cap on a day clock (S2-4.3: 延长不得超过5日)
     chain: str = DEFAULT_CHAIN  # the escalation chain it climbs when it lapses
     optional: bool = False  # 需要时: the office may resolve it as 不需要 with a reason
-    met_by: str = ""  # an action that meets it (`MET_BY`): instruct, plan, archive, report…
+    met_by: tuple[str, ...] = ()  # actions that meet it (`MET_BY`): instruct, plan, refer:…
 
     @property
     def waivable(self) -> bool:

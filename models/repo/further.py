@@ -24,8 +24,15 @@ from models.repo.reported import Reported, record_report, reports_made
 from models.repo.stages import report as first_report
 from models.store.tables import CaseEvent
 
-SHOWN = (EventKind.GRADE_CHANGED, EventKind.STAGE_CHANGED, EventKind.CORRECTED)
-SHOWN += (EventKind.INSTRUCTED, EventKind.REFERRED)
+SHOWN = frozenset(
+    {
+        EventKind.GRADE_CHANGED,
+        EventKind.STAGE_CHANGED,
+        EventKind.CORRECTED,
+        EventKind.INSTRUCTED,
+        EventKind.REFERRED,
+    }
+)
 
 
 def report(
@@ -39,54 +46,47 @@ def report(
     text: str = "",
     units: Sequence[str] = (),
 ) -> Change:
-    """报送快报: the case's first report, else its next 续报."""
+    """报送快报: the case's first report, else its next 续报 (the `report` stage event whenever
+    the template allows it now: first, or again after the stage was moved back)."""
     case = get_case(session, case_id)
     made = reports_made(session, case_id)
-    rules = {"policy": policy, "calendar": calendar}
-    if not made and is_legal(policy, case, StageEvent.report):
-        change = first_report(
-            session, case_id=case_id, actor=actor, at=at, text=text, units=units, **rules
-        )
-        notice = change.notices[0]
-        meet(session, case_id=case_id, action="report", actor=actor, at=at, policy=policy)
-        record_report(
+    if is_legal(policy, case, StageEvent.report):
+        staged = first_report(
             session,
             case_id=case_id,
-            ordinal=1,
-            roles=notice.roles,
             actor=actor,
             at=at,
-            message=f"{who(session, actor)} 报送快报",
+            policy=policy,
+            calendar=calendar,
+            text=text,
+            units=units,
         )
-        return replace(change, data={**change.data, "ordinal": 1})
-    if case.closed_at is not None:
-        raise CaseError(f"案件 {case_id} 已办结，不再续报；如舆情反复，请先重新打开")
-    if units and case.units:
-        raise CaseError("字段 units：续报不改变责任单位，请用 yuqing case units 调整")
-    return _further(session, case_id, made, actor=actor, at=at, policy=policy, text=text)
+    else:
+        if case.closed_at is not None:
+            raise CaseError(f"案件 {case_id} 已办结，不再续报；如舆情反复，请先重新打开")
+        if units and case.units:
+            raise CaseError("字段 units：续报不改变责任单位，请用 yuqing case units 调整")
+        staged = None
+    return _reported(session, case_id, made, staged, actor=actor, at=at, policy=policy, text=text)
 
 
-def _further(
+def _reported(
     session: Session,
     case_id: int,
     made: list[Reported],
+    staged: Change | None,
     *,
     actor: str,
     at: datetime,
     policy: Policy,
     text: str,
 ) -> Change:
+    """The report on the record and its notice: the stage's own for a first report, else the
+    续报's (the targets so far and the current grade's, what changed since the last)."""
     case = get_case(session, case_id)
     ordinal = (made[-1].ordinal if made else 0) + 1
-    roles = tuple(
-        dict.fromkeys(
-            [
-                *(r for m in made for r in m.roles),
-                *policy.notify_roles(StageEvent.report, case.grade),
-            ]
-        )
-    )
-    changes = changes_since(session, case_id, made[-1].at if made else None)
+    earlier = [r for m in made for r in m.roles]
+    roles = tuple(dict.fromkeys([*earlier, *policy.notify_roles(StageEvent.report, case.grade)]))
     name = what(ordinal)
     met = meet(session, case_id=case_id, action="report", actor=actor, at=at, policy=policy)
     entry = record_report(
@@ -96,27 +96,51 @@ def _further(
         roles=roles,
         actor=actor,
         at=at,
-        message=f"{who(session, actor)} 报送{name}"
-        + (f"（完成：{'、'.join(met)}）" if met else ""),
+        message=f"{who(session, actor)} 报送{name}" + (f"（{'、'.join(met)}）" if met else ""),
     )
+    if staged is not None and ordinal == 1:
+        notice = staged.notices[0]
+        notice = replace(notice, extra={**notice.extra, "ordinal": 1})
+    else:
+        changes = changes_since(session, case_id, made[-1].at if made else None)
+        notice = _notice(
+            session, case_id, ordinal, roles, changes, actor=actor, text=text, policy=policy
+        )
+        notice = replace(notice, occasion=f"report{ordinal}@{entry}")
+    data = {"case_id": case_id, "ordinal": ordinal, "stage": case.stage.value, "met": met}
+    message = f"已报送{name}：案件 {case_id}（{len(roles)} 类报送对象）"
+    if staged is not None:
+        message, data = staged.message, {**staged.data, **data}
+    return Change(case_id, message, data, (notice,))
+
+
+def _notice(
+    session: Session,
+    case_id: int,
+    ordinal: int,
+    roles: tuple[str, ...],
+    changes: list[str],
+    *,
+    actor: str,
+    text: str,
+    policy: Policy,
+) -> Notice:
+    case = get_case(session, case_id)
     lines = (
         *quick_report_lines(session, case, policy),
-        *(["自上次报送以来："] if made else []),
+        *(["自上次报送以来："] if ordinal > 1 else []),
         *changes,
         *([f"报送说明：{text.strip()}"] if text.strip() else []),
     )
-    notice = Notice(
+    return Notice(
         kind=NoticeKind.QUICK_REPORT,
-        occasion=f"report{ordinal}@{entry}",
-        headline=f"舆情快报（{name}，{who(session, actor)} 报送）",
+        occasion=f"report{ordinal}",
+        headline=f"舆情快报（{what(ordinal)}，{who(session, actor)} 报送）",
         case_id=case_id,
         roles=roles,
         lines=lines,
         extra={"reporter": actor, "ordinal": ordinal, "changes": list(changes)},
     )
-    data = {"case_id": case_id, "ordinal": ordinal, "stage": case.stage.value, "met": met}
-    message = f"已报送{name}：案件 {case_id}（{len(roles)} 类报送对象）"
-    return Change(case_id, message, data, (notice,))
 
 
 def what(ordinal: int) -> str:

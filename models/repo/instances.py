@@ -61,8 +61,10 @@ def open_instance(
 def meets(rule: ObligationRule, action: str, detail: str = "") -> bool:
     """Whether `action` (with `detail`: a referral's body) meets obligations of `rule`."""
     wanted = f"{action}:{detail}" if detail else action
-    return rule.met_by in (action, wanted) or (
-        action == "report" and rule.closed_by is StageEvent.report
+    return (
+        action in rule.met_by
+        or wanted in rule.met_by
+        or (action == "report" and rule.closed_by is StageEvent.report)
     )
 
 

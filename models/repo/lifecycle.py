@@ -33,6 +33,7 @@ from models.policy import (
 )
 from models.policy.catalogue import ALERT_LINKS
 from models.policy.notices import Notice, NoticeKind
+from models.policy.policy import base_key
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import CATEGORY_LABELS, Category, EventKind, ObligationStatus
 from models.policy.wording import deadline_text
@@ -152,7 +153,7 @@ def settle(
     """Complete or cancel the open ones among `keys`, each on the timeline."""
     verb = "完成" if status == ObligationStatus.COMPLETED else "取消"
     for obligation in _obligations(session, case_id):
-        if obligation.key not in keys or obligation.status != ObligationStatus.OPEN:
+        if not _among(obligation, keys) or obligation.status != ObligationStatus.OPEN:
             continue
         obligation.status, obligation.next_check_at = status, None
         if status == ObligationStatus.COMPLETED:
@@ -167,6 +168,14 @@ def settle(
             message=f"{verb}：{obligation.title}",
             data={"obligation": obligation.key, "status": status.value},
         )
+
+
+def _among(obligation: Obligation, keys: Sequence[str]) -> bool:
+    """`keys` name it, or its rule when it is a further instance no unit holds of its own (a
+    redo after a stage moved back: met by the same event; an added unit's is its own)."""
+    if obligation.key in keys:
+        return True
+    return obligation.assignee_id is None and base_key(obligation.key) in keys
 
 
 def cancel_open(

@@ -12,9 +12,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.policy import DEFAULT_TZ
-from models.repo.cases import get_case, who
+from models.repo.cases import get_case
+from models.repo.instructions import instruction_lines
 from models.reports.quick import ItemFacts, QuickFacts
-from models.store.tables import Instruction, Item, Source, StoredReport
+from models.store.tables import Item, Source, StoredReport
 
 
 def quick_facts(
@@ -42,9 +43,6 @@ def quick_facts(
         for item, source in session.exec(query)
     ]
     assert case.id is not None
-    given = session.exec(
-        select(Instruction).where(Instruction.case_id == case_id).order_by(col(Instruction.id))
-    ).all()
     return QuickFacts(
         case_id=case.id,
         title=case.title,
@@ -54,14 +52,8 @@ def quick_facts(
         items=items,
         stage=case.stage.value,
         gist=gist,
-        instructions=tuple(instruction_line(session, i, tz) for i in given),
+        instructions=tuple(instruction_lines(session, case_id, tz)),
     )
-
-
-def instruction_line(session: Session, instruction: Instruction, tz: ZoneInfo) -> str:
-    """One 批示 as the document quotes it: who, when, what."""
-    when = instruction.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    return f"{who(session, instruction.given_by)}（{when}）：{instruction.text}"
 
 
 def quick_key(case_id: int, ordinal: int = 1) -> str:

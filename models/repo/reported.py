@@ -101,7 +101,7 @@ def report_rules_open(
     new_label = policy.scheme.level(new_grade).label
     opened = []
     for rule in policy.obligations_for(new_grade):
-        reporting = rule.closed_by is StageEvent.report or rule.met_by == "report"
+        reporting = rule.closed_by is StageEvent.report or "report" in rule.met_by
         if not reporting or rule.key in open_keys:
             continue
         title = f"{rule.title}（{old_label}升为{new_label}，续报）"

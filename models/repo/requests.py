@@ -8,6 +8,7 @@ number (or as the case's only one); it is decided once (compare-and-set from pen
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -39,7 +40,7 @@ def open_request(
     at: datetime,
     policy: Policy,
     reason: str,
-    payload: dict[str, str],
+    payload: dict[str, Any],
     summary: str,
     obligation_id: int | None = None,
 ) -> Change:
