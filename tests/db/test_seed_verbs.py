@@ -417,3 +417,36 @@ def test_s2_4_3_the_leaders_instruction_is_the_assignment(
         assert said == ["李强 批示：请核实（批办：主要领导或分管领导提出办理意见（抄告单））"]
     finally:
         runtime.engine.dispose()
+
+
+def test_a_second_report_is_a_numbered_further_report_and_a_rise_owes_one(
+    runtime: Runtime, receiver: WebhookReceiver
+) -> None:
+    """续报 (F7; S1-1 四(二), S1-17; S1-8 and S0-7 on a grade rise): the second report is the
+    第1次续报 to the same targets with what changed since; a rise on a reported case owes a
+    further report within the new grade's 快报 limit (一级: 30 min, S1-4§13), met by the next
+    report, which also reaches the new grade's targets (一级: the principal leader)."""
+    case_id = new_case(runtime.engine, grade="二级")
+    first = act(runtime, "report", case_id, at=T0 + timedelta(minutes=5))
+    assert first.data["ordinal"] == 1
+    act(runtime, "instruct", case_id, actor="李强", at=T0 + timedelta(minutes=6), text="密切关注")
+    receiver.received.clear()
+    again = act(runtime, "report", case_id, at=T0 + timedelta(minutes=8), text="点击量过万")
+    assert again.message == f"已报送第1次续报：案件 {case_id}（3 类报送对象）"
+    deliver(runtime, receiver, T0 + timedelta(minutes=8))
+    (told,) = [m for m in messages(receiver, "chenjun") if "第1次续报" in m]
+    assert "自上次报送以来" in told and "李强 批示：密切关注" in told and "点击量过万" in told
+    rise = T0 + timedelta(minutes=20)
+    act(runtime, "upgrade", case_id, at=rise, reason="央媒转载")
+    with session_scope(runtime.engine) as session:
+        owed = [
+            o
+            for o in session.exec(select(Obligation).where(Obligation.case_id == case_id))
+            if o.key.startswith("quick_report@")
+        ]
+    assert [(o.title, o.due_at, o.status) for o in owed] == [
+        ("快报（二级升为一级，续报）", rise + timedelta(minutes=30), ObligationStatus.OPEN)
+    ]
+    third = act(runtime, "report", case_id, at=rise + timedelta(minutes=10))
+    assert third.message == f"已报送第2次续报：案件 {case_id}（4 类报送对象）"
+    assert obligation(runtime, case_id, owed[0].key).status == ObligationStatus.COMPLETED
