@@ -7,7 +7,7 @@ through the approval gate to the leader in charge."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,13 @@ from sqlmodel import select
 
 from models.policy.states import EventKind, ObligationStatus
 from models.repo.access import Forbidden
+from models.repo.accountability import accountability_rows
 from models.repo.cases import CaseError, get_case
+from models.repo.playbooks import continued_spread
 from models.repo.quick import quick_facts
 from models.store.db import session_scope
 from models.store.records import Correction, Instruction
-from models.store.tables import AccountabilityRecord, Obligation
+from models.store.tables import AccountabilityRecord, MetricSnapshot, Obligation
 from tasks.act import ActionRequest, record_action
 from tasks.cycle import context_for
 from tasks.runtime import Runtime, prepare
@@ -450,3 +452,64 @@ def test_a_second_report_is_a_numbered_further_report_and_a_rise_owes_one(
     third = act(runtime, "report", case_id, at=rise + timedelta(minutes=10))
     assert third.message == f"已报送第2次续报：案件 {case_id}（4 类报送对象）"
     assert obligation(runtime, case_id, owed[0].key).status == ObligationStatus.COMPLETED
+
+
+def _spread(runtime: Runtime, case_id: int, at: datetime, clicks: int) -> None:
+    """What a collection run records: the case's spread at `at`."""
+    with session_scope(runtime.engine) as session:
+        session.add(
+            MetricSnapshot(
+                case_id=case_id, at=at, items=1, sites=1, mainstream_sites=0,
+                media_level="ordinary", clicks=clicks, comments=3, reposts=0, grade="g1",
+            )
+        )  # fmt: skip
+
+
+def test_hype_that_goes_on_after_the_reply_prompts_a_referral(runtime: Runtime) -> None:
+    """S1-1 四(三)2 (default `[playbooks.hype.continued]`): 告知真相后仍继续炒作的, 商请执纪执法
+    部门 — a hype case whose spread grows after its reply opens the referral prompt (once),
+    told to the office head; a case whose spread stopped opens nothing."""
+    growing, quiet = new_case(runtime.engine), new_case(runtime.engine, title="另一中学")
+    for case_id in (growing, quiet):
+        act(runtime, "report", case_id, at=T0 + timedelta(minutes=1))
+        act(
+            runtime, "assess", case_id, actor="李强", at=T0 + timedelta(minutes=2), grade="一级",
+            category="hype", units="school",
+        )  # fmt: skip
+        act(runtime, "dispatch", case_id, at=T0 + timedelta(minutes=3))
+        act(runtime, "verify", case_id, actor="张伟", at=T0 + timedelta(minutes=4), result="不实")
+        act(runtime, "draft", case_id, at=T0 + timedelta(minutes=5), text="经核查，帖文不实")
+        act(runtime, "approve", case_id, actor="孙力", at=T0 + timedelta(minutes=6))
+        _spread(runtime, case_id, T0 + timedelta(minutes=6), 500)
+        act(runtime, "respond", case_id, at=T0 + timedelta(minutes=7), url="https://gov.example/r")
+    _spread(runtime, growing, T0 + timedelta(hours=2), 9000)
+    now = T0 + timedelta(hours=2, minutes=5)
+    with session_scope(runtime.engine) as session:
+        told = continued_spread(session, now=now, policy=runtime.policy, calendar=runtime.calendar)
+        again = continued_spread(session, now=now, policy=runtime.policy, calendar=runtime.calendar)
+    assert [(n.case_id, n.headline) for n in told] == [
+        (growing, "回应后仍在传播：说明情况后仍在炒作：研究是否提请纪检或执法部门调查（需要时）")
+    ]
+    assert "office_head" in told[0].roles and "传播变化：点击 500 → 9000" in told[0].lines
+    assert again == []
+    prompt = obligation(runtime, growing, "hype_continued")
+    assert (prompt.status, prompt.due_at) == (ObligationStatus.OPEN, now + timedelta(hours=24))
+    with session_scope(runtime.engine) as session:
+        keys = {o.key for o in session.exec(select(Obligation).where(Obligation.case_id == quiet))}
+    assert "hype_continued" not in keys
+
+
+def test_corrections_are_part_of_the_accountability_evidence(
+    runtime: Runtime, receiver: WebhookReceiver
+) -> None:
+    """Issue 19 §4: each correction, with its reason, is shown beside the case's lapses in the
+    accountability ledger (who judges a lapse sees the grade was corrected, and why)."""
+    case_id = new_case(runtime.engine, grade="二级")
+    act(runtime, "correct", case_id, actor="李强", at=T0, grade="一级", reason="已有媒体转载")
+    deliver(runtime, receiver, T0 + timedelta(hours=2))  # 一级 快报 (30 min) lapsed
+    with session_scope(runtime.engine) as session:
+        rows = accountability_rows(session, ids=None)
+    lapsed = [r for r in rows if r.case_id == case_id]
+    assert lapsed and all(
+        r.corrections == ("等级：二级 → 一级（李强，理由：已有媒体转载）",) for r in lapsed
+    )
