@@ -321,6 +321,18 @@ def test_in_a_blackout_the_reply_and_outside_messages_wait_for_the_group_heads_c
         blackout, "assess", case_id, actor="李强", at=T0 + timedelta(minutes=7), grade="一级",
         category="inquiry", units="school",
     )  # fmt: skip
+    with pytest.raises(CaseError, match="静默期“二十大”：发布须经审批"):  # no way round it
+        act(
+            blackout, "complete", case_id, at=T0 + timedelta(minutes=8), subject="first_response",
+            url="https://gov.example/r/0",
+        )  # fmt: skip
+    refused = act(
+        blackout, "respond", case_id, at=T0 + timedelta(minutes=8), url="https://gov.example/r/0"
+    )
+    act(
+        blackout, "reject", case_id, actor="孙力", at=T0 + timedelta(minutes=8),
+        request=str(refused.data["request_id"]), reason="节点期间不发布",
+    )  # fmt: skip
     asked = act(
         blackout, "respond", case_id, at=T0 + timedelta(minutes=8), url="https://gov.example/r/1"
     )
@@ -513,3 +525,26 @@ def test_corrections_are_part_of_the_accountability_evidence(
     assert lapsed and all(
         r.corrections == ("等级：二级 → 一级（李强，理由：已有媒体转载）",) for r in lapsed
     )
+
+
+def test_replacing_the_unit_ends_its_deadlines_and_the_new_unit_holds_its_own(
+    wider: Runtime,
+) -> None:
+    """调整责任单位 as 更换 (issue 19 §4): the wrong unit taken off and the right one added —
+    the replaced unit's open deadlines end (cancelled, on the timeline), the new unit holds its
+    own; the lead follows."""
+    case_id = new_case(wider.engine)
+    to_dispatched(wider, case_id)
+    at = T0 + timedelta(hours=1)
+    with pytest.raises(CaseError, match="不是本案责任单位"):
+        act(wider, "units", case_id, at=at, remove="police", reason="错")
+    done = act(wider, "units", case_id, at=at, add="police", remove="school", reason="派错单位")
+    assert (done.data["units"], done.data["lead"]) == (["police"], "police")
+    assert obligation(wider, case_id, "verification").status == ObligationStatus.CANCELLED
+    with session_scope(wider.engine) as session:
+        held = [
+            (o.title, o.status)
+            for o in session.exec(select(Obligation).where(Obligation.case_id == case_id))
+            if o.assignee_id == "zhouhai"
+        ]
+    assert held == [("核查反馈（城关派出所）", ObligationStatus.OPEN)]
