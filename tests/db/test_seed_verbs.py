@@ -16,6 +16,7 @@ from sqlmodel import select
 from models.policy.states import EventKind, ObligationStatus
 from models.repo.access import Forbidden
 from models.repo.accountability import accountability_rows
+from models.repo.archive import case_archive
 from models.repo.cases import CaseError, get_case
 from models.repo.playbooks import continued_spread
 from models.repo.quick import quick_facts
@@ -24,6 +25,7 @@ from models.store.records import Correction, Instruction
 from models.store.tables import AccountabilityRecord, MetricSnapshot, Obligation
 from tasks.act import ActionRequest, record_action
 from tasks.cycle import context_for
+from tasks.report_context import labels_for
 from tasks.runtime import Runtime, prepare
 from tests.db.test_actions import (
     PEOPLE,
@@ -548,3 +550,20 @@ def test_replacing_the_unit_ends_its_deadlines_and_the_new_unit_holds_its_own(
             if o.assignee_id == "zhouhai"
         ]
     assert held == [("核查反馈（城关派出所）", ObligationStatus.OPEN)]
+
+
+def test_the_case_file_holds_the_instructions_and_the_corrections(runtime: Runtime) -> None:
+    """立卷归档 (S2-4.3 三.6: 领导批示件 are filed; issue 19 §4: corrections in the file): the
+    case file has a 领导批示 table and a 更正记录 table, each row as given."""
+    case_id = new_case(runtime.engine, grade="二级")
+    act(runtime, "instruct", case_id, actor="李强", at=T0, text="请核实后报我")
+    act(runtime, "correct", case_id, actor="李强", at=T0, grade="一级", reason="央媒转载")
+    with session_scope(runtime.engine) as session:
+        filed = case_archive(session, case_id=case_id, labels=labels_for(runtime))
+    tables = {t.key: t for t in filed.tables}
+    assert [r[1:] for r in tables["instructions"].rows] == [
+        ("李强", "2026-11-22T09:00:00+08:00", "请核实后报我")
+    ]
+    assert list(tables["corrections"].rows) == [
+        ("等级", "二级", "一级", "央媒转载", "李强", None, "2026-11-22T09:00:00+08:00")
+    ]
