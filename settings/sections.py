@@ -91,6 +91,11 @@ class SensitivePeriod(Section):
     name: str = Field(min_length=1, description="E.g. 两会, 高考, 国庆.")
     start: date = Field(description="First day (local date, general.timezone).")
     end: date = Field(description="Last day, inclusive.")
+    blackout: bool = Field(
+        False,
+        description="A release blackout (S4): 回应发布 and messages to outside bodies need "
+        "the release approvers' consent.",
+    )
 
     @_model_validator(mode="after")
     def _ordered(self) -> SensitivePeriod:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models.policy import PolicyError
+from models.policy.schedule import blackout_at
 from models.repo.access import Forbidden, standing_of
 from models.repo.acting import Acting, perform
 from models.repo.cases import ORIGIN, CaseError, CaseNotFound
@@ -109,6 +110,7 @@ def _perform(runtime: Runtime, session: Session, request: ActionRequest) -> Chan
         routing=build_context(runtime.settings, runtime.policy).routing,
         horizon_days=runtime.settings.general.horizon_days,
         topics=runtime.topics,
+        blackout=blackout_at(runtime.periods, request.at, runtime.settings.tz),
     )
     return perform(session, request.action, acting, standing)
 

@@ -19,6 +19,7 @@ from models.parse.jsonapi import parse_json
 from models.policy.schedule import interval_for, is_due
 from models.policy.states import RunStatus
 from models.repo.items import StoreContext, store_items
+from models.repo.playbooks import continued_spread
 from models.repo.snapshots import snapshot_open_cases
 from models.repo.sources import gap_notice, record_run
 from models.store.db import session_scope
@@ -218,17 +219,16 @@ def finish_source(
 
 @task(cache_policy=NO_CACHE)
 def snapshot_cases(at: datetime, config: str | None, sensitive: bool) -> dict[str, Any]:
-    """Snapshot every open case's metrics; upgrade those that crossed a band and alert."""
+    """Snapshot every open case's metrics; upgrade those that crossed a band and alert; prompt
+    where a category's playbook asks about a spread that goes on after the reply."""
     runtime = prepare(config)
+    policy, calendar = runtime.policy, runtime.calendar
     with session_scope(runtime.engine) as session:
         upgrades = snapshot_open_cases(
-            session,
-            now=at,
-            policy=runtime.policy,
-            calendar=runtime.calendar,
-            sensitive_period=sensitive,
+            session, now=at, policy=policy, calendar=calendar, sensitive_period=sensitive
         )
         notices = [notice for upgrade in upgrades for notice in upgrade.notices]
+        notices += continued_spread(session, now=at, policy=policy, calendar=calendar)
         alerts = deliver(session, notices, ctx=context_for(runtime), now=at)
     return {
         "upgrades": [{"case": u.case_id, "from": u.from_grade, "to": u.to_grade} for u in upgrades],

@@ -8,6 +8,8 @@ the document attached. The 报送人 is a person of the directory, never an OS a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,14 +39,17 @@ def build_quick(
     by: str,
     gist: str = "",
     report_id: int | None = None,
-    key: str | None = None,
+    ordinal: int = 1,
+    changes: Sequence[str] = (),
 ) -> Built:
-    """Issue the case's quick report (the first time under `key`, default its first report's),
-    or build that issue again (`report_id`, or the same key); CaseError when there is no such
-    case, ReportFailed (stored as failed) when it cannot be rendered. `by` is the person (id)
-    who sends it; `gist`, when given, replaces the comments' gist."""
+    """Issue the case's `ordinal`-th report (1: its quick report; then its 续报 with what
+    `changes`) the first time, or build that issue again (`report_id`, or the same ordinal);
+    CaseError when there is no such case, ReportFailed (stored as failed) when it cannot be
+    rendered. `by` is the person (id) who sends it; `gist`, when given, replaces the comments'
+    gist."""
     if report_id is None:
-        report_id = _issue(runtime, case_id=case_id, now=now, by=by, gist=gist, key=key)
+        issue = Issue(key=quick_key(case_id, ordinal), ordinal=ordinal, changes=tuple(changes))
+        report_id = _issue(runtime, case_id=case_id, now=now, by=by, gist=gist, issue=issue)
     with session_scope(runtime.engine) as session:
         report = get_report(session, report_id)
         params, issued = report.summary.get("params", {}), report.created_at
@@ -61,18 +66,26 @@ def build_quick(
     return Built(report_id, filename, content, summary)
 
 
+@dataclass(frozen=True)
+class Issue:
+    """Which of the case's reports: its stored key, its ordinal, what its 续报 reports."""
+
+    key: str
+    ordinal: int = 1
+    changes: tuple[str, ...] = ()
+
+
 def _issue(
-    runtime: Runtime, *, case_id: int, now: datetime, by: str, gist: str, key: str | None
+    runtime: Runtime, *, case_id: int, now: datetime, by: str, gist: str, issue: Issue
 ) -> int:
     """The stored report under the key, created with the year's next number if there is none."""
-    key = key or quick_key(case_id)
     year = now.astimezone(runtime.settings.tz).year
     for attempt in range(ATTEMPTS):
         try:
             with session_scope(runtime.engine) as session:
                 get_case(session, case_id)  # an unknown case: CaseError before anything is stored
                 return _stored(
-                    session, key=key, case_id=case_id, year=year, now=now, by=by, gist=gist
+                    session, issue=issue, case_id=case_id, year=year, now=now, by=by, gist=gist
                 )
         except IntegrityError:
             if attempt == ATTEMPTS - 1:
@@ -81,9 +94,9 @@ def _issue(
 
 
 def _stored(
-    session: Session, *, key: str, case_id: int, year: int, now: datetime, by: str, gist: str
+    session: Session, *, issue: Issue, case_id: int, year: int, now: datetime, by: str, gist: str
 ) -> int:
-    found = session.exec(select(StoredReport).where(StoredReport.key == key)).first()
+    found = session.exec(select(StoredReport).where(StoredReport.key == issue.key)).first()
     if found is not None:
         assert found.id is not None
         if gist:  # a new gist is the facts brought up to date; the issue stays the same
@@ -94,7 +107,7 @@ def _stored(
     number = next_issue(session, year=year)
     report = register(
         session,
-        key=key,
+        key=issue.key,
         kind=ReportKind.QUICK,
         label=f"{year}年第{number}期",
         format="docx",
@@ -102,7 +115,13 @@ def _stored(
         at=now,
         requested_by=by,
         case_id=case_id,
-        params={"year": year, "issue": number, "gist": gist},
+        params={
+            "year": year,
+            "issue": number,
+            "gist": gist,
+            "ordinal": issue.ordinal,
+            "changes": list(issue.changes),
+        },
     )
     report.issue_year, report.issue_no = year, number
     session.add(report)
@@ -115,8 +134,9 @@ def _render(
     runtime: Runtime, case_id: int, params: dict[str, Any], issued: datetime, by: str
 ) -> tuple[bytes, dict[str, Any]]:
     labels = labels_for(runtime)
+    gist, tz = str(params.get("gist", "")), runtime.settings.tz
     with Session(runtime.engine) as session:
-        facts = quick_facts(session, case_id=case_id, gist=str(params.get("gist", "")))
+        facts = quick_facts(session, case_id=case_id, gist=gist, tz=tz)
     document = quick_report(
         facts,
         labels,
@@ -125,6 +145,8 @@ def _render(
         office=office_for(runtime.settings).name,
         at=issued,
         by=by,
+        ordinal=int(params.get("ordinal", 1)),
+        changes=[str(c) for c in params.get("changes", [])],
     )
     lines = [document.issue_line, *(f"{name}：{value}" for name, value in document.fields)]
     subject = f"【舆情快报】{params['year']}年第{params['issue']}期：{facts.title}"
@@ -139,8 +161,7 @@ def send_quick(
     now: datetime,
     by: str,
     gist: str = "",
-    key: str | None = None,
 ) -> dict[str, Any]:
     """Issue the case's quick report and send it to the report targets with the document."""
-    built = build_quick(runtime, case_id=case_id, now=now, by=by, gist=gist, key=key)
+    built = build_quick(runtime, case_id=case_id, now=now, by=by, gist=gist)
     return {"report_id": built.report_id, **send_report(runtime, built.report_id, now=now)}

@@ -16,6 +16,7 @@ from models.parse.topics import Topic
 from models.policy import Policy, WorkCalendar
 from models.policy.calendar import calendar_warnings
 from models.policy.reach import holders_of, reach_report
+from models.policy.schedule import Period
 from models.repo.directory import sync_directory
 from models.repo.sources import sync_sources
 from models.store.calendar_file import load_calendar
@@ -32,6 +33,14 @@ class Runtime:
     policy: Policy
     calendar: WorkCalendar
     topics: tuple[Topic, ...]
+
+    @property
+    def periods(self) -> tuple[Period, ...]:
+        """The sensitive periods (`[[collect.sensitive_periods]]`), blackouts flagged."""
+        return tuple(
+            Period(p.name, p.start, p.end, p.blackout)
+            for p in self.settings.collect.sensitive_periods
+        )
 
     def channel_url(self, channel_id: str) -> str | None:
         secret = self.settings.secrets.channels.get(channel_id)

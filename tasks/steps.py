@@ -73,15 +73,17 @@ def carry_out_step(step_id: int, at: datetime, config: str | None = None) -> int
 
 def attach_quick_document(runtime: Runtime, *, step_id: int, case_id: int, now: datetime) -> None:
     """The quick report goes with its document (S1-4 §13: the paper report after the phone one):
-    the case's one issue (its key; sent by the person who reported), attached where the channel
-    takes files, fetchable by all."""
+    the issue of this report (the case's first, or its 第N次续报; sent by the person who
+    reported), attached where the channel takes files, fetchable by all."""
     with session_scope(runtime.engine) as session:
         step = session.get(CaseStep, step_id)
         assert step is not None
-        reporter = filler_for(
-            runtime.settings, Notice.from_json(step.payload).extra.get("reporter")
-        )
-    built = build_quick(runtime, case_id=case_id, now=now, by=reporter)
+        extra = Notice.from_json(step.payload).extra
+        reporter = filler_for(runtime.settings, extra.get("reporter"))
+    ordinal, changes = int(extra.get("ordinal", 1)), [str(c) for c in extra.get("changes", [])]
+    built = build_quick(
+        runtime, case_id=case_id, now=now, by=reporter, ordinal=ordinal, changes=changes
+    )
     with session_scope(runtime.engine) as session:
         step = session.get(CaseStep, step_id)
         assert step is not None

@@ -86,8 +86,11 @@ def act(
 
 
 def register(app: typer.Typer) -> None:
-    """Add every verb to the `case` command group, described by the catalogue."""
-    for command in COMMANDS:
+    """Add every verb to the `case` command group, described by the catalogue (the seeds'
+    further verbs: `yuqing.cli_verbs`)."""
+    from yuqing import cli_verbs
+
+    for command in (*COMMANDS, *cli_verbs.COMMANDS):
         name = command.__name__.removesuffix("_cmd")
         app.command(name, help=CATALOGUE[name].summary + "。")(command)
 

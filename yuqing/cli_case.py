@@ -24,6 +24,7 @@ STATUS_LABELS = {
     "open": "待办",
     "completed": "已完成",
     "cancelled": "已取消",
+    "waived": "不需要",
 }
 CLOCK_LABELS = {"wall": "自然时间", "calendar_days": "自然日", "working_days": "工作日"}
 
@@ -40,6 +41,7 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
     from models.policy.states import category_label
     from models.policy.wording import deadline_text
     from models.repo.cases import case_items, case_obligations, case_timeline, who
+    from models.repo.instructions import instruction_lines
     from models.repo.unreachable import on_case
     from models.store.db import session_scope
 
@@ -96,6 +98,8 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
                 }
                 for e in case_timeline(session, case.id)
             ]
+            data["units"] = list(case.units)
+            data["instructions"] = instruction_lines(session, case.id, runtime.settings.tz)
     return data
 
 
@@ -237,6 +241,8 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
             + (f"，下次 {retry.astimezone(tz):%H:%M:%S}" if retry else "")
             + "；已告知办公室与值班人员）"
         )
+    for line in data.get("instructions", []):
+        console.print(f"领导批示：{escape(line)}")
     console.print("[bold]时间线[/bold]")
     for event in data["timeline"]:
         console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")

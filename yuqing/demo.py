@@ -188,10 +188,14 @@ def life_of_a_case(
             {"grade": "一级", "category": "inquiry", "units": "yizhong"},
         ),
         (45, "wangfang", "dispatch", None, {}),
+        (50, "wangfang", "complete", "written_report", {"note": "纸质快报已送达陈军"}),
         (90, "zhangwei", "complete", "verification", {"result": VERIFIED}),
         (100, "wangfang", "draft", None, {"text": STATEMENT}),
         (110, "chenjun", "approve", None, {"note": "同意发布"}),
         (120, "wangfang", "respond", None, {"url": "https://www.example.gov.cn/notice/1"}),
+        (150, "wangfang", "complete", "authoritative_info", {"url": NOTICE}),
+        (160, "chenjun", "instruct", None, {"text": "持续关注家长反映，整改情况一周内报我"}),
+        (170, "wangfang", "waive", "press_conference", {"reason": NOT_NEEDED}),
         (180, "wangfang", "track", None, {}),
         (
             2880,
@@ -212,6 +216,8 @@ def life_of_a_case(
     return played
 
 
+NOT_NEEDED = "已发布权威信息，舆情趋稳，无需召开新闻发布会"
+NOTICE = "https://www.example.gov.cn/notice/2"  # 权威信息：市一中食堂整改情况通报
 VERIFIED = "经核查，食堂一批蔬菜存放不当，已封存整改"
 STATEMENT = "市一中已对食堂问题立即整改，相关责任人停职调查。"
 REVIEW = {

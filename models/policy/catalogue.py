@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
-from models.policy.forms import FormField, choice, field
+from models.policy.action_spec import LEADERS, OFFICE_STAFF, OUTSIDE, UNIT, ActionSpec, Subject
+from models.policy.catalogue_seeds import SEED_ACTIONS
+from models.policy.forms import choice, field
 from models.policy.stages import StageEvent
 from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS, REFERRAL_LABELS
 
@@ -31,42 +32,6 @@ __all__ = [
     "label",
     "spec",
 ]
-
-Subject = Literal["obligation", "request", "case", "none"]
-OFFICE_STAFF = frozenset({"office_staff", "office_head"})
-LEADERS = frozenset({"leader_in_charge", "principal_leader", "group_head"})
-UNIT = frozenset({"unit_responsible", "unit_liaison"})
-OUTSIDE = frozenset(  # approvers and outside bodies: only what is theirs (permissions.Reach.OWN)
-    {
-        "approver",
-        "propaganda_dept",
-        "cyberspace_office",
-        "party_committee",
-        "superior_group",
-        "government_leader",
-        "political_legal",
-    }
-)
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    """One action: its names, its form, what it acts on and who may do it."""
-
-    name: str
-    label: str
-    label_en: str
-    subject: Subject
-    roles: frozenset[str]  # for a decision: any role the policy names as approver instead
-    summary: str  # one line: what it does (the CLI's help, the README)
-    fields: tuple[FormField, ...] = ()
-    identified: bool = False  # the actor must be a known person (a request or a decision)
-    event: StageEvent | None = None  # the stage event that must be legal for the console's form
-    link: bool = False  # alerts offer it as a signed one-click link
-    decision: bool = False  # decided by the grade's approvers (`Policy.approver_roles`)
-
-    def field(self, name: str) -> FormField:
-        return next(f for f in self.fields if f.name == name)
 
 
 def _entries(*specs: ActionSpec) -> Mapping[str, ActionSpec]:
@@ -128,12 +93,12 @@ CATALOGUE: Mapping[str, ActionSpec] = _entries(
     ActionSpec(
         "report", "报送快报", "Quick report", "case",
         OFFICE_STAFF | {"monitor", "duty_officer"},
-        "快报：按等级报送快报（网站、信息、网友留言要点、来源链接、类别、等级）",
+        "快报：按等级报送快报（网站、信息、网友留言要点、来源链接、类别、等级）；"
+        "此后每次报送为第N次续报，附上次报送以来的变化",
         (
             field("text", "报送说明", "textarea", required=False),
             field("units", "发生责任单位（需通知时）", "units", required=False),
         ),
-        event=StageEvent.report,
     ),
     ActionSpec(
         "assess", "研判", "Assess", "case", OFFICE_STAFF | LEADERS,
@@ -212,6 +177,7 @@ CATALOGUE: Mapping[str, ActionSpec] = _entries(
         "重新打开：善后观察期内已办结的案件回到跟踪阶段",
         (field("reason", "重新打开理由", "textarea"),), event=StageEvent.reopen,
     ),
+    *SEED_ACTIONS,
 )  # fmt: skip
 
 

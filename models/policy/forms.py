@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from models.policy.errors import PolicyError
-from models.policy.policy import ObligationRule
+from models.policy.policy import ObligationRule, Policy
 from models.policy.stages import StageEvent
 
 __all__ = [
@@ -79,6 +79,12 @@ def completion_fields(rule: ObligationRule) -> tuple[FormField, ...]:
     if rule.closed_by is StageEvent.respond or rule.key in URL_KEYS:
         return (field("url", "回应链接", "url"),)
     return (field("note", "办理说明", "textarea", required=False),)
+
+
+def publishes(policy: Policy, grade: str, key: str) -> bool:
+    """Whether completing the obligation publishes something (a reply, information)."""
+    rule = policy.rule_any_grade(grade, key)
+    return rule.closed_by is StageEvent.respond or rule.key in URL_KEYS
 
 
 def validated(fields: Sequence[FormField], form: Mapping[str, str]) -> dict[str, str]:

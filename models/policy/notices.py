@@ -31,6 +31,7 @@ class NoticeKind(StrEnum):
     DECISION = "decision"  # the decision, to the requester
     REFERRAL = "referral"  # 移送, recorded as an outcome
     ACTION = "action"  # a person's action on an obligation (转办, upgrade…), to those concerned
+    INSTRUCTION = "instruction"  # 批示, relayed to the responsible units and the office
     REMINDER = "reminder"  # before the due time, to the owner
     LAPSE = "lapse"  # a chain level fired (催办 / 通报)
     NO_ACK = "no_ack"  # an alert not acknowledged in time, followed up

@@ -18,6 +18,7 @@ from models.policy.errors import PolicyInvalid
 from models.policy.fields import Problems
 from models.policy.grades import GradeScheme
 from models.policy.parse_obligations import read_obligations
+from models.policy.parse_playbooks import read_playbooks
 from models.policy.parse_routing import read_approvers, read_chain, read_chains, read_notify
 from models.policy.parse_scheme import read_scheme
 from models.policy.policy import (
@@ -51,6 +52,7 @@ TOP_KEYS = frozenset(
         "chains",
         "notify",
         "approvers",
+        "playbooks",
     }
 )
 
@@ -71,6 +73,8 @@ def parse_policy(
     _check_chain_names(obligations, chains, problems)
     notify = read_notify(data, scheme, problems) if scheme else {}
     approvers = read_approvers(data, scheme, problems) if scheme else {}
+    grade_keys = frozenset(r.key for rules in obligations.values() for r in rules)
+    playbooks = read_playbooks(data, grade_keys, problems)
     header = _header(data, problems)
     if problems.items or scheme is None or template is None or header is None:
         raise PolicyInvalid(problems.items or ["策略无效 / invalid policy"], origin=origin)
@@ -83,6 +87,7 @@ def parse_policy(
         chains=chains,
         notify=notify,
         approvers=approvers,
+        playbooks=playbooks,
         origin=origin,
         **header,
     )

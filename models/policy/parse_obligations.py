@@ -15,13 +15,16 @@ from typing import Any
 from models.policy.clocks import Anchor, Clock
 from models.policy.fields import Problems
 from models.policy.grades import GradeScheme
-from models.policy.policy import DEFAULT_CHAIN, ROLES, ObligationRule
+from models.policy.policy import DEFAULT_CHAIN, INSTANCE, MET_BY, ROLES, ObligationRule
 from models.policy.stages import EVENT_TARGET, StageEvent, StageTemplate
+from models.policy.states import ReferralBody
 
-__all__ = ["REQUIRED", "read_obligations"]
+__all__ = ["REQUIRED", "read_obligations", "read_rule"]
 
 REQUIRED = "required"
-SHARED_KEYS = frozenset({"title", "anchor", "clock", "owner_role", "closed_by", "note", "chain"})
+SHARED_KEYS = frozenset(
+    {"title", "anchor", "clock", "owner_role", "closed_by", "note", "chain", "optional", "met_by"}
+)
 ENTRY_KEYS = SHARED_KEYS | {"duration", "days", "source", "blank", "max_days"}
 
 
@@ -51,7 +54,9 @@ def read_obligations(
             problems.add(f"obligations.{name}", "必须是表 / must be a table")
             continue
         rules = [
-            _rule(key, shared.get(key, {}), entry, f"obligations.{name}.{key}", template, problems)
+            read_rule(
+                key, shared.get(key, {}), entry, f"obligations.{name}.{key}", template, problems
+            )
             for key, entry in entries.items()
         ]
         found = [r for r in rules if r is not None]
@@ -60,7 +65,7 @@ def read_obligations(
     return out
 
 
-def _rule(
+def read_rule(
     key: str,
     shared: Any,
     entry: Any,
@@ -72,6 +77,8 @@ def _rule(
         problems.add(path, "必须是表 / must be a table")
         return None
     problems.unknown_keys(entry, ENTRY_KEYS, path)
+    if INSTANCE in key:
+        problems.add(path, f"事项代码不能含“{INSTANCE}”（留给续报等后续事项）/ reserved character")
     merged = {**(shared if isinstance(shared, Mapping) else {}), **entry}
     title = problems.text(merged, "title", f"{path}.title")
     anchor = problems.choice(Anchor, merged.get("anchor"), f"{path}.anchor")
@@ -99,7 +106,39 @@ def _rule(
         note=str(merged.get("note", "")),
         max_days=max_days,
         chain=_chain_name(merged.get("chain", DEFAULT_CHAIN), f"{path}.chain", problems),
+        optional=_flag(merged.get("optional", False), f"{path}.optional", problems),
+        met_by=_met_by(merged.get("met_by", []), f"{path}.met_by", problems),
     )
+
+
+def _flag(value: Any, path: str, problems: Problems) -> bool:
+    if not isinstance(value, bool):
+        problems.add(path, "须为 true 或 false / must be a boolean")
+        return False
+    return value
+
+
+def _met_by(value: Any, path: str, problems: Problems) -> tuple[str, ...]:
+    """One or a list of: `instruct`, `plan`, `archive`, `report`, `refer:BODY` (a referral
+    body); any one of them meets the obligation."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        problems.add(path, "须为字符串或字符串数组 / must be a string or an array of strings")
+        return ()
+    bodies = {b.value for b in ReferralBody}
+    for one in values:
+        action, _, body = one.partition(":")
+        if (
+            action not in MET_BY
+            or (action == "refer") != bool(body)
+            or (body and body not in bodies)
+        ):
+            known = "、".join(
+                [*(a for a in MET_BY if a != "refer"), *(f"refer:{b}" for b in bodies)]
+            )
+            problems.add(path, f"无效取值 {one!r}，可用：{known} / unknown action")
+            return ()
+    return tuple(v for v in values if v)
 
 
 def _chain_name(value: Any, path: str, problems: Problems) -> str:

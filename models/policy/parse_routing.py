@@ -27,7 +27,7 @@ from models.policy.policy import ANY_GRADE, OWNER, ROLES, ChainLevel
 from models.policy.stages import StageEvent
 from models.policy.states import ApprovalKind
 
-__all__ = ["read_approvers", "read_chain", "read_chains", "read_notify"]
+__all__ = ["read_approvers", "read_chain", "read_chains", "read_notify", "roles_of"]
 
 
 def _roles(value: Any, path: str, problems: Problems, *, owner: bool = False) -> tuple[str, ...]:
@@ -40,6 +40,11 @@ def _roles(value: Any, path: str, problems: Problems, *, owner: bool = False) ->
         problems.add(path, f"未知角色 {bad}，可用：{', '.join(allowed)}")
         return ()
     return tuple(dict.fromkeys(value))
+
+
+def roles_of(value: Any, path: str, problems: Problems) -> tuple[str, ...]:
+    """A list of role names that may be empty."""
+    return () if value == [] else _roles(value, path, problems)
 
 
 def _by_grade(

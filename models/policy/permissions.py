@@ -14,14 +14,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from models.policy.catalogue import (
-    CATALOGUE,
-    OFFICE_ACTIONS,
-    OUTSIDE,
-    PAGES,
-    ActionSpec,
-    PageSpec,
-)
+from models.policy.action_spec import OUTSIDE
+from models.policy.catalogue import CATALOGUE, OFFICE_ACTIONS, PAGES, ActionSpec, PageSpec
 from models.policy.policy import ROLE_LABELS, UNIT_ROLES
 
 __all__ = [

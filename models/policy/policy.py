@@ -27,13 +27,18 @@ from models.policy.grades import GradeScheme
 from models.policy.stages import StageEvent, StageTemplate
 
 __all__ = [
+    "INSTANCE",
+    "MET_BY",
+    "OUTSIDE_ROLES",
     "OWNER",
     "ROLES",
     "ROLE_LABELS",
     "ChainLevel",
     "EscalationRule",
     "ObligationRule",
+    "Playbook",
     "Policy",
+    "base_key",
 ]
 
 ROLES: tuple[str, ...] = (
@@ -76,6 +81,22 @@ ROLE_LABELS: Mapping[str, str] = {
     "political_legal": "政法委",
 }
 OWNER = "owner"
+# Outside bodies: reached through their contacts, beyond the office's own chain (S4: 内外有别).
+OUTSIDE_ROLES = frozenset(
+    {
+        "propaganda_dept",
+        "cyberspace_office",
+        "party_committee",
+        "superior_group",
+        "government_leader",
+        "political_legal",
+    }
+)
+# The actions that meet an obligation besides a stage event (`ObligationRule.met_by`): a
+# leader's instruction (S2-4.3 批办), an approved handling plan (S1-2, S1-5), the case file
+# exported (S2-4.3 立卷归档), any quick report or 续报, a referral to the named body.
+MET_BY = ("instruct", "plan", "archive", "report", "refer")
+INSTANCE = "@"  # a further instance of a rule: `quick_report@2` (续报), `verification@2`
 UNIT_ROLES = frozenset({"unit_responsible", "unit_liaison"})  # resolved within the case's units
 DEFAULT_CHAIN = "default"
 ANY_GRADE = "default"  # in `notify` and `approvers`: the roles for grades not named
@@ -93,8 +114,14 @@ DEFAULT_NOTIFY: Mapping[StageEvent, tuple[str, ...]] = {
     StageEvent.review: ("office_head", "leader_in_charge"),
     StageEvent.reopen: ("office_staff", "duty_officer", "leader_in_charge", "unit_responsible"),
 }
-# Who may decide a request unless the policy says otherwise, by kind ("statement", "downgrade",
-# "extension"): the generic approver and the leaders.
+# Who may decide a request unless the policy says otherwise: by kind where the seeds name one
+# (a stage moved back: the office head; a unit's handling plan: its leader in charge, S1-2,
+# S1-5; a release in a blackout: whoever approves the grade's statements), else the generic
+# approver and the leaders.
+KIND_APPROVERS: Mapping[str, tuple[str, ...]] = {
+    "rewind": ("office_head",),
+    "plan": ("leader_in_charge",),
+}
 DEFAULT_APPROVERS: tuple[str, ...] = (
     "approver",
     "leader_in_charge",
@@ -119,6 +146,13 @@ class ObligationRule:
     note: str = ""
     max_days: int | None = None  # extension cap on a day clock (S2-4.3: 延长不得超过5日)
     chain: str = DEFAULT_CHAIN  # the escalation chain it climbs when it lapses
+    optional: bool = False  # 需要时: the office may resolve it as 不需要 with a reason
+    met_by: tuple[str, ...] = ()  # actions that meet it (`MET_BY`): instruct, plan, refer:…
+
+    @property
+    def waivable(self) -> bool:
+        """An optional obligation, or one no stage event meets, may be resolved as 不需要."""
+        return self.optional or (self.closed_by is None and not self.met_by)
 
     def describe(self) -> str:
         """The amount in words, e.g. ``30分钟`` or ``5个工作日``."""
@@ -181,6 +215,7 @@ class Policy:
     chains: Mapping[str, tuple[ChainLevel, ...]] = field(default_factory=dict)  # named, extra
     notify: Mapping[StageEvent, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     approvers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    playbooks: Mapping[str, Playbook] = field(default_factory=dict)  # by content category
 
     def __repr__(self) -> str:
         return f"Policy(id={self.id!r}, scheme={self.scheme.id!r}, origin={self.origin!r})"
@@ -221,9 +256,15 @@ class Policy:
 
     def rule_any_grade(self, grade_id: str, key: str) -> ObligationRule:
         """The rule under the grade, else under any grade (an obligation opened before a
-        regrade may belong to no rule of the new grade)."""
+        regrade may belong to no rule of the new grade), else a playbook's; a further
+        instance (`quick_report@2`) follows its rule."""
+        key = base_key(key)
         for grade in (self._grade(grade_id), *self.scheme.ids):
             for rule in self.obligations.get(grade, ()):
+                if rule.key == key:
+                    return rule
+        for playbook in self.playbooks.values():
+            for rule in playbook.all_rules:
                 if rule.key == key:
                     return rule
         raise PolicyError(f"策略 {self.id} 没有事项“{key}”的规则 / no rule for {key!r}")
@@ -261,4 +302,29 @@ class Policy:
         """The roles that may decide a request of `kind` on a case of the grade."""
         by_grade = self.approvers.get(kind, {})
         grade = self._grade(grade_id)
-        return by_grade.get(grade, by_grade.get(ANY_GRADE, DEFAULT_APPROVERS))
+        if kind == "release" and not by_grade:
+            return self.approver_roles("statement", grade)
+        fallback = KIND_APPROVERS.get(kind, DEFAULT_APPROVERS)
+        return by_grade.get(grade, by_grade.get(ANY_GRADE, fallback))
+
+
+def base_key(key: str) -> str:
+    """The rule a further instance follows: `quick_report@2` → `quick_report`."""
+    return key.split(INSTANCE, 1)[0]
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """What a content category adds (F11, seeds-spec §5): roles told when a case is given it,
+    obligations opened then (a referral within N hours, `met_by = "refer:…"`), and the
+    obligation a continuing spread after the reply opens (S1-1 四(三)2: 炒作持续 → 研究移送)."""
+
+    category: str
+    notify: tuple[str, ...] = ()
+    rules: tuple[ObligationRule, ...] = ()
+    continued: ObligationRule | None = None
+    source: str = ""
+
+    @property
+    def all_rules(self) -> tuple[ObligationRule, ...]:
+        return (*self.rules, *([self.continued] if self.continued else []))

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from models.policy.calendar import WorkCalendar
 from models.policy.clocks import DueTime, due_at_provisional
-from models.policy.policy import ObligationRule, Policy
+from models.policy.policy import ObligationRule, Policy, base_key
 
 __all__ = ["DueChange", "OpenObligation", "RegradePlan", "plan_regrade"]
 
@@ -69,7 +69,7 @@ def plan_regrade(
     new_rules = {r.key: r for r in policy.obligations_for(new_grade)}
     changes = []
     for item in open_obligations:
-        rule = new_rules.get(item.key)
+        rule = new_rules.get(base_key(item.key))  # a further instance follows its rule
         new = item.due
         if rule is not None:
             candidate = due_at_provisional(

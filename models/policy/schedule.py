@@ -14,12 +14,21 @@ class Period:
     name: str
     start: date
     end: date  # inclusive
+    blackout: bool = False  # 发布静默期 (S4): releases and outside messages need consent
 
 
 def active_period(periods: Sequence[Period], at: datetime, tz: ZoneInfo) -> Period | None:
     """The sensitive period that the local date of `at` falls in, if any."""
     day = at.astimezone(tz).date()
     return next((p for p in periods if p.start <= day <= p.end), None)
+
+
+def blackout_at(periods: Sequence[Period], at: datetime, tz: ZoneInfo) -> str:
+    """The name of a sensitive period with a release blackout that `at` falls in ("" if none)."""
+    return next(
+        (p.name for p in periods if p.blackout and p.start <= at.astimezone(tz).date() <= p.end),
+        "",
+    )
 
 
 def interval_for(normal: int, sensitive: int, *, in_sensitive_period: bool) -> timedelta:

@@ -35,6 +35,11 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"  # 上报: a person climbed the chain before its time
     STEP_FAILED = "step_failed"  # a step working on this case raised (models.repo.rerun)
     RERUN = "rerun"  # a re-run repaired this case (models.repo.rerun)
+    REPORTED = "reported"  # 快报 or 第N次续报 issued (its ordinal and targets in `data`)
+    INSTRUCTED = "instructed"  # 批示: a leader's instruction, relayed
+    WAIVED = "waived"  # 不需要: an obligation resolved as not needed, with the reason
+    CORRECTED = "corrected"  # 更正: units, category, grade or stage corrected, with the reason
+    PROMPTED = "prompted"  # a playbook's prompt (炒作持续：研究移送)
 
 
 class ObligationStatus(StrEnum):
@@ -43,6 +48,7 @@ class ObligationStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    WAIVED = "waived"  # 不需要 (需要时 obligations): no lapse, no escalation, not counted
 
 
 class ApprovalKind(StrEnum):
@@ -51,6 +57,9 @@ class ApprovalKind(StrEnum):
     STATEMENT = "statement"  # 通稿 / 回复口径
     DOWNGRADE = "downgrade"  # 降级
     EXTENSION = "extension"  # 申请延期
+    PLAN = "plan"  # 处置方案 of the responsible unit (S1-2, S1-5: its leader in charge)
+    REWIND = "rewind"  # 阶段回退 (the office head's consent)
+    RELEASE = "release"  # 静默期发布 (S4: a release in a blackout needs consent)
 
 
 class ApprovalStatus(StrEnum):
@@ -138,6 +147,9 @@ APPROVAL_LABELS = {
     ApprovalKind.STATEMENT: "通稿审定",
     ApprovalKind.DOWNGRADE: "降级审批",
     ApprovalKind.EXTENSION: "延期审批",
+    ApprovalKind.PLAN: "处置方案审批",
+    ApprovalKind.REWIND: "阶段回退审批",
+    ApprovalKind.RELEASE: "静默期发布审批",
 }
 
 

@@ -2,13 +2,14 @@
 (`lapse_record`: evidence for people to judge, never a verdict), a case's records, the evidence
 of every lapse recorded in a period (one query: the record, its case, when the case was first
 known and first reported, when the deadline was done, where the case first came from, and the
-latest judgement), and `judge`, which appends a person's judgement (justified or not, why, what
-they propose) and notes it on the case's timeline. The machine only ever flags. Keyword-only
-functions over a Session."""
+latest judgement; then the case's corrections with their reasons), and `judge`, which appends a
+person's judgement (justified or not, why, what they propose) and notes it on the case's
+timeline. The machine only ever flags. Keyword-only functions over a Session."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from models.policy.states import EventKind
 from models.repo.cases import CaseError, add_event, who
+from models.repo.corrected import corrections_of
 from models.reports.labels import CONSEQUENCE_LABELS
 from models.reports.rows import AccountabilityRow, Judgement
 from models.reports.status import Consequence
@@ -141,7 +143,11 @@ def accountability_rows(
         query = query.where(col(record.recorded_at) < end)
     if ids is not None:
         query = query.where(col(record.id).in_(list(ids)))
-    return [_row(r) for r in session.execute(query)]
+    rows = [_row(r) for r in session.execute(query)]
+    fixed = corrections_of(session, sorted({r.case_id for r in rows}))
+    return [
+        replace(r, corrections=tuple(fixed[r.case_id])) if r.case_id in fixed else r for r in rows
+    ]
 
 
 def accountability_verdicts(

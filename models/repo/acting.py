@@ -16,10 +16,12 @@ from models.policy.forms import FormField, completion_fields
 from models.policy.permissions import Standing, refusal
 from models.policy.states import ObligationStatus
 from models.repo.access import Forbidden, case_facts, check, obligation_facts, request_facts
-from models.repo.approvals import pending_request
+from models.repo.action_form import Acting, request_id
+from models.repo.blackout import hold
 from models.repo.cases import CaseError, find_obligation, get_case
 from models.repo.changes import Change
-from models.repo.performers import PERFORMERS, Acting, request_id
+from models.repo.performers import PERFORMERS
+from models.repo.requests import pending_request
 from models.store.tables import Obligation
 
 __all__ = ["Acting", "fields_for", "perform", "spec_of"]
@@ -34,14 +36,25 @@ def spec_of(name: str) -> ActionSpec:
 
 def perform(session: Session, name: str, acting: Acting, standing: Standing | None) -> Change:
     """Carry out action `name` as `standing` (None: the command line without a person, for the
-    actions that need none), refusing with `Forbidden` where the catalogue does not allow it."""
+    actions that need none), refusing with `Forbidden` where the catalogue does not allow it;
+    in a release blackout, its messages to outside bodies are held for consent."""
     spec = spec_of(name)
     if standing is None:
         if spec.identified:
             raise Forbidden(f"{spec.label}须注明办理人：请用 --by 指明人员编号或姓名")
     else:
         acting = permitted(session, spec, acting, standing)
-    return PERFORMERS[name](session, acting)
+    change = PERFORMERS[name](session, acting)
+    if not acting.blackout:
+        return change
+    return hold(
+        session,
+        change,
+        actor=acting.actor,
+        at=acting.at,
+        policy=acting.policy,
+        blackout=acting.blackout,
+    )
 
 
 def permitted(session: Session, spec: ActionSpec, acting: Acting, standing: Standing) -> Acting:

@@ -1,99 +1,30 @@
 """Requests that need an approver's decision (seeds-spec §4.3; DESIGN §3–§4): a statement to
-approve (通稿审定), a downgrade (降级), an extension (申请延期). The requester is a real person in
-the directory; the decider holds a role the policy names for the kind and the case's grade, and
-is never the requester; a request is decided once (compare-and-set from pending); the change
-happens only on approval; every request and decision is on the timeline and told: the approvers
-get the request with their 同意/退回 links, the requester gets the decision."""
+approve (通稿审定), a downgrade (降级), an extension (申请延期) — each checked now as the decision
+will check it — and what an approved extension does (the later due time, the chain re-armed).
+The requester is a real person in the directory; the change happens only on approval
+(`models.repo.decisions`), by someone other than the requester."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models.policy import DueTime, Policy, StageEvent, WorkCalendar, extend_due, extension_cap
-from models.policy.catalogue import DECISION_LINKS
 from models.policy.escalation import escalation_times, reminder_at
-from models.policy.notices import Notice, NoticeKind
-from models.policy.permissions import role_names
-from models.policy.states import APPROVAL_LABELS, ApprovalKind, ApprovalStatus, EventKind
+from models.policy.notices import Notice
+from models.policy.states import ApprovalKind
 from models.policy.wording import deadline_text
-from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open
+from models.repo.cases import CaseError, find_obligation, get_case, require_open
 from models.repo.changes import Change
-from models.repo.directory import find_person
-from models.repo.lifecycle import advance, regrade, stage_notices
+from models.repo.requests import no_pending, open_request, person_of
 from models.repo.stages import regrade_target
-from models.store.tables import ApprovalRequest, Case, Obligation, Person
-
-
-def _person(session: Session, ref: str, *, field: str) -> Person:
-    person = find_person(session, ref)
-    if person is None:
-        raise CaseError(f"{field}：{ref!r} 不是系统中登记的人员（请用人员编号）")
-    return person
+from models.store.tables import ApprovalRequest, Case, Obligation
 
 
 def _local(at: datetime, policy: Policy) -> str:
     return deadline_text(at, ZoneInfo(policy.timezone))
-
-
-def _request(
-    session: Session,
-    case: Case,
-    *,
-    kind: ApprovalKind,
-    requester: Person,
-    at: datetime,
-    policy: Policy,
-    reason: str,
-    payload: dict[str, str],
-    summary: str,
-    obligation_id: int | None = None,
-) -> Change:
-    assert case.id is not None
-    request = ApprovalRequest(
-        case_id=case.id,
-        kind=kind,
-        obligation_id=obligation_id,
-        grade=case.grade,
-        requested_by=requester.id,
-        requested_at=at,
-        reason=reason,
-        payload=payload,
-    )
-    session.add(request)
-    session.flush()
-    assert request.id is not None
-    label = APPROVAL_LABELS[kind]
-    add_event(
-        session,
-        case_id=case.id,
-        kind=EventKind.APPROVAL_REQUESTED,
-        at=at,
-        actor=requester.id,
-        message=f"{requester.name} 申请{label}：{summary}（申请编号 {request.id}，待审批）",
-        data={"request": request.id, "kind": kind.value, **payload},
-    )
-    roles = policy.approver_roles(kind.value, case.grade)
-    notice = Notice(
-        kind=NoticeKind.APPROVAL,
-        occasion=f"request{request.id}",
-        headline=f"待审批：{label}（申请编号 {request.id}，{requester.name} 申请）",
-        case_id=case.id,
-        roles=roles,
-        lines=(summary, *([f"理由：{reason}"] if reason else [])),
-        links=DECISION_LINKS,
-        link_subject=f"req{request.id}",
-        extra={"command": f"yuqing case approve {case.id} --request {request.id} --by {{person}}"},
-    )
-    return Change(
-        case.id,
-        f"已提交{label}申请 {request.id}，待审批（审批：{role_names(roles)}）",
-        {"case_id": case.id, "request_id": request.id, "kind": kind.value, "status": "pending"},
-        (notice,),
-    )
 
 
 def draft_statement(
@@ -102,11 +33,11 @@ def draft_statement(
     """通稿 drafted: a request for the grade's approver; the stage moves only on approval."""
     if not text.strip():
         raise CaseError("缺少字段 text（通稿内容）")
-    requester = _person(session, actor, field="申请人")
+    requester = person_of(session, actor, field="申请人")
     case = get_case(session, case_id)
     policy.template.target(case.stage, StageEvent.approve_statement)  # refuses an early draft
-    _no_pending(session, case_id, ApprovalKind.STATEMENT)
-    return _request(
+    no_pending(session, case_id, ApprovalKind.STATEMENT)
+    return open_request(
         session,
         case,
         kind=ApprovalKind.STATEMENT,
@@ -128,16 +59,18 @@ def request_downgrade(
     policy: Policy,
     reason: str,
     grade: str | None = None,
+    correction: bool = False,
 ) -> Change:
-    """降级 requested (None: one grade down): only a person, with a reason; decided by another."""
+    """降级 requested (None: one grade down): only a person, with a reason; decided by another.
+    A grade `correction` (更正) is recorded as one when approved."""
     if not reason.strip():
         raise CaseError("缺少字段 reason（降级理由）")
-    requester = _person(session, actor, field="申请人")
+    requester = person_of(session, actor, field="申请人")
     case = get_case(session, case_id)
     target = regrade_target(policy, case.grade, grade, up=False)
-    _no_pending(session, case_id, ApprovalKind.DOWNGRADE)
+    no_pending(session, case_id, ApprovalKind.DOWNGRADE)
     old, new = policy.scheme.level(case.grade).label, policy.scheme.level(target).label
-    return _request(
+    return open_request(
         session,
         case,
         kind=ApprovalKind.DOWNGRADE,
@@ -145,7 +78,7 @@ def request_downgrade(
         at=at,
         policy=policy,
         reason=reason.strip(),
-        payload={"grade": target},
+        payload={"grade": target, **({"correction": "yes"} if correction else {})},
         summary=f"降级：{old} → {new}",
     )
 
@@ -166,7 +99,7 @@ def request_extension(
     sent on; the due time moves only when an approver consents."""
     if not reason.strip():
         raise CaseError("缺少字段 reason（延期理由）")
-    requester = _person(session, actor, field="申请人")
+    requester = person_of(session, actor, field="申请人")
     case = get_case(session, case_id)
     obligation = find_obligation(session, case_id=case_id, key=obligation_key)
     require_open(obligation)
@@ -175,7 +108,7 @@ def request_extension(
     _extended(policy, calendar, case, obligation, until, requester.id, reason, approver="?")
     was = _local(obligation.due_at, policy)
     summary = f"{obligation.title} 延至 {_local(until, policy)}（原截止 {was}）"
-    change = _request(
+    change = open_request(
         session,
         case,
         kind=ApprovalKind.EXTENSION,
@@ -225,114 +158,7 @@ def _extended(
     ).new_due
 
 
-def _no_pending(session: Session, case_id: int, kind: ApprovalKind) -> None:
-    pending = session.exec(
-        select(ApprovalRequest.id).where(
-            ApprovalRequest.case_id == case_id,
-            ApprovalRequest.kind == kind,
-            ApprovalRequest.status == ApprovalStatus.PENDING,
-        )
-    ).first()
-    if pending is not None:
-        raise CaseError(f"已有待审批的{APPROVAL_LABELS[kind]}申请（编号 {pending}），请先审批")
-
-
-def pending_request(
-    session: Session, *, case_id: int, request_id: int | None, kind: ApprovalKind | None = None
-) -> ApprovalRequest:
-    """The request named, or the case's only pending one (of `kind`)."""
-    if request_id is not None:
-        request = session.get(ApprovalRequest, request_id)
-        if request is None or request.case_id != case_id:
-            raise CaseError(f"案件 {case_id} 没有申请 {request_id}")
-        return request
-    query = select(ApprovalRequest).where(
-        ApprovalRequest.case_id == case_id, ApprovalRequest.status == ApprovalStatus.PENDING
-    )
-    if kind is not None:
-        query = query.where(ApprovalRequest.kind == kind)
-    found = session.exec(query.order_by(col(ApprovalRequest.id))).all()
-    if not found:
-        raise CaseError(f"案件 {case_id} 没有待审批的申请")
-    if len(found) > 1:
-        ids = "、".join(str(r.id) for r in found)
-        raise CaseError(f"案件 {case_id} 有多个待审批申请（{ids}），请用 --request 指定")
-    return found[0]
-
-
-def decide(
-    session: Session,
-    *,
-    case_id: int,
-    request_id: int | None,
-    decider: str,
-    approve: bool,
-    note: str,
-    at: datetime,
-    policy: Policy,
-    calendar: WorkCalendar,
-    kind: ApprovalKind | None = None,
-) -> Change:
-    """The decision on a pending request, never by its requester (that the decider holds an
-    approving role for its kind and the case's grade is the action's permission, checked by
-    `models.repo.acting` before); on approval the change it asks for happens."""
-    request = pending_request(session, case_id=case_id, request_id=request_id, kind=kind)
-    assert request.id is not None
-    label = APPROVAL_LABELS[request.kind]
-    if request.status != ApprovalStatus.PENDING:
-        done = "批准" if request.status == ApprovalStatus.APPROVED else "退回"
-        by = session.get(Person, request.decided_by or "")
-        raise CaseError(f"申请 {request.id} 已由 {by.name if by else request.decided_by} {done}")
-    person = _person(session, decider, field="审批人")
-    if person.id == request.requested_by:
-        raise CaseError(f"{label}申请 {request.id} 不能由申请人 {person.name} 本人审批")
-    if not approve and not note.strip():
-        raise CaseError("缺少字段 reason（退回理由）")
-    status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-    _decide(session, request.id, status=status, decider=person.id, at=at, note=note.strip())
-    notices: list[Notice] = []
-    result = "批准" if approve else "退回"
-    if approve:
-        notices += _carry_out(
-            session, request, decider=person.id, at=at, policy=policy, calendar=calendar
-        )
-    entry = add_event(
-        session,
-        case_id=case_id,
-        kind=EventKind.APPROVAL_DECIDED,
-        at=at,
-        actor=person.id,
-        message=f"{person.name} {result}{label}申请 {request.id}"
-        + (f"：{note.strip()}" if note.strip() else ""),
-        data={"request": request.id, "kind": request.kind.value, "status": status.value},
-    )
-    session.flush()
-    assert entry is not None and entry.id is not None
-    notices.append(
-        Notice(
-            kind=NoticeKind.DECISION,
-            occasion=f"decision{request.id}",
-            headline=f"{label}申请 {request.id} 已{result}（{person.name}）",
-            case_id=case_id,
-            people=(request.requested_by,),
-            lines=(f"意见：{note.strip()}",) if note.strip() else (),
-        )
-    )
-    return Change(
-        case_id,
-        f"已{result}{label}申请 {request.id}：案件 {case_id}",
-        {
-            "case_id": case_id,
-            "request_id": request.id,
-            "kind": request.kind.value,
-            "status": status.value,
-            "stage": get_case(session, case_id).stage.value,
-        },
-        tuple(notices),
-    )
-
-
-def _carry_out(
+def extension_granted(
     session: Session,
     request: ApprovalRequest,
     *,
@@ -341,45 +167,11 @@ def _carry_out(
     policy: Policy,
     calendar: WorkCalendar,
 ) -> list[Notice]:
-    """What an approved request asks for: the statement's stage, the lower grade, the later
-    due time (with the no-completion chain re-armed against it)."""
-    case_id = request.case_id
-    if request.kind is ApprovalKind.STATEMENT:
-        transition, entry = advance(
-            session,
-            case_id=case_id,
-            event=StageEvent.approve_statement,
-            actor=decider,
-            at=at,
-            policy=policy,
-            calendar=calendar,
-        )
-        return stage_notices(
-            session,
-            case_id=case_id,
-            transition=transition,
-            event_id=entry,
-            actor=decider,
-            policy=policy,
-            lines=(f"审定通稿：{request.payload.get('text', '')[:500]}",),
-        )
-    if request.kind is ApprovalKind.DOWNGRADE:
-        regrade(
-            session,
-            case_id=case_id,
-            grade=request.payload["grade"],
-            actor=request.requested_by,
-            reason=request.reason,
-            at=at,
-            policy=policy,
-            calendar=calendar,
-            approver=decider,
-        )
-        return []
+    """The later due time, with the no-completion chain re-armed against it."""
     obligation = session.get(Obligation, request.obligation_id)
     assert obligation is not None
     require_open(obligation)
-    case = get_case(session, case_id)
+    case = get_case(session, request.case_id)
     until = datetime.fromisoformat(request.payload["until"])
     obligation.due_at = _extended(
         policy,
@@ -407,26 +199,3 @@ def _rearmed(policy: Policy, case: Case, obligation: Obligation) -> datetime | N
     chain = policy.chain_for(case.grade, obligation.key)
     times = escalation_times(obligation.due_at, rule, chain)
     return next((t for r, t in times if r.level > obligation.level), None)
-
-
-def _decide(
-    session: Session,
-    request_id: int,
-    *,
-    status: ApprovalStatus,
-    decider: str,
-    at: datetime,
-    note: str,
-) -> None:
-    """Compare-and-set from pending, so two approvers never both decide one request."""
-    result = session.execute(
-        update(ApprovalRequest)
-        .where(
-            col(ApprovalRequest.id) == request_id,
-            col(ApprovalRequest.status) == ApprovalStatus.PENDING.value,
-        )
-        .values(status=status.value, decided_by=decider, decided_at=at, note=note)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise CaseError(f"申请 {request_id} 刚被他人处理，请刷新后查看")

@@ -1,8 +1,10 @@
 """Everything a case's file (立卷归档) holds, read from the database as tables people can open:
 the timeline, the items, the deadlines, the approvals, the referrals, the accountability
 evidence with its judgements, every message sent and every attempt to deliver it, the review,
-and the documents issued (the quick reports' files). Names and local times through `Labels`.
-Reads only; keyword-only functions over a Session. `models.reports.archive.pack` makes the zip."""
+the leaders' instructions and the corrections (`models.repo.archive_records`), and the
+documents issued (the quick reports' files: the 快报 and each 续报). Names and local times
+through `Labels`. Reads only; keyword-only functions over a Session.
+`models.reports.archive.pack` makes the zip."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.repo.archive_records import corrections_table, instructions_table
 from models.repo.cases import case_items, case_obligations, case_timeline, get_case
 from models.reports.archive import ArchiveCell, ArchiveTable, CaseArchive
 from models.reports.labels import ROLE_LABELS, Labels
@@ -44,6 +47,8 @@ def case_archive(session: Session, *, case_id: int, labels: Labels) -> CaseArchi
         _messages(session, case_id, labels, when),
         _attempts(session, case_id, when),
         _review(session, case_id, labels, when),
+        instructions_table(session, case_id, labels, when),
+        corrections_table(session, case_id, labels, when),
     )
     documents = tuple(
         (r.filename, f"{r.label} {labels.approval(r.kind.value)}", r.content)

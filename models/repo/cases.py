@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from models.policy import (
     Anchor,
+    ObligationRule,
     Policy,
     Stage,
     UnknownCalendarYear,
@@ -158,10 +159,39 @@ def open_obligation(
     tz: ZoneInfo,
     note_opening: bool = True,
 ) -> Obligation:
-    """Create the obligation and its deadline; a year the calendar lacks gives a provisional one.
+    """Create the obligation of the grade's rule `rule_key` and its deadline (see `open_rule`).
     `note_opening=False` when the timeline already has its opening (a lost row re-created)."""
-    assert case.id is not None
     rule = policy.rule(case.grade, rule_key)
+    return open_rule(
+        session,
+        case=case,
+        rule=rule,
+        policy=policy,
+        anchor_at=anchor_at,
+        calendar=calendar,
+        tz=tz,
+        note_opening=note_opening,
+    )
+
+
+def open_rule(
+    session: Session,
+    *,
+    case: Case,
+    rule: ObligationRule,
+    policy: Policy,
+    anchor_at: datetime,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    key: str | None = None,
+    title: str | None = None,
+    assignee: str | None = None,
+    note_opening: bool = True,
+) -> Obligation:
+    """Create an obligation of `rule` (under `key` and `title` for a further instance, held by
+    `assignee` when given) with its deadline; a year the calendar lacks gives a provisional
+    one."""
+    assert case.id is not None
     try:
         due = due_at(rule, anchor_at, calendar=calendar, tz=tz, closing_time=policy.closing_time)
     except UnknownCalendarYear:
@@ -170,8 +200,8 @@ def open_obligation(
         )
     obligation = Obligation(
         case_id=case.id,
-        key=rule.key,
-        title=rule.title,
+        key=key or rule.key,
+        title=title or rule.title,
         owner_role=rule.owner_role,
         anchor=rule.anchor.value,
         anchor_at=anchor_at,
@@ -180,6 +210,7 @@ def open_obligation(
         provisional=due.provisional,
         # The first check is the owner's reminder (75% of the window), then the due time.
         next_check_at=reminder_at(anchor_at, due.at, policy.escalation_for(case.grade)),
+        assignee_id=assignee,
     )
     session.add(obligation)
     if not note_opening:
@@ -191,9 +222,9 @@ def open_obligation(
         case_id=case.id,
         kind=EventKind.OBLIGATION_OPENED,
         at=anchor_at,
-        message=f"开始计时：{rule.title}，{rule.describe()}，截止 {local_due}{note}",
+        message=f"开始计时：{obligation.title}，{rule.describe()}，截止 {local_due}{note}",
         data={
-            "obligation": rule.key,
+            "obligation": obligation.key,
             "due_at": due.at.isoformat(),
             "provisional": due.provisional,
             "source": rule.source,
@@ -225,6 +256,8 @@ def require_open(obligation: Obligation) -> None:
         raise CaseError(f"事项“{obligation.title}”已完成")
     if obligation.status == ObligationStatus.CANCELLED:
         raise CaseError(f"事项“{obligation.title}”已取消")
+    if obligation.status == ObligationStatus.WAIVED:
+        raise CaseError(f"事项“{obligation.title}”已确认不需要")
 
 
 def list_cases(session: Session, *, include_closed: bool = False) -> Sequence[Case]:

@@ -33,10 +33,12 @@ from models.policy import (
 )
 from models.policy.catalogue import ALERT_LINKS
 from models.policy.notices import Notice, NoticeKind
+from models.policy.policy import base_key
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import CATEGORY_LABELS, Category, EventKind, ObligationStatus
 from models.policy.wording import deadline_text
 from models.repo.cases import CaseError, add_event, case_items, get_case, open_obligation, who
+from models.repo.reported import report_rules_open
 from models.repo.rerun import open_missing
 from models.repo.stuck import load_states
 from models.store.tables import Case, Obligation, Unit
@@ -151,7 +153,7 @@ def settle(
     """Complete or cancel the open ones among `keys`, each on the timeline."""
     verb = "完成" if status == ObligationStatus.COMPLETED else "取消"
     for obligation in _obligations(session, case_id):
-        if obligation.key not in keys or obligation.status != ObligationStatus.OPEN:
+        if not _among(obligation, keys) or obligation.status != ObligationStatus.OPEN:
             continue
         obligation.status, obligation.next_check_at = status, None
         if status == ObligationStatus.COMPLETED:
@@ -166,6 +168,14 @@ def settle(
             message=f"{verb}：{obligation.title}",
             data={"obligation": obligation.key, "status": status.value},
         )
+
+
+def _among(obligation: Obligation, keys: Sequence[str]) -> bool:
+    """`keys` name it, or its rule when it is a further instance no unit holds of its own (a
+    redo after a stage moved back: met by the same event; an added unit's is its own)."""
+    if obligation.key in keys:
+        return True
+    return obligation.assignee_id is None and base_key(obligation.key) in keys
 
 
 def cancel_open(
@@ -385,6 +395,15 @@ def regrade(
     open_missing(session, state, policy=policy, calendar=calendar)
     if not upgraded:
         return moved, []
+    owed = report_rules_open(
+        session,
+        case_id=case_id,
+        old_label=old_label,
+        new_grade=grade,
+        at=at,
+        policy=policy,
+        calendar=calendar,
+    )
     assert entry is not None and entry.id is not None
     owner = next(
         (o.owner_role for o in sorted(open_ones_of(session, case_id), key=lambda o: o.due_at)),
@@ -399,6 +418,7 @@ def regrade(
         lines=(
             f"{old_label} → {new_label}（{name}），理由：{reason}",
             "相关时限已按新等级缩短" + (f"：{'，'.join(diff)}" if diff else ""),
+            *(f"须向新等级的报送对象续报：{title}" for title in owed),
         ),
     )
     return moved, [notice]

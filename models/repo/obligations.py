@@ -21,6 +21,7 @@ from models.policy.wording import deadline_text
 from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open, who
 from models.repo.changes import Change
 from models.repo.directory import find_person
+from models.repo.instances import is_instance
 from models.repo.lifecycle import advance, is_legal, settle, stage_notices
 from models.store.tables import Obligation
 
@@ -107,7 +108,9 @@ def complete(
             data={"obligation": obligation.key, "result": values},
         )
     notices: list[Notice] = []
-    event = rule.closed_by
+    # An added unit's own deadline never moves the case: the case's own one does.
+    own = is_instance(obligation.key) and obligation.assignee_id is not None
+    event = None if own else rule.closed_by
     if event is not None and is_legal(policy, case, event):
         transition, entry = advance(
             session,

@@ -1,86 +1,42 @@
 """Each catalogue action's repository function, fed from the form as it came in: the obligation
-actions (`models.repo.obligations`, `escalation`), the requests and decisions
-(`models.repo.approvals`), the stage actions (`models.repo.stages`) and registration
-(`models.repo.intake`). `Acting` carries who, when, the form and the policy; a performer checks
-nothing about people (`models.repo.acting` did) and refuses a bad value naming the field. A new
-action is its catalogue entry plus its function here."""
+actions (`models.repo.obligations`, `escalation`), the requests (`models.repo.approvals`) and
+decisions (`models.repo.decisions`), the stage actions (`models.repo.stages`; 快报/续报
+`models.repo.further`; 回应发布 through the blackout `models.repo.blackout`; 研判 with its
+category's playbook), registration (`models.repo.intake`) and the seeds' further verbs
+(`models.repo.performers_seeds`). `Acting` (`models.repo.action_form`) carries who, when, the
+form and the policy; a performer checks nothing about people (`models.repo.acting` did) and
+refuses a bad value naming the field. A new action is its catalogue entry plus its function
+here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from models.parse.topics import Topic
-from models.policy import Policy, WorkCalendar
 from models.policy.catalogue import spec
-from models.policy.forms import FieldRefused, parse_count, parse_id, parse_time
+from models.policy.forms import FieldRefused, parse_count, parse_time, publishes
 from models.policy.registration import registration_times
-from models.policy.routing import Routing
-from models.repo import approvals, escalation, intake, obligations, stages
-from models.repo.cases import CaseError
+from models.repo import (
+    approvals,
+    blackout,
+    decisions,
+    escalation,
+    further,
+    instances,
+    intake,
+    obligations,
+    playbooks,
+    stages,
+)
+from models.repo.action_form import Acting, request_id
+from models.repo.cases import CaseError, get_case
 from models.repo.changes import Change
+from models.repo.performers_seeds import SEED_PERFORMERS
 
-Performer = Callable[[Session, "Acting"], Change]
-
-
-@dataclass(frozen=True)
-class Acting:
-    """One action as the repository takes it: on which case, by whom (a person's id, or `cli`
-    for the command line without one), when, with what form and under which rules."""
-
-    case_id: int
-    actor: str
-    at: datetime
-    form: Mapping[str, str]
-    policy: Policy
-    calendar: WorkCalendar
-    subject: str | None = None  # an obligation key, or `reqN` for a decision
-    routing: Routing = field(default_factory=Routing)
-    horizon_days: int = 366
-    topics: tuple[Topic, ...] = ()
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.policy.timezone)
-
-    def get(self, name: str) -> str:
-        return (self.form.get(name) or "").strip()
-
-    def need(self, action: str, name: str) -> str:
-        value = self.get(name)
-        if not value:
-            raise CaseError(f"缺少字段 {name}（{spec(action).field(name).label}）")
-        return value
-
-    def key(self) -> str:
-        if self.subject is None or not self.subject.strip():
-            raise CaseError("缺少字段 obligation（事项）")
-        return self.subject.strip()
-
-    def units(self) -> list[str]:
-        return [u.strip() for u in self.get("units").replace("，", ",").split(",") if u.strip()]
-
-    def common(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "actor": self.actor, "at": self.at}
-
-    def rules(self) -> dict[str, Any]:
-        return {"policy": self.policy, "calendar": self.calendar}
-
-
-def request_id(subject: str | None, form: Mapping[str, str]) -> int | None:
-    """A decision's request: `reqN` from a link, or the form's `request`; None: the only one."""
-    raw = (subject or "").removeprefix("req") or (form.get("request") or "").strip()
-    if not raw:
-        return None
-    try:
-        return parse_id(raw, name="request", label="申请编号")
-    except FieldRefused as exc:
-        raise CaseError(str(exc)) from None
+Performer = Callable[[Session, Acting], Change]
 
 
 def _until(a: Acting) -> datetime:
@@ -97,6 +53,10 @@ def _ack(s: Session, a: Acting) -> Change:
 
 
 def _complete(s: Session, a: Acting) -> Change:
+    if a.blackout and publishes(a.policy, get_case(s, a.case_id).grade, a.key()):
+        raise CaseError(
+            f"静默期“{a.blackout}”：发布须经审批，请用 回应发布（yuqing case respond）提交"
+        )
     return obligations.complete(s, **a.common(), obligation_key=a.key(), form=a.form, **a.rules())
 
 
@@ -125,7 +85,7 @@ def _escalate(s: Session, a: Acting) -> Change:
 def _decide(approve: bool) -> Performer:
     def perform(s: Session, a: Acting) -> Change:
         note = a.get("note") if approve else a.need("reject", "reason")
-        return approvals.decide(
+        return decisions.decide(
             s,
             case_id=a.case_id,
             request_id=request_id(a.subject, a.form),
@@ -150,8 +110,26 @@ def _draft(s: Session, a: Acting) -> Change:
     return approvals.draft_statement(s, **a.common(), policy=a.policy, text=a.get("text"))
 
 
+def _report(s: Session, a: Acting) -> Change:
+    units = a.units()
+    return further.report(s, **a.common(), **a.rules(), text=a.get("text"), units=units)
+
+
 def _refer(s: Session, a: Acting) -> Change:
-    return stages.refer(s, **a.common(), to=a.get("to"), note=a.get("note"))
+    change = stages.refer(s, **a.common(), to=a.get("to"), note=a.get("note"))
+    instances.meet(s, **a.common(), action="refer", detail=a.get("to"), policy=a.policy)
+    return change
+
+
+def _assess(s: Session, a: Acting) -> Change:
+    change = _staged("assess")(s, a)
+    told = playbooks.apply_category(s, **a.common(), **a.rules())
+    return replace(change, notices=(*change.notices, *told))
+
+
+def _respond(s: Session, a: Acting) -> Change:
+    url, text = a.get("url"), a.get("text")
+    return blackout.respond(s, **a.common(), **a.rules(), url=url, text=text, blackout=a.blackout)
 
 
 def _register(s: Session, a: Acting) -> Change:
@@ -159,7 +137,7 @@ def _register(s: Session, a: Acting) -> Change:
     comments = parse_count(a.get("comments"), name="comments", label="评论数")
     within = timedelta(days=a.horizon_days)
     times = registration_times(a.form, a.tz, now=a.at, within=within)
-    return intake.register(
+    change = intake.register(
         s,
         title=a.get("title"),
         text=a.get("text"),
@@ -176,11 +154,12 @@ def _register(s: Session, a: Acting) -> Change:
         occurred_at=times.get("occurred_at"),
         **a.rules(),
     )
+    told = playbooks.apply_category(s, case_id=change.case_id, actor=a.actor, at=a.at, **a.rules())
+    return replace(change, notices=(*change.notices, *told))
 
 
 _STAGED: Mapping[str, Callable[[Acting], dict[str, object]]] = {
     "upgrade": lambda a: {"reason": a.get("reason"), "grade": a.get("grade") or None},
-    "report": lambda a: {"text": a.get("text"), "units": a.units()},
     "assess": lambda a: {
         "grade": a.need("assess", "grade"),
         "category": a.need("assess", "category"),
@@ -190,7 +169,6 @@ _STAGED: Mapping[str, Callable[[Acting], dict[str, object]]] = {
     },
     "dispatch": lambda a: {"units": a.units(), "lead": a.get("lead") or None},
     "verify": lambda a: {"result": a.get("result")},
-    "respond": lambda a: {"url": a.get("url"), "text": a.get("text")},
     "track": lambda a: {"note": a.get("note")},
     "close": lambda a: {"outcome": a.get("outcome"), "reason": a.get("reason")},
     "review": lambda a: {k: a.get(k) for k in ("summary", "cause", "lessons")},
@@ -215,6 +193,10 @@ PERFORMERS: Mapping[str, Performer] = {
     "downgrade": _downgrade,
     "draft": _draft,
     "refer": _refer,
+    "report": _report,
+    "assess": _assess,
+    "respond": _respond,
+    **SEED_PERFORMERS,
     "register": _register,
-    **{name: _staged(name) for name in _STAGED},
+    **{name: _staged(name) for name in _STAGED if name != "assess"},
 }

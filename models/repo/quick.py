@@ -6,15 +6,21 @@ Session."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from models.policy import DEFAULT_TZ
 from models.repo.cases import get_case
+from models.repo.instructions import instruction_lines
 from models.reports.quick import ItemFacts, QuickFacts
 from models.store.tables import Item, Source, StoredReport
 
 
-def quick_facts(session: Session, *, case_id: int, gist: str = "") -> QuickFacts:
+def quick_facts(
+    session: Session, *, case_id: int, gist: str = "", tz: ZoneInfo = DEFAULT_TZ
+) -> QuickFacts:
     """CaseError when there is no such case."""
     case = get_case(session, case_id)
     query = (
@@ -46,6 +52,7 @@ def quick_facts(session: Session, *, case_id: int, gist: str = "") -> QuickFacts
         items=items,
         stage=case.stage.value,
         gist=gist,
+        instructions=tuple(instruction_lines(session, case_id, tz)),
     )
 
 

@@ -30,6 +30,7 @@ HEADERS = (
     "超时",
     "记录时间",
     "线索",
+    "更正记录",
     "研判结论",
     "研判理由",
     "处理建议",
@@ -140,6 +141,7 @@ def accountability_table(
                 how_late(row, as_of),
                 labels.local(row.recorded_at),
                 hints(row),
+                "\n".join(row.corrections),
                 verdict_text(row),
                 judged.reason if judged else "",
                 CONSEQUENCE_LABELS.get(judged.consequence, "") if judged else "",
@@ -147,5 +149,5 @@ def accountability_table(
                 labels.local(judged.judged_at) if judged else None,
             )
         )
-    widths = (8, 8, 30, 6, 16, 14, 16, 17, 17, 17, 17, 12, 17, 30, 16, 30, 12, 10, 17)
+    widths = (8, 8, 30, 6, 16, 14, 16, 17, 17, 17, 17, 12, 17, 30, 30, 16, 30, 12, 10, 17)
     return Table("accountability", "问责台账", HEADERS, cells, widths=widths)

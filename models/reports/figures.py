@@ -33,7 +33,7 @@ class Met(StrEnum):
     LATE = "late"  # 超时完成
     UNMET = "unmet"  # 未完成已超时: open past due, or cancelled after it had lapsed
     PENDING = "pending"  # 未到期: open, not yet due
-    CANCELLED = "cancelled"  # cancelled before it lapsed: not counted
+    CANCELLED = "cancelled"  # cancelled (or resolved as 不需要) before it lapsed: not counted
 
 
 def classify(
@@ -46,8 +46,9 @@ def classify(
 ) -> Met:
     """How one deadline stands at `as_of` (a completion after `as_of` has not happened yet);
     `level` > 0 means its escalation fired, so a cancellation came after it had lapsed. Times
-    are seconds since the epoch (`models.reports.rows.epoch`)."""
-    if status == "cancelled":
+    are seconds since the epoch (`models.reports.rows.epoch`). An obligation resolved as 不需要
+    (waived) counts as a cancelled one: not due, unless it had lapsed first."""
+    if status in ("cancelled", "waived"):
         return Met.UNMET if level > 0 else Met.CANCELLED
     if completed_at is not None and completed_at <= as_of:
         return Met.ON_TIME if completed_at <= due_at else Met.LATE

@@ -38,6 +38,7 @@ class QuickFacts:
     items: Sequence[ItemFacts]
     stage: str = "detected"
     gist: str = ""  # what a person wrote; empty: the items' own summaries
+    instructions: tuple[str, ...] = ()  # 领导批示 given so far: "李强（2026-11-23 10:00）：…"
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,11 @@ def quick_report(
     office: str,
     at: datetime,
     by: str,
+    ordinal: int = 1,
+    changes: Sequence[str] = (),
 ) -> QuickReport:
+    """The issue's document; a further report (`ordinal` > 1, 第N次续报) carries what changed
+    since the last (续报事项); every one carries the leaders' instructions (领导批示)."""
     first = facts.items[0] if facts.items else None
     sites = list(dict.fromkeys(i.site or i.source for i in facts.items if i.site or i.source))
     links = [f"{i.source or i.site}：{i.url}" for i in facts.items]
@@ -78,10 +83,13 @@ def quick_report(
         ("发现时间", labels.text(facts.discovered_at)),
         ("传播情况", f"相关信息 {len(facts.items)} 条，点击 {clicks}，评论 {comments}"),
         ("案件编号", f"{facts.case_id}（{labels.case_link(facts.case_id)}）"),
+        *((("续报事项", "\n".join(changes) or "无新变化"),) if ordinal > 1 else ()),
+        ("领导批示", "\n".join(facts.instructions) or "（暂无）"),
     )
+    sequel = f"第{ordinal - 1}次续报    " if ordinal > 1 else ""
     return QuickReport(
         heading="舆情快报",
-        issue_line=f"{year}年第{issue}期    {office}    {labels.text(at)}",
+        issue_line=f"{sequel}{year}年第{issue}期    {office}    {labels.text(at)}",
         fields=fields,
         footer=f"{_sender(labels, by, office)}。监测仍在继续，如有新情况将续报。",
     )

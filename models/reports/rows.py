@@ -144,6 +144,7 @@ class AccountabilityRow:
     late_seconds: int
     source_kind: str | None = None
     judgement: Judgement | None = None
+    corrections: tuple[str, ...] = ()  # the case's corrections (更正), with reasons and consent
 
 
 @dataclass(frozen=True, slots=True)

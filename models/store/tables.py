@@ -540,3 +540,9 @@ class LastRun(SQLModel, table=True):
     at: datetime = _ts()
     host: str = Field(default="", max_length=200)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# The tables of instructions and corrections live beside these (one noun a module) and are
+# registered on the same metadata by this import.
+from models.store.records import Correction as Correction  # noqa: E402
+from models.store.records import Instruction as Instruction  # noqa: E402

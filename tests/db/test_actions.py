@@ -417,7 +417,10 @@ def test_downgrade_is_a_request_decided_by_another_person_holding_the_role(
     with session_scope(runtime.engine) as session:
         assert get_case(session, case_id).grade == "g2"
     grade_change = [m for k, _, m in timeline(runtime, case_id) if k == EventKind.GRADE_CHANGED]
-    assert grade_change == ["王芳：等级 一级 → 二级，理由：误判；时限无需调整"]
+    assert grade_change == [  # the paper quick report is retitled as the g2 bulletin (S1-4§14)
+        "王芳：等级 一级 → 二级，理由：误判；时限无需调整；"
+        "事项按新等级：“纸质快报送达”改为“书面报告《网上舆情》”"
+    ]
 
 
 def test_close_needs_an_outcome_and_reopen_only_a_closed_case(runtime: Runtime) -> None:

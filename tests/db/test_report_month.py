@@ -159,7 +159,7 @@ def test_the_months_figures_equal_what_was_built(month: Month) -> None:
         [
             (ids["c1"], "首次回应"),
             (ids["c1"], "总结评估"),
-            (ids["c2"], "书面快报（《网上舆情》）"),
+            (ids["c2"], "书面报告《网上舆情》"),
             (ids["c2"], "发布权威信息"),
             (ids["c2"], "办结"),
             (ids["c4"], "快报"),
@@ -303,7 +303,7 @@ def test_the_monthly_ledger_is_s0_14s_form_with_a_row_per_risk_point(
     )
     judge_record(
         runtime,
-        record_id=records[(ids["c2"], "书面快报（《网上舆情》）")],
+        record_id=records[(ids["c2"], "书面报告《网上舆情》")],
         justified=True,
         reason="上级转办材料当日下午才送达",
         by="liqiang",

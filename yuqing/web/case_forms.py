@@ -83,10 +83,20 @@ def _per_obligation(
             continue
         mine = obligation_facts(session, o)
         for s in specs:
-            if (s.name == "ack" and o.acked_at is not None) or refusal(
-                s, standing, case=facts, obligation=mine
-            ) is not None:
+            if _spent(policy, case, o, s):
+                continue
+            if refusal(s, standing, case=facts, obligation=mine) is not None:
                 continue
             fields = fields_for(session, policy, s.name, case_id=case.id, subject=o.key)
             per.setdefault(o.key, []).append((s.name, s.label, fields))
     return per
+
+
+def _spent(policy: Policy, case: Case, obligation: Obligation, spec: ActionSpec) -> bool:
+    """An action that cannot apply to this obligation: 签收 once signed, 不需要 on one the
+    plan requires (only 需要时 items, or those no action meets, are waivable)."""
+    if spec.name == "ack":
+        return obligation.acked_at is not None
+    if spec.name == "waive":
+        return not policy.rule_any_grade(case.grade, obligation.key).waivable
+    return False

@@ -31,10 +31,10 @@ from models.policy.permissions import refusal
 from models.policy.states import APPROVAL_LABELS, ApprovalStatus, ObligationStatus
 from models.repo.access import Forbidden, case_facts, obligation_facts, request_facts, standing_of
 from models.repo.acting import fields_for
-from models.repo.approvals import pending_request
+from models.repo.action_form import request_id
 from models.repo.cases import CaseError, find_obligation, get_case
 from models.repo.changes import Change
-from models.repo.performers import request_id
+from models.repo.requests import pending_request
 from models.store.db import session_scope
 from models.store.tables import ApprovalRequest, LinkUse, Person
 from notifications.links import LinkClaim, LinkRefused, audit, derive_key, read_link
@@ -50,6 +50,7 @@ STATE_LABELS = {
     ObligationStatus.OPEN: "待办",
     ObligationStatus.COMPLETED: "已完成",
     ObligationStatus.CANCELLED: "已取消",
+    ObligationStatus.WAIVED: "不需要",
 }
 
 

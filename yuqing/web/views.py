@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from models.policy import Policy
 from models.policy.routing import Shift
-from models.policy.stages import STAGE_LABELS
+from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import (
     APPROVAL_LABELS,
     OUTCOME_LABELS,
@@ -37,7 +37,9 @@ from models.repo.case_records import (
 )
 from models.repo.case_records import timeline_page as records_page
 from models.repo.cases import CLI_ACTOR, case_obligations, get_case
+from models.repo.corrected import corrections_of
 from models.repo.directory import load_directory
+from models.repo.instructions import instruction_lines
 from models.repo.mywork import who_must_act
 from models.repo.unreachable import CaseUnreachable, on_case
 from models.store.tables import (
@@ -59,6 +61,7 @@ STATUS_LABELS = {
     ObligationStatus.OPEN: "待办",
     ObligationStatus.COMPLETED: "已完成",
     ObligationStatus.CANCELLED: "已取消",
+    ObligationStatus.WAIVED: "不需要",
 }
 SEND_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "failed": "失败"}
 DECISION_LABELS = {
@@ -95,6 +98,8 @@ class CasePage:
     timeline_pages: int = 1
     timeline_total: int = 0
     recent: int = RECENT  # each list shows at most this many (its latest)
+    instructions: list[str] = field(default_factory=list)  # 领导批示, oldest first
+    corrections: list[str] = field(default_factory=list)  # 更正, with reasons and consent
 
 
 def case_page(
@@ -159,6 +164,8 @@ def case_page(
         timeline_page=max(timeline_page, 1),
         timeline_pages=max(1, -(-(timeline.total or 0) // TIMELINE_PAGE)),
         timeline_total=timeline.total or 0,
+        instructions=instruction_lines(session, case_id, ZoneInfo(policy.timezone)),
+        corrections=corrections_of(session, [case_id]).get(case_id, []),
     )
 
 
@@ -222,6 +229,13 @@ def describe_request(session: Session, r: ApprovalRequest, policy: Policy) -> st
     deadline."""
     if r.kind == ApprovalKind.DOWNGRADE:
         return f"降至{policy.scheme.level(r.payload['grade']).label}"
+    if r.kind == ApprovalKind.REWIND:
+        stages = [STAGE_LABELS[Stage(r.payload[k])] for k in ("from", "stage")]
+        return f"阶段回退：{stages[0]} → {stages[1]}"
+    if r.kind == ApprovalKind.RELEASE:
+        held = [str(n.get("headline", "")) for n in r.payload.get("notices", [])]
+        reply = r.payload.get("respond", {})
+        return f"静默期发布：{reply.get('url', '')}" if reply else "静默期发送：" + "；".join(held)
     if r.kind == ApprovalKind.EXTENSION:
         obligation = session.get(Obligation, r.obligation_id) if r.obligation_id else None
         until = datetime.fromisoformat(r.payload["until"])

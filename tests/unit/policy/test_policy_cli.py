@@ -125,7 +125,7 @@ def test_check_broken_file_lists_every_problem(tmp_path: Path) -> None:
     text = Path("presets/default.toml").read_text(encoding="utf-8")
     text = text.replace(
         'duration = "30min"\nsource = "S1-4§13"', 'duration = "0min"\nsource = "S1-4§13"', 1
-    ).replace('owner_role = "office_head"', 'owner_role = "mayor"')
+    ).replace('owner_role = "office_head"', 'owner_role = "mayor"', 1)
     broken = tmp_path / "broken.toml"
     broken.write_text(text, encoding="utf-8")
     code, out = _run("check", str(broken))

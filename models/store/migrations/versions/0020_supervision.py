@@ -2,7 +2,7 @@
 how many rounds) instead of being given up; the people who cannot be reached, and whether the
 office was told; when the sweep last ran
 
-Revision ID: 0018_supervision
+Revision ID: 0020_supervision
 Revises: 0019_seeds
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0018_supervision"
+revision: str = "0020_supervision"
 down_revision: str | None = "0019_seeds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
