@@ -87,9 +87,12 @@ def two_dispatchers(engine: Engine, urls: dict[str, str], options: Dispatch) -> 
     """Two dispatchers (own identities, pools and connections) at once, each holding up to 8
     of the 20 people at a time, so both must take part; alerts sent."""
     results: list[DispatchResult] = []
+    ready = threading.Barrier(2)  # both connected before either claims: a loaded machine
+    # may take longer to open one's pool than the other takes to send everything
 
     def run() -> None:
         dispatcher = Dispatcher(engine, channel_url=urls.get, options=options, workers=2)
+        ready.wait(timeout=60)
         results.append(dispatcher.round(NOW))
 
     threads = [threading.Thread(target=run) for _ in range(2)]

@@ -138,9 +138,12 @@ def test_a_killed_dispatcher_process_is_started_again_and_nothing_is_lost(
     died = [line for line in said if line.startswith("故障：发送进程 1")]
     assert len(died) == 1 and f"进程 {victim.pid}" in died[0] and "退出码 -9" in died[0]
     assert [line for line in said if line.startswith("恢复：发送进程 1 已重启")]
-    with session_scope(engine) as session:  # the new process beats under its own identity
-        pids = set(session.exec(select(Dispatcher.pid)).all())
-    assert service.slots[0].process.pid in pids
+
+    def beating() -> bool:  # the new process beats under its own identity
+        with session_scope(engine) as session:
+            return service.slots[0].process.pid in set(session.exec(select(Dispatcher.pid)).all())
+
+    assert wait_for(beating, limit=30)
     assert_every_alert_once_by_id(engine, receiver, order)
     engine.dispose()
 

@@ -89,13 +89,13 @@ def test_the_group_gets_one_message_naming_all_three_with_group_links(group: Gro
 
 
 def test_a_group_link_asks_who_pressed_it_and_records_the_member_who_did(group: Group) -> None:
-    with httpx.Client(base_url=group.url) as stranger:
+    with httpx.Client(base_url=group.url, timeout=60) as stranger:
         page = stranger.get(group.links["ack"])
         assert page.status_code == 403 and "请先登录控制台" in page.text
         assert 'id="sign-in" href="/login?next=/l/' in page.text
     assert quick_report(group) == (None, None)
 
-    with httpx.Client(base_url=group.url) as li:
+    with httpx.Client(base_url=group.url, timeout=60) as li:
         sign_in(li, "li")
         page = li.get(group.links["ack"])
         assert page.status_code == 200 and "李强" in page.text
@@ -113,7 +113,7 @@ def test_a_group_link_asks_who_pressed_it_and_records_the_member_who_did(group: 
 
 
 def test_a_signed_in_person_outside_the_group_is_refused(group: Group) -> None:
-    with httpx.Client(base_url=group.url) as chen:
+    with httpx.Client(base_url=group.url, timeout=60) as chen:
         sign_in(chen, "chen")
         page = chen.get(group.links["complete"])
         assert page.status_code == 403 and "不是该群渠道的成员" in page.text
