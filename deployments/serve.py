@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -58,9 +59,10 @@ class WebApp(Protocol):
     def stop(self, timeout: float = 10) -> None: ...
 
 
-# The front door starts the web app: it gets the runtime, and what to call after an action (wake
-# the runner, so the action's steps are carried out at once).
-StartWeb = Callable[[Runtime, Callable[[int], None]], WebApp | None]
+# The front door starts the web app: it gets the runtime, what to call after an action (wake
+# the runner, so the action's steps are carried out at once), and the secret with which the
+# commands on this machine have serve carry out their actions (kept in serve.json, 0600).
+StartWeb = Callable[[Runtime, Callable[[int], None], str], WebApp | None]
 
 
 def serve_forever(config: str | None, *, start_web: StartWeb | None, say: Say) -> None:
@@ -115,6 +117,7 @@ class Serving:
     monitor: Monitor | None = None
     runner: Any = None
     steps: threading.Event = field(default_factory=threading.Event)
+    act_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     work: PoolLater | None = None
     wake_thread: threading.Thread | None = None
 
@@ -126,7 +129,7 @@ class Serving:
         try:
             self._start_sending()
             if start_web is not None and self.waker is not None:
-                self.web = start_web(self.runtime, self.waker.poke)
+                self.web = start_web(self.runtime, self.waker.poke, self.act_token)
             self.view.console = self.web.url if self.web else None
             if self.web is not None:
                 self.say(f"控制台：{self.web.url}/")
@@ -206,6 +209,7 @@ class Serving:
             console=self.view.console,
             prefect_server_pid=server_pid,
             owner=self.token,
+            act_token=self.act_token if self.web is not None else None,
         )
         write_serve(self.runtime.settings.general.data_dir, record)
 

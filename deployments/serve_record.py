@@ -1,7 +1,8 @@
 """What a running `yuqing serve` tells the other processes on its machine, as files in its data
 directory: `serve.json`, its address record (its pid and owner mark, its Prefect API once that
-answers, its console), which commands read to hand their steps to serve or to use its Prefect
-API, and `status.json`, its own view of its health (its dispatchers, the fault states open,
+answers, its console, the secret with which a command on the same machine has serve carry out
+its action: `yuqing.web.local_act`), which commands read to act through serve or to use its
+Prefect API, and `status.json`, its own view of its health (its dispatchers, the fault states open,
 the last sweep and the next due time), rewritten every few seconds for `yuqing status` and
 `/healthz`. Standard library only: reading them costs a command nothing."""
 
@@ -37,6 +38,7 @@ class ServeRecord:
     console: str | None = None
     prefect_server_pid: int | None = None
     owner: str | None = None  # its mark (`deployments.reaper.owner_token`): pid and start time
+    act_token: str | None = None  # the secret a command on this machine acts through serve with
 
 
 def serve_file(data_dir: Path) -> Path:
@@ -44,9 +46,14 @@ def serve_file(data_dir: Path) -> Path:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` at once, readable by its owner only (serve.json holds a secret)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(json.dumps(data, ensure_ascii=False))
     temporary.replace(path)
 
 
@@ -61,6 +68,7 @@ def read_serve(data_dir: Path) -> ServeRecord | None:
             console=raw.get("console"),
             prefect_server_pid=raw.get("prefect_server_pid"),
             owner=raw.get("owner"),
+            act_token=raw.get("act_token"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

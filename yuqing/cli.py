@@ -140,11 +140,11 @@ def serve() -> None:
     progress_line("正在启动 yuqing serve…")
     config = config_arg()
 
-    def start_web(_runtime: object, poke: Callable[[int], None]) -> Any:
+    def start_web(_runtime: object, poke: Callable[[int], None], act_token: str) -> Any:
         # The console's modules are imported once sending runs: they take seconds.
         from yuqing.web.server import start_web_thread
 
-        return start_web_thread(config, after_change=poke)
+        return start_web_thread(config, after_change=poke, act_token=act_token)
 
     # Ctrl-C is how an operator stops serve: a clean exit, not an error.
     with refusals(), contextlib.suppress(KeyboardInterrupt):

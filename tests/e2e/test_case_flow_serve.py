@@ -127,7 +127,7 @@ def test_stage_changes_run_as_case_flows_and_a_failed_step_is_rerun_once(
 
     reported = serve.cli("case", "report", str(case_id), "--by", "王芳")
     assert reported.returncode == 0, reported.stderr
-    assert "由运行中的 yuqing serve" in reported.stderr  # the command did not run the flow itself
+    assert "已由运行中的 yuqing serve" in reported.stderr  # serve ran the action and its flow
     targets = ["/hook/chenjun", "/hook/liqiang", "/hook/zhaomin"]  # 一级's report targets
     wait_for("the quick report", lambda: got(receiver, "舆情快报") == targets)
 

@@ -1,23 +1,32 @@
 """A command starts with only what it uses. `yuqing --help` loads the command modules, and they
 import typer, rich and the standard library only; a read-only command (`case list`, `case show`)
 loads the database layer but neither Prefect, Alembic nor the report writers (openpyxl,
-python-docx); a case verb with `yuqing serve` running hands its steps to serve without loading
-Prefect. Each is checked in a fresh interpreter by the modules it loaded (not by the clock, which
-`bench/cli.py` measures). The migrations' heads read from the files are Alembic's own."""
+python-docx); a case verb with `yuqing serve` running has serve carry out its action (its task
+run, then its steps) without loading Prefect. Each is checked in a fresh interpreter by the
+modules it loaded (not by the clock, which `bench/cli.py` measures). The migrations' heads
+read from the files are Alembic's own."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 from deployments.reaper import owner_token
 from deployments.serve_record import ServeRecord, write_serve
-from models.store.db import shipped_heads, upgrade_database
+from models.policy.states import ObligationStatus
+from models.repo.cases import case_obligations, case_timeline
+from models.store.db import session_scope, shipped_heads, upgrade_database
+from tasks.runtime import prepare
 from tests.support.configs import write_office_config
+from tests.support.web import free_port, write_web_config
 from yuqing.localservers import WebhookReceiver
+from yuqing.web.server import start_web_thread
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("prefect", "alembic", "openpyxl", "docx")
@@ -74,17 +83,46 @@ def test_read_only_commands_load_neither_prefect_nor_alembic_nor_the_writers(
         assert not loaded & set(HEAVY), (args, loaded & set(HEAVY))
 
 
-def test_a_case_verb_with_serve_running_leaves_prefect_alone(
-    tmp_path: Path, receiver: WebhookReceiver
+def test_a_case_verb_with_serve_running_is_serves_task_run_and_loads_no_prefect(
+    tmp_path: Path, receiver: WebhookReceiver, prefect_harness: str
 ) -> None:
-    database = f"sqlite:///{tmp_path / 'yq.db'}"
-    config = str(write_office_config(tmp_path, database_url=database, receiver=receiver))
-    fake_serve(tmp_path)
-    code, _, output = run("--config", config, "case", "register", "--title", "某中学食堂投诉")
-    assert code == 0, output
-    code, loaded, output = run("--config", config, "case", "report", "1", "--by", "王芳")
-    assert code == 0 and "由运行中的 yuqing serve" in output, output
-    assert "prefect" not in loaded and "openpyxl" not in loaded
+    """serve's console (here in this process, as serve runs it) carries out the command's
+    action: the command prints serve's answer, a refusal as its own, and loads no Prefect."""
+    port = free_port()
+    config = write_web_config(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
+    )
+    token = secrets.token_urlsafe(32)
+    web = start_web_thread(str(config), port=port, act_token=token)
+    assert web is not None
+    try:
+        data = tmp_path / "data"
+        owner = owner_token("serve", data)
+        record = ServeRecord(os.getpid(), prefect_harness, web.url, owner=owner, act_token=token)
+        write_serve(data, record)
+        code, loaded, output = run("--config", str(config), "case", "register", "--title", "投诉")
+        assert code == 0 and "案件 1" in output and "已由运行中的 yuqing serve" in output, output
+        code, loaded, output = run("--config", str(config), "case", "report", "1", "--by", "王芳")
+        assert code == 0 and "已由运行中的 yuqing serve" in output, output
+        assert "prefect" not in loaded and "openpyxl" not in loaded
+        code, loaded, output = run("--config", str(config), "case", "ack", "1", "--by", "张伟")
+        assert code == 2 and "无权办理" in output and "prefect" not in loaded, output
+        forged = httpx.post(
+            f"{web.url}/serve/act",
+            json={"action": "ack", "case_id": 1, "at": "2026-12-07T00:00:00+00:00"},
+            headers={"Authorization": "Bearer " + "x" * 43},
+        )
+        assert forged.status_code == 404
+    finally:
+        web.stop()
+    runtime = prepare(str(config))
+    with session_scope(runtime.engine) as session:
+        quick = next(o for o in case_obligations(session, 1) if o.key == "quick_report")
+        timeline = case_timeline(session, 1)
+    runtime.engine.dispose()
+    assert quick.status == ObligationStatus.COMPLETED and quick.completed_by == "wangfang"
+    reported = [e for e in timeline if e.actor == "wangfang" and e.data.get("via") == "cli"]
+    assert reported, [(e.actor, e.data) for e in timeline]
 
 
 def fake_serve(directory: Path) -> None:

@@ -29,6 +29,7 @@ from yuqing.web.headers import SecurityHeaders
 from yuqing.web.health import router as health_router
 from yuqing.web.intake import router as intake_router
 from yuqing.web.link_pages import router as link_router
+from yuqing.web.local_act import router as local_act_router
 from yuqing.web.mywork import router as mywork_router
 from yuqing.web.reports import mount as mount_reports
 from yuqing.web.signin import router as signin_router
@@ -41,12 +42,14 @@ def create_app(
     *,
     now: Callable[[], datetime] = utc_now,
     after_change: Callable[[int], None] = lambda _case_id: None,
+    act_token: str | None = None,
 ) -> FastAPI:
     prepare(config)
     app = FastAPI(title="yuqing", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.now = now
     app.state.after_change = after_change
+    app.state.act_token = act_token  # None: no command acts through this app (`local_act`)
     app.state.signin_lock = threading.Lock()  # the throttle's check and its record, together
     app.state.process_key = secrets.token_bytes(32)  # CSRF key when the secrets have none
     app.add_middleware(SecurityHeaders)
@@ -59,6 +62,7 @@ def create_app(
     app.include_router(mywork_router)
     app.include_router(channels_router)
     app.include_router(health_router)
+    app.include_router(local_act_router)
     mount_archive(app)
     mount_reports(app)
     return app

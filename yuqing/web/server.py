@@ -39,8 +39,9 @@ def _server(
     port: int,
     now: Callable[[], datetime],
     after_change: Callable[[int], None],
+    act_token: str | None = None,
 ) -> uvicorn.Server:
-    app = create_app(config, now=now, after_change=after_change)
+    app = create_app(config, now=now, after_change=after_change, act_token=act_token)
     trusted = prepare(config).settings.web.trusted_proxies
     return uvicorn.Server(
         uvicorn.Config(
@@ -65,12 +66,16 @@ def start_web_thread(
     now: Callable[[], datetime] = utc_now,
     wait: float = 15,
     after_change: Callable[[int], None] = lambda _case_id: None,
+    act_token: str | None = None,
 ) -> WebThread | None:
     """Start the app in a daemon thread and wait until it listens; None (logged) when it could
-    not start, e.g. the port is taken: escalation goes on without the console."""
+    not start, e.g. the port is taken: escalation goes on without the console. `act_token`:
+    the secret with which commands on this machine act through it (serve's)."""
     web = prepare(config).settings.web
     host, port = host or web.host, web.port if port is None else port
-    server = _server(config, host=host, port=port, now=now, after_change=after_change)
+    server = _server(
+        config, host=host, port=port, now=now, after_change=after_change, act_token=act_token
+    )
     thread = threading.Thread(target=server.run, name="yuqing-web", daemon=True)
     thread.start()
     deadline = time.monotonic() + wait
