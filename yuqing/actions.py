@@ -8,11 +8,11 @@ have a Prefect API (serve's, `yuqing web`'s, or the CLI's `flow_api`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models.policy.forms import FormField
 from models.repo.acting import fields_for
-from models.repo.cases import CaseError, CaseNotFound
+from models.repo.cases import CaseError, CaseNotFound, get_case
 from models.repo.changes import Change
 from models.store.db import session_scope
 from notifications.links import LinkRefused
@@ -38,6 +38,20 @@ def run(config: str | None, request: ActionRequest) -> Change:
     if acted.kind == "used":
         raise LinkRefused("used", acted.refused, request.link)
     raise CaseError(acted.refused)
+
+
+def outcome(runtime: Runtime, change: Change, carried: dict[str, Any]) -> dict[str, Any]:
+    """What a command prints of a carried-out action (here or by serve): its message, data,
+    notices, the case's stage and what became of its steps."""
+    with session_scope(runtime.engine) as session:
+        stage = get_case(session, change.case_id).stage.value
+    return {
+        "message": change.message,
+        "data": change.data,
+        "notices": len(change.notices),
+        "stage": stage,
+        "carried_out": carried,
+    }
 
 
 def form_of(

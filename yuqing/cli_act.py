@@ -117,24 +117,14 @@ def through_serve(data_dir: Path, asked: dict[str, Any]) -> dict[str, Any] | Non
 def _here(runtime: Runtime, config: str | None, asked: dict[str, Any]) -> dict[str, Any]:
     """The action as a task run of this process (a Prefect API of its own), steps handed on."""
     from deployments.handoff import hand_off
-    from models.repo.cases import get_case
-    from models.store.db import session_scope
     from tasks.act import ActionRequest
-    from yuqing.actions import run
+    from yuqing.actions import outcome, run
 
     request = ActionRequest(via="cli", **asked)
     with flow_api():
         change = run(config, request)
         carried = hand_off(runtime, config, change.case_id, at=request.at, say=progress)
-    with session_scope(runtime.engine) as session:
-        stage = get_case(session, change.case_id).stage.value
-    return {
-        "message": change.message,
-        "data": change.data,
-        "notices": len(change.notices),
-        "stage": stage,
-        "carried_out": carried,
-    }
+    return outcome(runtime, change, carried)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,8 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deployments.handoff import hand_off
 from models.repo.access import Forbidden
-from models.repo.cases import CaseError, CaseNotFound, get_case
-from models.store.db import session_scope
+from models.repo.cases import CaseError, CaseNotFound
 from tasks.act import ActionRequest
 from yuqing import actions
 from yuqing.web.pages import runtime_of
@@ -77,14 +76,4 @@ def act_for_a_command(
         return JSONResponse({"kind": kind, "detail": str(exc)}, status_code=status)
     poke = request.app.state.after_change
     carried = hand_off(runtime, config, change.case_id, at=asked.at, poke=poke)
-    with session_scope(runtime.engine) as session:
-        stage = get_case(session, change.case_id).stage.value
-    return jsonable_encoder(
-        {
-            "message": change.message,
-            "data": change.data,
-            "notices": len(change.notices),
-            "stage": stage,
-            "carried_out": carried,
-        }
-    )
+    return jsonable_encoder(actions.outcome(runtime, change, carried))
