@@ -33,9 +33,9 @@ from typer.testing import CliRunner
 from models.policy import Clock, ObligationRule, Policy, StageEvent
 from models.policy.grades import GradeLevel
 from models.policy.stages import EVENT_TARGET, STAGE_LABELS, Stage
-from models.store.presets import list_presets, load_preset
+from models.store.presets import list_presets
 from tasks.runtime import prepare
-from tests.support.seed_rules import SEEDS, Rule, Seed
+from tests.support.seed_rules import SEEDS, Seed
 from yuqing.cli import app
 from yuqing.localservers import WebhookReceiver
 
@@ -280,6 +280,13 @@ def test_a_case_lives_its_whole_life_under_the_preset(office: Office, preset: st
     assert all(
         o["status"] != "open" or o["key"] in after_closure for o in shown["obligations"]
     ) or (Stage.closed not in stages)
+    filing = office.obligations(case_id).get("filing")
+    if filing is not None:  # S2-4.3 三.6 立卷归档: the case's archive, exported, meets it
+        out = Path(office.config).parent / "case.zip"
+        done = office.cli("archive", str(case_id), "--out", str(out), "--by", "王芳")
+        assert done.exit_code == 0, done.output
+        assert out.stat().st_size > 0
+        assert office.obligations(case_id)["filing"]["status"] == "completed"
     if Stage.reviewed in stages:
         library = CliRunner().invoke(app, ["--config", office.config, "case", "library", "--json"])
         assert [e["case_id"] for e in json.loads(library.stdout)] == [case_id]
@@ -312,39 +319,97 @@ def statement(office: Office, case_id: int, top: str, before: int) -> dict[str, 
     return office.received_since(mark)
 
 
-def _bottom(preset: str) -> Rule | None:
-    scheme = load_preset(preset, OVERRIDES.get(preset)).scheme
-    return Seed.at(SEEDS[preset].report, scheme, scheme.by_rank()[-1].id)
+def register(office: Office, grade: str, title: str) -> int:
+    case_id: int = office.ok("register", "--title", title, "--grade", grade)["case_id"]
+    return case_id
 
 
-BOTTOM_ROWS = [preset for preset in SEEDS if _bottom(preset) is not None]
+# Distinct topics, so no two registrations are clustered into one case.
+TOPICS = ["某中学食堂饭菜变质", "某小学校服甲醛超标", "某幼儿园收费不透明", "某职校实习强制加班"]
 
 
-@pytest.mark.parametrize("preset", BOTTOM_ROWS)
-def test_bottom_grade_reports_and_an_upgrade_takes_the_top_grades_titles(
-    office: Office, preset: str
-) -> None:
-    """The quick report of the lowest grade goes where the seed says (the row's section); a case
-    upgraded to the top grade is chased under the top grade's titles (S1-18: a 重特大 alert never
-    reads 报分管领导)."""
-    policy = office.policy
-    top, bottom = policy.scheme.by_rank()[0], policy.scheme.by_rank()[-1]
-    reported = office.ok("register", "--title", "某中学食堂饭菜变质", "--grade", bottom.id)[
-        "case_id"
-    ]
-    office.clock += timedelta(minutes=5)
+def walk_to(office: Office, case_id: int, wanted: Stage, grade: str) -> None:
+    """Carry a reported case through the template's stages up to (not into) `wanted`."""
+    stages = office.policy.template.stages
+    for stage in stages[stages.index(Stage.reported) + 1 : stages.index(wanted)]:
+        verb, *options = STAGE_VERBS[stage]
+        if stage is Stage.assessed:
+            options += ["--grade", grade]
+        office.ok(verb, str(case_id), *options)
+
+
+def reported_to(office: Office, case_id: int, *, further: bool = False) -> set[str]:
+    """Who a `case report` (快报, or a 续报 after the first: the units stay) told."""
     before = len(office.receiver.received)
-    office.ok("report", str(reported), "--unit", "school", "--by", "王芳")
-    told = {
+    units = [] if further else ["--unit", "school"]
+    office.ok("report", str(case_id), *units, "--by", "王芳")
+    return {
         p
         for p, titles in office.received_since(before).items()
         if any("舆情快报" in t for t in titles)
     }
-    seed = _bottom(preset)
-    assert seed is not None
-    assert told == holders(tuple(seed.roles), units=["school"]), seed.cite
 
-    upgraded = office.ok("register", "--title", "某小学校车超载", "--grade", bottom.id)["case_id"]
+
+@pytest.mark.parametrize("preset", list(SEEDS))
+def test_every_grade_the_seed_names_is_reported_approved_and_chased_as_it_says(
+    office: Office, preset: str
+) -> None:
+    """Every 快报 row and every 通稿 row of the seed (each row's section), at its own grade: the
+    report reaches exactly the row's bodies and the row's approver approves. A reported case of
+    the lowest grade that rises to the top owes a 续报 within the top grade's limit, and that
+    report reaches the top grade's bodies (S1-8 处置(二): a 一般 case that grows reaches 镇党委;
+    S0-7 五). Lapsed deadlines of the risen case are chased under the top grade's titles (S1-18:
+    a 重特大 alert never reads 报分管领导) up to the seed's last level (S1-13: 通报市委)."""
+    policy, seed = office.policy, SEEDS[preset]
+    levels = policy.scheme.by_rank()
+    top, bottom = levels[0], levels[-1]
+    for level in levels:
+        told = Seed.at(seed.report, policy.scheme, level.id)
+        approving = Seed.at(seed.statement, policy.scheme, level.id)
+        if told is None and approving is None:
+            continue
+        case_id = register(office, level.id, TOPICS[level.rank - 1])
+        office.clock += timedelta(minutes=5)
+        reached = reported_to(office, case_id)
+        if told is not None:
+            assert reached == holders(tuple(told.roles), units=["school"]), told.cite
+        if approving is not None:
+            walk_to(office, case_id, Stage.statement_approved, level.id)
+            office.ok("draft", str(case_id), "--text", "已立即整改", "--by", "王芳")
+            approver = OFFICE[sorted(holders(tuple(approving.roles), units=[]))[0]][0]
+            approved = office.ok("approve", str(case_id), "--by", approver)
+            assert approved["status"] == "approved", approving.cite
+
+    # a reported bottom-grade case rises to the top grade: it owes a further report (续报)
+    risen = register(office, bottom.id, "某小学校车超载")
+    first = Seed.at(seed.report, policy.scheme, bottom.id)
+    office.clock += timedelta(minutes=5)
+    reported = reported_to(office, risen)
+    if first is not None:
+        assert reported == holders(tuple(first.roles), units=["school"]), first.cite
+    office.clock += timedelta(minutes=5)
+    office.ok("upgrade", str(risen), "--grade", top.id, "--reason", "主流媒体介入", "--by", "王芳")
+    rose_at = office.clock
+    owed = [o for k, o in office.obligations(risen).items() if "@" in k]
+    reporting = [
+        r
+        for r in policy.obligations_for(top.id)
+        if r.closed_by is StageEvent.report or "report" in r.met_by
+    ]
+    assert bool(owed) == bool(reporting), owed
+    for o in owed:
+        rule = policy.rule_any_grade(top.id, o["key"].split("@")[0])
+        assert o["status"] == "open" and "续报" in o["title"], o
+        assert datetime.fromisoformat(o["due_at"]) == expected_due(rule, rose_at), o
+    again = reported_to(office, risen, further=True)
+    top_row = Seed.at(seed.report, policy.scheme, top.id)
+    wanted = tuple(top_row.roles) if top_row else policy.notify_roles(StageEvent.report, top.id)
+    assert holders(wanted, units=["school"]) <= again, top_row.cite if top_row else wanted
+    after = office.obligations(risen)
+    assert [after[o["key"]] for o in owed if after[o["key"]]["status"] == "open"] == []
+
+    # a case registered low and raised before anyone reported it: chased under the top's titles
+    upgraded = register(office, bottom.id, "某小学食堂卫生")
     office.ok(
         "upgrade", str(upgraded), "--grade", top.id, "--reason", "主流媒体介入", "--by", "王芳"
     )
@@ -360,12 +425,15 @@ def test_bottom_grade_reports_and_an_upgrade_takes_the_top_grades_titles(
     swept = CliRunner().invoke(app, ["--config", office.config, "sweep", "--at", late.isoformat()])
     assert swept.exit_code == 0, swept.output
     alerts = [
-        r.json()["title"]
+        (r.path.rsplit("/", 1)[-1], r.json()["title"])
         for r in office.receiver.received[mark:]
         if f"案件{upgraded}" in r.json()["title"] and "已超时" in r.json()["title"]
     ]
     assert alerts, "the upgraded case's lapsed deadlines were alerted"
-    assert all(top.label in title for title in alerts)
-    assert not [title for title in alerts if any(old in title for old in lower)], lower
+    assert all(top.label in title for _, title in alerts)
+    assert not [title for _, title in alerts if any(old in title for old in lower)], lower
+    if seed.top_chain is not None:
+        reached = {person for person, _ in alerts}
+        assert holders(tuple(seed.top_chain.roles), units=[]) <= reached, seed.top_chain.cite
     if preset == "s1-18":
-        assert "报分管领导" in lower and any("通知发生责任单位已超时" in t for t in alerts)
+        assert "报分管领导" in lower and any("通知发生责任单位已超时" in t for _, t in alerts)

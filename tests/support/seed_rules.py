@@ -168,6 +168,17 @@ SEEDS: dict[str, Seed] = {
         },
     ),
     "s4": Seed(
+        report={
+            "一级": rule(
+                "S4 三(三)（重大热点舆情按规定请示、报告）；二.4（向县委政法委和县委宣传、"
+                "网信等部门报告、通报）",
+                "group_head",
+                "office_head",
+                "political_legal",
+                "propaganda_dept",
+                "cyberspace_office",
+            ),
+        },
         review=rule(
             "S4 4.评估反馈（向县委政法委和县委宣传、网信等部门报告、通报引导处置情况）",
             "political_legal",
