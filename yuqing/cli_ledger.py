@@ -28,8 +28,9 @@ def ledger(
     """问责台账：每次逾期的证据（首次获知、首次报告、截止、完成、超时、责任人）与人工研判。"""
     from models.policy.clocks import utc_now
     from models.reports.accountability import LedgerFilter, Verdict
-    from notifications.documents import FORMATS, render
-    from tasks.accountability import ledger_document
+    from models.reports.formats import FORMATS
+    from tasks.reports.accountability import ledger_document
+    from tasks.reports.render import render
     from tasks.runtime import prepare
 
     with refusals():
@@ -73,7 +74,7 @@ def judge(
     from models.policy.clocks import utc_now
     from models.repo.cases import CaseError
     from models.reports.status import Consequence
-    from tasks.accountability import judge_record
+    from tasks.reports.accountability import judge_record
     from tasks.runtime import prepare
 
     with refusals():

@@ -23,7 +23,7 @@ from yuqing.cli_common import AT, config_arg, console, errors, print_json, refus
 from yuqing.cli_common import now as now_
 
 if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
-    from tasks.reports import Filters
+    from tasks.reports.build import Filters
     from tasks.runtime import Runtime
 
 app = typer.Typer(
@@ -44,7 +44,7 @@ def failures() -> Iterator[None]:
             errors.print(f"[red]无法执行[/red] {exc}")
             raise typer.Exit(2) from None
         except Exception as exc:
-            reports = sys.modules.get("tasks.reports")  # loaded: the only way it was raised
+            reports = sys.modules.get("tasks.reports.build")  # loaded: the only way it was raised
             if reports is None or not isinstance(exc, reports.ReportFailed):
                 raise
             errors.print(f"[red]{escape(str(exc))}[/red]")
@@ -53,7 +53,7 @@ def failures() -> Iterator[None]:
 
 
 def _format(fmt: str | None, out: Path | None) -> str:
-    from notifications.documents import FORMATS
+    from models.reports.formats import FORMATS
 
     if fmt is not None:
         if fmt not in FORMATS:
@@ -66,7 +66,7 @@ def _format(fmt: str | None, out: Path | None) -> str:
 
 def _check_filters(runtime: Runtime, filters: Filters) -> Filters:
     from models.parse.topics import CATEGORIES
-    from tasks.reports import Filters
+    from tasks.reports.build import Filters
 
     units = {u.id for u in runtime.settings.units}
     if filters.unit is not None and filters.unit not in units:
@@ -117,8 +117,9 @@ def _build(kind: ReportKind) -> Callable[..., None]:
         at: str = AT,
     ) -> None:
         from models.repo.cases import CLI_ACTOR
-        from tasks.report_context import filler_for
-        from tasks.reports import Filters, build_report, send_report
+        from tasks.reports.build import Filters, build_report
+        from tasks.reports.context import filler_for
+        from tasks.reports.send import send_report
         from tasks.runtime import prepare
 
         with failures():
@@ -187,10 +188,10 @@ def quick(
     """生成案件的舆情快报（.docx，A4，含网络名、舆情信息、网友留言大概内容、出处、类别、等级）。
     同一案件再次生成沿用原期号。"""
     from models.repo.cases import CLI_ACTOR
-    from models.repo.report_store import get_report
+    from models.repo.reports.store import get_report
     from models.store.db import session_scope
-    from tasks.quick_reports import build_quick, send_quick
-    from tasks.report_context import filler_for
+    from tasks.reports.context import filler_for
+    from tasks.reports.quick import build_quick, send_quick
     from tasks.runtime import prepare
 
     with failures():
@@ -217,7 +218,7 @@ def quick(
 @app.command("list")
 def list_command(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """已生成的报告（最新在前），及其发送情况。"""
-    from models.repo.report_store import list_reports, sending
+    from models.repo.reports.store import list_reports, sending
     from models.reports.status import DELIVERY_LABELS
     from models.store.db import session_scope
     from tasks.runtime import prepare
@@ -258,7 +259,7 @@ def get(
 ) -> None:
     """取回已生成的报告文件。"""
     from models.repo.cases import CaseError
-    from models.repo.report_store import get_report
+    from models.repo.reports.store import get_report
     from models.store.db import session_scope
     from tasks.runtime import prepare
 
@@ -278,7 +279,7 @@ def get(
 def stuck(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """生成失败或未送达的报告。"""
     from models.policy.clocks import utc_now
-    from models.repo.report_store import stuck_reports
+    from models.repo.reports.store import stuck_reports
     from models.store.db import session_scope
     from tasks.runtime import prepare
 
@@ -314,7 +315,7 @@ def rerun(
 ) -> None:
     """重跑报告：重新生成失败的，补发未送达的；已送达的不会重复发送。"""
     from models.policy.clocks import utc_now
-    from tasks.report_rerun import rerun_reports
+    from tasks.reports.rerun import rerun_reports
     from tasks.runtime import prepare
 
     with failures():

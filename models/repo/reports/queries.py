@@ -1,7 +1,7 @@
 """The queries behind the report figures: one set-based query per figure family (cases active in
 a period with their first item's source; the deadlines due in it or belonging to those cases,
 streamed; grade changes; decided requests; referrals; delivery attempts per channel, counted by
-the database), each honouring the same filters (unit, grade, category); `models.repo.report_gather`
+the database), each honouring the same filters (unit, grade, category); `models.repo.reports.gather`
 runs them and feeds the pure figures. No per-case queries. Keyword-only functions
 over a Session; reads only."""
 

@@ -1,4 +1,4 @@
-"""`gather`: run every report query of a period (`models.repo.reports`) in one read-only
+"""`gather`: run every report query of a period (`models.repo.reports.queries`) in one read-only
 session and feed the pure figures (`models.reports`): the SLA tally from the streamed deadlines,
 each case's steps when the report has a row per case, the accountability evidence (or, for the
 statistics of a long period, only how each lapse was judged). Keyword-only; reads only."""
@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models.repo.accountability import accountability_rows, accountability_verdicts, judged
-from models.repo.reports import (
+from models.repo.reports.accountability import accountability_rows, accountability_verdicts, judged
+from models.repo.reports.queries import (
     Scope,
     approvals,
     case_filter,

@@ -1,8 +1,8 @@
-"""Building, storing and sending reports: plain functions (used by the CLI, the console and the
-report flows) and the thin Prefect tasks over them. A build registers the report under its key
-first (committed), gathers and renders it from a read-only session, then stores the file; a
-build that raises is stored as failed with its error, so it is on the stuck list until a
-re-run. Sending puts the report in the outbox for its recipients and runs the dispatcher."""
+"""Building and storing reports: plain functions (used by the CLI, the console and the report
+flows) and the thin Prefect task over them. A build registers the report under its key first
+(committed), gathers and renders it from a read-only session, then stores the file; a build that
+raises is stored as failed with its error, so it is on the stuck list until a re-run. Sending is
+`tasks.reports.send`'s."""
 
 from __future__ import annotations
 
@@ -16,11 +16,9 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from models.policy.stages import StageEvent
-from models.repo.cases import get_case
-from models.repo.directory import role_holders
-from models.repo.report_gather import gather
-from models.repo.report_store import get_report, mark_built, mark_failed, register
-from models.repo.reports import Scope
+from models.repo.reports.gather import gather
+from models.repo.reports.queries import Scope
+from models.repo.reports.store import get_report, mark_built, mark_failed, register
 from models.reports.build import ReportInput, per_case, periodic_document, table_keys
 from models.reports.digest import daily_document, digest_text
 from models.reports.message import periodic_message
@@ -34,19 +32,9 @@ from models.reports.periods import (
 )
 from models.reports.status import ReportStatus
 from models.store.db import session_scope
-from notifications.dispatch import dispatch_pending
-from notifications.documents import render
-from notifications.report_send import queue_report
-from tasks.report_context import (
-    closing_keys,
-    download_signer,
-    format_for,
-    labels_for,
-    office_for,
-    risk_points,
-    roles_for,
-)
-from tasks.runtime import Runtime, context_for, prepare
+from tasks.reports.context import closing_keys, format_for, labels_for, office_for, risk_points
+from tasks.reports.render import render
+from tasks.runtime import Runtime, prepare
 
 Say = Callable[[str], None]
 
@@ -200,39 +188,6 @@ def report_input(
         )
 
 
-def send_report(runtime: Runtime, report_id: int, *, now: datetime) -> dict[str, Any]:
-    """Queue the stored report for its kind's recipients, then run the dispatcher."""
-    with session_scope(runtime.engine) as session:
-        report = get_report(session, report_id)
-        summary = report.summary
-        grade = get_case(session, report.case_id).grade if report.case_id else None
-        queued = queue_report(
-            session,
-            report,
-            roles=roles_for(runtime, report.kind, grade=grade),
-            subject=str(summary.get("subject") or KIND_LABELS[report.kind]),
-            body=str(summary.get("message") or ""),
-            now=now,
-            links=download_signer(runtime.settings),
-            holders=role_holders(session, shifts=context_for(runtime).routing.shifts, at=now),
-        )
-    dispatched = dispatch_pending(
-        runtime.engine,
-        channel_url=runtime.channel_url,
-        now=now,
-        options=runtime.settings.dispatch,
-        language=runtime.settings.general.language,
-    )
-    return {
-        "report_id": report_id,
-        "queued": queued.queued,
-        "recipients": list(queued.recipients),
-        "unreachable": list(queued.unreachable),
-        "sent": dispatched.sent,
-        "failed": dispatched.failed,
-    }
-
-
 def scheduled_period(runtime: Runtime, kind: ReportKind, now: datetime) -> Period:
     """The period a scheduled run at `now` reports, in the office's time zone."""
     december = runtime.settings.reports.monthly.december_day
@@ -254,9 +209,3 @@ def build_scheduled(kind: str, at: datetime, config: str | None = None) -> dict[
         rebuild=False,
     )
     return {"report_id": built.report_id, "period": period.label, "reused": built.reused}
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def send_stored(report_id: int, at: datetime, config: str | None = None) -> dict[str, Any]:
-    """Send a stored report (re-runnable: its outbox rows are keyed, nothing is sent twice)."""
-    return send_report(prepare(config), report_id, now=at)
