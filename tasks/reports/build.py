@@ -77,6 +77,23 @@ def filename_for(kind: ReportKind, label: str, format: str, filters: Filters) ->
     return f"{kind.value}-{safe}{('-' + scope) if scope else ''}.{format}"
 
 
+@dataclass(frozen=True)
+class Order:
+    """What a build is asked for: the `kind` report of `period` as `format` (one `table` of it),
+    of the cases `filters` keep, asked for by `requested_by`."""
+
+    kind: ReportKind
+    period: Period
+    format: str
+    requested_by: str
+    filters: Filters
+    table: str | None
+
+    def key(self) -> str:
+        format = self.format if self.table is None else f"{self.format}:{self.table}"
+        return report_key(self.kind, self.period.label, format, self.filters)
+
+
 def build_report(
     runtime: Runtime,
     *,
@@ -92,32 +109,14 @@ def build_report(
 ) -> Built:
     """Build, store and return the report of `period`; with `rebuild=False` a report already
     built under the same key is returned as it is (a scheduled run that runs twice)."""
-    if table is not None and table not in table_keys(kind):
-        known = "、".join(table_keys(kind))
-        raise PeriodError(f"--table：{KIND_LABELS[kind]}没有表 {table!r}（可选：{known}）")
-    key = report_key(kind, period.label, format if table is None else f"{format}:{table}", filters)
-    with session_scope(runtime.engine) as session:
-        report = register(
-            session,
-            key=key,
-            kind=kind,
-            label=period.label,
-            format=format,
-            filename=filename_for(kind, period.label, format, filters),
-            at=now,
-            requested_by=requested_by,
-            period=period.bounds(runtime.settings.tz),
-            unit_id=filters.unit,
-            params={**filters.as_dict(), "table": table},
-        )
-        assert report.id is not None
-        if not rebuild and report.status == ReportStatus.BUILT and report.content is not None:
-            return Built(report.id, report.filename, report.content, report.summary, reused=True)
-        report_id, filename = report.id, report.filename
+    order = Order(kind, period, format, requested_by, filters, table)
+    _check_table(order)
+    found = _registered(runtime, order, now, rebuild=rebuild)
+    if isinstance(found, Built):
+        return found
+    report_id, filename = found
     try:
-        content, summary = _render(
-            runtime, kind, period, format, now, requested_by, filters, table, say
-        )
+        content, summary = _render(runtime, order, now, say)
     except Exception as exc:
         with session_scope(runtime.engine) as session:
             mark_failed(session, get_report(session, report_id), error=_error(exc), at=now)
@@ -128,33 +127,64 @@ def build_report(
     return Built(report_id, filename, content, summary)
 
 
+def _check_table(order: Order) -> None:
+    """PeriodError, before anything is stored, when the report has no such table."""
+    known = table_keys(order.kind)
+    if order.table is not None and order.table not in known:
+        kind, names = KIND_LABELS[order.kind], "、".join(known)
+        raise PeriodError(f"--table：{kind}没有表 {order.table!r}（可选：{names}）")
+
+
+def _registered(
+    runtime: Runtime, order: Order, now: datetime, *, rebuild: bool
+) -> Built | tuple[int, str]:
+    """The report stored under the order's key (committed), as (id, file name) to build; or,
+    with `rebuild=False` and the report built already, what was built."""
+    kind, label, format, filters = order.kind, order.period.label, order.format, order.filters
+    with session_scope(runtime.engine) as session:
+        report = register(
+            session,
+            key=order.key(),
+            kind=kind,
+            label=label,
+            format=format,
+            filename=filename_for(kind, label, format, filters),
+            at=now,
+            requested_by=order.requested_by,
+            period=order.period.bounds(runtime.settings.tz),
+            unit_id=filters.unit,
+            params={**filters.as_dict(), "table": order.table},
+        )
+        assert report.id is not None
+        if not rebuild and report.status == ReportStatus.BUILT and report.content is not None:
+            return Built(report.id, report.filename, report.content, report.summary, reused=True)
+        return report.id, report.filename
+
+
 def _error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
 def _render(
-    runtime: Runtime,
-    kind: ReportKind,
-    period: Period,
-    format: str,
-    now: datetime,
-    requested_by: str,
-    filters: Filters,
-    table: str | None,
-    say: Say | None,
+    runtime: Runtime, order: Order, now: datetime, say: Say | None
 ) -> tuple[bytes, dict[str, Any]]:
     data = report_input(
-        runtime, period=period, now=now, filters=filters, requested_by=requested_by, say=say
+        runtime,
+        period=order.period,
+        now=now,
+        filters=order.filters,
+        requested_by=order.requested_by,
+        say=say,
     )
-    if kind is ReportKind.DAILY:
+    if order.kind is ReportKind.DAILY:
         document = daily_document(data)
         subject, message = digest_text(data)
     else:
         document = periodic_document(data)
-        subject, message = periodic_message(kind, document)
+        subject, message = periodic_message(order.kind, document)
     if say is not None:
-        say(f"生成 {format} 文件…")
-    content = render(document, format, table=table)
+        say(f"生成 {order.format} 文件…")
+    content = render(document, order.format, table=order.table)
     summary = {**document.summary, "title": document.title}
     return content, {**summary, "subject": subject, "message": message}
 

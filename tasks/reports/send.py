@@ -62,26 +62,39 @@ def queue_report(
         if person is None or not person.channels:
             unreachable.append(person_id)
             continue
-        notification_id = new_notification_id()
-        text = _text(report, person, body, links, now, notification_id)
-        message = Outgoing(
-            notification_id=notification_id,
-            case_id=report.case_id,
-            obligation_id=None,
-            level=0,
-            recipient_id=person_id,
-            channel=person.channels[0],
-            subject=subject,
-            body=text,
-            at=now,
-            due_at=now,
-            occasion=f"report{report.id}",
-            attachment=attachment_ref(report.id),
-        )
+        message = _message(report, person, subject=subject, body=body, links=links, now=now)
         queued += len(enqueue(session, [message]))
     report.send_requested_at = report.send_requested_at or now
     session.add(report)
     return Queued(queued, tuple(people), tuple(unreachable))
+
+
+def _message(
+    report: StoredReport,
+    person: Person,
+    *,
+    subject: str,
+    body: str,
+    links: DownloadSigner | None,
+    now: datetime,
+) -> Outgoing:
+    """The outbox row carrying the report to `person` on their first channel."""
+    assert report.id is not None
+    notification_id = new_notification_id()
+    return Outgoing(
+        notification_id=notification_id,
+        case_id=report.case_id,
+        obligation_id=None,
+        level=0,
+        recipient_id=person.id,
+        channel=person.channels[0],
+        subject=subject,
+        body=_text(report, person, body, links, now, notification_id),
+        at=now,
+        due_at=now,
+        occasion=f"report{report.id}",
+        attachment=attachment_ref(report.id),
+    )
 
 
 def _text(

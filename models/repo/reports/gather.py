@@ -55,23 +55,9 @@ def gather(
     progress = {c.id: Progress() for c in cases} if per_case else {}
     sla = SlaTally(as_of=as_of, role_units=role_units(session))
     tell(f"案件 {len(cases)} 件；统计时限…")
-    start, end, now = scope.start.timestamp(), scope.end.timestamp(), as_of.timestamp()
-    for row in obligation_rows(session, scope, per_case=per_case):
-        if start <= row.due_at < end:
-            sla.add(row)
-        step = progress.get(row.case_id)
-        if step is not None:
-            step.add(row, as_of=now, resolution_keys=resolution_keys)
+    _tally_deadlines(session, scope, as_of, sla, progress, resolution_keys, per_case=per_case)
     tell(f"时限 {sla.total.due + sla.total.cancelled} 项；读取审批、移送、问责与送达…")
-    start_at, end_at, where = scope.start, scope.end, case_filter(scope)
-    evidence: list[AccountabilityRow] = []
-    if per_case:
-        evidence = accountability_rows(
-            session, start=start_at, end=end_at, where=where, report_keys=report_keys
-        )
-        verdicts = [(r.obligation, judged(r)) for r in evidence]
-    else:  # statistics only: what each lapse is and how it was judged, not its evidence
-        verdicts = accountability_verdicts(session, start=start_at, end=end_at, where=where)
+    evidence, verdicts = _lapses(session, scope, report_keys, per_case=per_case)
     return ReportInput(
         period=period,
         as_of=as_of,
@@ -89,3 +75,39 @@ def gather(
         scope=scope.describe(labels),
         risks=risks,
     )
+
+
+def _tally_deadlines(
+    session: Session,
+    scope: Scope,
+    as_of: datetime,
+    sla: SlaTally,
+    progress: dict[int, Progress],
+    resolution_keys: frozenset[str],
+    *,
+    per_case: bool,
+) -> None:
+    """Stream the deadlines once: those due in the period into the SLA tally, every one of a
+    case with a row into that case's steps."""
+    start, end, now = scope.start.timestamp(), scope.end.timestamp(), as_of.timestamp()
+    for row in obligation_rows(session, scope, per_case=per_case):
+        if start <= row.due_at < end:
+            sla.add(row)
+        step = progress.get(row.case_id)
+        if step is not None:
+            step.add(row, as_of=now, resolution_keys=resolution_keys)
+
+
+def _lapses(
+    session: Session, scope: Scope, report_keys: frozenset[str], *, per_case: bool
+) -> tuple[list[AccountabilityRow], list[tuple[str, bool | None]]]:
+    """The lapses recorded in the period: each one's evidence and verdict for a per-case report;
+    for the statistics of a long period only what each lapse is and how it was judged."""
+    start_at, end_at, where = scope.start, scope.end, case_filter(scope)
+    if not per_case:
+        verdicts = accountability_verdicts(session, start=start_at, end=end_at, where=where)
+        return [], verdicts
+    evidence = accountability_rows(
+        session, start=start_at, end=end_at, where=where, report_keys=report_keys
+    )
+    return evidence, [(r.obligation, judged(r)) for r in evidence]
