@@ -28,7 +28,7 @@ from models.reports.labels import Labels
 from models.reports.ledger import Progress
 from models.reports.periods import Period
 from models.reports.risks import RiskPoint
-from models.reports.rows import AccountabilityRow
+from models.reports.rows import AccountabilityRow, CaseRow
 
 Say = Callable[[str], None]
 
@@ -52,10 +52,8 @@ def gather(
     tell = say or (lambda _: None)
     tell("读取案件…")
     cases = case_rows(session, scope)
-    progress = {c.id: Progress() for c in cases} if per_case else {}
-    sla = SlaTally(as_of=as_of, role_units=role_units(session))
     tell(f"案件 {len(cases)} 件；统计时限…")
-    _tally_deadlines(session, scope, as_of, sla, progress, resolution_keys, per_case=per_case)
+    sla, progress = _deadlines(session, scope, cases, as_of, resolution_keys, per_case=per_case)
     tell(f"时限 {sla.total.due + sla.total.cancelled} 项；读取审批、移送、问责与送达…")
     evidence, verdicts = _lapses(session, scope, report_keys, per_case=per_case)
     return ReportInput(
@@ -77,18 +75,19 @@ def gather(
     )
 
 
-def _tally_deadlines(
+def _deadlines(
     session: Session,
     scope: Scope,
+    cases: Sequence[CaseRow],
     as_of: datetime,
-    sla: SlaTally,
-    progress: dict[int, Progress],
     resolution_keys: frozenset[str],
     *,
     per_case: bool,
-) -> None:
-    """Stream the deadlines once: those due in the period into the SLA tally, every one of a
-    case with a row into that case's steps."""
+) -> tuple[SlaTally, dict[int, Progress]]:
+    """Stream the deadlines once: those due in the period into the SLA tally, and, `per_case`,
+    every one of the cases into that case's steps."""
+    progress = {c.id: Progress() for c in cases} if per_case else {}
+    sla = SlaTally(as_of=as_of, role_units=role_units(session))
     start, end, now = scope.start.timestamp(), scope.end.timestamp(), as_of.timestamp()
     for row in obligation_rows(session, scope, per_case=per_case):
         if start <= row.due_at < end:
@@ -96,6 +95,7 @@ def _tally_deadlines(
         step = progress.get(row.case_id)
         if step is not None:
             step.add(row, as_of=now, resolution_keys=resolution_keys)
+    return sla, progress
 
 
 def _lapses(
