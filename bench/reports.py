@@ -29,7 +29,7 @@ from report_data import fill, write_config
 from report_sql import sql_figures
 
 from models.reports.periods import ReportKind, period_containing
-from tasks.reports import build_report, report_input
+from tasks.reports.build import build_report, report_input
 from tasks.runtime import prepare
 
 AS_OF = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 on 1 December in Shanghai

@@ -21,7 +21,7 @@ from typing import Any
 
 from deployments.inprocess import Served
 from models.reports.schedule import crons
-from tasks.report_context import enabled_kinds, timing
+from tasks.reports.context import enabled_kinds, timing
 from tasks.runtime import Runtime, prepare
 
 RERUN_DESCRIPTION = "重跑卡住的案件：按原起算时间补建时限，补发未发出的通知（参数 case_id）。"

@@ -137,7 +137,7 @@ def _database_checks(
 
 
 def _stuck(session: Session, report: Report, now: datetime) -> None:
-    from models.repo.report_store import stuck_reports
+    from models.repo.reports.store import stuck_reports
 
     failed_steps = session.exec(
         select(func.count(func.distinct(CaseStep.case_id))).where(

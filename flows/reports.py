@@ -14,8 +14,9 @@ from prefect.cache_policies import NO_CACHE
 
 from models.policy.clocks import require_aware, utc_now
 from tasks.calendar_notice import warn_calendar_gaps
-from tasks.report_rerun import rerun_reports as rerun_stored
-from tasks.reports import build_scheduled, send_stored
+from tasks.reports.build import build_scheduled
+from tasks.reports.rerun import rerun_reports as rerun_stored
+from tasks.reports.send import send_stored
 from tasks.runtime import prepare
 
 

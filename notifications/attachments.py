@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
+from models.reports.formats import MIME
 from models.store.tables import StoredReport
 from notifications.channels import Attachment
-from notifications.documents import MIME
 
 PREFIX = "report:"
 

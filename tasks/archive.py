@@ -16,7 +16,7 @@ from models.repo.cases import add_event
 from models.repo.instances import meet
 from models.reports.archive import pack
 from models.store.db import session_scope
-from tasks.report_context import labels_for
+from tasks.reports.context import labels_for
 from tasks.runtime import Runtime
 
 

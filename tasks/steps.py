@@ -16,15 +16,15 @@ from sqlalchemy import Engine
 
 from models.policy.notices import Notice, NoticeKind
 from models.repo.cases import get_case
-from models.repo.report_store import attachment_ref
+from models.repo.reports.store import attachment_ref
 from models.repo.steps import claim_steps, fail_step, finish_step
 from models.store.db import session_scope
 from models.store.tables import CaseStep
 from notifications.context import EscalationContext
 from notifications.notices import deliver
 from settings.faults import inject
-from tasks.quick_reports import build_quick
-from tasks.report_context import filler_for
+from tasks.reports.context import filler_for
+from tasks.reports.quick import build_quick
 from tasks.runtime import Runtime, context_for, prepare
 
 

@@ -22,7 +22,7 @@ def archive(
     """导出案卷（立卷归档）：时间线、信息、时限、审批、送达等（CSV/JSON）及快报文档，
     附 SHA-256 清单。"""
     from tasks.archive import archive_case
-    from tasks.report_context import filler_for
+    from tasks.reports.context import filler_for
     from tasks.runtime import prepare
 
     with refusals():

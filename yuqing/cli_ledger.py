@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
+from models.reports.formats import FORMATS
 from models.reports.periods import PeriodError, ReportKind, local_day, parse_period
 from yuqing.cli_common import config_arg, console, errors, refusals, who_acts
 
@@ -28,8 +29,8 @@ def ledger(
     """问责台账：每次逾期的证据（首次获知、首次报告、截止、完成、超时、责任人）与人工研判。"""
     from models.policy.clocks import utc_now
     from models.reports.accountability import LedgerFilter, Verdict
-    from notifications.documents import FORMATS, render
-    from tasks.accountability import ledger_document
+    from tasks.reports.accountability import ledger_document
+    from tasks.reports.render import render
     from tasks.runtime import prepare
 
     with refusals():
@@ -73,7 +74,7 @@ def judge(
     from models.policy.clocks import utc_now
     from models.repo.cases import CaseError
     from models.reports.status import Consequence
-    from tasks.accountability import judge_record
+    from tasks.reports.accountability import judge_record
     from tasks.runtime import prepare
 
     with refusals():

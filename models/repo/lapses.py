@@ -3,7 +3,7 @@ check has come. It claims a batch (locked rows that another sweeper holds are sk
 PostgreSQL), fires the reminders and the chain levels that came due (a late sweep catches up on
 every one) or holds 三级 reminders through quiet hours, moves the levels with compare-and-set
 (`models.repo.levels`), records each lapse on the case timeline with its accountability record
-(`models.repo.accountability`), and returns the notices the batch causes; it never queues or
+(`models.repo.reports.accountability`), and returns the notices the batch causes; it never queues or
 sends. Set-based: the levels move in one statement, the timeline entries and the accountability
 records are inserted in one each."""
 
@@ -33,9 +33,9 @@ from models.policy.policy import EscalationRule
 from models.policy.routing import Routing
 from models.policy.states import Chain, EventKind, ObligationStatus
 from models.policy.wording import late_text
-from models.repo.accountability import lapse_record
 from models.repo.directory import Directory, load_directory
 from models.repo.levels import Move, advance_levels, chain_people, level_roles
+from models.repo.reports.accountability import lapse_record
 from models.store.tables import AccountabilityRecord, Case, CaseEvent, Obligation
 
 

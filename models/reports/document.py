@@ -2,7 +2,7 @@
 a workbook) whose cells are text, numbers, rates (a number shown as a percentage) or naive local
 times, and the headline figures kept with the stored report. A table with a `preamble` is a form
 to be filed (S0-14's): its title is merged across the columns, its cells bordered and wrapped.
-`notifications.documents` turns it into .xlsx, CSV, Markdown or JSON. Standard library only."""
+`tasks.reports.render` turns it into .xlsx, CSV, Markdown or JSON. Standard library only."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The rows the report figures are computed from: plain frozen values, one per case, obligation,
 grade change, approval, referral, accountability record and delivery tally, as the repository
-gathers them (`models.repo.reports`). Times are aware UTC. Standard library only."""
+gathers them (`models.repo.reports.queries`). Times are aware UTC. Standard library only."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from models.policy.escalation import QuietHours
 from models.policy.routing import Routing, Shift
 from models.policy.states import EventKind
-from models.repo.accountability import case_accountability
 from models.repo.obligations import acknowledge
+from models.repo.reports.accountability import case_accountability
 from models.store.db import session_scope
 from settings import Dispatch
 from tests.support.escalation import (

@@ -20,9 +20,9 @@ from models.reports.figures import Cell
 from models.reports.periods import ReportKind, period_containing
 from models.reports.rows import NO_UNIT
 from models.reports.status import Consequence
-from notifications.documents import render
-from tasks.accountability import judge_record, ledger_document
-from tasks.reports import Filters, build_report, report_input
+from tasks.reports.accountability import judge_record, ledger_document
+from tasks.reports.build import Filters, build_report, report_input
+from tasks.reports.render import render
 from tests.support.report_month import Month, local, play_month, write_month_config
 from yuqing.localservers import WebhookReceiver
 

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from models.repo.cases import open_case
-from models.repo.quick import next_issue
-from models.repo.report_store import get_report, stuck_reports
+from models.repo.reports.quick import next_issue
+from models.repo.reports.store import get_report, stuck_reports
 from models.reports.periods import ReportKind, period_containing
 from models.reports.status import ReportStatus
 from models.store.db import alembic_config, make_engine, session_scope
@@ -26,9 +26,9 @@ from models.store.tables import Notification
 from notifications.dispatch import dispatch_pending
 from notifications.outbox import Outgoing, enqueue, new_notification_id
 from tasks.calendar_notice import tell_calendar_gaps
-from tasks.quick_reports import build_quick
-from tasks.report_rerun import rerun_reports
-from tasks.reports import ReportFailed, build_report, report_input
+from tasks.reports.build import ReportFailed, build_report, report_input
+from tasks.reports.quick import build_quick
+from tasks.reports.rerun import rerun_reports
 from tasks.runtime import Runtime, prepare
 from tests.support.report_month import local, write_month_config
 from yuqing.localservers import WebhookReceiver

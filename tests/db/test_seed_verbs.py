@@ -15,16 +15,16 @@ from sqlmodel import select
 
 from models.policy.states import EventKind, ObligationStatus
 from models.repo.access import Forbidden
-from models.repo.accountability import accountability_rows
 from models.repo.archive import case_archive
 from models.repo.cases import CaseError, get_case
 from models.repo.playbooks import continued_spread
-from models.repo.quick import quick_facts
+from models.repo.reports.accountability import accountability_rows
+from models.repo.reports.quick import quick_facts
 from models.store.db import session_scope
 from models.store.records import Correction, Instruction
 from models.store.tables import AccountabilityRecord, MetricSnapshot, Obligation
 from tasks.act import ActionRequest, record_action
-from tasks.report_context import labels_for
+from tasks.reports.context import labels_for
 from tasks.runtime import Runtime, context_for, prepare
 from tests.db.test_actions import (
     PEOPLE,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from models.repo.report_store import register
+from models.repo.reports.store import register
 from models.reports.periods import ReportKind
 from models.store.db import session_scope
 from tests.support.browser import require_chromium

@@ -23,7 +23,7 @@ from deployments.declared import local as served_deployments
 from deployments.declared import pool
 from flows.reports import rerun_reports, scheduled_report
 from models.repo.cases import open_case
-from models.repo.report_store import stuck_reports
+from models.repo.reports.store import stuck_reports
 from models.store.db import session_scope
 from tasks.runtime import prepare
 from tests.support.report_month import local, write_month_config

@@ -12,7 +12,7 @@ from datetime import timedelta
 from models.reports.periods import ReportKind, parse_period
 from notifications.links import derive_key, sign_link
 from tasks.act import ActionRequest, record_action
-from tasks.reports import build_report
+from tasks.reports.build import build_report
 from tasks.runtime import Runtime, context_for
 from tests.support.configs import OFFICE
 from tests.support.escalation import T0, cycle, new_case

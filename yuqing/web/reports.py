@@ -16,18 +16,19 @@ from starlette.concurrency import run_in_threadpool
 from models.policy.permissions import ROLE_LABELS, office_refusal
 from models.repo.access import scope_of, sees_case
 from models.repo.cases import CaseError
-from models.repo.report_store import get_report, list_reports, sending, stuck_reports
+from models.repo.reports.store import get_report, list_reports, sending, stuck_reports
 from models.reports.accountability import LedgerFilter, Verdict, verdict_text
+from models.reports.formats import MIME
 from models.reports.labels import CONSEQUENCE_LABELS
 from models.reports.periods import KIND_LABELS, Period, PeriodError, ReportKind
 from models.reports.status import DELIVERY_LABELS, Consequence
 from models.store.db import session_scope
 from models.store.tables import AccountabilityRecord
-from notifications.documents import MIME, render
-from notifications.report_links import DownloadRefused
-from tasks.accountability import judge_record, ledger_document, ledger_rows
-from tasks.report_context import download_signer
-from tasks.report_rerun import rerun_reports
+from tasks.reports.accountability import judge_record, ledger_document, ledger_rows
+from tasks.reports.context import download_signer
+from tasks.reports.links import DownloadRefused
+from tasks.reports.render import render
+from tasks.reports.rerun import rerun_reports
 from yuqing.web.admit import admit
 from yuqing.web.pages import ENV, chrome, csrf_valid, now_of, page, redirect, runtime_of
 from yuqing.web.report_common import message, shown_period

@@ -13,7 +13,7 @@ from models.reports.build import summary
 from models.reports.labels import percent
 from models.reports.periods import PeriodError, ReportKind
 from models.reports.timeline import series
-from tasks.reports import report_input
+from tasks.reports.build import report_input
 from yuqing.web.admit import admit
 from yuqing.web.charts import rate_bars, stacked_columns
 from yuqing.web.pages import chrome, now_of, page, runtime_of

@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 
 from models.reports.document import Document, Rate, Table
 from models.reports.quick import QuickReport
-from notifications.documents import quick_docx, render
-from notifications.report_links import DownloadRefused, DownloadSigner
+from tasks.reports.links import DownloadRefused, DownloadSigner
+from tasks.reports.render import quick_docx, render
 from yuqing.web.charts import rate_bars, stacked_columns
 
 WHEN = datetime(2026, 11, 3, 9, 30)  # noqa: DTZ001 - a local time, as a cell holds it

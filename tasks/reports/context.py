@@ -15,8 +15,8 @@ from models.reports.labels import Labels
 from models.reports.periods import PERIODIC, ReportKind
 from models.reports.risks import RiskPoint
 from models.reports.schedule import Timing
-from notifications.report_links import DownloadSigner
 from settings import Settings
+from tasks.reports.links import DownloadSigner
 from tasks.runtime import Runtime
 
 DIGEST_AT = time(17, 0)  # S1-5, when the policy names no time

@@ -1,4 +1,4 @@
-"""Re-running stuck reports (`models.repo.report_store.stuck_reports`) from what is stored: a
+"""Re-running stuck reports (`models.repo.reports.store.stuck_reports`) from what is stored: a
 report that failed to build, or whose build died, is built again under the same key with the
 same period and filters (then sent, when it was a scheduled one or its sending was asked for);
 a report some recipient never got has the failed rows of those recipients put back in the
@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from models.repo.cases import CaseError
-from models.repo.report_store import StuckReport, stuck_reports
+from models.repo.reports.store import StuckReport, stuck_reports
 from models.reports.periods import Period, ReportKind
 from models.reports.status import ReportStatus
 from models.store.db import session_scope
 from models.store.tables import StoredReport
-from notifications.report_send import rearm
-from tasks.quick_reports import build_quick
-from tasks.reports import Filters, build_report, send_report
+from tasks.reports.build import Filters, build_report
+from tasks.reports.quick import build_quick
+from tasks.reports.send import rearm, send_report
 from tasks.runtime import Runtime
 
 

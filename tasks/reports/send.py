@@ -1,4 +1,5 @@
-"""Queueing a stored report for its recipients through the outbox, in the caller's transaction:
+"""Sending a stored report: `send_report` queues it for its kind's recipients and runs the
+dispatcher (`send_stored` is its Prefect task). Queueing is in the caller's transaction:
 the holders of the report's roles (the duty roster overlaid), each on their first channel, one
 row each under a unique key (the report, the recipient, the channel), carrying the report as an
 attachment and, where links are configured, a signed download link in the text (for channels
@@ -11,16 +12,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from models.policy.escalation import recipients
 from models.policy.states import NotificationStatus
+from models.repo.cases import get_case
 from models.repo.directory import role_holders
-from models.repo.report_store import attachment_ref
+from models.repo.reports.store import attachment_ref, get_report
+from models.reports.periods import KIND_LABELS
+from models.store.db import session_scope
 from models.store.tables import Notification, Person, StoredReport
+from notifications.dispatch import dispatch_pending
 from notifications.outbox import Outgoing, enqueue, new_notification_id
-from notifications.report_links import DownloadSigner
+from tasks.reports.context import download_signer, roles_for
+from tasks.reports.links import DownloadSigner
+from tasks.runtime import Runtime, context_for, prepare
 
 
 @dataclass(frozen=True)
@@ -52,26 +62,39 @@ def queue_report(
         if person is None or not person.channels:
             unreachable.append(person_id)
             continue
-        notification_id = new_notification_id()
-        text = _text(report, person, body, links, now, notification_id)
-        message = Outgoing(
-            notification_id=notification_id,
-            case_id=report.case_id,
-            obligation_id=None,
-            level=0,
-            recipient_id=person_id,
-            channel=person.channels[0],
-            subject=subject,
-            body=text,
-            at=now,
-            due_at=now,
-            occasion=f"report{report.id}",
-            attachment=attachment_ref(report.id),
-        )
+        message = _message(report, person, subject=subject, body=body, links=links, now=now)
         queued += len(enqueue(session, [message]))
     report.send_requested_at = report.send_requested_at or now
     session.add(report)
     return Queued(queued, tuple(people), tuple(unreachable))
+
+
+def _message(
+    report: StoredReport,
+    person: Person,
+    *,
+    subject: str,
+    body: str,
+    links: DownloadSigner | None,
+    now: datetime,
+) -> Outgoing:
+    """The outbox row carrying the report to `person` on their first channel."""
+    assert report.id is not None
+    notification_id = new_notification_id()
+    return Outgoing(
+        notification_id=notification_id,
+        case_id=report.case_id,
+        obligation_id=None,
+        level=0,
+        recipient_id=person.id,
+        channel=person.channels[0],
+        subject=subject,
+        body=_text(report, person, body, links, now, notification_id),
+        at=now,
+        due_at=now,
+        occasion=f"report{report.id}",
+        attachment=attachment_ref(report.id),
+    )
 
 
 def _text(
@@ -112,3 +135,42 @@ def rearm(session: Session, notification_ids: Sequence[str]) -> int:
             session.add(row)
             count += 1
     return count
+
+
+def send_report(runtime: Runtime, report_id: int, *, now: datetime) -> dict[str, Any]:
+    """Queue the stored report for its kind's recipients, then run the dispatcher."""
+    with session_scope(runtime.engine) as session:
+        report = get_report(session, report_id)
+        summary = report.summary
+        grade = get_case(session, report.case_id).grade if report.case_id else None
+        queued = queue_report(
+            session,
+            report,
+            roles=roles_for(runtime, report.kind, grade=grade),
+            subject=str(summary.get("subject") or KIND_LABELS[report.kind]),
+            body=str(summary.get("message") or ""),
+            now=now,
+            links=download_signer(runtime.settings),
+            holders=role_holders(session, shifts=context_for(runtime).routing.shifts, at=now),
+        )
+    dispatched = dispatch_pending(
+        runtime.engine,
+        channel_url=runtime.channel_url,
+        now=now,
+        options=runtime.settings.dispatch,
+        language=runtime.settings.general.language,
+    )
+    return {
+        "report_id": report_id,
+        "queued": queued.queued,
+        "recipients": list(queued.recipients),
+        "unreachable": list(queued.unreachable),
+        "sent": dispatched.sent,
+        "failed": dispatched.failed,
+    }
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def send_stored(report_id: int, at: datetime, config: str | None = None) -> dict[str, Any]:
+    """Send a stored report (re-runnable: its outbox rows are keyed, nothing is sent twice)."""
+    return send_report(prepare(config), report_id, now=at)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from models.policy.stages import StageEvent
 from models.repo.access import EVERYTHING, Scope, visible
-from models.repo.accountability import accountability_rows, judge
+from models.repo.reports.accountability import accountability_rows, judge
 from models.reports.accountability import LedgerFilter, accountability_table, select
 from models.reports.document import Document, Table
 from models.reports.periods import Period
@@ -18,7 +18,7 @@ from models.reports.rows import AccountabilityRow
 from models.reports.status import Consequence
 from models.store.db import session_scope
 from models.store.tables import AccountabilityJudgement, AccountabilityRecord
-from tasks.report_context import closing_keys, labels_for, office_for
+from tasks.reports.context import closing_keys, labels_for, office_for
 from tasks.runtime import Runtime
 
 ALL = LedgerFilter()

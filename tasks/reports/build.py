@@ -1,8 +1,8 @@
-"""Building, storing and sending reports: plain functions (used by the CLI, the console and the
-report flows) and the thin Prefect tasks over them. A build registers the report under its key
-first (committed), gathers and renders it from a read-only session, then stores the file; a
-build that raises is stored as failed with its error, so it is on the stuck list until a
-re-run. Sending puts the report in the outbox for its recipients and runs the dispatcher."""
+"""Building and storing reports: plain functions (used by the CLI, the console and the report
+flows) and the thin Prefect task over them. A build registers the report under its key first
+(committed), gathers and renders it from a read-only session, then stores the file; a build that
+raises is stored as failed with its error, so it is on the stuck list until a re-run. Sending is
+`tasks.reports.send`'s."""
 
 from __future__ import annotations
 
@@ -16,11 +16,9 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from models.policy.stages import StageEvent
-from models.repo.cases import get_case
-from models.repo.directory import role_holders
-from models.repo.report_gather import gather
-from models.repo.report_store import get_report, mark_built, mark_failed, register
-from models.repo.reports import Scope
+from models.repo.reports.gather import gather
+from models.repo.reports.queries import Scope
+from models.repo.reports.store import get_report, mark_built, mark_failed, register
 from models.reports.build import ReportInput, per_case, periodic_document, table_keys
 from models.reports.digest import daily_document, digest_text
 from models.reports.message import periodic_message
@@ -34,19 +32,9 @@ from models.reports.periods import (
 )
 from models.reports.status import ReportStatus
 from models.store.db import session_scope
-from notifications.dispatch import dispatch_pending
-from notifications.documents import render
-from notifications.report_send import queue_report
-from tasks.report_context import (
-    closing_keys,
-    download_signer,
-    format_for,
-    labels_for,
-    office_for,
-    risk_points,
-    roles_for,
-)
-from tasks.runtime import Runtime, context_for, prepare
+from tasks.reports.context import closing_keys, format_for, labels_for, office_for, risk_points
+from tasks.reports.render import render
+from tasks.runtime import Runtime, prepare
 
 Say = Callable[[str], None]
 
@@ -89,6 +77,23 @@ def filename_for(kind: ReportKind, label: str, format: str, filters: Filters) ->
     return f"{kind.value}-{safe}{('-' + scope) if scope else ''}.{format}"
 
 
+@dataclass(frozen=True)
+class Order:
+    """What a build is asked for: the `kind` report of `period` as `format` (one `table` of it),
+    of the cases `filters` keep, asked for by `requested_by`."""
+
+    kind: ReportKind
+    period: Period
+    format: str
+    requested_by: str
+    filters: Filters
+    table: str | None
+
+    def key(self) -> str:
+        format = self.format if self.table is None else f"{self.format}:{self.table}"
+        return report_key(self.kind, self.period.label, format, self.filters)
+
+
 def build_report(
     runtime: Runtime,
     *,
@@ -104,32 +109,14 @@ def build_report(
 ) -> Built:
     """Build, store and return the report of `period`; with `rebuild=False` a report already
     built under the same key is returned as it is (a scheduled run that runs twice)."""
-    if table is not None and table not in table_keys(kind):
-        known = "、".join(table_keys(kind))
-        raise PeriodError(f"--table：{KIND_LABELS[kind]}没有表 {table!r}（可选：{known}）")
-    key = report_key(kind, period.label, format if table is None else f"{format}:{table}", filters)
-    with session_scope(runtime.engine) as session:
-        report = register(
-            session,
-            key=key,
-            kind=kind,
-            label=period.label,
-            format=format,
-            filename=filename_for(kind, period.label, format, filters),
-            at=now,
-            requested_by=requested_by,
-            period=period.bounds(runtime.settings.tz),
-            unit_id=filters.unit,
-            params={**filters.as_dict(), "table": table},
-        )
-        assert report.id is not None
-        if not rebuild and report.status == ReportStatus.BUILT and report.content is not None:
-            return Built(report.id, report.filename, report.content, report.summary, reused=True)
-        report_id, filename = report.id, report.filename
+    order = Order(kind, period, format, requested_by, filters, table)
+    _check_table(order)
+    found = _registered(runtime, order, now, rebuild=rebuild)
+    if isinstance(found, Built):
+        return found
+    report_id, filename = found
     try:
-        content, summary = _render(
-            runtime, kind, period, format, now, requested_by, filters, table, say
-        )
+        content, summary = _render(runtime, order, now, say)
     except Exception as exc:
         with session_scope(runtime.engine) as session:
             mark_failed(session, get_report(session, report_id), error=_error(exc), at=now)
@@ -140,33 +127,64 @@ def build_report(
     return Built(report_id, filename, content, summary)
 
 
+def _check_table(order: Order) -> None:
+    """PeriodError, before anything is stored, when the report has no such table."""
+    known = table_keys(order.kind)
+    if order.table is not None and order.table not in known:
+        kind, names = KIND_LABELS[order.kind], "、".join(known)
+        raise PeriodError(f"--table：{kind}没有表 {order.table!r}（可选：{names}）")
+
+
+def _registered(
+    runtime: Runtime, order: Order, now: datetime, *, rebuild: bool
+) -> Built | tuple[int, str]:
+    """The report stored under the order's key (committed), as (id, file name) to build; or,
+    with `rebuild=False` and the report built already, what was built."""
+    kind, label, format, filters = order.kind, order.period.label, order.format, order.filters
+    with session_scope(runtime.engine) as session:
+        report = register(
+            session,
+            key=order.key(),
+            kind=kind,
+            label=label,
+            format=format,
+            filename=filename_for(kind, label, format, filters),
+            at=now,
+            requested_by=order.requested_by,
+            period=order.period.bounds(runtime.settings.tz),
+            unit_id=filters.unit,
+            params={**filters.as_dict(), "table": order.table},
+        )
+        assert report.id is not None
+        if not rebuild and report.status == ReportStatus.BUILT and report.content is not None:
+            return Built(report.id, report.filename, report.content, report.summary, reused=True)
+        return report.id, report.filename
+
+
 def _error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
 def _render(
-    runtime: Runtime,
-    kind: ReportKind,
-    period: Period,
-    format: str,
-    now: datetime,
-    requested_by: str,
-    filters: Filters,
-    table: str | None,
-    say: Say | None,
+    runtime: Runtime, order: Order, now: datetime, say: Say | None
 ) -> tuple[bytes, dict[str, Any]]:
     data = report_input(
-        runtime, period=period, now=now, filters=filters, requested_by=requested_by, say=say
+        runtime,
+        period=order.period,
+        now=now,
+        filters=order.filters,
+        requested_by=order.requested_by,
+        say=say,
     )
-    if kind is ReportKind.DAILY:
+    if order.kind is ReportKind.DAILY:
         document = daily_document(data)
         subject, message = digest_text(data)
     else:
         document = periodic_document(data)
-        subject, message = periodic_message(kind, document)
+        subject, message = periodic_message(order.kind, document)
     if say is not None:
-        say(f"生成 {format} 文件…")
-    content = render(document, format, table=table)
+        say(f"生成 {order.format} 文件…")
+    content = render(document, order.format, table=order.table)
     summary = {**document.summary, "title": document.title}
     return content, {**summary, "subject": subject, "message": message}
 
@@ -200,39 +218,6 @@ def report_input(
         )
 
 
-def send_report(runtime: Runtime, report_id: int, *, now: datetime) -> dict[str, Any]:
-    """Queue the stored report for its kind's recipients, then run the dispatcher."""
-    with session_scope(runtime.engine) as session:
-        report = get_report(session, report_id)
-        summary = report.summary
-        grade = get_case(session, report.case_id).grade if report.case_id else None
-        queued = queue_report(
-            session,
-            report,
-            roles=roles_for(runtime, report.kind, grade=grade),
-            subject=str(summary.get("subject") or KIND_LABELS[report.kind]),
-            body=str(summary.get("message") or ""),
-            now=now,
-            links=download_signer(runtime.settings),
-            holders=role_holders(session, shifts=context_for(runtime).routing.shifts, at=now),
-        )
-    dispatched = dispatch_pending(
-        runtime.engine,
-        channel_url=runtime.channel_url,
-        now=now,
-        options=runtime.settings.dispatch,
-        language=runtime.settings.general.language,
-    )
-    return {
-        "report_id": report_id,
-        "queued": queued.queued,
-        "recipients": list(queued.recipients),
-        "unreachable": list(queued.unreachable),
-        "sent": dispatched.sent,
-        "failed": dispatched.failed,
-    }
-
-
 def scheduled_period(runtime: Runtime, kind: ReportKind, now: datetime) -> Period:
     """The period a scheduled run at `now` reports, in the office's time zone."""
     december = runtime.settings.reports.monthly.december_day
@@ -254,9 +239,3 @@ def build_scheduled(kind: str, at: datetime, config: str | None = None) -> dict[
         rebuild=False,
     )
     return {"report_id": built.report_id, "period": period.label, "reused": built.reused}
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def send_stored(report_id: int, at: datetime, config: str | None = None) -> dict[str, Any]:
-    """Send a stored report (re-runnable: its outbox rows are keyed, nothing is sent twice)."""
-    return send_report(prepare(config), report_id, now=at)

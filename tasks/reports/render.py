@@ -4,7 +4,7 @@ header that stays frozen, Chinese titles, local times as real date cells, rates 
 as percentages; every sheet prints landscape on A4, one page wide; a form to be filed — a table
 with a preamble, S0-14's — has its title merged across the columns and every cell bordered and
 wrapped), CSV (UTF-8 with a BOM, so Excel opens Chinese text right; one table per file),
-Markdown, JSON, and the quick-report document as .docx (`notifications.quick_document`). A text
+Markdown, JSON, and the quick-report document as .docx. A text
 cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is written as inert text in
 both spreadsheets (a scraped title is not a formula)."""
 
@@ -27,16 +27,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from models.reports.document import Cell, Document, Rate, Table
+from models.reports.formats import FORMATS
 from models.reports.quick import QuickReport
 
-FORMATS = ("xlsx", "csv", "md", "json")
-MIME = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv",
-    "md": "text/markdown",
-    "json": "application/json",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 PERCENT_FORMAT = "0.0%"
 PAPER_A4 = "9"  # OOXML paper size code of A4

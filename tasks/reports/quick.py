@@ -17,15 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models.repo.cases import get_case
-from models.repo.quick import next_issue, quick_facts, quick_key
-from models.repo.report_store import get_report, mark_built, mark_failed, register
+from models.repo.reports.quick import next_issue, quick_facts, quick_key
+from models.repo.reports.store import get_report, mark_built, mark_failed, register
 from models.reports.periods import ReportKind
 from models.reports.quick import quick_report
 from models.store.db import session_scope
 from models.store.tables import StoredReport
-from notifications.documents import quick_docx
-from tasks.report_context import labels_for, office_for
-from tasks.reports import Built, ReportFailed, send_report
+from tasks.reports.build import Built, ReportFailed
+from tasks.reports.context import labels_for, office_for
+from tasks.reports.render import quick_docx
+from tasks.reports.send import send_report
 from tasks.runtime import Runtime
 
 ATTEMPTS = 3  # two issuers taking the same number at once: the loser takes the next one

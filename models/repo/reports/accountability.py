@@ -87,56 +87,8 @@ def accountability_rows(
     """Records made in [start, end) (or with `ids`), oldest first, with their evidence and the
     latest judgement. `report_keys` are the obligations whose completion is the case's report
     (快报): the first of them done is "first reported"."""
-    record, judged, reports = AccountabilityRecord, AccountabilityJudgement, aliased(Obligation)
-    # Correlated look-ups by index, one per record: cheaper than grouping whole tables.
-    first_reported = (
-        select(func.min(reports.completed_at))
-        .where(reports.case_id == record.case_id, col(reports.key).in_(list(report_keys) or [""]))
-        .correlate(record)
-        .scalar_subquery()
-    )
-    first_item = (
-        select(func.min(Item.id))
-        .where(Item.case_id == record.case_id)
-        .correlate(record)
-        .scalar_subquery()
-    )
-    latest = (
-        select(func.max(judged.id))
-        .where(judged.record_id == record.id)
-        .correlate(record)
-        .scalar_subquery()
-    )
-    query = (
-        sa_select(
-            col(record.id),
-            col(record.case_id),
-            col(Case.title),
-            col(Case.grade),
-            col(record.obligation_title),
-            col(record.owner_role),
-            col(record.responsible),
-            col(Case.discovered_at),
-            first_reported,
-            col(record.due_at),
-            col(Obligation.completed_at),
-            col(record.recorded_at),
-            col(record.late_seconds),
-            type_coerce(Source.kind, String),
-            col(judged.justified),
-            col(judged.reason),
-            col(judged.judged_by),
-            col(judged.judged_at),
-            col(judged.consequence),
-        )
-        .join(Case, col(Case.id) == record.case_id)
-        .join(Obligation, col(Obligation.id) == record.obligation_id)
-        .outerjoin(Item, col(Item.id) == first_item)
-        .outerjoin(Source, col(Source.id) == Item.source_id)
-        .outerjoin(judged, col(judged.id) == latest)
-        .where(where if where is not None else true())
-        .order_by(col(record.id))
-    )
+    record = AccountabilityRecord
+    query = _evidence_query(report_keys).where(where if where is not None else true())
     if start is not None:
         query = query.where(col(record.recorded_at) >= start)
     if end is not None:
@@ -150,6 +102,75 @@ def accountability_rows(
     ]
 
 
+def _evidence_query(report_keys: Collection[str]) -> Any:
+    """Each record with its case, when the case was first known and first reported, when the
+    deadline was done, where the case first came from, and its latest judgement; by id."""
+    record, judged = AccountabilityRecord, AccountabilityJudgement
+    return (
+        sa_select(
+            col(record.id),
+            col(record.case_id),
+            col(Case.title),
+            col(Case.grade),
+            col(record.obligation_title),
+            col(record.owner_role),
+            col(record.responsible),
+            col(Case.discovered_at),
+            _first_reported(report_keys),
+            col(record.due_at),
+            col(Obligation.completed_at),
+            col(record.recorded_at),
+            col(record.late_seconds),
+            type_coerce(Source.kind, String),
+            col(judged.justified),
+            col(judged.reason),
+            col(judged.judged_by),
+            col(judged.judged_at),
+            col(judged.consequence),
+        )
+        .join(Case, col(Case.id) == record.case_id)
+        .join(Obligation, col(Obligation.id) == record.obligation_id)
+        .outerjoin(Item, col(Item.id) == _first_item())
+        .outerjoin(Source, col(Source.id) == Item.source_id)
+        .outerjoin(judged, col(judged.id) == _latest_judgement())
+        .order_by(col(record.id))
+    )
+
+
+# Correlated look-ups by index, one per record: cheaper than grouping whole tables.
+def _first_reported(report_keys: Collection[str]) -> Any:
+    """When the record's case was first reported: the first of its `report_keys` done."""
+    reports, record = aliased(Obligation), AccountabilityRecord
+    return (
+        select(func.min(reports.completed_at))
+        .where(reports.case_id == record.case_id, col(reports.key).in_(list(report_keys) or [""]))
+        .correlate(record)
+        .scalar_subquery()
+    )
+
+
+def _first_item() -> Any:
+    """The id of the record's case's first item (where the case first came from)."""
+    record = AccountabilityRecord
+    return (
+        select(func.min(Item.id))
+        .where(Item.case_id == record.case_id)
+        .correlate(record)
+        .scalar_subquery()
+    )
+
+
+def _latest_judgement() -> Any:
+    """The id of a record's latest judgement, as a correlated look-up."""
+    judged, record = AccountabilityJudgement, AccountabilityRecord
+    return (
+        select(func.max(judged.id))
+        .where(judged.record_id == record.id)
+        .correlate(record)
+        .scalar_subquery()
+    )
+
+
 def accountability_verdicts(
     session: Session,
     *,
@@ -160,16 +181,10 @@ def accountability_verdicts(
     """(obligation title, latest judgement: justified, not, or None) of the records made in
     [start, end): what the statistics of a long period need, without each lapse's evidence."""
     record, judged_ = AccountabilityRecord, AccountabilityJudgement
-    latest = (
-        select(func.max(judged_.id))
-        .where(judged_.record_id == record.id)
-        .correlate(record)
-        .scalar_subquery()
-    )
     query = (
         sa_select(col(record.obligation_title), col(judged_.justified))
         .join(Case, col(Case.id) == record.case_id)
-        .outerjoin(judged_, col(judged_.id) == latest)
+        .outerjoin(judged_, col(judged_.id) == _latest_judgement())
         .where(col(record.recorded_at) >= start, col(record.recorded_at) < end)
         .where(where if where is not None else true())
     )
@@ -181,47 +196,33 @@ def judged(row: AccountabilityRow) -> bool | None:
 
 
 def _row(r: Any) -> AccountabilityRow:
-    (
-        rid,
-        case_id,
-        title,
-        grade,
-        obligation,
-        role,
-        responsible,
-        known,
-        reported,
-        due,
-        done,
-        recorded,
-        late,
-        source_kind,
-        justified,
-        reason,
-        by,
-        at,
-        consequence,
-    ) = r
-    judgement = None
-    if justified is not None:
-        judgement = Judgement(bool(justified), str(reason), str(by), at, str(consequence or ""))
+    """One row of `_evidence_query`, in its column order."""
     return AccountabilityRow(
-        id=rid,
-        case_id=case_id,
-        case_title=title,
-        grade=grade,
-        obligation=obligation,
-        owner_role=role,
-        responsible=tuple(responsible or ()),
-        first_known=known,
-        first_reported=reported,
-        due_at=due,
-        done_at=done,
-        recorded_at=recorded,
-        late_seconds=late,
-        source_kind=source_kind,
-        judgement=judgement,
+        id=r[0],
+        case_id=r[1],
+        case_title=r[2],
+        grade=r[3],
+        obligation=r[4],
+        owner_role=r[5],
+        responsible=tuple(r[6] or ()),
+        first_known=r[7],
+        first_reported=r[8],
+        due_at=r[9],
+        done_at=r[10],
+        recorded_at=r[11],
+        late_seconds=r[12],
+        source_kind=r[13],
+        judgement=_judgement(*r[14:]),
     )
+
+
+def _judgement(
+    justified: bool | None, reason: Any, by: Any, at: datetime, consequence: Any
+) -> Judgement | None:
+    """The latest judgement of a record (None when nobody has judged it yet)."""
+    if justified is None:
+        return None
+    return Judgement(bool(justified), str(reason), str(by), at, str(consequence or ""))
 
 
 def judge(
@@ -239,13 +240,7 @@ def judge(
     record = session.get(AccountabilityRecord, record_id)
     if record is None:
         raise CaseError(f"问责记录 {record_id} 不存在")
-    reason = reason.strip()
-    if not reason:
-        raise CaseError("研判理由（reason）不能为空：请写明认定的依据")
-    if len(reason) > REASON_MAX:
-        raise CaseError(f"研判理由（reason）过长：最多 {REASON_MAX} 字")
-    if justified and consequence is not Consequence.NONE:
-        raise CaseError("认定理由成立时不应提出处理建议（consequence）")
+    reason = _checked_reason(reason, justified=justified, consequence=consequence)
     judgement = AccountabilityJudgement(
         record_id=record_id,
         justified=justified,
@@ -256,16 +251,38 @@ def judge(
     )
     session.add(judgement)
     session.flush()
+    _note_on_timeline(session, record, judgement)
+    return judgement
+
+
+def _checked_reason(reason: str, *, justified: bool, consequence: Consequence) -> str:
+    """The reason as recorded (trimmed); CaseError when it is missing or too long, or when a
+    consequence is proposed for a lapse judged justified."""
+    reason = reason.strip()
+    if not reason:
+        raise CaseError("研判理由（reason）不能为空：请写明认定的依据")
+    if len(reason) > REASON_MAX:
+        raise CaseError(f"研判理由（reason）过长：最多 {REASON_MAX} 字")
+    if justified and consequence is not Consequence.NONE:
+        raise CaseError("认定理由成立时不应提出处理建议（consequence）")
+    return reason
+
+
+def _note_on_timeline(
+    session: Session, record: AccountabilityRecord, judgement: AccountabilityJudgement
+) -> None:
+    """The judgement as a line on the case's timeline: who judged which record, how, and why."""
+    justified, by = judgement.justified, judgement.judged_by
     verdict = "理由成立，不予追责" if justified else "理由不成立，需追责"
-    proposal = f"，建议{CONSEQUENCE_LABELS[consequence.value]}" if consequence.value else ""
+    label = CONSEQUENCE_LABELS[judgement.consequence] if judgement.consequence else ""
+    proposal = f"，建议{label}" if label else ""
     add_event(
         session,
         case_id=record.case_id,
         kind=EventKind.ACCOUNTABILITY,
-        at=at,
+        at=judgement.judged_at,
         actor=by,
-        message=f"{who(session, by)} 研判逾期记录 {record_id}（{record.obligation_title}）："
-        f"{verdict}{proposal}；理由：{reason}",
-        data={"record": record_id, "judgement": judgement.id, "justified": justified},
+        message=f"{who(session, by)} 研判逾期记录 {record.id}（{record.obligation_title}）："
+        f"{verdict}{proposal}；理由：{judgement.reason}",
+        data={"record": record.id, "judgement": judgement.id, "justified": justified},
     )
-    return judgement

@@ -1,7 +1,7 @@
 """The queries behind the report figures: one set-based query per figure family (cases active in
 a period with their first item's source; the deadlines due in it or belonging to those cases,
 streamed; grade changes; decided requests; referrals; delivery attempts per channel, counted by
-the database), each honouring the same filters (unit, grade, category); `models.repo.report_gather`
+the database), each honouring the same filters (unit, grade, category); `models.repo.reports.gather`
 runs them and feeds the pure figures. No per-case queries. Keyword-only functions
 over a Session; reads only."""
 
@@ -91,13 +91,18 @@ def _rows(session: Session, query: Any) -> Any:
 def case_rows(session: Session, scope: Scope) -> list[CaseRow]:
     """Every case active during the period (and passing the filters), by id, each with the
     source, site and link of its first item (none for a case registered by hand)."""
+    return [_case_row(r) for r in _rows(session, _case_query(scope))]
+
+
+def _case_query(scope: Scope) -> Any:
+    """The cases of `case_rows`, each joined to its first item and that item's source."""
     first = (
         select(col(Item.case_id).label("case_id"), func.min(Item.id).label("item_id"))
         .where(col(Item.case_id).is_not(None))
         .group_by(col(Item.case_id))
         .subquery()
     )
-    query = (
+    return (
         sa_select(
             col(Case.id),
             col(Case.title),
@@ -121,26 +126,27 @@ def case_rows(session: Session, scope: Scope) -> list[CaseRow]:
         .where(active_in(scope), case_filter(scope))
         .order_by(col(Case.id))
     )
-    return [
-        CaseRow(
-            id=r[0],
-            title=r[1],
-            grade=r[2],
-            category=r[3],
-            stage=r[4],
-            units=parse_units(r[5]),
-            lead_unit=r[6],
-            outcome=r[7],
-            discovered_at=r[8],
-            closed_at=r[9],
-            source=r[10],
-            source_kind=r[11],
-            url=r[12],
-            site=r[13] or None,
-            topic=r[14],
-        )
-        for r in _rows(session, query)
-    ]
+
+
+def _case_row(r: Any) -> CaseRow:
+    """One row of `_case_query`, in its column order."""
+    return CaseRow(
+        id=r[0],
+        title=r[1],
+        grade=r[2],
+        category=r[3],
+        stage=r[4],
+        units=parse_units(r[5]),
+        lead_unit=r[6],
+        outcome=r[7],
+        discovered_at=r[8],
+        closed_at=r[9],
+        source=r[10],
+        source_kind=r[11],
+        url=r[12],
+        site=r[13] or None,
+        topic=r[14],
+    )
 
 
 def case_facts(session: Session, scope: Scope) -> dict[int, tuple[str, str | None, str | None]]:
