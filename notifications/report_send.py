@@ -19,7 +19,7 @@ from models.policy.states import NotificationStatus
 from models.repo.directory import role_holders
 from models.repo.report_store import attachment_ref
 from models.store.tables import Notification, Person, StoredReport
-from notifications.outbox import Outgoing, enqueue, new_notification_id
+from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from notifications.report_links import DownloadSigner
 
 

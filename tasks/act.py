@@ -25,8 +25,8 @@ from models.repo.cases import ORIGIN, CaseError, CaseNotFound
 from models.repo.changes import Change
 from models.repo.steps import add_steps
 from models.store.db import session_scope
-from notifications.context import build_context
 from notifications.links import LinkClaim, link_used, spend_link
+from notifications.outbox.context import build_context
 from settings.faults import inject
 from tasks.runtime import Runtime, prepare
 

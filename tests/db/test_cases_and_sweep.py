@@ -19,13 +19,13 @@ from models.repo.obligations import acknowledge
 from models.store.db import session_scope
 from models.store.presets import default_policy
 from models.store.tables import Case, Notification
-from notifications.context import EscalationContext
 from notifications.notices import deliver
+from notifications.outbox.context import DeliveryContext
 from settings import PersonConfig, UnitConfig
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 POLICY = default_policy()
-CTX = EscalationContext(policy=POLICY)
+CTX = DeliveryContext(policy=POLICY)
 UNITS = [UnitConfig(id="office", name="办公室")]
 PEOPLE = [
     PersonConfig(id="wang", name="王芳", unit="office", roles=["office_staff"], channels=["w"]),

@@ -24,7 +24,7 @@ from models.reports.status import ReportStatus
 from models.store.db import alembic_config, make_engine, session_scope
 from models.store.tables import Notification
 from notifications.dispatch import dispatch_pending
-from notifications.outbox import Outgoing, enqueue, new_notification_id
+from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from tasks.calendar_notice import tell_calendar_gaps
 from tasks.quick_reports import build_quick
 from tasks.report_rerun import rerun_reports
