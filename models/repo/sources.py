@@ -121,11 +121,6 @@ def _open_gap(session: Session, source_id: str) -> MonitoringGap | None:
     return session.exec(query).first()
 
 
-def open_gaps(session: Session) -> Sequence[MonitoringGap]:
-    query = select(MonitoringGap).where(col(MonitoringGap.closed_at).is_(None))
-    return session.exec(query.order_by(col(MonitoringGap.opened_at))).all()
-
-
 def gap_notice(gap: MonitoringGap, *, source_name: str, roles: Sequence[str]) -> Notice:
     """监测盲区 (a source failing or silent for N runs) or its recovery, to the operators: the
     24-hour duty requirement covers the collector too."""
