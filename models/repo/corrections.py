@@ -23,8 +23,8 @@ from models.repo.cases import CaseError, get_case
 from models.repo.changes import Change
 from models.repo.corrected import record_correction
 from models.repo.directory import internal_unit
-from models.repo.lifecycle import regrade
 from models.repo.playbooks import apply_category
+from models.repo.regrade import regrade
 from models.repo.unit_sheets import added_unit_sheets, dispatched, retire_replaced
 from models.store.tables import Unit
 

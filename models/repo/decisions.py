@@ -21,10 +21,12 @@ from models.repo.blackout import release_approved
 from models.repo.cases import CaseError, add_event, get_case
 from models.repo.changes import Change
 from models.repo.corrected import record_correction
-from models.repo.lifecycle import advance, regrade, stage_notices
+from models.repo.lifecycle import advance
 from models.repo.plans import plan_approved
+from models.repo.regrade import regrade
 from models.repo.requests import decide_once, pending_request, person_of
 from models.repo.rewind import rewind_approved
+from models.repo.stage_notices import stage_notices
 from models.store.tables import ApprovalRequest, Person
 
 

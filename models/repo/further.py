@@ -19,8 +19,9 @@ from models.policy.states import EventKind
 from models.repo.cases import CaseError, case_items, get_case, who
 from models.repo.changes import Change
 from models.repo.instances import meet
-from models.repo.lifecycle import is_legal, quick_report_lines
+from models.repo.lifecycle import is_legal
 from models.repo.reported import Reported, record_report, reports_made
+from models.repo.stage_notices import quick_report_lines
 from models.repo.stages import report as first_report
 from models.store.tables import CaseEvent
 

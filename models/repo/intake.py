@@ -25,7 +25,7 @@ from models.policy.states import EventKind
 from models.repo.cases import CaseError, add_event, get_case, who
 from models.repo.changes import Change
 from models.repo.items import StoreContext, store_items
-from models.repo.lifecycle import regrade
+from models.repo.regrade import regrade
 from models.repo.sources import MANUAL_SOURCE
 from models.store.tables import IntakeReceipt, Item
 

@@ -22,7 +22,8 @@ from models.repo.cases import CaseError, add_event, find_obligation, get_case, r
 from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.repo.instances import is_instance
-from models.repo.lifecycle import advance, is_legal, settle, stage_notices
+from models.repo.lifecycle import advance, is_legal, settle
+from models.repo.stage_notices import stage_notices
 from models.store.tables import Obligation
 
 

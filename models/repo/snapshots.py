@@ -1,7 +1,7 @@
 """After each collection run: every open case's metrics, computed from its items
 (`models.policy.spread`), are recorded as a `MetricSnapshot` when they differ from the last one, and
 the grade rules run on them; a case whose metrics crossed a band is upgraded automatically
-(`models.repo.lifecycle.regrade` with no actor: deadlines only shorten, the diff is on the
+(`models.repo.regrade.regrade` with no actor: deadlines only shorten, the diff is on the
 timeline). Returns the upgrades, each with the notice telling the chain's first level."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from models.policy import CaseMetrics, Policy, WorkCalendar, evaluate_grade, upgrade_for_metrics
 from models.policy.notices import Notice
 from models.policy.spread import ItemFacts, case_metrics
-from models.repo.lifecycle import regrade
+from models.repo.regrade import regrade
 from models.store.tables import Case, Item, MetricSnapshot
 
 

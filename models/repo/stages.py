@@ -29,7 +29,9 @@ from models.policy.states import (
 from models.repo.cases import CaseError, add_event, get_case, who
 from models.repo.changes import Change
 from models.repo.directory import internal_unit
-from models.repo.lifecycle import advance, cancel_open, regrade, stage_notices
+from models.repo.lifecycle import advance, cancel_open
+from models.repo.regrade import regrade
+from models.repo.stage_notices import stage_notices
 from models.store.tables import CaseReview, Referral
 
 REFERRAL_WATCHERS = ("office_head", "leader_in_charge")
