@@ -19,7 +19,7 @@ from models.policy.wording import deadline_text
 from models.repo.cases import CaseError, find_obligation, get_case, require_open
 from models.repo.changes import Change
 from models.repo.requests import no_pending, open_request, person_of
-from models.repo.stages import regrade_target
+from models.repo.upgrade import regrade_target
 from models.store.tables import ApprovalRequest, Case, Obligation
 
 

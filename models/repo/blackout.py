@@ -26,7 +26,7 @@ from models.repo.cases import CaseError, get_case
 from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.repo.requests import open_request, person_of
-from models.repo.stages import respond as publish
+from models.repo.stages import move
 from models.store.tables import ApprovalRequest
 
 HELD_KINDS = frozenset(
@@ -57,8 +57,9 @@ def respond(
 ) -> Change:
     """回应发布; in a blackout, a request for consent instead (the reply as asked)."""
     if not blackout:
-        return publish(
+        return move(
             session,
+            "respond",
             case_id=case_id,
             actor=actor,
             at=at,
@@ -137,8 +138,9 @@ def release_approved(
     mark = {RELEASED: request.id}
     if "respond" in request.payload:
         asked = request.payload["respond"]
-        done = publish(
+        done = move(
             session,
+            "respond",
             case_id=request.case_id,
             actor=request.requested_by,
             at=at,

@@ -22,7 +22,7 @@ from models.repo.instances import meet
 from models.repo.lifecycle import is_legal
 from models.repo.reported import Reported, record_report, reports_made
 from models.repo.stage_notices import quick_report_lines
-from models.repo.stages import report as first_report
+from models.repo.stages import move
 from models.store.tables import CaseEvent
 
 SHOWN = frozenset(
@@ -52,8 +52,9 @@ def report(
     case = get_case(session, case_id)
     made = reports_made(session, case_id)
     if is_legal(policy, case, StageEvent.report):
-        staged = first_report(
+        staged = move(
             session,
+            "report",
             case_id=case_id,
             actor=actor,
             at=at,
