@@ -4,7 +4,7 @@ decisions (`models.repo.decisions`), the stage actions (the table of verbs
 `models.repo.stages`; 办结 `models.repo.closing`, 移送 `models.repo.referral`, 升级
 `models.repo.upgrade`; 快报/续报 `models.repo.further`; 回应发布 through the blackout
 `models.repo.blackout`; 研判 with its category's playbook), registration
-(`models.repo.intake`) and the seeds' further verbs (`models.repo.performers_seeds`). `Acting`
+(`models.repo.registration`) and the seeds' further verbs (`models.repo.performers_seeds`). `Acting`
 (`models.repo.action_form`) carries who, when, the form and the policy; a performer checks
 nothing about people (`models.repo.acting` did) and refuses a bad value naming the field. A new
 action is its catalogue entry plus its function here."""
@@ -29,10 +29,10 @@ from models.repo import (
     escalation,
     further,
     instances,
-    intake,
     obligations,
     playbooks,
     referral,
+    registration,
     stages,
     upgrade,
 )
@@ -142,21 +142,24 @@ def _register(s: Session, a: Acting) -> Change:
     comments = parse_count(a.get("comments"), name="comments", label="评论数")
     within = timedelta(days=a.horizon_days)
     times = registration_times(a.form, a.tz, now=a.at, within=within)
-    change = intake.register(
-        s,
+    seen = registration.Sighting(
         title=a.get("title"),
         text=a.get("text"),
+        url=a.get("url") or None,
+        posted_at=times.get("posted_at"),
+        occurred_at=times.get("occurred_at"),
+        category=a.get("category") or None,
+        clicks=clicks,
+        comments=comments,
+    )
+    change = registration.register(
+        s,
+        seen,
         actor=a.actor,
         via=a.get("via") or "人工登记",
         topics=a.topics,
         now=a.at,
-        url=a.get("url") or None,
-        category=a.get("category") or None,
         grade=a.get("grade") or None,
-        clicks=clicks,
-        comments=comments,
-        posted_at=times.get("posted_at"),
-        occurred_at=times.get("occurred_at"),
         **a.rules(),
     )
     told = playbooks.apply_category(s, case_id=change.case_id, actor=a.actor, at=a.at, **a.rules())
