@@ -27,7 +27,8 @@ from models.policy import (
 from models.policy.policy import base_key
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, get_case, open_obligation, who
+from models.repo.cases import CaseError, add_event, get_case, who
+from models.repo.opening import open_obligation
 from models.store.tables import Case, CaseEvent, Obligation
 
 

@@ -18,7 +18,8 @@ from models.policy import ObligationRule, Policy, StageEvent, WorkCalendar
 from models.policy.notices import Notice, NoticeKind
 from models.policy.states import EventKind, category_label
 from models.policy.wording import deadline_text
-from models.repo.cases import add_event, get_case, open_rule
+from models.repo.cases import add_event, get_case
+from models.repo.opening import open_rule
 from models.store.tables import Case, CaseEvent, MetricSnapshot, Obligation
 
 

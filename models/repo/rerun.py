@@ -19,7 +19,8 @@ from sqlmodel import Session, select
 
 from models.policy import ObligationRule, Policy, WorkCalendar
 from models.policy.states import EventKind, NotificationStatus
-from models.repo.cases import add_event, get_case, open_obligation
+from models.repo.cases import add_event, get_case
+from models.repo.opening import open_obligation
 from models.repo.stuck import (
     GRACE,
     LEASE,

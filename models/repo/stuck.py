@@ -33,7 +33,7 @@ from models.policy import (
 from models.policy.stages import Stage
 from models.policy.states import EventKind, NotificationStatus, ObligationStatus, StepStatus
 from models.policy.transitions import EVENT_ANCHORS
-from models.repo.cases import registration_anchors
+from models.repo.opening import registration_anchors
 from models.store.tables import Case, CaseEvent, CaseStep, Notification, Obligation
 
 GRACE = timedelta(minutes=5)  # well over the sweep's backstop interval (at most 60 s)

@@ -12,10 +12,11 @@ from sqlmodel import select
 
 from models.policy import WorkCalendar
 from models.policy.states import EventKind, NotificationStatus, ObligationStatus
-from models.repo.cases import CaseError, case_obligations, case_timeline, open_case
+from models.repo.cases import CaseError, case_obligations, case_timeline
 from models.repo.directory import sync_directory
 from models.repo.lapses import escalate_due
 from models.repo.obligations import acknowledge
+from models.repo.opening import open_case
 from models.store.db import session_scope
 from models.store.presets import default_policy
 from models.store.tables import Case, Notification

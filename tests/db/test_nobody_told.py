@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from models.policy import StageEvent, WorkCalendar
 from models.policy.notices import Notice, NoticeKind
-from models.repo.cases import open_case
 from models.repo.directory import sync_directory
+from models.repo.opening import open_case
 from models.repo.steps import add_steps
 from models.repo.stuck import StuckReason, find_stuck
 from models.store.db import session_scope

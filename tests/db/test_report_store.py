@@ -16,7 +16,7 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from models.repo.cases import open_case
+from models.repo.opening import open_case
 from models.repo.quick import next_issue
 from models.repo.report_store import get_report, stuck_reports
 from models.reports.periods import ReportKind, period_containing

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from models.policy import WorkCalendar
-from models.repo.cases import open_case
 from models.repo.directory import sync_directory
+from models.repo.opening import open_case
 from models.store.db import session_scope
 from models.store.presets import default_policy
 from models.store.tables import CaseEvent, Notification
