@@ -104,16 +104,32 @@ def _reported(
         notice = staged.notices[0]
         notice = replace(notice, extra={**notice.extra, "ordinal": 1})
     else:
-        changes = changes_since(session, case_id, made[-1].at if made else None)
-        notice = _notice(
-            session, case_id, ordinal, roles, changes, actor=actor, text=text, policy=policy
-        )
-        notice = replace(notice, occasion=f"report{ordinal}@{entry}")
+        since = made[-1].at if made else None
+        notice = _further(session, case_id, ordinal, roles, since, entry, actor, text, policy)
     data = {"case_id": case_id, "ordinal": ordinal, "stage": case.stage.value, "met": met}
     message = f"已报送{name}：案件 {case_id}（{len(roles)} 类报送对象）"
     if staged is not None:
         message, data = staged.message, {**staged.data, **data}
     return Change(case_id, message, data, (notice,))
+
+
+def _further(
+    session: Session,
+    case_id: int,
+    ordinal: int,
+    roles: tuple[str, ...],
+    since: datetime | None,
+    entry: int,
+    actor: str,
+    text: str,
+    policy: Policy,
+) -> Notice:
+    """The 续报's notice: what changed since the last report, keyed by its timeline entry."""
+    changes = changes_since(session, case_id, since)
+    notice = _notice(
+        session, case_id, ordinal, roles, changes, actor=actor, text=text, policy=policy
+    )
+    return replace(notice, occasion=f"report{ordinal}@{entry}")
 
 
 def _notice(

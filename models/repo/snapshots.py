@@ -53,25 +53,38 @@ def snapshot_open_cases(
         row["at"] = now
         if last.get(case.id) != _comparable(row):
             rows.append(row)
-        decision = upgrade_for_metrics(policy.scheme, case.grade, metrics)
-        if decision is None:
-            continue
-        _, notices = regrade(
-            session,
-            case_id=case.id,
-            grade=decision.to_grade,
-            actor=None,
-            reason=_describe(metrics),
-            at=now,
-            policy=policy,
-            calendar=calendar,
-        )
-        upgrades.append(
-            Upgrade(case.id, decision.from_grade, decision.to_grade, metrics, tuple(notices))
-        )
+        upgraded = _upgrade(session, case, metrics, now=now, policy=policy, calendar=calendar)
+        upgrades += [upgraded] if upgraded is not None else []
     if rows:
         session.execute(insert(MetricSnapshot), rows)
     return upgrades
+
+
+def _upgrade(
+    session: Session,
+    case: Case,
+    metrics: CaseMetrics,
+    *,
+    now: datetime,
+    policy: Policy,
+    calendar: WorkCalendar,
+) -> Upgrade | None:
+    """The grade the metrics call for, when above the case's: regraded with no actor."""
+    assert case.id is not None
+    decision = upgrade_for_metrics(policy.scheme, case.grade, metrics)
+    if decision is None:
+        return None
+    _, notices = regrade(
+        session,
+        case_id=case.id,
+        grade=decision.to_grade,
+        actor=None,
+        reason=_describe(metrics),
+        at=now,
+        policy=policy,
+        calendar=calendar,
+    )
+    return Upgrade(case.id, decision.from_grade, decision.to_grade, metrics, tuple(notices))
 
 
 def _facts(session: Session, case_ids: list[int]) -> dict[int, list[ItemFacts]]:
