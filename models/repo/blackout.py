@@ -69,6 +69,22 @@ def respond(
             text=text,
         )
     values = validated(spec("respond").fields, {"url": url, "text": text})
+    return _ask_release(
+        session, case_id, values, actor=actor, at=at, policy=policy, period=blackout
+    )
+
+
+def _ask_release(
+    session: Session,
+    case_id: int,
+    values: dict[str, str],
+    *,
+    actor: str,
+    at: datetime,
+    policy: Policy,
+    period: str,
+) -> Change:
+    """In a blackout the reply waits for consent: a release request carrying it as asked."""
     case = get_case(session, case_id)
     policy.template.target(case.stage, StageEvent.respond)  # refuses a reply out of turn
     requester = person_of(session, actor, field="申请人")
@@ -79,8 +95,8 @@ def respond(
         requester=requester,
         at=at,
         policy=policy,
-        reason=f"静默期“{blackout}”：{WHY}",
-        payload={"respond": values, "period": blackout},
+        reason=f"静默期“{period}”：{WHY}",
+        payload={"respond": values, "period": period},
         summary=f"静默期发布回应：{values['url']}"
         + (f"（{values['text'][:200]}）" if "text" in values else ""),
     )

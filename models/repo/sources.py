@@ -79,17 +79,8 @@ def record_run(
     source.last_run_at, source.last_status, source.last_error = at, status, error
     _keep_health(source, decision.health, validators=(etag, last_modified))
     session.add(source)
-    session.add(
-        SourceRun(
-            source_id=source_id,
-            at=at,
-            status=status,
-            entries=entries,
-            new_items=new_items,
-            updated_items=updated_items,
-            detail=error,
-        )
-    )
+    counts = {"entries": entries, "new_items": new_items, "updated_items": updated_items}
+    session.add(SourceRun(source_id=source_id, at=at, status=status, detail=error, **counts))
     failed = outcome is Outcome.FAILED
     opened, closed = _gaps(session, source_id, decision, gap, at=at, error=error, failed=failed)
     return RunRecord(source_id, status, gap_opened=opened, gap_closed=closed)
