@@ -23,11 +23,11 @@ from models.policy import (
 from models.policy.notices import Notice, NoticeKind
 from models.policy.regrade import RegradePlan
 from models.policy.states import EventKind, ObligationStatus
+from models.repo.case_state import load_states
 from models.repo.cases import add_event, get_case, who
 from models.repo.lifecycle import obligations_of
 from models.repo.reported import report_rules_open
 from models.repo.rerun import open_missing
-from models.repo.stuck import load_states
 from models.store.tables import CaseEvent, Obligation
 
 
