@@ -22,7 +22,7 @@ from models.policy.notices import Notice, NoticeKind
 from models.policy.permissions import role_names
 from models.policy.policy import OUTSIDE_ROLES
 from models.policy.states import ApprovalKind
-from models.repo.cases import CaseError, get_case
+from models.repo.cases import CaseError, NextStep, get_case
 from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.repo.requests import open_request, person_of
@@ -122,7 +122,10 @@ def hold(
         return change
     requester = find_person(session, actor)
     if requester is None:
-        raise CaseError(f"静默期“{blackout}”：发往外部单位的通知须经审批，请用 --by 注明办理人")
+        raise CaseError(
+            f"静默期“{blackout}”：发往外部单位的通知须经审批，请注明办理人",
+            next_step=NextStep(fields=(("by", None),)),
+        )
     roles = role_names(dict.fromkeys(r for n in held for r in n.roles))
     asked = open_request(
         session,

@@ -1,10 +1,12 @@
-"""Repository functions for cases: open a case with its obligations, append to its timeline,
-find an obligation, and read cases back for the CLI and the console. Keyword-only
+"""Repository functions for cases: the refusals (in domain words, with the next step the front
+door words as its own command), append to a case's timeline, find an obligation, and read cases
+back for the CLI and the console (opening a case is `models.repo.opening`). Keyword-only
 functions over a Session; the caller owns the transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +19,25 @@ from models.store.tables import Case, CaseEvent, Item, Obligation, Person
 ORIGIN = "origin"  # the session.info key of the action's origin (see `add_event`)
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """What a refused person can do instead, in the catalogue's terms: another action on the case
+    (`action`, its catalogue name) with some of its fields, or — no action — a field of the
+    refused action that must be filled (one of `fields`). A value of None is left for the person
+    to give. The front door words it: the CLI as a command, the console as its forms."""
+
+    action: str | None = None
+    case_id: int | None = None
+    fields: tuple[tuple[str, str | None], ...] = ()
+
+
 class CaseError(Exception):
-    """A request about a case that cannot be carried out; the message is for office staff."""
+    """A request about a case that cannot be carried out; the message is for office staff, in
+    domain words, with the `next_step` it suggests if any."""
+
+    def __init__(self, message: str, *, next_step: NextStep | None = None) -> None:
+        super().__init__(message)
+        self.next_step = next_step
 
 
 class CaseNotFound(CaseError):

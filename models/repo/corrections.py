@@ -19,7 +19,7 @@ from models.policy.forms import validated
 from models.policy.notices import Notice
 from models.policy.states import Category, category_label
 from models.repo.approvals import request_downgrade
-from models.repo.cases import CaseError, get_case
+from models.repo.cases import CaseError, NextStep, get_case
 from models.repo.changes import Change
 from models.repo.corrected import record_correction
 from models.repo.directory import internal_unit
@@ -52,7 +52,10 @@ def units(
     after = _new_units(session, before, add, remove)
     lead = _lead_first(after, lead or (case.lead_unit_id if case.lead_unit_id in after else None))
     if after == before and lead == case.lead_unit_id:
-        raise CaseError("责任单位没有变化：请用 --add、--remove 或 --lead 指明调整")
+        raise CaseError(
+            "责任单位没有变化：请指明增加、撤下的责任单位或牵头单位",
+            next_step=NextStep(fields=(("add", None), ("remove", None), ("lead", None))),
+        )
     case.units, case.lead_unit_id = after, lead
     session.add(case)
     names = (_names(session, before), _names(session, after))

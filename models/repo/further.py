@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from models.policy import Policy, StageEvent, WorkCalendar
 from models.policy.notices import Notice, NoticeKind
 from models.policy.states import EventKind
-from models.repo.cases import CaseError, case_items, get_case, who
+from models.repo.cases import CaseError, NextStep, case_items, get_case, who
 from models.repo.changes import Change
 from models.repo.instances import meet
 from models.repo.lifecycle import is_legal
@@ -67,7 +67,10 @@ def report(
         if case.closed_at is not None:
             raise CaseError(f"案件 {case_id} 已办结，不再续报；如舆情反复，请先重新打开")
         if units and case.units:
-            raise CaseError("字段 units：续报不改变责任单位，请用 yuqing case units 调整")
+            raise CaseError(
+                "字段 units：续报不改变责任单位，请另行调整责任单位",
+                next_step=NextStep("units", case_id),
+            )
         staged = None
     return _reported(session, case_id, made, staged, actor=actor, at=at, policy=policy, text=text)
 

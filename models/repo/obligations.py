@@ -18,7 +18,15 @@ from models.policy.notices import Notice, NoticeKind
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import Chain, EventKind, ObligationStatus
 from models.policy.wording import deadline_text
-from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open, who
+from models.repo.cases import (
+    CaseError,
+    NextStep,
+    add_event,
+    find_obligation,
+    get_case,
+    require_open,
+    who,
+)
 from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.repo.instances import is_instance
@@ -121,7 +129,8 @@ def _completable(policy: Policy, case: Case, obligation: Obligation) -> Obligati
     rule = policy.rule_any_grade(case.grade, obligation.key)
     if rule.closed_by is StageEvent.approve_statement:
         raise CaseError(
-            f"{obligation.title}须经审定：先 yuqing case draft {case.id}，再由审批人 approve"
+            f"{obligation.title}须经审定：先提交通稿，再由审批人同意",
+            next_step=NextStep("draft", case.id),
         )
     return rule
 

@@ -37,7 +37,7 @@ from models.repo import (
     upgrade,
 )
 from models.repo.action_form import Acting, request_id
-from models.repo.cases import CaseError, get_case
+from models.repo.cases import CaseError, NextStep, get_case
 from models.repo.changes import Change
 from models.repo.performers_seeds import SEED_PERFORMERS
 
@@ -60,7 +60,8 @@ def _ack(s: Session, a: Acting) -> Change:
 def _complete(s: Session, a: Acting) -> Change:
     if a.blackout and publishes(a.policy, get_case(s, a.case_id).grade, a.key()):
         raise CaseError(
-            f"静默期“{a.blackout}”：发布须经审批，请用 回应发布（yuqing case respond）提交"
+            f"静默期“{a.blackout}”：发布须经审批，请以 回应发布 提交",
+            next_step=NextStep("respond", a.case_id),
         )
     return obligations.complete(s, **a.common(), obligation_key=a.key(), form=a.form, **a.rules())
 

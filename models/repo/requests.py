@@ -18,7 +18,7 @@ from models.policy.catalogue import DECISION_LINKS
 from models.policy.notices import Notice, NoticeKind
 from models.policy.permissions import role_names
 from models.policy.states import APPROVAL_LABELS, ApprovalKind, ApprovalStatus, EventKind
-from models.repo.cases import CaseError, add_event
+from models.repo.cases import CaseError, NextStep, add_event
 from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.store.tables import ApprovalRequest, Case, Person
@@ -136,7 +136,10 @@ def pending_request(
         raise CaseError(f"案件 {case_id} 没有待审批的申请")
     if len(found) > 1:
         ids = "、".join(str(r.id) for r in found)
-        raise CaseError(f"案件 {case_id} 有多个待审批申请（{ids}），请用 --request 指定")
+        raise CaseError(
+            f"案件 {case_id} 有多个待审批申请（{ids}），请指明申请编号",
+            next_step=NextStep(fields=(("request", None),)),
+        )
     return found[0]
 
 

@@ -19,7 +19,7 @@ from models.policy.forms import validated
 from models.policy.notices import Notice
 from models.policy.stages import EVENT_TARGET, STAGE_LABELS
 from models.policy.states import ApprovalKind, EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, get_case, who
+from models.repo.cases import CaseError, NextStep, add_event, get_case, who
 from models.repo.changes import Change
 from models.repo.corrected import record_correction
 from models.repo.instances import open_instance
@@ -36,7 +36,9 @@ def request_rewind(
     requester = person_of(session, actor, field="申请人")
     case = get_case(session, case_id)
     if case.closed_at is not None:
-        raise CaseError(f"案件 {case_id} 已办结：请用 yuqing case reopen 重新打开")
+        raise CaseError(
+            f"案件 {case_id} 已办结：请先重新打开", next_step=NextStep("reopen", case_id)
+        )
     target, stages = Stage(values["stage"]), policy.template.stages
     if target not in stages or stages.index(target) >= stages.index(case.stage):
         raise CaseError(

@@ -21,7 +21,7 @@ from models.policy.forms import validated
 from models.policy.notices import Notice
 from models.policy.stages import STAGE_LABELS
 from models.policy.states import Category, EventKind
-from models.repo.cases import CaseError, add_event, get_case, who
+from models.repo.cases import CaseError, NextStep, add_event, get_case, who
 from models.repo.changes import Change
 from models.repo.directory import internal_unit
 from models.repo.lifecycle import advance
@@ -139,7 +139,8 @@ def _assess(
     if wanted.rank > current.rank:
         raise CaseError(
             f"字段 grade（确认等级）：{wanted.label} 低于当前等级 {current.label}；"
-            f"降级须申请并经审批：yuqing case downgrade {m.case_id} --grade {wanted.label}"
+            f"降级须经审批：请申请降级至{wanted.label}",
+            next_step=NextStep("downgrade", m.case_id, (("grade", wanted.label),)),
         )
     chosen = _units(m.session, units, lead)
     upgraded = _confirm_upgrade(m, wanted.id, wanted.label) if wanted.rank < current.rank else []
@@ -185,7 +186,10 @@ def _dispatch(m: Move, *, units: Sequence[str] = (), lead: str | None = None) ->
         case.units, case.lead_unit_id = chosen, chosen[0]
         m.session.add(case)
     elif not case.units:
-        raise CaseError("缺少字段 units（责任单位）：研判时未指定责任单位，请用 --unit 指定")
+        raise CaseError(
+            "缺少字段 units（责任单位）：研判时未指定责任单位，请指定责任单位",
+            next_step=NextStep(fields=(("units", None),)),
+        )
     return Said(data={"units": list(case.units)})
 
 
