@@ -10,15 +10,14 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.policy import Policy
-from models.policy.catalogue import ALERT_LINKS
-from models.policy.escalation import escalation_times
-from models.policy.notices import Notice, NoticeKind
-from models.policy.policy import ChainLevel, EscalationRule
+from models.policy.escalation import LapseStep, escalation_times
+from models.policy.policy import ChainLevel
 from models.policy.routing import Routing
-from models.policy.states import Chain, EventKind
+from models.policy.states import EventKind
 from models.repo.cases import CaseError, add_event, find_obligation, get_case, require_open, who
 from models.repo.changes import Change
 from models.repo.directory import load_directory
+from models.repo.lapse_records import lapse_notice
 from models.repo.levels import Move, advance_levels, chain_people, level_roles
 from models.store.tables import Obligation
 
@@ -54,7 +53,8 @@ def escalate_now(
         data={"obligation": obligation_key, "level": level, "recipients": people},
     )
     headline = f"{rung.label}（{who(session, actor)} 上报）"
-    notice = _level_notice(obligation, roles, level, headline, policy.escalation_for(grade), at=at)
+    step = LapseStep(level, obligation.due_at, at - obligation.due_at)
+    notice = lapse_notice(obligation, step, roles, headline, policy.escalation_for(grade))
     return Change(
         case_id,
         f"已上报：案件 {case_id} · {obligation.title} 第{level}级（{rung.label}）",
@@ -81,29 +81,3 @@ def _climb(
     if not advance_levels(session, [move]):
         raise CaseError(f"事项 {obligation.key!r} 刚被他人催办或上报，请刷新后重试")
     return level, rung
-
-
-def _level_notice(
-    obligation: Obligation,
-    roles: tuple[str, ...],
-    level: int,
-    headline: str,
-    escalation: EscalationRule,
-    *,
-    at: datetime,
-) -> Notice:
-    return Notice(
-        kind=NoticeKind.LAPSE,
-        occasion=f"{Chain.NO_COMPLETION.value}{level}",
-        headline=headline,
-        case_id=obligation.case_id,
-        roles=roles,
-        obligation_id=obligation.id,
-        chain=Chain.NO_COMPLETION,
-        level=level,
-        late_by=at - obligation.due_at,
-        ack_window=escalation.ack_window,
-        links=ALERT_LINKS,
-        link_subject=obligation.key,
-        sort_at=obligation.due_at.isoformat(),
-    )
