@@ -24,8 +24,8 @@ from models.repo.lapses import claim_due, escalate_due
 from models.store.db import make_engine, session_scope
 from models.store.presets import default_policy
 from models.store.tables import Obligation
-from notifications.context import EscalationContext
 from notifications.notices import deliver
+from notifications.outbox.context import DeliveryContext
 from settings import PersonConfig, UnitConfig
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -74,7 +74,7 @@ def _row(case_id: int | None, i: int) -> dict[str, object]:
 def measure(url: str, runs: int = 7) -> tuple[float, float]:
     """(median ms to claim DUE, median ms to escalate DUE: plan, events, outbox rows)."""
     engine = make_engine(url)
-    ctx = EscalationContext(policy=default_policy())
+    ctx = DeliveryContext(policy=default_policy())
     claims, sweeps = [], []
     for _ in range(runs):
         with Session(engine) as session:

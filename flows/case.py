@@ -13,8 +13,8 @@ from typing import Any
 from prefect import flow
 
 from models.policy.clocks import require_aware, utc_now
+from tasks.outbox import dispatch_outbox
 from tasks.steps import carry_out_step, record_step_failure, waiting_steps
-from tasks.sweep import dispatch_outbox
 
 
 class StepsFailed(RuntimeError):

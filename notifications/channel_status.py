@@ -20,7 +20,7 @@ from models.policy.states import NotificationStatus
 from models.store.tables import ChannelHealth, Delivery
 from notifications.channels import platform_of, privacy_url
 from notifications.health import all_health
-from notifications.outbox import N
+from notifications.outbox.rows import N
 from settings import Settings
 
 

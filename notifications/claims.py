@@ -35,7 +35,7 @@ from notifications.endpoints import Endpoints
 from notifications.gates import route
 from notifications.group_claims import claim_groups
 from notifications.marking import PERSON, mark, mention_of
-from notifications.outbox import OUTBOX, N, due_filter
+from notifications.outbox.rows import OUTBOX, N, due_filter
 from settings import Dispatch
 
 P = PERSON.c

@@ -30,7 +30,7 @@ from notifications.claimed import Alert, Message
 from notifications.exhausted import exhausted, exhausted_entry
 from notifications.health import SendResult
 from notifications.health import record as record_health
-from notifications.outbox import OUTBOX, TIMELINE, N
+from notifications.outbox.rows import OUTBOX, TIMELINE, N
 from settings import Dispatch
 
 DELIVERY = Delivery.__table__  # type: ignore[attr-defined]

@@ -55,7 +55,7 @@ from notifications.delivery import Sent, Tally, record
 from notifications.endpoints import Endpoints
 from notifications.health import breaker_rule
 from notifications.liveness import beat, forget_silent, live_claimers, new_identity, retire
-from notifications.outbox import next_due, release_strays, take_over
+from notifications.outbox.rows import next_due, release_strays, take_over
 from settings import Dispatch
 from settings.faults import Faults
 

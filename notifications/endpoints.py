@@ -27,7 +27,7 @@ from models.policy.platforms import Platform
 from models.policy.states import NotificationStatus
 from models.store.tables import Delivery, Person
 from notifications.channels import is_group_url, platform_of
-from notifications.outbox import N
+from notifications.outbox.rows import N
 from settings import Dispatch
 
 D = Delivery.__table__.c  # type: ignore[attr-defined]

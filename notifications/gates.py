@@ -16,7 +16,7 @@ from models.policy.routing import next_channel
 from models.policy.states import EventKind, NotificationStatus
 from notifications.claimed import Lane, Plan, plan_of
 from notifications.health import load, take_probe
-from notifications.outbox import OUTBOX, TIMELINE, N, due_filter
+from notifications.outbox.rows import OUTBOX, TIMELINE, N, due_filter
 
 
 def route(

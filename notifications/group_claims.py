@@ -29,7 +29,7 @@ from notifications.endpoints import Endpoints, endpoint_budget
 from notifications.gates import hold_until, skip_down_channel
 from notifications.health import H, ensure, load, take_probe
 from notifications.marking import PERSON, mention_of, take
-from notifications.outbox import OUTBOX, N, due_filter
+from notifications.outbox.rows import OUTBOX, N, due_filter
 from settings import Dispatch
 
 P = PERSON.c

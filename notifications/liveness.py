@@ -1,7 +1,7 @@
 """Who is dispatching: every dispatcher (a process, or a thread of one) has an identity
 (host:pid:random) that its claims carry, and a row it beats every `heartbeat_seconds`. A claimer
 that has not beaten for `claimer_timeout_seconds` is gone: its rows `sending` are taken over by
-whichever dispatcher looks next (`notifications.outbox.take_over`), so a crash delays what it
+whichever dispatcher looks next (`notifications.outbox.rows.take_over`), so a crash delays what it
 held by seconds. A dispatcher that stops cleanly removes its row, which hands its rows over at
 once. The beat is each dispatcher transaction's first statement: on SQLite that write takes the
 one writer's lock before the transaction reads anything."""

@@ -18,7 +18,7 @@ from notifications.attachments import load_attachments
 from notifications.channels import Attachment
 from notifications.claimed import Message, Plan, messages_of
 from notifications.envelope import Mention
-from notifications.outbox import OUTBOX, N
+from notifications.outbox.rows import OUTBOX, N
 
 PERSON = Person.__table__  # type: ignore[attr-defined]
 O = Obligation.__table__.c  # type: ignore[attr-defined]  # noqa: E741

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from models.policy.notices import Notice, NoticeKind
 from models.store.tables import Case, Obligation, Person
 from notifications.cards import CardFacts
-from notifications.context import EscalationContext
+from notifications.outbox.context import DeliveryContext
 from notifications.render import (
     AlertFacts,
     NoticeFacts,
@@ -33,7 +33,7 @@ def render_for(
     notice: Notice,
     person: Person,
     notification_id: str,
-    ctx: EscalationContext,
+    ctx: DeliveryContext,
     links: tuple[tuple[str, str], ...],
 ) -> tuple[str, str, CardFacts]:
     """(subject, body, the card's facts) of the notice as this person reads it."""
@@ -88,7 +88,7 @@ def render_for(
 
 
 def links_for(
-    notice: Notice, recipient: str, ctx: EscalationContext, now: datetime
+    notice: Notice, recipient: str, ctx: DeliveryContext, now: datetime
 ) -> tuple[tuple[str, str], ...]:
     """The signed links for `recipient` (a person, or a group channel whose presser is then
     asked who they are); none without a signer, or for a notice offering none."""

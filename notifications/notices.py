@@ -23,10 +23,10 @@ from models.policy.states import EventKind
 from models.repo.directory import Directory, load_directory
 from models.store.tables import Case, Obligation, Person
 from notifications.cards import card, group_recipient
-from notifications.context import EscalationContext
 from notifications.nobody import NobodyToTell, asked_for_someone, nobody_entry, reason_for
 from notifications.notice_render import links_for, render_for
-from notifications.outbox import KEY_CHUNK, TIMELINE, Outgoing, enqueue, new_notification_id
+from notifications.outbox.context import DeliveryContext
+from notifications.outbox.rows import KEY_CHUNK, TIMELINE, Outgoing, enqueue, new_notification_id
 
 
 class _Cache:
@@ -82,7 +82,7 @@ def deliver(
     session: Session,
     notices: Sequence[Notice],
     *,
-    ctx: EscalationContext,
+    ctx: DeliveryContext,
     now: datetime,
     strict: bool = False,
 ) -> int:
@@ -117,7 +117,7 @@ def deliver(
 def _plan(
     cache: _Cache,
     notice: Notice,
-    ctx: EscalationContext,
+    ctx: DeliveryContext,
     now: datetime,
     planned: list[tuple[Notice, Person, Outgoing]],
     entries: list[dict[str, Any] | tuple[Notice, Person, Outgoing]],
@@ -137,7 +137,7 @@ def _plan(
     return reached
 
 
-def _nobody(cache: _Cache, notice: Notice, ctx: EscalationContext) -> str:
+def _nobody(cache: _Cache, notice: Notice, ctx: DeliveryContext) -> str:
     case, obligation = cache.case(notice.case_id), cache.obligation(notice.obligation_id)
     return reason_for(
         notice,
@@ -147,9 +147,7 @@ def _nobody(cache: _Cache, notice: Notice, ctx: EscalationContext) -> str:
     )
 
 
-def recipients_of(
-    cache: _Cache, notice: Notice, ctx: EscalationContext, now: datetime
-) -> list[str]:
+def recipients_of(cache: _Cache, notice: Notice, ctx: DeliveryContext, now: datetime) -> list[str]:
     case = cache.case(notice.case_id)
     obligation = cache.obligation(notice.obligation_id)
     people = cache.directory.people(
@@ -168,7 +166,7 @@ def _message(
     notice: Notice,
     person: Person,
     channel: str,
-    ctx: EscalationContext,
+    ctx: DeliveryContext,
     now: datetime,
 ) -> Outgoing:
     notification_id = new_notification_id()

@@ -21,12 +21,12 @@ from models.policy import PolicyError
 from models.policy.schedule import blackout_at
 from models.repo.access import Forbidden, standing_of
 from models.repo.acting import Acting, perform
-from models.repo.cases import ORIGIN, CaseError, CaseNotFound
+from models.repo.cases import ORIGIN, CaseError, CaseNotFound, NextStep
 from models.repo.changes import Change
 from models.repo.steps import add_steps
 from models.store.db import session_scope
-from notifications.context import build_context
 from notifications.links import LinkClaim, link_used, spend_link
+from notifications.outbox.context import build_context
 from settings.faults import inject
 from tasks.runtime import Runtime, prepare
 
@@ -66,6 +66,7 @@ class Acted:
     steps: tuple[int, ...] = ()
     refused: str = ""
     kind: str = ""
+    next_step: NextStep | None = None  # what the refusal suggests instead
 
 
 def record_action(runtime: Runtime, request: ActionRequest) -> Acted:
@@ -81,10 +82,12 @@ def record_action(runtime: Runtime, request: ActionRequest) -> Acted:
                 spend_link(session, request.link, at=request.at)
             inject("act.record")  # a test makes the transaction fail here, in a real process
     except Forbidden as exc:
-        return Acted(refused=str(exc), kind="forbidden")
+        return Acted(refused=str(exc), kind="forbidden", next_step=exc.next_step)
     except CaseNotFound as exc:
         return Acted(refused=str(exc), kind="not_found")
-    except (CaseError, PolicyError) as exc:
+    except CaseError as exc:
+        return Acted(refused=str(exc), kind="refused", next_step=exc.next_step)
+    except PolicyError as exc:
         return Acted(refused=str(exc), kind="refused")
     except IntegrityError:
         if request.link is not None and link_used(runtime.engine, request.link):

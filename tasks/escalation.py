@@ -32,17 +32,17 @@ from models.repo.unacked import follow_up_unacked
 from models.repo.unreachable import Telling, pending_telling, tell
 from models.store.db import session_scope
 from models.store.tables import Dispatcher, Notification, Obligation
-from notifications.context import EscalationContext
 from notifications.dispatch import ChannelUrl, dispatch_pending
 from notifications.notices import deliver
-from notifications.outbox import next_due as next_send
+from notifications.outbox.context import DeliveryContext
+from notifications.outbox.rows import next_due as next_send
 from settings import Dispatch
 
 Send = Callable[[datetime], dict[str, int]]
 
 
 def escalate(
-    engine: Engine, *, now: datetime, ctx: EscalationContext, send: Send, batch_size: int = 200
+    engine: Engine, *, now: datetime, ctx: DeliveryContext, send: Send, batch_size: int = 200
 ) -> dict[str, int]:
     """The runbook: sweep everything due by `now`, then send; the counts of both."""
     totals = sweep(engine, now=now, ctx=ctx, batch_size=batch_size)
@@ -50,7 +50,7 @@ def escalate(
 
 
 def sweep(
-    engine: Engine, *, now: datetime, ctx: EscalationContext, batch_size: int
+    engine: Engine, *, now: datetime, ctx: DeliveryContext, batch_size: int
 ) -> dict[str, int]:
     """Escalate everything due by `now`, one transaction per batch (a lapse and the alerts it
     causes commit together), until nothing is left: the no-completion chain, then the

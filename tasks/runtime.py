@@ -22,7 +22,7 @@ from models.repo.sources import sync_sources
 from models.store.calendar_file import load_calendar
 from models.store.db import make_engine, session_scope, upgrade_database
 from models.store.presets import load_policy_file, load_preset
-from notifications.context import EscalationContext, build_context
+from notifications.outbox.context import DeliveryContext, build_context
 from settings import Settings, load_settings
 
 
@@ -47,7 +47,7 @@ class Runtime:
         return None if secret is None else secret.get_secret_value()
 
 
-def context_for(runtime: Runtime) -> EscalationContext:
+def context_for(runtime: Runtime) -> DeliveryContext:
     """What delivering notices needs beyond the tables (policy, routing, quiet hours, links)."""
     return build_context(runtime.settings, runtime.policy)
 

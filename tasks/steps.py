@@ -20,8 +20,8 @@ from models.repo.reports.store import attachment_ref
 from models.repo.steps import claim_steps, fail_step, finish_step
 from models.store.db import session_scope
 from models.store.tables import CaseStep
-from notifications.context import EscalationContext
 from notifications.notices import deliver
+from notifications.outbox.context import DeliveryContext
 from settings.faults import inject
 from tasks.reports.context import filler_for
 from tasks.reports.quick import build_quick
@@ -36,7 +36,7 @@ def claim(engine: Engine, *, case_id: int, now: datetime, failed: bool) -> list[
         return [(step.id, step.kind) for step in steps if step.id is not None]
 
 
-def perform_step(engine: Engine, ctx: EscalationContext, *, step_id: int, now: datetime) -> int:
+def perform_step(engine: Engine, ctx: DeliveryContext, *, step_id: int, now: datetime) -> int:
     """Deliver the step's notice to the outbox and mark it done; how many messages it queued."""
     with session_scope(engine) as session:
         step = session.get(CaseStep, step_id)

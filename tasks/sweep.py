@@ -1,27 +1,18 @@
 """The escalation runbook as Prefect tasks (thin wrappers over `tasks.escalation`): sweep and send
-(`escalate_due`, what the `sweep` flow and the pool's `escalate` runs do), send only
-(`dispatch_outbox`, what the `case` flow does after its steps), and how long until anything is
-due (a plain function: an escalation run asks it every poll)."""
+(`escalate_due`, what the `sweep` flow and the pool's `escalate` runs do), and how long until
+anything is due (a plain function: an escalation run asks it every poll). Sending alone, what the
+`case` flow does after its steps, is `tasks.outbox`."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from prefect import task
 
 from models.store.db import session_scope
-from tasks.escalation import dispatching, escalate, next_due
-from tasks.runtime import Runtime, context_for, prepare
-
-
-def _sending(runtime: Runtime) -> Any:
-    return dispatching(
-        runtime.engine,
-        channel_url=runtime.channel_url,
-        options=runtime.settings.dispatch,
-        language=runtime.settings.general.language,
-    )
+from tasks.escalation import escalate, next_due
+from tasks.outbox import sending
+from tasks.runtime import context_for, prepare
 
 
 @task(retries=2, retry_delay_seconds=[1, 5])
@@ -33,16 +24,9 @@ def escalate_due(at: datetime, config: str | None = None) -> dict[str, int]:
         runtime.engine,
         now=at,
         ctx=context_for(runtime),
-        send=_sending(runtime),
+        send=sending(runtime),
         batch_size=runtime.settings.sweep.batch_size,
     )
-
-
-@task(retries=2, retry_delay_seconds=[1, 5])
-def dispatch_outbox(at: datetime, config: str | None = None) -> dict[str, int]:
-    """One dispatch round: send everything due by `at`; failures stay for a later round."""
-    sent: dict[str, int] = _sending(prepare(config))(at)
-    return sent
 
 
 def seconds_until_due(at: datetime, config: str | None = None) -> float | None:

@@ -32,12 +32,12 @@ def run(config: str | None, request: ActionRequest) -> Change:
     if acted.change is not None:
         return acted.change
     if acted.kind == "forbidden":
-        raise Forbidden(acted.refused)
+        raise Forbidden(acted.refused, next_step=acted.next_step)
     if acted.kind == "not_found":
         raise CaseNotFound(acted.refused)
     if acted.kind == "used":
         raise LinkRefused("used", acted.refused, request.link)
-    raise CaseError(acted.refused)
+    raise CaseError(acted.refused, next_step=acted.next_step)
 
 
 def outcome(runtime: Runtime, change: Change, carried: dict[str, Any]) -> dict[str, Any]:

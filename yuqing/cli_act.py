@@ -92,7 +92,7 @@ def through_serve(data_dir: Path, asked: dict[str, Any]) -> dict[str, Any] | Non
 
     from deployments.serve_record import serve_alive
     from models.repo.access import Forbidden
-    from models.repo.cases import CaseError, CaseNotFound
+    from models.repo.cases import CaseError, CaseNotFound, NextStep
 
     serve = serve_alive(data_dir)
     if serve is None or not serve.console or not serve.act_token:
@@ -109,9 +109,15 @@ def through_serve(data_dir: Path, asked: dict[str, Any]) -> dict[str, Any] | Non
     refused = {"forbidden": Forbidden, "not_found": CaseNotFound, "refused": CaseError}
     try:
         kind, detail = answer.json()["kind"], answer.json()["detail"]
+        step = answer.json().get("next_step")
+        next_step = (
+            None
+            if step is None
+            else NextStep(step["action"], step["case_id"], tuple((n, v) for n, v in step["fields"]))
+        )
     except (ValueError, KeyError, TypeError):
         return None  # not serve's answer (an older serve, a proxy): act here
-    raise refused.get(kind, CaseError)(detail)
+    raise refused.get(kind, CaseError)(detail, next_step=next_step)
 
 
 def _here(runtime: Runtime, config: str | None, asked: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    from models.repo.cases import NextStep
     from tasks.runtime import Runtime
 
 console = Console(highlight=False, soft_wrap=True)
@@ -92,7 +93,7 @@ def refusal(exc: BaseException) -> list[str] | None:
     if _is(exc, "settings.base", "SettingsError"):
         return [f"[red]配置错误[/red] {shown(problem)}" for problem in exc.problems]  # type: ignore[attr-defined]
     if _is(exc, "models.repo.access", "Forbidden"):  # not this person's to do (the catalogue)
-        return [f"[red]无权办理[/red] {shown(str(exc))}"]
+        return [f"[red]无权办理[/red] {shown(str(exc))}", *_hint(exc)]
     refused = (
         _is(exc, "models.repo.cases", "CaseError")
         or _is(exc, "models.policy.errors", "PolicyError")
@@ -100,12 +101,36 @@ def refusal(exc: BaseException) -> list[str] | None:
         or _is(exc, "notifications.links", "LinkRefused")
     )
     if refused:
-        return [f"[red]无法执行[/red] {shown(str(exc))}"]
+        return [f"[red]无法执行[/red] {shown(str(exc))}", *_hint(exc)]
     if _is(exc, "sqlalchemy.exc", "OperationalError", "ArgumentError"):
         from models.store.outages import database_unreachable
 
         return [f"[red]无法执行[/red] {shown(database_unreachable(exc))}"]
     return None
+
+
+# A form field's option where it is not `--name` (the units of 快报, 研判 and 下发 repeat `--unit`).
+OPTIONS = {"units": "--unit"}
+
+
+def _hint(exc: BaseException) -> list[str]:
+    """The refusal's next step (`models.repo.cases.NextStep`) as the command to run, or the
+    option to add to this one."""
+    step = getattr(exc, "next_step", None)
+    return [] if step is None else [f"  命令：{shown(command_hint(step))}"]
+
+
+def command_hint(step: NextStep) -> str:
+    """`yuqing case VERB CASE --field value…` for another action; the options for a field of
+    this one (any one of them)."""
+    options = [
+        " ".join([OPTIONS.get(name, "--" + name.replace("_", "-")), value or "…"])
+        for name, value in step.fields
+    ]
+    if step.action is None:
+        return "加上 " + " 或 ".join(options)
+    verb = ["yuqing", "case", step.action.replace("_", "-"), str(step.case_id or "")]
+    return " ".join([*filter(None, verb), *options])
 
 
 @contextmanager

@@ -1,8 +1,8 @@
 """Exponential back-off for console sign-in, as pure functions: after `free` failed attempts an
 account (or a client address) must wait before its next try, twice as long after each further
-failure, up to a cap. The web front counts the failures (`models.repo.signins`) and asks here
-when the next try is allowed; the answer needs no password check, so a throttled attempt costs
-no scrypt. Standard library only."""
+failure, up to a cap. The web front counts the failures (`models.repo.console.signins`) and
+asks here when the next try is allowed; the answer needs no password check, so a throttled
+attempt costs no scrypt. Standard library only."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from models.policy.states import ObligationStatus
 from models.repo.access import Forbidden, case_facts, check, obligation_facts, request_facts
 from models.repo.action_form import Acting, request_id
 from models.repo.blackout import hold
-from models.repo.cases import CaseError, find_obligation, get_case
+from models.repo.cases import CaseError, NextStep, find_obligation, get_case
 from models.repo.changes import Change
 from models.repo.performers import PERFORMERS
 from models.repo.requests import pending_request
@@ -41,7 +41,10 @@ def perform(session: Session, name: str, acting: Acting, standing: Standing | No
     spec = spec_of(name)
     if standing is None:
         if spec.identified:
-            raise Forbidden(f"{spec.label}须注明办理人：请用 --by 指明人员编号或姓名")
+            raise Forbidden(
+                f"{spec.label}须注明办理人：请指明人员编号或姓名",
+                next_step=NextStep(fields=(("by", None),)),
+            )
     else:
         acting = permitted(session, spec, acting, standing)
     change = PERFORMERS[name](session, acting)

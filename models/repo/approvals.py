@@ -6,6 +6,7 @@ The requester is a real person in the directory; the change happens only on appr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from models.policy.wording import deadline_text
 from models.repo.cases import CaseError, find_obligation, get_case, require_open
 from models.repo.changes import Change
 from models.repo.requests import no_pending, open_request, person_of
-from models.repo.stages import regrade_target
+from models.repo.upgrade import regrade_target
 from models.store.tables import ApprovalRequest, Case, Obligation
 
 
@@ -101,10 +102,7 @@ def request_extension(
         raise CaseError("缺少字段 reason（延期理由）")
     requester = person_of(session, actor, field="申请人")
     case = get_case(session, case_id)
-    obligation = find_obligation(session, case_id=case_id, key=obligation_key)
-    require_open(obligation)
-    if until <= at:
-        raise CaseError(f"字段 until（延至）须晚于现在：{_local(until, policy)}")
+    obligation = _extendable(session, case_id, obligation_key, at=at, until=until, policy=policy)
     _extended(policy, calendar, case, obligation, until, requester.id, reason, approver="?")
     was = _local(obligation.due_at, policy)
     summary = f"{obligation.title} 延至 {_local(until, policy)}（原截止 {was}）"
@@ -120,13 +118,19 @@ def request_extension(
         summary=summary,
         obligation_id=obligation.id,
     )
-    return Change(
-        change.case_id,
-        change.message,
-        {**change.data, "obligation": obligation_key, "until": until},
-        change.notices,
-        obligation_key,
-    )
+    data = {**change.data, "obligation": obligation_key, "until": until}
+    return replace(change, data=data, obligation_key=obligation_key)
+
+
+def _extendable(
+    session: Session, case_id: int, key: str, *, at: datetime, until: datetime, policy: Policy
+) -> Obligation:
+    """The open obligation to extend, to a time after now."""
+    obligation = find_obligation(session, case_id=case_id, key=key)
+    require_open(obligation)
+    if until <= at:
+        raise CaseError(f"字段 until（延至）须晚于现在：{_local(until, policy)}")
+    return obligation
 
 
 def _extended(

@@ -22,11 +22,11 @@ from models.policy.notices import Notice, NoticeKind
 from models.policy.permissions import role_names
 from models.policy.policy import OUTSIDE_ROLES
 from models.policy.states import ApprovalKind
-from models.repo.cases import CaseError, get_case
+from models.repo.cases import CaseError, NextStep, get_case
 from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.repo.requests import open_request, person_of
-from models.repo.stages import respond as publish
+from models.repo.stages import move
 from models.store.tables import ApprovalRequest
 
 HELD_KINDS = frozenset(
@@ -57,8 +57,9 @@ def respond(
 ) -> Change:
     """回应发布; in a blackout, a request for consent instead (the reply as asked)."""
     if not blackout:
-        return publish(
+        return move(
             session,
+            "respond",
             case_id=case_id,
             actor=actor,
             at=at,
@@ -68,6 +69,22 @@ def respond(
             text=text,
         )
     values = validated(spec("respond").fields, {"url": url, "text": text})
+    return _ask_release(
+        session, case_id, values, actor=actor, at=at, policy=policy, period=blackout
+    )
+
+
+def _ask_release(
+    session: Session,
+    case_id: int,
+    values: dict[str, str],
+    *,
+    actor: str,
+    at: datetime,
+    policy: Policy,
+    period: str,
+) -> Change:
+    """In a blackout the reply waits for consent: a release request carrying it as asked."""
     case = get_case(session, case_id)
     policy.template.target(case.stage, StageEvent.respond)  # refuses a reply out of turn
     requester = person_of(session, actor, field="申请人")
@@ -78,8 +95,8 @@ def respond(
         requester=requester,
         at=at,
         policy=policy,
-        reason=f"静默期“{blackout}”：{WHY}",
-        payload={"respond": values, "period": blackout},
+        reason=f"静默期“{period}”：{WHY}",
+        payload={"respond": values, "period": period},
         summary=f"静默期发布回应：{values['url']}"
         + (f"（{values['text'][:200]}）" if "text" in values else ""),
     )
@@ -105,7 +122,10 @@ def hold(
         return change
     requester = find_person(session, actor)
     if requester is None:
-        raise CaseError(f"静默期“{blackout}”：发往外部单位的通知须经审批，请用 --by 注明办理人")
+        raise CaseError(
+            f"静默期“{blackout}”：发往外部单位的通知须经审批，请注明办理人",
+            next_step=NextStep(fields=(("by", None),)),
+        )
     roles = role_names(dict.fromkeys(r for n in held for r in n.roles))
     asked = open_request(
         session,
@@ -137,8 +157,9 @@ def release_approved(
     mark = {RELEASED: request.id}
     if "respond" in request.payload:
         asked = request.payload["respond"]
-        done = publish(
+        done = move(
             session,
+            "respond",
             case_id=request.case_id,
             actor=request.requested_by,
             at=at,

@@ -1,38 +1,43 @@
-"""Repository functions for cases: open a case with its obligations, append to its timeline,
-find an obligation, and read cases back for the CLI and the console. Keyword-only
+"""Repository functions for cases: the refusals (in domain words, with the next step the front
+door words as its own command), append to a case's timeline, find an obligation, and read cases
+back for the CLI and the console (opening a case is `models.repo.opening`). Keyword-only
 functions over a Session; the caller owns the transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models.policy import (
-    Anchor,
-    ObligationRule,
-    Policy,
-    Stage,
-    UnknownCalendarYear,
-    WorkCalendar,
-    due_at,
-    due_at_provisional,
-    initial_obligations,
-    reminder_at,
-)
 from models.policy.forms import MAX_ID
 from models.policy.states import EventKind, ObligationStatus
-from models.policy.wording import deadline_text
 from models.store.tables import Case, CaseEvent, Item, Obligation, Person
 
 ORIGIN = "origin"  # the session.info key of the action's origin (see `add_event`)
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """What a refused person can do instead, in the catalogue's terms: another action on the case
+    (`action`, its catalogue name) with some of its fields, or — no action — a field of the
+    refused action that must be filled (one of `fields`). A value of None is left for the person
+    to give. The front door words it: the CLI as a command, the console as its forms."""
+
+    action: str | None = None
+    case_id: int | None = None
+    fields: tuple[tuple[str, str | None], ...] = ()
+
+
 class CaseError(Exception):
-    """A request about a case that cannot be carried out; the message is for office staff."""
+    """A request about a case that cannot be carried out; the message is for office staff, in
+    domain words, with the `next_step` it suggests if any."""
+
+    def __init__(self, message: str, *, next_step: NextStep | None = None) -> None:
+        super().__init__(message)
+        self.next_step = next_step
 
 
 class CaseNotFound(CaseError):
@@ -79,158 +84,6 @@ def who(session: Session, actor: str | None) -> str:
         return "命令行"
     person = session.get(Person, actor)
     return person.name if person is not None else actor
-
-
-def open_case(
-    session: Session,
-    *,
-    title: str,
-    grade: str,
-    policy: Policy,
-    calendar: WorkCalendar,
-    discovered_at: datetime,
-    occurred_at: datetime | None = None,
-    posted_at: datetime | None = None,
-    topic_id: str | None = None,
-    category: str | None = None,
-    reason: str = "",
-) -> Case:
-    """Open a case at `discovered_at` with every obligation that registration starts."""
-    level = policy.scheme.level(grade)
-    case = Case(
-        title=title,
-        stage=Stage.detected,
-        grade=level.id,
-        policy_id=policy.id,
-        topic_id=topic_id,
-        category=category,
-        discovered_at=discovered_at,
-        occurred_at=occurred_at,
-        posted_at=posted_at,
-        created_at=discovered_at,
-        updated_at=discovered_at,
-    )
-    session.add(case)
-    session.flush()
-    assert case.id is not None
-    add_event(
-        session,
-        case_id=case.id,
-        kind=EventKind.OPENED,
-        at=discovered_at,
-        message=f"立案：{title}（{level.label}）{reason}",
-        data={"grade": level.id, "policy": policy.id},
-    )
-    anchors = registration_anchors(case)
-    tz = ZoneInfo(policy.timezone)
-    for key in initial_obligations(policy, level.id):
-        rule = policy.rule(level.id, key)
-        open_obligation(
-            session,
-            case=case,
-            rule_key=key,
-            policy=policy,
-            anchor_at=anchors[rule.anchor],
-            calendar=calendar,
-            tz=tz,
-        )
-    return case
-
-
-def registration_anchors(case: Case) -> dict[Anchor, datetime]:
-    """The anchor times a case has from the moment it is registered: the event (舆情发生) is
-    its own time, else the post's; the post (网民发帖) its own, else the event's; either unknown
-    is the discovery. Neither is ever later than the discovery (a sender's clock running fast
-    must not push a deadline back)."""
-    found = case.discovered_at
-    occurred = min(case.occurred_at or case.posted_at or found, found)
-    posted = min(case.posted_at or case.occurred_at or found, found)
-    return {Anchor.discovery: found, Anchor.occurrence: occurred, Anchor.post_time: posted}
-
-
-def open_obligation(
-    session: Session,
-    *,
-    case: Case,
-    rule_key: str,
-    policy: Policy,
-    anchor_at: datetime,
-    calendar: WorkCalendar,
-    tz: ZoneInfo,
-    note_opening: bool = True,
-) -> Obligation:
-    """Create the obligation of the grade's rule `rule_key` and its deadline (see `open_rule`).
-    `note_opening=False` when the timeline already has its opening (a lost row re-created)."""
-    rule = policy.rule(case.grade, rule_key)
-    return open_rule(
-        session,
-        case=case,
-        rule=rule,
-        policy=policy,
-        anchor_at=anchor_at,
-        calendar=calendar,
-        tz=tz,
-        note_opening=note_opening,
-    )
-
-
-def open_rule(
-    session: Session,
-    *,
-    case: Case,
-    rule: ObligationRule,
-    policy: Policy,
-    anchor_at: datetime,
-    calendar: WorkCalendar,
-    tz: ZoneInfo,
-    key: str | None = None,
-    title: str | None = None,
-    assignee: str | None = None,
-    note_opening: bool = True,
-) -> Obligation:
-    """Create an obligation of `rule` (under `key` and `title` for a further instance, held by
-    `assignee` when given) with its deadline; a year the calendar lacks gives a provisional
-    one."""
-    assert case.id is not None
-    try:
-        due = due_at(rule, anchor_at, calendar=calendar, tz=tz, closing_time=policy.closing_time)
-    except UnknownCalendarYear:
-        due = due_at_provisional(
-            rule, anchor_at, calendar=calendar, tz=tz, closing_time=policy.closing_time
-        )
-    obligation = Obligation(
-        case_id=case.id,
-        key=key or rule.key,
-        title=title or rule.title,
-        owner_role=rule.owner_role,
-        anchor=rule.anchor.value,
-        anchor_at=anchor_at,
-        clock=rule.clock.value,
-        due_at=due.at,
-        provisional=due.provisional,
-        # The first check is the owner's reminder (75% of the window), then the due time.
-        next_check_at=reminder_at(anchor_at, due.at, policy.escalation_for(case.grade)),
-        assignee_id=assignee,
-    )
-    session.add(obligation)
-    if not note_opening:
-        return obligation
-    local_due = deadline_text(due.at, tz)
-    note = "（暂定：该年度节假日安排未知）" if due.provisional else ""
-    add_event(
-        session,
-        case_id=case.id,
-        kind=EventKind.OBLIGATION_OPENED,
-        at=anchor_at,
-        message=f"开始计时：{obligation.title}，{rule.describe()}，截止 {local_due}{note}",
-        data={
-            "obligation": obligation.key,
-            "due_at": due.at.isoformat(),
-            "provisional": due.provisional,
-            "source": rule.source,
-        },
-    )
-    return obligation
 
 
 def get_case(session: Session, case_id: int) -> Case:

@@ -16,8 +16,9 @@ from models.parse.entries import FeedItem
 from models.parse.topics import Topic
 from models.policy import IllegalTransition, Policy, PolicyError, WorkCalendar
 from models.policy.states import EventKind
-from models.repo.cases import add_event, get_case, open_case
+from models.repo.cases import add_event, get_case
 from models.repo.lifecycle import advance
+from models.repo.opening import open_case
 from models.store.tables import Case, Item
 
 

@@ -19,12 +19,13 @@ from models.policy.forms import validated
 from models.policy.notices import Notice
 from models.policy.states import Category, category_label
 from models.repo.approvals import request_downgrade
-from models.repo.cases import CaseError, get_case
+from models.repo.cases import CaseError, NextStep, get_case
 from models.repo.changes import Change
 from models.repo.corrected import record_correction
 from models.repo.directory import internal_unit
-from models.repo.lifecycle import regrade
 from models.repo.playbooks import apply_category
+from models.repo.regrade import regrade
+from models.repo.stages import Move
 from models.repo.unit_sheets import added_unit_sheets, dispatched, retire_replaced
 from models.store.tables import Unit
 
@@ -49,36 +50,47 @@ def units(
         raise CaseError(f"案件 {case_id} 已办结")
     before = list(case.units)
     after = _new_units(session, before, add, remove)
-    lead = lead or (case.lead_unit_id if case.lead_unit_id in after else after[0])
+    lead = _lead_first(after, lead or (case.lead_unit_id if case.lead_unit_id in after else None))
+    if after == before and lead == case.lead_unit_id:
+        raise CaseError(
+            "责任单位没有变化：请指明增加、撤下的责任单位或牵头单位",
+            next_step=NextStep(fields=(("add", None), ("remove", None), ("lead", None))),
+        )
+    case.units, case.lead_unit_id = after, lead
+    session.add(case)
+    names = (_names(session, before), _names(session, after))
+    why = values["reason"]
+    record_correction(
+        session, case_id=case_id, kind="units", change=names, reason=why, by=actor, at=at
+    )
+    added = [u for u in after if u not in before]
+    m = Move(session, case_id, actor, at, policy, calendar)
+    notices = _tell_added(m, added, replaced=not set(before) & set(after))
+    data = {"case_id": case_id, "units": after, "lead": lead, "added": added, "told": len(notices)}
+    return Change(
+        case_id, f"已调整责任单位：案件 {case_id} {names[0]} → {names[1]}", data, tuple(notices)
+    )
+
+
+def _lead_first(after: list[str], lead: str | None) -> str:
+    """The lead unit (by default the first) moved to the front; it must be one of `after`."""
+    lead = lead or after[0]
     if lead not in after:
         raise CaseError(f"字段 lead（牵头单位）：{lead!r} 须是调整后的责任单位之一")
     after.remove(lead)
     after.insert(0, lead)
-    if after == before and lead == case.lead_unit_id:
-        raise CaseError("责任单位没有变化：请用 --add、--remove 或 --lead 指明调整")
-    case.units, case.lead_unit_id = after, lead
-    session.add(case)
-    names = (_names(session, before), _names(session, after))
-    record_correction(
-        session,
-        case_id=case_id,
-        kind="units",
-        change=names,
-        reason=values["reason"],
-        by=actor,
-        at=at,
-    )
-    added = [u for u in after if u not in before]
-    notices: list[Notice] = []
-    if added and dispatched(session, case_id):
-        if not set(before) & set(after):  # 更换: the replaced units' deadlines end
-            retire_replaced(session, case_id=case_id, actor=actor, at=at)
-        notices = added_unit_sheets(
-            session, case_id=case_id, units=added, at=at, policy=policy, calendar=calendar
-        )
-    data = {"case_id": case_id, "units": after, "lead": lead, "added": added, "told": len(notices)}
-    return Change(
-        case_id, f"已调整责任单位：案件 {case_id} {names[0]} → {names[1]}", data, tuple(notices)
+    return lead
+
+
+def _tell_added(m: Move, added: list[str], *, replaced: bool) -> list[Notice]:
+    """Once the contact sheet has gone out, the added units get their own (and on 更换 the
+    replaced units' deadlines end)."""
+    if not added or not dispatched(m.session, m.case_id):
+        return []
+    if replaced:
+        retire_replaced(m.session, case_id=m.case_id, actor=m.actor, at=m.at)
+    return added_unit_sheets(
+        m.session, case_id=m.case_id, units=added, at=m.at, policy=m.policy, calendar=m.calendar
     )
 
 
@@ -190,24 +202,30 @@ def _grade(
         )
         said = f"等级下调至{wanted.label}须经审批（{asked.message}）"
         return list(asked.notices), said, {"request_id": asked.data["request_id"]}
+    m = Move(session, case_id, actor, at, policy, calendar)
+    notices = _raise_grade(m, wanted.id, (now.label, wanted.label), reason=values["reason"])
+    return notices, f"等级 {now.label} → {wanted.label}", {}
+
+
+def _raise_grade(m: Move, grade: str, labels: tuple[str, str], *, reason: str) -> list[Notice]:
+    """A higher grade at once (deadlines shorten, the chain's first level told), corrected."""
     _, notices = regrade(
-        session,
-        case_id=case_id,
-        grade=wanted.id,
-        actor=actor,
-        reason=reason,
-        at=at,
-        policy=policy,
-        calendar=calendar,
+        m.session,
+        case_id=m.case_id,
+        grade=grade,
+        actor=m.actor,
+        reason=f"更正：{reason}",
+        at=m.at,
+        policy=m.policy,
+        calendar=m.calendar,
     )
-    labels = (now.label, wanted.label)
     record_correction(
-        session,
-        case_id=case_id,
+        m.session,
+        case_id=m.case_id,
         kind="grade",
         change=labels,
-        reason=values["reason"],
-        by=actor,
-        at=at,
+        reason=reason,
+        by=m.actor,
+        at=m.at,
     )
-    return notices, f"等级 {now.label} → {wanted.label}", {}
+    return notices

@@ -21,10 +21,12 @@ from models.repo.blackout import release_approved
 from models.repo.cases import CaseError, add_event, get_case
 from models.repo.changes import Change
 from models.repo.corrected import record_correction
-from models.repo.lifecycle import advance, regrade, stage_notices
+from models.repo.lifecycle import advance
 from models.repo.plans import plan_approved
+from models.repo.regrade import regrade
 from models.repo.requests import decide_once, pending_request, person_of
 from models.repo.rewind import rewind_approved
+from models.repo.stage_notices import stage_notices
 from models.store.tables import ApprovalRequest, Person
 
 
@@ -46,6 +48,35 @@ def decide(
     `models.repo.acting` before); on approval the change it asks for happens."""
     request = pending_request(session, case_id=case_id, request_id=request_id, kind=kind)
     assert request.id is not None
+    person = _decider(session, request, decider, approve=approve, note=note)
+    status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+    decide_once(session, request.id, status=status, decider=person.id, at=at, note=note.strip())
+    notices: list[Notice] = []
+    if approve:
+        notices += _carry_out(
+            session, request, decider=person.id, at=at, policy=policy, calendar=calendar
+        )
+    notices.append(_recorded(session, request, person, status, note=note.strip(), at=at))
+    result = "批准" if approve else "退回"
+    return Change(
+        case_id,
+        f"已{result}{APPROVAL_LABELS[request.kind]}申请 {request.id}：案件 {case_id}",
+        {
+            "case_id": case_id,
+            "request_id": request.id,
+            "kind": request.kind.value,
+            "status": status.value,
+            "stage": get_case(session, case_id).stage.value,
+        },
+        tuple(notices),
+    )
+
+
+def _decider(
+    session: Session, request: ApprovalRequest, decider: str, *, approve: bool, note: str
+) -> Person:
+    """Who decides: a request still pending, never decided by its requester; a rejection says
+    why."""
     label = APPROVAL_LABELS[request.kind]
     if request.status != ApprovalStatus.PENDING:
         done = "批准" if request.status == ApprovalStatus.APPROVED else "退回"
@@ -56,47 +87,39 @@ def decide(
         raise CaseError(f"{label}申请 {request.id} 不能由申请人 {person.name} 本人审批")
     if not approve and not note.strip():
         raise CaseError("缺少字段 reason（退回理由）")
-    status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-    decide_once(session, request.id, status=status, decider=person.id, at=at, note=note.strip())
-    notices: list[Notice] = []
-    result = "批准" if approve else "退回"
-    if approve:
-        notices += _carry_out(
-            session, request, decider=person.id, at=at, policy=policy, calendar=calendar
-        )
+    return person
+
+
+def _recorded(
+    session: Session,
+    request: ApprovalRequest,
+    person: Person,
+    status: ApprovalStatus,
+    *,
+    note: str,
+    at: datetime,
+) -> Notice:
+    """The decision on the timeline, and the notice telling the requester."""
+    label = APPROVAL_LABELS[request.kind]
+    result = "批准" if status == ApprovalStatus.APPROVED else "退回"
     entry = add_event(
         session,
-        case_id=case_id,
+        case_id=request.case_id,
         kind=EventKind.APPROVAL_DECIDED,
         at=at,
         actor=person.id,
-        message=f"{person.name} {result}{label}申请 {request.id}"
-        + (f"：{note.strip()}" if note.strip() else ""),
+        message=f"{person.name} {result}{label}申请 {request.id}" + (f"：{note}" if note else ""),
         data={"request": request.id, "kind": request.kind.value, "status": status.value},
     )
     session.flush()
     assert entry is not None and entry.id is not None
-    notices.append(
-        Notice(
-            kind=NoticeKind.DECISION,
-            occasion=f"decision{request.id}",
-            headline=f"{label}申请 {request.id} 已{result}（{person.name}）",
-            case_id=case_id,
-            people=(request.requested_by,),
-            lines=(f"意见：{note.strip()}",) if note.strip() else (),
-        )
-    )
-    return Change(
-        case_id,
-        f"已{result}{label}申请 {request.id}：案件 {case_id}",
-        {
-            "case_id": case_id,
-            "request_id": request.id,
-            "kind": request.kind.value,
-            "status": status.value,
-            "stage": get_case(session, case_id).stage.value,
-        },
-        tuple(notices),
+    return Notice(
+        kind=NoticeKind.DECISION,
+        occasion=f"decision{request.id}",
+        headline=f"{label}申请 {request.id} 已{result}（{person.name}）",
+        case_id=request.case_id,
+        people=(request.requested_by,),
+        lines=(f"意见：{note}",) if note else (),
     )
 
 

@@ -161,8 +161,3 @@ def internal_unit(session: Session, unit_id: str) -> Unit | None:
     """A unit of the organisation (not an outside body) by id, else None."""
     unit = session.get(Unit, unit_id)
     return unit if unit is not None and not unit.external else None
-
-
-def person_channels(session: Session, person_id: str) -> list[str]:
-    person = session.get(Person, person_id)
-    return list(person.channels) if person else []

@@ -16,12 +16,13 @@ from sqlmodel import Session, col, select
 from models.policy import Policy, StageEvent, WorkCalendar
 from models.policy.notices import Notice, NoticeKind
 from models.policy.states import EventKind
-from models.repo.cases import CaseError, case_items, get_case, who
+from models.repo.cases import CaseError, NextStep, case_items, get_case, who
 from models.repo.changes import Change
 from models.repo.instances import meet
-from models.repo.lifecycle import is_legal, quick_report_lines
+from models.repo.lifecycle import is_legal
 from models.repo.reported import Reported, record_report, reports_made
-from models.repo.stages import report as first_report
+from models.repo.stage_notices import quick_report_lines
+from models.repo.stages import move
 from models.store.tables import CaseEvent
 
 SHOWN = frozenset(
@@ -51,8 +52,9 @@ def report(
     case = get_case(session, case_id)
     made = reports_made(session, case_id)
     if is_legal(policy, case, StageEvent.report):
-        staged = first_report(
+        staged = move(
             session,
+            "report",
             case_id=case_id,
             actor=actor,
             at=at,
@@ -65,7 +67,10 @@ def report(
         if case.closed_at is not None:
             raise CaseError(f"案件 {case_id} 已办结，不再续报；如舆情反复，请先重新打开")
         if units and case.units:
-            raise CaseError("字段 units：续报不改变责任单位，请用 yuqing case units 调整")
+            raise CaseError(
+                "字段 units：续报不改变责任单位，请另行调整责任单位",
+                next_step=NextStep("units", case_id),
+            )
         staged = None
     return _reported(session, case_id, made, staged, actor=actor, at=at, policy=policy, text=text)
 
@@ -102,16 +107,32 @@ def _reported(
         notice = staged.notices[0]
         notice = replace(notice, extra={**notice.extra, "ordinal": 1})
     else:
-        changes = changes_since(session, case_id, made[-1].at if made else None)
-        notice = _notice(
-            session, case_id, ordinal, roles, changes, actor=actor, text=text, policy=policy
-        )
-        notice = replace(notice, occasion=f"report{ordinal}@{entry}")
+        since = made[-1].at if made else None
+        notice = _further(session, case_id, ordinal, roles, since, entry, actor, text, policy)
     data = {"case_id": case_id, "ordinal": ordinal, "stage": case.stage.value, "met": met}
     message = f"已报送{name}：案件 {case_id}（{len(roles)} 类报送对象）"
     if staged is not None:
         message, data = staged.message, {**staged.data, **data}
     return Change(case_id, message, data, (notice,))
+
+
+def _further(
+    session: Session,
+    case_id: int,
+    ordinal: int,
+    roles: tuple[str, ...],
+    since: datetime | None,
+    entry: int,
+    actor: str,
+    text: str,
+    policy: Policy,
+) -> Notice:
+    """The 续报's notice: what changed since the last report, keyed by its timeline entry."""
+    changes = changes_since(session, case_id, since)
+    notice = _notice(
+        session, case_id, ordinal, roles, changes, actor=actor, text=text, policy=policy
+    )
+    return replace(notice, occasion=f"report{ordinal}@{entry}")
 
 
 def _notice(

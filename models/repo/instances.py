@@ -14,7 +14,8 @@ from sqlmodel import Session, col, or_, select
 from models.policy import ObligationRule, Policy, PolicyError, StageEvent, WorkCalendar
 from models.policy.policy import INSTANCE, base_key
 from models.policy.states import EventKind, ObligationStatus
-from models.repo.cases import add_event, get_case, open_rule, who
+from models.repo.cases import add_event, get_case, who
+from models.repo.opening import open_rule
 from models.store.tables import Obligation
 
 

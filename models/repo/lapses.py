@@ -3,7 +3,7 @@ check has come. It claims a batch (locked rows that another sweeper holds are sk
 PostgreSQL), fires the reminders and the chain levels that came due (a late sweep catches up on
 every one) or holds 三级 reminders through quiet hours, moves the levels with compare-and-set
 (`models.repo.levels`), records each lapse on the case timeline with its accountability record
-(`models.repo.reports.accountability`), and returns the notices the batch causes; it never queues or
+(`models.repo.lapse_records`), and returns the notices the batch causes; it never queues or
 sends. Set-based: the levels move in one statement, the timeline entries and the accountability
 records are inserted in one each."""
 
@@ -12,31 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from models.policy import Policy
-from models.policy.catalogue import ALERT_LINKS
 from models.policy.escalation import (
-    LapseStep,
     ObligationPlan,
     QuietHours,
     plan_obligation,
     quiet_until,
-    reminder_at,
 )
-from models.policy.notices import Notice, NoticeKind
-from models.policy.policy import EscalationRule
+from models.policy.notices import Notice
 from models.policy.routing import Routing
-from models.policy.states import Chain, EventKind, ObligationStatus
-from models.policy.wording import late_text
-from models.repo.directory import Directory, load_directory
-from models.repo.levels import Move, advance_levels, chain_people, level_roles
-from models.repo.reports.accountability import lapse_record
-from models.store.tables import AccountabilityRecord, Case, CaseEvent, Obligation
+from models.policy.states import ObligationStatus
+from models.repo.directory import load_directory
+from models.repo.lapse_records import LapseRecords, fire_level, hold, reminder
+from models.repo.levels import Move, advance_levels
+from models.store.tables import Case, Obligation
 
 
 @dataclass
@@ -83,42 +76,63 @@ def escalate_due(
     case_ids = {o.case_id for o in obligations}
     cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(case_ids)))}
     directory = load_directory(session)
-    planned: list[tuple[Case, Obligation, ObligationPlan]] = []
-    records = _Records()
-    for obligation in obligations:
-        case = cases[obligation.case_id]
-        plan = _plan(case, obligation, now, policy, quiet)
-        if plan.held_until is not None:
-            sweep.held += 1
-            _hold(records, case, obligation, until=plan.held_until, now=now, tz=policy.timezone)
-        elif not (plan.remind or plan.reminder_superseded or plan.steps):
-            obligation.next_check_at = plan.next_check_at  # woken early: look again later
-            session.add(obligation)
-        else:
-            planned.append((case, obligation, plan))
-    moves = [
-        Move(
-            obligation,
-            to_level=plan.steps[-1].level if plan.steps else obligation.level,
-            next_check_at=plan.next_check_at,
-            reminded_at=now if (plan.remind or plan.reminder_superseded) else None,
-        )
-        for _, obligation, plan in planned
-    ]
-    moved = advance_levels(session, moves)
+    records = LapseRecords()
+    planned = _triage(session, sweep, records, obligations, cases, now, policy, quiet)
+    moved = advance_levels(
+        session, [_move(obligation, plan, now) for _, obligation, plan in planned]
+    )
     for case, obligation, plan in planned:
         if obligation.id not in moved:
             continue  # another sweeper fired it
         rule = policy.escalation_for(case.grade)
         if plan.remind:
             sweep.reminders += 1
-            sweep.notices.append(_reminder(records, case, obligation, now, rule))
+            sweep.notices.append(reminder(records, case, obligation, now, rule))
         for step in plan.steps:
             sweep.levels_fired += 1
-            notice = _fire_level(records, case, obligation, step, now, policy, routing, directory)
+            notice = fire_level(records, case, obligation, step, now, policy, routing, directory)
             sweep.notices.append(notice)
     records.insert(session)
     return sweep
+
+
+Planned = list[tuple[Case, Obligation, ObligationPlan]]
+
+
+def _triage(
+    session: Session,
+    sweep: Sweep,
+    records: LapseRecords,
+    obligations: Sequence[Obligation],
+    cases: dict[int | None, Case],
+    now: datetime,
+    policy: Policy,
+    quiet: QuietHours | None,
+) -> Planned:
+    """Each claimed obligation held through quiet hours, looked at again later (woken early), or
+    planned: its reminder and the levels that came due."""
+    planned: Planned = []
+    for obligation in obligations:
+        case = cases[obligation.case_id]
+        plan = _plan(case, obligation, now, policy, quiet)
+        if plan.held_until is not None:
+            sweep.held += 1
+            hold(records, case, obligation, until=plan.held_until, now=now, tz=policy.timezone)
+        elif not (plan.remind or plan.reminder_superseded or plan.steps):
+            obligation.next_check_at = plan.next_check_at  # woken early: look again later
+            session.add(obligation)
+        else:
+            planned.append((case, obligation, plan))
+    return planned
+
+
+def _move(obligation: Obligation, plan: ObligationPlan, now: datetime) -> Move:
+    return Move(
+        obligation,
+        to_level=plan.steps[-1].level if plan.steps else obligation.level,
+        next_check_at=plan.next_check_at,
+        reminded_at=now if (plan.remind or plan.reminder_superseded) else None,
+    )
 
 
 def _plan(
@@ -135,149 +149,3 @@ def _plan(
         now=now,
         held_until=quiet_until(now, quiet, grade=grade, tz=ZoneInfo(policy.timezone)),
     )
-
-
-@dataclass
-class _Records:
-    """What a sweep batch writes besides the levels: timeline entries and accountability
-    records, in order, inserted together once the batch is planned."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    accountability: list[dict[str, Any]] = field(default_factory=list)
-
-    def event(
-        self, case_id: int | None, kind: EventKind, at: datetime, message: str, data: dict[str, Any]
-    ) -> None:
-        self.events.append(
-            {
-                "case_id": case_id,
-                "at": at,
-                "kind": kind,
-                "actor": "system",
-                "message": message,
-                "data": data,
-            }
-        )
-
-    def insert(self, session: Session) -> None:
-        session.flush()  # whatever the session holds comes first on the timeline
-        if self.events:
-            session.execute(insert(CaseEvent.__table__), self.events)  # type: ignore[attr-defined]
-        if self.accountability:
-            table = AccountabilityRecord.__table__  # type: ignore[attr-defined]
-            session.execute(insert(table), self.accountability)
-
-
-def _reminder(
-    records: _Records, case: Case, obligation: Obligation, now: datetime, rule: EscalationRule
-) -> Notice:
-    assert case.id is not None
-    records.event(
-        case.id,
-        EventKind.REMINDER_DUE,
-        now,
-        f"{obligation.title}即将到期（截止前提醒）",
-        {
-            "obligation": obligation.key,
-            "reminder_at": reminder_at(obligation.anchor_at, obligation.due_at, rule).isoformat(),
-        },
-    )
-    return Notice(
-        kind=NoticeKind.REMINDER,
-        occasion=f"{Chain.REMINDER.value}0",
-        headline="到期前提醒：责任人",
-        case_id=case.id,
-        roles=(obligation.owner_role,),
-        obligation_id=obligation.id,
-        chain=Chain.REMINDER,
-        level=0,
-        late_by=now - obligation.due_at,
-        ack_window=rule.ack_window,
-        links=ALERT_LINKS,
-        link_subject=obligation.key,
-        sort_at=obligation.due_at.isoformat(),
-    )
-
-
-def _hold(
-    records: _Records,
-    case: Case,
-    obligation: Obligation,
-    *,
-    until: datetime,
-    now: datetime,
-    tz: str,
-) -> None:
-    obligation.next_check_at = until
-    local = until.astimezone(ZoneInfo(tz)).strftime("%H:%M")
-    records.event(
-        case.id,
-        EventKind.ESCALATION_HELD,
-        now,
-        f"{obligation.title}：静默时段，提醒延至 {local} 发出",
-        {"obligation": obligation.key, "until": until.isoformat()},
-    )
-
-
-def _fire_level(
-    records: _Records,
-    case: Case,
-    obligation: Obligation,
-    step: LapseStep,
-    now: datetime,
-    policy: Policy,
-    routing: Routing,
-    directory: Directory,
-) -> Notice:
-    assert case.id is not None and obligation.id is not None
-    grade = policy.scheme.level(case.grade).id
-    rung = policy.chain_level(step.level, policy.chain_for(grade, obligation.key))
-    roles = level_roles(policy, routing, case, obligation, step.level)
-    people = chain_people(directory, roles, case, obligation, routing, now)
-    dual = "（双重报告）" if routing.second_roles(grade, step.level) else ""
-    records.event(
-        case.id,
-        EventKind.DEADLINE_LAPSED,
-        now,
-        f"{obligation.title}{late_text(step.late_by)}：第{step.level}级催办"
-        f"（{rung.label}）{dual}，通知 {len(people)} 人",
-        {
-            "obligation": obligation.key,
-            "level": step.level,
-            "late_seconds": int(step.late_by.total_seconds()),
-            "recipients": people,
-        },
-    )
-    if step.level == 1:
-        owners = chain_people(directory, (obligation.owner_role,), case, obligation, routing, now)
-        _account(records, case.id, obligation, step, owners, now)
-    return Notice(
-        kind=NoticeKind.LAPSE,
-        occasion=f"{Chain.NO_COMPLETION.value}{step.level}",
-        headline=rung.label,
-        case_id=case.id,
-        roles=roles,
-        obligation_id=obligation.id,
-        chain=Chain.NO_COMPLETION,
-        level=step.level,
-        late_by=step.late_by,
-        ack_window=policy.escalation_for(case.grade).ack_window,
-        links=ALERT_LINKS,
-        link_subject=obligation.key,
-        sort_at=step.due_at.isoformat(),
-    )
-
-
-def _account(
-    records: _Records,
-    case_id: int,
-    obligation: Obligation,
-    step: LapseStep,
-    responsible: list[str],
-    now: datetime,
-) -> None:
-    """The accountability record of a lapse (evidence for people to judge), and its entry."""
-    row, message = lapse_record(case_id, obligation, step.level, step.late_by, responsible, now)
-    records.accountability.append(row)
-    data = {"obligation": obligation.key, "responsible": responsible}
-    records.event(case_id, EventKind.ACCOUNTABILITY, now, message, data)

@@ -1,18 +1,20 @@
 """Each catalogue action's repository function, fed from the form as it came in: the obligation
 actions (`models.repo.obligations`, `escalation`), the requests (`models.repo.approvals`) and
-decisions (`models.repo.decisions`), the stage actions (`models.repo.stages`; 快报/续报
-`models.repo.further`; 回应发布 through the blackout `models.repo.blackout`; 研判 with its
-category's playbook), registration (`models.repo.intake`) and the seeds' further verbs
-(`models.repo.performers_seeds`). `Acting` (`models.repo.action_form`) carries who, when, the
-form and the policy; a performer checks nothing about people (`models.repo.acting` did) and
-refuses a bad value naming the field. A new action is its catalogue entry plus its function
-here."""
+decisions (`models.repo.decisions`), the stage actions (the table of verbs
+`models.repo.stages`; 办结 `models.repo.closing`, 移送 `models.repo.referral`, 升级
+`models.repo.upgrade`; 快报/续报 `models.repo.further`; 回应发布 through the blackout
+`models.repo.blackout`; 研判 with its category's playbook), registration
+(`models.repo.registration`) and the seeds' further verbs (`models.repo.performers_seeds`). `Acting`
+(`models.repo.action_form`) carries who, when, the form and the policy; a performer checks
+nothing about people (`models.repo.acting` did) and refuses a bad value naming the field. A new
+action is its catalogue entry plus its function here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -22,17 +24,20 @@ from models.policy.registration import registration_times
 from models.repo import (
     approvals,
     blackout,
+    closing,
     decisions,
     escalation,
     further,
     instances,
-    intake,
     obligations,
     playbooks,
+    referral,
+    registration,
     stages,
+    upgrade,
 )
 from models.repo.action_form import Acting, request_id
-from models.repo.cases import CaseError, get_case
+from models.repo.cases import CaseError, NextStep, get_case
 from models.repo.changes import Change
 from models.repo.performers_seeds import SEED_PERFORMERS
 
@@ -55,7 +60,8 @@ def _ack(s: Session, a: Acting) -> Change:
 def _complete(s: Session, a: Acting) -> Change:
     if a.blackout and publishes(a.policy, get_case(s, a.case_id).grade, a.key()):
         raise CaseError(
-            f"静默期“{a.blackout}”：发布须经审批，请用 回应发布（yuqing case respond）提交"
+            f"静默期“{a.blackout}”：发布须经审批，请以 回应发布 提交",
+            next_step=NextStep("respond", a.case_id),
         )
     return obligations.complete(s, **a.common(), obligation_key=a.key(), form=a.form, **a.rules())
 
@@ -116,7 +122,7 @@ def _report(s: Session, a: Acting) -> Change:
 
 
 def _refer(s: Session, a: Acting) -> Change:
-    change = stages.refer(s, **a.common(), to=a.get("to"), note=a.get("note"))
+    change = referral.refer(s, **a.common(), to=a.get("to"), note=a.get("note"))
     instances.meet(s, **a.common(), action="refer", detail=a.get("to"), policy=a.policy)
     return change
 
@@ -137,29 +143,41 @@ def _register(s: Session, a: Acting) -> Change:
     comments = parse_count(a.get("comments"), name="comments", label="评论数")
     within = timedelta(days=a.horizon_days)
     times = registration_times(a.form, a.tz, now=a.at, within=within)
-    change = intake.register(
-        s,
+    seen = registration.Sighting(
         title=a.get("title"),
         text=a.get("text"),
+        url=a.get("url") or None,
+        posted_at=times.get("posted_at"),
+        occurred_at=times.get("occurred_at"),
+        category=a.get("category") or None,
+        clicks=clicks,
+        comments=comments,
+    )
+    change = registration.register(
+        s,
+        seen,
         actor=a.actor,
         via=a.get("via") or "人工登记",
         topics=a.topics,
         now=a.at,
-        url=a.get("url") or None,
-        category=a.get("category") or None,
         grade=a.get("grade") or None,
-        clicks=clicks,
-        comments=comments,
-        posted_at=times.get("posted_at"),
-        occurred_at=times.get("occurred_at"),
         **a.rules(),
     )
     told = playbooks.apply_category(s, case_id=change.case_id, actor=a.actor, at=a.at, **a.rules())
     return replace(change, notices=(*change.notices, *told))
 
 
-_STAGED: Mapping[str, Callable[[Acting], dict[str, object]]] = {
-    "upgrade": lambda a: {"reason": a.get("reason"), "grade": a.get("grade") or None},
+def _upgrade(s: Session, a: Acting) -> Change:
+    grade = a.get("grade") or None
+    return upgrade.upgrade(s, **a.common(), **a.rules(), reason=a.get("reason"), grade=grade)
+
+
+def _close(s: Session, a: Acting) -> Change:
+    outcome, reason = a.get("outcome"), a.get("reason")
+    return closing.close(s, **a.common(), **a.rules(), outcome=outcome, reason=reason)
+
+
+_STAGED: Mapping[str, Callable[[Acting], dict[str, Any]]] = {
     "assess": lambda a: {
         "grade": a.need("assess", "grade"),
         "category": a.need("assess", "category"),
@@ -170,16 +188,14 @@ _STAGED: Mapping[str, Callable[[Acting], dict[str, object]]] = {
     "dispatch": lambda a: {"units": a.units(), "lead": a.get("lead") or None},
     "verify": lambda a: {"result": a.get("result")},
     "track": lambda a: {"note": a.get("note")},
-    "close": lambda a: {"outcome": a.get("outcome"), "reason": a.get("reason")},
     "review": lambda a: {k: a.get(k) for k in ("summary", "cause", "lessons")},
     "reopen": lambda a: {"reason": a.get("reason")},
 }
 
 
 def _staged(name: str) -> Performer:
-    """A stage action of `models.repo.stages` taking the form's values by name."""
-    function: Callable[..., Change] = getattr(stages, name)
-    return lambda s, a: function(s, **a.common(), **a.rules(), **_STAGED[name](a))
+    """A stage verb of `models.repo.stages` taking the form's values by name."""
+    return lambda s, a: stages.move(s, name, **a.common(), **a.rules(), **_STAGED[name](a))
 
 
 PERFORMERS: Mapping[str, Performer] = {
@@ -196,6 +212,8 @@ PERFORMERS: Mapping[str, Performer] = {
     "report": _report,
     "assess": _assess,
     "respond": _respond,
+    "upgrade": _upgrade,
+    "close": _close,
     **SEED_PERFORMERS,
     "register": _register,
     **{name: _staged(name) for name in _STAGED if name != "assess"},

@@ -16,9 +16,11 @@ from sqlmodel import Session, col, select
 
 from models.policy import ObligationRule, Policy, StageEvent, WorkCalendar
 from models.policy.notices import Notice, NoticeKind
+from models.policy.policy import Playbook
 from models.policy.states import EventKind, category_label
 from models.policy.wording import deadline_text
-from models.repo.cases import add_event, get_case, open_rule
+from models.repo.cases import add_event, get_case
+from models.repo.opening import open_rule
 from models.store.tables import Case, CaseEvent, MetricSnapshot, Obligation
 
 
@@ -56,20 +58,25 @@ def apply_category(
     )
     session.flush()
     assert entry is not None and entry.id is not None
+    return [_told(case, playbook, opened, entry.id, tz)]
+
+
+def _told(
+    case: Case, playbook: Playbook, opened: list[Obligation], entry_id: int, tz: ZoneInfo
+) -> Notice:
+    """The playbook's roles and the opened obligations' owners, with the deadlines."""
     owners = tuple(dict.fromkeys(o.owner_role for o in opened))
-    return [
-        Notice(
-            kind=NoticeKind.ACTION,
-            occasion=f"playbook@{entry.id}",
-            headline=f"按类别处置：{category_label(case.category)}",
-            case_id=case_id,
-            roles=tuple(dict.fromkeys([*playbook.notify, *owners])),
-            lines=(
-                *(f"{o.title}：截止 {deadline_text(o.due_at, tz)}" for o in opened),
-                f"依据：{playbook.source}",
-            ),
-        )
-    ]
+    return Notice(
+        kind=NoticeKind.ACTION,
+        occasion=f"playbook@{entry_id}",
+        headline=f"按类别处置：{category_label(case.category)}",
+        case_id=case.id,
+        roles=tuple(dict.fromkeys([*playbook.notify, *owners])),
+        lines=(
+            *(f"{o.title}：截止 {deadline_text(o.due_at, tz)}" for o in opened),
+            f"依据：{playbook.source}",
+        ),
+    )
 
 
 def _has(session: Session, case_id: int, key: str) -> bool:

@@ -90,14 +90,7 @@ def report_rules_open(
     regrade shortened it); their titles."""
     if not reports_made(session, case_id):
         return []
-    open_keys = {
-        base_key(o.key)
-        for o in session.exec(
-            select(Obligation).where(
-                Obligation.case_id == case_id, Obligation.status == ObligationStatus.OPEN
-            )
-        )
-    }
+    open_keys = _open_rules(session, case_id)
     new_label = policy.scheme.level(new_grade).label
     opened = []
     for rule in policy.obligations_for(new_grade):
@@ -116,3 +109,11 @@ def report_rules_open(
         )
         opened.append(title)
     return opened
+
+
+def _open_rules(session: Session, case_id: int) -> set[str]:
+    """The rules the case's open obligations are of (a further instance counts as its rule)."""
+    query = select(Obligation).where(
+        Obligation.case_id == case_id, Obligation.status == ObligationStatus.OPEN
+    )
+    return {base_key(o.key) for o in session.exec(query)}

@@ -18,7 +18,7 @@ from models.policy.catalogue import DECISION_LINKS
 from models.policy.notices import Notice, NoticeKind
 from models.policy.permissions import role_names
 from models.policy.states import APPROVAL_LABELS, ApprovalKind, ApprovalStatus, EventKind
-from models.repo.cases import CaseError, add_event
+from models.repo.cases import CaseError, NextStep, add_event
 from models.repo.changes import Change
 from models.repo.directory import find_person
 from models.store.tables import ApprovalRequest, Case, Person
@@ -61,32 +61,47 @@ def open_request(
     session.flush()
     assert request.id is not None
     label = APPROVAL_LABELS[kind]
-    add_event(
-        session,
-        case_id=case.id,
-        kind=EventKind.APPROVAL_REQUESTED,
-        at=at,
-        actor=requester.id,
-        message=f"{requester.name} 申请{label}：{summary}（申请编号 {request.id}，待审批）",
-        data={"request": request.id, "kind": kind.value, **payload},
-    )
+    _on_timeline(session, request, requester, summary=summary, at=at)
     roles = policy.approver_roles(kind.value, case.grade)
-    notice = Notice(
-        kind=NoticeKind.APPROVAL,
-        occasion=f"request{request.id}",
-        headline=f"待审批：{label}（申请编号 {request.id}，{requester.name} 申请）",
-        case_id=case.id,
-        roles=roles,
-        lines=(summary, *([f"理由：{reason}"] if reason else [])),
-        links=DECISION_LINKS,
-        link_subject=f"req{request.id}",
-        extra={"command": f"yuqing case approve {case.id} --request {request.id} --by {{person}}"},
-    )
     return Change(
         case.id,
         f"已提交{label}申请 {request.id}，待审批（审批：{role_names(roles)}）",
         {"case_id": case.id, "request_id": request.id, "kind": kind.value, "status": "pending"},
-        (notice,),
+        (_asking(request, requester, roles, summary=summary),),
+    )
+
+
+def _on_timeline(
+    session: Session, request: ApprovalRequest, requester: Person, *, summary: str, at: datetime
+) -> None:
+    label = APPROVAL_LABELS[request.kind]
+    add_event(
+        session,
+        case_id=request.case_id,
+        kind=EventKind.APPROVAL_REQUESTED,
+        at=at,
+        actor=requester.id,
+        message=f"{requester.name} 申请{label}：{summary}（申请编号 {request.id}，待审批）",
+        data={"request": request.id, "kind": request.kind.value, **request.payload},
+    )
+
+
+def _asking(
+    request: ApprovalRequest, requester: Person, roles: tuple[str, ...], *, summary: str
+) -> Notice:
+    """The notice asking the approvers, with their 同意/退回 links."""
+    label, reason = APPROVAL_LABELS[request.kind], request.reason
+    approve = f"--request {request.id} --by {{person}}"
+    return Notice(
+        kind=NoticeKind.APPROVAL,
+        occasion=f"request{request.id}",
+        headline=f"待审批：{label}（申请编号 {request.id}，{requester.name} 申请）",
+        case_id=request.case_id,
+        roles=roles,
+        lines=(summary, *([f"理由：{reason}"] if reason else [])),
+        links=DECISION_LINKS,
+        link_subject=f"req{request.id}",
+        extra={"command": f"yuqing case approve {request.case_id} {approve}"},
     )
 
 
@@ -121,7 +136,10 @@ def pending_request(
         raise CaseError(f"案件 {case_id} 没有待审批的申请")
     if len(found) > 1:
         ids = "、".join(str(r.id) for r in found)
-        raise CaseError(f"案件 {case_id} 有多个待审批申请（{ids}），请用 --request 指定")
+        raise CaseError(
+            f"案件 {case_id} 有多个待审批申请（{ids}），请指明申请编号",
+            next_step=NextStep(fields=(("request", None),)),
+        )
     return found[0]
 
 

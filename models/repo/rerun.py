@@ -19,17 +19,16 @@ from sqlmodel import Session, select
 
 from models.policy import ObligationRule, Policy, WorkCalendar
 from models.policy.states import EventKind, NotificationStatus
-from models.repo.cases import add_event, get_case, open_obligation
+from models.repo.case_state import CaseState, load_states
+from models.repo.cases import add_event, get_case
+from models.repo.lost_deadlines import lost_checks, missing_deadlines
+from models.repo.opening import open_obligation
 from models.repo.stuck import (
     GRACE,
     LEASE,
     REASON_LABELS,
-    CaseState,
     Finding,
     diagnose,
-    load_states,
-    lost_checks,
-    missing_deadlines,
     undelivered,
     unreachable,
 )

@@ -19,7 +19,7 @@ from models.policy.forms import validated
 from models.policy.notices import Notice
 from models.policy.stages import EVENT_TARGET, STAGE_LABELS
 from models.policy.states import ApprovalKind, EventKind, ObligationStatus
-from models.repo.cases import CaseError, add_event, get_case, who
+from models.repo.cases import CaseError, NextStep, add_event, get_case, who
 from models.repo.changes import Change
 from models.repo.corrected import record_correction
 from models.repo.instances import open_instance
@@ -36,7 +36,9 @@ def request_rewind(
     requester = person_of(session, actor, field="申请人")
     case = get_case(session, case_id)
     if case.closed_at is not None:
-        raise CaseError(f"案件 {case_id} 已办结：请用 yuqing case reopen 重新打开")
+        raise CaseError(
+            f"案件 {case_id} 已办结：请先重新打开", next_step=NextStep("reopen", case_id)
+        )
     target, stages = Stage(values["stage"]), policy.template.stages
     if target not in stages or stages.index(target) >= stages.index(case.stage):
         raise CaseError(
@@ -69,16 +71,7 @@ def rewind_approved(
     """The stage set back, on the record; the undone stages' deadlines opened again."""
     case_id, target = request.case_id, Stage(request.payload["stage"])
     was = Stage(request.payload["from"])
-    case = get_case(session, case_id)
-    moved = session.execute(
-        update(Case)
-        .where(col(Case.id) == case_id, col(Case.stage) == was.value)
-        .values(stage=target.value, updated_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise CaseError(f"案件 {case_id} 的阶段已不是“{STAGE_LABELS[was]}”，回退申请不再适用")
-    session.expire(case)
+    _set_back(session, case_id, was, target, at=at)
     labels = (STAGE_LABELS[was], STAGE_LABELS[target])
     add_event(
         session,
@@ -102,6 +95,20 @@ def rewind_approved(
     )
     _redo(session, case_id, target, was, at, policy, calendar)
     return []
+
+
+def _set_back(session: Session, case_id: int, was: Stage, target: Stage, *, at: datetime) -> None:
+    """The stage set back, compare-and-set on the stage the request was made at."""
+    case = get_case(session, case_id)
+    moved = session.execute(
+        update(Case)
+        .where(col(Case.id) == case_id, col(Case.stage) == was.value)
+        .values(stage=target.value, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise CaseError(f"案件 {case_id} 的阶段已不是“{STAGE_LABELS[was]}”，回退申请不再适用")
+    session.expire(case)
 
 
 def _redo(

@@ -1,7 +1,7 @@
 """After each collection run: every open case's metrics, computed from its items
 (`models.policy.spread`), are recorded as a `MetricSnapshot` when they differ from the last one, and
 the grade rules run on them; a case whose metrics crossed a band is upgraded automatically
-(`models.repo.lifecycle.regrade` with no actor: deadlines only shorten, the diff is on the
+(`models.repo.regrade.regrade` with no actor: deadlines only shorten, the diff is on the
 timeline). Returns the upgrades, each with the notice telling the chain's first level."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from models.policy import CaseMetrics, Policy, WorkCalendar, evaluate_grade, upgrade_for_metrics
 from models.policy.notices import Notice
 from models.policy.spread import ItemFacts, case_metrics
-from models.repo.lifecycle import regrade
+from models.repo.regrade import regrade
 from models.store.tables import Case, Item, MetricSnapshot
 
 
@@ -53,25 +53,38 @@ def snapshot_open_cases(
         row["at"] = now
         if last.get(case.id) != _comparable(row):
             rows.append(row)
-        decision = upgrade_for_metrics(policy.scheme, case.grade, metrics)
-        if decision is None:
-            continue
-        _, notices = regrade(
-            session,
-            case_id=case.id,
-            grade=decision.to_grade,
-            actor=None,
-            reason=_describe(metrics),
-            at=now,
-            policy=policy,
-            calendar=calendar,
-        )
-        upgrades.append(
-            Upgrade(case.id, decision.from_grade, decision.to_grade, metrics, tuple(notices))
-        )
+        upgraded = _upgrade(session, case, metrics, now=now, policy=policy, calendar=calendar)
+        upgrades += [upgraded] if upgraded is not None else []
     if rows:
         session.execute(insert(MetricSnapshot), rows)
     return upgrades
+
+
+def _upgrade(
+    session: Session,
+    case: Case,
+    metrics: CaseMetrics,
+    *,
+    now: datetime,
+    policy: Policy,
+    calendar: WorkCalendar,
+) -> Upgrade | None:
+    """The grade the metrics call for, when above the case's: regraded with no actor."""
+    assert case.id is not None
+    decision = upgrade_for_metrics(policy.scheme, case.grade, metrics)
+    if decision is None:
+        return None
+    _, notices = regrade(
+        session,
+        case_id=case.id,
+        grade=decision.to_grade,
+        actor=None,
+        reason=_describe(metrics),
+        at=now,
+        policy=policy,
+        calendar=calendar,
+    )
+    return Upgrade(case.id, decision.from_grade, decision.to_grade, metrics, tuple(notices))
 
 
 def _facts(session: Session, case_ids: list[int]) -> dict[int, list[ItemFacts]]:

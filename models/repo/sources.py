@@ -11,7 +11,7 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from models.policy.monitoring import Outcome, SourceHealth, assess
+from models.policy.monitoring import GapDecision, Outcome, SourceHealth, assess
 from models.policy.notices import Notice, NoticeKind
 from models.policy.states import RunStatus, SourceKind
 from models.store.tables import MonitoringGap, Source, SourceRun
@@ -71,38 +71,55 @@ def record_run(
     if source is None:
         raise KeyError(f"unknown source {source_id!r}")
     gap = _open_gap(session, source_id)
-    outcome = (
-        Outcome.FAILED
-        if status == RunStatus.FAILED
-        else Outcome.EMPTY
-        if status != RunStatus.NOT_MODIFIED and entries == 0
-        else Outcome.OK
-    )
+    outcome = _outcome(status, entries)
     before = SourceHealth(
         source.consecutive_failures, source.consecutive_empty, source.ever_yielded, gap is not None
     )
     decision = assess(before, outcome, yielded=entries > 0, threshold=gap_threshold)
     source.last_run_at, source.last_status, source.last_error = at, status, error
-    source.consecutive_failures = decision.health.consecutive_failures
-    source.consecutive_empty = decision.health.consecutive_empty
-    source.ever_yielded = decision.health.ever_yielded
-    if etag is not None or last_modified is not None:
-        source.etag, source.last_modified = etag, last_modified
+    _keep_health(source, decision.health, validators=(etag, last_modified))
     session.add(source)
-    session.add(
-        SourceRun(
-            source_id=source_id,
-            at=at,
-            status=status,
-            entries=entries,
-            new_items=new_items,
-            updated_items=updated_items,
-            detail=error,
-        )
-    )
+    counts = {"entries": entries, "new_items": new_items, "updated_items": updated_items}
+    session.add(SourceRun(source_id=source_id, at=at, status=status, detail=error, **counts))
+    failed = outcome is Outcome.FAILED
+    opened, closed = _gaps(session, source_id, decision, gap, at=at, error=error, failed=failed)
+    return RunRecord(source_id, status, gap_opened=opened, gap_closed=closed)
+
+
+def _keep_health(
+    source: Source, health: SourceHealth, *, validators: tuple[str | None, str | None]
+) -> None:
+    """The source's counts after the run, and its conditional-GET validators when it sent any."""
+    source.consecutive_failures = health.consecutive_failures
+    source.consecutive_empty = health.consecutive_empty
+    source.ever_yielded = health.ever_yielded
+    if validators != (None, None):
+        source.etag, source.last_modified = validators
+
+
+def _outcome(status: RunStatus, entries: int) -> Outcome:
+    """A failed run, an empty one (a 304 is not empty: nothing changed), or a run that yielded."""
+    if status == RunStatus.FAILED:
+        return Outcome.FAILED
+    if status != RunStatus.NOT_MODIFIED and entries == 0:
+        return Outcome.EMPTY
+    return Outcome.OK
+
+
+def _gaps(
+    session: Session,
+    source_id: str,
+    decision: GapDecision,
+    gap: MonitoringGap | None,
+    *,
+    at: datetime,
+    error: str | None,
+    failed: bool,
+) -> tuple[MonitoringGap | None, MonitoringGap | None]:
+    """The gap the run opens (with why) and the one it closes."""
     opened = closed = None
     if decision.open_gap:
-        why = "连续失败" if outcome is Outcome.FAILED else "连续无数据（以往有数据）"
+        why = "连续失败" if failed else "连续无数据（以往有数据）"
         opened = MonitoringGap(
             source_id=source_id, opened_at=at, runs=decision.runs, reason=f"{why}：{error or ''}"
         )
@@ -111,7 +128,7 @@ def record_run(
     if decision.close_gap and gap is not None:
         gap.closed_at, closed = at, gap
         session.add(gap)
-    return RunRecord(source_id, status, gap_opened=opened, gap_closed=closed)
+    return opened, closed
 
 
 def _open_gap(session: Session, source_id: str) -> MonitoringGap | None:
@@ -119,11 +136,6 @@ def _open_gap(session: Session, source_id: str) -> MonitoringGap | None:
         MonitoringGap.source_id == source_id, col(MonitoringGap.closed_at).is_(None)
     )
     return session.exec(query).first()
-
-
-def open_gaps(session: Session) -> Sequence[MonitoringGap]:
-    query = select(MonitoringGap).where(col(MonitoringGap.closed_at).is_(None))
-    return session.exec(query.order_by(col(MonitoringGap.opened_at))).all()
 
 
 def gap_notice(gap: MonitoringGap, *, source_name: str, roles: Sequence[str]) -> Notice:

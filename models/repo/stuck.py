@@ -8,13 +8,13 @@ sweep has left unhandled for longer than a grace period; outbox rows pending pas
 time by the grace period, left `sending` past the lease (a killed dispatcher), failed on every
 channel and being tried again (the person cannot be reached now), or failed on every channel
 for longer than `dispatch.give_up_after` with no copy delivered. `find_stuck` lists them for
-the CLI and the console; `models.repo.rerun` repairs them. Reads only; keyword-only functions
-over a Session."""
+the CLI and the console; `models.repo.rerun` repairs them. The state read is
+`models.repo.case_state`; the lost deadlines are `models.repo.lost_deadlines`. Reads only."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -23,24 +23,17 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.policy import (
-    Anchor,
-    ObligationRule,
     Policy,
-    StageEvent,
-    escalation_times,
-    reminder_at,
 )
 from models.policy.stages import Stage
-from models.policy.states import EventKind, NotificationStatus, ObligationStatus, StepStatus
-from models.policy.transitions import EVENT_ANCHORS
-from models.repo.cases import registration_anchors
-from models.store.tables import Case, CaseEvent, CaseStep, Notification, Obligation
+from models.policy.states import NotificationStatus, ObligationStatus, StepStatus
+from models.repo.case_state import CaseState, failed, load_states, occasion
+from models.repo.lost_deadlines import lost_checks, missing_deadlines
+from models.store.tables import Case, CaseStep, Notification
 
 GRACE = timedelta(minutes=5)  # well over the sweep's backstop interval (at most 60 s)
 LEASE = timedelta(seconds=120)  # the dispatcher's default `sending_lease_seconds`
-CHUNK = 500  # case ids per IN (...) list
 LIVE = (NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStatus.SENT)
-STAGE_EVENTS = frozenset(e.value for e in StageEvent)
 
 
 class StuckReason(StrEnum):
@@ -102,19 +95,6 @@ class StuckCase:
         return tuple(dict.fromkeys(f.reason for f in self.findings))
 
 
-@dataclass
-class CaseState:
-    """One case's stored state, as the stuck rules read it."""
-
-    case: Case
-    obligations: list[Obligation] = field(default_factory=list)
-    events: list[CaseEvent] = field(default_factory=list)  # stage changes
-    steps: list[CaseStep] = field(default_factory=list)  # the case flow's steps not yet done
-    outbox: list[Notification] = field(default_factory=list)  # rows not sent
-    sent: set[tuple[Any, ...]] = field(default_factory=set)  # occasions delivered somewhere
-    nobody: list[CaseEvent] = field(default_factory=list)  # escalation levels told to nobody
-
-
 def find_stuck(
     session: Session,
     *,
@@ -137,9 +117,6 @@ def find_stuck(
     return stuck
 
 
-# --- loading -------------------------------------------------------------------------------
-
-
 def _candidates(session: Session) -> list[int]:
     active = session.exec(select(Case.id).where(col(Case.stage) != Stage.reviewed)).all()
     unsent = session.exec(
@@ -152,63 +129,6 @@ def _candidates(session: Session) -> list[int]:
         select(CaseStep.case_id).where(CaseStep.status != StepStatus.DONE)
     ).all()
     return sorted({i for i in [*active, *unsent, *unfinished] if i is not None})
-
-
-def load_states(session: Session, ids: Sequence[int]) -> list[CaseState]:
-    states: list[CaseState] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start : start + CHUNK])
-        by_id = {
-            c.id: CaseState(c) for c in session.exec(select(Case).where(col(Case.id).in_(chunk)))
-        }
-        events = select(CaseEvent).where(
-            col(CaseEvent.case_id).in_(chunk), CaseEvent.kind == EventKind.STAGE_CHANGED
-        )
-        for event in session.exec(events.order_by(col(CaseEvent.at), col(CaseEvent.id))):
-            by_id[event.case_id].events.append(event)
-        failures = select(CaseEvent).where(
-            col(CaseEvent.case_id).in_(chunk), CaseEvent.kind == EventKind.DELIVERY_FAILED
-        )
-        for event in session.exec(failures):
-            if event.data.get("nobody"):  # notifications.nobody.NOBODY_MARK
-                by_id[event.case_id].nobody.append(event)
-        steps = select(CaseStep).where(
-            col(CaseStep.case_id).in_(chunk), CaseStep.status != StepStatus.DONE
-        )
-        for step in session.exec(steps.order_by(col(CaseStep.id))):
-            by_id[step.case_id].steps.append(step)
-        for row in session.exec(select(Obligation).where(col(Obligation.case_id).in_(chunk))):
-            by_id[row.case_id].obligations.append(row)
-        unsent = select(Notification).where(
-            col(Notification.case_id).in_(chunk),
-            col(Notification.status) != NotificationStatus.SENT,
-        )
-        for note in session.exec(unsent.order_by(col(Notification.created_at))):
-            by_id[note.case_id or 0].outbox.append(note)
-        _load_sent(session, by_id)
-        states += [by_id[i] for i in chunk if i in by_id]
-    return states
-
-
-def _load_sent(session: Session, by_id: dict[int | None, CaseState]) -> None:
-    """The delivered occasions of cases with failed rows: a failure is final only when no
-    other channel delivered the same alert."""
-    failed = [i for i, s in by_id.items() if any(_failed(n) for n in s.outbox)]
-    if not failed:
-        return
-    query = select(Notification).where(
-        col(Notification.case_id).in_(failed), Notification.status == NotificationStatus.SENT
-    )
-    for row in session.exec(query):
-        by_id[row.case_id].sent.add(_occasion(row))
-
-
-def _occasion(row: Notification) -> tuple[Any, ...]:
-    return (row.obligation_id, row.chain, row.level, row.recipient_id)
-
-
-def _failed(row: Notification) -> bool:
-    return row.status == NotificationStatus.FAILED
 
 
 # --- the stuck rules -----------------------------------------------------------------------
@@ -266,68 +186,6 @@ def _local(at: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def missing_deadlines(state: CaseState, policy: Policy) -> list[tuple[ObligationRule, datetime]]:
-    """Rules of the case's grade whose anchor has happened (registration, or the first stage
-    event that sets it) but which have no obligation row and were not settled since."""
-    stage_events = _stage_events(state.events)
-    anchors: dict[Anchor, datetime] = dict(registration_anchors(state.case))
-    for event, at in stage_events:
-        for anchor in EVENT_ANCHORS.get(event, ()):
-            anchors.setdefault(anchor, at)
-    have = {o.key for o in state.obligations}
-    missing = []
-    for rule in policy.obligations_for(state.case.grade):
-        anchor_at = anchors.get(rule.anchor)
-        if rule.key in have or anchor_at is None or _settled(rule, anchor_at, stage_events):
-            continue
-        missing.append((rule, anchor_at))
-    return missing
-
-
-def _stage_events(events: Iterable[CaseEvent]) -> list[tuple[StageEvent, datetime]]:
-    found = []
-    for event in events:
-        if event.kind == EventKind.STAGE_CHANGED and event.data.get("event") in STAGE_EVENTS:
-            found.append((StageEvent(event.data["event"]), event.at))
-    return found
-
-
-def _settled(
-    rule: ObligationRule, anchor_at: datetime, stage_events: Sequence[tuple[StageEvent, datetime]]
-) -> bool:
-    """Whether the obligation would be over by now had it existed: its closing event came, or
-    closing the case (reopening it, for rules counted from closure) ended the chase."""
-    closure = EVENT_ANCHORS[StageEvent.close]
-    for event, at in stage_events:
-        if at < anchor_at:
-            continue
-        if event is rule.closed_by or (event is StageEvent.close and rule.anchor not in closure):
-            return True
-        if event is StageEvent.reopen and rule.anchor is Anchor.closure:
-            return True
-    return False
-
-
-def lost_checks(state: CaseState, policy: Policy) -> list[tuple[Obligation, datetime]]:
-    """Open obligations without a next check whose chain still has something to fire, each
-    with the check it should have: its reminder if not yet sent, else the next level's time."""
-    escalation = policy.escalation_for(state.case.grade)
-    lost = []
-    for obligation in state.obligations:
-        if obligation.status != ObligationStatus.OPEN or obligation.next_check_at is not None:
-            continue
-        if obligation.level == 0 and obligation.reminded_at is None:
-            lost.append(
-                (obligation, reminder_at(obligation.anchor_at, obligation.due_at, escalation))
-            )
-            continue
-        times = escalation_times(obligation.due_at, escalation, policy.chain)
-        following = [at for rung, at in times if rung.level > obligation.level]
-        if following:  # an exhausted chain has nothing left to check: not stuck
-            lost.append((obligation, following[0]))
-    return lost
-
-
 def _outbox_findings(
     state: CaseState, *, now: datetime, grace: timedelta, lease: timedelta, tz: ZoneInfo
 ) -> list[Finding]:
@@ -367,9 +225,9 @@ def unreachable(state: CaseState) -> list[Notification]:
 def undelivered(state: CaseState) -> list[Notification]:
     """Per alert that failed on every channel tried (no copy pending, sending or sent), the row
     of the last channel tried: re-sending it can never repeat a delivered one."""
-    live = {_occasion(r) for r in state.outbox if r.status in LIVE} | state.sent
+    live = {occasion(r) for r in state.outbox if r.status in LIVE} | state.sent
     last: dict[tuple[Any, ...], Notification] = {}
     for row in state.outbox:
-        if _failed(row) and _occasion(row) not in live:
-            last[_occasion(row)] = row  # rows come oldest first: the last one wins
+        if failed(row) and occasion(row) not in live:
+            last[occasion(row)] = row  # rows come oldest first: the last one wins
     return list(last.values())

@@ -203,7 +203,7 @@ class Obligation(SQLModel, table=True):
         # The sweep asks "open and due by now": its cost follows the number due, not pending.
         Index("ix_obligation_status_next_check", "status", "next_check_at"),
         # The board walks open obligations by due time, then looks at each case's own open
-        # ones (models.repo.board).
+        # ones (models.repo.console.board).
         Index("ix_obligation_status_due_case", "status", "due_at", "case_id"),
         Index("ix_obligation_case_status_due", "case_id", "status", "due_at"),
     )

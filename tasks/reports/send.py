@@ -27,7 +27,7 @@ from models.reports.periods import KIND_LABELS
 from models.store.db import session_scope
 from models.store.tables import Notification, Person, StoredReport
 from notifications.dispatch import dispatch_pending
-from notifications.outbox import Outgoing, enqueue, new_notification_id
+from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from tasks.reports.context import download_signer, roles_for
 from tasks.reports.links import DownloadSigner
 from tasks.runtime import Runtime, context_for, prepare

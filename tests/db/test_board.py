@@ -1,8 +1,8 @@
-"""The case board answered by the database (`models.repo.board`, `yuqing.web.board`), on SQLite and
-PostgreSQL: paging through it shows every open case exactly once, nearest open deadline first and
-cases with nothing open last, exactly as computed by hand from the tables; the grade and unit
-filters and the open and overdue counts agree with the same hand computation; and a page costs
-the same number of statements with 6 cases as with 60 (nothing is read per case)."""
+"""The case board answered by the database (`models.repo.console.board`, `yuqing.web.board`), on
+SQLite and PostgreSQL: paging through it shows every open case exactly once, nearest open deadline
+first and cases with nothing open last, exactly as computed by hand from the tables; the grade and
+unit filters and the open and overdue counts agree with the same hand computation; and a page
+costs the same number of statements with 6 cases as with 60 (nothing is read per case)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import select
 
 from models.policy.states import ObligationStatus
-from models.repo.board import BoardFilter, Cursor, board_counts, board_page
+from models.repo.console.board import BoardFilter, Cursor, board_counts, board_page
 from models.store.db import session_scope
 from models.store.tables import Case, Obligation, Person, RoleAssignment
 from settings import PersonConfig, UnitConfig

@@ -12,20 +12,21 @@ from sqlmodel import select
 
 from models.policy import WorkCalendar
 from models.policy.states import EventKind, NotificationStatus, ObligationStatus
-from models.repo.cases import CaseError, case_obligations, case_timeline, open_case
+from models.repo.cases import CaseError, case_obligations, case_timeline
 from models.repo.directory import sync_directory
 from models.repo.lapses import escalate_due
 from models.repo.obligations import acknowledge
+from models.repo.opening import open_case
 from models.store.db import session_scope
 from models.store.presets import default_policy
 from models.store.tables import Case, Notification
-from notifications.context import EscalationContext
 from notifications.notices import deliver
+from notifications.outbox.context import DeliveryContext
 from settings import PersonConfig, UnitConfig
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 POLICY = default_policy()
-CTX = EscalationContext(policy=POLICY)
+CTX = DeliveryContext(policy=POLICY)
 UNITS = [UnitConfig(id="office", name="办公室")]
 PEOPLE = [
     PersonConfig(id="wang", name="王芳", unit="office", roles=["office_staff"], channels=["w"]),

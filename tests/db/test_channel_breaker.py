@@ -16,7 +16,7 @@ from models.policy.states import EventKind, NotificationStatus
 from models.store.db import session_scope
 from models.store.tables import ChannelHealth, Delivery
 from notifications.dispatch import dispatch_pending
-from notifications.outbox import Outgoing, enqueue, new_notification_id
+from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from settings import Dispatch
 from tests.support.escalation import T0, events, new_case, office, outbox
 from yuqing.localservers import WebhookReceiver

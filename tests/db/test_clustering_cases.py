@@ -150,7 +150,7 @@ def test_clicks_crossing_a_band_upgrade_the_case_and_shorten_deadlines(engine: E
 
 
 def test_manual_registration_always_makes_or_joins_a_case(engine: Engine) -> None:
-    from models.repo.intake import register_manual_item
+    from models.repo.registration import register_manual_item
 
     policy, calendar = default_policy(), WorkCalendar.default()
     with Session(engine) as session:

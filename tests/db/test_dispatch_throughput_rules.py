@@ -26,7 +26,7 @@ from models.store.tables import Delivery
 from notifications.claims import CHAIN, claim
 from notifications.dispatch import RECORD_EVERY, dispatch_pending
 from notifications.health import breaker_rule
-from notifications.outbox import Outgoing, enqueue, new_notification_id
+from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from notifications.render import NOTIFICATION_ID_RE
 from settings import Dispatch
 from tests.support.escalation import T0, events, hook_urls, ids_at, new_case, office, outbox

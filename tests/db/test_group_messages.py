@@ -21,9 +21,9 @@ from models.policy.states import NotificationStatus, ObligationStatus
 from models.repo.directory import sync_directory
 from models.store.db import session_scope
 from models.store.tables import Case, Delivery, Notification, Obligation
-from notifications.context import EscalationContext
 from notifications.dispatch import dispatch_pending
 from notifications.links import LinkSigner
+from notifications.outbox.context import DeliveryContext
 from settings import Dispatch, PersonConfig, UnitConfig
 from tasks.escalation import sweep
 from tests.support.escalation import NAMES, POLICY, ROLES, T0
@@ -35,7 +35,7 @@ NOW = T0 + timedelta(hours=3)
 LAPSES = 100
 USERIDS = {p: f"uid_{p}" for p in ROLES}
 SIGNER = LinkSigner(key=b"k" * 32, base_url="https://yq.example.gov.cn", ttl=timedelta(hours=72))
-CTX = EscalationContext(policy=POLICY, links=SIGNER, groups=frozenset({"office_bot"}))
+CTX = DeliveryContext(policy=POLICY, links=SIGNER, groups=frozenset({"office_bot"}))
 OWNERS = ["wang", "li", "zhao", "chen", "sun"]
 
 

@@ -10,8 +10,10 @@ from sqlalchemy import Engine
 
 from models.policy import IllegalTransition, PolicyError, WorkCalendar
 from models.policy.states import EventKind, ObligationStatus
-from models.repo.cases import case_obligations, case_timeline, get_case, open_case
-from models.repo.lifecycle import advance, regrade
+from models.repo.cases import case_obligations, case_timeline, get_case
+from models.repo.lifecycle import advance
+from models.repo.opening import open_case
+from models.repo.regrade import regrade
 from models.store.db import session_scope
 from models.store.presets import default_policy
 

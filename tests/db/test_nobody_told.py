@@ -15,15 +15,15 @@ from sqlmodel import select
 
 from models.policy import StageEvent, WorkCalendar
 from models.policy.notices import Notice, NoticeKind
-from models.repo.cases import open_case
 from models.repo.directory import sync_directory
+from models.repo.opening import open_case
 from models.repo.steps import add_steps
 from models.repo.stuck import StuckReason, find_stuck
 from models.store.db import session_scope
 from models.store.presets import default_policy, load_preset
 from models.store.tables import CaseEvent, CaseStep, Notification
-from notifications.context import EscalationContext
 from notifications.nobody import NobodyToTell
+from notifications.outbox.context import DeliveryContext
 from settings import PersonConfig, UnitConfig
 from tasks.escalation import sweep
 from tasks.steps import perform_step, record_failure
@@ -65,7 +65,7 @@ def test_a_quick_report_to_nobody_fails_with_the_reason_and_the_case_is_stuck(
         step_id = add_steps(session, case_id=case_id, notices=[notice], at=T0)[0].id
     assert step_id is not None
     with pytest.raises(NobodyToTell) as refused:
-        perform_step(engine, EscalationContext(policy=S1_13), step_id=step_id, now=T0)
+        perform_step(engine, DeliveryContext(policy=S1_13), step_id=step_id, now=T0)
     assert refused.value.reason == REASON
     with session_scope(engine) as session:
         step = session.get(CaseStep, step_id)
@@ -90,7 +90,7 @@ def test_an_escalation_level_nobody_holds_is_on_the_timeline_and_keeps_the_case_
         )  # fmt: skip
         case_id = case.id
     assert case_id is not None
-    ctx = EscalationContext(policy=policy)
+    ctx = DeliveryContext(policy=policy)
     sweep(engine, now=T0 + timedelta(hours=2), ctx=ctx, batch_size=50)
     with session_scope(engine) as session:
         told = session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()

@@ -23,7 +23,7 @@ from models.repo.directory import sync_directory
 from models.store.db import session_scope
 from models.store.tables import ChannelHealth, Delivery, Notification
 from notifications.dispatch import dispatch_pending
-from notifications.outbox import Outgoing, enqueue, new_notification_id
+from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from settings import Dispatch, PersonConfig, UnitConfig
 from tests.support.escalation import T0, events, new_case
 from tests.support.platforms import PHONE, Bench, FakeClock, all_platforms

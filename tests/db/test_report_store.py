@@ -16,7 +16,7 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from models.repo.cases import open_case
+from models.repo.opening import open_case
 from models.repo.reports.quick import next_issue
 from models.repo.reports.store import get_report, stuck_reports
 from models.reports.periods import ReportKind, period_containing
@@ -24,7 +24,7 @@ from models.reports.status import ReportStatus
 from models.store.db import alembic_config, make_engine, session_scope
 from models.store.tables import Notification
 from notifications.dispatch import dispatch_pending
-from notifications.outbox import Outgoing, enqueue, new_notification_id
+from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from tasks.calendar_notice import tell_calendar_gaps
 from tasks.reports.build import ReportFailed, build_report, report_input
 from tasks.reports.quick import build_quick

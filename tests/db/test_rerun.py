@@ -343,11 +343,11 @@ def test_a_case_step_that_failed_is_listed_until_a_rerun_carries_it_out(
 def _report(engine: Engine, case_id: int, at: Any) -> None:
     """The quick report recorded as an action records it: the change and its steps, in one
     transaction (`tasks.act.record_action`, without the people around it)."""
-    from models.repo.stages import report
+    from models.repo.stages import move
 
     with session_scope(engine) as session:
-        change = report(
-            session, case_id=case_id, actor="wang", at=at, policy=POLICY,
+        change = move(
+            session, "report", case_id=case_id, actor="wang", at=at, policy=POLICY,
             calendar=WorkCalendar.default(),
         )  # fmt: skip
         add_steps(session, case_id=case_id, notices=change.notices, at=at)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from models.repo.cases import open_case
+from models.repo.opening import open_case
 from models.store.db import session_scope
 from tasks.runtime import Runtime, context_for, prepare
 from tests.support.configs import write_office_config

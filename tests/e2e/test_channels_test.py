@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from models.policy.clocks import utc_now
 from models.store.db import session_scope
 from notifications.dispatch import dispatch_pending
-from notifications.outbox import Outgoing, enqueue, new_notification_id
+from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from tasks.runtime import prepare
 from yuqing.cli import app
 from yuqing.standins import WeComStandIn

@@ -86,7 +86,8 @@ def test_without_by_an_identified_action_is_refused_and_the_others_say_command_l
     until = (utc_now() + timedelta(days=1)).isoformat(timespec="minutes")
     ask = ["case", "extend", case, "--obligation", "quick_report", "--until", until]
     refused = yq(config, *ask, "--reason", "等待核实")
-    assert refused.exit_code == 2 and "申请延期须注明办理人：请用 --by" in refused.stderr
+    assert refused.exit_code == 2 and "申请延期须注明办理人：请指明人员编号或姓名" in refused.stderr
+    assert "命令：加上 --by …" in refused.stderr  # the command line's own words for it
     acked = yq(config, "case", "ack", case)
     assert acked.exit_code == 0 and "（命令行）" in acked.stdout
     actor, message, data = events(config, case)[-1]

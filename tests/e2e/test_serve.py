@@ -18,7 +18,7 @@ import httpx
 
 from deployments.serve_record import read_serve
 from models.policy.clocks import utc_now
-from models.repo.cases import open_case
+from models.repo.opening import open_case
 from models.store.db import session_scope
 from tasks.runtime import prepare
 from tests.support.configs import write_office_config

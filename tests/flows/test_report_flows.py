@@ -22,7 +22,7 @@ from prefect.utilities.callables import parameter_schema
 from deployments.declared import local as served_deployments
 from deployments.declared import pool
 from flows.reports import rerun_reports, scheduled_report
-from models.repo.cases import open_case
+from models.repo.opening import open_case
 from models.repo.reports.store import stuck_reports
 from models.store.db import session_scope
 from tasks.runtime import prepare

@@ -22,7 +22,8 @@ from deployments.declared import local
 from flows.rerun import rerun_case
 from models.policy.clocks import utc_now
 from models.policy.states import EventKind
-from models.repo.cases import case_timeline, open_case
+from models.repo.cases import case_timeline
+from models.repo.opening import open_case
 from models.store.db import session_scope
 from models.store.tables import Obligation
 from settings.faults import FAULTS_ENV

@@ -11,7 +11,7 @@ import time
 from models.policy.clocks import utc_now
 from models.store.db import make_engine
 from models.store.presets import default_policy
-from notifications.context import EscalationContext
+from notifications.outbox.context import DeliveryContext
 from settings import Dispatch
 from tests.support.escalation import cycle
 
@@ -19,7 +19,7 @@ from tests.support.escalation import cycle
 def main(database_url: str, urls_json: str) -> None:
     urls: dict[str, str] = json.loads(urls_json)
     engine = make_engine(database_url)
-    ctx = EscalationContext(policy=default_policy())
+    ctx = DeliveryContext(policy=default_policy())
     options = Dispatch(heartbeat_seconds=0.25, claimer_timeout_seconds=1.0)
     print("ready", flush=True)
     while True:

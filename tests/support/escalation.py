@@ -11,12 +11,12 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from models.policy import WorkCalendar
-from models.repo.cases import open_case
 from models.repo.directory import sync_directory
+from models.repo.opening import open_case
 from models.store.db import session_scope
 from models.store.presets import default_policy
 from models.store.tables import CaseEvent, Notification
-from notifications.context import EscalationContext
+from notifications.outbox.context import DeliveryContext
 from notifications.render import NOTIFICATION_ID_RE
 from settings import Dispatch, PersonConfig, UnitConfig
 from tasks.escalation import dispatching, escalate
@@ -24,7 +24,7 @@ from yuqing.localservers import WebhookReceiver
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 POLICY = default_policy()
-CTX = EscalationContext(policy=POLICY)
+CTX = DeliveryContext(policy=POLICY)
 ROLES = {
     "wang": ["office_staff"],
     "li": ["leader_in_charge"],
@@ -89,7 +89,7 @@ def cycle(
     at: datetime,
     urls: Mapping[str, str] | Callable[[str], str | None],
     *,
-    ctx: EscalationContext = CTX,
+    ctx: DeliveryContext = CTX,
     options: Dispatch | None = None,
     batch_size: int = 200,
 ) -> dict[str, int]:

@@ -24,10 +24,11 @@ from models.parse.entries import FeedItem
 from models.policy.stages import StageEvent
 from models.policy.states import ApprovalKind, ApprovalStatus, ObligationStatus
 from models.repo.cases import get_case
-from models.repo.intake import register_manual_item
 from models.repo.items import StoreContext, store_items
-from models.repo.lifecycle import advance, cancel_open, regrade, settle
+from models.repo.lifecycle import advance, cancel_open, settle
 from models.repo.obligations import acknowledge
+from models.repo.registration import register_manual_item
+from models.repo.regrade import regrade
 from models.store.db import session_scope
 from models.store.tables import ApprovalRequest, Referral
 from tasks.escalation import sweep

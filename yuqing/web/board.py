@@ -1,4 +1,4 @@
-"""What the console's board shows: one page of open cases from `models.repo.board` (nearest
+"""What the console's board shows: one page of open cases from `models.repo.console.board` (nearest
 deadline first, filtered in the database), with the labels, unit names and countdowns of the
 visible rows only, the counts of all open and overdue cases under the same filters (counted
 again in the background once 15 seconds old), and the cursor of the next page. Plain data for
@@ -20,9 +20,9 @@ from models.policy import Policy
 from models.policy.routing import Shift
 from models.policy.stages import STAGE_LABELS
 from models.repo.access import EVERYTHING, Scope
-from models.repo.board import BoardFilter, BoardRow, Cursor, board_counts, board_page
+from models.repo.console.board import BoardFilter, BoardRow, Cursor, board_counts, board_page
+from models.repo.console.mywork import who_must_act
 from models.repo.directory import Directory
-from models.repo.mywork import who_must_act
 from models.store.db import session_scope
 from yuqing.web.pages import countdown
 

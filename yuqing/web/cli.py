@@ -69,7 +69,7 @@ def revoke_command(
     username: Annotated[str, typer.Argument(help="账号（web.users 中的 username）")],
 ) -> None:
     """结束该账号的全部控制台登录会话（电脑丢失、人员离岗时）；下次须重新登录。"""
-    from models.repo.websessions import end_sessions_of
+    from models.repo.console.sessions import end_sessions_of
     from models.store.db import session_scope
     from tasks.runtime import prepare
     from yuqing.web.security import find_user

@@ -19,8 +19,8 @@ from models.policy.catalogue import CATALOGUE
 from models.policy.grades import media_label
 from models.policy.states import CATEGORY_LABELS, OUTCOME_LABELS
 from models.repo.access import Forbidden, scope_of, sees_case
-from models.repo.board import Cursor
 from models.repo.cases import CaseError, CaseNotFound, get_case
+from models.repo.console.board import Cursor
 from models.repo.directory import directory_of
 from models.repo.library import library
 from models.repo.stuck import REASON_LABELS, find_stuck

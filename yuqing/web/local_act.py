@@ -73,7 +73,9 @@ def act_for_a_command(
         change = actions.run(config, action)
     except tuple(kind for kind, _, _ in REFUSALS) as exc:
         status, kind = next((s, k) for t, s, k in REFUSALS if isinstance(exc, t))
-        return JSONResponse({"kind": kind, "detail": str(exc)}, status_code=status)
+        step = getattr(exc, "next_step", None)
+        shown = {"kind": kind, "detail": str(exc), "next_step": jsonable_encoder(step)}
+        return JSONResponse(shown, status_code=status)
     poke = request.app.state.after_change
     carried = hand_off(runtime, config, change.case_id, at=asked.at, poke=poke)
     return jsonable_encoder(actions.outcome(runtime, change, carried))

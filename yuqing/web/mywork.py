@@ -15,7 +15,7 @@ from models.policy.permissions import refusal
 from models.policy.states import APPROVAL_LABELS
 from models.repo.access import case_facts, obligation_facts
 from models.repo.acting import fields_for
-from models.repo.mywork import awaiting_me, my_obligations
+from models.repo.console.mywork import awaiting_me, my_obligations
 from models.store.db import session_scope
 from yuqing.web.admit import admit
 from yuqing.web.pages import chrome, countdown, now_of, page, runtime_of

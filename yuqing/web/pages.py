@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from models.policy.permissions import Reach, actions_of, pages_of, role_names
 from models.policy.routing import Shift
 from models.policy.wording import deadline_text, left_text
-from notifications.context import build_context
+from notifications.outbox.context import build_context
 from tasks.runtime import Runtime, prepare
 from yuqing.web.security import (
     SignedIn,

@@ -1,8 +1,9 @@
 """Registering a case by hand in the console (a citizen's report, a hotline call, a referral from
-the cyberspace office), as `yuqing case register` does: `models.repo.intake.register_manual_item`
-always opens a case or joins a similar open one; how the report came in is noted on the case
-timeline in the same transaction. When the item was posted and when the event occurred (both
-optional, local time) are the anchors the policy's deadlines run from."""
+the cyberspace office), as `yuqing case register` does:
+`models.repo.registration.register_manual_item` always opens a case or joins a similar open
+one; how the report came in is noted on the case timeline in the same transaction. When the
+item was posted and when the event occurred (both optional, local time) are the anchors the
+policy's deadlines run from."""
 
 from __future__ import annotations
 

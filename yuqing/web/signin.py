@@ -1,14 +1,14 @@
 """Signing in to the console and out again, and who is signed in.
 
 Sign-in is throttled per account and per client address with exponential back-off
-(`models.policy.throttle`, counted by `models.repo.signins`): the throttle answers before any
-password is checked, so a flood of guesses costs no scrypt; an unknown account gets the same
+(`models.policy.throttle`, counted by `models.repo.console.signins`): the throttle answers before
+any password is checked, so a flood of guesses costs no scrypt; an unknown account gets the same
 answer after the same work (a scrypt of a dummy hash), so neither the answer nor its time tells
 which accounts exist. Every attempt is on the record, whatever its outcome. The check of the
 throttle and the record of a pending attempt happen under one lock, so parallel guesses cannot
 all pass it.
 
-A session lives on the server (`models.repo.websessions`); the cookie holds only its random id.
+A session lives on the server (`models.repo.console.sessions`); the cookie holds only its random id.
 It ends when the person signs out, when an operator revokes the account's sessions (`yuqing web
 revoke`), when it expires, and when the account's password hash is no longer the one it was
 opened under or the account is gone."""
@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 
 from models.policy.throttle import Backoff
 from models.repo.access import standing_of
-from models.repo.signins import next_try, record_attempt, settle_attempt
-from models.repo.websessions import end_session, live_session, open_session
+from models.repo.console.sessions import end_session, live_session, open_session
+from models.repo.console.signins import next_try, record_attempt, settle_attempt
 from models.store.db import session_scope
 from settings import Settings, WebUser
 from tasks.runtime import Runtime

@@ -28,19 +28,19 @@ from models.policy.states import (
     category_label,
 )
 from models.policy.wording import deadline_text
-from models.repo.case_records import (
+from models.repo.cases import CLI_ACTOR, case_obligations, get_case
+from models.repo.console.case_records import (
     Slice,
     latest_events,
     latest_items,
     latest_metrics,
     latest_notifications,
 )
-from models.repo.case_records import timeline_page as records_page
-from models.repo.cases import CLI_ACTOR, case_obligations, get_case
+from models.repo.console.case_records import timeline_page as records_page
+from models.repo.console.mywork import who_must_act
 from models.repo.corrected import corrections_of
 from models.repo.directory import load_directory
 from models.repo.instructions import instruction_lines
-from models.repo.mywork import who_must_act
 from models.repo.unreachable import CaseUnreachable, on_case
 from models.store.tables import (
     ApprovalRequest,

@@ -1,6 +1,7 @@
-"""What delivering notices needs beyond the tables, built once from the settings and the policy:
-the policy itself, the message language, quiet hours, routing (the duty roster and the second
-reporting line) and the signer of the one-click action links. Plain values, so the sweep and the
+"""The delivery context: what turning notices into outbox rows needs beyond the tables, built
+once from the settings and the policy: the policy itself, the message language, quiet hours,
+routing (the duty roster and the second reporting line), the signer of the one-click action links
+and the channels that post into a group. Plain values, so the sweep, the case steps and the
 delivery stay easy to call from tests and benches."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from settings import Settings
 
 
 @dataclass(frozen=True)
-class EscalationContext:
+class DeliveryContext:
     policy: Policy
     language: str = "zh"
     quiet: QuietHours | None = None
@@ -38,7 +39,7 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)
 
 
-def build_context(settings: Settings, policy: Policy) -> EscalationContext:
+def build_context(settings: Settings, policy: Policy) -> DeliveryContext:
     """The context for `settings`; grade labels (三级) are resolved to ids through the policy."""
     tz = settings.tz
     esc = settings.escalation
@@ -53,7 +54,7 @@ def build_context(settings: Settings, policy: Policy) -> EscalationContext:
         dual_grades=frozenset(policy.scheme.level(g).id for g in esc.dual_reporting_grades),
         second_chain=tuple(tuple(level) for level in esc.second_chain),
     )
-    return EscalationContext(
+    return DeliveryContext(
         policy=policy,
         language=settings.general.language,
         quiet=quiet,

@@ -129,6 +129,30 @@ def board_counts(session: Session, *, now: datetime, filters: BoardFilter) -> tu
 def _with_deadlines(
     session: Session, filters: BoardFilter, after: Cursor | None, limit: int
 ) -> list[BoardRow]:
+    page = _nearest_walk(filters, after, limit).subquery("page")
+    query = (
+        select(
+            page.c.case_id,
+            page.c.due_at,
+            page.c.nearest_title,
+            col(Case.title),
+            col(Case.grade),
+            col(Case.stage),
+            _open_count(page.c.case_id),
+            _units(page.c.case_id),
+            page.c.owner_role,
+            page.c.assignee,
+            col(Case.units),
+        )
+        .join(Case, col(Case.id) == page.c.case_id)
+        .order_by(page.c.due_at, page.c.case_id)
+    )
+    return [_row(*r) for r in session.execute(query).all()]
+
+
+def _nearest_walk(filters: BoardFilter, after: Cursor | None, limit: int) -> Any:
+    """One page of open cases by their nearest open deadline (ties by case number), after the
+    cursor: the walk along the index on open obligations."""
     first, earlier = aliased(Obligation, name="first"), aliased(Obligation, name="earlier")
     is_first = ~exists().where(  # no open obligation of the case comes before this one
         col(earlier.case_id) == col(first.case_id),
@@ -159,25 +183,7 @@ def _with_deadlines(
                 and_(col(first.due_at) == after.due, col(first.case_id) > after.case_id),
             )
         )
-    page = walk.subquery("page")
-    query = (
-        select(
-            page.c.case_id,
-            page.c.due_at,
-            page.c.nearest_title,
-            col(Case.title),
-            col(Case.grade),
-            col(Case.stage),
-            _open_count(page.c.case_id),
-            _units(page.c.case_id),
-            page.c.owner_role,
-            page.c.assignee,
-            col(Case.units),
-        )
-        .join(Case, col(Case.id) == page.c.case_id)
-        .order_by(page.c.due_at, page.c.case_id)
-    )
-    return [_row(*r) for r in session.execute(query).all()]
+    return walk
 
 
 def _without_deadlines(

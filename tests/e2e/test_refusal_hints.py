@@ -1,0 +1,109 @@
+"""A refusal is worded in the office's terms by the domain and carries the next step as a value
+(`models.repo.cases.NextStep`); the command line, the front door, words that step as the command
+to run — whether the command acted itself or `yuqing serve` acted for it — and the console shows
+the domain's words alone (no command-line syntax on a web page)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from deployments.reaper import owner_token
+from deployments.serve_record import ServeRecord, write_serve
+from models.repo.cases import NextStep
+from tasks.runtime import prepare
+from tests.support.configs import write_office_config
+from tests.support.web import free_port, write_web_config
+from yuqing.cli import app
+from yuqing.cli_common import command_hint
+from yuqing.localservers import WebhookReceiver
+from yuqing.web.server import start_web_thread
+
+LOWER = "字段 grade（确认等级）：三级 低于当前等级 二级；降级须经审批：请申请降级至三级"
+
+
+def yq(config: str, *args: str) -> Result:
+    return CliRunner().invoke(app, ["--config", config, "case", *args])
+
+
+@pytest.fixture
+def config(
+    prefect_harness: str, database_url: str, tmp_path: Path, receiver: WebhookReceiver
+) -> Iterator[str]:
+    path = str(write_office_config(tmp_path, database_url=database_url, receiver=receiver))
+    yield path
+    prepare(path).engine.dispose()
+
+
+def reported_at_g2(config: str) -> str:
+    """A case raised to 二级 and reported: confirming it lower at 研判 is a downgrade."""
+    registered = yq(config, "register", "--title", "市民来电：某中学食堂")
+    assert registered.exit_code == 0, registered.output
+    case = "1"
+    for verb in (["upgrade", case, "--reason", "转发激增"], ["report", case, "--by", "王芳"]):
+        done = yq(config, *verb)
+        assert done.exit_code == 0, done.output
+    return case
+
+
+def assess_lower(config: str, case: str) -> Result:
+    return yq(config, "assess", case, "--grade", "三级", "--category", "inquiry", "--unit",
+              "school", "--by", "李强")  # fmt: skip
+
+
+def test_the_command_line_words_the_next_step_as_the_command_to_run(config: str) -> None:
+    case = reported_at_g2(config)
+    refused = assess_lower(config, case)
+    assert refused.exit_code == 2, refused.output
+    assert LOWER in refused.stderr, refused.stderr
+    assert f"命令：yuqing case downgrade {case} --grade 三级" in refused.stderr, refused.stderr
+
+
+def test_a_refusal_from_serve_keeps_its_next_step(
+    tmp_path: Path, receiver: WebhookReceiver, prefect_harness: str
+) -> None:
+    """serve's console (in this process, as serve runs it) refuses for the command: the command
+    prints the refusal and its command as its own."""
+    port = free_port()
+    config = write_web_config(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
+    )
+    token = secrets.token_urlsafe(32)
+    web = start_web_thread(str(config), port=port, act_token=token)
+    assert web is not None
+    try:
+        data = tmp_path / "data"
+        owner = owner_token("serve", data)
+        record = ServeRecord(os.getpid(), prefect_harness, web.url, owner=owner, act_token=token)
+        write_serve(data, record)
+        case = reported_at_g2(str(config))
+        refused = assess_lower(str(config), case)
+    finally:
+        web.stop()
+    prepare(str(config)).engine.dispose()
+    assert refused.exit_code == 2, refused.output
+    assert "已由运行中的 yuqing serve" not in refused.stderr  # refused: nothing was carried out
+    assert LOWER in refused.stderr, refused.stderr
+    assert f"命令：yuqing case downgrade {case} --grade 三级" in refused.stderr, refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("step", "command"),
+    [
+        (NextStep("downgrade", 3, (("grade", "一般"),)), "yuqing case downgrade 3 --grade 一般"),
+        (NextStep("draft", 7), "yuqing case draft 7"),
+        (NextStep(fields=(("by", None),)), "加上 --by …"),
+        (NextStep(fields=(("units", None),)), "加上 --unit …"),
+        (
+            NextStep(fields=(("add", None), ("remove", None), ("lead", None))),
+            "加上 --add … 或 --remove … 或 --lead …",
+        ),
+    ],
+)
+def test_each_next_step_reads_as_the_command_line_says_it(step: NextStep, command: str) -> None:
+    assert command_hint(step) == command
