@@ -22,9 +22,9 @@ from models.policy.policy import EscalationRule
 from models.policy.routing import Routing
 from models.policy.states import Chain, EventKind
 from models.policy.wording import late_text
-from models.repo.reports.accountability import lapse_record
 from models.repo.directory import Directory
 from models.repo.levels import chain_people, level_roles
+from models.repo.reports.accountability import lapse_record
 from models.store.tables import AccountabilityRecord, Case, CaseEvent, Obligation
 
 
