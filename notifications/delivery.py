@@ -1,7 +1,6 @@
 """Recording what sends did, a group at a time, in bulk Core statements: every HTTP attempt
 becomes a Delivery row and a timeline entry (送达 evidence, `notifications.delivery_rows`) with its
-own time, its outcome class
-and its lateness to the second; then, in causal order after the attempts, what follows the send
+own time, its outcome class and its lateness to the second; then, in causal order after the attempts, what follows the send
 (`models.policy.sending.after_send`): sent (the ack window starts), a later retry on the same
 channel (exponential back-off, Retry-After honoured), fall-over to the person's next channel
 under the same notification id (a CHANNEL_FAILOVER entry), or every channel exhausted: a new
