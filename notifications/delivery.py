@@ -1,13 +1,13 @@
 """Recording what sends did, a group at a time, in bulk Core statements: every HTTP attempt
-becomes a Delivery row and a timeline entry (送达 evidence, `notifications.delivery_rows`) with its
-own time, its outcome class and its lateness to the second; then, in causal order after the attempts, what follows the send
-(`models.policy.sending.after_send`): sent (the ack window starts), a later retry on the same
-channel (exponential back-off, Retry-After honoured), fall-over to the person's next channel
-under the same notification id (a CHANNEL_FAILOVER entry), or every channel exhausted: a new
-round from the first channel, the person noted as unreachable (`notifications.exhausted`). The
-outbox rows are updated with one executemany statement, each only while the recording
-dispatcher still holds it (a dispatcher presumed dead records its attempts, never a row another
-one has taken over)."""
+becomes a Delivery row and a timeline entry (送达 evidence, `notifications.delivery_rows`) with
+its own time, its outcome class and its lateness to the second; then, in causal order after the
+attempts, what follows the send (`models.policy.sending.after_send`): sent (the ack window
+starts), a later retry on the same channel (exponential back-off, Retry-After honoured),
+fall-over to the person's next channel under the same notification id (a CHANNEL_FAILOVER
+entry), or every channel exhausted: a new round from the first channel, the person noted as
+unreachable (`notifications.exhausted`). The outbox rows are updated with one executemany
+statement, each only while the recording dispatcher still holds it (a dispatcher presumed dead
+records its attempts, never a row another one has taken over)."""
 
 from __future__ import annotations
 

@@ -55,14 +55,7 @@ def render_for(
             chain=notice.chain,
             links=links,
         )
-        lang = ctx.language
-        subject, body = render_alert(facts, tz=ctx.tz, language=lang)
-        lines = tuple(alert_lines(facts, tz=ctx.tz, language=lang))
-        card_facts = CardFacts(
-            alert_subject(facts, lang), lines, case.id, alert_item(facts, lang),
-            obligation.due_at, alert_compact(facts, lang),
-        )  # fmt: skip
-        return subject, body, card_facts
+        return _alert(facts, ctx)
     command = notice.extra.get("command")
     notice_facts = NoticeFacts(
         notification_id=notification_id,
@@ -75,14 +68,33 @@ def render_for(
         links=links,
         command=str(command).replace("{person}", person.id) if command else None,
     )
-    subject, body = render_notice(notice_facts, language=ctx.language)
+    return _notice(notice_facts, notice, obligation, ctx)
+
+
+def _alert(facts: AlertFacts, ctx: EscalationContext) -> tuple[str, str, CardFacts]:
+    """A reminder, lapse or unacknowledged alert: its subject, body and card."""
+    lang = ctx.language
+    subject, body = render_alert(facts, tz=ctx.tz, language=lang)
+    lines = tuple(alert_lines(facts, tz=ctx.tz, language=lang))
     card_facts = CardFacts(
-        notice_subject(notice_facts, ctx.language),
-        tuple(notice_lines(notice_facts, ctx.language)),
+        alert_subject(facts, lang), lines, facts.case_id, alert_item(facts, lang),
+        facts.due_at, alert_compact(facts, lang),
+    )  # fmt: skip
+    return subject, body, card_facts
+
+
+def _notice(
+    facts: NoticeFacts, notice: Notice, obligation: Obligation | None, ctx: EscalationContext
+) -> tuple[str, str, CardFacts]:
+    """Any other notice: its subject, body and card."""
+    subject, body = render_notice(facts, language=ctx.language)
+    card_facts = CardFacts(
+        notice_subject(facts, ctx.language),
+        tuple(notice_lines(facts, ctx.language)),
         notice.case_id,
         notice.headline[:20],
         obligation.due_at if obligation is not None else None,
-        notice_compact(notice_facts),
+        notice_compact(facts),
     )
     return subject, body, card_facts
 
