@@ -17,6 +17,7 @@ from __future__ import annotations
 import html.entities
 import io
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -118,56 +119,74 @@ def _rebase(base: str | None, declared: str | None) -> str | None:
     return joined
 
 
+@dataclass
+class _Parts:
+    """What an item's elements said so far."""
+
+    title: str | None = None
+    link: str | None = None
+    guid: str | None = None
+    content: str | None = None
+    summaries: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    updated: datetime | None = None
+    author: str = ""
+    clicks: str | None = None
+    comments: str | None = None
+    reposts: str | None = None
+
+
 def _entry(item: Element, base: str | None) -> Entry:
-    title = link = guid = content = None
-    summaries: list[str] = []
-    published = updated = None
-    author = ""
-    clicks = comments = reposts = None
+    parts = _Parts()
     for child in item:
-        tag = child.tag
-        if tag in TITLES:
-            text = _markup(child).strip()
-            if title is None and text:
-                title = text
-        elif tag == "link":
-            link = _link(_text(child), base)
-        elif tag == "guid":
-            if guid is None and _permalink(child):
-                guid = _link(_text(child), base)
-        elif tag in SUMMARIES:
-            summaries.append(_markup(child))
-        elif tag == CONTENT:
-            content = _markup(child) if content is None else content
-        elif tag in PUBLISHED:
-            published = rss_date(_text(child))
-        elif tag in UPDATED:
-            updated = rss_date(_text(child))
-        elif tag in AUTHORS:
-            author = _text(child)
-            if "@" in author:  # feedparser splits e-mail addresses out of authors
-                raise Unsupported("an author with an e-mail address")
-        elif tag == CLICKS:
-            clicks = child.text
-        elif tag == SLASH:
-            comments = child.text
-        elif tag == REPOSTS:
-            reposts = child.text
-        elif tag not in SKIPPED:
-            raise Unsupported(f"element {tag}")
-    if len(summaries) > 1:
+        _take(parts, child, base)
+    if len(parts.summaries) > 1:
         raise Unsupported("more than one description")
     return Entry(
-        link=link if link is not None else guid or "",
-        title=title or "",
-        summary=summaries[0] if summaries else content or "",
-        when=published or updated,
+        link=parts.link if parts.link is not None else parts.guid or "",
+        title=parts.title or "",
+        summary=parts.summaries[0] if parts.summaries else parts.content or "",
+        when=parts.published or parts.updated,
         base=base,
-        author=author,
-        clicks=clicks,
-        comments=comments,
-        reposts=reposts,
+        author=parts.author,
+        clicks=parts.clicks,
+        comments=parts.comments,
+        reposts=parts.reposts,
     )
+
+
+def _take(parts: _Parts, child: Element, base: str | None) -> None:
+    """What one element of an item says; Unsupported for one feedparser would read otherwise."""
+    tag = child.tag
+    if tag in TITLES:
+        text = _markup(child).strip()
+        if parts.title is None and text:
+            parts.title = text
+    elif tag == "link":
+        parts.link = _link(_text(child), base)
+    elif tag == "guid":
+        if parts.guid is None and _permalink(child):
+            parts.guid = _link(_text(child), base)
+    elif tag in SUMMARIES:
+        parts.summaries.append(_markup(child))
+    elif tag == CONTENT:
+        parts.content = _markup(child) if parts.content is None else parts.content
+    elif tag in PUBLISHED:
+        parts.published = rss_date(_text(child))
+    elif tag in UPDATED:
+        parts.updated = rss_date(_text(child))
+    elif tag in AUTHORS:
+        parts.author = _text(child)
+        if "@" in parts.author:  # feedparser splits e-mail addresses out of authors
+            raise Unsupported("an author with an e-mail address")
+    elif tag == CLICKS:
+        parts.clicks = child.text
+    elif tag == SLASH:
+        parts.comments = child.text
+    elif tag == REPOSTS:
+        parts.reposts = child.text
+    elif tag not in SKIPPED:
+        raise Unsupported(f"element {tag}")
 
 
 def _permalink(guid: Element) -> bool:
