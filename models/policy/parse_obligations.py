@@ -15,7 +15,8 @@ from typing import Any
 from models.policy.clocks import Anchor, Clock
 from models.policy.fields import Problems
 from models.policy.grades import GradeScheme
-from models.policy.policy import DEFAULT_CHAIN, INSTANCE, MET_BY, ROLES, ObligationRule
+from models.policy.policy import DEFAULT_CHAIN, INSTANCE, MET_BY, ObligationRule
+from models.policy.roles import ROLES
 from models.policy.stages import EVENT_TARGET, StageEvent, StageTemplate
 from models.policy.states import ReferralBody
 
