@@ -39,22 +39,7 @@ def render_for(
     """(subject, body, the card's facts) of the notice as this person reads it."""
     grade = ctx.policy.scheme.level(case.grade).label if case is not None else ""
     if notice.kind in ALERT_KINDS and case is not None and obligation is not None:
-        assert case.id is not None
-        facts = AlertFacts(
-            notification_id=notification_id,
-            case_id=case.id,
-            case_title=case.title,
-            grade_label=grade,
-            obligation_title=obligation.title,
-            due_at=obligation.due_at,
-            provisional=obligation.provisional,
-            late_by=notice.late_by or timedelta(0),
-            level=notice.level,
-            level_label=notice.headline,
-            recipient_name=person.name,
-            chain=notice.chain,
-            links=links,
-        )
+        facts = _alert_facts(case, obligation, notice, person, notification_id, grade, links)
         return _alert(facts, ctx)
     command = notice.extra.get("command")
     notice_facts = NoticeFacts(
@@ -69,6 +54,33 @@ def render_for(
         command=str(command).replace("{person}", person.id) if command else None,
     )
     return _notice(notice_facts, notice, obligation, ctx)
+
+
+def _alert_facts(
+    case: Case,
+    obligation: Obligation,
+    notice: Notice,
+    person: Person,
+    notification_id: str,
+    grade: str,
+    links: tuple[tuple[str, str], ...],
+) -> AlertFacts:
+    assert case.id is not None
+    return AlertFacts(
+        notification_id=notification_id,
+        case_id=case.id,
+        case_title=case.title,
+        grade_label=grade,
+        obligation_title=obligation.title,
+        due_at=obligation.due_at,
+        provisional=obligation.provisional,
+        late_by=notice.late_by or timedelta(0),
+        level=notice.level,
+        level_label=notice.headline,
+        recipient_name=person.name,
+        chain=notice.chain,
+        links=links,
+    )
 
 
 def _alert(facts: AlertFacts, ctx: EscalationContext) -> tuple[str, str, CardFacts]:
