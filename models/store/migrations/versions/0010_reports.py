@@ -94,7 +94,7 @@ def _alter_notification() -> None:
 
 
 def _create_indexes() -> None:
-    """An index on each time column of INDEXES."""
+    """The indexes the report queries use (a period of each time column in INDEXES)."""
     for name, table, column in INDEXES:
         op.create_index(name, table, [column])
 
