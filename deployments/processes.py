@@ -1,6 +1,6 @@
 """Ending the processes yuqing starts, one way for all: a child asked to stop then killed
 (`stop_child`), pids ended the same way (`end`), and a child that dies with its parent
-(`die_with_parent`). Standard library only."""
+(`die_with_parent`); whether a pid runs is `deployments.serve_record.alive`."""
 
 from __future__ import annotations
 
@@ -12,15 +12,7 @@ import subprocess
 import sys
 import time
 
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
+from deployments.serve_record import alive
 
 
 def stop_child(process: subprocess.Popen[bytes], timeout: float) -> None:

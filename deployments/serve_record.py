@@ -16,10 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deployments.processes import alive
-
 SERVE_FILE = "serve.json"  # in the data directory, while `yuqing serve` runs
 STATUS_FILE = "status.json"  # beside it: serve's own view of its health
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ from deployments.local_server import (
     healthy,
     start_server,
 )
-from deployments.processes import alive
-from deployments.serve_record import ServeRecord, running_serve, write_serve
+from deployments.serve_record import ServeRecord, alive, running_serve, write_serve
 
 
 def wait_gone(pid: int, seconds: float = 15) -> bool:
