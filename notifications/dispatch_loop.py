@@ -135,12 +135,15 @@ class DispatchLoop:
 
     def _transaction(self, pool: ThreadPoolExecutor, *, record_now: bool, lanes: int) -> None:
         """Beat, record what finished, take over from the silent, claim; then send the claims."""
+        now = self.due()
         mono = time.monotonic()
         takeover = mono - self.last_takeover >= self.d.options.heartbeat_seconds
         done = self.done if record_now else []
         try:
             with session_scope(self.d.engine) as session:
-                tally, chains = self._exchange(session, mono, done, takeover=takeover, lanes=lanes)
+                tally, chains = self._exchange(
+                    session, now, mono, done, takeover=takeover, lanes=lanes
+                )
         except Exception as error:
             self._failed(error)
             return
@@ -152,11 +155,17 @@ class DispatchLoop:
         self._start(pool, chains, lanes=lanes)
 
     def _exchange(
-        self, session: Session, mono: float, done: list[Sent], *, takeover: bool, lanes: int
+        self,
+        session: Session,
+        now: datetime,
+        mono: float,
+        done: list[Sent],
+        *,
+        takeover: bool,
+        lanes: int,
     ) -> tuple[Tally, list[list[Message]]]:
         """One transaction's statements: the outcomes recorded and the chains claimed."""
         d, options = self.d, self.d.options
-        now = self.due()
         beat(session, me=d.me, now=self.stamp(mono))
         if self.unsure:
             release_strays(session, me=d.me, holding=self.held)
