@@ -38,7 +38,8 @@ EVERY = 2
 BASELINE = """
 import sys
 from pathlib import Path
-from deployments.prefect_api import start_server, use_api
+from deployments.local_server import start_server
+from deployments.prefect_api import use_api
 server = start_server(Path(sys.argv[1]), port=int(sys.argv[2]), services=True)
 Path(sys.argv[4]).write_text(server.url)
 with use_api(server.url):

@@ -119,14 +119,14 @@ class DispatchService:
         self.say(f"通知发送已启动（{count} 个发送进程）")
 
     def _spawn(self, *, first: bool) -> subprocess.Popen[bytes]:
-        from deployments.prefect_api import _die_with_parent
+        from deployments.processes import die_with_parent
 
         command = [sys.executable, "-m", "deployments.dispatcher"]
         command += [self.config] if self.config else []
         env = dict(os.environ)
         if not first:  # the test kill switch kills the first start only, not its restarts
             env.pop(FAULT_VARIABLE, None)
-        return subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)
+        return subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
 
     def _serve_thread(self) -> None:
         assert self.dispatcher is not None

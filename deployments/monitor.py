@@ -96,7 +96,7 @@ class Monitor:
         self.board.end("database", now=now)
 
     def _prefect(self, now: datetime) -> None:
-        from deployments.prefect_api import healthy
+        from deployments.local_server import healthy
 
         api = self.view.prefect_api
         if api is None:

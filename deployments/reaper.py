@@ -17,7 +17,6 @@ pid is never taken for the owner."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -26,6 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+
+from deployments.processes import end, stop_child
 
 MARK = "YUQING_OWNER"
 POLL_S = 0.2
@@ -75,20 +76,6 @@ def marked() -> dict[int, str]:
     return found
 
 
-def end(pids: list[int], *, grace: float = 3.0) -> None:
-    """SIGTERM each, then SIGKILL whatever still runs after `grace` seconds."""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_start_ticks(p) for p in pids):
-        time.sleep(0.05)
-    for pid in pids:
-        if _start_ticks(pid) is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-
-
 def end_marked(token: str, *, grace: float = 3.0) -> list[int]:
     """End every process carrying `token`; their pids."""
     pids = [pid for pid, mark in marked().items() if mark == token]
@@ -114,13 +101,7 @@ class Watchdog:
 
     def finish(self, timeout: float = 5.0) -> None:
         """Ask it to end what still carries the mark and exit (a clean stop)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_child(self.process, timeout)
 
 
 def start_watchdog(token: str) -> Watchdog:

@@ -4,7 +4,8 @@ answers, its console, the secret with which a command on the same machine has se
 its action: `yuqing.web.local_act`), which commands read to act through serve or to use its
 Prefect API, and `status.json`, its own view of its health (its dispatchers, the fault states open,
 the last sweep and the next due time), rewritten every few seconds for `yuqing status` and
-`/healthz`. Standard library only: reading them costs a command nothing."""
+`/healthz`. Standard library only (`running_serve` asks serve's Prefect API with httpx):
+reading them costs a command nothing."""
 
 from __future__ import annotations
 
@@ -93,6 +94,16 @@ def serve_alive(data_dir: Path) -> ServeRecord | None:
     if record is None or not alive(record.pid):
         return None
     if record.owner is not None and not owner_alive(record.owner):
+        return None
+    return record
+
+
+def running_serve(data_dir: Path) -> ServeRecord | None:
+    """The `yuqing serve` running on this data directory whose Prefect API answers, if any."""
+    from deployments.local_server import healthy
+
+    record = serve_alive(data_dir)
+    if record is None or record.prefect_api is None or not healthy(record.prefect_api):
         return None
     return record
 

@@ -19,13 +19,8 @@ from types import FrameType
 
 from sqlalchemy.exc import OperationalError
 
-from deployments.prefect_api import (
-    LocalServer,
-    PrefectUnavailable,
-    drain_prefect,
-    start_server,
-    use_api,
-)
+from deployments.local_server import LocalServer, PrefectUnavailable, start_server
+from deployments.prefect_api import drain_prefect, use_api
 from deployments.serve_record import read_serve, remove_serve, serve_alive
 from models.policy.clocks import utc_now
 from models.store.outages import database_unreachable

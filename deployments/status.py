@@ -165,7 +165,7 @@ def _stuck(session: Session, report: Report, now: datetime) -> None:
 
 
 def _prefect(runtime: Runtime, report: Report, view: dict[str, Any]) -> None:
-    from deployments.prefect_api import healthy
+    from deployments.local_server import healthy
 
     api = os.environ.get("PREFECT_API_URL") or view.get("prefect_api")
     if not api:

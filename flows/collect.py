@@ -19,6 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from models.policy.clocks import require_aware, utc_now
 from models.policy.schedule import Period, active_period
 from models.policy.states import RunStatus
+from settings import Collect
 from tasks.collect import (
     FetchOutcome,
     Items,
@@ -46,22 +47,7 @@ def collect(
     periods = [Period(p.name, p.start, p.end) for p in settings.collect.sensitive_periods]
     period = active_period(periods, now, settings.tz)
     due = plan_sources(now, config, source_id, force, period is not None)
-    results: list[dict[str, Any]] = []
-    # A sliding window: at most `concurrency` fetches in flight; whichever finishes first is
-    # stored first while the next source's fetch takes its place.
-    waiting, in_flight = deque(due), dict[PrefectFuture[FetchOutcome], str]()
-    while waiting or in_flight:
-        while waiting and len(in_flight) < settings.collect.concurrency:
-            sid = waiting.popleft()
-            in_flight[fetch_source.submit(sid, config)] = sid
-        future = next(as_completed(list(in_flight)))
-        sid = in_flight.pop(future)
-        try:
-            outcome = future.result()
-        except Exception as exc:  # a bug or the database, not the source: report, carry on
-            get_run_logger().warning("source %s failed: %s", sid, exc)
-            outcome = FetchOutcome(sid, RunStatus.FAILED, detail=f"{type(exc).__name__}: {exc}")
-        results.append(_store(outcome, now, config, settings.collect.batch_size))
+    results = _fetch_and_store(due, now, config, settings.collect)
     snapshot = snapshot_cases(now, config, period is not None)
     return {
         "at": now.isoformat(),
@@ -76,6 +62,29 @@ def collect(
         "upgrades": snapshot["upgrades"],
         "alerts": snapshot["alerts"] + sum(r["alerts"] for r in results),
     }
+
+
+def _fetch_and_store(
+    due: list[str], now: datetime, config: str | None, options: Collect
+) -> list[dict[str, Any]]:
+    """Fetch each source due and store what it brought, in a sliding window: at most
+    `concurrency` fetches in flight; whichever finishes first is stored first while the next
+    source's fetch takes its place."""
+    results: list[dict[str, Any]] = []
+    waiting, in_flight = deque(due), dict[PrefectFuture[FetchOutcome], str]()
+    while waiting or in_flight:
+        while waiting and len(in_flight) < options.concurrency:
+            sid = waiting.popleft()
+            in_flight[fetch_source.submit(sid, config)] = sid
+        future = next(as_completed(list(in_flight)))
+        sid = in_flight.pop(future)
+        try:
+            outcome = future.result()
+        except Exception as exc:  # a bug or the database, not the source: report, carry on
+            get_run_logger().warning("source %s failed: %s", sid, exc)
+            outcome = FetchOutcome(sid, RunStatus.FAILED, detail=f"{type(exc).__name__}: {exc}")
+        results.append(_store(outcome, now, config, options.batch_size))
+    return results
 
 
 def _store(outcome: FetchOutcome, now: datetime, config: str | None, size: int) -> dict[str, Any]:

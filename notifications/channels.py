@@ -41,7 +41,7 @@ import apprise
 from apprise.attachment.memory import AttachMemory
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_never
 
-from models.policy.platforms import Platform, judge
+from models.policy.platforms import Answer, Platform, judge
 from models.policy.platforms import platform_of as scheme_platform
 from models.policy.sending import Outcome, retry_within_send
 from notifications.envelope import Envelope
@@ -230,14 +230,27 @@ def _attempt(
             platform.envelope = platform.answer = None
         _checkin(url, notifier)
     elapsed = time.monotonic() - started
+    return _outcome(started, elapsed, answer, bool(result), lines, plugin=platform is not None)
+
+
+def _outcome(
+    started: float,
+    elapsed: float,
+    answer: Answer | None,
+    result: bool,
+    lines: list[str],
+    *,
+    plugin: bool,
+) -> Attempt:
+    """The attempt's outcome: the platform's own answer, else Apprise's result and log lines."""
     if answer is not None:  # the platform's own answer decides
         verdict = judge(answer)
         return Attempt(
             started, elapsed, verdict.outcome, answer.http_status, verdict.reason,
             verdict.retry_after, answer.code,
         )  # fmt: skip
-    outcome, status, reason = classify(bool(result), lines)
-    if platform is not None and outcome is Outcome.DELIVERED:  # the plugin never got to answer
+    outcome, status, reason = classify(result, lines)
+    if plugin and outcome is Outcome.DELIVERED:  # the plugin never got to answer
         outcome, reason = Outcome.UNKNOWN, "平台插件没有给出应答"
     return Attempt(started, elapsed, outcome, status, reason)
 

@@ -1,13 +1,13 @@
 """Recording what sends did, a group at a time, in bulk Core statements: every HTTP attempt
-becomes a Delivery row and a timeline entry (送达 evidence) with its own time, its outcome class
-and its lateness to the second; then, in causal order after the attempts, what follows the send
-(`models.policy.sending.after_send`): sent (the ack window starts), a later retry on the same
-channel (exponential back-off, Retry-After honoured), fall-over to the person's next channel
-under the same notification id (a CHANNEL_FAILOVER entry), or every channel exhausted: a new
-round from the first channel, the person noted as unreachable (`notifications.exhausted`). The
-outbox rows are updated with one executemany statement, each only while the recording
-dispatcher still holds it (a dispatcher presumed dead records its attempts, never a row another
-one has taken over)."""
+becomes a Delivery row and a timeline entry (送达 evidence, `notifications.delivery_rows`) with
+its own time, its outcome class and its lateness to the second; then, in causal order after the
+attempts, what follows the send (`models.policy.sending.after_send`): sent (the ack window
+starts), a later retry on the same channel (exponential back-off, Retry-After honoured),
+fall-over to the person's next channel under the same notification id (a CHANNEL_FAILOVER
+entry), or every channel exhausted: a new round from the first channel, the person noted as
+unreachable (`notifications.exhausted`). The outbox rows are updated with one executemany
+statement, each only while the recording dispatcher still holds it (a dispatcher presumed dead
+records its attempts, never a row another one has taken over)."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ from sqlmodel import Session
 
 from models.policy.breaker import BreakerRule
 from models.policy.routing import next_channel, retry_delay
-from models.policy.sending import OUTCOME_LABELS, Next, after_send, lateness
-from models.policy.states import EventKind, NotificationStatus
+from models.policy.sending import Next, after_send
+from models.policy.states import NotificationStatus
 from models.repo.unreachable import note_reach
 from models.store.tables import Delivery
 from notifications.channels import Attempt
 from notifications.claimed import Alert, Message
+from notifications.delivery_rows import attempt_entry, delivery_row, failover_entry
 from notifications.exhausted import exhausted, exhausted_entry
 from notifications.health import SendResult
 from notifications.health import record as record_health
@@ -140,31 +141,10 @@ def _record_send(
     message, attempts = item.message, item.attempts
     last = attempts[-1]
     ended = stamp(last.started + last.elapsed)
-    merged = len(message.alerts) > 1
     tally.messages += 1
     tally.attempts += len(attempts)
     for alert in message.alerts:
-        following = next_channel(alert.channels or message.channels, message.channel)
-        step = after_send(
-            last.outcome,
-            channel_sends=alert.attempts + 1,
-            sends_per_channel=options.attempts_per_channel,
-            has_next=following is not None,
-            channel_down=message.probe,
-        )
-        for number, attempt in enumerate(attempts, start=alert.http_attempts + 1):
-            at = stamp(attempt.started)
-            rows.deliveries.append(_delivery(alert, attempt, number, at, me))
-            if alert.case_id is not None:
-                rows.timeline.append(
-                    _attempt_entry(message, alert, attempt, number, at, merged=merged)
-                )
-        values = _outcome(alert, step, last, ended, following, options)
-        values["http_attempts"] = alert.http_attempts + len(attempts)
-        _follow(rows, message, alert, step, values, last, ended, following, options)
-        rows.updates.append(
-            {"b_id": alert.id, "b_me": me, **{f"v_{k}": v for k, v in values.items()}}
-        )
+        step = _record_alert(item, alert, rows, me=me, stamp=stamp, ended=ended, options=options)
         tally.sent += step is Next.DONE
         tally.failed += step is not Next.DONE
         tally.fell_over += step is Next.FALL_OVER
@@ -179,6 +159,40 @@ def _record_send(
             last.code,
         )
     )
+
+
+def _record_alert(
+    item: Sent,
+    alert: Alert,
+    rows: _Rows,
+    *,
+    me: str,
+    stamp: Stamp,
+    ended: datetime,
+    options: Dispatch,
+) -> Next:
+    """One alert of a sent message: its attempts' rows, its outbox row's values, what follows."""
+    message, attempts = item.message, item.attempts
+    last = attempts[-1]
+    following = next_channel(alert.channels or message.channels, message.channel)
+    step = after_send(
+        last.outcome,
+        channel_sends=alert.attempts + 1,
+        sends_per_channel=options.attempts_per_channel,
+        has_next=following is not None,
+        channel_down=message.probe,
+    )
+    merged = len(message.alerts) > 1
+    for number, attempt in enumerate(attempts, start=alert.http_attempts + 1):
+        at = stamp(attempt.started)
+        rows.deliveries.append(delivery_row(alert, attempt, number, at, me))
+        if alert.case_id is not None:
+            rows.timeline.append(attempt_entry(message, alert, attempt, number, at, merged=merged))
+    values = _outcome(alert, step, last, ended, following, options)
+    values["http_attempts"] = alert.http_attempts + len(attempts)
+    _follow(rows, message, alert, step, values, last, ended, following, options)
+    rows.updates.append({"b_id": alert.id, "b_me": me, **{f"v_{k}": v for k, v in values.items()}})
+    return step
 
 
 def _follow(
@@ -202,7 +216,7 @@ def _follow(
         if alert.case_id is not None:
             rows.timeline.append(exhausted_entry(message, alert, values, last, ended))
     elif step is Next.FALL_OVER and alert.case_id is not None:
-        rows.timeline.append(_after_entry(message, alert, last, ended, following))
+        rows.timeline.append(failover_entry(message, alert, last, ended, following))
 
 
 def _outcome(
@@ -238,80 +252,3 @@ def _outcome(
     elif step is Next.FALL_OVER:
         values["channel"], values["attempts"] = following, 0
     return values
-
-
-def _delivery(alert: Alert, attempt: Attempt, number: int, at: datetime, me: str) -> dict[str, Any]:
-    return {
-        "notification_id": alert.id,
-        "attempt": number,
-        "at": at,
-        "channel": alert.channel,
-        "ok": attempt.ok,
-        "detail": f"{OUTCOME_LABELS[attempt.outcome]} {attempt.reason}".strip(),
-        "outcome": attempt.outcome.value,
-        "http_status": attempt.status,
-        "elapsed_ms": round(attempt.elapsed * 1000),
-        "late_seconds": round((at - alert.due_at).total_seconds(), 3),
-        "dispatcher": me,
-        "code": attempt.code,
-    }
-
-
-def _attempt_entry(
-    message: Message, alert: Alert, attempt: Attempt, number: int, at: datetime, *, merged: bool
-) -> dict[str, Any]:
-    """The DELIVERED / DELIVERY_FAILED timeline entry of one HTTP attempt."""
-    late = lateness(at - alert.due_at)
-    how = f"第{number}次尝试{'（合并发送）' if merged else ''}{'（探测）' if message.probe else ''}"
-    where = f"{alert.channel}，群消息" if message.group else alert.channel
-    to = f"致 {alert.recipient_name or message.recipient_name}（{where}）"
-    if attempt.ok:
-        text = f"已送达：{to}，{how}，{late}"
-    else:
-        reason = f"：{attempt.reason}" if attempt.reason else ""
-        text = f"发送失败（{OUTCOME_LABELS[attempt.outcome]}{reason}）：{to}，{how}"
-    return {
-        "case_id": alert.case_id,
-        "at": at,
-        "kind": EventKind.DELIVERED if attempt.ok else EventKind.DELIVERY_FAILED,
-        "actor": "system",
-        "message": text,
-        "data": {
-            "notification": alert.id,
-            "recipient": alert.recipient_id,
-            "channel": alert.channel,
-            "attempt": number,
-            "outcome": attempt.outcome.value,
-            "http_status": attempt.status,
-            "late_seconds": round((at - alert.due_at).total_seconds(), 3),
-            "merged": merged,
-            "probe": message.probe,
-            "subject": alert.subject,
-            "code": attempt.code,
-            "group": message.group,
-        },
-    }
-
-
-def _after_entry(
-    message: Message, alert: Alert, last: Attempt, ended: datetime, following: str | None
-) -> dict[str, Any]:
-    """The CHANNEL_FAILOVER entry, timed at the failed send's end."""
-    reason = f"（{last.reason}）" if last.reason else ""
-    text = (
-        f"渠道 {alert.channel} {OUTCOME_LABELS[last.outcome]}{reason}，改用 {following} 通知 "
-        f"{alert.recipient_name or message.recipient_name}（同一通知编号）"
-    )
-    return {
-        "case_id": alert.case_id,
-        "at": ended,
-        "kind": EventKind.CHANNEL_FAILOVER,
-        "actor": "system",
-        "message": text,
-        "data": {
-            "notification": alert.id,
-            "channel": alert.channel,
-            "replacement": following,
-            "outcome": last.outcome.value,
-        },
-    }

@@ -10,7 +10,7 @@ per sender (`notifications.claims`). The sends run on a pool of `workers` thread
 inline in its thread (Apprise's own executor is not used: `notifications.channels`), one
 person's message at a time, so each person gets their alerts in order while different people are
 served at once. Outcomes are recorded a group at a time: every RECORD_EVERY sends or
-RECORD_SECONDS, whichever comes first.
+RECORD_SECONDS, whichever comes first (the loop: `notifications.dispatch_loop`).
 
 After a kill, what a dispatcher held is the sends in flight (sent, or being sent, and not yet
 recorded) and the few claimed next in line; those rows stay `sending` under its identity until
@@ -32,7 +32,6 @@ nobody sends."""
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import threading
 import time
@@ -46,23 +45,19 @@ from sqlalchemy import Engine
 from models.policy.clocks import utc_now
 from models.policy.sending import Outcome
 from models.store.db import session_scope
-from models.store.outages import database_fault
 from notifications.channels import Attempt, platform_of, send
 from notifications.claimed import Message
-from notifications.claims import claim
 from notifications.compose import compose
-from notifications.delivery import Sent, Tally, record
+from notifications.delivery import Sent, Tally
+from notifications.dispatch_loop import DispatchLoop, log_failure
 from notifications.endpoints import Endpoints
 from notifications.health import breaker_rule
-from notifications.liveness import beat, forget_silent, live_claimers, new_identity, retire
-from notifications.outbox.rows import next_due, release_strays, take_over
+from notifications.liveness import new_identity, retire
 from settings import Dispatch
 from settings.faults import Faults
 
 log = logging.getLogger(__name__)
 ChannelUrl = Callable[[str], str | None]
-RECORD_EVERY = 32  # outcomes recorded per transaction at most ...
-RECORD_SECONDS = 0.01  # ... and no outcome waits longer than this for its record
 CLAIM_AHEAD = 4  # messages held per sender (one being sent, the rest next in line)
 KICK = "kick"
 
@@ -144,7 +139,7 @@ class Dispatcher:
         stamp: Callable[[float], datetime],
         stop: threading.Event | None,
     ) -> Tally:
-        loop = _Loop(self, due=due, stamp=stamp, stop=stop)
+        loop = DispatchLoop(self, due=due, stamp=stamp, stop=stop)
         try:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="yuqing-send") as pool:
                 loop.run(pool)
@@ -153,7 +148,7 @@ class Dispatcher:
                 with session_scope(self.engine) as session:
                     retire(session, me=self.me)
             except Exception as error:  # the rows are taken over after the claimer timeout
-                _log_failure(error, "dispatcher %s could not sign off", self.me)
+                log_failure(error, "dispatcher %s could not sign off", self.me)
         return loop.tally
 
     def send_chain(self, chain: list[Message]) -> None:
@@ -178,181 +173,6 @@ class Dispatcher:
         except Exception:  # a bug, not the channel: recorded as unknown, tried again later
             log.exception("send to %s failed inside yuqing", message.channel)
             return (Attempt(time.monotonic(), 0.0, Outcome.UNKNOWN, reason="发送程序内部错误"),)
-
-
-class _Loop:
-    """The state of one run of the dispatcher loop."""
-
-    def __init__(
-        self,
-        dispatcher: Dispatcher,
-        *,
-        due: Callable[[], datetime],
-        stamp: Callable[[float], datetime],
-        stop: threading.Event | None,
-    ) -> None:
-        self.d, self.due, self.stamp, self.stop = dispatcher, due, stamp, stop
-        self.tally = Tally()
-        self.done: list[Sent] = []
-        self.first_done = 0.0
-        self.in_flight = 0
-        self.idle = False  # the last claim found nothing to send
-        self.next_look = 0.0  # monotonic: when an idle dispatcher looks again
-        self.last_beat = -math.inf
-        # The last takeover, on its own clock: a dispatcher busy with transactions many times
-        # a second (due alerts it cannot claim while a dead claimer holds their person) still
-        # takes over once a heartbeat.
-        self.last_takeover = -math.inf
-        self.error: BaseException | None = None
-        self.held: set[str] = set()  # ids claimed and not yet recorded
-        self.unsure = False  # a transaction failed: what it claimed may have committed
-
-    @property
-    def serving(self) -> bool:
-        return self.stop is not None
-
-    def run(self, pool: ThreadPoolExecutor) -> None:
-        options = self.d.options
-        while True:
-            stopping = self.error is not None or (self.stop is not None and self.stop.is_set())
-            self._collect(self._timeout(stopping))
-            mono = time.monotonic()
-            record_now = bool(self.done) and (
-                len(self.done) >= RECORD_EVERY
-                or mono - self.first_done >= RECORD_SECONDS
-                or self.in_flight == 0
-                or stopping
-            )
-            free = 0 if stopping else self.d.capacity - self.in_flight
-            look = free > 0 and (record_now or not self.idle or mono >= self.next_look)
-            if look and self.idle and not record_now:
-                self.next_look = mono + options.poll_seconds
-                look = self._anything_due()
-            if record_now or look or mono - self.last_beat >= options.heartbeat_seconds:
-                self._transaction(pool, record_now=record_now, lanes=free if look else 0)
-            settled = self.in_flight == 0 and not self.done
-            if settled and (stopping or (not self.serving and self.idle)):
-                break
-        if self.error is not None:
-            raise self.error
-
-    def _timeout(self, stopping: bool) -> float:
-        """How long the loop may wait for finished sends before it has something to do."""
-        now = time.monotonic()
-        beat = self.last_beat + self.d.options.heartbeat_seconds - now
-        if self.done:
-            return max(0.0, min(beat, self.first_done + RECORD_SECONDS - now))
-        free = self.in_flight < self.d.capacity
-        if not stopping and not self.idle and free:
-            return 0.0  # claim at once
-        if self.in_flight == 0 and (stopping or not self.serving):
-            return 0.0  # about to leave
-        if self.serving and not stopping and free:
-            beat = min(beat, self.next_look - now)
-        return max(0.0, beat)
-
-    def _collect(self, timeout: float) -> None:
-        """Wait up to `timeout` for finished sends (or a kick), then take all that are there."""
-        items: list[Sent | str] = []
-        try:
-            items.append(
-                self.d._inbox.get(timeout=timeout) if timeout > 0 else self.d._inbox.get_nowait()
-            )
-            while True:
-                items.append(self.d._inbox.get_nowait())
-        except queue.Empty:
-            pass
-        for item in items:
-            if isinstance(item, Sent):
-                if not self.done:
-                    self.first_done = time.monotonic()
-                self.done.append(item)
-                self.in_flight -= 1
-            else:
-                self.idle = False
-
-    def _anything_due(self) -> bool:
-        now = self.due()
-        try:
-            with session_scope(self.d.engine) as session:
-                earliest = next_due(session, now=now)
-        except Exception as error:
-            _log_failure(error, "dispatcher %s could not read the outbox", self.d.me)
-            return False
-        return earliest is not None and earliest <= now
-
-    def _transaction(self, pool: ThreadPoolExecutor, *, record_now: bool, lanes: int) -> None:
-        d, options = self.d, self.d.options
-        now = self.due()
-        mono = time.monotonic()
-        takeover = mono - self.last_takeover >= options.heartbeat_seconds
-        done = self.done if record_now else []
-        try:
-            with session_scope(d.engine) as session:
-                beat(session, me=d.me, now=self.stamp(mono))
-                if self.unsure:
-                    release_strays(session, me=d.me, holding=self.held)
-                if takeover:
-                    timeout = timedelta(seconds=options.claimer_timeout_seconds)
-                    live = live_claimers(now, timeout=timeout)
-                    self.tally.recovered += take_over(session, live=live, now=now)
-                    forget_silent(session, now=now)
-                tally = record(
-                    session, done, me=d.me, stamp=self.stamp, options=options, rule=d.rule
-                )
-                chains = (
-                    claim(
-                        session,
-                        me=d.me,
-                        now=now,
-                        lanes=lanes,
-                        options=options,
-                        rule=d.rule,
-                        endpoints=d.endpoints,
-                    )
-                    if lanes
-                    else []
-                )
-        except Exception as error:
-            self._failed(error)
-            return
-        self.last_beat = mono
-        self.last_takeover = mono if takeover else self.last_takeover
-        self.unsure = False
-        self.tally.add(tally)
-        if done:
-            self.held -= {a.id for item in done for a in item.message.alerts}
-            self.done = []
-            if self.in_flight:
-                d.faults.reached("recorded")
-        if lanes:
-            self.idle = not chains
-            if chains:
-                d.faults.reached("claimed")
-        for chain in chains:
-            self.held |= {a.id for message in chain for a in message.alerts}
-            pool.submit(d.send_chain, chain)
-            self.in_flight += len(chain)
-
-    def _failed(self, error: BaseException) -> None:
-        """A transaction failed (the database is away). A round stops claiming and, once the
-        sends in flight are back, raises; a serving dispatcher keeps what it has and retries."""
-        _log_failure(error, "dispatcher %s: transaction failed", self.d.me)
-        self.unsure = True
-        if not self.serving:
-            self.error = self.error or error
-            if self.in_flight == 0:
-                self.done = []  # stranded `sending` rows are taken over after the timeout
-            return
-        time.sleep(min(1.0, self.d.options.heartbeat_seconds))
-
-
-def _log_failure(error: BaseException, message: str, *args: object) -> None:
-    """A database fault quietly (it is said once, where it is watched); anything else in full."""
-    if database_fault(error) is not None:
-        log.debug(message + ": %s", *args, error)
-    else:
-        log.error(message, *args, exc_info=error)
 
 
 def dispatch_pending(

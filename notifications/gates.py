@@ -7,6 +7,7 @@ probe (`models.policy.breaker` has the rules, `notifications.health` the table).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import Session
@@ -78,23 +79,26 @@ def skip_down_channel(
         .execution_options(synchronize_session=False)
     ).all()
     events = [
-        {
-            "case_id": row.case_id,
-            "at": now,
-            "kind": EventKind.CHANNEL_FAILOVER,
-            "actor": "system",
-            "message": f"渠道 {channel} 故障（已熔断），直接改用 {following} 通知 {lane.name}"
-            "（同一通知编号）",
-            "data": {
-                "notification": row.id,
-                "channel": channel,
-                "replacement": following,
-                "reason": "channel_down",
-            },
-        }
-        for row in rows
-        if row.case_id is not None
+        _failover(row, lane, channel, following, now) for row in rows if row.case_id is not None
     ]
     if events:
         session.execute(insert(TIMELINE), events)
     return bool(rows)
+
+
+def _failover(row: Any, lane: Lane, channel: str, following: str, now: datetime) -> dict[str, Any]:
+    """The CHANNEL_FAILOVER entry of one alert moved off a channel that is down."""
+    return {
+        "case_id": row.case_id,
+        "at": now,
+        "kind": EventKind.CHANNEL_FAILOVER,
+        "actor": "system",
+        "message": f"渠道 {channel} 故障（已熔断），直接改用 {following} 通知 {lane.name}"
+        "（同一通知编号）",
+        "data": {
+            "notification": row.id,
+            "channel": channel,
+            "replacement": following,
+            "reason": "channel_down",
+        },
+    }

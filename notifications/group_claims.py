@@ -117,16 +117,8 @@ def _chain(
     probe: bool,
 ) -> list[Message]:
     """The channel's next messages, events in order, as many as may go now (a chain)."""
-    rows = session.execute(
-        select(N.id, N.key, N.recipient_id)
-        .where(due_filter(now), N.channel == channel)
-        .order_by(*ORDER)
-        .limit(LOAD)
-    ).all()
-    events: dict[str, list[Any]] = {}
-    for row in rows:
-        events.setdefault(row.key.rsplit(":", 2)[0], []).append(row)
-    total = _events_due(session, channel, now, len(events), len(rows))
+    events, read = _due_events(session, channel, now)
+    total = _events_due(session, channel, now, len(events), read)
     most, reserve = sizing
     sizes = [1] if probe else split_sizes(total, allowance, most=most, reserve=reserve)
     if not sizes:
@@ -136,11 +128,7 @@ def _chain(
             .values(next_attempt_at=allowance.free_at)
         )
         return []
-    ordered, packs = list(events.values()), []
-    for size in sizes[:CHAIN]:
-        pack, ordered = ordered[:size], ordered[size:]
-        if pack:
-            packs.append([row.id for event in pack for row in event])
+    packs = _packs(list(events.values()), sizes[:CHAIN])
     taken, acked, files = take(session, [i for pack in packs for i in pack], me=me, now=now)
     people = _people(session, {row.recipient_id for row in taken.values()})
     return [
@@ -148,6 +136,30 @@ def _chain(
         for pack in packs
         if (message := _message(pack, taken, acked, files, people, channel, probe)) is not None
     ]
+
+
+def _due_events(session: Session, channel: str, now: datetime) -> tuple[dict[str, list[Any]], int]:
+    """The channel's due rows (at most LOAD) by event, in order, and how many were read."""
+    rows = session.execute(
+        select(N.id, N.key, N.recipient_id)
+        .where(due_filter(now), N.channel == channel)
+        .order_by(*ORDER)
+        .limit(LOAD)
+    ).all()
+    events: dict[str, list[Any]] = {}
+    for row in rows:
+        events.setdefault(row.key.rsplit(":", 2)[0], []).append(row)
+    return events, len(rows)
+
+
+def _packs(ordered: list[list[Any]], sizes: list[int]) -> list[list[str]]:
+    """The events cut into one pack per message of `sizes`: each pack's row ids."""
+    packs = []
+    for size in sizes:
+        pack, ordered = ordered[:size], ordered[size:]
+        if pack:
+            packs.append([row.id for event in pack for row in event])
+    return packs
 
 
 def _events_due(session: Session, channel: str, now: datetime, events: int, rows: int) -> int:

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from models.policy.notices import Notice, NoticeKind
-from models.policy.policy import OWNER
 from models.policy.reach import nobody_reason
+from models.policy.roles import OWNER
 from models.policy.states import EventKind
 
 NOBODY_MARK = "nobody"

@@ -39,30 +39,8 @@ def render_for(
     """(subject, body, the card's facts) of the notice as this person reads it."""
     grade = ctx.policy.scheme.level(case.grade).label if case is not None else ""
     if notice.kind in ALERT_KINDS and case is not None and obligation is not None:
-        assert case.id is not None
-        facts = AlertFacts(
-            notification_id=notification_id,
-            case_id=case.id,
-            case_title=case.title,
-            grade_label=grade,
-            obligation_title=obligation.title,
-            due_at=obligation.due_at,
-            provisional=obligation.provisional,
-            late_by=notice.late_by or timedelta(0),
-            level=notice.level,
-            level_label=notice.headline,
-            recipient_name=person.name,
-            chain=notice.chain,
-            links=links,
-        )
-        lang = ctx.language
-        subject, body = render_alert(facts, tz=ctx.tz, language=lang)
-        lines = tuple(alert_lines(facts, tz=ctx.tz, language=lang))
-        card_facts = CardFacts(
-            alert_subject(facts, lang), lines, case.id, alert_item(facts, lang),
-            obligation.due_at, alert_compact(facts, lang),
-        )  # fmt: skip
-        return subject, body, card_facts
+        facts = _alert_facts(case, obligation, notice, person, notification_id, grade, links)
+        return _alert(facts, ctx)
     command = notice.extra.get("command")
     notice_facts = NoticeFacts(
         notification_id=notification_id,
@@ -75,14 +53,60 @@ def render_for(
         links=links,
         command=str(command).replace("{person}", person.id) if command else None,
     )
-    subject, body = render_notice(notice_facts, language=ctx.language)
+    return _notice(notice_facts, notice, obligation, ctx)
+
+
+def _alert_facts(
+    case: Case,
+    obligation: Obligation,
+    notice: Notice,
+    person: Person,
+    notification_id: str,
+    grade: str,
+    links: tuple[tuple[str, str], ...],
+) -> AlertFacts:
+    assert case.id is not None
+    return AlertFacts(
+        notification_id=notification_id,
+        case_id=case.id,
+        case_title=case.title,
+        grade_label=grade,
+        obligation_title=obligation.title,
+        due_at=obligation.due_at,
+        provisional=obligation.provisional,
+        late_by=notice.late_by or timedelta(0),
+        level=notice.level,
+        level_label=notice.headline,
+        recipient_name=person.name,
+        chain=notice.chain,
+        links=links,
+    )
+
+
+def _alert(facts: AlertFacts, ctx: EscalationContext) -> tuple[str, str, CardFacts]:
+    """A reminder, lapse or unacknowledged alert: its subject, body and card."""
+    lang = ctx.language
+    subject, body = render_alert(facts, tz=ctx.tz, language=lang)
+    lines = tuple(alert_lines(facts, tz=ctx.tz, language=lang))
     card_facts = CardFacts(
-        notice_subject(notice_facts, ctx.language),
-        tuple(notice_lines(notice_facts, ctx.language)),
+        alert_subject(facts, lang), lines, facts.case_id, alert_item(facts, lang),
+        facts.due_at, alert_compact(facts, lang),
+    )  # fmt: skip
+    return subject, body, card_facts
+
+
+def _notice(
+    facts: NoticeFacts, notice: Notice, obligation: Obligation | None, ctx: EscalationContext
+) -> tuple[str, str, CardFacts]:
+    """Any other notice: its subject, body and card."""
+    subject, body = render_notice(facts, language=ctx.language)
+    card_facts = CardFacts(
+        notice_subject(facts, ctx.language),
+        tuple(notice_lines(facts, ctx.language)),
         notice.case_id,
         notice.headline[:20],
         obligation.due_at if obligation is not None else None,
-        notice_compact(notice_facts),
+        notice_compact(facts),
     )
     return subject, body, card_facts
 

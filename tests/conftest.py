@@ -233,7 +233,8 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Prefect server for the session's flow runs (on a fresh home: it migrates once,
     ~12 s), started the way yuqing starts one: it dies with pytest even on kill -9, so no test
     run leaves a server behind. Yields its API URL; subprocesses get it through the env."""
-    from deployments.prefect_api import drain_prefect, start_server, use_api
+    from deployments.local_server import start_server
+    from deployments.prefect_api import drain_prefect, use_api
 
     server = start_server(tmp_path_factory.mktemp("prefect-server-home"))
     try:

@@ -1,7 +1,7 @@
 """`yuqing case ...`: list cases, show one with its deadlines and timeline, register one by hand,
-the case library (案例库), the stuck list and re-runs; the actions on a case are in
-`yuqing.cli_act`. Everything a person sees is in Simplified Chinese; `--json` gives the data; a
-refusal exits 2 with the reason."""
+the case library (案例库, `yuqing.cli_library`), the stuck list and re-runs; the actions on a
+case are in `yuqing.cli_act`. Everything a person sees is in Simplified Chinese; `--json` gives
+the data; a refusal exits 2 with the reason."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ import typer
 from rich.markup import escape
 
 from models.policy.catalogue import CATALOGUE
-from yuqing import cli_act, cli_archive, cli_register, cli_rerun
+from yuqing import cli_act, cli_archive, cli_library, cli_register, cli_rerun
 from yuqing.cli_common import AT, config_arg, console, print_json, refusals, who_acts
 
 if TYPE_CHECKING:  # the rest is imported by the commands that use it (a quick --help)
-    from models.store.tables import Case
+    from datetime import tzinfo
+
+    from sqlmodel import Session
+
+    from models.store.tables import Case, Obligation
     from tasks.runtime import Runtime
 
 SEEN_BY = "只显示此人（人员编号或姓名）职责范围内的案件（默认：[cli] operator，未配置则全部）"
@@ -39,9 +43,7 @@ cli_act.register(app)
 def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
     from models.policy.stages import STAGE_LABELS
     from models.policy.states import category_label
-    from models.policy.wording import deadline_text
-    from models.repo.cases import case_items, case_obligations, case_timeline, who
-    from models.repo.instructions import instruction_lines
+    from models.repo.cases import case_obligations
     from models.repo.unreachable import on_case
     from models.store.db import session_scope
 
@@ -62,45 +64,60 @@ def _case_data(runtime: Runtime, case: Case, *, full: bool) -> dict[str, Any]:
             "posted_at": case.posted_at,
             "occurred_at": case.occurred_at,
             "closed_at": case.closed_at,
-            "obligations": [
-                {
-                    "key": o.key,
-                    "title": o.title,
-                    "clock": o.clock,
-                    "anchor": o.anchor,
-                    "anchor_at": o.anchor_at,
-                    "due_at": o.due_at,
-                    "status": o.status.value,
-                    "level": o.level,
-                    "provisional": o.provisional,
-                    "acked_at": o.acked_at,
-                    "acked_by": o.acked_by,
-                    "acked_by_name": who(session, o.acked_by) if o.acked_by else None,
-                    "due_text": deadline_text(o.due_at, runtime.settings.tz),
-                }
-                for o in obligations
-            ],
+            "obligations": [_obligation_data(runtime, session, o) for o in obligations],
             "unreachable": [u.as_dict() for u in on_case(session, case.id)],
         }
         data["category_label"] = category_label(case.category)
         if full:
-            data["items"] = [
-                {"url": i.url, "title": i.title, "clicks": i.clicks, "comments": i.comments}
-                for i in case_items(session, case.id)
-            ]
-            data["timeline"] = [
-                {
-                    "at": e.at,
-                    "kind": e.kind.value,
-                    "actor": e.actor,
-                    "actor_name": who(session, e.actor),
-                    "message": e.message,
-                }
-                for e in case_timeline(session, case.id)
-            ]
-            data["units"] = list(case.units)
-            data["instructions"] = instruction_lines(session, case.id, runtime.settings.tz)
+            data |= _case_record(runtime, session, case)
     return data
+
+
+def _obligation_data(runtime: Runtime, session: Session, o: Obligation) -> dict[str, Any]:
+    from models.policy.wording import deadline_text
+    from models.repo.cases import who
+
+    return {
+        "key": o.key,
+        "title": o.title,
+        "clock": o.clock,
+        "anchor": o.anchor,
+        "anchor_at": o.anchor_at,
+        "due_at": o.due_at,
+        "status": o.status.value,
+        "level": o.level,
+        "provisional": o.provisional,
+        "acked_at": o.acked_at,
+        "acked_by": o.acked_by,
+        "acked_by_name": who(session, o.acked_by) if o.acked_by else None,
+        "due_text": deadline_text(o.due_at, runtime.settings.tz),
+    }
+
+
+def _case_record(runtime: Runtime, session: Session, case: Case) -> dict[str, Any]:
+    """What `show` adds: the items, the timeline, the units and the leaders' instructions."""
+    from models.repo.cases import case_items, case_timeline, who
+    from models.repo.instructions import instruction_lines
+
+    assert case.id is not None
+    return {
+        "items": [
+            {"url": i.url, "title": i.title, "clicks": i.clicks, "comments": i.comments}
+            for i in case_items(session, case.id)
+        ],
+        "timeline": [
+            {
+                "at": e.at,
+                "kind": e.kind.value,
+                "actor": e.actor,
+                "actor_name": who(session, e.actor),
+                "message": e.message,
+            }
+            for e in case_timeline(session, case.id)
+        ],
+        "units": list(case.units),
+        "instructions": instruction_lines(session, case.id, runtime.settings.tz),
+    }
 
 
 @app.command("list")
@@ -115,9 +132,6 @@ def list_cases(
     if stuck:
         cli_rerun.list_stuck(as_json)
         return
-    from rich.table import Table
-
-    from models.policy.wording import deadline_text
     from models.repo.cases import list_cases as query_cases
     from models.store.db import session_scope
     from tasks.runtime import prepare
@@ -135,6 +149,14 @@ def list_cases(
     if as_json:
         print_json(rows)
         return
+    _print_list(runtime, rows)
+
+
+def _print_list(runtime: Runtime, rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    from models.policy.wording import deadline_text
+
     table = Table("编号", "等级", "阶段", "标题", "最近截止", "状态")
     tz = runtime.settings.tz
     for row in rows:
@@ -200,8 +222,6 @@ def show_data(runtime: Runtime, case_id: int) -> dict[str, Any]:
 
 
 def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
-    from rich.table import Table
-
     tz = runtime.settings.tz
     console.print(
         f"[bold]案件 {data['id']}：{escape(data['title'])}[/bold]  "
@@ -217,8 +237,20 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
         if data[key] is not None
     ]
     console.print("时间：" + "，".join(known))
+    _print_obligations(data["obligations"], tz)
+    _print_unreachable(data["unreachable"], tz)
+    for line in data.get("instructions", []):
+        console.print(f"领导批示：{escape(line)}")
+    console.print("[bold]时间线[/bold]")
+    for event in data["timeline"]:
+        console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")
+
+
+def _print_obligations(obligations: list[dict[str, Any]], tz: tzinfo) -> None:
+    from rich.table import Table
+
     table = Table("事项", "计时", "截止", "状态", "催办级别", "签收")
-    for o in data["obligations"]:
+    for o in obligations:
         acked = (
             f"{o['acked_by_name']} {o['acked_at'].astimezone(tz):%m-%d %H:%M}"
             if o["acked_at"]
@@ -233,7 +265,10 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
             acked,
         )
     console.print(table)
-    for gone in data["unreachable"]:
+
+
+def _print_unreachable(unreachable: list[dict[str, Any]], tz: tzinfo) -> None:
+    for gone in unreachable:
         retry, since = gone["retry_at"], gone["since"].astimezone(tz)
         console.print(
             f"[red]无法联系[/red]：{escape(gone['name'])}（自 {since:%m-%d %H:%M}"
@@ -241,75 +276,6 @@ def print_case(runtime: Runtime, data: dict[str, Any]) -> None:
             + (f"，下次 {retry.astimezone(tz):%H:%M:%S}" if retry else "")
             + "；已告知办公室与值班人员）"
         )
-    for line in data.get("instructions", []):
-        console.print(f"领导批示：{escape(line)}")
-    console.print("[bold]时间线[/bold]")
-    for event in data["timeline"]:
-        console.print(f"  {event['at'].astimezone(tz):%m-%d %H:%M}  {escape(event['message'])}")
 
 
-@app.command("library")
-def library_cmd(
-    words: str = typer.Option(None, "--search", help="关键词（标题、总结、原因、经验教训）"),
-    category: str = typer.Option(None, "--category", help="类别"),
-    grade: str = typer.Option(None, "--grade", help="等级（如 一级）"),
-    unit: str = typer.Option(None, "--unit", help="责任单位编号"),
-    year: int = typer.Option(None, "--year", min=1900, max=2999, help="总结评估年份"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-) -> None:
-    """案例库：已总结评估的案件，可按类别、等级、单位、年份筛选，按关键词检索。"""
-    from rich.table import Table
-
-    from models.policy.states import category_label
-    from models.repo.library import library
-    from models.store.db import session_scope
-    from tasks.runtime import prepare
-
-    with refusals():
-        runtime = prepare(config_arg())
-        grade_id = runtime.policy.scheme.level(grade).id if grade else None
-        with session_scope(runtime.engine) as session:
-            entries = library(
-                session,
-                tz=runtime.settings.tz,
-                category=category,
-                grade=grade_id,
-                unit=unit,
-                year=year,
-                words=words,
-            )
-    rows: list[dict[str, Any]] = [
-        {
-            "case_id": e.case_id,
-            "title": e.title,
-            "grade": e.grade,
-            "grade_label": runtime.policy.scheme.level(e.grade).label,
-            "category": e.category,
-            "units": list(e.units),
-            "outcome": e.outcome,
-            "closed_at": e.closed_at,
-            "reviewed_at": e.reviewed_at,
-            "reviewed_by": e.reviewed_by,
-            "summary": e.summary,
-            "cause": e.cause,
-            "lessons": e.lessons,
-        }
-        for e in entries
-    ]
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        console.print("案例库中没有符合条件的案例")
-        return
-    table = Table("编号", "等级", "类别", "标题", "总结", "经验教训")
-    for e in entries:
-        table.add_row(
-            str(e.case_id),
-            runtime.policy.scheme.level(e.grade).label,
-            category_label(e.category),
-            escape(e.title),
-            escape(e.summary),
-            escape(e.lessons),
-        )
-    console.print(table)
+app.command("library")(cli_library.library_cmd)  # after list and show: the order of --help

@@ -97,7 +97,7 @@ def refusal(exc: BaseException) -> list[str] | None:
     refused = (
         _is(exc, "models.repo.cases", "CaseError")
         or _is(exc, "models.policy.errors", "PolicyError")
-        or _is(exc, "deployments.prefect_api", "PrefectUnavailable")
+        or _is(exc, "deployments.local_server", "PrefectUnavailable")
         or _is(exc, "notifications.links", "LinkRefused")
     )
     if refused:

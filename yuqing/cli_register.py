@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from models.policy.states import CATEGORY_HELP
-from yuqing import cli_act
+from yuqing import cli_action
 from yuqing.cli_common import AT, refusals
 
 NO_CASE = 0  # a registration names no case: it opens (or joins) one
@@ -41,4 +41,4 @@ def register_case(
     form = {"title": title, "text": text, "url": url, "via": via, "category": category}
     form |= {"grade": grade, "clicks": str(clicks), "comments": str(comments)}
     form |= {"posted_at": posted_at, "occurred_at": occurred_at}
-    cli_act.act("register", NO_CASE, by=by, as_json=as_json, form=form)
+    cli_action.act("register", NO_CASE, by=by, as_json=as_json, form=form)

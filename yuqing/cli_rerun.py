@@ -6,20 +6,21 @@ alert. Registered on the `case` command group by `yuqing.cli_case`."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from yuqing.cli_common import AT, config_arg, console, flow_api, now, print_json, refusals, who_acts
 
+if TYPE_CHECKING:  # imported by the commands that use it (a quick --help)
+    from models.repo.stuck import StuckCase
+
 
 def list_stuck(as_json: bool) -> None:
     """Print the stuck cases (a table, or JSON with every finding)."""
-    from rich.table import Table
-
     from models.policy.stages import STAGE_LABELS
-    from models.repo.stuck import REASON_LABELS, find_stuck
+    from models.repo.stuck import find_stuck
     from models.store.db import session_scope
     from tasks.runtime import prepare
 
@@ -47,6 +48,14 @@ def list_stuck(as_json: bool) -> None:
     if not rows:
         console.print("没有卡住的案件")
         return
+    _print_stuck(stuck, rows)
+
+
+def _print_stuck(stuck: list[StuckCase], rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    from models.repo.stuck import REASON_LABELS
+
     table = Table("编号", "等级", "阶段", "标题", "问题")
     for s, row in zip(stuck, rows, strict=True):
         problems = "\n".join(f"{REASON_LABELS[f.reason]}：{f.detail}" for f in s.findings)

@@ -1,14 +1,14 @@
 """The `yuqing case` verbs of the actions the seeds added beyond the stages (named and
 described by the catalogue, `models.policy.catalogue_seeds`; carried out like every verb by
-`yuqing.cli_act.act`): `instruct` 批示, `plan` 提交处置方案, `waive` 不需要, `units` 调整责任单位,
-`correct` 更正, `rewind` 阶段回退."""
+`yuqing.cli_action.act`): `instruct` 批示, `plan` 提交处置方案, `waive` 不需要, `units`
+调整责任单位, `correct` 更正, `rewind` 阶段回退."""
 
 from __future__ import annotations
 
 import typer
 
 from models.policy.states import CATEGORY_HELP
-from yuqing.cli_act import BY, CASE, JSON, act
+from yuqing.cli_action import BY, CASE, JSON, act
 from yuqing.cli_common import AT
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from models.policy import Policy, PolicyError, PolicyInvalid
 from models.policy.calendar import calendar_warnings
-from models.policy.policy import ROLE_LABELS
+from models.policy.roles import ROLE_LABELS
 from models.store.calendar_file import load_calendar
 from settings import Settings, SettingsError, load_settings
 from tasks.runtime import load_policy, reach_problems

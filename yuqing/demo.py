@@ -177,37 +177,8 @@ def life_of_a_case(
     from tasks.act import ActionRequest
     from yuqing.actions import run
 
-    script: list[tuple[int, str, str, str | None, dict[str, str]]] = [
-        (33, "wangfang", "ack", "quick_report", {}),
-        (35, "wangfang", "report", None, {"text": "已电话报告，书面快报随后"}),
-        (
-            40,
-            "liqiang",
-            "assess",
-            None,
-            {"grade": "一级", "category": "inquiry", "units": "yizhong"},
-        ),
-        (45, "wangfang", "dispatch", None, {}),
-        (50, "wangfang", "complete", "written_report", {"note": "纸质快报已送达陈军"}),
-        (90, "zhangwei", "complete", "verification", {"result": VERIFIED}),
-        (100, "wangfang", "draft", None, {"text": STATEMENT}),
-        (110, "chenjun", "approve", None, {"note": "同意发布"}),
-        (120, "wangfang", "respond", None, {"url": "https://www.example.gov.cn/notice/1"}),
-        (150, "wangfang", "complete", "authoritative_info", {"url": NOTICE}),
-        (160, "chenjun", "instruct", None, {"text": "持续关注家长反映，整改情况一周内报我"}),
-        (170, "wangfang", "waive", "press_conference", {"reason": NOT_NEEDED}),
-        (180, "wangfang", "track", None, {}),
-        (
-            2880,
-            "wangfang",
-            "close",
-            None,
-            {"outcome": "subsided", "reason": "家长认可整改，舆情平息"},
-        ),
-        (2940, "wangfang", "review", None, REVIEW),
-    ]
     played = []
-    for minutes, who, action, subject, form in script:
+    for minutes, who, action, subject, form in SCRIPT:
         at = clock.at = start + timedelta(minutes=minutes)
         asked = ActionRequest(action, case_id, who, at, "demo", form, subject)
         change = run(config, asked)
@@ -225,6 +196,37 @@ REVIEW = {
     "cause": "食堂管理疏漏",
     "lessons": "加强食品安全日常检查",
 }
+
+# Each person's action in turn: minutes after the post, who, the verb, its subject and form.
+SCRIPT: list[tuple[int, str, str, str | None, dict[str, str]]] = [
+    (33, "wangfang", "ack", "quick_report", {}),
+    (35, "wangfang", "report", None, {"text": "已电话报告，书面快报随后"}),
+    (
+        40,
+        "liqiang",
+        "assess",
+        None,
+        {"grade": "一级", "category": "inquiry", "units": "yizhong"},
+    ),
+    (45, "wangfang", "dispatch", None, {}),
+    (50, "wangfang", "complete", "written_report", {"note": "纸质快报已送达陈军"}),
+    (90, "zhangwei", "complete", "verification", {"result": VERIFIED}),
+    (100, "wangfang", "draft", None, {"text": STATEMENT}),
+    (110, "chenjun", "approve", None, {"note": "同意发布"}),
+    (120, "wangfang", "respond", None, {"url": "https://www.example.gov.cn/notice/1"}),
+    (150, "wangfang", "complete", "authoritative_info", {"url": NOTICE}),
+    (160, "chenjun", "instruct", None, {"text": "持续关注家长反映，整改情况一周内报我"}),
+    (170, "wangfang", "waive", "press_conference", {"reason": NOT_NEEDED}),
+    (180, "wangfang", "track", None, {}),
+    (
+        2880,
+        "wangfang",
+        "close",
+        None,
+        {"outcome": "subsided", "reason": "家长认可整改，舆情平息"},
+    ),
+    (2940, "wangfang", "review", None, REVIEW),
+]
 
 
 def verdict(platforms: Platforms, case_id: int, *, lapse: bool) -> int:

@@ -17,14 +17,16 @@ from __future__ import annotations
 import html.entities
 import io
 import re
-from datetime import UTC, datetime, timedelta, timezone
-from functools import lru_cache
+from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element, tostring
 
 from defusedxml.ElementTree import iterparse
 
 from models.parse.entries import Entry
+from models.parse.rss_dates import rss_date
+from models.parse.unsupported import Unsupported
 
 DC = "{http://purl.org/dc/elements/1.1/}"
 DCTERMS = "{http://purl.org/dc/terms/}"
@@ -44,17 +46,6 @@ AUTHORS = frozenset({"author", f"{DC}creator"})
 SKIPPED = frozenset(
     {"category", "comments", "enclosure", f"{DC}subject", f"{WFW}comment", f"{WFW}commentRss"}
 )
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_RFC822 = re.compile(
-    r"(?:(?:mon|tue|wed|thu|fri|sat|sun),\s+)?(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+"
-    r"(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+(gmt|ut|utc|z|[+-]\d{4})",
-    re.IGNORECASE,
-)
-_W3DTF = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s?(z|[+-]\d{2}:\d{2})?)?",
-    re.IGNORECASE,
-)
 _ODD_LINK = re.compile(r"&[A-Za-z0-9_]+;|^[A-Za-z][A-Za-z0-9+.-]*:///")
 _C1 = re.compile("[\x80-\x9f]")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -62,10 +53,6 @@ _SCOPES = frozenset({"rss", "channel", "item"})  # where the fast path follows x
 _REFERENCE = re.compile(r"&(#?[A-Za-z0-9_]+);")
 _WHOLE_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.S)
 _LOOSE_TAG = re.compile(r"<[A-Za-z/!?]")
-
-
-class Unsupported(Exception):
-    """Something this path does not read exactly as feedparser does: use feedparser."""
 
 
 def read_rss(utf8: bytes, *, base: str | None) -> list[Entry]:
@@ -118,56 +105,74 @@ def _rebase(base: str | None, declared: str | None) -> str | None:
     return joined
 
 
+@dataclass
+class _Parts:
+    """What an item's elements said so far."""
+
+    title: str | None = None
+    link: str | None = None
+    guid: str | None = None
+    content: str | None = None
+    summaries: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    updated: datetime | None = None
+    author: str = ""
+    clicks: str | None = None
+    comments: str | None = None
+    reposts: str | None = None
+
+
 def _entry(item: Element, base: str | None) -> Entry:
-    title = link = guid = content = None
-    summaries: list[str] = []
-    published = updated = None
-    author = ""
-    clicks = comments = reposts = None
+    parts = _Parts()
     for child in item:
-        tag = child.tag
-        if tag in TITLES:
-            text = _markup(child).strip()
-            if title is None and text:
-                title = text
-        elif tag == "link":
-            link = _link(_text(child), base)
-        elif tag == "guid":
-            if guid is None and _permalink(child):
-                guid = _link(_text(child), base)
-        elif tag in SUMMARIES:
-            summaries.append(_markup(child))
-        elif tag == CONTENT:
-            content = _markup(child) if content is None else content
-        elif tag in PUBLISHED:
-            published = rss_date(_text(child))
-        elif tag in UPDATED:
-            updated = rss_date(_text(child))
-        elif tag in AUTHORS:
-            author = _text(child)
-            if "@" in author:  # feedparser splits e-mail addresses out of authors
-                raise Unsupported("an author with an e-mail address")
-        elif tag == CLICKS:
-            clicks = child.text
-        elif tag == SLASH:
-            comments = child.text
-        elif tag == REPOSTS:
-            reposts = child.text
-        elif tag not in SKIPPED:
-            raise Unsupported(f"element {tag}")
-    if len(summaries) > 1:
+        _take(parts, child, base)
+    if len(parts.summaries) > 1:
         raise Unsupported("more than one description")
     return Entry(
-        link=link if link is not None else guid or "",
-        title=title or "",
-        summary=summaries[0] if summaries else content or "",
-        when=published or updated,
+        link=parts.link if parts.link is not None else parts.guid or "",
+        title=parts.title or "",
+        summary=parts.summaries[0] if parts.summaries else parts.content or "",
+        when=parts.published or parts.updated,
         base=base,
-        author=author,
-        clicks=clicks,
-        comments=comments,
-        reposts=reposts,
+        author=parts.author,
+        clicks=parts.clicks,
+        comments=parts.comments,
+        reposts=parts.reposts,
     )
+
+
+def _take(parts: _Parts, child: Element, base: str | None) -> None:
+    """What one element of an item says; Unsupported for one feedparser would read otherwise."""
+    tag = child.tag
+    if tag in TITLES:
+        text = _markup(child).strip()
+        if parts.title is None and text:
+            parts.title = text
+    elif tag == "link":
+        parts.link = _link(_text(child), base)
+    elif tag == "guid":
+        if parts.guid is None and _permalink(child):
+            parts.guid = _link(_text(child), base)
+    elif tag in SUMMARIES:
+        parts.summaries.append(_markup(child))
+    elif tag == CONTENT:
+        parts.content = _markup(child) if parts.content is None else parts.content
+    elif tag in PUBLISHED:
+        parts.published = rss_date(_text(child))
+    elif tag in UPDATED:
+        parts.updated = rss_date(_text(child))
+    elif tag in AUTHORS:
+        parts.author = _text(child)
+        if "@" in parts.author:  # feedparser splits e-mail addresses out of authors
+            raise Unsupported("an author with an e-mail address")
+    elif tag == CLICKS:
+        parts.clicks = child.text
+    elif tag == SLASH:
+        parts.comments = child.text
+    elif tag == REPOSTS:
+        parts.reposts = child.text
+    elif tag not in SKIPPED:
+        raise Unsupported(f"element {tag}")
 
 
 def _permalink(guid: Element) -> bool:
@@ -247,45 +252,3 @@ def _link(text: str, base: str | None) -> str:
 def _scheme(url: str) -> str:
     found = _SCHEME.match(url)
     return found.group(1) if found else ""
-
-
-def rss_date(text: str) -> datetime | None:
-    """An RFC 822 (`Wed, 02 Oct 2002 13:00:00 +0800`) or W3C (`2002-10-02T13:00:00+08:00`)
-    time; empty text is no time; any other spelling is `Unsupported`."""
-    if not text:
-        return None
-    try:
-        if match := _RFC822.fullmatch(text):
-            day, month, year, hour, minute, second, zone = match.groups()
-            return datetime(
-                int(year),
-                _MONTHS.index(month.lower()) + 1,
-                int(day),
-                int(hour),
-                int(minute),
-                int(second or 0),
-                tzinfo=_zone(zone),
-            )
-        if match := _W3DTF.fullmatch(text):
-            year, month, day, hour, minute, second, zone = match.groups()
-            return datetime(
-                int(year),
-                int(month),
-                int(day),
-                int(hour or 0),
-                int(minute or 0),
-                int(second or 0),
-                tzinfo=_zone(zone),
-            )
-    except ValueError:  # a day or an hour out of range: feedparser's call
-        pass
-    raise Unsupported(f"a date spelt {text[:40]!r}")
-
-
-@lru_cache(maxsize=256)
-def _zone(spelt: str | None) -> timezone:
-    if spelt is None or spelt.lower() in ("gmt", "ut", "utc", "z"):
-        return UTC
-    digits = spelt[1:].replace(":", "")
-    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return timezone(-offset if spelt[0] == "-" else offset)

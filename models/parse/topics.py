@@ -51,8 +51,3 @@ def match_folded(folded: str, topics: Sequence[Topic]) -> Topic | None:
         if topic.matches(folded):
             return topic
     return None
-
-
-def match_topic(text: str, topics: Sequence[Topic]) -> Topic | None:
-    """The first topic that raw text matches."""
-    return match_folded(fold(text), topics)

@@ -39,16 +39,9 @@ from models.policy.grades import (
     upgrade_for_metrics,
 )
 from models.policy.parse import parse_policy
-from models.policy.policy import (
-    OWNER,
-    ROLES,
-    UNIT_ROLES,
-    ChainLevel,
-    EscalationRule,
-    ObligationRule,
-    Policy,
-)
+from models.policy.policy import ChainLevel, EscalationRule, ObligationRule, Policy
 from models.policy.regrade import DueChange, OpenObligation, RegradePlan, plan_regrade
+from models.policy.roles import OWNER, ROLES, UNIT_ROLES
 from models.policy.schemes import BUILTIN_SCHEMES
 from models.policy.stages import Stage, StageEvent, StageTemplate
 from models.policy.transitions import Transition, apply_event, initial_obligations

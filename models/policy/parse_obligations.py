@@ -15,7 +15,8 @@ from typing import Any
 from models.policy.clocks import Anchor, Clock
 from models.policy.fields import Problems
 from models.policy.grades import GradeScheme
-from models.policy.policy import DEFAULT_CHAIN, INSTANCE, MET_BY, ROLES, ObligationRule
+from models.policy.policy import DEFAULT_CHAIN, INSTANCE, MET_BY, ObligationRule
+from models.policy.roles import ROLES
 from models.policy.stages import EVENT_TARGET, StageEvent, StageTemplate
 from models.policy.states import ReferralBody
 
@@ -73,13 +74,9 @@ def read_rule(
     template: StageTemplate | None,
     problems: Problems,
 ) -> ObligationRule | None:
-    if not isinstance(entry, Mapping):
-        problems.add(path, "必须是表 / must be a table")
+    merged = _merged(key, shared, entry, path, problems)
+    if merged is None:
         return None
-    problems.unknown_keys(entry, ENTRY_KEYS, path)
-    if INSTANCE in key:
-        problems.add(path, f"事项代码不能含“{INSTANCE}”（留给续报等后续事项）/ reserved character")
-    merged = {**(shared if isinstance(shared, Mapping) else {}), **entry}
     title = problems.text(merged, "title", f"{path}.title")
     anchor = problems.choice(Anchor, merged.get("anchor"), f"{path}.anchor")
     clock = problems.choice(Clock, merged.get("clock"), f"{path}.clock")
@@ -109,6 +106,19 @@ def read_rule(
         optional=_flag(merged.get("optional", False), f"{path}.optional", problems),
         met_by=_met_by(merged.get("met_by", []), f"{path}.met_by", problems),
     )
+
+
+def _merged(
+    key: str, shared: Any, entry: Any, path: str, problems: Problems
+) -> dict[str, Any] | None:
+    """The entry over the grade-shared rule of its key; None (a problem) when it is no table."""
+    if not isinstance(entry, Mapping):
+        problems.add(path, "必须是表 / must be a table")
+        return None
+    problems.unknown_keys(entry, ENTRY_KEYS, path)
+    if INSTANCE in key:
+        problems.add(path, f"事项代码不能含“{INSTANCE}”（留给续报等后续事项）/ reserved character")
+    return {**(shared if isinstance(shared, Mapping) else {}), **entry}
 
 
 def _flag(value: Any, path: str, problems: Problems) -> bool:

@@ -23,7 +23,8 @@ from typing import Any
 
 from models.policy.fields import Problems
 from models.policy.grades import GradeScheme
-from models.policy.policy import ANY_GRADE, OWNER, ROLES, ChainLevel
+from models.policy.policy import ANY_GRADE, ChainLevel
+from models.policy.roles import OWNER, ROLES
 from models.policy.stages import StageEvent
 from models.policy.states import ApprovalKind
 

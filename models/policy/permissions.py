@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from models.policy.action_spec import OUTSIDE
 from models.policy.catalogue import CATALOGUE, OFFICE_ACTIONS, PAGES, ActionSpec, PageSpec
-from models.policy.policy import ROLE_LABELS, UNIT_ROLES
+from models.policy.roles import ROLE_LABELS, UNIT_ROLES
 
 __all__ = [
     "ROLE_LABELS",

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from models.policy.policy import ROLE_LABELS, UNIT_ROLES, Policy
+from models.policy.policy import Policy
+from models.policy.roles import ROLE_LABELS, UNIT_ROLES
 from models.policy.stages import StageEvent
 
 __all__ = [

@@ -17,7 +17,8 @@ from datetime import datetime
 
 from models.policy.clocks import Anchor
 from models.policy.errors import IllegalTransition, PolicyError
-from models.policy.policy import DEFAULT_NOTIFY, ObligationRule, Policy
+from models.policy.policy import ObligationRule, Policy
+from models.policy.roles import DEFAULT_NOTIFY
 from models.policy.stages import Stage, StageEvent, illegal
 
 __all__ = ["EVENT_ANCHORS", "Transition", "apply_event", "initial_obligations"]

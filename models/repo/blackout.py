@@ -20,7 +20,7 @@ from models.policy.catalogue import spec
 from models.policy.forms import validated
 from models.policy.notices import Notice, NoticeKind
 from models.policy.permissions import role_names
-from models.policy.policy import OUTSIDE_ROLES
+from models.policy.roles import OUTSIDE_ROLES
 from models.policy.states import ApprovalKind
 from models.repo.cases import CaseError, NextStep, get_case
 from models.repo.changes import Change

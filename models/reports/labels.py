@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.policy.policy import ROLE_LABELS as ROLE_LABELS  # the one table, re-exported
+from models.policy.roles import ROLE_LABELS as ROLE_LABELS  # the one table, re-exported
 from models.policy.stages import STAGE_LABELS, Stage
 from models.policy.states import (
     APPROVAL_LABELS,

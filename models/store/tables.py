@@ -1,6 +1,8 @@
 """The SQLModel tables: the organisation (units, people, roles), sources and items, cases with
 their append-only timeline, obligations (deadlines), and the notification outbox with its
-delivery attempts. Tables hold state only; the rules live in `models.policy`."""
+delivery attempts. Tables hold state only; the rules live in `models.policy`. One module over
+300 lines on purpose: it is the schema, 29 short table declarations with no logic, kept in step
+with the migrations as one."""
 
 from __future__ import annotations
 

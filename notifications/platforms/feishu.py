@@ -89,43 +89,46 @@ def feishu_payload(envelope: Envelope, *, rich: bool) -> dict[str, Any]:
     ids = [m.feishu_open_id for m in envelope.mentions if m.feishu_open_id]
     limit = SIZE_LIMITS[Platform.FEISHU]["body"] - 200  # room for timestamp and sign
     if not rich:
-        tail = " ".join(f'<at user_id="{i}"></at>' for i in ids)
+        text_tail = " ".join(f'<at user_id="{i}"></at>' for i in ids)
+        return fit(envelope, lambda env, detail: _text(env, detail, text_tail), _size, limit)
+    card_tail = " ".join(f"<at id={i}></at>" for i in ids)
+    return fit(envelope, lambda env, detail: _card(env, detail, card_tail), _size, limit)
 
-        def text(env: Envelope, detail: Detail) -> dict[str, Any]:
-            content = text_of(env, detail) + (f"\n{tail}" if tail else "")
-            return {"msg_type": "text", "content": {"text": content}}
 
-        return fit(envelope, text, _size, limit)
-    tail = " ".join(f"<at id={i}></at>" for i in ids)
+def _text(env: Envelope, detail: Detail, tail: str) -> dict[str, Any]:
+    """A text message, the @mentions after it."""
+    content = text_of(env, detail) + (f"\n{tail}" if tail else "")
+    return {"msg_type": "text", "content": {"text": content}}
 
-    def card(env: Envelope, detail: Detail) -> dict[str, Any]:
-        single = detail is Detail.FULL and len(env.sections) == 1 and env.sections[0].buttons
-        if single:
-            body = "\n".join([f"**{env.sections[0].heading}**", *env.sections[0].lines])
-        else:
-            body = text_of(env, detail, markdown=True)
-            body = body.split("\n", 1)[1] if "\n" in body else ""  # the title is the header
-        elements: list[dict[str, Any]] = [
+
+def _card(env: Envelope, detail: Detail, tail: str) -> dict[str, Any]:
+    """An interactive card: the title as its header, the text (and the @mentions), and the
+    buttons of a message that has one section."""
+    single = detail is Detail.FULL and len(env.sections) == 1 and env.sections[0].buttons
+    if single:
+        body = "\n".join([f"**{env.sections[0].heading}**", *env.sections[0].lines])
+    else:
+        body = text_of(env, detail, markdown=True)
+        body = body.split("\n", 1)[1] if "\n" in body else ""  # the title is the header
+    elements: list[dict[str, Any]] = [
+        {
+            "tag": "div",
+            "text": {"tag": "lark_md", "content": body + (f"\n{tail}" if tail else "")},
+        }
+    ]
+    if single:
+        buttons = [
             {
-                "tag": "div",
-                "text": {"tag": "lark_md", "content": body + (f"\n{tail}" if tail else "")},
+                "tag": "button",
+                "text": {"tag": "plain_text", "content": b.label},
+                "url": b.url,
+                "type": "primary" if n == 0 else "default",
             }
+            for n, b in enumerate(env.sections[0].buttons)
         ]
-        if single:
-            buttons = [
-                {
-                    "tag": "button",
-                    "text": {"tag": "plain_text", "content": b.label},
-                    "url": b.url,
-                    "type": "primary" if n == 0 else "default",
-                }
-                for n, b in enumerate(env.sections[0].buttons)
-            ]
-            elements.append({"tag": "action", "actions": buttons})
-        header = {"title": {"tag": "plain_text", "content": env.title}, "template": "red"}
-        return {"msg_type": "interactive", "card": {"header": header, "elements": elements}}
-
-    return fit(envelope, card, _size, limit)
+        elements.append({"tag": "action", "actions": buttons})
+    header = {"title": {"tag": "plain_text", "content": env.title}, "template": "red"}
+    return {"msg_type": "interactive", "card": {"header": header, "elements": elements}}
 
 
 def _size(payload: dict[str, Any]) -> int:

@@ -24,7 +24,8 @@ from models.policy.states import EventKind, NotificationStatus
 from models.store.db import session_scope
 from models.store.tables import Delivery
 from notifications.claims import CHAIN, claim
-from notifications.dispatch import RECORD_EVERY, dispatch_pending
+from notifications.dispatch import dispatch_pending
+from notifications.dispatch_loop import RECORD_EVERY
 from notifications.health import breaker_rule
 from notifications.outbox.rows import Outgoing, enqueue, new_notification_id
 from notifications.render import NOTIFICATION_ID_RE

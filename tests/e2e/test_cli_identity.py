@@ -154,7 +154,8 @@ def test_forms_and_documents_name_people_never_the_os_user(config: str, tmp_path
 def recording_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Prefect server with its services, as `yuqing serve` runs it: its task-run recorder
     turns the task runs' events into records (a server for one command's runs skips it)."""
-    from deployments.prefect_api import drain_prefect, start_server
+    from deployments.local_server import start_server
+    from deployments.prefect_api import drain_prefect
 
     server = start_server(tmp_path_factory.mktemp("recording-prefect"), services=True)
     try:

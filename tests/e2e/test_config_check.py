@@ -168,7 +168,7 @@ def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def _everyone_but(roles_left_out: set[str]) -> str:
     """An office where each role is held by a person of its own with a channel, but these."""
-    from models.policy.policy import ROLES
+    from models.policy.roles import ROLES
 
     people = ""
     for n, role in enumerate(r for r in ROLES if r not in roles_left_out):
@@ -180,7 +180,7 @@ def _everyone_but(roles_left_out: set[str]) -> str:
 
 
 def _hooks() -> str:
-    from models.policy.policy import ROLES
+    from models.policy.roles import ROLES
 
     lines = "".join(f'p{n}_hook = "json://127.0.0.1:9/p{n}"\n' for n in range(len(ROLES)))
     return "[channels]\n" + lines
@@ -209,8 +209,8 @@ def test_each_preset_with_a_report_target_nobody_holds_is_refused_naming_grade_a
     """For every preset: its most serious grade's report targets held by nobody (the quick
     report would reach nobody): refused, naming the grade and the roles."""
     from models.policy import StageEvent
-    from models.policy.policy import ROLE_LABELS, UNIT_ROLES
     from models.policy.reach import nobody_reason
+    from models.policy.roles import ROLE_LABELS, UNIT_ROLES
     from models.store.presets import load_preset
 
     policy = load_preset(preset, BLANKS.get(preset))

@@ -16,15 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from deployments.prefect_api import (
+from deployments.local_server import (
     SERVER_RECORD,
     PrefectUnavailable,
     end_orphan,
     healthy,
-    running_serve,
     start_server,
 )
-from deployments.serve_record import ServeRecord, alive, write_serve
+from deployments.serve_record import ServeRecord, alive, running_serve, write_serve
 
 
 def wait_gone(pid: int, seconds: float = 15) -> bool:
@@ -71,7 +70,7 @@ def test_the_server_dies_with_its_owner_on_kill_9(home: Path, tmp_path: Path) ->
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path; "
-            "from deployments.prefect_api import start_server; "
+            "from deployments.local_server import start_server; "
             f"s = start_server(Path({str(home)!r})); "
             f"Path({str(pid_file)!r}).write_text(str(s.process.pid)); time.sleep(600)",
         ],

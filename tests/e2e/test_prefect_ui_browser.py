@@ -2,7 +2,7 @@
 (Debian's Chromium through Playwright): the UI's settings name that server's own API, every call
 the page makes to an API goes to it (none to Prefect's default port 4200), and the UI shows the
 data the API serves (the flow it knows), not "can't connect". The server is started the way serve
-starts its own (`deployments.prefect_api.start_server`, UI on)."""
+starts its own (`deployments.local_server.start_server`, UI on)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from deployments.prefect_api import LocalServer, start_server
+from deployments.local_server import LocalServer, start_server
 from tests.support.browser import require_chromium
 from tests.support.web import free_port
 

@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 from models.parse.charset import declared_charset, decode_body
 from models.parse.entries import FeedError, Parsed, add_entry
 from models.parse.feeds import parse_feed, parse_with_feedparser
-from models.parse.rss import Unsupported, read_rss
+from models.parse.rss import read_rss
+from models.parse.unsupported import Unsupported
 from models.parse.urls import canonical_url, link_problem
 from models.store.db import session_scope
 from models.store.tables import Case, CaseEvent, IntakeReceipt, Item, Notification, Obligation

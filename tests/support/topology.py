@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from deployments.prefect_api import LocalServer, start_server, use_api
+from deployments.local_server import LocalServer, start_server
+from deployments.prefect_api import use_api
 from deployments.serve_record import serve_ready
 from tests.support.configs import write_office_config
 from tests.support.postgres import PostgresAdmin, unique_database_name

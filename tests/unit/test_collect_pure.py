@@ -6,7 +6,8 @@ import pytest
 
 from models.parse.entries import FeedError, FeedItem
 from models.parse.feeds import parse_feed
-from models.parse.topics import Topic, match_topic
+from models.parse.text import fold
+from models.parse.topics import Topic, match_folded
 from models.parse.urls import canonical_url
 from models.repo.items import opening_grade
 from models.store.presets import default_policy
@@ -43,7 +44,7 @@ SCHOOL = Topic(id="school", include_any=("学校", "ＡＢＣ中学"), exclude=(
     ],
 )
 def test_match_topic(text: str, matched: bool) -> None:
-    assert (match_topic(text, [SCHOOL]) is SCHOOL) is matched
+    assert (match_folded(fold(text), [SCHOOL]) is SCHOOL) is matched
 
 
 def test_parse_feed_reads_metrics_and_skips_items_without_link() -> None:

@@ -12,7 +12,9 @@ import pytest
 
 from models.parse.entries import FeedItem
 from models.parse.feeds import parse_feed, parse_utf8, parse_with_feedparser
-from models.parse.rss import Unsupported, read_rss, rss_date
+from models.parse.rss import read_rss
+from models.parse.rss_dates import rss_date
+from models.parse.unsupported import Unsupported
 from models.parse.urls import canonical_url, link_problem
 
 FEED = "http://news.example.cn/feeds/rss.xml"

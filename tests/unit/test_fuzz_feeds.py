@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.parse.rss import Unsupported, read_rss
+from models.parse.rss import read_rss
+from models.parse.unsupported import Unsupported
 from models.parse.urls import _assemble, canonical_url, resolve_link
 from tests.support.feedgen import FEED_URL, FeedSpec, feeds, mangled
 from tests.support.feedrender import render

@@ -173,23 +173,28 @@ def board(
     lines = []
     for row in page.rows:
         who = _who(directory, names or {}, row, now=now, shifts=shifts) if directory else ""
-        text, overdue = countdown(row.nearest_due, now) if row.nearest_due else ("—", False)
-        lines.append(
-            BoardLine(
-                case_id=row.case_id,
-                title=row.title,
-                grade_label=policy.scheme.level(row.grade).label,
-                stage_label=STAGE_LABELS[row.stage],
-                nearest_title=row.nearest_title or "—",
-                nearest_due=row.nearest_due,
-                countdown=text,
-                overdue=overdue,
-                open_count=row.open_count,
-                units=tuple(sorted(unit_names.get(u, u) for u in row.units)),
-                who=who,
-            )
-        )
+        lines.append(_line(policy, row, now=now, unit_names=unit_names, who=who))
     cursor = page.next.encode() if page.next else None
     return Board(
         lines=lines, open_cases=total, overdue_cases=late, counted_at=counted_at, next=cursor
+    )
+
+
+def _line(
+    policy: Policy, row: BoardRow, *, now: datetime, unit_names: Mapping[str, str], who: str
+) -> BoardLine:
+    """One case's line: its grade and stage by name, its nearest deadline counted down."""
+    text, overdue = countdown(row.nearest_due, now) if row.nearest_due else ("—", False)
+    return BoardLine(
+        case_id=row.case_id,
+        title=row.title,
+        grade_label=policy.scheme.level(row.grade).label,
+        stage_label=STAGE_LABELS[row.stage],
+        nearest_title=row.nearest_title or "—",
+        nearest_due=row.nearest_due,
+        countdown=text,
+        overdue=overdue,
+        open_count=row.open_count,
+        units=tuple(sorted(unit_names.get(u, u) for u in row.units)),
+        who=who,
     )

@@ -9,6 +9,7 @@ the reason, naming the field."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -22,13 +23,14 @@ from models.repo.access import Forbidden, scope_of, sees_case
 from models.repo.cases import CaseError, CaseNotFound, get_case
 from models.repo.console.board import Cursor
 from models.repo.directory import directory_of
-from models.repo.library import library
+from models.repo.library import LibraryEntry, library
 from models.repo.stuck import REASON_LABELS, find_stuck
 from models.store.db import session_scope
+from tasks.runtime import Runtime
 from yuqing.web.act import perform
 from yuqing.web.admit import admit, refused
 from yuqing.web.board import board, counts_cache
-from yuqing.web.case_forms import case_forms
+from yuqing.web.case_forms import CaseForms, case_forms
 from yuqing.web.pages import (
     channel_labels,
     chrome,
@@ -44,7 +46,7 @@ from yuqing.web.security import SignedIn
 from yuqing.web.signin import current_user
 from yuqing.web.validate import plain, read_form, valid_path_ids
 from yuqing.web.validate import year as year_of
-from yuqing.web.views import case_page
+from yuqing.web.views import CasePage, case_page
 
 router = APIRouter(tags=["console"], dependencies=[Depends(valid_path_ids)])
 RETURNS = ("/my", "/approvals")  # where a one-tap form comes back to (else the case page)
@@ -140,9 +142,22 @@ def library_page(
             scope=scope_of(user.standing, runtime.policy),
         )
     filters = {"category": category, "grade": grade, "unit": unit, "year": picked_year}
-    context = {
+    context = _library_context(runtime, entries, q=q[:200], filters=filters, grades=grades)
+    return page(request, "library.html", {**chrome(request, user), **context})
+
+
+def _library_context(
+    runtime: Runtime,
+    entries: list[LibraryEntry],
+    *,
+    q: str,
+    filters: dict[str, Any],
+    grades: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """The library page's entries, its filters as picked and the choices it offers."""
+    return {
         "entries": entries,
-        "q": q[:200],
+        "q": q,
         "filters": filters,
         "categories": list(CATEGORY_LABELS.items()),
         "grades": grades,
@@ -150,7 +165,6 @@ def library_page(
         "units": [(u.id, u.name) for u in runtime.settings.units if not u.external],
         "outcomes": OUTCOME_LABELS,
     }
-    return page(request, "library.html", {**chrome(request, user), **context})
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
@@ -204,7 +218,13 @@ def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Respo
             )
     except CaseError as exc:
         return _message(request, user, str(exc), 404)
-    context = {
+    context = _case_context(runtime, data, forms)
+    return page(request, "case.html", {**chrome(request, user), **context})
+
+
+def _case_context(runtime: Runtime, data: CasePage, forms: CaseForms) -> dict[str, Any]:
+    """The case page's data, the forms this person may use, and the names the page shows."""
+    return {
         "p": data,
         "forms": forms,
         "people": [(p.id, p.name) for p in runtime.settings.people],
@@ -215,7 +235,6 @@ def show_case(request: Request, case_id: int, timeline_page: str = "1") -> Respo
         "channels": channel_labels(runtime.settings),
         "media": media_label,
     }
-    return page(request, "case.html", {**chrome(request, user), **context})
 
 
 @router.post("/cases/{case_id}/act", response_class=HTMLResponse)

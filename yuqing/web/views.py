@@ -113,8 +113,53 @@ def case_page(
 ) -> CasePage:
     """The case with every list bounded: the latest RECENT of each, the timeline paged."""
     case = get_case(session, case_id)
+    names = _actor_names(session)
+    deadlines = _deadlines(session, case_id, now)
+    cut = _recent(session, case_id)
+    return CasePage(
+        case=case,
+        grade_label=policy.scheme.level(case.grade).label,
+        stage_label=STAGE_LABELS[case.stage],
+        items=cut["items"].rows,
+        metrics=cut["metrics"].rows,
+        grade_history=cut["grade_history"].rows,
+        stage_history=cut["stage_history"].rows,
+        deadlines=deadlines,
+        deliveries=_deliveries(session, cut["deliveries"].rows, names),
+        actions=cut["actions"].rows,
+        approvals=_approvals(session, case_id, policy),
+        units=[_unit_name(session, u) for u in case.units],
+        next_step=_next_step(session, case, deadlines, now=now, shifts=shifts),
+        category_label=category_label(case.category),
+        outcome_label=OUTCOME_LABELS.get(Outcome(case.outcome), "") if case.outcome else "",
+        names=names,
+        cut=cut,
+        unreachable=on_case(session, case_id),
+        **_timeline(session, case_id, timeline_page),
+        instructions=instruction_lines(session, case_id, ZoneInfo(policy.timezone)),
+        corrections=corrections_of(session, [case_id]).get(case_id, []),
+    )
+
+
+def _timeline(session: Session, case_id: int, page: int) -> dict[str, Any]:
+    """The timeline's page `page` (1: the newest entries) and how many pages it has."""
+    timeline = records_page(session, case_id, page=page, size=TIMELINE_PAGE)
+    return {
+        "timeline": timeline.rows,
+        "timeline_page": max(page, 1),
+        "timeline_pages": max(1, -(-(timeline.total or 0) // TIMELINE_PAGE)),
+        "timeline_total": timeline.total or 0,
+    }
+
+
+def _actor_names(session: Session) -> dict[str, str]:
+    """Who each actor id on the page is: the directory's people, the system, the command line."""
     names = {p.id: p.name for p in session.exec(select(Person)).all()}
-    names |= {"system": "系统", CLI_ACTOR: "命令行"}
+    return names | {"system": "系统", CLI_ACTOR: "命令行"}
+
+
+def _deadlines(session: Session, case_id: int, now: datetime) -> list[dict[str, Any]]:
+    """Each obligation with its clock, status and countdown (open ones only) for the page."""
     deadlines = []
     for o in case_obligations(session, case_id):
         text, overdue = countdown(o.due_at, now)
@@ -127,46 +172,25 @@ def case_page(
                 "overdue": overdue and o.status == ObligationStatus.OPEN,
             }
         )
+    return deadlines
+
+
+def _recent(session: Session, case_id: int) -> dict[str, Slice[Any]]:
+    """The latest RECENT of each of the case's lists, with how many there are."""
     items = latest_items(session, case_id, limit=RECENT)
     metrics = latest_metrics(session, case_id, limit=RECENT)
     grades = latest_events(session, case_id, limit=RECENT, kinds=[EventKind.GRADE_CHANGED])
     stages = latest_events(session, case_id, limit=RECENT, kinds=[EventKind.STAGE_CHANGED])
     acts = latest_events(session, case_id, limit=RECENT, people_only=True)
     notes = latest_notifications(session, case_id, limit=RECENT)
-    timeline = records_page(session, case_id, page=timeline_page, size=TIMELINE_PAGE)
-    return CasePage(
-        case=case,
-        grade_label=policy.scheme.level(case.grade).label,
-        stage_label=STAGE_LABELS[case.stage],
-        items=items.rows,
-        metrics=metrics.rows,
-        grade_history=grades.rows,
-        stage_history=stages.rows,
-        deadlines=deadlines,
-        deliveries=_deliveries(session, notes.rows, names),
-        actions=acts.rows,
-        timeline=timeline.rows,
-        approvals=_approvals(session, case_id, policy),
-        units=[_unit_name(session, u) for u in case.units],
-        next_step=_next_step(session, case, deadlines, now=now, shifts=shifts),
-        category_label=category_label(case.category),
-        outcome_label=OUTCOME_LABELS.get(Outcome(case.outcome), "") if case.outcome else "",
-        names=names,
-        cut={
-            "items": items,
-            "metrics": metrics,
-            "grade_history": grades,
-            "stage_history": stages,
-            "deliveries": notes,
-            "actions": acts,
-        },
-        unreachable=on_case(session, case_id),
-        timeline_page=max(timeline_page, 1),
-        timeline_pages=max(1, -(-(timeline.total or 0) // TIMELINE_PAGE)),
-        timeline_total=timeline.total or 0,
-        instructions=instruction_lines(session, case_id, ZoneInfo(policy.timezone)),
-        corrections=corrections_of(session, [case_id]).get(case_id, []),
-    )
+    return {
+        "items": items,
+        "metrics": metrics,
+        "grade_history": grades,
+        "stage_history": stages,
+        "deliveries": notes,
+        "actions": acts,
+    }
 
 
 def _next_step(

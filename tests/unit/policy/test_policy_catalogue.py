@@ -32,7 +32,7 @@ from models.policy.permissions import (
     page_refusal,
     refusal,
 )
-from models.policy.policy import ROLES
+from models.policy.roles import ROLES
 from models.policy.wording import deadline_text, late_text, left_text
 from models.repo.performers import PERFORMERS
 from notifications.render import AlertFacts, render_alert

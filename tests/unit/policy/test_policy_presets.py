@@ -415,6 +415,6 @@ def test_s1_18_titles_follow_the_grade() -> None:
 
 
 def test_every_role_has_a_chinese_label() -> None:
-    from models.policy.policy import ROLE_LABELS, ROLES
+    from models.policy.roles import ROLE_LABELS, ROLES
 
     assert set(ROLE_LABELS) == set(ROLES)

@@ -20,9 +20,21 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    _alter_notification()
+    _alter_source()
+    _alter_item()
+    _create_sourcerun()
+    _create_monitoringgap()
+    _create_metricsnapshot()
+
+
+def _alter_notification() -> None:
     # A monitoring-gap alert concerns a source, not a case.
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.alter_column("case_id", existing_type=sa.Integer(), nullable=True)
+
+
+def _alter_source() -> None:
     with op.batch_alter_table("source", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("consecutive_empty", sa.Integer(), nullable=False, server_default="0")
@@ -30,6 +42,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("ever_yielded", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+
+
+def _alter_item() -> None:
     with op.batch_alter_table("item", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
@@ -49,6 +64,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reposts", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("signature", sa.JSON(), nullable=True))
         batch_op.create_unique_constraint("uq_item_source_external", ["source_id", "external_id"])
+
+
+def _create_sourcerun() -> None:
     op.create_table(
         "sourcerun",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -63,6 +81,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_sourcerun_source_id", "sourcerun", ["source_id"])
+
+
+def _create_monitoringgap() -> None:
     op.create_table(
         "monitoringgap",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,6 +96,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_monitoringgap_source_id", "monitoringgap", ["source_id"])
+
+
+def _create_metricsnapshot() -> None:
     op.create_table(
         "metricsnapshot",
         sa.Column("id", sa.Integer(), nullable=False),

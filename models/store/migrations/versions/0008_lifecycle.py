@@ -24,7 +24,23 @@ def _text(length: int) -> sqlmodel.sql.sqltypes.AutoString:
     return sqlmodel.sql.sqltypes.AutoString(length=length)
 
 
+EXTENSION_REQUESTS = sa.text(
+    "SELECT r.id, r.case_id, r.obligation_id, c.grade, r.requested_by, r.requested_at, "
+    "r.until, r.reason, r.status, r.decided_by, r.decided_at, r.note "
+    'FROM extensionrequest r JOIN "case" c ON c.id = r.case_id ORDER BY r.id'
+)
+
+
 def upgrade() -> None:
+    _alter_unit_and_case()
+    _create_approvalrequest()
+    _move_extension_requests()
+    _create_casestep()
+    _create_referral()
+    _create_casereview()
+
+
+def _alter_unit_and_case() -> None:
     with op.batch_alter_table("unit", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("external", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -34,6 +50,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("lead_unit_id", _text(64), nullable=True))
         batch_op.add_column(sa.Column("outcome", _text(32), nullable=True))
 
+
+def _create_approvalrequest() -> None:
     op.create_table(
         "approvalrequest",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,36 +72,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_approvalrequest_case_id", "approvalrequest", ["case_id"])
+
+
+def _move_extension_requests() -> None:
     # Extension requests become approval requests of kind "extension" (until in the payload).
     bind = op.get_bind()
-    rows = bind.execute(
-        sa.text(
-            "SELECT r.id, r.case_id, r.obligation_id, c.grade, r.requested_by, r.requested_at, "
-            "r.until, r.reason, r.status, r.decided_by, r.decided_at, r.note "
-            'FROM extensionrequest r JOIN "case" c ON c.id = r.case_id ORDER BY r.id'
-        )
-    ).all()
-    table = sa.table(
-        "approvalrequest",
-        *(
-            sa.column(name)
-            for name in [
-                "id",
-                "case_id",
-                "kind",
-                "obligation_id",
-                "grade",
-                "requested_by",
-                "requested_at",
-                "reason",
-                "status",
-                "decided_by",
-                "decided_at",
-                "note",
-            ]
-        ),
-        sa.column("payload", sa.JSON()),
-    )
+    rows = bind.execute(EXTENSION_REQUESTS).all()
+    table = _approval_table()
     for row in rows:
         until = row.until if isinstance(row.until, str) else row.until.isoformat()
         bind.execute(
@@ -115,6 +110,33 @@ def upgrade() -> None:
     op.drop_index("ix_extensionrequest_case_id", table_name="extensionrequest")
     op.drop_table("extensionrequest")
 
+
+def _approval_table() -> sa.TableClause:
+    """The approval requests' columns an extension request is copied into."""
+    return sa.table(
+        "approvalrequest",
+        *(
+            sa.column(name)
+            for name in [
+                "id",
+                "case_id",
+                "kind",
+                "obligation_id",
+                "grade",
+                "requested_by",
+                "requested_at",
+                "reason",
+                "status",
+                "decided_by",
+                "decided_at",
+                "note",
+            ]
+        ),
+        sa.column("payload", sa.JSON()),
+    )
+
+
+def _create_casestep() -> None:
     op.create_table(
         "casestep",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -133,6 +155,8 @@ def upgrade() -> None:
     op.create_index("ix_casestep_case_id", "casestep", ["case_id"])
     op.create_index("ix_casestep_status_created", "casestep", ["status", "created_at"])
 
+
+def _create_referral() -> None:
     op.create_table(
         "referral",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -146,6 +170,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_referral_case_id", "referral", ["case_id"])
 
+
+def _create_casereview() -> None:
     op.create_table(
         "casereview",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -33,6 +33,13 @@ INDEXES = (
 
 
 def upgrade() -> None:
+    _create_storedreport()
+    _create_accountabilityjudgement()
+    _alter_notification()
+    _create_indexes()
+
+
+def _create_storedreport() -> None:
     op.create_table(
         "storedreport",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,6 +69,8 @@ def upgrade() -> None:
     op.create_index("ix_storedreport_case_id", "storedreport", ["case_id"])
     op.create_index("ix_storedreport_status_created", "storedreport", ["status", "created_at"])
 
+
+def _create_accountabilityjudgement() -> None:
     op.create_table(
         "accountabilityjudgement",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,8 +87,14 @@ def upgrade() -> None:
         "ix_accountabilityjudgement_record_id", "accountabilityjudgement", ["record_id"]
     )
 
+
+def _alter_notification() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attachment", _text(64), nullable=True))
+
+
+def _create_indexes() -> None:
+    """The indexes the report queries use (a period of each time column in INDEXES)."""
     for name, table, column in INDEXES:
         op.create_index(name, table, [column])
 

@@ -24,6 +24,14 @@ def _text(length: int) -> sqlmodel.sql.sqltypes.AutoString:
 
 
 def upgrade() -> None:
+    _alter_notification()
+    _alter_delivery()
+    _create_dispatcher()
+    _create_channelhealth()
+
+
+def _alter_notification() -> None:
+    """Each row due at its time, held by its claimer, its HTTP attempts counted."""
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.add_column(sa.Column("due_at", TS, nullable=True))
         batch_op.add_column(sa.Column("claimed_by", _text(80), nullable=True))
@@ -43,12 +51,18 @@ def upgrade() -> None:
             "ix_notification_recipient_order", ["recipient_id", "status", "due_at", "level"]
         )
         batch_op.create_index("ix_notification_recipient_sent", ["recipient_id", "sent_at"])
+
+
+def _alter_delivery() -> None:
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", _text(20), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("http_status", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("elapsed_ms", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("late_seconds", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("dispatcher", _text(80), nullable=True))
+
+
+def _create_dispatcher() -> None:
     op.create_table(
         "dispatcher",
         sa.Column("id", _text(80), nullable=False),
@@ -59,6 +73,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_dispatcher_beat_at", "dispatcher", ["beat_at"])
+
+
+def _create_channelhealth() -> None:
     op.create_table(
         "channelhealth",
         sa.Column("channel", _text(64), nullable=False),
