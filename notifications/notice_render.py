@@ -83,7 +83,7 @@ def _alert_facts(
     )
 
 
-def _alert(facts: AlertFacts, ctx: EscalationContext) -> tuple[str, str, CardFacts]:
+def _alert(facts: AlertFacts, ctx: DeliveryContext) -> tuple[str, str, CardFacts]:
     """A reminder, lapse or unacknowledged alert: its subject, body and card."""
     lang = ctx.language
     subject, body = render_alert(facts, tz=ctx.tz, language=lang)
@@ -96,7 +96,7 @@ def _alert(facts: AlertFacts, ctx: EscalationContext) -> tuple[str, str, CardFac
 
 
 def _notice(
-    facts: NoticeFacts, notice: Notice, obligation: Obligation | None, ctx: EscalationContext
+    facts: NoticeFacts, notice: Notice, obligation: Obligation | None, ctx: DeliveryContext
 ) -> tuple[str, str, CardFacts]:
     """Any other notice: its subject, body and card."""
     subject, body = render_notice(facts, language=ctx.language)
