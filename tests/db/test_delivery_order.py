@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.policy import Stage
 from models.policy.states import NotificationStatus, ObligationStatus
@@ -74,8 +74,8 @@ def catch_up(engine: Engine) -> dict[str, list[str]]:
     with session_scope(engine) as session:
         queued = session.exec(
             select(Notification.recipient_id, Notification.id, Obligation.due_at)
-            .join(Obligation, Obligation.id == Notification.obligation_id)
-            .order_by(Obligation.due_at)
+            .join(Obligation, col(Obligation.id) == Notification.obligation_id)
+            .order_by(col(Obligation.due_at))
         ).all()
     order: dict[str, list[str]] = {}
     for person, notification_id, _ in queued:
