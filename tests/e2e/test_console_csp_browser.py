@@ -8,7 +8,6 @@ Skipped only when /usr/bin/chromium is missing outside CI; with $CI set that is 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tasks.runtime import Runtime, context_for, prepare
+from tests.support.browser import require_chromium
 from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import (
     PASSWORD,
@@ -32,31 +32,9 @@ from yuqing.localservers import FeedServer, WebhookReceiver
 # Every action is a task run of its own: the app reports it to a Prefect API.
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+require_chromium()
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing (Debian's chromium package)", allow_module_level=True)
-
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+from playwright.sync_api import ConsoleMessage, Page, expect  # noqa: E402
 
 
 @pytest.fixture
