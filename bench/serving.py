@@ -21,12 +21,12 @@ from peers import DESK, free_port
 from sqlalchemy import Engine, bindparam, insert, update
 
 from deployments.serve_record import serve_ready
-from models.policy import Stage
 from models.policy.clocks import utc_now
 from models.policy.states import ObligationStatus
 from models.store.db import session_scope
-from models.store.tables import Case, Obligation
+from models.store.tables import Obligation
 from tests.support.configs import write_dispatch_config
+from tests.support.outbox import add_case
 
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 
@@ -105,17 +105,7 @@ def add_deadlines(engine: Engine, owners: Sequence[str], *, title: str) -> list[
     them), due an hour from now for a start; their obligation ids."""
     later = utc_now() + timedelta(hours=1)
     with session_scope(engine) as session:
-        case = Case(
-            title=title,
-            stage=Stage.detected,
-            grade="g1",
-            policy_id="default",
-            discovered_at=later,
-            created_at=later,
-            updated_at=later,
-        )
-        session.add(case)
-        session.flush()
+        case = add_case(session, title=title, at=later)
         rows = [
             {
                 "case_id": case.id,

@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import add_bench_case, database, median
+from common import database, median
 from sqlalchemy import insert
 from sqlmodel import Session
 
@@ -27,6 +27,7 @@ from models.store.tables import Obligation
 from notifications.context import EscalationContext
 from notifications.notices import deliver
 from settings import PersonConfig, UnitConfig
+from tests.support.outbox import add_case
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 DUE = 1000
@@ -43,7 +44,7 @@ def fill(url: str, pending: int) -> None:
     engine = make_engine(url)
     with session_scope(engine) as session:
         sync_directory(session, units=[UnitConfig(id="o", name="办公室")], people=PEOPLE)
-        case = add_bench_case(session, at=NOW)
+        case = add_case(session, title="bench", at=NOW)
         case_id = case.id
     for start in range(0, pending, CHUNK):
         rows = [_row(case_id, i) for i in range(start, min(pending, start + CHUNK))]

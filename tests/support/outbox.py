@@ -1,6 +1,7 @@
 """Filling the outbox straight (one Core insert), for the dispatcher's tests and benchmarks:
 alerts to people on their `{person}_hook` channels, under one 一级 case, each due a moment
-after the one before, so every person's order is known."""
+after the one before, so every person's order is known. `add_case` is that bare case, which the
+benchmarks also hang their deadlines off."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert
+from sqlmodel import Session
 
 from models.policy import Stage
 from models.policy.states import NotificationStatus
@@ -26,6 +28,23 @@ def add_people(engine: Engine, people: Sequence[str]) -> None:
         sync_directory(session, units=[UnitConfig(id="o", name="办公室")], people=configs)
 
 
+def add_case(session: Session, *, title: str, at: datetime) -> Case:
+    """A bare 一级 case (detected, the default policy) discovered at `at`, flushed: it has its id
+    for the rows written straight under it."""
+    case = Case(
+        title=title,
+        stage=Stage.detected,
+        grade="g1",
+        policy_id="default",
+        discovered_at=at,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
 def fill_outbox(
     engine: Engine, people: Sequence[str], count: int, *, at: datetime, run: int = 0
 ) -> dict[str, list[str]]:
@@ -33,17 +52,7 @@ def fill_outbox(
     apart; each person's notification ids in due order. `run` keeps ids and keys of several
     fills of one database apart."""
     with session_scope(engine) as session:
-        case = Case(
-            title="发送测试",
-            stage=Stage.detected,
-            grade="g1",
-            policy_id="default",
-            discovered_at=at,
-            created_at=at,
-            updated_at=at,
-        )
-        session.add(case)
-        session.flush()
+        case = add_case(session, title="发送测试", at=at)
         rows = []
         order: dict[str, list[str]] = {}
         for i in range(count):
