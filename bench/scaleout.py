@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -48,7 +47,7 @@ EXTRA = "[dispatch]\nper_recipient_per_minute = 1000000\n\n"
 def add_lapsing(engine: Engine, count: int, due: datetime, *, spread: float = 0.0) -> None:
     """`count` 一级 cases whose quick report falls due at `due` (+ n*`spread` seconds)."""
     with session_scope(engine) as session:
-        first = session.exec(select(func.coalesce(func.max(Case.id), 0))).one() + 1
+        first = (session.exec(select(func.coalesce(func.max(Case.id), 0))).one() or 0) + 1
         ids = range(first, first + count)
         session.execute(insert(Case), [_case(i, due) for i in ids])
         rows = [_quick_report(i, due + timedelta(seconds=n * spread)) for n, i in enumerate(ids)]
@@ -229,4 +228,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

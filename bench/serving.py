@@ -19,6 +19,7 @@ from pathlib import Path
 
 from peers import DESK, free_port
 from sqlalchemy import Engine, bindparam, insert, update
+from sqlmodel import col
 
 from deployments.serve_record import serve_ready
 from models.policy.clocks import utc_now
@@ -125,7 +126,7 @@ def add_deadlines(engine: Engine, owners: Sequence[str], *, title: str) -> list[
             }
             for n, owner in enumerate(owners)
         ]
-        ids = session.execute(insert(Obligation).returning(Obligation.id), rows).scalars()
+        ids = session.execute(insert(Obligation).returning(col(Obligation.id)), rows).scalars()
         return list(ids)
 
 
