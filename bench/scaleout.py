@@ -33,9 +33,10 @@ from sqlalchemy import Engine, func, insert
 from sqlmodel import col, select
 
 from models.policy import Stage
-from models.policy.states import EventKind, NotificationStatus, ObligationStatus
+from models.policy.states import EventKind, NotificationStatus
 from models.store.db import make_engine, session_scope
 from models.store.tables import Case, CaseEvent, Notification, Obligation
+from tests.support.outbox import open_deadline
 from tests.support.postgres import PostgresAdmin, running_postgres
 from tests.support.topology import Topology, topology
 from yuqing.localservers import WebhookReceiver
@@ -70,21 +71,7 @@ def _case(i: int, due: datetime) -> dict[str, object]:
 
 
 def _quick_report(case_id: int, due: datetime) -> dict[str, object]:
-    return {
-        "case_id": case_id,
-        "key": "quick_report",
-        "title": "快报",
-        "owner_role": "office_staff",
-        "anchor": "discovery",
-        "anchor_at": due - timedelta(minutes=30),
-        "clock": "wall",
-        "due_at": due,
-        "provisional": False,
-        "status": ObligationStatus.OPEN,
-        "level": 0,
-        "next_check_at": due,
-        "reminded_at": due,  # the 75% reminder counts as sent: only the lapses are measured
-    }
+    return open_deadline(case_id, "quick_report", due)  # only the lapses are measured
 
 
 def counts(engine: Engine) -> tuple[int, int]:
