@@ -56,8 +56,7 @@ def descendants(pid: int) -> dict[int, str]:
             parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-    found: set[int] = set()
-    frontier = {pid}
+    found, frontier = set[int](), {pid}
     while frontier:
         frontier = {c for c, p in parents.items() if p in frontier} - found
         found |= frontier
