@@ -1,5 +1,6 @@
 """Shared pieces of the benchmarks: a database on SQLite (a temporary file) or PostgreSQL (a
-private server from `tests.support.postgres`), an office, and percentile helpers."""
+private server from `tests.support.postgres`), percentile helpers and a process's memory. Rows
+written straight (a bare case, a filled outbox) come from `tests.support.outbox`."""
 
 from __future__ import annotations
 
@@ -8,16 +9,11 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlmodel import Session
-
-from models.policy import Stage
 from models.store.db import upgrade_database
-from models.store.tables import Case
 from tests.support.postgres import running_postgres
 
 
@@ -42,22 +38,6 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def add_bench_case(session: Session, *, at: datetime) -> Case:
-    """The one 一级 case every benchmark row hangs off."""
-    case = Case(
-        title="bench",
-        stage=Stage.detected,
-        grade="g1",
-        policy_id="default",
-        discovered_at=at,
-        created_at=at,
-        updated_at=at,
-    )
-    session.add(case)
-    session.flush()
-    return case
 
 
 def rss_mb(pid: int) -> float:

@@ -54,8 +54,8 @@ NEXT_RE = re.compile(r'<a rel="next" href="([^"]+)">下一页</a>')
 OBLIGATIONS = (
     ("quick_report", "快报", "office_staff"),
     ("verification", "核查反馈", "unit_liaison"),
+    ("first_response", "首次回应", "office_staff"),
 )
-OBLIGATIONS += (("first_response", "首次回应", "office_staff"),)
 
 
 def people() -> tuple[list[UnitConfig], list[PersonConfig]]:

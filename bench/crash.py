@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +44,7 @@ from crash_faults import FAULTS, Storm, start_serve
 from peers import Receiver
 from serving import add_deadlines, set_due, write_serve_config
 from sqlalchemy import select
+from sqlmodel import col
 
 from models.policy.states import NotificationStatus
 from models.store.db import session_scope, upgrade_database
@@ -120,9 +121,8 @@ def main() -> None:
         arrivals = receiver.arrivals() + refusing.arrivals()
         with session_scope(runtime.engine) as session:
             rows = session.execute(
-                select(Notification.id, Notification.status, Obligation.due_at).join(
-                    Obligation,
-                    Obligation.id == Notification.obligation_id,  # type: ignore[arg-type]
+                select(col(Notification.id), col(Notification.status), col(Obligation.due_at)).join(
+                    Obligation, col(Obligation.id) == Notification.obligation_id
                 )
             ).all()
         runtime.engine.dispose()
@@ -147,7 +147,7 @@ def report(
     fault: str,
     backend: str,
     kills: int,
-    rows: list[Any],
+    rows: Sequence[Any],
     arrivals: list[Any],
     readies: list[float],
     finished: bool,

@@ -37,6 +37,7 @@ from common import database
 from peers import Receiver, alertmanager, apprise_pool, post_alerts
 from platform_peer import Platforms
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from models.policy.clocks import utc_now
 from models.store.db import make_engine, session_scope
@@ -73,7 +74,7 @@ def beating(url: str, pids: list[int]) -> bool:
     try:
         with session_scope(engine) as session:
             found = session.execute(
-                select(func.count()).select_from(Dispatcher).where(Dispatcher.pid.in_(pids))
+                select(func.count()).select_from(Dispatcher).where(col(Dispatcher.pid).in_(pids))
             ).scalar_one()
         return int(found) == len(pids)
     finally:
@@ -81,7 +82,13 @@ def beating(url: str, pids: list[int]) -> bool:
 
 
 def run_dispatchers(
-    url: str, config: Path, receiver: Receiver, count: int, n: int, run: int, expected: int
+    url: str,
+    config: Path,
+    receiver: Receiver | Platforms,
+    count: int,
+    n: int,
+    run: int,
+    expected: int,
 ) -> tuple[float, float]:
     """(notifications per second, dispatcher CPU ms per notification) with `n` processes."""
     processes = dispatchers(config, n)

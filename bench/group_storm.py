@@ -20,6 +20,7 @@ from peers import free_port
 from platform_peer import Platforms
 from serving import DESK_ROLES, add_deadlines, serving, set_due
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from models.policy.limits import EVENTS_PER_MESSAGE
 from models.policy.platforms import Platform
@@ -156,7 +157,9 @@ def _told_seconds(engine: object, due: datetime) -> float:
     """Seconds from `due` to the last alert's first delivered attempt answered."""
     with session_scope(engine) as session:  # type: ignore[arg-type]
         rows = session.execute(
-            select(Delivery.notification_id, func.min(Delivery.at), func.max(Delivery.elapsed_ms))
+            select(
+                col(Delivery.notification_id), func.min(Delivery.at), func.max(Delivery.elapsed_ms)
+            )
             .where(Delivery.ok.is_(True))  # type: ignore[attr-defined]
             .group_by(Delivery.notification_id)
         ).all()

@@ -23,6 +23,7 @@ from common import database, median, percentile
 from peers import Receiver
 from serving import add_deadlines, serving, set_due, write_serve_config
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from models.store.db import session_scope
 from models.store.tables import Delivery, Notification, Obligation
@@ -62,14 +63,16 @@ def main() -> None:
         with session_scope(runtime.engine) as session:
             rows = session.execute(
                 select(
-                    Notification.id,
-                    Obligation.due_at,
-                    Notification.created_at,
+                    col(Notification.id),
+                    col(Obligation.due_at),
+                    col(Notification.created_at),
                     func.min(Delivery.at),
                 )
-                .join(Obligation, Obligation.id == Notification.obligation_id)  # type: ignore[arg-type]
-                .join(Delivery, Delivery.notification_id == Notification.id)  # type: ignore[arg-type]
-                .group_by(Notification.id, Obligation.due_at, Notification.created_at)
+                .join(Obligation, col(Obligation.id) == Notification.obligation_id)
+                .join(Delivery, col(Delivery.notification_id) == Notification.id)
+                .group_by(
+                    col(Notification.id), col(Obligation.due_at), col(Notification.created_at)
+                )
             ).all()
         runtime.engine.dispose()
     due_of = {i: due.timestamp() for i, due, _, _ in rows}

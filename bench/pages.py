@@ -20,56 +20,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright
 
-from tasks.runtime import prepare
 from tests.support import showcase
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.layout import SIZES, measure
-from tests.support.web import PASSWORD, Clock, free_port, served, write_web_config
-from yuqing.localservers import WebhookReceiver
+from tests.support.web import PASSWORD
 
 
 def run(directory: Path) -> dict[str, dict[str, dict[str, int]]]:
-    port = free_port()
-    with WebhookReceiver() as receiver:
-        config = write_web_config(
-            directory,
-            database_url=f"sqlite:///{directory / 'yq.db'}",
-            receiver=receiver,
-            port=port,
-        )
-        runtime = prepare(str(config))
-        show = showcase.build(runtime)
-        figures: dict[str, dict[str, dict[str, int]]] = {}
-        with served(config, Clock(showcase.NOW), port=port) as base, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            for size, (width, height) in SIZES.items():
-                context = browser.new_context(
-                    locale="zh-CN",
-                    timezone_id="Asia/Shanghai",
-                    viewport={"width": width, "height": height},
+    figures: dict[str, dict[str, dict[str, int]]] = {}
+    with showcase.served_showcase(directory) as (base, show, _), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        for size, (width, height) in SIZES.items():
+            context = browser.new_context(
+                locale="zh-CN",
+                timezone_id="Asia/Shanghai",
+                viewport={"width": width, "height": height},
+            )
+            page = context.new_page()
+            page.goto(f"{base}/login")
+            page.get_by_label("用户名").fill("wang")
+            page.get_by_label("密码").fill(PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_load_state()
+            for name, path in showcase.pages(show).items():
+                page.goto(base + path)
+                layout = measure(page)
+                figures.setdefault(name, {})[size] = {
+                    "width": layout.width,
+                    "viewport": layout.viewport,
+                    "narrow": len(layout.narrow),
+                }
+                print(
+                    f"{name:12} {size:6} {layout.width:5}px / {layout.viewport}px  "
+                    f"{'；'.join(layout.problems()) or 'ok'}",
+                    flush=True,
                 )
-                page = context.new_page()
-                page.goto(f"{base}/login")
-                page.get_by_label("用户名").fill("wang")
-                page.get_by_label("密码").fill(PASSWORD)
-                page.get_by_role("button", name="登录").click()
-                page.wait_for_load_state()
-                for name, path in showcase.pages(show).items():
-                    page.goto(base + path)
-                    layout = measure(page)
-                    figures.setdefault(name, {})[size] = {
-                        "width": layout.width,
-                        "viewport": layout.viewport,
-                        "narrow": len(layout.narrow),
-                    }
-                    print(
-                        f"{name:12} {size:6} {layout.width:5}px / {layout.viewport}px  "
-                        f"{'；'.join(layout.problems()) or 'ok'}",
-                        flush=True,
-                    )
-                context.close()
-            browser.close()
-        runtime.engine.dispose()
+            context.close()
+        browser.close()
     return figures
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -47,7 +48,7 @@ class Platforms:
     """The stand-ins in a child process; `urls[key]` the channel URL of each bot or account."""
 
     def __init__(
-        self, *, bots: list[str], sms: list[tuple[str, str]] = (), unlimited: bool = False
+        self, *, bots: list[str], sms: Sequence[tuple[str, str]] = (), unlimited: bool = False
     ) -> None:
         self._conn, theirs = multiprocessing.Pipe()
         args = (theirs, bots, list(sms), unlimited)

@@ -92,7 +92,10 @@ def _at(rng: random.Random, start: datetime, minutes: int) -> datetime:
 def fill(runtime: Runtime, *, cases: int, deliveries: int) -> dict[str, int]:
     rng = random.Random(2026)
     counts = {"cases": 0, "obligations": 0, "items": 0, "deliveries": 0, "records": 0}
-    case_rows, items, obligations, records = [], [], [], []
+    case_rows: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    obligations: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
     for case_id in range(1, cases + 1):
         found = _case(rng, case_id)
         case_rows.append(found)

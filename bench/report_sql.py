@@ -6,6 +6,7 @@ quantiles: the ⌈q·n⌉-th smallest; a deadline cancelled after it lapsed is u
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -121,7 +122,7 @@ def sql_figures(engine: Engine, period: Period, *, as_of: datetime) -> tuple[dic
     return found, time.perf_counter() - began
 
 
-def _shape(name: str, rows: list[Any]) -> Any:
+def _shape(name: str, rows: Sequence[Any]) -> Any:
     if name in ("active", "accountability"):
         return int(rows[0][0])
     if name.endswith("_s"):

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -34,9 +33,10 @@ from sqlalchemy import Engine, func, insert
 from sqlmodel import col, select
 
 from models.policy import Stage
-from models.policy.states import EventKind, NotificationStatus, ObligationStatus
+from models.policy.states import EventKind, NotificationStatus
 from models.store.db import make_engine, session_scope
 from models.store.tables import Case, CaseEvent, Notification, Obligation
+from tests.support.outbox import open_deadline
 from tests.support.postgres import PostgresAdmin, running_postgres
 from tests.support.topology import Topology, topology
 from yuqing.localservers import WebhookReceiver
@@ -48,7 +48,7 @@ EXTRA = "[dispatch]\nper_recipient_per_minute = 1000000\n\n"
 def add_lapsing(engine: Engine, count: int, due: datetime, *, spread: float = 0.0) -> None:
     """`count` 一级 cases whose quick report falls due at `due` (+ n*`spread` seconds)."""
     with session_scope(engine) as session:
-        first = session.exec(select(func.coalesce(func.max(Case.id), 0))).one() + 1
+        first = (session.exec(select(func.coalesce(func.max(Case.id), 0))).one() or 0) + 1
         ids = range(first, first + count)
         session.execute(insert(Case), [_case(i, due) for i in ids])
         rows = [_quick_report(i, due + timedelta(seconds=n * spread)) for n, i in enumerate(ids)]
@@ -71,21 +71,7 @@ def _case(i: int, due: datetime) -> dict[str, object]:
 
 
 def _quick_report(case_id: int, due: datetime) -> dict[str, object]:
-    return {
-        "case_id": case_id,
-        "key": "quick_report",
-        "title": "快报",
-        "owner_role": "office_staff",
-        "anchor": "discovery",
-        "anchor_at": due - timedelta(minutes=30),
-        "clock": "wall",
-        "due_at": due,
-        "provisional": False,
-        "status": ObligationStatus.OPEN,
-        "level": 0,
-        "next_check_at": due,
-        "reminded_at": due,  # the 75% reminder counts as sent: only the lapses are measured
-    }
+    return open_deadline(case_id, "quick_report", due)  # only the lapses are measured
 
 
 def counts(engine: Engine) -> tuple[int, int]:
@@ -229,4 +215,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -57,7 +57,7 @@ def descendants(pid: int) -> dict[int, str]:
             parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-    found, frontier = set(), {pid}
+    found, frontier = set[int](), {pid}
     while frontier:
         frontier = {c for c, p in parents.items() if p in frontier} - found
         found |= frontier
@@ -187,7 +187,9 @@ def ours(directory: Path, window: float) -> dict[str, Any]:
     watch.start()
     time.sleep(window)
     watch.stop.set()
-    api = read_serve(directory / "data").prefect_api  # type: ignore[union-attr]
+    record = read_serve(directory / "data")
+    assert record is not None and record.prefect_api is not None
+    api = record.prefect_api
     late, waiting = runs_of(api, time.time())
     by_term = stop_time(serve, signal.SIGTERM)
     serve, warm_start = start_serve(config)

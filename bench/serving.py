@@ -19,14 +19,14 @@ from pathlib import Path
 
 from peers import DESK, free_port
 from sqlalchemy import Engine, bindparam, insert, update
+from sqlmodel import col
 
 from deployments.serve_record import serve_ready
-from models.policy import Stage
 from models.policy.clocks import utc_now
-from models.policy.states import ObligationStatus
 from models.store.db import session_scope
-from models.store.tables import Case, Obligation
+from models.store.tables import Obligation
 from tests.support.configs import write_dispatch_config
+from tests.support.outbox import add_case, open_deadline
 
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 
@@ -105,37 +105,11 @@ def add_deadlines(engine: Engine, owners: Sequence[str], *, title: str) -> list[
     them), due an hour from now for a start; their obligation ids."""
     later = utc_now() + timedelta(hours=1)
     with session_scope(engine) as session:
-        case = Case(
-            title=title,
-            stage=Stage.detected,
-            grade="g1",
-            policy_id="default",
-            discovered_at=later,
-            created_at=later,
-            updated_at=later,
-        )
-        session.add(case)
-        session.flush()
-        rows = [
-            {
-                "case_id": case.id,
-                "key": f"b{n}",
-                "title": "快报",
-                "owner_role": "office_staff",
-                "anchor": "discovery",
-                "anchor_at": later - timedelta(minutes=30),
-                "clock": "wall",
-                "due_at": later,
-                "provisional": False,
-                "status": ObligationStatus.OPEN,
-                "level": 0,
-                "next_check_at": later,
-                "reminded_at": later,  # only the lapses are measured
-                "assignee_id": owner,
-            }
-            for n, owner in enumerate(owners)
+        case = add_case(session, title=title, at=later)
+        rows = [  # only the lapses are measured
+            open_deadline(case.id, f"b{n}", later, assignee=owner) for n, owner in enumerate(owners)
         ]
-        ids = session.execute(insert(Obligation).returning(Obligation.id), rows).scalars()
+        ids = session.execute(insert(Obligation).returning(col(Obligation.id)), rows).scalars()
         return list(ids)
 
 

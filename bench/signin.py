@@ -91,7 +91,9 @@ def main() -> None:
                     if fresh:  # past the failure window: never throttled
                         clock.at += timedelta(days=2)
                     form = {"csrf": token, "username": username, "password": "猜一猜"}
-                    return client.post("/login", data=form, follow_redirects=False).status_code
+                    answer = client.post("/login", data=form, follow_redirects=False)
+                    status: int = answer.status_code
+                    return status
 
                 return post
 

@@ -14,11 +14,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import add_bench_case, database, median
+from common import database, median
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from models.policy.states import ObligationStatus
 from models.repo.directory import sync_directory
 from models.repo.lapses import claim_due, escalate_due
 from models.store.db import make_engine, session_scope
@@ -27,6 +26,7 @@ from models.store.tables import Obligation
 from notifications.notices import deliver
 from notifications.outbox.context import DeliveryContext
 from settings import PersonConfig, UnitConfig
+from tests.support.outbox import add_case, open_deadline
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 DUE = 1000
@@ -43,7 +43,7 @@ def fill(url: str, pending: int) -> None:
     engine = make_engine(url)
     with session_scope(engine) as session:
         sync_directory(session, units=[UnitConfig(id="o", name="办公室")], people=PEOPLE)
-        case = add_bench_case(session, at=NOW)
+        case = add_case(session, title="bench", at=NOW)
         case_id = case.id
     for start in range(0, pending, CHUNK):
         rows = [_row(case_id, i) for i in range(start, min(pending, start + CHUNK))]
@@ -54,21 +54,7 @@ def fill(url: str, pending: int) -> None:
 
 def _row(case_id: int | None, i: int) -> dict[str, object]:
     due = NOW - timedelta(minutes=1) if i < DUE else NOW + timedelta(minutes=1 + i % 10_000)
-    return {
-        "case_id": case_id,
-        "key": f"k{i}",
-        "title": "快报",
-        "owner_role": "office_staff",
-        "anchor": "discovery",
-        "anchor_at": due - timedelta(minutes=30),
-        "clock": "wall",
-        "due_at": due,
-        "provisional": False,
-        "status": ObligationStatus.OPEN,
-        "level": 0,
-        "next_check_at": due,
-        "reminded_at": due,
-    }
+    return open_deadline(case_id, f"k{i}", due)
 
 
 def measure(url: str, runs: int = 7) -> tuple[float, float]:

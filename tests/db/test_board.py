@@ -65,8 +65,9 @@ def expected(engine: Engine, *, grade: str | None = None, unit: str | None = Non
         for r in session.exec(select(RoleAssignment)).all():
             holders.setdefault(r.role, []).append(r.person_id)
     wanted = POLICY.scheme.level(grade).id if grade else None
-    keyed = []
+    keyed: list[tuple[bool, datetime, int]] = []
     for case in cases:
+        assert case.id is not None
         mine = [o for o in obligations if o.case_id == case.id and o.status == "open"]
         people = {p for o in mine for p in ([o.assignee_id] if o.assignee_id else [])}
         people |= {p for o in mine if not o.assignee_id for p in holders.get(o.owner_role, [])}

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
-from models.policy import WorkCalendar
+from models.policy import Stage, WorkCalendar
 from models.policy.states import EventKind, NotificationStatus, ObligationStatus
 from models.repo.cases import CaseError, case_obligations, case_timeline
 from models.repo.directory import sync_directory
@@ -95,7 +95,7 @@ def test_naive_timestamps_are_refused(engine: Engine) -> None:
         session.add(
             Case(
                 title="x",
-                stage="detected",
+                stage=Stage.detected,
                 grade="g1",
                 policy_id="default",
                 discovered_at=datetime(2026, 1, 1),  # noqa: DTZ001 (naive on purpose)

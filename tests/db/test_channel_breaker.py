@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.policy.states import EventKind, NotificationStatus
 from models.store.db import session_scope
@@ -60,7 +60,7 @@ def attempts_on(engine: Engine, notification_id: str) -> list[tuple[str, str]]:
         rows = session.exec(
             select(Delivery.channel, Delivery.outcome)
             .where(Delivery.notification_id == notification_id)
-            .order_by(Delivery.attempt)
+            .order_by(col(Delivery.attempt))
         ).all()
     return [(channel, outcome) for channel, outcome in rows]
 

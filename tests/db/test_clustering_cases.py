@@ -6,6 +6,7 @@ closed case in aftercare reopens and one past it does not; metrics crossing a ba
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -156,7 +157,12 @@ def test_manual_registration_always_makes_or_joins_a_case(engine: Engine) -> Non
     with Session(engine) as session:
         sync_sources(session, [_Source("forum")])
         [case_id] = store(session, [item("http://a.test/1", ORIGINAL)], T0).cases_opened
-        kwargs = {"topics": (SCHOOL,), "policy": policy, "calendar": calendar, "actor": "王芳"}
+        kwargs: dict[str, Any] = {
+            "topics": (SCHOOL,),
+            "policy": policy,
+            "calendar": calendar,
+            "actor": "王芳",
+        }
         joined = register_manual_item(
             session, title=f"家长群转发：{ORIGINAL}", text="", now=T0, **kwargs
         )

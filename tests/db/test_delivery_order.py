@@ -12,18 +12,18 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, insert
-from sqlmodel import select
+from sqlmodel import col, select
 
-from models.policy import Stage
-from models.policy.states import NotificationStatus, ObligationStatus
+from models.policy.states import NotificationStatus
 from models.repo.directory import sync_directory
 from models.store.db import session_scope
-from models.store.tables import Case, Notification, Obligation
+from models.store.tables import Notification, Obligation
 from notifications.dispatch import Dispatcher, DispatchResult
 from notifications.render import NOTIFICATION_ID_RE
 from settings import Dispatch, PersonConfig, UnitConfig
 from tasks.escalation import sweep
 from tests.support.escalation import CTX, T0
+from tests.support.outbox import add_case, open_deadline
 from yuqing.localservers import WebhookReceiver
 
 PEOPLE = [f"p{n:02d}" for n in range(20)]
@@ -44,29 +44,9 @@ def catch_up(engine: Engine) -> dict[str, list[str]]:
     rng.shuffle(dues)
     with session_scope(engine) as session:
         sync_directory(session, units=[UnitConfig(id="o", name="办公室")], people=people)
-        case = Case(
-            title="积压", stage=Stage.detected, grade="g1", policy_id="default",
-            discovered_at=T0, created_at=T0, updated_at=T0,
-        )  # fmt: skip
-        session.add(case)
-        session.flush()
+        case = add_case(session, title="积压", at=T0)
         rows = [
-            {
-                "case_id": case.id,
-                "key": f"k{n}",
-                "title": f"事项{n}",
-                "owner_role": "office_staff",
-                "anchor": "discovery",
-                "anchor_at": due - timedelta(minutes=30),
-                "clock": "wall",
-                "due_at": due,
-                "provisional": False,
-                "status": ObligationStatus.OPEN,
-                "level": 0,
-                "next_check_at": due,
-                "reminded_at": due,
-                "assignee_id": PEOPLE[n % len(PEOPLE)],
-            }
+            open_deadline(case.id, f"k{n}", due, title=f"事项{n}", assignee=PEOPLE[n % len(PEOPLE)])
             for n, due in enumerate(dues)
         ]
         session.execute(insert(Obligation), rows)
@@ -74,8 +54,8 @@ def catch_up(engine: Engine) -> dict[str, list[str]]:
     with session_scope(engine) as session:
         queued = session.exec(
             select(Notification.recipient_id, Notification.id, Obligation.due_at)
-            .join(Obligation, Obligation.id == Notification.obligation_id)
-            .order_by(Obligation.due_at)
+            .join(Obligation, col(Obligation.id) == Notification.obligation_id)
+            .order_by(col(Obligation.due_at))
         ).all()
     order: dict[str, list[str]] = {}
     for person, notification_id, _ in queued:

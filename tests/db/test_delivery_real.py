@@ -6,7 +6,7 @@ when one never recovers, and every attempt on the case timeline (送达 evidence
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -72,7 +72,7 @@ def test_outage_refused_then_500_then_delivered_with_every_attempt_recorded(
         attempts = session.exec(
             select(Delivery.notification_id, Delivery.attempt, Delivery.outcome, Delivery.at)
         ).all()
-    by_alert: dict[str, list[tuple[int, str, object]]] = {}
+    by_alert: dict[str, list[tuple[int, str, datetime]]] = {}
     for notification_id, number, outcome, at_ in attempts:
         by_alert.setdefault(notification_id, []).append((number, outcome, at_))
     assert len(by_alert) == 3

@@ -42,7 +42,7 @@ OWNERS = ["wang", "li", "zhao", "chen", "sun"]
 def office_on_one_bot(engine: Engine) -> int:
     people = [
         PersonConfig(
-            id=p, name=NAMES[p], unit="o", roles=roles,  # type: ignore[arg-type]
+            id=p, name=NAMES[p], unit="o", roles=roles,
             channels=["office_bot", f"{p}_hook"], wecom_userid=USERIDS[p],
         )
         for p, roles in ROLES.items()

@@ -35,7 +35,7 @@ REASON = "红色预警的报送对象 市委（党委） 无人担任"
 
 def office(engine: Engine, roles: dict[str, list[str]]) -> None:
     people = [
-        PersonConfig(id=p, name=p, unit="o", roles=r, channels=[f"{p}_hook"])  # type: ignore[arg-type]
+        PersonConfig(id=p, name=p, unit="o", roles=r, channels=[f"{p}_hook"])
         for p, r in roles.items()
     ]
     with session_scope(engine) as session:

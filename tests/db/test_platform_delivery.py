@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.policy.platforms import Platform
 from models.policy.states import EventKind, NotificationStatus
@@ -76,7 +76,7 @@ def attempts(engine: Engine, notification_id: str) -> list[tuple[str, str, str |
         rows = session.exec(
             select(Delivery.channel, Delivery.outcome, Delivery.code)
             .where(Delivery.notification_id == notification_id)
-            .order_by(Delivery.attempt)
+            .order_by(col(Delivery.attempt))
         ).all()
     return [(c, o, code) for c, o, code in rows]
 

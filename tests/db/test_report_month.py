@@ -10,6 +10,7 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -232,7 +233,7 @@ def test_the_monthly_ledger_is_s0_14s_form_with_a_row_per_risk_point(
     ]
     assert ledger.freeze_panes == "A4"
     headers = [c.value for c in ledger[3]]
-    rows = [
+    rows: list[dict[Any, Any]] = [
         dict(zip(headers, r, strict=True)) for r in ledger.iter_rows(min_row=4, values_only=True)
     ]
     assert [r["存在风险点"] for r in rows] == [

@@ -174,7 +174,7 @@ def timeline(world: World, *, skip: set[EventKind]) -> list[tuple[Any, ...]]:
 
 def kinds(world: World) -> Counter[EventKind]:
     with session_scope(world.engine) as session:
-        query = select(CaseEvent.kind).where(CaseEvent.case_id == world.case_id)
+        query = select(col(CaseEvent.kind)).where(CaseEvent.case_id == world.case_id)
         return Counter(session.exec(query).all())
 
 
@@ -190,7 +190,7 @@ def snapshot(world: World) -> list[dict[str, Any]]:
     with session_scope(world.engine) as session:
         rows: list[Any] = []
         for table in (CaseEvent, Obligation, Notification):
-            query = select(table).where(table.case_id == world.case_id)  # type: ignore[attr-defined]
+            query = select(table).where(table.case_id == world.case_id)
             rows += sorted(session.exec(query).all(), key=lambda r: str(r.id))
         return [r.model_dump() for r in rows]
 

@@ -35,8 +35,18 @@ from yuqing.localservers import WebhookReceiver
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 CLI_FLAGS = {"obligation": "--obligation", "request": "--request"}
 OFFICE_PAGES = {name for name, p in PAGES.items() if p.office}
-PLAIN_PAGES = ("/", "/my", "/approvals", "/library", "/accountability", "/stats", "/stuck")
-PLAIN_PAGES += ("/reports", "/channels", "/cases/new")
+PLAIN_PAGES = (
+    "/",
+    "/my",
+    "/approvals",
+    "/library",
+    "/accountability",
+    "/stats",
+    "/stuck",
+    "/reports",
+    "/channels",
+    "/cases/new",
+)
 
 
 @dataclass

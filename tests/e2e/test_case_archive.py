@@ -21,8 +21,7 @@ from typing import Any
 import docx
 import httpx
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tests.support.console import Console, running_console, sign_in
 from yuqing.cli import app
@@ -112,7 +111,8 @@ def check_archive(files: dict[str, bytes], case_id: int) -> None:
     assert expected <= set(listed)
     for path, entry in listed.items():  # every file's hash is the file's
         assert hashlib.sha256(files[path]).hexdigest() == entry["sha256"], path
-    sums = dict(reversed(line.split("  ", 1)) for line in files["SHA256SUMS"].decode().splitlines())
+    lines = files["SHA256SUMS"].decode().splitlines()
+    sums = {path: digest for digest, path in (line.split("  ", 1) for line in lines)}
     assert sums == {path: entry["sha256"] for path, entry in listed.items()}
     timeline = list(csv.DictReader(io.StringIO(files["timeline.csv"].decode("utf-8-sig"))))
     assert any(row["内容"].startswith("立案：某中学食堂饭菜变质") for row in timeline)

@@ -13,8 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from models.policy.clocks import utc_now
 from tasks.runtime import prepare

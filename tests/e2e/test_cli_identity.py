@@ -19,9 +19,8 @@ from pathlib import Path
 
 import docx
 import pytest
-from click.testing import Result
 from openpyxl import load_workbook
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from models.policy.clocks import utc_now
 from models.repo.cases import case_obligations, case_timeline

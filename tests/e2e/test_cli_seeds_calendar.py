@@ -15,8 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tasks.runtime import prepare
 from tests.support.configs import write_office_config
@@ -61,7 +60,7 @@ def local(text: str) -> datetime:
 
 
 def register(config: str, at: str, *extra: str) -> dict[str, Any]:
-    return ok(
+    registered: dict[str, Any] = ok(
         yq(
             config,
             "case",
@@ -74,6 +73,7 @@ def register(config: str, at: str, *extra: str) -> dict[str, Any]:
             *extra,
         )
     )
+    return registered
 
 
 def obligations(config: str, case_id: int) -> dict[str, dict[str, Any]]:

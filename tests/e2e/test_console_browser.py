@@ -11,7 +11,6 @@ Skipped only when /usr/bin/chromium is missing outside CI; with $CI set that is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,17 +21,15 @@ from models.policy.states import Chain
 from models.repo.cases import case_obligations
 from models.store.db import session_scope
 from models.store.tables import Notification
-from tasks.runtime import Runtime, context_for, prepare
+from tasks.runtime import Runtime, context_for
 from tests.support.browser import require_chromium
 from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import (
     PASSWORD,
     Clock,
-    free_port,
     links_in,
     messages_to,
     served,
-    write_web_config,
 )
 from yuqing.localservers import WebhookReceiver
 
@@ -42,17 +39,6 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 require_chromium()
 
 from playwright.sync_api import Page, expect  # noqa: E402
-
-
-@pytest.fixture
-def office(tmp_path: Path, receiver: WebhookReceiver) -> Iterator[tuple[Path, Runtime, int]]:
-    port = free_port()
-    config = write_web_config(
-        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
-    )
-    runtime = prepare(str(config))
-    yield config, runtime, port
-    runtime.engine.dispose()
 
 
 def sign_in(page: Page, base: str) -> None:
@@ -65,9 +51,9 @@ def sign_in(page: Page, base: str) -> None:
 
 
 def test_sign_in_see_the_board_open_a_case_act_and_see_the_timeline_change(
-    page: Page, office: tuple[Path, Runtime, int]
+    page: Page, console_office: tuple[Path, Runtime, int]
 ) -> None:
-    config, runtime, port = office
+    config, runtime, port = console_office
     fresh = new_case(runtime.engine, title="某中学食堂投诉")  # 一级: quick report due 09:30
     late = new_case(
         runtime.engine, grade="二级", at=T0 - timedelta(hours=3), title="某小学放学拥堵"
@@ -118,9 +104,9 @@ def test_sign_in_see_the_board_open_a_case_act_and_see_the_timeline_change(
 
 
 def test_the_link_in_the_received_alert_acknowledges_and_stops_the_no_ack_chain(
-    page: Page, office: tuple[Path, Runtime, int], receiver: WebhookReceiver
+    page: Page, console_office: tuple[Path, Runtime, int], receiver: WebhookReceiver
 ) -> None:
-    config, runtime, port = office
+    config, runtime, port = console_office
     case_id = new_case(runtime.engine)
     ctx = context_for(runtime)
 
@@ -162,9 +148,9 @@ def test_the_link_in_the_received_alert_acknowledges_and_stops_the_no_ack_chain(
 
 
 def test_a_case_registered_by_hand_shows_script_in_its_title_as_text(
-    page: Page, office: tuple[Path, Runtime, int]
+    page: Page, console_office: tuple[Path, Runtime, int]
 ) -> None:
-    config, _, port = office
+    config, _, port = console_office
     title = "<script>window.__xss = 1</script>市民来电：某中学门口拥堵"
     with served(config, Clock(T0), port=port) as base:
         sign_in(page, base)

@@ -8,66 +8,30 @@ Skipped only when /usr/bin/chromium is missing outside CI; with $CI set that is 
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tasks.runtime import Runtime, context_for, prepare
+from tasks.runtime import Runtime, context_for
+from tests.support.browser import require_chromium
 from tests.support.escalation import T0, cycle, new_case
 from tests.support.web import (
     PASSWORD,
     Clock,
-    free_port,
     links_in,
     messages_to,
     served,
-    write_web_config,
 )
 from yuqing.localservers import FeedServer, WebhookReceiver
 
 # Every action is a task run of its own: the app reports it to a Prefect API.
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+require_chromium()
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing (Debian's chromium package)", allow_module_level=True)
-
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
-def office(tmp_path: Path, receiver: WebhookReceiver) -> Iterator[tuple[Path, Runtime, int]]:
-    port = free_port()
-    config = write_web_config(
-        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
-    )
-    runtime = prepare(str(config))
-    yield config, runtime, port
-    runtime.engine.dispose()
+from playwright.sync_api import ConsoleMessage, Page, expect  # noqa: E402
 
 
 def listen(page: Page) -> list[str]:
@@ -83,9 +47,9 @@ def listen(page: Page) -> list[str]:
 
 
 def test_every_page_runs_under_the_policy_without_a_violation(
-    page: Page, office: tuple[Path, Runtime, int], receiver: WebhookReceiver
+    page: Page, console_office: tuple[Path, Runtime, int], receiver: WebhookReceiver
 ) -> None:
-    config, runtime, port = office
+    config, runtime, port = console_office
     case_id = new_case(runtime.engine, title="某中学食堂投诉")  # quick report due 09:30
     at = T0 + timedelta(minutes=31)
     cycle(runtime.engine, at, runtime.channel_url, ctx=context_for(runtime))
@@ -123,11 +87,11 @@ def test_every_page_runs_under_the_policy_without_a_violation(
 
 
 def test_another_site_cannot_frame_the_console(
-    page: Page, office: tuple[Path, Runtime, int], feed_server: FeedServer
+    page: Page, console_office: tuple[Path, Runtime, int], feed_server: FeedServer
 ) -> None:
     """The other site (a local server on another port: another origin) frames one page of its
     own, which shows, and the console's sign-in page, which the browser refuses to show."""
-    config, _, port = office
+    config, _, port = console_office
     html = "text/html; charset=utf-8"
     own = feed_server.serve("/own", "<label for=u>本站输入框</label><input id=u>".encode(), html)
     with served(config, Clock(T0), port=port) as base:

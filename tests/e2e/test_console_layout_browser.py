@@ -13,12 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime
 from tests.support import showcase
 from tests.support.browser import require_chromium
 from tests.support.layout import SIZES, measure
-from tests.support.web import PASSWORD, Clock, free_port, served, write_web_config
-from yuqing.localservers import WebhookReceiver
+from tests.support.web import PASSWORD
 
 require_chromium()
 
@@ -31,20 +30,8 @@ UNIT_PAGES = ("看板", "我的待办", "待我审批", "案件（联系单）",
 def office(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, showcase.Showcase, Runtime]]:
-    directory = tmp_path_factory.mktemp("layout")
-    port = free_port()
-    with WebhookReceiver() as receiver:
-        config = write_web_config(
-            directory,
-            database_url=f"sqlite:///{directory / 'yq.db'}",
-            receiver=receiver,
-            port=port,
-        )
-        runtime = prepare(str(config))
-        show = showcase.build(runtime)
-        with served(config, Clock(showcase.NOW), port=port) as base:
-            yield base, show, runtime
-        runtime.engine.dispose()
+    with showcase.served_showcase(tmp_path_factory.mktemp("layout")) as office:
+        yield office
 
 
 def _page(browser: Browser, size: str) -> Page:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,17 +21,15 @@ import pytest
 from deployments.wakeup import start_wake_thread
 from models.repo.cases import get_case
 from models.store.db import session_scope
-from tasks.runtime import Runtime, prepare
+from tasks.runtime import Runtime
 from tests.support.browser import require_chromium
 from tests.support.escalation import T0, new_case
 from tests.support.web import (
     PASSWORD,
     Clock,
-    free_port,
     links_in,
     messages_to,
     served,
-    write_web_config,
 )
 from yuqing.localservers import WebhookReceiver
 
@@ -40,7 +37,8 @@ require_chromium()
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-pytestmark = pytest.mark.flows
+# Every action is a task run of its own: the app reports it to a Prefect API.
+pytestmark = [pytest.mark.flows, pytest.mark.usefixtures("prefect_harness")]
 
 
 def sign_in(page: Page, base: str, username: str) -> None:
@@ -76,23 +74,10 @@ def wait_for_message(receiver: WebhookReceiver, person: str, marker: str) -> str
     raise AssertionError(f"{person} never got {marker!r}: {messages_to(receiver, person)}")
 
 
-@pytest.fixture
-def office(
-    prefect_harness: str, tmp_path: Path, receiver: WebhookReceiver
-) -> Iterator[tuple[Path, Runtime, int]]:
-    port = free_port()
-    config = write_web_config(
-        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
-    )
-    runtime = prepare(str(config))
-    yield config, runtime, port
-    runtime.engine.dispose()
-
-
 def test_a_whole_case_through_the_console_and_the_contact_sheets_link(
-    page: Page, office: tuple[Path, Runtime, int], receiver: WebhookReceiver
+    page: Page, console_office: tuple[Path, Runtime, int], receiver: WebhookReceiver
 ) -> None:
-    config, runtime, port = office
+    config, runtime, port = console_office
     case_id = new_case(runtime.engine, title="某中学食堂饭菜变质")  # 一级
     clock = Clock(T0 + timedelta(minutes=5))
     _, waker = start_wake_thread(runtime, str(config), escalate=False)

@@ -75,7 +75,9 @@ def test_a_kill_at_a_named_point_loses_nothing_and_repeats_only_what_was_in_flig
     held = {n.id for n in held_rows}
     assert held, "the killed dispatcher held the sends it had in flight"
     # The slice of its last claim (the latest claim time) had not been sent when it died.
-    last_claim = {n.id for n in held_rows if n.claimed_at == max(m.claimed_at for m in held_rows)}
+    claimed = [n.claimed_at for n in held_rows if n.claimed_at is not None]
+    assert len(claimed) == len(held_rows), "every send in flight was claimed"
+    last_claim = {n.id for n in held_rows if n.claimed_at == max(claimed)}
     copies_before = Counter(i for _, i in receiver.delivered)
 
     restarted = dispatcher(config, None)

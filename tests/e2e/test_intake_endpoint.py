@@ -96,7 +96,11 @@ def test_a_new_id_about_a_stored_page_attaches_to_its_item(config: str, client: 
     page = {**RECORD, "url": "https://bbs.example.cn/t/77?utm_source=wx"}
     first = client.post("/intake/referrals", json=page, headers=AUTH)
     assert first.status_code == 201, first.text
-    second = {**page, "external_id": "ZB-2026-002", "url": "https://BBS.example.cn/t/77"}
+    second: dict[str, object] = {
+        **page,
+        "external_id": "ZB-2026-002",
+        "url": "https://BBS.example.cn/t/77",
+    }
     second["clicks"] = 900
     attached = client.post("/intake/referrals", json=second, headers=AUTH)
     assert attached.status_code == 201, attached.text

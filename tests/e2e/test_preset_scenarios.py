@@ -27,8 +27,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from models.policy import Clock, ObligationRule, Policy, StageEvent
 from models.policy.grades import GradeLevel

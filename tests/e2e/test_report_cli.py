@@ -14,6 +14,7 @@ import json
 import subprocess
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import docx
@@ -71,7 +72,7 @@ def test_the_acceptance_command_writes_the_monthly_ledger_of_the_demo(
         == month
     ]
     headers = [c.value for c in ledger[3]]
-    rows = [
+    rows: list[dict[Any, Any]] = [
         dict(zip(headers, r, strict=True)) for r in ledger.iter_rows(min_row=4, values_only=True)
     ]
     assert rows and all(str(r["存在风险点"]).endswith("网络舆情风险") for r in rows)

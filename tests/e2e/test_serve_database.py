@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.e2e.test_serve import ONE_PERSON_CHANNEL, ONE_PERSON_OFFICE
@@ -19,9 +20,8 @@ from tests.support.web import free_port
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 
 
-def wait_for(condition: object, *, limit: float) -> bool:
+def wait_for(condition: Callable[[], object], *, limit: float) -> bool:
     """Poll `condition()` until it is true or `limit` seconds pass (a hang guard only)."""
-    assert callable(condition)
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if condition():
@@ -53,10 +53,13 @@ def test_serve_waits_for_its_database_and_says_so(
         text=True,
     )
     lines: list[str] = []
+
+    def retries() -> list[str]:
+        return [line for line in lines if "无法连接数据库" in line]
+
     reader = threading.Thread(target=lambda: lines.extend(iter(serve.stdout.readline, "")))  # type: ignore[union-attr]
     reader.start()
     try:
-        retries = lambda: [line for line in lines if "无法连接数据库" in line]  # noqa: E731
         assert wait_for(lambda: len(retries()) >= 2, limit=120), "".join(lines)
         assert "秒后重试（第 1 次）" in retries()[0] and "秒后重试（第 2 次）" in retries()[1]
         assert serve.poll() is None  # still waiting, not given up

@@ -60,6 +60,13 @@ def start(config: Path, output: Path) -> subprocess.Popen[bytes]:
     raise AssertionError(f"serve did not come up ({record}): {output.read_text()[-2000:]}")
 
 
+def prefect_api_of(data: Path) -> str:
+    """The Prefect API of the serve recorded under `data` (`start` waited for it)."""
+    record = read_serve(data)
+    assert record is not None and record.prefect_api is not None
+    return record.prefect_api
+
+
 def sweep_runs(api: str) -> list[Any]:
     """[state type, state message, expected start, actual start] of the backstop sweep
     deployment's runs, oldest expected first; [] before serve registered it."""
@@ -97,19 +104,19 @@ def test_scheduled_runs_run_inside_serve_with_no_new_process(tmp_path: Path) -> 
     config = write_config(tmp_path)
     serve = start(config, tmp_path / "serve.log")
     try:
-        record = read_serve(tmp_path / "data")
-        assert record is not None
+        api = prefect_api_of(tmp_path / "data")
         first = children_of(serve.pid)
         assert len(first) == 2  # its Prefect server and its watchdog
         seen: set[int] = set()
 
         def three_completed() -> bool:
             seen.update(children_of(serve.pid))
-            return sum(r[0] == "COMPLETED" for r in sweep_runs(record.prefect_api)) >= 3
+            completed: int = sum(r[0] == "COMPLETED" for r in sweep_runs(api))
+            return completed >= 3
 
         wait_for(three_completed, 180, "three backstop sweeps")
         assert seen == first, "a scheduled run started a process"
-        done = [r for r in sweep_runs(record.prefect_api) if r[0] == "COMPLETED"]
+        done = [r for r in sweep_runs(api) if r[0] == "COMPLETED"]
         lateness = [r[3] - r[2] for r in done]
         print(f"backstop sweeps started {max(lateness):.2f} s late at most")
     finally:
@@ -125,9 +132,8 @@ def test_after_kill_9_nothing_is_left_and_a_restart_catches_up_once(tmp_path: Pa
     config = write_config(tmp_path)
     output = tmp_path / "serve.log"
     serve = start(config, output)
-    record = read_serve(tmp_path / "data")
-    assert record is not None
-    wait_for(lambda: len(sweep_runs(record.prefect_api)) > 5, 120, "scheduled runs ahead")
+    api = prefect_api_of(tmp_path / "data")
+    wait_for(lambda: len(sweep_runs(api)) > 5, 120, "scheduled runs ahead")
     children = children_of(serve.pid)
     serve.kill()
     killed_at = time.time()
@@ -144,7 +150,7 @@ def test_after_kill_9_nothing_is_left_and_a_restart_catches_up_once(tmp_path: Pa
     try:
         assert leftover.wait(timeout=15) is not None  # ended by the new serve
         assert f"遗留的进程 1 个：[{leftover.pid}]" in output.read_text()
-        api = read_serve(tmp_path / "data").prefect_api  # type: ignore[union-attr]
+        api = prefect_api_of(tmp_path / "data")
 
         def missed() -> list[Any]:
             return [r for r in sweep_runs(api) if killed_at + 1 < r[2] < down_until]

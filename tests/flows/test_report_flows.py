@@ -12,6 +12,7 @@ import base64
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -57,7 +58,7 @@ def _open_cases(config: Path) -> list[int]:
     return ids
 
 
-def _workbook(content: bytes) -> dict[str, list[tuple[object, ...]]]:
+def _workbook(content: bytes) -> dict[str, list[tuple[Any, ...]]]:
     book = load_workbook(io.BytesIO(content))
     return {
         name: list(book[name].iter_rows(min_row=2, values_only=True)) for name in book.sheetnames

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.policy import WorkCalendar
 from models.repo.directory import sync_directory
@@ -47,7 +47,7 @@ def office(
             id=pid,
             name=NAMES.get(pid, pid),
             unit="office",
-            roles=role_list,  # type: ignore[arg-type]
+            roles=role_list,
             channels=list(channels.get(pid, [f"{pid}_hook"])),
             deputy=(deputies or {}).get(pid),
         )
@@ -110,10 +110,10 @@ def ids_at(receiver: WebhookReceiver) -> list[tuple[str, str]]:
 
 def outbox(engine: Engine) -> list[Notification]:
     with session_scope(engine) as session:
-        return list(session.exec(select(Notification).order_by(Notification.created_at)).all())
+        return list(session.exec(select(Notification).order_by(col(Notification.created_at))).all())
 
 
 def events(engine: Engine, case_id: int) -> list[CaseEvent]:
     with session_scope(engine) as session:
-        query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
         return list(session.exec(query).all())

@@ -105,7 +105,10 @@ def check_canonical(first: str, second: str) -> None:
     assert link_problem(first) is None, first
     one = canonical_url(first)
     assert canonical_url(one) == one
-    host = lambda url: url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]  # noqa: E731
+
+    def host(url: str) -> str:
+        return url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
+
     assert host(one)
     if host(canonical_url(first)) != host(canonical_url(second)):
         assert canonical_url(first) != canonical_url(second)
@@ -202,11 +205,12 @@ def check_intake(client: TestClient, config: str, request: IntakeRequest) -> int
     before = row_counts(config)
     raw = {name: value.encode("utf-8") for name, value in headers.items()}  # any bytes, as sent
     answer = client.post(path, content=body, headers=raw)
+    status: int = answer.status_code
     assert answer.status_code in ANSWERS, (answer.status_code, answer.text)
     if answer.status_code >= 400:
         assert row_counts(config) == before, (answer.status_code, answer.text)
         assert '"input"' not in answer.text
-    return answer.status_code
+    return status
 
 
 INTAKE_SOURCES = (

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -35,6 +36,7 @@ from tasks.escalation import sweep
 from tasks.runtime import Runtime, context_for, prepare
 from yuqing.localservers import WebhookReceiver
 
+T = TypeVar("T")
 TZ = ZoneInfo("Asia/Shanghai")
 PEOPLE = (  # id, name, unit, roles
     ("wangfang", "王芳", "office", ["office_staff"]),
@@ -136,7 +138,7 @@ class Month:
     def as_of(self) -> datetime:
         return datetime(*AS_OF_LOCAL, tzinfo=TZ).astimezone(UTC)
 
-    def do(self, work: Callable[[Session], object]) -> object:
+    def do(self, work: Callable[[Session], T]) -> T:
         with session_scope(self.runtime.engine) as session:
             return work(session)
 

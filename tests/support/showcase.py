@@ -2,21 +2,25 @@
 the contact sheet with a statement waiting for approval and long item titles, an overdue 二级
 case whose lapses were alerted (deliveries, accountability records), a 三级 case carried to its
 review (the case library), a stored monthly report, and a signed link. `pages` names every page
-a signed-in person can open, and the link pages."""
+a signed-in person can open, and the link pages; `served_showcase` serves that office."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from models.reports.periods import ReportKind, parse_period
 from notifications.links import derive_key, sign_link
 from tasks.act import ActionRequest, record_action
 from tasks.reports.build import build_report
-from tasks.runtime import Runtime, context_for
+from tasks.runtime import Runtime, context_for, prepare
 from tests.support.configs import OFFICE
 from tests.support.escalation import T0, cycle, new_case
-from tests.support.web import LINK_KEY
+from tests.support.web import LINK_KEY, Clock, free_port, served, write_web_config
+from yuqing.localservers import WebhookReceiver
 
 LONG = "某中学食堂饭菜变质，多名家长在论坛发帖称孩子在学校食堂吃到变质饭菜，要求学校公开说明"
 NOW = T0 + timedelta(hours=4)
@@ -80,6 +84,25 @@ def build(runtime: Runtime) -> Showcase:
         nonce="showcase-nonce",
     )
     return Showcase(busy=busy, late=late, done=done, link=f"/l/{token}")
+
+
+@contextmanager
+def served_showcase(directory: Path) -> Iterator[tuple[str, Showcase, Runtime]]:
+    """The showcase built in an office on SQLite under `directory` and served on a free port, its
+    clock at NOW: the console's base URL, the showcase and the office's runtime."""
+    port = free_port()
+    with WebhookReceiver() as receiver:
+        config = write_web_config(
+            directory,
+            database_url=f"sqlite:///{directory / 'yq.db'}",
+            receiver=receiver,
+            port=port,
+        )
+        runtime = prepare(str(config))
+        show = build(runtime)
+        with served(config, Clock(NOW), port=port) as base:
+            yield base, show, runtime
+        runtime.engine.dispose()
 
 
 def pages(show: Showcase) -> dict[str, str]:

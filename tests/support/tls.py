@@ -12,8 +12,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-HOSTS = ("qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com")
-HOSTS += ("dysmsapi.aliyuncs.com", "sms.tencentcloudapi.com")
+HOSTS = (
+    "qyapi.weixin.qq.com",
+    "oapi.dingtalk.com",
+    "open.feishu.cn",
+    "open.larksuite.com",
+    "dysmsapi.aliyuncs.com",
+    "sms.tencentcloudapi.com",
+)
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:

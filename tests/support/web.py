@@ -1,6 +1,7 @@
 """Helpers for the web tests: an office config with the `[web]` section, a link key and console
-accounts; a clock the running app reads and the test moves; the real app served by uvicorn on a
-free port in a thread; and the action links out of the messages a receiver got."""
+accounts (and, as the `console_office` fixture, that office prepared); a clock the running app
+reads and the test moves; the real app served by uvicorn on a free port in a thread; and the
+action links out of the messages a receiver got."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from models.policy.catalogue import CATALOGUE, LINK_ACTIONS
+from tasks.runtime import Runtime, prepare
 from tests.support.configs import write_office_config
 from yuqing.localservers import WebhookReceiver
 from yuqing.web.security import hash_password
@@ -66,6 +70,21 @@ def write_web_config(
     web = f'\n[web]\nport = {port}\nbase_url = "{base}"\n{web_toml}\n\n{users}'
     config.write_text(config.read_text(encoding="utf-8") + web, encoding="utf-8")
     return config
+
+
+@pytest.fixture
+def console_office(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> Iterator[tuple[Path, Runtime, int]]:
+    """The office of `write_web_config` on SQLite under `tmp_path`, prepared: its config file,
+    its runtime and the free port its links point at (the console tests serve it there)."""
+    port = free_port()
+    config = write_web_config(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
+    )
+    runtime = prepare(str(config))
+    yield config, runtime, port
+    runtime.engine.dispose()
 
 
 @dataclass

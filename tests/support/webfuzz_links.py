@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from hypothesis import strategies as st
 
-from models.policy.catalogue import CATALOGUE
-from notifications.links import ALERT_ACTIONS, DECISION_ACTIONS, LINK_ACTIONS, sign_link
+from models.policy.catalogue import CATALOGUE, LINK_ACTIONS
+from notifications.links import ALERT_ACTIONS, DECISION_ACTIONS, sign_link
 from tests.support.webfuzz_world import (
     COMPLETION,
     PEOPLE,
@@ -29,7 +29,7 @@ from yuqing.web.security import csrf_token
 # A token with `/` in it is no link path: 404, or 307 to the path without its trailing slash.
 LINK_ANSWERS = {200, 307, 403, 404, 409}
 _FIELD_TEXT = st.text(
-    alphabet=st.characters(blacklist_characters="~/", blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_characters="~/", blacklist_categories=["Cs"]),
     min_size=1,
     max_size=20,
 )

@@ -129,5 +129,6 @@ def test_the_guess_reaches_the_source_run() -> None:
     )
     parsed = parse_feed(body, base_url="http://forum.test/rss.xml")
     assert [item.title for item in parsed.items] == ["某中学食堂饭菜变质"]
-    assert parsed.describe() is not None
-    assert parsed.describe().startswith("未声明字符集，按检测结果 gb18030 解码")
+    described = parsed.describe()
+    assert described is not None
+    assert described.startswith("未声明字符集，按检测结果 gb18030 解码")

@@ -234,6 +234,8 @@ def test_the_stand_ins_answer_real_codes_to_real_faults(
     dingtalk, _ = stand_ins[Platform.DINGTALK]
     feishu, _ = stand_ins[Platform.FEISHU]
     aliyun, _ = stand_ins[Platform.ALIYUN_SMS]
+    assert isinstance(wecom, WeComStandIn) and isinstance(dingtalk, DingTalkStandIn)
+    assert isinstance(feishu, FeishuStandIn) and isinstance(aliyun, AliyunSmsStandIn)
     cases = [
         (wecom.url("nosuchkey"), "93000"),
         (dingtalk.url("dtoken0001", secret="SECwrong"), "310000"),

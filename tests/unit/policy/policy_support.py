@@ -1,5 +1,4 @@
-"""Small helpers shared by the policy-engine tests (imported by name: this directory is on
-``sys.path`` under pytest's default import mode)."""
+"""Small helpers shared by the policy-engine tests."""
 
 from __future__ import annotations
 

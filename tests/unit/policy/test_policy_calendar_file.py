@@ -9,11 +9,11 @@ from datetime import date
 
 import chinese_calendar
 import pytest
-from policy_support import SH, local
 
 from models.policy import Clock, WorkCalendar, due_at, due_at_provisional
 from models.policy.calendar import DaySource, calendar_warnings
 from models.policy.calendar_file import CalendarInvalid, parse_calendar
+from tests.unit.policy.policy_support import SH, local
 
 NOTICE_2027 = {  # the shape of a State Council notice: holidays with weekends inside, 调休
     "holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-02-05", "2027-02-06"],

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
-from policy_support import SH, local
 
 from models.policy import (
     CalendarOverrides,
@@ -21,6 +20,7 @@ from models.policy import (
     due_at_provisional,
 )
 from models.store.presets import default_policy
+from tests.unit.policy.policy_support import SH, local
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from policy_support import local
 
 from models.policy import (
     DueTime,
@@ -20,6 +19,7 @@ from models.policy import (
     extend_due,
     resume_due,
 )
+from tests.unit.policy.policy_support import local
 
 DUE = DueTime(local("2026-03-02 12:00"))
 

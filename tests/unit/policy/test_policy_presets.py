@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from policy_support import local
 
 from models.policy import (
     Anchor,
@@ -30,6 +29,7 @@ from models.policy import (
 from models.policy.extensions import extension_cap
 from models.store.presets import list_presets, load_preset
 from tests.support.seed_rules import SEEDS, Rule
+from tests.unit.policy.policy_support import local
 
 E = StageEvent
 CAL = WorkCalendar.default()

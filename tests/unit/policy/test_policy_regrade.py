@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from policy_support import local
-
 from models.policy import (
     DueTime,
     OpenObligation,
@@ -15,6 +13,7 @@ from models.policy import (
     due_at,
     plan_regrade,
 )
+from tests.unit.policy.policy_support import local
 
 DISCOVERED = local("2026-03-02 09:00")
 RECEIVED = local("2026-03-02 10:00")

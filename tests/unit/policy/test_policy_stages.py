@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from policy_support import local
 
 from models.policy import (
     IllegalTransition,
@@ -19,6 +18,7 @@ from models.policy import (
 )
 from models.policy.stages import EVENT_LABELS, STAGE_LABELS
 from models.store.presets import load_preset
+from tests.unit.policy.policy_support import local
 
 S, E = Stage, StageEvent
 LEGAL = {

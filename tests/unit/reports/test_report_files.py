@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import docx
 import pytest
+from docx.shared import Length
 from openpyxl import load_workbook
 
 from models.reports.document import Document, Rate, Table
@@ -68,7 +69,8 @@ def test_the_form_is_a_filed_form_and_rates_are_numbers() -> None:
     assert form["A3"].border.bottom.style == "thin"
     for sheet in book.worksheets:
         assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        fit = sheet.sheet_properties.pageSetUpPr
+        assert fit is not None and fit.fitToPage
         assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
     cell = book["时限统计"]["B2"]
     assert cell.value == pytest.approx(0.9333) and cell.number_format == "0.0%"
@@ -104,6 +106,13 @@ def test_json_and_markdown_carry_every_table() -> None:
     assert '逗号,引号"与换行<br>都在' in text
 
 
+def mm(length: Length | None) -> int:
+    """A page measure of the document, in whole millimetres."""
+    assert length is not None
+    millimetres: float = length.mm
+    return round(millimetres)
+
+
 def test_the_quick_report_document_opens_in_word_with_its_fields() -> None:
     report = QuickReport(
         "舆情快报",
@@ -117,8 +126,8 @@ def test_the_quick_report_document_opens_in_word_with_its_fields() -> None:
     cells = [[c.text for c in row.cells] for row in word.tables[0].rows]
     assert cells == [["网络名", "forum.test"], ["舆情信息", "某中学食堂饭菜变质"], ["等级", "一级"]]
     page = word.sections[0]  # A4 (not US Letter), with the margins of GB/T 9704
-    assert (round(page.page_width.mm), round(page.page_height.mm)) == (210, 297)
-    assert (round(page.top_margin.mm), round(page.left_margin.mm)) == (37, 28)
+    assert (mm(page.page_width), mm(page.page_height)) == (210, 297)
+    assert (mm(page.top_margin), mm(page.left_margin)) == (37, 28)
 
 
 def test_charts_are_svg_with_escaped_labels_and_red_bars_below_target() -> None:

@@ -1,0 +1,1 @@
+"""Database tests: each runs on SQLite and on PostgreSQL."""

@@ -1,0 +1,1 @@
+"""End-to-end tests: the CLI, serve, the links and the console in Chromium."""
