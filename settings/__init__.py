@@ -34,7 +34,6 @@ from settings.reports import (
 )
 from settings.risks import RiskPointConfig
 from settings.sections import (
-    Cli,
     Collect,
     Database,
     Dispatch,
@@ -44,12 +43,10 @@ from settings.sections import (
     Policy,
     QuietHoursConfig,
     SensitivePeriod,
-    Serve,
     ShiftConfig,
     Sweep,
-    Web,
-    WebUser,
 )
+from settings.serving import Cli, Serve, Web, WebUser
 
 __all__ = [
     "CHANNEL_ID_PATTERN",

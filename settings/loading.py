@@ -26,17 +26,15 @@ from settings.organisation import (
 from settings.reports import Reports
 from settings.risks import RiskPointConfig
 from settings.sections import (
-    Cli,
     Collect,
     Database,
     Dispatch,
     Escalation,
     General,
     Policy,
-    Serve,
     Sweep,
-    Web,
 )
+from settings.serving import Cli, Serve, Web
 
 
 class Settings(BaseSettings):
@@ -111,6 +109,18 @@ class Settings(BaseSettings):
 
 
 def _reference_problems(settings: Settings) -> list[str]:
+    """Every id named twice and every reference to something not configured."""
+    person_ids = {person.id for person in settings.people}
+    unit_ids = {unit.id for unit in settings.units}
+    return (
+        _duplicate_ids(settings)
+        + _directory_problems(settings, unit_ids, person_ids)
+        + _risk_point_problems(settings, unit_ids)
+        + _operator_problems(settings, person_ids)
+    )
+
+
+def _duplicate_ids(settings: Settings) -> list[str]:
     problems = []
     for kind, items in (
         ("sources", settings.sources),
@@ -123,8 +133,12 @@ def _reference_problems(settings: Settings) -> list[str]:
         problems += [
             f"{kind}: duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})
         ]
-    unit_ids = {unit.id for unit in settings.units}
-    person_ids = {person.id for person in settings.people}
+    return problems
+
+
+def _directory_problems(settings: Settings, unit_ids: set[str], person_ids: set[str]) -> list[str]:
+    """Units' parents, people's units, deputies and channels."""
+    problems = []
     for n, unit in enumerate(settings.units):
         if unit.parent is not None and unit.parent not in unit_ids:
             problems.append(f"units.{n}.parent: unknown unit {unit.parent!r}")
@@ -139,7 +153,12 @@ def _reference_problems(settings: Settings) -> list[str]:
                     f"people.{n}.channels.{c}: channel {channel!r} has no URL; set "
                     f"YUQING_SECRETS__CHANNELS__{channel.upper()} or put it in the secrets file"
                 )
-    problems += _risk_point_problems(settings, unit_ids)
+    return problems
+
+
+def _operator_problems(settings: Settings, person_ids: set[str]) -> list[str]:
+    """The people and channels the reports, dispatch limits, console and CLI name."""
+    problems = []
     filler = settings.reports.filled_by
     if filler is not None and filler not in person_ids:
         problems.append(f"reports.filled_by: unknown person {filler!r}")
