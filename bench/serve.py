@@ -28,8 +28,9 @@ from typing import Any
 from common import median, percentile, rss_mb
 from serving import DESK_SECRET, DESK_TOML
 
+from deployments.pids import owner_token
 from deployments.prefect_api import use_api
-from deployments.reaper import MARK, owner_token
+from deployments.reaper import MARK
 from deployments.serve_record import read_serve
 from tests.support.web import free_port
 

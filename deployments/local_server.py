@@ -27,8 +27,8 @@ from pathlib import Path
 
 import httpx
 
+from deployments.pids import alive
 from deployments.processes import die_with_parent, end, stop_child
-from deployments.serve_record import alive
 
 SERVER_RECORD = "yuqing-server.json"  # beside Prefect's database: who started its server
 STARTUP_LIMIT_S = 600.0  # a fresh home on two busy cores took 80 s; leave room

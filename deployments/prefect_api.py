@@ -3,7 +3,7 @@
 1. the API this process already has: `PREFECT_API_URL`, or active Prefect settings (a test
    harness);
 2. the running `yuqing serve`'s, from the address file it keeps in the data directory
-   (`deployments.serve_record.running_serve`), so nobody copies a port by hand;
+   (`running_serve`), so nobody copies a port by hand;
 3. a local server started for this process (`deployments.local_server`), stopped at the end.
 """
 
@@ -15,8 +15,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from deployments.local_server import Say, prefect_home, quiet, start_server
-from deployments.serve_record import running_serve
+from deployments.local_server import Say, healthy, prefect_home, quiet, start_server
+from deployments.serve_record import ServeRecord, serve_alive
 
 
 def current_api() -> str | None:
@@ -104,3 +104,11 @@ def prefect_api(
                 drain_prefect()
     finally:
         server.stop()
+
+
+def running_serve(data_dir: Path) -> ServeRecord | None:
+    """The `yuqing serve` running on this data directory whose Prefect API answers, if any."""
+    record = serve_alive(data_dir)
+    if record is None or record.prefect_api is None or not healthy(record.prefect_api):
+        return None
+    return record

@@ -1,6 +1,6 @@
 """Ending the processes yuqing starts, one way for all: a child asked to stop then killed
 (`stop_child`), pids ended the same way (`end`), and a child that dies with its parent
-(`die_with_parent`); whether a pid runs is `deployments.serve_record.alive`."""
+(`die_with_parent`); whether a pid runs is `deployments.pids.alive`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from deployments.serve_record import alive
+from deployments.pids import alive
 
 
 def stop_child(process: subprocess.Popen[bytes], timeout: float) -> None:

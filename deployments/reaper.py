@@ -26,23 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from deployments.pids import owner_alive, owner_token
 from deployments.processes import end, stop_child
 
 MARK = "YUQING_OWNER"
 POLL_S = 0.2
-
-
-def _start_ticks(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (None: no such process)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def owner_token(role: str, place: Path, pid: int | None = None) -> str:
-    pid = os.getpid() if pid is None else pid
-    return f"{role}|{place.resolve()}|{pid}|{_start_ticks(pid) or '?'}"
 
 
 def mark_children(role: str, place: Path) -> str:
@@ -50,11 +38,6 @@ def mark_children(role: str, place: Path) -> str:
     token = owner_token(role, place)
     os.environ[MARK] = token
     return token
-
-
-def owner_alive(token: str) -> bool:
-    *_, pid, ticks = token.split("|")
-    return pid.isdigit() and _start_ticks(int(pid)) == ticks
 
 
 def marked() -> dict[int, str]:

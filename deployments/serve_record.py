@@ -4,8 +4,7 @@ answers, its console, the secret with which a command on the same machine has se
 its action: `yuqing.web.local_act`), which commands read to act through serve or to use its
 Prefect API, and `status.json`, its own view of its health (its dispatchers, the fault states open,
 the last sweep and the next due time), rewritten every few seconds for `yuqing status` and
-`/healthz`. Standard library only (`running_serve` asks serve's Prefect API with httpx):
-reading them costs a command nothing."""
+`/healthz`. Standard library only: reading them costs a command nothing."""
 
 from __future__ import annotations
 
@@ -16,18 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deployments.pids import alive, owner_alive
+
 SERVE_FILE = "serve.json"  # in the data directory, while `yuqing serve` runs
 STATUS_FILE = "status.json"  # beside it: serve's own view of its health
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 @dataclass(frozen=True)
@@ -38,7 +29,7 @@ class ServeRecord:
     prefect_api: str | None  # None while its Prefect server is still starting
     console: str | None = None
     prefect_server_pid: int | None = None
-    owner: str | None = None  # its mark (`deployments.reaper.owner_token`): pid and start time
+    owner: str | None = None  # its mark (`deployments.pids.owner_token`): pid and start time
     act_token: str | None = None  # the secret a command on this machine acts through serve with
 
 
@@ -88,22 +79,10 @@ def remove_serve(data_dir: Path) -> None:
 def serve_alive(data_dir: Path) -> ServeRecord | None:
     """The serve of `data_dir` if its process runs (its own, not a reused pid), answering or
     still starting its Prefect server."""
-    from deployments.reaper import owner_alive
-
     record = read_serve(data_dir)
     if record is None or not alive(record.pid):
         return None
     if record.owner is not None and not owner_alive(record.owner):
-        return None
-    return record
-
-
-def running_serve(data_dir: Path) -> ServeRecord | None:
-    """The `yuqing serve` running on this data directory whose Prefect API answers, if any."""
-    from deployments.local_server import healthy
-
-    record = serve_alive(data_dir)
-    if record is None or record.prefect_api is None or not healthy(record.prefect_api):
         return None
     return record
 

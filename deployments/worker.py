@@ -23,9 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from deployments.local_server import PrefectUnavailable
-from deployments.prefect_api import use_api
+from deployments.prefect_api import running_serve, use_api
 from deployments.reaper import end_leftovers, mark_children, start_watchdog
-from deployments.serve_record import running_serve
 from deployments.zombies import HEARTBEAT_SECONDS as ZOMBIE_HEARTBEAT_SECONDS
 from settings import load_settings
 

@@ -12,20 +12,38 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from models.policy.breaker import BreakerRule
 from models.store.db import session_scope
 from models.store.outages import database_fault
 from notifications.claimed import Message
 from notifications.claims import claim
 from notifications.delivery import Sent, Tally, record
+from notifications.endpoints import Endpoints
 from notifications.liveness import beat, forget_silent, live_claimers
 from notifications.outbox.rows import next_due, release_strays, take_over
+from settings import Dispatch
+from settings.faults import Faults
 
-if TYPE_CHECKING:
-    from notifications.dispatch import Dispatcher
+
+class Dispatcher(Protocol):
+    """What the loop needs of its dispatcher (`notifications.dispatch.Dispatcher`)."""
+
+    engine: Engine
+    options: Dispatch
+    faults: Faults
+    capacity: int
+    me: str
+    rule: BreakerRule
+    endpoints: Endpoints
+    _inbox: queue.Queue[Sent | str]
+
+    def send_chain(self, chain: list[Message]) -> None: ...
+
 
 log = logging.getLogger("notifications.dispatch")  # the dispatcher's log, as before the split
 RECORD_EVERY = 32  # outcomes recorded per transaction at most ...

@@ -23,7 +23,9 @@ from deployments.local_server import (
     healthy,
     start_server,
 )
-from deployments.serve_record import ServeRecord, alive, running_serve, write_serve
+from deployments.pids import alive
+from deployments.prefect_api import running_serve
+from deployments.serve_record import ServeRecord, write_serve
 
 
 def wait_gone(pid: int, seconds: float = 15) -> bool:

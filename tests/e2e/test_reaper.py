@@ -13,14 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from deployments.reaper import (
-    MARK,
-    end_leftovers,
-    mark_children,
-    owner_alive,
-    owner_token,
-    start_watchdog,
-)
+from deployments.pids import owner_alive, owner_token
+from deployments.reaper import MARK, end_leftovers, mark_children, start_watchdog
 
 REPO = Path(__file__).resolve().parents[2]
 OWNER = """

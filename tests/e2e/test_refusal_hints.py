@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from deployments.reaper import owner_token
+from deployments.pids import owner_token
 from deployments.serve_record import ServeRecord, write_serve
 from models.repo.cases import NextStep
 from tasks.runtime import prepare

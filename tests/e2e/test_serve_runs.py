@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from deployments.inprocess import SUPERSEDED
+from deployments.pids import owner_token
 from deployments.prefect_api import use_api
-from deployments.reaper import MARK, owner_token
+from deployments.reaper import MARK
 from deployments.serve_record import read_serve
 from tests.e2e.test_reaper import gone
 from tests.e2e.test_serve import ONE_PERSON_CHANNEL, ONE_PERSON_OFFICE, children_of

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from deployments.reaper import owner_token
+from deployments.pids import owner_token
 from deployments.serve_record import ServeRecord, write_serve
 from models.policy.states import ObligationStatus
 from models.repo.cases import case_obligations, case_timeline
