@@ -5,24 +5,19 @@ the domain's words alone (no command-line syntax on a web page)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from deployments.pids import owner_token
-from deployments.serve_record import ServeRecord, write_serve
 from models.repo.cases import NextStep
 from tasks.runtime import prepare
 from tests.support.configs import write_office_config
-from tests.support.web import free_port, write_web_config
+from tests.support.web import serve_on_this_machine
 from yuqing.cli import app
 from yuqing.cli_common import command_hint
 from yuqing.localservers import WebhookReceiver
-from yuqing.web.server import start_web_thread
 
 LOWER = "字段 grade（确认等级）：三级 低于当前等级 二级；降级须经审批：请申请降级至三级"
 
@@ -69,23 +64,10 @@ def test_a_refusal_from_serve_keeps_its_next_step(
 ) -> None:
     """serve's console (in this process, as serve runs it) refuses for the command: the command
     prints the refusal and its command as its own."""
-    port = free_port()
-    config = write_web_config(
-        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
-    )
-    token = secrets.token_urlsafe(32)
-    web = start_web_thread(str(config), port=port, act_token=token)
-    assert web is not None
-    try:
-        data = tmp_path / "data"
-        owner = owner_token("serve", data)
-        record = ServeRecord(os.getpid(), prefect_harness, web.url, owner=owner, act_token=token)
-        write_serve(data, record)
-        case = reported_at_g2(str(config))
-        refused = assess_lower(str(config), case)
-    finally:
-        web.stop()
-    prepare(str(config)).engine.dispose()
+    with serve_on_this_machine(tmp_path, receiver, prefect_harness) as (config, _):
+        case = reported_at_g2(config)
+        refused = assess_lower(config, case)
+    prepare(config).engine.dispose()
     assert refused.exit_code == 2, refused.output
     assert "已由运行中的 yuqing serve" not in refused.stderr  # refused: nothing was carried out
     assert LOWER in refused.stderr, refused.stderr

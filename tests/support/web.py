@@ -5,7 +5,9 @@ action links out of the messages a receiver got."""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from deployments.pids import owner_token
+from deployments.serve_record import ServeRecord, write_serve
 from models.policy.catalogue import CATALOGUE, LINK_ACTIONS
 from tasks.runtime import Runtime, prepare
 from tests.support.configs import write_office_config
@@ -127,3 +131,28 @@ def messages_to(receiver: WebhookReceiver, person: str) -> list[str]:
         for r in received
         if r.path == f"/hook/{person}"
     ]
+
+
+@contextmanager
+def serve_on_this_machine(
+    tmp_path: Path, receiver: WebhookReceiver, prefect_api: str
+) -> Iterator[tuple[str, str]]:
+    """An office whose data directory records a running serve: this process, its console on a
+    free port (as serve runs it, with the secret a command posts its action with) and the Prefect
+    API. Yields the config's path and the console's address; the console stops after."""
+    port = free_port()
+    config = write_web_config(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
+    )
+    token = secrets.token_urlsafe(32)
+    web = start_web_thread(str(config), port=port, act_token=token)
+    assert web is not None
+    try:
+        data = tmp_path / "data"
+        owner = owner_token("serve", data)
+        write_serve(
+            data, ServeRecord(os.getpid(), prefect_api, web.url, owner=owner, act_token=token)
+        )
+        yield str(config), web.url
+    finally:
+        web.stop()

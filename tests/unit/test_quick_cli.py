@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -24,9 +23,8 @@ from models.repo.cases import case_obligations, case_timeline
 from models.store.db import session_scope, shipped_heads, upgrade_database
 from tasks.runtime import prepare
 from tests.support.configs import write_office_config
-from tests.support.web import free_port, write_web_config
+from tests.support.web import serve_on_this_machine
 from yuqing.localservers import WebhookReceiver
-from yuqing.web.server import start_web_thread
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("prefect", "alembic", "openpyxl", "docx")
@@ -88,34 +86,21 @@ def test_a_case_verb_with_serve_running_is_serves_task_run_and_loads_no_prefect(
 ) -> None:
     """serve's console (here in this process, as serve runs it) carries out the command's
     action: the command prints serve's answer, a refusal as its own, and loads no Prefect."""
-    port = free_port()
-    config = write_web_config(
-        tmp_path, database_url=f"sqlite:///{tmp_path / 'yq.db'}", receiver=receiver, port=port
-    )
-    token = secrets.token_urlsafe(32)
-    web = start_web_thread(str(config), port=port, act_token=token)
-    assert web is not None
-    try:
-        data = tmp_path / "data"
-        owner = owner_token("serve", data)
-        record = ServeRecord(os.getpid(), prefect_harness, web.url, owner=owner, act_token=token)
-        write_serve(data, record)
-        code, loaded, output = run("--config", str(config), "case", "register", "--title", "投诉")
+    with serve_on_this_machine(tmp_path, receiver, prefect_harness) as (config, console):
+        code, loaded, output = run("--config", config, "case", "register", "--title", "投诉")
         assert code == 0 and "案件 1" in output and "已由运行中的 yuqing serve" in output, output
-        code, loaded, output = run("--config", str(config), "case", "report", "1", "--by", "王芳")
+        code, loaded, output = run("--config", config, "case", "report", "1", "--by", "王芳")
         assert code == 0 and "已由运行中的 yuqing serve" in output, output
         assert "prefect" not in loaded and "openpyxl" not in loaded
-        code, loaded, output = run("--config", str(config), "case", "ack", "1", "--by", "张伟")
+        code, loaded, output = run("--config", config, "case", "ack", "1", "--by", "张伟")
         assert code == 2 and "无权办理" in output and "prefect" not in loaded, output
         forged = httpx.post(
-            f"{web.url}/serve/act",
+            f"{console}/serve/act",
             json={"action": "ack", "case_id": 1, "at": "2026-12-07T00:00:00+00:00"},
             headers={"Authorization": "Bearer " + "x" * 43},
         )
         assert forged.status_code == 404
-    finally:
-        web.stop()
-    runtime = prepare(str(config))
+    runtime = prepare(config)
     with session_scope(runtime.engine) as session:
         quick = next(o for o in case_obligations(session, 1) if o.key == "quick_report")
         timeline = case_timeline(session, 1)
